@@ -1,0 +1,521 @@
+//! The polars pipeline from current values to every SPEC §4 table.
+
+use super::frames::{Reader, applicable_frame, metrics_frame, organisations_frame, values_frame};
+use super::tables::*;
+use crate::domain::Reference;
+use crate::store::CurrentValue;
+use polars::prelude::*;
+
+const PEER: [&str; 3] = ["metric_id", "period_index", "trust_type"];
+
+fn cols(names: &[&str]) -> Vec<Expr> {
+    names.iter().map(|n| col(*n)).collect()
+}
+
+fn inner() -> JoinArgs {
+    JoinArgs::new(JoinType::Inner)
+}
+
+fn left() -> JoinArgs {
+    JoinArgs::new(JoinType::Left)
+}
+
+/// Computes every table from the current values. Values of unknown organisations or metrics
+/// (none pass ingest) are left out.
+pub fn compute(reference: &Reference, values: &[CurrentValue]) -> PolarsResult<Tables> {
+    let values = values_frame(values)?.lazy();
+    let joined = values
+        .clone()
+        .join(
+            organisations_frame(reference)?.lazy(),
+            [col("org_code")],
+            [col("org_code")],
+            inner(),
+        )
+        .join(
+            metrics_frame(reference)?.lazy(),
+            [col("metric_id")],
+            [col("metric_id")],
+            inner(),
+        );
+
+    let benchmarks = peer_statistics(joined.clone());
+    let trust = trust_positions(joined.clone(), benchmarks.clone())?;
+    let gaps = gap_summary(trust.clone());
+    let indices = indices(trust.clone(), applicable_frame(reference)?.lazy());
+    let trends = trends(joined, values);
+
+    let b = benchmarks.collect()?;
+    let t = trust.collect()?;
+    let i = indices.collect()?;
+    let tr = trends.collect()?;
+    let g = gaps.collect()?;
+    let mut tables = Tables {
+        benchmarks: benchmark_rows(&b)?,
+        trust_benchmarks: trust_rows(&t)?,
+        indices: index_rows(&i)?,
+        trends: trend_rows(&tr)?,
+        gaps: gap_rows(&g)?,
+    };
+    sort(&mut tables, reference);
+    Ok(tables)
+}
+
+/// n, min, quartiles (type 7), max, mean, exemplar count and median per peer group; national median.
+fn peer_statistics(joined: LazyFrame) -> LazyFrame {
+    let national = joined
+        .clone()
+        .group_by([col("metric_id"), col("period_index")])
+        .agg([col("value").median().alias("national_median")]);
+    joined
+        .group_by(cols(&PEER))
+        .agg([
+            col("domain").first().alias("domain"),
+            len().alias("n"),
+            col("value").min().alias("min"),
+            col("value")
+                .quantile(lit(0.25), QuantileMethod::Linear)
+                .alias("p25"),
+            col("value").median().alias("median"),
+            col("value")
+                .quantile(lit(0.75), QuantileMethod::Linear)
+                .alias("p75"),
+            col("value").max().alias("max"),
+            col("value").mean().alias("mean"),
+            col("is_exemplar")
+                .cast(DataType::Int64)
+                .sum()
+                .alias("exemplar_n"),
+            col("value")
+                .filter(col("is_exemplar"))
+                .median()
+                .alias("exemplar_median"),
+        ])
+        .join(
+            national,
+            [col("metric_id"), col("period_index")],
+            [col("metric_id"), col("period_index")],
+            left(),
+        )
+}
+
+/// Rank, percentile, quartile, gaps and score of each trust within its peer group.
+fn trust_positions(joined: LazyFrame, benchmarks: LazyFrame) -> PolarsResult<LazyFrame> {
+    let v = || col("value");
+    let d = || col("d");
+    let n = || col("n").cast(DataType::Float64);
+    let rank = (v() * d())
+        .rank(
+            RankOptions {
+                method: RankMethod::Min,
+                descending: true,
+            },
+            None,
+        )
+        .over(cols(&PEER))?;
+    let higher = when(v().gt_eq(col("p75")))
+        .then(lit(1i64))
+        .when(v().gt_eq(col("median")))
+        .then(lit(2i64))
+        .when(v().gt_eq(col("p25")))
+        .then(lit(3i64))
+        .otherwise(lit(4i64));
+    let lower = when(v().lt_eq(col("p25")))
+        .then(lit(1i64))
+        .when(v().lt_eq(col("median")))
+        .then(lit(2i64))
+        .when(v().lt_eq(col("p75")))
+        .then(lit(3i64))
+        .otherwise(lit(4i64));
+    let span = || col("scale_max") - col("scale_min");
+    let benchmarks = benchmarks.select([
+        col("metric_id"),
+        col("period_index"),
+        col("trust_type"),
+        col("n"),
+        col("p25"),
+        col("median"),
+        col("p75"),
+        col("exemplar_median"),
+    ]);
+    Ok(joined
+        .join(benchmarks, cols(&PEER), cols(&PEER), inner())
+        .with_columns([rank.cast(DataType::Int64).alias("rank")])
+        .with_columns([
+            when(col("n").eq(lit(1)))
+                .then(lit(100.0))
+                .otherwise(
+                    lit(100.0) * (n() - col("rank").cast(DataType::Float64)) / (n() - lit(1.0)),
+                )
+                .alias("percentile"),
+            when(d().gt(lit(0.0)))
+                .then(higher)
+                .otherwise(lower)
+                .alias("quartile"),
+            (d() * (col("exemplar_median") - v())).alias("gap_to_exemplar"),
+            (d() * (col("median") - v())).alias("gap_to_median"),
+            when(d().gt(lit(0.0)))
+                .then(lit(100.0) * (v() - col("scale_min")) / span())
+                .otherwise(lit(100.0) * (col("scale_max") - v()) / span())
+                .alias("score"),
+        ])
+        .with_columns([col("gap_to_exemplar")
+            .gt(lit(0.0))
+            .alias("behind_best_practice")]))
+}
+
+/// Per metric, quarter and peer group: how many trusts are behind the exemplar median, and by how much.
+fn gap_summary(trust: LazyFrame) -> LazyFrame {
+    trust.group_by(cols(&PEER)).agg([
+        len().cast(DataType::Int64).alias("n"),
+        col("behind_best_practice")
+            .cast(DataType::Int64)
+            .sum()
+            .alias("n_behind"),
+        col("gap_to_exemplar").median().alias("median_gap"),
+    ])
+}
+
+/// Domain indices (mean score, empty under half coverage) and the maturity index (`domain = all`).
+fn indices(trust: LazyFrame, applicable: LazyFrame) -> LazyFrame {
+    let keys = ["org_code", "trust_type", "period_index"];
+    let by_domain = trust
+        .clone()
+        .group_by(cols(&["org_code", "trust_type", "period_index", "domain"]))
+        .agg([
+            len().cast(DataType::Int64).alias("n_metrics"),
+            col("score").mean().alias("mean_score"),
+        ]);
+    let org_periods = trust
+        .select(cols(&keys))
+        .unique(None, UniqueKeepStrategy::Any);
+    let domains = org_periods
+        .join(
+            applicable,
+            [col("trust_type")],
+            [col("trust_type")],
+            inner(),
+        )
+        .join(
+            by_domain,
+            cols(&["org_code", "trust_type", "period_index", "domain"]),
+            cols(&["org_code", "trust_type", "period_index", "domain"]),
+            left(),
+        )
+        .with_columns([col("n_metrics").fill_null(lit(0i64))])
+        .with_columns([
+            when((col("n_metrics") * lit(2i64)).gt_eq(col("n_applicable")))
+                .then(col("mean_score"))
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias("domain_index"),
+        ])
+        .select(cols(&[
+            "org_code",
+            "trust_type",
+            "period_index",
+            "domain",
+            "domain_index",
+            "n_metrics",
+            "n_applicable",
+        ]));
+    let maturity = domains
+        .clone()
+        .group_by(cols(&keys))
+        .agg([
+            col("domain_index").mean().alias("domain_index"),
+            col("n_metrics").sum().alias("n_metrics"),
+            col("n_applicable").sum().alias("n_applicable"),
+        ])
+        .with_columns([lit("all").alias("domain")])
+        .select(cols(&[
+            "org_code",
+            "trust_type",
+            "period_index",
+            "domain",
+            "domain_index",
+            "n_metrics",
+            "n_applicable",
+        ]));
+    concat([domains, maturity], UnionArgs::default()).expect("same schema")
+}
+
+/// Change on the previous quarter and the least-squares slope over the last four quarters.
+fn trends(joined: LazyFrame, values: LazyFrame) -> LazyFrame {
+    let key = ["org_code", "metric_id", "period_index"];
+    let mut frame = joined.select([
+        col("org_code"),
+        col("metric_id"),
+        col("period_index"),
+        col("value").alias("v0"),
+        col("d"),
+        (col("scale_max") - col("scale_min")).alias("span"),
+    ]);
+    for k in 1..=3i32 {
+        let lagged = values.clone().select([
+            col("org_code"),
+            col("metric_id"),
+            (col("period_index") + lit(k)).alias("period_index"),
+            col("value").alias(format!("v{k}")),
+        ]);
+        frame = frame.join(lagged, cols(&key), cols(&key), left());
+    }
+    // x is the quarter relative to p (0, −1, −2, −3): the slope is the same as on year × 4 + quarter.
+    let present = |k: i32| col(format!("v{k}")).is_not_null().cast(DataType::Float64);
+    let y = |k: i32| col(format!("v{k}")).fill_null(lit(0.0));
+    let mut n = lit(1.0);
+    let mut sx = lit(0.0);
+    let mut sxx = lit(0.0);
+    let mut sy = col("v0");
+    let mut sxy = lit(0.0);
+    for k in 1..=3 {
+        let x = -f64::from(k);
+        n = n + present(k);
+        sx = sx + present(k) * lit(x);
+        sxx = sxx + present(k) * lit(x * x);
+        sy = sy + y(k);
+        sxy = sxy + y(k) * lit(x);
+    }
+    let slope = (col("n") * col("sxy") - col("sx") * col("sy"))
+        / (col("n") * col("sxx") - col("sx") * col("sx"));
+    frame
+        .with_columns([
+            n.alias("n"),
+            sx.alias("sx"),
+            sxx.alias("sxx"),
+            sy.alias("sy"),
+            sxy.alias("sxy"),
+        ])
+        .with_columns([
+            (col("d") * (col("v0") - col("v1"))).alias("change"),
+            when(col("n").gt_eq(lit(3.0)))
+                .then(col("d") * slope)
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias("slope"),
+        ])
+        .with_columns([when(col("slope").is_null())
+            .then(lit(NULL).cast(DataType::String))
+            .when(col("slope").gt(lit(0.01) * col("span")))
+            .then(lit("improving"))
+            .when(col("slope").lt(lit(-0.01) * col("span")))
+            .then(lit("worsening"))
+            .otherwise(lit("stable"))
+            .alias("trend")])
+        .select(cols(&[
+            "org_code",
+            "metric_id",
+            "period_index",
+            "change",
+            "slope",
+            "trend",
+        ]))
+}
+
+fn benchmark_rows(df: &DataFrame) -> PolarsResult<Vec<BenchmarkRow>> {
+    let r = Reader(df);
+    let (metric, domain, period, peer) = (
+        r.str("metric_id")?,
+        r.str("domain")?,
+        r.i32("period_index")?,
+        r.str("trust_type")?,
+    );
+    let (n, min, p25, median, p75, max, mean) = (
+        r.i64("n")?,
+        r.f64("min")?,
+        r.f64("p25")?,
+        r.f64("median")?,
+        r.f64("p75")?,
+        r.f64("max")?,
+        r.f64("mean")?,
+    );
+    let (exemplar_n, exemplar_median, national) = (
+        r.i64("exemplar_n")?,
+        r.opt_f64("exemplar_median")?,
+        r.f64("national_median")?,
+    );
+    Ok((0..df.height())
+        .map(|i| BenchmarkRow {
+            metric_id: metric[i].clone(),
+            domain: domain[i].clone(),
+            period_index: period[i],
+            peer_group: peer[i].clone(),
+            n: n[i],
+            min: min[i],
+            p25: p25[i],
+            median: median[i],
+            p75: p75[i],
+            max: max[i],
+            mean: mean[i],
+            exemplar_n: exemplar_n[i],
+            exemplar_median: exemplar_median[i],
+            national_median: national[i],
+        })
+        .collect())
+}
+
+fn trust_rows(df: &DataFrame) -> PolarsResult<Vec<TrustBenchmarkRow>> {
+    let r = Reader(df);
+    let (org, tt, metric, domain, period) = (
+        r.str("org_code")?,
+        r.str("trust_type")?,
+        r.str("metric_id")?,
+        r.str("domain")?,
+        r.i32("period_index")?,
+    );
+    let (value, rank, pct, q, score) = (
+        r.f64("value")?,
+        r.i64("rank")?,
+        r.f64("percentile")?,
+        r.i64("quartile")?,
+        r.f64("score")?,
+    );
+    let (gap_e, gap_m, behind) = (
+        r.opt_f64("gap_to_exemplar")?,
+        r.f64("gap_to_median")?,
+        r.opt_bool("behind_best_practice")?,
+    );
+    Ok((0..df.height())
+        .map(|i| TrustBenchmarkRow {
+            org_code: org[i].clone(),
+            trust_type: tt[i].clone(),
+            metric_id: metric[i].clone(),
+            domain: domain[i].clone(),
+            period_index: period[i],
+            value: value[i],
+            rank: rank[i],
+            percentile: pct[i],
+            quartile: q[i],
+            score: score[i],
+            gap_to_exemplar: gap_e[i],
+            gap_to_median: gap_m[i],
+            behind_best_practice: behind[i],
+        })
+        .collect())
+}
+
+fn index_rows(df: &DataFrame) -> PolarsResult<Vec<IndexRow>> {
+    let r = Reader(df);
+    let (org, tt, period, domain) = (
+        r.str("org_code")?,
+        r.str("trust_type")?,
+        r.i32("period_index")?,
+        r.str("domain")?,
+    );
+    let (index, n, applicable) = (
+        r.opt_f64("domain_index")?,
+        r.i64("n_metrics")?,
+        r.i64("n_applicable")?,
+    );
+    Ok((0..df.height())
+        .map(|i| IndexRow {
+            org_code: org[i].clone(),
+            trust_type: tt[i].clone(),
+            period_index: period[i],
+            domain: domain[i].clone(),
+            domain_index: index[i],
+            n_metrics: n[i],
+            n_applicable: applicable[i],
+        })
+        .collect())
+}
+
+fn trend_rows(df: &DataFrame) -> PolarsResult<Vec<TrendRow>> {
+    let r = Reader(df);
+    let (org, metric, period) = (
+        r.str("org_code")?,
+        r.str("metric_id")?,
+        r.i32("period_index")?,
+    );
+    let (change, slope) = (r.opt_f64("change")?, r.opt_f64("slope")?);
+    let trend = df
+        .column("trend")?
+        .str()?
+        .iter()
+        .map(|t| t.map(str::to_string))
+        .collect::<Vec<_>>();
+    Ok((0..df.height())
+        .map(|i| TrendRow {
+            org_code: org[i].clone(),
+            metric_id: metric[i].clone(),
+            period_index: period[i],
+            change: change[i],
+            slope: slope[i],
+            trend: trend[i].clone(),
+        })
+        .collect())
+}
+
+fn gap_rows(df: &DataFrame) -> PolarsResult<Vec<GapRow>> {
+    let r = Reader(df);
+    let (metric, period, peer) = (
+        r.str("metric_id")?,
+        r.i32("period_index")?,
+        r.str("trust_type")?,
+    );
+    let (n, behind, median_gap) = (r.i64("n")?, r.i64("n_behind")?, r.opt_f64("median_gap")?);
+    Ok((0..df.height())
+        .map(|i| GapRow {
+            metric_id: metric[i].clone(),
+            period_index: period[i],
+            peer_group: peer[i].clone(),
+            n: n[i],
+            n_behind: behind[i],
+            share_behind: if n[i] == 0 {
+                0.0
+            } else {
+                behind[i] as f64 / n[i] as f64
+            },
+            median_gap: median_gap[i],
+        })
+        .collect())
+}
+
+/// A stable order: catalogue order for metrics and domains, then quarter, peer group, trust.
+fn sort(t: &mut Tables, reference: &Reference) {
+    let metric_pos = |id: &str| {
+        reference
+            .metrics
+            .iter()
+            .position(|m| m.metric_id == id)
+            .unwrap_or(usize::MAX)
+    };
+    let domain_pos = |id: &str| {
+        reference
+            .domains
+            .iter()
+            .position(|d| d.domain_id == id)
+            .unwrap_or(usize::MAX)
+    };
+    let type_pos = |t: &str| {
+        crate::domain::TrustType::ALL
+            .iter()
+            .position(|x| x.as_str() == t)
+            .unwrap_or(usize::MAX)
+    };
+    t.benchmarks.sort_by_cached_key(|r| {
+        (
+            metric_pos(&r.metric_id),
+            r.period_index,
+            type_pos(&r.peer_group),
+        )
+    });
+    t.gaps.sort_by_cached_key(|r| {
+        (
+            metric_pos(&r.metric_id),
+            r.period_index,
+            type_pos(&r.peer_group),
+        )
+    });
+    t.trust_benchmarks.sort_by_cached_key(|r| {
+        (
+            metric_pos(&r.metric_id),
+            r.period_index,
+            type_pos(&r.trust_type),
+            r.rank,
+            r.org_code.clone(),
+        )
+    });
+    t.indices
+        .sort_by_cached_key(|r| (r.org_code.clone(), r.period_index, domain_pos(&r.domain)));
+    t.trends
+        .sort_by_cached_key(|r| (r.org_code.clone(), metric_pos(&r.metric_id), r.period_index));
+}

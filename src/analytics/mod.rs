@@ -1,0 +1,10 @@
+//! Benchmarks with polars: peer distributions, ranks, quartiles, gaps, scores, domain and
+//! maturity indices, trends and gap summaries, exactly as SPEC §4 defines them.
+//! Frames in, typed tables out; pure and synchronous.
+
+mod compute;
+mod frames;
+mod tables;
+
+pub use compute::compute;
+pub use tables::*;

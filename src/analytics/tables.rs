@@ -1,0 +1,95 @@
+//! The computed tables, as typed rows that pages, exports and the snapshot store share.
+
+use serde::{Deserialize, Serialize};
+
+/// Peer-group statistics of one metric in one quarter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchmarkRow {
+    pub metric_id: String,
+    pub domain: String,
+    pub period_index: i32,
+    pub peer_group: String,
+    pub n: i64,
+    pub min: f64,
+    pub p25: f64,
+    pub median: f64,
+    pub p75: f64,
+    pub max: f64,
+    pub mean: f64,
+    pub exemplar_n: i64,
+    pub exemplar_median: Option<f64>,
+    pub national_median: f64,
+}
+
+/// One trust's position on one metric in one quarter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrustBenchmarkRow {
+    pub org_code: String,
+    pub trust_type: String,
+    pub metric_id: String,
+    pub domain: String,
+    pub period_index: i32,
+    pub value: f64,
+    pub rank: i64,
+    pub percentile: f64,
+    pub quartile: i64,
+    pub score: f64,
+    pub gap_to_exemplar: Option<f64>,
+    pub gap_to_median: f64,
+    pub behind_best_practice: Option<bool>,
+}
+
+/// A domain index, or the maturity index when `domain` is `all`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexRow {
+    pub org_code: String,
+    pub trust_type: String,
+    pub period_index: i32,
+    pub domain: String,
+    pub domain_index: Option<f64>,
+    pub n_metrics: i64,
+    pub n_applicable: i64,
+}
+
+impl IndexRow {
+    /// The share of applicable metrics with a value.
+    pub fn coverage(&self) -> f64 {
+        if self.n_applicable == 0 {
+            0.0
+        } else {
+            self.n_metrics as f64 / self.n_applicable as f64
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrendRow {
+    pub org_code: String,
+    pub metric_id: String,
+    pub period_index: i32,
+    pub change: Option<f64>,
+    pub slope: Option<f64>,
+    pub trend: Option<String>,
+}
+
+/// Where best practice is not followed: the share of a peer group behind the exemplar median.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GapRow {
+    pub metric_id: String,
+    pub period_index: i32,
+    pub peer_group: String,
+    pub n: i64,
+    pub n_behind: i64,
+    pub share_behind: f64,
+    pub median_gap: Option<f64>,
+}
+
+/// Every computed table for one data version.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tables {
+    pub benchmarks: Vec<BenchmarkRow>,
+    pub trust_benchmarks: Vec<TrustBenchmarkRow>,
+    pub indices: Vec<IndexRow>,
+    pub trends: Vec<TrendRow>,
+    pub gaps: Vec<GapRow>,
+}

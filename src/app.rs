@@ -1,0 +1,195 @@
+//! The application: shared state, start-up (database, reference data, demo data, figures),
+//! the router and the server.
+
+use crate::config::Config;
+use crate::demo::{DemoOptions, quarter_rows};
+use crate::domain::Quarter;
+use crate::figures::Figures;
+use crate::store::Store;
+use crate::submit::{Answer, Submitter, submit_metrics};
+use anyhow::{Context, Result};
+use std::sync::{Arc, RwLock};
+use tokio::net::TcpListener;
+
+/// What every handler shares: the store, the current figures and the configuration.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    figures: Arc<RwLock<Arc<Figures>>>,
+    refresh: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config, figures: Arc<Figures>) -> Self {
+        Self {
+            store,
+            config: Arc::new(config),
+            figures: Arc::new(RwLock::new(figures)),
+            refresh: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    /// The figures of the latest data version this instance has loaded.
+    pub fn figures(&self) -> Arc<Figures> {
+        self.figures.read().expect("figures lock").clone()
+    }
+
+    /// Loads the figures of the store's data version if it is newer than the ones held:
+    /// after a submission here, or one made by another instance or the command line.
+    pub async fn refresh(&self) -> Result<()> {
+        let _one_at_a_time = self.refresh.lock().await;
+        let version = self.store.data_version().await?;
+        if version == self.figures().data_version {
+            return Ok(());
+        }
+        let figures = Figures::load(&self.store).await?;
+        *self.figures.write().expect("figures lock") = figures;
+        Ok(())
+    }
+}
+
+/// Opens the database, creating and migrating it when needed, and loads the reference data
+/// into a database that has none.
+pub async fn open_store(url: &str) -> Result<Store> {
+    let store = Store::open(url).await?;
+    let reference =
+        crate::ingest::reference::bundled().context("reading the reference data in data/")?;
+    if store.ensure_reference(&reference).await? {
+        tracing::info!("loaded the reference data into a new database");
+    }
+    Ok(store)
+}
+
+/// Prepares everything `serve` needs: the store, demo data when asked, and the figures.
+pub async fn prepare(config: Config) -> Result<AppState> {
+    let store = open_store(&config.database_url).await?;
+    if config.demo {
+        load_demo(&store).await?;
+    }
+    let figures = Figures::load(&store).await?;
+    Ok(AppState::new(store, config, figures))
+}
+
+/// Fills a database that has never had demo data with twelve quarters of demo submissions
+/// (one per quarter) and one set of corrections, so that revisions show.
+pub async fn load_demo(store: &Store) -> Result<()> {
+    if store.state("demo_loaded").await?.is_some() {
+        return Ok(());
+    }
+    let reference = store.reference().await?;
+    let today = chrono::Utc::now().date_naive();
+    let options = DemoOptions {
+        trusts: None,
+        quarters: 12,
+        seed: 2016,
+        end: Quarter::last_ended(today),
+    };
+    let who = Submitter {
+        name: "demo".into(),
+        source: "demo".into(),
+        own_org: None,
+    };
+    for q in 0..options.quarters {
+        let rows = quarter_rows(&reference, &options, q);
+        let period = rows.first().map(|r| r.2.to_string()).unwrap_or_default();
+        let csv = rows_to_csv(rows.iter().map(|r| (r.0.as_str(), r.1.as_str(), r.2, r.3)))?;
+        check(
+            submit_metrics(
+                store,
+                &reference,
+                today,
+                csv,
+                Some(format!("demo-{period}.csv")),
+                &who,
+                false,
+            )
+            .await?,
+        )?;
+    }
+    // A restatement: some trusts correct a few of their latest values.
+    let latest = quarter_rows(&reference, &options, options.quarters - 1);
+    let corrections: Vec<_> = latest
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 97 == 0)
+        .filter_map(|(_, r)| {
+            let m = reference.metric(&r.1)?;
+            let span = m.scale_max - m.scale_min;
+            let v = if r.3 + span * 0.05 <= m.scale_max {
+                r.3 + span * 0.05
+            } else {
+                r.3 - span * 0.05
+            };
+            let v = if m.unit == crate::domain::Unit::Boolean {
+                1.0 - r.3
+            } else {
+                (v * 10.0).round() / 10.0
+            };
+            Some((r.0.as_str(), r.1.as_str(), r.2, v))
+        })
+        .collect();
+    let csv = rows_to_csv(corrections.into_iter())?;
+    check(
+        submit_metrics(
+            store,
+            &reference,
+            today,
+            csv,
+            Some("demo-corrections.csv".into()),
+            &who,
+            false,
+        )
+        .await?,
+    )?;
+    store
+        .set_state("demo_loaded", &crate::store::now_text())
+        .await?;
+    Ok(())
+}
+
+fn rows_to_csv<'a>(
+    rows: impl Iterator<Item = (&'a str, &'a str, Quarter, f64)>,
+) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["org_code", "metric_id", "period", "value"])?;
+    for (org, metric, period, value) in rows {
+        w.write_record([
+            org,
+            metric,
+            &period.to_string(),
+            &crate::demo::format_value(value),
+        ])?;
+    }
+    Ok(w.into_inner()?)
+}
+
+fn check(answer: Answer) -> Result<()> {
+    if answer.is_rejected() {
+        anyhow::bail!("the demo data was rejected: {answer:?}");
+    }
+    Ok(())
+}
+
+/// Serves on `listener` until interrupted, keeping the figures in step with the database.
+pub async fn serve(listener: TcpListener, state: AppState) -> Result<()> {
+    let poller = state.clone();
+    let every = std::time::Duration::from_secs(state.config.poll_seconds.max(1));
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(e) = poller.refresh().await {
+                tracing::warn!(error = ?e, "could not refresh the figures");
+            }
+        }
+    });
+    let app = crate::web::router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
+}

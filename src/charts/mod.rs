@@ -1,0 +1,116 @@
+//! SVG charts drawn with plotters: analytics tables in, accessible SVG strings out.
+//! Text stays as SVG `<text>` in the page's font; every chart carries `role="img"`, a `<title>`
+//! and a `<desc>`. Pure and synchronous: callers run them off the async runtime.
+
+mod spine;
+mod strip;
+mod trend;
+
+pub use spine::{SpineChart, SpineRow, spine_chart};
+pub use strip::{StripChart, StripGroup, strip_chart};
+pub use trend::{TrendChart, TrendSeries, trend_chart};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// Colours that people with colour-vision deficiencies can tell apart (Okabe and Ito), used
+/// together with distinct marker shapes and labels.
+pub mod palette {
+    use plotters::style::RGBColor;
+    pub const BLUE: RGBColor = RGBColor(0, 114, 178);
+    pub const ORANGE: RGBColor = RGBColor(230, 159, 0);
+    pub const GREEN: RGBColor = RGBColor(0, 158, 115);
+    pub const VERMILLION: RGBColor = RGBColor(213, 94, 0);
+    pub const SKY: RGBColor = RGBColor(86, 180, 233);
+    pub const PURPLE: RGBColor = RGBColor(204, 121, 167);
+    pub const TEXT: RGBColor = RGBColor(33, 43, 50);
+    pub const GREY: RGBColor = RGBColor(118, 134, 146);
+    pub const LIGHT: RGBColor = RGBColor(216, 221, 224);
+    /// Quartile 1 (best) to 4, as the pages' quartile tags.
+    pub const QUARTILES: [RGBColor; 4] = [
+        RGBColor(0, 94, 184),
+        RGBColor(86, 180, 233),
+        RGBColor(230, 159, 0),
+        RGBColor(179, 88, 6),
+    ];
+}
+
+pub type DrawResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Draws on an SVG canvas and returns the SVG with its accessible title and description.
+pub fn render(
+    id: &str,
+    title: &str,
+    desc: &str,
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> DrawResult,
+) -> anyhow::Result<String> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e}"))?;
+        draw(&root).map_err(|e| anyhow::anyhow!("{e}"))?;
+        root.present().map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    Ok(accessible(svg, id, title, desc))
+}
+
+/// A chart that says there is nothing to draw, in words.
+pub fn no_data(id: &str, title: &str, message: &str) -> anyhow::Result<String> {
+    render(id, title, message, (640, 80), |root| {
+        root.draw(&Text::new(
+            message.to_string(),
+            (20, 35),
+            ("sans-serif", 18).into_font().color(&palette::TEXT),
+        ))?;
+        Ok(())
+    })
+}
+
+/// Adds `role="img"`, `aria-labelledby`, a `<title>` and a `<desc>` to plotters' SVG.
+fn accessible(svg: String, id: &str, title: &str, desc: &str) -> String {
+    let Some(start) = svg.find("<svg") else {
+        return svg;
+    };
+    let Some(end) = svg[start..].find('>').map(|e| start + e) else {
+        return svg;
+    };
+    let (open, rest) = svg.split_at(end);
+    format!(
+        "{open} role=\"img\" aria-labelledby=\"{id}-title {id}-desc\" focusable=\"false\"><title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>{}",
+        escape(title),
+        escape(desc),
+        &rest[1..]
+    )
+}
+
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A number for chart labels and descriptions: at most one decimal place.
+pub fn short(v: f64) -> String {
+    let r = (v * 10.0).round() / 10.0;
+    if r.fract() == 0.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charts_carry_their_title_and_description() {
+        let svg = no_data("c1", "Maturity <index>", "No data for 2024/25 Q1").unwrap();
+        assert!(svg.contains("role=\"img\""));
+        assert!(svg.contains("<title id=\"c1-title\">Maturity &lt;index&gt;</title>"));
+        assert!(svg.contains("<desc id=\"c1-desc\">No data for 2024/25 Q1</desc>"));
+        assert!(svg.contains("No data for 2024/25 Q1</text>"));
+    }
+}

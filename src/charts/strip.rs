@@ -1,0 +1,149 @@
+//! Distribution strip charts: every trust as a mark per group, exemplars as triangles, the
+//! inter-quartile range as a box and the median as a line.
+
+use super::{DrawResult, palette, render, short};
+use plotters::prelude::*;
+
+pub struct StripGroup {
+    pub label: String,
+    /// (value, is_exemplar) of each trust.
+    pub points: Vec<(f64, bool)>,
+    pub p25: f64,
+    pub median: f64,
+    pub p75: f64,
+    pub exemplar_median: Option<f64>,
+}
+
+pub struct StripChart {
+    pub id: String,
+    pub title: String,
+    pub y_label: String,
+    pub y_range: (f64, f64),
+    pub groups: Vec<StripGroup>,
+}
+
+pub fn strip_chart(chart: &StripChart) -> anyhow::Result<String> {
+    let groups: Vec<&StripGroup> = chart
+        .groups
+        .iter()
+        .filter(|g| !g.points.is_empty())
+        .collect();
+    if groups.is_empty() {
+        return super::no_data(&chart.id, &chart.title, "No data for this selection.");
+    }
+    let desc = groups
+        .iter()
+        .map(|g| {
+            let ex = g.exemplar_median.map_or("no exemplar trusts".into(), |e| {
+                format!("exemplar median {}", short(e))
+            });
+            format!(
+                "{}: {} trusts, lower quartile {}, median {}, upper quartile {}, {ex}",
+                g.label,
+                g.points.len(),
+                short(g.p25),
+                short(g.median),
+                short(g.p75)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    let desc = format!(
+        "Strip chart of {} by group. {desc}. Exemplar trusts are drawn as triangles.",
+        chart.y_label
+    );
+    let n = groups.len();
+    render(&chart.id, &chart.title, &desc, (720, 420), |root| {
+        draw(root, chart, &groups, n)
+    })
+}
+
+fn draw(
+    root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    chart: &StripChart,
+    groups: &[&StripGroup],
+    n: usize,
+) -> DrawResult {
+    let (lo, hi) = chart.y_range;
+    let labels: Vec<String> = groups.iter().map(|g| g.label.clone()).collect();
+    let mut c = ChartBuilder::on(root)
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..n as f64, lo..hi)?;
+    c.configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n * 2 + 1)
+        .x_label_formatter(&|x| {
+            let i = x.floor() as usize;
+            if (x - x.floor() - 0.5).abs() < 1e-6 && i < labels.len() {
+                labels[i].clone()
+            } else {
+                String::new()
+            }
+        })
+        .y_desc(chart.y_label.as_str())
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 15))
+        .light_line_style(palette::LIGHT.mix(0.5))
+        .draw()?;
+    for (i, g) in groups.iter().enumerate() {
+        let x0 = i as f64;
+        c.draw_series(std::iter::once(Rectangle::new(
+            [(x0 + 0.2, g.p25), (x0 + 0.8, g.p75)],
+            palette::LIGHT.mix(0.6).filled(),
+        )))?;
+        c.draw_series(std::iter::once(PathElement::new(
+            vec![(x0 + 0.15, g.median), (x0 + 0.85, g.median)],
+            palette::TEXT.stroke_width(3),
+        )))?;
+        let label = if i == 0 { Some(()) } else { None };
+        let dots = c.draw_series(g.points.iter().enumerate().filter(|(_, p)| !p.1).map(
+            |(k, (v, _))| Circle::new((x0 + jitter(k), *v), 4, palette::BLUE.mix(0.75).filled()),
+        ))?;
+        if label.is_some() {
+            dots.label("Trust")
+                .legend(|(x, y)| Circle::new((x + 8, y), 4, palette::BLUE.filled()));
+        }
+        let ex = c.draw_series(g.points.iter().enumerate().filter(|(_, p)| p.1).map(
+            |(k, (v, _))| {
+                TriangleMarker::new((x0 + jitter(k), *v), 7, palette::VERMILLION.filled())
+            },
+        ))?;
+        if label.is_some() {
+            ex.label("Exemplar trust")
+                .legend(|(x, y)| TriangleMarker::new((x + 8, y), 7, palette::VERMILLION.filled()));
+        }
+        if let Some(e) = g.exemplar_median {
+            let line = c.draw_series(std::iter::once(PathElement::new(
+                vec![(x0 + 0.1, e), (x0 + 0.9, e)],
+                palette::VERMILLION.stroke_width(2),
+            )))?;
+            if label.is_some() {
+                line.label("Exemplar median").legend(|(x, y)| {
+                    PathElement::new(
+                        vec![(x, y), (x + 16, y)],
+                        palette::VERMILLION.stroke_width(2),
+                    )
+                });
+            }
+        }
+    }
+    c.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+        .label("Median (bar: inter-quartile range)")
+        .legend(|(x, y)| {
+            PathElement::new(vec![(x, y), (x + 16, y)], palette::TEXT.stroke_width(3))
+        });
+    c.configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(palette::GREY)
+        .label_font(("sans-serif", 13))
+        .draw()?;
+    Ok(())
+}
+
+/// A deterministic horizontal spread so that marks do not hide each other.
+fn jitter(k: usize) -> f64 {
+    0.5 + (((k * 7919) % 101) as f64 / 101.0 - 0.5) * 0.55
+}

@@ -1,0 +1,53 @@
+//! Configuration from flags and the environment.
+
+use std::path::PathBuf;
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub addr: String,
+    /// Fill an empty database with demo submissions.
+    pub demo: bool,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Where `static/` is served from.
+    pub static_dir: PathBuf,
+    /// How often to look for submissions made by other instances or the command line.
+    pub poll_seconds: u64,
+}
+
+impl Config {
+    pub fn new(database_url: String, addr: String, demo: bool) -> Self {
+        let static_dir = std::env::var_os("EXEMPLAR_STATIC_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static"));
+        let max_body_bytes = std::env::var("EXEMPLAR_MAX_BODY_BYTES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(50 * 1024 * 1024);
+        let poll_seconds = std::env::var("EXEMPLAR_POLL_SECONDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2);
+        Self {
+            database_url,
+            addr,
+            demo,
+            max_body_bytes,
+            static_dir,
+            poll_seconds,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &crate::store::redact(&self.database_url))
+            .field("addr", &self.addr)
+            .field("demo", &self.demo)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("static_dir", &self.static_dir)
+            .finish()
+    }
+}

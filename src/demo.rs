@@ -1,0 +1,188 @@
+//! Deterministic demo submissions of any size: exemplar trusts ahead and improving faster, some
+//! trusts behind in some domains, ties from rounding, gaps, and a few implausible outliers.
+
+use crate::domain::{Direction, Metric, Organisation, Quarter, Reference, Unit};
+use std::io::Write;
+
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// How many trusts (at most the reference data's); all when `None`.
+    pub trusts: Option<usize>,
+    pub quarters: usize,
+    pub seed: u64,
+    /// The last quarter; by default the latest one that has ended.
+    pub end: Quarter,
+}
+
+/// The trusts a demo of `options` covers, in a seeded order that keeps every trust type.
+pub fn pick_trusts<'r>(reference: &'r Reference, options: &DemoOptions) -> Vec<&'r Organisation> {
+    let mut rng = fastrand::Rng::with_seed(options.seed);
+    let mut orgs: Vec<&Organisation> = reference.organisations.iter().collect();
+    rng.shuffle(&mut orgs);
+    // Round-robin over types so that a small demo still has every peer group.
+    let mut by_type: Vec<Vec<&Organisation>> = crate::domain::TrustType::ALL
+        .iter()
+        .map(|t| {
+            orgs.iter()
+                .copied()
+                .filter(|o| o.trust_type == *t)
+                .collect()
+        })
+        .collect();
+    let want = options.trusts.unwrap_or(orgs.len()).min(orgs.len());
+    let mut picked = Vec::with_capacity(want);
+    while picked.len() < want {
+        for list in by_type.iter_mut() {
+            if picked.len() < want && !list.is_empty() {
+                picked.push(list.remove(0));
+            }
+        }
+    }
+    picked.sort_by(|a, b| a.ods_code.cmp(&b.ods_code));
+    picked
+}
+
+/// Writes the demo CSV (`org_code,metric_id,period,value`), quarter by quarter; returns the row count.
+pub fn write_demo<W: Write>(
+    reference: &Reference,
+    options: &DemoOptions,
+    out: W,
+) -> anyhow::Result<usize> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(["org_code", "metric_id", "period", "value"])?;
+    let mut rows = 0;
+    for q in 0..options.quarters {
+        for row in quarter_rows(reference, options, q) {
+            writer.write_record([
+                row.0.as_str(),
+                row.1.as_str(),
+                &row.2.to_string(),
+                &format_value(row.3),
+            ])?;
+            rows += 1;
+        }
+    }
+    writer.flush()?;
+    Ok(rows)
+}
+
+/// The demo rows of quarter number `q` (0 = the oldest) as (org, metric, quarter, value).
+pub fn quarter_rows(
+    reference: &Reference,
+    options: &DemoOptions,
+    q: usize,
+) -> Vec<(String, String, Quarter, f64)> {
+    let first = Quarter::from_index(options.end.index() - options.quarters as i32 + 1);
+    let period = Quarter::from_index(first.index() + q as i32);
+    let mut out = Vec::new();
+    for org in pick_trusts(reference, options) {
+        let profile = TrustProfile::new(options.seed, org, reference);
+        for (m_index, metric) in reference
+            .metrics
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.applies(org.trust_type))
+        {
+            let mut rng = fastrand::Rng::with_seed(mix(&[
+                options.seed,
+                hash(&org.ods_code),
+                m_index as u64,
+                period.index() as u64,
+            ]));
+            if rng.f64() < 0.03 {
+                continue; // not reported this quarter
+            }
+            let domain_offset = profile.domain_offset(&metric.domain, reference);
+            let mut level =
+                profile.base + domain_offset + profile.growth * q as f64 + (rng.f64() - 0.5) * 0.12;
+            if rng.f64() < 0.002 {
+                level = if rng.bool() { 1.0 } else { 0.0 }; // an implausible outlier
+            }
+            out.push((
+                org.ods_code.clone(),
+                metric.metric_id.clone(),
+                period,
+                value_at(metric, level.clamp(0.0, 1.0)),
+            ));
+        }
+    }
+    out
+}
+
+struct TrustProfile {
+    base: f64,
+    growth: f64,
+    offsets: Vec<f64>,
+}
+
+impl TrustProfile {
+    fn new(seed: u64, org: &Organisation, reference: &Reference) -> Self {
+        let mut rng = fastrand::Rng::with_seed(mix(&[seed, hash(&org.ods_code), 0xD0]));
+        let (base, growth) = if org.exemplar.is_exemplar() {
+            (0.55 + rng.f64() * 0.25, 0.012 + rng.f64() * 0.01)
+        } else {
+            (0.25 + rng.f64() * 0.35, 0.002 + rng.f64() * 0.008)
+        };
+        let offsets = reference
+            .domains
+            .iter()
+            .map(|_| {
+                if rng.f64() < 0.2 {
+                    -0.15 - rng.f64() * 0.15
+                } else {
+                    (rng.f64() - 0.5) * 0.1
+                }
+            })
+            .collect();
+        Self {
+            base,
+            growth,
+            offsets,
+        }
+    }
+
+    fn domain_offset(&self, domain: &str, reference: &Reference) -> f64 {
+        reference
+            .domains
+            .iter()
+            .position(|d| d.domain_id == domain)
+            .map_or(0.0, |i| self.offsets[i])
+    }
+}
+
+/// The value at `level` (0 worst … 1 best) of a metric's scale, rounded as such values are reported.
+fn value_at(metric: &Metric, level: f64) -> f64 {
+    let good = match metric.direction {
+        Direction::HigherBetter => level,
+        Direction::LowerBetter => 1.0 - level,
+    };
+    let raw = metric.scale_min + good * (metric.scale_max - metric.scale_min);
+    let rounded = match metric.unit {
+        Unit::Score | Unit::Percent => (raw * 10.0).round() / 10.0,
+        Unit::Boolean => {
+            if good >= 0.5 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+        Unit::Count | Unit::Days | Unit::Gbp => raw.round(),
+    };
+    rounded.clamp(metric.scale_min, metric.scale_max)
+}
+
+pub fn format_value(v: f64) -> String {
+    format!("{v}")
+}
+
+fn hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf29ce484222325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
+}
+
+fn mix(parts: &[u64]) -> u64 {
+    parts.iter().fold(0x9E3779B97F4A7C15, |h, p| {
+        (h ^ p).wrapping_mul(0xBF58476D1CE4E5B9).rotate_left(31)
+    })
+}

@@ -1,0 +1,234 @@
+//! Calendar quarters: the canonical `YYYY-Qn` form, the NHS financial-year form, and their dates.
+
+use chrono::{Datelike, NaiveDate};
+use std::fmt;
+
+/// A calendar quarter: `2024-Q2` is April to June 2024, which the NHS calls `2024/25 Q1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Quarter {
+    year: i32,
+    quarter: u8,
+}
+
+impl Quarter {
+    pub fn new(year: i32, quarter: u8) -> Result<Self, String> {
+        if !(1..=4).contains(&quarter) {
+            return Err(format!(
+                "quarter {quarter} does not exist: a year has quarters 1 to 4"
+            ));
+        }
+        if !(1900..=9999).contains(&year) {
+            return Err(format!("year {year} is out of range"));
+        }
+        Ok(Self { year, quarter })
+    }
+
+    /// Parses `2024-Q2` (calendar) or `2024/25 Q1` (NHS financial year, April to March).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if let Some((year, q)) = text.split_once("-Q").or_else(|| text.split_once("-q")) {
+            let year = parse_year(year, text)?;
+            let q = parse_quarter_digit(q, text)?;
+            return Self::new(year, q);
+        }
+        if let Some((fy, q)) = text.split_once(' ') {
+            let (start, end) = fy.split_once('/').ok_or_else(|| not_a_quarter(text))?;
+            let start = parse_year(start, text)?;
+            if end.len() != 2 || !end.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(not_a_quarter(text));
+            }
+            let end: i32 = end.parse().map_err(|_| not_a_quarter(text))?;
+            if end != (start + 1).rem_euclid(100) {
+                return Err(format!(
+                    "'{text}' is not a financial year: {start}/{:02} should follow {start}",
+                    (start + 1).rem_euclid(100)
+                ));
+            }
+            let q = q.trim();
+            let q = q
+                .strip_prefix('Q')
+                .or_else(|| q.strip_prefix('q'))
+                .ok_or_else(|| not_a_quarter(text))?;
+            let q = parse_quarter_digit(q, text)?;
+            // Financial Q1 (April–June) is calendar Q2; financial Q4 (January–March) is the next year's Q1.
+            return if q == 4 {
+                Self::new(start + 1, 1)
+            } else {
+                Self::new(start, q + 1)
+            };
+        }
+        Err(not_a_quarter(text))
+    }
+
+    pub fn year(self) -> i32 {
+        self.year
+    }
+
+    pub fn quarter(self) -> u8 {
+        self.quarter
+    }
+
+    /// The quarter number used for trend slopes: `year × 4 + quarter`.
+    pub fn index(self) -> i32 {
+        self.year * 4 + i32::from(self.quarter)
+    }
+
+    pub fn from_index(index: i32) -> Self {
+        let year = (index - 1).div_euclid(4);
+        let quarter = ((index - 1).rem_euclid(4) + 1) as u8;
+        Self { year, quarter }
+    }
+
+    pub fn previous(self) -> Self {
+        Self::from_index(self.index() - 1)
+    }
+
+    pub fn next(self) -> Self {
+        Self::from_index(self.index() + 1)
+    }
+
+    pub fn start(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, u32::from(self.quarter) * 3 - 2, 1)
+            .expect("valid quarter start")
+    }
+
+    pub fn end(self) -> NaiveDate {
+        self.next().start().pred_opt().expect("valid quarter end")
+    }
+
+    /// The quarter that contains `date`.
+    pub fn containing(date: NaiveDate) -> Self {
+        Self {
+            year: date.year(),
+            quarter: (date.month0() / 3 + 1) as u8,
+        }
+    }
+
+    /// The latest quarter that has ended on `today`.
+    pub fn last_ended(today: NaiveDate) -> Self {
+        Self::containing(today).previous()
+    }
+
+    pub fn has_ended(self, today: NaiveDate) -> bool {
+        self.end() < today
+    }
+
+    /// The NHS financial-year label: `2024-Q2` is `2024/25 Q1`.
+    pub fn financial_label(self) -> String {
+        let (start, q) = if self.quarter == 1 {
+            (self.year - 1, 4)
+        } else {
+            (self.year, self.quarter - 1)
+        };
+        format!("{start}/{:02} Q{q}", (start + 1).rem_euclid(100))
+    }
+}
+
+impl fmt::Display for Quarter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-Q{}", self.year, self.quarter)
+    }
+}
+
+impl serde::Serialize for Quarter {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Quarter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+fn not_a_quarter(text: &str) -> String {
+    format!("'{text}' is not a quarter: write 2024-Q2 or 2024/25 Q1")
+}
+
+fn parse_year(text: &str, whole: &str) -> Result<i32, String> {
+    if text.len() != 4 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(not_a_quarter(whole));
+    }
+    text.parse().map_err(|_| not_a_quarter(whole))
+}
+
+fn parse_quarter_digit(text: &str, whole: &str) -> Result<u8, String> {
+    match text {
+        "1" => Ok(1),
+        "2" => Ok(2),
+        "3" => Ok(3),
+        "4" => Ok(4),
+        _ if text.len() == 1 && text.as_bytes()[0].is_ascii_digit() => Err(format!(
+            "'{whole}' names quarter {text}: a year has quarters 1 to 4"
+        )),
+        _ => Err(not_a_quarter(whole)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(text: &str) -> Quarter {
+        Quarter::parse(text).unwrap()
+    }
+
+    #[test]
+    fn a_financial_year_quarter_maps_to_its_calendar_quarter() {
+        assert_eq!(q("2024/25 Q1"), q("2024-Q2"));
+        assert_eq!(q("2024/25 Q2"), q("2024-Q3"));
+        assert_eq!(q("2024/25 Q3"), q("2024-Q4"));
+        assert_eq!(q("2024/25 Q4"), q("2025-Q1"));
+        assert_eq!(q("1999/00 Q4"), q("2000-Q1"));
+    }
+
+    #[test]
+    fn quarters_label_themselves_in_financial_year_form() {
+        assert_eq!(q("2024-Q2").financial_label(), "2024/25 Q1");
+        assert_eq!(q("2025-Q1").financial_label(), "2024/25 Q4");
+        assert_eq!(q("2024-Q2").to_string(), "2024-Q2");
+    }
+
+    #[test]
+    fn malformed_quarters_are_refused_with_a_reason() {
+        assert!(
+            Quarter::parse("2024-Q5")
+                .unwrap_err()
+                .contains("quarters 1 to 4")
+        );
+        assert!(
+            Quarter::parse("2024/26 Q1")
+                .unwrap_err()
+                .contains("not a financial year")
+        );
+        assert!(
+            Quarter::parse("Q1 2024")
+                .unwrap_err()
+                .contains("not a quarter")
+        );
+        assert!(Quarter::parse("2024Q1").is_err());
+        assert!(Quarter::parse("24-Q1").is_err());
+        assert!(Quarter::parse("").is_err());
+    }
+
+    #[test]
+    fn a_quarter_knows_its_dates_and_neighbours() {
+        let p = q("2024-Q2");
+        assert_eq!(p.start().to_string(), "2024-04-01");
+        assert_eq!(p.end().to_string(), "2024-06-30");
+        assert_eq!(q("2024-Q1").previous(), q("2023-Q4"));
+        assert_eq!(q("2023-Q4").next(), q("2024-Q1"));
+        assert_eq!(Quarter::from_index(p.index()), p);
+        assert_eq!(q("2025-Q1").index() - q("2024-Q4").index(), 1);
+    }
+
+    #[test]
+    fn only_ended_quarters_have_ended() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        assert_eq!(Quarter::last_ended(today), q("2026-Q3"));
+        assert!(q("2026-Q3").has_ended(today));
+        assert!(!q("2026-Q4").has_ended(today));
+    }
+}

@@ -1,0 +1,356 @@
+//! Each export's columns and rows, in SPEC §7's order.
+
+use super::{Cell, Filter, write_csv};
+use crate::domain::Quarter;
+use crate::figures::Figures;
+use std::io::Write;
+
+/// The exports this module writes, with a one-line description each.
+pub const EXPORTS: &[(&str, &str)] = &[
+    (
+        "organisations",
+        "Every trust: type (its peer group), region and exemplar cohort.",
+    ),
+    (
+        "metrics",
+        "The metric catalogue: domain, unit, scale, direction and the trust types each applies to.",
+    ),
+    (
+        "values",
+        "The current value of every metric a trust has submitted, with its revision and when it was submitted.",
+    ),
+    (
+        "benchmarks",
+        "Peer-group distribution of each metric per quarter: quartiles, exemplar and national medians.",
+    ),
+    (
+        "trust_benchmarks",
+        "Each trust's rank, percentile, quartile, score and gaps on each metric per quarter.",
+    ),
+    (
+        "indices",
+        "Domain indices and the maturity index (domain = all) of each trust per quarter.",
+    ),
+    (
+        "trends",
+        "Change on the previous quarter and the four-quarter trend of each trust's values.",
+    ),
+    (
+        "gaps",
+        "Where best practice is not followed: how many trusts of each peer group are behind the exemplar median.",
+    ),
+];
+
+/// Writes export `name` with `filter`; `Ok(false)` when there is no such export.
+pub fn write_export<W: Write>(
+    name: &str,
+    f: &Figures,
+    filter: &Filter,
+    out: W,
+) -> anyhow::Result<bool> {
+    let r = &f.reference;
+    let q = |i: i32| Quarter::from_index(i).to_string();
+    match name {
+        "organisations" => write_csv(
+            out,
+            &[
+                "org_code",
+                "org_name",
+                "trust_type",
+                "region",
+                "exemplar",
+                "exemplar_cohort",
+            ],
+            r.organisations
+                .iter()
+                .filter(|o| filter.peer_ok(o.trust_type.as_str()) && filter.org_ok(r, &o.ods_code))
+                .map(|o| {
+                    vec![
+                        Cell::text(&o.ods_code),
+                        Cell::text(&o.name),
+                        Cell::text(o.trust_type.as_str()),
+                        Cell::text(&o.region),
+                        Cell::text(o.exemplar.as_str()),
+                        o.exemplar_cohort
+                            .map_or(Cell::Empty, |y| Cell::Int(i64::from(y))),
+                    ]
+                }),
+        )?,
+        "metrics" => write_csv(
+            out,
+            &[
+                "metric_id",
+                "domain",
+                "name",
+                "unit",
+                "scale_min",
+                "scale_max",
+                "direction",
+                "applies_to",
+            ],
+            r.metrics
+                .iter()
+                .filter(|m| {
+                    filter.metric_ok(&m.metric_id)
+                        && filter
+                            .peer_group
+                            .as_deref()
+                            .is_none_or(|p| p.parse().is_ok_and(|t| m.applies(t)))
+                })
+                .map(|m| {
+                    vec![
+                        Cell::text(&m.metric_id),
+                        Cell::text(&m.domain),
+                        Cell::text(&m.name),
+                        Cell::text(m.unit.as_str()),
+                        Cell::Number(m.scale_min),
+                        Cell::Number(m.scale_max),
+                        Cell::text(m.direction.as_str()),
+                        Cell::text(m.applies_to_text()),
+                    ]
+                }),
+        )?,
+        "values" => write_csv(
+            out,
+            &[
+                "org_code",
+                "org_name",
+                "trust_type",
+                "region",
+                "exemplar",
+                "metric_id",
+                "domain",
+                "period",
+                "period_start",
+                "period_end",
+                "value",
+                "revision",
+                "submitted_at",
+            ],
+            {
+                let mut rows: Vec<_> = f
+                    .values
+                    .iter()
+                    .filter_map(|v| {
+                        Some((v, r.organisation(&v.org_code)?, r.metric(&v.metric_id)?))
+                    })
+                    .filter(|(v, o, _)| {
+                        filter.period_ok(v.period_index)
+                            && filter.metric_ok(&v.metric_id)
+                            && filter.peer_ok(o.trust_type.as_str())
+                            && filter.org_ok(r, &v.org_code)
+                    })
+                    .collect();
+                rows.sort_by(|a, b| {
+                    (&a.0.org_code, &a.0.metric_id, a.0.period_index).cmp(&(
+                        &b.0.org_code,
+                        &b.0.metric_id,
+                        b.0.period_index,
+                    ))
+                });
+                rows.into_iter().map(|(v, o, m)| {
+                    let p = Quarter::from_index(v.period_index);
+                    vec![
+                        Cell::text(&o.ods_code),
+                        Cell::text(&o.name),
+                        Cell::text(o.trust_type.as_str()),
+                        Cell::text(&o.region),
+                        Cell::text(o.exemplar.as_str()),
+                        Cell::text(&m.metric_id),
+                        Cell::text(&m.domain),
+                        Cell::text(p.to_string()),
+                        Cell::text(p.start().to_string()),
+                        Cell::text(p.end().to_string()),
+                        Cell::Number(v.value),
+                        Cell::Int(v.revision),
+                        Cell::text(&v.submitted_at),
+                    ]
+                })
+            },
+        )?,
+        "benchmarks" => write_csv(
+            out,
+            &[
+                "metric_id",
+                "domain",
+                "period",
+                "peer_group",
+                "n",
+                "min",
+                "p25",
+                "median",
+                "p75",
+                "max",
+                "mean",
+                "exemplar_n",
+                "exemplar_median",
+                "national_median",
+            ],
+            f.tables
+                .benchmarks
+                .iter()
+                .filter(|b| {
+                    filter.period_ok(b.period_index)
+                        && filter.peer_ok(&b.peer_group)
+                        && filter.metric_ok(&b.metric_id)
+                })
+                .map(|b| {
+                    vec![
+                        Cell::text(&b.metric_id),
+                        Cell::text(&b.domain),
+                        Cell::text(q(b.period_index)),
+                        Cell::text(&b.peer_group),
+                        Cell::Int(b.n),
+                        Cell::Number(b.min),
+                        Cell::Number(b.p25),
+                        Cell::Number(b.median),
+                        Cell::Number(b.p75),
+                        Cell::Number(b.max),
+                        Cell::Number(b.mean),
+                        Cell::Int(b.exemplar_n),
+                        Cell::opt_number(b.exemplar_median),
+                        Cell::Number(b.national_median),
+                    ]
+                }),
+        )?,
+        "trust_benchmarks" => write_csv(
+            out,
+            &[
+                "org_code",
+                "trust_type",
+                "metric_id",
+                "period",
+                "value",
+                "rank",
+                "percentile",
+                "quartile",
+                "score",
+                "gap_to_exemplar",
+                "gap_to_median",
+                "behind_best_practice",
+            ],
+            f.tables
+                .trust_benchmarks
+                .iter()
+                .filter(|t| {
+                    filter.period_ok(t.period_index)
+                        && filter.peer_ok(&t.trust_type)
+                        && filter.metric_ok(&t.metric_id)
+                        && filter.org_ok(r, &t.org_code)
+                })
+                .map(|t| {
+                    vec![
+                        Cell::text(&t.org_code),
+                        Cell::text(&t.trust_type),
+                        Cell::text(&t.metric_id),
+                        Cell::text(q(t.period_index)),
+                        Cell::Number(t.value),
+                        Cell::Int(t.rank),
+                        Cell::Number(t.percentile),
+                        Cell::Int(t.quartile),
+                        Cell::Number(t.score),
+                        Cell::opt_number(t.gap_to_exemplar),
+                        Cell::Number(t.gap_to_median),
+                        t.behind_best_practice.map_or(Cell::Empty, Cell::Bool),
+                    ]
+                }),
+        )?,
+        "indices" => write_csv(
+            out,
+            &[
+                "org_code",
+                "trust_type",
+                "period",
+                "domain",
+                "domain_index",
+                "n_metrics",
+                "n_applicable",
+            ],
+            f.tables
+                .indices
+                .iter()
+                .filter(|i| {
+                    filter.period_ok(i.period_index)
+                        && filter.peer_ok(&i.trust_type)
+                        && filter.org_ok(r, &i.org_code)
+                })
+                .map(|i| {
+                    vec![
+                        Cell::text(&i.org_code),
+                        Cell::text(&i.trust_type),
+                        Cell::text(q(i.period_index)),
+                        Cell::text(&i.domain),
+                        Cell::opt_number(i.domain_index),
+                        Cell::Int(i.n_metrics),
+                        Cell::Int(i.n_applicable),
+                    ]
+                }),
+        )?,
+        "trends" => write_csv(
+            out,
+            &[
+                "org_code",
+                "metric_id",
+                "period",
+                "change",
+                "slope",
+                "trend",
+            ],
+            f.tables
+                .trends
+                .iter()
+                .filter(|t| {
+                    filter.period_ok(t.period_index)
+                        && filter.metric_ok(&t.metric_id)
+                        && filter.org_ok(r, &t.org_code)
+                        && filter.peer_group.as_deref().is_none_or(|p| {
+                            r.organisation(&t.org_code)
+                                .is_some_and(|o| o.trust_type.as_str() == p)
+                        })
+                })
+                .map(|t| {
+                    vec![
+                        Cell::text(&t.org_code),
+                        Cell::text(&t.metric_id),
+                        Cell::text(q(t.period_index)),
+                        Cell::opt_number(t.change),
+                        Cell::opt_number(t.slope),
+                        t.trend.as_ref().map_or(Cell::Empty, Cell::text),
+                    ]
+                }),
+        )?,
+        "gaps" => write_csv(
+            out,
+            &[
+                "metric_id",
+                "period",
+                "peer_group",
+                "n",
+                "n_behind",
+                "share_behind",
+                "median_gap",
+            ],
+            f.tables
+                .gaps
+                .iter()
+                .filter(|g| {
+                    filter.period_ok(g.period_index)
+                        && filter.peer_ok(&g.peer_group)
+                        && filter.metric_ok(&g.metric_id)
+                })
+                .map(|g| {
+                    vec![
+                        Cell::text(&g.metric_id),
+                        Cell::text(q(g.period_index)),
+                        Cell::text(&g.peer_group),
+                        Cell::Int(g.n),
+                        Cell::Int(g.n_behind),
+                        Cell::Number(g.share_behind),
+                        Cell::opt_number(g.median_gap),
+                    ]
+                }),
+        )?,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}

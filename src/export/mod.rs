@@ -1,0 +1,194 @@
+//! CSV exports of SPEC §7: fixed columns, filters, empty cells for no value, and text cells
+//! guarded against spreadsheet formula injection.
+
+mod datasets;
+
+pub use datasets::{EXPORTS, write_export};
+
+use crate::domain::{Quarter, Reference};
+use std::io::Write;
+
+/// One cell of an export.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+    Int(i64),
+    Bool(bool),
+    Empty,
+}
+
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Self {
+        Cell::Text(s.into())
+    }
+
+    pub fn opt_number(v: Option<f64>) -> Self {
+        v.map_or(Cell::Empty, Cell::Number)
+    }
+
+    /// The cell as written: numbers with a `.` decimal point and no exponent, booleans as
+    /// `true`/`false`, and text that a spreadsheet would run as a formula prefixed with `'`.
+    pub fn render(&self) -> String {
+        match self {
+            Cell::Text(s) => guard(s),
+            Cell::Number(v) if v.is_finite() => format_number(*v),
+            Cell::Number(_) | Cell::Empty => String::new(),
+            Cell::Int(v) => v.to_string(),
+            Cell::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+/// Shortest text that reads back as the same number; never an exponent.
+pub fn format_number(v: f64) -> String {
+    if v == 0.0 { "0".into() } else { format!("{v}") }
+}
+
+/// Prefixes `'` to text starting with `=`, `+`, `-`, `@`, tab or carriage return.
+pub fn guard(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// The optional filters every export takes.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct Filters {
+    pub period: Option<String>,
+    pub peer_group: Option<String>,
+    pub metric_id: Option<String>,
+    pub org_code: Option<String>,
+    pub region: Option<String>,
+}
+
+/// Filters checked against the reference data.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub period: Option<Quarter>,
+    pub peer_group: Option<String>,
+    pub metric_id: Option<String>,
+    pub org_code: Option<String>,
+    pub region: Option<String>,
+}
+
+impl Filters {
+    /// Checks each given filter; an empty value means no filter.
+    pub fn parse(&self, reference: &Reference) -> Result<Filter, String> {
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let period = given(&self.period)
+            .map(|p| Quarter::parse(&p))
+            .transpose()
+            .map_err(|e| format!("period: {e}"))?;
+        let peer_group = given(&self.peer_group);
+        if let Some(p) = &peer_group {
+            p.parse::<crate::domain::TrustType>()
+                .map_err(|e| format!("peer_group: {e}"))?;
+        }
+        let metric_id = given(&self.metric_id);
+        if let Some(m) = metric_id
+            .as_deref()
+            .filter(|m| reference.metric(m).is_none())
+        {
+            return Err(format!("metric_id: unknown metric '{m}'"));
+        }
+        let org_code = given(&self.org_code).map(|o| o.to_ascii_uppercase());
+        if let Some(o) = org_code
+            .as_deref()
+            .filter(|o| reference.organisation(o).is_none())
+        {
+            return Err(format!("org_code: unknown organisation '{o}'"));
+        }
+        let region = given(&self.region);
+        if let Some(r) = region
+            .as_deref()
+            .filter(|r| !crate::domain::REGIONS.iter().any(|(_, n)| n == r))
+        {
+            return Err(format!("region: '{r}' is not an NHS England region"));
+        }
+        Ok(Filter {
+            period,
+            peer_group,
+            metric_id,
+            org_code,
+            region,
+        })
+    }
+}
+
+impl Filter {
+    pub fn period_ok(&self, period_index: i32) -> bool {
+        self.period.is_none_or(|p| p.index() == period_index)
+    }
+
+    pub fn peer_ok(&self, trust_type: &str) -> bool {
+        self.peer_group.as_deref().is_none_or(|p| p == trust_type)
+    }
+
+    pub fn metric_ok(&self, metric_id: &str) -> bool {
+        self.metric_id.as_deref().is_none_or(|m| m == metric_id)
+    }
+
+    /// Organisation code, and region through the reference data.
+    pub fn org_ok(&self, reference: &Reference, org_code: &str) -> bool {
+        self.org_code.as_deref().is_none_or(|o| o == org_code)
+            && self.region.as_deref().is_none_or(|r| {
+                reference
+                    .organisation(org_code)
+                    .is_some_and(|o| o.region == r)
+            })
+    }
+}
+
+/// Writes a header and rows as RFC 4180 CSV.
+pub fn write_csv<W: Write>(
+    out: W,
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<Cell>>,
+) -> anyhow::Result<()> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
+    w.write_record(header)?;
+    for row in rows {
+        w.write_record(row.iter().map(Cell::render))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_that_a_spreadsheet_would_run_is_prefixed() {
+        assert_eq!(Cell::text("=SUM(A1)").render(), "'=SUM(A1)");
+        assert_eq!(Cell::text("+44").render(), "'+44");
+        assert_eq!(Cell::text("-x").render(), "'-x");
+        assert_eq!(Cell::text("@cmd").render(), "'@cmd");
+        assert_eq!(Cell::text("\tx").render(), "'\tx");
+        assert_eq!(
+            Cell::text("Barts Health NHS Trust").render(),
+            "Barts Health NHS Trust"
+        );
+    }
+
+    #[test]
+    fn numbers_are_plain_decimals_and_missing_values_empty() {
+        assert_eq!(Cell::Number(-2.5).render(), "-2.5");
+        assert_eq!(Cell::Number(100.0).render(), "100");
+        assert_eq!(Cell::Number(1e-7).render(), "0.0000001");
+        assert_eq!(Cell::Number(-0.0).render(), "0");
+        assert_eq!(Cell::opt_number(None).render(), "");
+        assert_eq!(Cell::Number(f64::NAN).render(), "");
+        assert_eq!(Cell::Bool(true).render(), "true");
+    }
+}

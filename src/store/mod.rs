@@ -1,0 +1,161 @@
+//! The database: reference data, submissions with revisions, the audit log and benchmark snapshots.
+//!
+//! One `Store` serves SQLite and PostgreSQL through sqlx's `Any` driver. Every query here is
+//! written once with `$1` placeholders, which both backends accept, and decodes only integers,
+//! floats and text (booleans are stored as integers, times as ISO 8601 text). A trait with one
+//! implementation per backend would have doubled every query for no difference in behaviour; what
+//! truly differs — the migrations, connection settings and the lock that serialises writers — is
+//! chosen by `Backend` below.
+
+mod batch;
+mod reference;
+mod snapshots;
+mod submissions;
+
+pub use submissions::{
+    CurrentValue, NewSubmission, Outcome, SubmissionKind, SubmissionRecord, ValueRevision,
+};
+
+use anyhow::{Context, Result};
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::MigrateDatabase;
+use sqlx::{Any, AnyPool, Executor};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// Serialises this instance's writers; PostgreSQL adds an advisory lock across instances.
+    write_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects, creating the database when it does not exist, and applies the migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        install_default_drivers();
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            anyhow::bail!("unsupported database URL: use sqlite://FILE or postgres://…");
+        };
+        if !Any::database_exists(url).await.unwrap_or(false) {
+            Any::create_database(url)
+                .await
+                .with_context(|| format!("creating the database {}", redact(url)))?;
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await
+            .with_context(|| format!("connecting to {}", redact(url)))?;
+        let migrator = match backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        migrator
+            .run(&pool)
+            .await
+            .context("applying the migrations")?;
+        Ok(Self {
+            pool,
+            backend,
+            write_lock: Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The data version: the id of the latest accepted submission, 0 before any.
+    pub async fn data_version(&self) -> Result<i64> {
+        let v: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(id) FROM submissions WHERE status = 'accepted'")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(v.unwrap_or(0))
+    }
+
+    pub async fn state(&self, key: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM app_state WHERE key = $1")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    pub async fn set_state(&self, key: &str, value: &str) -> Result<()> {
+        sqlx::query("INSERT INTO app_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Takes the writers' lock: in this process, and on PostgreSQL across every instance
+    /// (an advisory lock held until the transaction ends).
+    async fn lock_writers(
+        &self,
+        tx: &mut sqlx::Transaction<'_, Any>,
+    ) -> Result<tokio::sync::OwnedMutexGuard<()>> {
+        let guard = self.write_lock.clone().lock_owned().await;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(7243001)")
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(guard)
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+pub fn now_text() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}

@@ -1,0 +1,400 @@
+//! Submissions: all-or-nothing storage of metric values as revisions, duplicates recognised by
+//! content hash, rejections recorded with every error, each write in the audit log.
+
+use super::Store;
+use super::batch::{Cell, insert};
+use crate::domain::Quarter;
+use crate::ingest::RowError;
+use crate::ingest::metrics::MetricRow;
+use anyhow::Result;
+use serde::Serialize;
+use sqlx::Row;
+use std::collections::{BTreeSet, HashMap};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmissionKind {
+    Metrics,
+}
+
+impl SubmissionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubmissionKind::Metrics => "metrics",
+        }
+    }
+}
+
+/// Who sent what, and how.
+#[derive(Debug, Clone)]
+pub struct NewSubmission {
+    pub kind: SubmissionKind,
+    pub content_hash: String,
+    pub submitted_by: String,
+    /// `cli`, `web`, `api` or `demo`.
+    pub source: String,
+    pub filename: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Stored: `stored` new revisions, `unchanged` rows equal to the current value.
+    Accepted {
+        submission_id: i64,
+        rows: usize,
+        stored: usize,
+        unchanged: usize,
+    },
+    /// Byte-identical to accepted submission `original`: nothing stored.
+    Duplicate {
+        submission_id: i64,
+        rows: usize,
+        original: i64,
+    },
+    /// Nothing stored; every problem listed.
+    Rejected {
+        submission_id: i64,
+        rows: usize,
+        errors: Vec<RowError>,
+    },
+}
+
+/// A submission as listed in its history.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubmissionRecord {
+    pub id: i64,
+    pub kind: String,
+    pub status: String,
+    pub submitted_by: String,
+    pub submitted_at: String,
+    pub source: String,
+    pub filename: Option<String>,
+    pub rows_total: i64,
+    pub rows_stored: i64,
+    pub errors: Vec<RowError>,
+}
+
+impl Store {
+    /// The accepted submission with this content, if any.
+    pub async fn find_duplicate(
+        &self,
+        kind: SubmissionKind,
+        content_hash: &str,
+    ) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT MIN(id) FROM submissions WHERE kind = $1 AND content_hash = $2 AND status = 'accepted'")
+            .bind(kind.as_str())
+            .bind(content_hash)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// Records a rejected submission and its errors; no value is stored.
+    pub async fn record_rejection(
+        &self,
+        sub: &NewSubmission,
+        rows: usize,
+        errors: Vec<RowError>,
+    ) -> Result<Outcome> {
+        let mut tx = self.pool.begin().await?;
+        let id = insert_submission(&mut tx, sub, "rejected", rows, 0, &errors).await?;
+        audit(
+            &mut tx,
+            &sub.submitted_by,
+            "submission.reject",
+            sub.kind.as_str(),
+            Some(id),
+            &format!("{} errors", errors.len()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Outcome::Rejected {
+            submission_id: id,
+            rows,
+            errors,
+        })
+    }
+
+    /// Stores validated metric rows as one submission: each changed value becomes a new
+    /// revision; a byte-identical resend stores nothing.
+    pub async fn store_metric_rows(
+        &self,
+        sub: &NewSubmission,
+        rows: &[MetricRow],
+    ) -> Result<Outcome> {
+        let mut tx = self.pool.begin().await?;
+        let _guard = self.lock_writers(&mut tx).await?;
+        let original: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(id) FROM submissions WHERE kind = $1 AND content_hash = $2 AND status = 'accepted'",
+        )
+        .bind(sub.kind.as_str())
+        .bind(&sub.content_hash)
+        .fetch_one(&mut *tx)
+        .await?;
+        if let Some(original) = original {
+            let id = insert_submission(&mut tx, sub, "duplicate", rows.len(), 0, &[]).await?;
+            audit(
+                &mut tx,
+                &sub.submitted_by,
+                "submission.duplicate",
+                sub.kind.as_str(),
+                Some(id),
+                &format!("same content as submission {original}"),
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(Outcome::Duplicate {
+                submission_id: id,
+                rows: rows.len(),
+                original,
+            });
+        }
+        let id = insert_submission(&mut tx, sub, "accepted", rows.len(), 0, &[]).await?;
+        let at = super::now_text();
+
+        let periods: BTreeSet<i32> = rows.iter().map(|r| r.period.index()).collect();
+        let mut current: HashMap<(String, String, i32), (f64, i64)> = HashMap::new();
+        for p in &periods {
+            let found = sqlx::query("SELECT org_code, metric_id, value, revision FROM current_values WHERE period_index = $1")
+                .bind(i64::from(*p))
+                .fetch_all(&mut *tx)
+                .await?;
+            for r in found {
+                current.insert(
+                    (r.try_get(0)?, r.try_get(1)?, *p),
+                    (r.try_get(2)?, r.try_get(3)?),
+                );
+            }
+        }
+        let mut changed = Vec::new();
+        for row in rows {
+            let key = (
+                row.org_code.clone(),
+                row.metric_id.clone(),
+                row.period.index(),
+            );
+            match current.get(&key) {
+                Some((value, _)) if *value == row.value => {}
+                Some((_, revision)) => changed.push((row, revision + 1)),
+                None => changed.push((row, 1)),
+            }
+        }
+        insert(
+            &mut tx,
+            "metric_values",
+            &[
+                "org_code",
+                "metric_id",
+                "period_index",
+                "revision",
+                "value",
+                "comment",
+                "submission_id",
+                "submitted_at",
+            ],
+            changed.iter().map(|(r, rev)| {
+                vec![
+                    Cell::Text(r.org_code.clone()),
+                    Cell::Text(r.metric_id.clone()),
+                    Cell::Int(i64::from(r.period.index())),
+                    Cell::Int(*rev),
+                    Cell::Float(r.value),
+                    Cell::OptText(r.comment.clone()),
+                    Cell::Int(id),
+                    Cell::Text(at.clone()),
+                ]
+            }),
+            "",
+        )
+        .await?;
+        insert(
+            &mut tx,
+            "current_values",
+            &["org_code", "metric_id", "period_index", "value", "revision", "submission_id", "submitted_at"],
+            changed.iter().map(|(r, rev)| {
+                vec![
+                    Cell::Text(r.org_code.clone()),
+                    Cell::Text(r.metric_id.clone()),
+                    Cell::Int(i64::from(r.period.index())),
+                    Cell::Float(r.value),
+                    Cell::Int(*rev),
+                    Cell::Int(id),
+                    Cell::Text(at.clone()),
+                ]
+            }),
+            "ON CONFLICT (org_code, metric_id, period_index) DO UPDATE SET value = excluded.value, \
+             revision = excluded.revision, submission_id = excluded.submission_id, submitted_at = excluded.submitted_at",
+        )
+        .await?;
+        sqlx::query("UPDATE submissions SET rows_stored = $1 WHERE id = $2")
+            .bind(changed.len() as i64)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let quarters: Vec<String> = periods
+            .iter()
+            .map(|p| Quarter::from_index(*p).to_string())
+            .collect();
+        audit(
+            &mut tx,
+            &sub.submitted_by,
+            "submission.accept",
+            sub.kind.as_str(),
+            Some(id),
+            &format!(
+                "{} rows, {} new revisions, quarters {}",
+                rows.len(),
+                changed.len(),
+                quarters.join(" ")
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Outcome::Accepted {
+            submission_id: id,
+            rows: rows.len(),
+            stored: changed.len(),
+            unchanged: rows.len() - changed.len(),
+        })
+    }
+
+    pub async fn submissions(&self, limit: i64) -> Result<Vec<SubmissionRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, status, submitted_by, submitted_at, source, filename, rows_total, rows_stored, errors \
+             FROM submissions ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(SubmissionRecord {
+                    id: r.try_get(0)?,
+                    kind: r.try_get(1)?,
+                    status: r.try_get(2)?,
+                    submitted_by: r.try_get(3)?,
+                    submitted_at: r.try_get(4)?,
+                    source: r.try_get(5)?,
+                    filename: r.try_get(6)?,
+                    rows_total: r.try_get(7)?,
+                    rows_stored: r.try_get(8)?,
+                    errors: serde_json::from_str(&r.try_get::<String, _>(9)?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every revision of one value, newest first: (period index, revision, value, comment, submission, time).
+    pub async fn value_history(
+        &self,
+        org_code: &str,
+        metric_id: &str,
+    ) -> Result<Vec<ValueRevision>> {
+        let rows = sqlx::query(
+            "SELECT period_index, revision, value, comment, submission_id, submitted_at FROM metric_values \
+             WHERE org_code = $1 AND metric_id = $2 ORDER BY period_index DESC, revision DESC",
+        )
+        .bind(org_code)
+        .bind(metric_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(ValueRevision {
+                    period: Quarter::from_index(r.try_get::<i64, _>(0)? as i32),
+                    revision: r.try_get(1)?,
+                    value: r.try_get(2)?,
+                    comment: r.try_get(3)?,
+                    submission_id: r.try_get(4)?,
+                    submitted_at: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The current value of every (organisation, metric, quarter).
+    pub async fn current_values(&self) -> Result<Vec<CurrentValue>> {
+        let rows = sqlx::query("SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM current_values")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(CurrentValue {
+                    org_code: r.try_get(0)?,
+                    metric_id: r.try_get(1)?,
+                    period_index: r.try_get::<i64, _>(2)? as i32,
+                    value: r.try_get(3)?,
+                    revision: r.try_get(4)?,
+                    submitted_at: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ValueRevision {
+    pub period: Quarter,
+    pub revision: i64,
+    pub value: f64,
+    pub comment: Option<String>,
+    pub submission_id: i64,
+    pub submitted_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct CurrentValue {
+    pub org_code: String,
+    pub metric_id: String,
+    pub period_index: i32,
+    pub value: f64,
+    pub revision: i64,
+    pub submitted_at: String,
+}
+
+async fn insert_submission(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    sub: &NewSubmission,
+    status: &str,
+    rows: usize,
+    stored: usize,
+    errors: &[RowError],
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO submissions (kind, status, content_hash, submitted_by, submitted_at, source, filename, rows_total, rows_stored, errors) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(sub.kind.as_str())
+    .bind(status)
+    .bind(&sub.content_hash)
+    .bind(&sub.submitted_by)
+    .bind(super::now_text())
+    .bind(&sub.source)
+    .bind(sub.filename.clone())
+    .bind(rows as i64)
+    .bind(stored as i64)
+    .bind(serde_json::to_string(errors)?)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// Appends one entry to the audit log.
+pub(super) async fn audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    submission_id: Option<i64>,
+    detail: &str,
+) -> Result<()> {
+    sqlx::query("INSERT INTO audit_log (at, actor, action, subject, submission_id, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(super::now_text())
+        .bind(actor)
+        .bind(action)
+        .bind(subject)
+        .bind(submission_id)
+        .bind(detail)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! The metric catalogue, the open standards catalogue, the gaps summary and the methods page.
+
+use super::render;
+use super::view::{Choice, Meta, PageQuery, num, period_choices, type_choices};
+use crate::app::AppState;
+use crate::domain::{Metric, Standard, TrustType};
+use crate::error::Result;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use axum::routing::get;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/standards", get(standards))
+        .route("/gaps", get(gaps))
+        .route("/methods", get(methods))
+}
+
+pub struct DomainGroup {
+    pub name: String,
+    pub description: String,
+    pub metrics: Vec<Metric>,
+}
+
+#[derive(Template)]
+#[template(path = "metrics.html")]
+pub struct MetricsPage {
+    pub domains: Vec<DomainGroup>,
+}
+
+async fn metrics(State(state): State<AppState>) -> Result<Html<String>> {
+    let f = state.figures();
+    let domains = f
+        .reference
+        .domains
+        .iter()
+        .map(|d| DomainGroup {
+            name: d.name.clone(),
+            description: d.description.clone(),
+            metrics: f
+                .reference
+                .metrics
+                .iter()
+                .filter(|m| m.domain == d.domain_id)
+                .cloned()
+                .collect(),
+        })
+        .collect();
+    render(&MetricsPage { domains })
+}
+
+#[derive(Template)]
+#[template(path = "standards.html")]
+pub struct StandardsPage {
+    pub today: String,
+    pub standards: Vec<(Standard, String)>,
+}
+
+async fn standards(State(state): State<AppState>) -> Result<Html<String>> {
+    let f = state.figures();
+    let today = chrono::Utc::now().date_naive();
+    let standards = f
+        .reference
+        .standards
+        .iter()
+        .map(|s| {
+            let status = match s.mandatory_from {
+                None => "Advisory".to_string(),
+                Some(d) if d <= today => format!("Mandatory since {d}"),
+                Some(d) => format!("Mandatory from {d}"),
+            };
+            (s.clone(), status)
+        })
+        .collect();
+    render(&StandardsPage {
+        today: today.to_string(),
+        standards,
+    })
+}
+
+pub struct GapLine {
+    pub metric_id: String,
+    pub metric: String,
+    pub domain: String,
+    pub peer_group: String,
+    pub n: i64,
+    pub n_behind: i64,
+    pub share: String,
+    pub median_gap: String,
+}
+
+#[derive(Template)]
+#[template(path = "gaps.html")]
+pub struct GapsPage {
+    pub meta: Meta,
+    pub period_label: String,
+    pub periods: Vec<Choice>,
+    pub types: Vec<Choice>,
+    pub rows: Vec<GapLine>,
+    pub csv_query: String,
+}
+
+async fn gaps(
+    State(state): State<AppState>,
+    Query(query): Query<PageQuery>,
+) -> Result<Html<String>> {
+    let f = state.figures();
+    let period = query.period(&f)?;
+    let peer = query.peer_group()?;
+    let mut rows: Vec<_> = f
+        .tables
+        .gaps
+        .iter()
+        .filter(|g| {
+            Some(g.period_index) == period.map(|p| p.index())
+                && peer.is_none_or(|p| p.as_str() == g.peer_group)
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.share_behind
+            .total_cmp(&a.share_behind)
+            .then(a.metric_id.cmp(&b.metric_id))
+    });
+    let rows = rows
+        .into_iter()
+        .map(|g| {
+            let m = f.reference.metric(&g.metric_id);
+            GapLine {
+                metric_id: g.metric_id.clone(),
+                metric: m.map_or(g.metric_id.clone(), |m| m.name.clone()),
+                domain: m
+                    .and_then(|m| f.reference.domain(&m.domain))
+                    .map_or(String::new(), |d| d.name.clone()),
+                peer_group: g
+                    .peer_group
+                    .parse::<TrustType>()
+                    .map_or(g.peer_group.clone(), |t| t.label().into()),
+                n: g.n,
+                n_behind: g.n_behind,
+                share: format!("{:.0}%", g.share_behind * 100.0),
+                median_gap: num(g.median_gap),
+            }
+        })
+        .collect();
+    let csv_query = super::view::query_string(&[
+        ("period", period.map(|p| p.to_string())),
+        ("peer_group", peer.map(|p| p.as_str().to_string())),
+    ]);
+    render(&GapsPage {
+        meta: Meta::of(&f),
+        period_label: period.map_or("no data yet".into(), |p| p.financial_label()),
+        periods: period_choices(&f, period),
+        types: type_choices(peer),
+        rows,
+        csv_query,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "methods.html")]
+pub struct MethodsPage;
+
+async fn methods() -> Result<Html<String>> {
+    render(&MethodsPage)
+}

@@ -1,0 +1,279 @@
+//! A metric: its definition, distribution across peers, trend of the peer quartiles and the
+//! ranked table of trusts.
+
+use super::view::{Choice, Meta, PageQuery, num, period_choices, type_choices};
+use super::{blocking, render};
+use crate::app::AppState;
+use crate::charts::{StripChart, StripGroup, TrendChart, TrendSeries, strip_chart, trend_chart};
+use crate::domain::{Metric, Quarter, TrustType};
+use crate::error::{AppError, Result};
+use crate::figures::Figures;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+use axum::routing::get;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/metrics/{metric_id}", get(metric_page))
+}
+
+pub struct PeerRow {
+    pub peer_group: String,
+    pub n: i64,
+    pub min: String,
+    pub p25: String,
+    pub median: String,
+    pub p75: String,
+    pub max: String,
+    pub exemplar_n: i64,
+    pub exemplar_median: String,
+    pub national_median: String,
+}
+
+pub struct QuarterRow {
+    pub quarter: String,
+    pub p25: String,
+    pub median: String,
+    pub p75: String,
+    pub exemplar_median: String,
+}
+
+pub struct RankRow {
+    pub org_code: String,
+    pub name: String,
+    pub exemplar: bool,
+    pub value: String,
+    pub rank: i64,
+    pub quartile: i64,
+    pub gap: String,
+    pub trend: String,
+}
+
+#[derive(Template)]
+#[template(path = "metric.html")]
+pub struct MetricPage {
+    pub meta: Meta,
+    pub metric: Metric,
+    pub domain: String,
+    pub applies_to: String,
+    pub period_label: String,
+    pub period_value: String,
+    pub periods: Vec<Choice>,
+    pub peer_groups: Vec<Choice>,
+    pub peer_label: String,
+    pub distribution_chart: String,
+    pub peers: Vec<PeerRow>,
+    pub trend_chart: String,
+    pub quarters: Vec<QuarterRow>,
+    pub ranks: Vec<RankRow>,
+    pub csv_query: String,
+}
+
+async fn metric_page(
+    State(state): State<AppState>,
+    Path(metric_id): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Result<Html<String>> {
+    let f = state.figures();
+    let metric = f
+        .reference
+        .metric(&metric_id)
+        .cloned()
+        .ok_or_else(|| AppError::NotFound(format!("There is no metric '{metric_id}'.")))?;
+    let period = query.period(&f)?;
+    let peer = query.peer_group()?;
+    let page = blocking(move || build(&f, metric, period, peer)).await?;
+    render(&page)
+}
+
+fn build(
+    f: &Figures,
+    metric: Metric,
+    period: Option<Quarter>,
+    peer: Option<TrustType>,
+) -> Result<MetricPage> {
+    let applicable: Vec<TrustType> = TrustType::ALL
+        .iter()
+        .copied()
+        .filter(|t| metric.applies(*t))
+        .collect();
+    let peer = peer
+        .filter(|p| applicable.contains(p))
+        .or_else(|| applicable.first().copied())
+        .unwrap_or(TrustType::Acute);
+    let unit_label = unit_label(&metric);
+    let (mut groups, mut peers, mut ranks) = (Vec::new(), Vec::new(), Vec::new());
+    if let Some(period) = period {
+        for t in &applicable {
+            let Some(b) = f.benchmark(&metric.metric_id, period, t.as_str()) else {
+                continue;
+            };
+            let points = f
+                .tables
+                .trust_benchmarks
+                .iter()
+                .filter(|r| {
+                    r.metric_id == metric.metric_id
+                        && r.period_index == period.index()
+                        && r.trust_type == t.as_str()
+                })
+                .map(|r| {
+                    (
+                        r.value,
+                        f.reference
+                            .organisation(&r.org_code)
+                            .is_some_and(|o| o.exemplar.is_exemplar()),
+                    )
+                })
+                .collect();
+            groups.push(StripGroup {
+                label: t.label().into(),
+                points,
+                p25: b.p25,
+                median: b.median,
+                p75: b.p75,
+                exemplar_median: b.exemplar_median,
+            });
+            peers.push(PeerRow {
+                peer_group: t.label().into(),
+                n: b.n,
+                min: num(Some(b.min)),
+                p25: num(Some(b.p25)),
+                median: num(Some(b.median)),
+                p75: num(Some(b.p75)),
+                max: num(Some(b.max)),
+                exemplar_n: b.exemplar_n,
+                exemplar_median: num(b.exemplar_median),
+                national_median: num(Some(b.national_median)),
+            });
+        }
+        for r in f.tables.trust_benchmarks.iter().filter(|r| {
+            r.metric_id == metric.metric_id
+                && r.period_index == period.index()
+                && r.trust_type == peer.as_str()
+        }) {
+            let org = f.reference.organisation(&r.org_code);
+            ranks.push(RankRow {
+                org_code: r.org_code.clone(),
+                name: org.map_or(r.org_code.clone(), |o| o.name.clone()),
+                exemplar: org.is_some_and(|o| o.exemplar.is_exemplar()),
+                value: num(Some(r.value)),
+                rank: r.rank,
+                quartile: r.quartile,
+                gap: num(r.gap_to_exemplar),
+                trend: f
+                    .trend(&r.org_code, &metric.metric_id, period)
+                    .and_then(|t| t.trend.clone())
+                    .unwrap_or_default(),
+            });
+        }
+        ranks.sort_by(|a, b| a.rank.cmp(&b.rank).then(a.name.cmp(&b.name)));
+    }
+    let period_label = period.map_or("no data yet".into(), |p| p.financial_label());
+    let distribution_chart = strip_chart(&StripChart {
+        id: "distribution".into(),
+        title: format!("{} across peer groups, {period_label}", metric.name),
+        y_label: unit_label.clone(),
+        y_range: (metric.scale_min, metric.scale_max),
+        groups,
+    })?;
+    let mut quarters = Vec::new();
+    let mut series: Vec<TrendSeries> = [
+        "Lower quartile",
+        "Median",
+        "Upper quartile",
+        "Exemplar median",
+    ]
+    .iter()
+    .map(|l| TrendSeries {
+        label: (*l).into(),
+        points: Vec::new(),
+    })
+    .collect();
+    for q in &f.periods {
+        if let Some(b) = f.benchmark(&metric.metric_id, *q, peer.as_str()) {
+            for (k, v) in [Some(b.p25), Some(b.median), Some(b.p75), b.exemplar_median]
+                .into_iter()
+                .enumerate()
+            {
+                if let Some(v) = v {
+                    series[k].points.push((*q, v));
+                }
+            }
+            quarters.push(QuarterRow {
+                quarter: q.financial_label(),
+                p25: num(Some(b.p25)),
+                median: num(Some(b.median)),
+                p75: num(Some(b.p75)),
+                exemplar_median: num(b.exemplar_median),
+            });
+        }
+    }
+    let trend_chart = trend_chart(&TrendChart {
+        id: "peer-trend".into(),
+        title: format!(
+            "{}: {} trusts' quartiles and exemplar median by quarter",
+            metric.name,
+            peer.label().to_lowercase()
+        ),
+        y_label: unit_label.clone(),
+        y_range: (metric.scale_min, metric.scale_max),
+        series,
+    })?;
+    let csv_query = super::view::query_string(&[
+        ("metric_id", Some(metric.metric_id.clone())),
+        ("period", period.map(|p| p.to_string())),
+        ("peer_group", Some(peer.as_str().to_string())),
+    ]);
+    Ok(MetricPage {
+        meta: Meta::of(f),
+        domain: f
+            .reference
+            .domain(&metric.domain)
+            .map_or(metric.domain.clone(), |d| d.name.clone()),
+        applies_to: if metric.applies_to.is_empty() {
+            "all trust types".into()
+        } else {
+            metric
+                .applies_to
+                .iter()
+                .map(|t| t.label().to_lowercase())
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+        period_value: period.map(|p| p.to_string()).unwrap_or_default(),
+        period_label,
+        periods: period_choices(f, period),
+        peer_groups: type_choices(Some(peer))
+            .into_iter()
+            .filter(|c| applicable.iter().any(|t| t.as_str() == c.value))
+            .collect(),
+        peer_label: peer.label().into(),
+        distribution_chart,
+        peers,
+        trend_chart,
+        quarters,
+        ranks,
+        csv_query,
+        metric,
+    })
+}
+
+/// The axis label for a metric's values.
+pub fn unit_label(m: &Metric) -> String {
+    use crate::domain::Unit;
+    let unit = match m.unit {
+        Unit::Score => format!("score ({} to {})", m.scale_min, m.scale_max),
+        Unit::Percent => "per cent".into(),
+        Unit::Count => "count".into(),
+        Unit::Days => "days".into(),
+        Unit::Boolean => "yes (1) or no (0)".into(),
+        Unit::Gbp => "£".into(),
+    };
+    let better = match m.direction {
+        crate::domain::Direction::HigherBetter => "higher is better",
+        crate::domain::Direction::LowerBetter => "lower is better",
+    };
+    format!("{}, {unit}, {better}", m.name)
+}

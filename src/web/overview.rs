@@ -1,0 +1,267 @@
+//! The overview: maturity by trust type, domains for exemplars against the rest, the national
+//! trend and the largest best-practice gaps.
+
+use super::view::{Choice, Meta, PageQuery, num, period_choices, quantile, sorted};
+use super::{blocking, render};
+use crate::app::AppState;
+use crate::charts::{StripChart, StripGroup, TrendChart, TrendSeries, strip_chart, trend_chart};
+use crate::domain::{Quarter, TrustType};
+use crate::error::Result;
+use crate::figures::Figures;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use axum::routing::get;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(overview))
+}
+
+pub struct TypeRow {
+    pub label: String,
+    pub n: usize,
+    pub p25: String,
+    pub median: String,
+    pub p75: String,
+    pub exemplar_median: String,
+    pub others_median: String,
+}
+
+pub struct DomainRow {
+    pub name: String,
+    pub exemplar: String,
+    pub others: String,
+    pub difference: String,
+}
+
+pub struct TrendRow {
+    pub quarter: String,
+    pub values: Vec<String>,
+}
+
+pub struct GapRow {
+    pub metric_id: String,
+    pub metric: String,
+    pub peer_group: String,
+    pub n: i64,
+    pub n_behind: i64,
+    pub share: String,
+    pub median_gap: String,
+}
+
+#[derive(Template)]
+#[template(path = "overview.html")]
+pub struct OverviewPage {
+    pub meta: Meta,
+    pub period_label: String,
+    pub periods: Vec<Choice>,
+    pub maturity_chart: String,
+    pub types: Vec<TypeRow>,
+    pub domains: Vec<DomainRow>,
+    pub trend_chart: String,
+    pub trend_headers: Vec<String>,
+    pub trend: Vec<TrendRow>,
+    pub gaps: Vec<GapRow>,
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    Query(query): Query<PageQuery>,
+) -> Result<Html<String>> {
+    let f = state.figures();
+    let period = query.period(&f)?;
+    let page = blocking(move || build(&f, period)).await?;
+    render(&page)
+}
+
+fn maturity_at(f: &Figures, period: Quarter, t: TrustType) -> Vec<(f64, bool)> {
+    f.tables
+        .indices
+        .iter()
+        .filter(|i| {
+            i.period_index == period.index() && i.domain == "all" && i.trust_type == t.as_str()
+        })
+        .filter_map(|i| {
+            let v = i.domain_index?;
+            Some((
+                v,
+                f.reference
+                    .organisation(&i.org_code)
+                    .is_some_and(|o| o.exemplar.is_exemplar()),
+            ))
+        })
+        .collect()
+}
+
+fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
+    let meta = Meta::of(f);
+    let periods = period_choices(f, period);
+    let Some(period) = period else {
+        return Ok(OverviewPage {
+            meta,
+            period_label: "no data yet".into(),
+            periods,
+            maturity_chart: crate::charts::no_data(
+                "maturity",
+                "Maturity index by trust type",
+                "No values have been submitted yet.",
+            )?,
+            types: Vec::new(),
+            domains: Vec::new(),
+            trend_chart: String::new(),
+            trend_headers: Vec::new(),
+            trend: Vec::new(),
+            gaps: Vec::new(),
+        });
+    };
+    let mut groups = Vec::new();
+    let mut types = Vec::new();
+    for t in TrustType::ALL {
+        let points = maturity_at(f, period, *t);
+        let all = sorted(points.iter().map(|p| p.0).collect());
+        let ex = sorted(points.iter().filter(|p| p.1).map(|p| p.0).collect());
+        let others = sorted(points.iter().filter(|p| !p.1).map(|p| p.0).collect());
+        types.push(TypeRow {
+            label: t.label().into(),
+            n: points.len(),
+            p25: num(quantile(&all, 0.25)),
+            median: num(quantile(&all, 0.5)),
+            p75: num(quantile(&all, 0.75)),
+            exemplar_median: num(quantile(&ex, 0.5)),
+            others_median: num(quantile(&others, 0.5)),
+        });
+        if let (Some(p25), Some(median), Some(p75)) = (
+            quantile(&all, 0.25),
+            quantile(&all, 0.5),
+            quantile(&all, 0.75),
+        ) {
+            groups.push(StripGroup {
+                label: t.label().into(),
+                points,
+                p25,
+                median,
+                p75,
+                exemplar_median: quantile(&ex, 0.5),
+            });
+        }
+    }
+    let maturity_chart = strip_chart(&StripChart {
+        id: "maturity".into(),
+        title: format!("Maturity index by trust type, {}", period.financial_label()),
+        y_label: "Maturity index (0–100)".into(),
+        y_range: (0.0, 100.0),
+        groups,
+    })?;
+
+    let domains = f
+        .reference
+        .domains
+        .iter()
+        .map(|d| {
+            let (mut ex, mut others) = (Vec::new(), Vec::new());
+            for i in f
+                .tables
+                .indices
+                .iter()
+                .filter(|i| i.period_index == period.index() && i.domain == d.domain_id)
+            {
+                if let Some(v) = i.domain_index {
+                    let is_ex = f
+                        .reference
+                        .organisation(&i.org_code)
+                        .is_some_and(|o| o.exemplar.is_exemplar());
+                    if is_ex { ex.push(v) } else { others.push(v) }
+                }
+            }
+            let (e, o) = (quantile(&sorted(ex), 0.5), quantile(&sorted(others), 0.5));
+            DomainRow {
+                name: d.name.clone(),
+                exemplar: num(e),
+                others: num(o),
+                difference: num(e.zip(o).map(|(e, o)| e - o)),
+            }
+        })
+        .collect();
+
+    let mut series = Vec::new();
+    let mut trend: Vec<TrendRow> = f
+        .periods
+        .iter()
+        .map(|q| TrendRow {
+            quarter: q.financial_label(),
+            values: Vec::new(),
+        })
+        .collect();
+    for t in TrustType::ALL {
+        let mut points = Vec::new();
+        for (k, q) in f.periods.iter().enumerate() {
+            let m = quantile(
+                &sorted(maturity_at(f, *q, *t).into_iter().map(|p| p.0).collect()),
+                0.5,
+            );
+            trend[k].values.push(num(m));
+            if let Some(m) = m {
+                points.push((*q, m));
+            }
+        }
+        series.push(TrendSeries {
+            label: format!("{} median", t.label()),
+            points,
+        });
+    }
+    let trend_chart = trend_chart(&TrendChart {
+        id: "national-trend".into(),
+        title: "Median maturity index by trust type over time".into(),
+        y_label: "Maturity index (0–100)".into(),
+        y_range: (0.0, 100.0),
+        series,
+    })?;
+
+    let mut gap_rows: Vec<_> = f
+        .tables
+        .gaps
+        .iter()
+        .filter(|g| g.period_index == period.index() && g.n >= 3)
+        .collect();
+    gap_rows.sort_by(|a, b| {
+        b.share_behind
+            .total_cmp(&a.share_behind)
+            .then(b.n_behind.cmp(&a.n_behind))
+    });
+    let gaps = gap_rows
+        .into_iter()
+        .take(10)
+        .map(|g| GapRow {
+            metric_id: g.metric_id.clone(),
+            metric: f
+                .reference
+                .metric(&g.metric_id)
+                .map_or(g.metric_id.clone(), |m| m.name.clone()),
+            peer_group: g
+                .peer_group
+                .parse::<TrustType>()
+                .map_or(g.peer_group.clone(), |t| t.label().into()),
+            n: g.n,
+            n_behind: g.n_behind,
+            share: format!("{:.0}%", g.share_behind * 100.0),
+            median_gap: num(g.median_gap),
+        })
+        .collect();
+
+    Ok(OverviewPage {
+        meta,
+        period_label: period.financial_label(),
+        periods,
+        maturity_chart,
+        types,
+        domains,
+        trend_chart,
+        trend_headers: TrustType::ALL
+            .iter()
+            .map(|t| t.label().to_string())
+            .collect(),
+        trend,
+        gaps,
+    })
+}

@@ -1,0 +1,313 @@
+//! A trust's scorecard: spine chart, domain indices against peers and exemplars, trends,
+//! deployed systems and its gaps; and the searchable list of trusts.
+
+use super::view::{
+    Choice, Meta, PageQuery, num, period_choices, quantile, region_choices, sorted, type_choices,
+};
+use super::{blocking, render};
+use crate::app::AppState;
+use crate::charts::{SpineChart, SpineRow, spine_chart};
+use crate::domain::{Organisation, Quarter};
+use crate::error::{AppError, Result};
+use crate::figures::Figures;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+use axum::routing::get;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/trusts", get(trusts))
+        .route("/trusts/{ods_code}", get(trust_page))
+}
+
+pub struct MetricRow {
+    pub metric_id: String,
+    pub name: String,
+    pub value: String,
+    pub median: String,
+    pub exemplar_median: String,
+    pub quartile: i64,
+    pub rank: String,
+    pub gap: String,
+    pub trend: String,
+    pub revision: i64,
+}
+
+pub struct DomainRow {
+    pub name: String,
+    pub index: String,
+    pub peer_median: String,
+    pub exemplar_median: String,
+    pub coverage: String,
+}
+
+pub struct SystemRow {
+    pub function: String,
+    pub product: String,
+    pub supplier: String,
+    pub version: String,
+}
+
+pub struct GapItem {
+    pub metric_id: String,
+    pub name: String,
+    pub value: String,
+    pub exemplar_median: String,
+    pub gap: String,
+}
+
+#[derive(Template)]
+#[template(path = "trust.html")]
+pub struct TrustPage {
+    pub meta: Meta,
+    pub org: Organisation,
+    pub type_label: String,
+    pub exemplar_label: String,
+    pub period_label: String,
+    pub period_value: String,
+    pub periods: Vec<Choice>,
+    pub maturity: String,
+    pub coverage: String,
+    pub spine_chart: String,
+    pub metrics: Vec<MetricRow>,
+    pub domains: Vec<DomainRow>,
+    pub systems: Vec<SystemRow>,
+    pub gaps: Vec<GapItem>,
+}
+
+async fn trust_page(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Result<Html<String>> {
+    let f = state.figures();
+    let code = code.to_ascii_uppercase();
+    let org = f.reference.organisation(&code).cloned().ok_or_else(|| {
+        AppError::NotFound(format!("There is no trust with the ODS code '{code}'."))
+    })?;
+    let period = query.period(&f)?;
+    let page = blocking(move || build(&f, org, period)).await?;
+    render(&page)
+}
+
+fn build(f: &Figures, org: Organisation, period: Option<Quarter>) -> Result<TrustPage> {
+    let tt = org.trust_type.as_str();
+    let (mut rows, mut metrics, mut gaps) = (Vec::new(), Vec::new(), Vec::new());
+    let mut domains = Vec::new();
+    let (mut maturity, mut coverage) = (String::new(), String::new());
+    if let Some(p) = period {
+        for m in f
+            .reference
+            .metrics
+            .iter()
+            .filter(|m| m.applies(org.trust_type))
+        {
+            let (Some(pos), Some(b)) = (
+                f.position(&org.ods_code, &m.metric_id, p),
+                f.benchmark(&m.metric_id, p, tt),
+            ) else {
+                continue;
+            };
+            let s = |v: f64| m.score(v);
+            let (a, z) = (s(b.min), s(b.max));
+            let (lo, hi) = (s(b.p25), s(b.p75));
+            rows.push(SpineRow {
+                label: m.name.clone(),
+                worst: a.min(z),
+                p_low: lo.min(hi),
+                median: s(b.median),
+                p_high: lo.max(hi),
+                best: a.max(z),
+                exemplar: b.exemplar_median.map(s),
+                value: pos.score,
+                quartile: pos.quartile,
+            });
+            let revision = f
+                .values
+                .iter()
+                .find(|v| {
+                    v.org_code == org.ods_code
+                        && v.metric_id == m.metric_id
+                        && v.period_index == p.index()
+                })
+                .map_or(0, |v| v.revision);
+            metrics.push(MetricRow {
+                metric_id: m.metric_id.clone(),
+                name: m.name.clone(),
+                value: num(Some(pos.value)),
+                median: num(Some(b.median)),
+                exemplar_median: num(b.exemplar_median),
+                quartile: pos.quartile,
+                rank: format!("{} of {}", pos.rank, b.n),
+                gap: num(pos.gap_to_exemplar),
+                trend: f
+                    .trend(&org.ods_code, &m.metric_id, p)
+                    .and_then(|t| t.trend.clone())
+                    .unwrap_or_default(),
+                revision,
+            });
+            if pos.behind_best_practice == Some(true) {
+                let span = m.scale_max - m.scale_min;
+                gaps.push((
+                    pos.gap_to_exemplar.unwrap_or(0.0) / span,
+                    GapItem {
+                        metric_id: m.metric_id.clone(),
+                        name: m.name.clone(),
+                        value: num(Some(pos.value)),
+                        exemplar_median: num(b.exemplar_median),
+                        gap: num(pos.gap_to_exemplar),
+                    },
+                ));
+            }
+        }
+        for d in &f.reference.domains {
+            let Some(own) = f.index(&org.ods_code, p, &d.domain_id) else {
+                continue;
+            };
+            let (peers, ex) = peer_indices(f, p, tt, &d.domain_id);
+            domains.push(DomainRow {
+                name: d.name.clone(),
+                index: num(own.domain_index),
+                peer_median: num(quantile(&peers, 0.5)),
+                exemplar_median: num(quantile(&ex, 0.5)),
+                coverage: format!("{} of {}", own.n_metrics, own.n_applicable),
+            });
+        }
+        if let Some(all) = f.index(&org.ods_code, p, "all") {
+            maturity = num(all.domain_index);
+            coverage = format!("{:.0}%", all.coverage() * 100.0);
+        }
+    }
+    gaps.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let period_label = period.map_or("no data yet".into(), |p| p.financial_label());
+    let spine_chart = spine_chart(&SpineChart {
+        id: "spine".into(),
+        title: format!(
+            "{}: each metric against {} peers, {period_label}",
+            org.name,
+            org.trust_type.label().to_lowercase()
+        ),
+        rows,
+    })?;
+    let systems = f
+        .reference
+        .deployments
+        .iter()
+        .filter(|d| d.ods_code == org.ods_code)
+        .filter_map(|d| {
+            let s = f
+                .reference
+                .systems
+                .iter()
+                .find(|s| s.system_id == d.system_id)?;
+            Some(SystemRow {
+                function: d.function.clone(),
+                product: s.product.clone(),
+                supplier: s.supplier.clone(),
+                version: s.version.clone(),
+            })
+        })
+        .collect();
+    Ok(TrustPage {
+        meta: Meta::of(f),
+        type_label: org.trust_type.label().into(),
+        exemplar_label: org.exemplar.label().into(),
+        period_value: period.map(|p| p.to_string()).unwrap_or_default(),
+        period_label,
+        periods: period_choices(f, period),
+        maturity,
+        coverage,
+        spine_chart,
+        metrics,
+        domains,
+        systems,
+        gaps: gaps.into_iter().map(|g| g.1).collect(),
+        org,
+    })
+}
+
+/// Sorted domain indices of a peer group, and of its exemplar trusts.
+fn peer_indices(f: &Figures, p: Quarter, trust_type: &str, domain: &str) -> (Vec<f64>, Vec<f64>) {
+    let (mut all, mut ex) = (Vec::new(), Vec::new());
+    for i in
+        f.tables.indices.iter().filter(|i| {
+            i.period_index == p.index() && i.trust_type == trust_type && i.domain == domain
+        })
+    {
+        if let Some(v) = i.domain_index {
+            all.push(v);
+            if f.reference
+                .organisation(&i.org_code)
+                .is_some_and(|o| o.exemplar.is_exemplar())
+            {
+                ex.push(v);
+            }
+        }
+    }
+    (sorted(all), sorted(ex))
+}
+
+pub struct TrustListRow {
+    pub org_code: String,
+    pub name: String,
+    pub type_label: String,
+    pub region: String,
+    pub exemplar: bool,
+    pub maturity: String,
+}
+
+#[derive(Template)]
+#[template(path = "trusts.html")]
+pub struct TrustsPage {
+    pub meta: Meta,
+    pub q: String,
+    pub types: Vec<Choice>,
+    pub regions: Vec<Choice>,
+    pub period_label: String,
+    pub rows: Vec<TrustListRow>,
+}
+
+async fn trusts(
+    State(state): State<AppState>,
+    Query(query): Query<PageQuery>,
+) -> Result<Html<String>> {
+    let f = state.figures();
+    let period = query.period(&f)?;
+    let peer = query.peer_group()?;
+    let region = query.region();
+    let q = query.q.clone().unwrap_or_default();
+    let needle = q.trim().to_lowercase();
+    let rows = f
+        .reference
+        .organisations
+        .iter()
+        .filter(|o| peer.is_none_or(|p| o.trust_type == p))
+        .filter(|o| region.as_deref().is_none_or(|r| o.region == r))
+        .filter(|o| {
+            needle.is_empty()
+                || o.name.to_lowercase().contains(&needle)
+                || o.ods_code.to_lowercase() == needle
+        })
+        .map(|o| TrustListRow {
+            org_code: o.ods_code.clone(),
+            name: o.name.clone(),
+            type_label: o.trust_type.label().into(),
+            region: o.region.clone(),
+            exemplar: o.exemplar.is_exemplar(),
+            maturity: period
+                .and_then(|p| f.index(&o.ods_code, p, "all"))
+                .map(|i| num(i.domain_index))
+                .unwrap_or_default(),
+        })
+        .collect();
+    render(&TrustsPage {
+        meta: Meta::of(&f),
+        q,
+        types: type_choices(peer),
+        regions: region_choices(region.as_deref()),
+        period_label: period.map_or("no data yet".into(), |p| p.financial_label()),
+        rows,
+    })
+}

@@ -1,0 +1,187 @@
+//! What pages share: the quarter and filter choices, number formatting and small statistics.
+
+use crate::domain::{Quarter, TrustType};
+use crate::error::{AppError, Result};
+use crate::figures::Figures;
+
+/// Filters a page keeps in its URL.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct PageQuery {
+    pub period: Option<String>,
+    pub peer_group: Option<String>,
+    pub region: Option<String>,
+    pub q: Option<String>,
+}
+
+impl PageQuery {
+    /// The chosen quarter, or the latest with data.
+    pub fn period(&self, f: &Figures) -> Result<Option<Quarter>> {
+        match self
+            .period
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            Some(p) => Quarter::parse(p)
+                .map(Some)
+                .map_err(|e| AppError::BadRequest(format!("period: {e}"))),
+            None => Ok(f.latest_period()),
+        }
+    }
+
+    pub fn peer_group(&self) -> Result<Option<TrustType>> {
+        match self
+            .peer_group
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            Some(p) => p
+                .parse()
+                .map(Some)
+                .map_err(|e| AppError::BadRequest(format!("peer_group: {e}"))),
+            None => Ok(None),
+        }
+    }
+
+    pub fn region(&self) -> Option<String> {
+        self.region
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_string)
+    }
+}
+
+/// One choice in a `<select>`.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub fn period_choices(f: &Figures, chosen: Option<Quarter>) -> Vec<Choice> {
+    f.periods
+        .iter()
+        .rev()
+        .map(|q| Choice {
+            value: q.to_string(),
+            label: q.financial_label(),
+            selected: Some(*q) == chosen,
+        })
+        .collect()
+}
+
+pub fn type_choices(chosen: Option<TrustType>) -> Vec<Choice> {
+    TrustType::ALL
+        .iter()
+        .map(|t| Choice {
+            value: t.as_str().into(),
+            label: t.label().into(),
+            selected: Some(*t) == chosen,
+        })
+        .collect()
+}
+
+pub fn region_choices(chosen: Option<&str>) -> Vec<Choice> {
+    crate::domain::REGIONS
+        .iter()
+        .map(|(_, n)| Choice {
+            value: (*n).into(),
+            label: (*n).into(),
+            selected: Some(*n) == chosen,
+        })
+        .collect()
+}
+
+/// A figure for a table: up to two decimal places, no trailing zeros; empty for none.
+pub fn num(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.is_finite() => {
+            let s = format!("{:.2}", (v * 100.0).round() / 100.0);
+            let s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+            if s == "-0" { "0".into() } else { s }
+        }
+        _ => String::new(),
+    }
+}
+
+/// The linear-interpolation (type 7) quantile of sorted values, for page summaries.
+pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let h = (sorted.len() - 1) as f64 * p;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
+}
+
+pub fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// The data version line every page shows.
+pub struct Meta {
+    pub data_version: i64,
+    pub computed_at: String,
+}
+
+impl Meta {
+    pub fn of(f: &Figures) -> Self {
+        Self {
+            data_version: f.data_version,
+            computed_at: f.computed_at.clone(),
+        }
+    }
+}
+
+/// Builds a query string from the filters that are set.
+pub fn query_string(pairs: &[(&str, Option<String>)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_ref()
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{k}={}", encode(v)))
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_quantiles_interpolate_linearly() {
+        let v = sorted(vec![4.0, 1.0, 3.0, 2.0]);
+        assert_eq!(quantile(&v, 0.25), Some(1.75));
+        assert_eq!(quantile(&v, 0.5), Some(2.5));
+        assert_eq!(quantile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn numbers_show_at_most_two_decimals() {
+        assert_eq!(num(Some(2.0)), "2");
+        assert_eq!(num(Some(2.456)), "2.46");
+        assert_eq!(num(Some(-0.001)), "0");
+        assert_eq!(num(None), "");
+    }
+}
