@@ -134,7 +134,7 @@ pub struct Domain {
     pub description: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metric {
     pub metric_id: String,
     pub domain: String,

@@ -118,9 +118,10 @@ pub fn read_rows<R: Read>(
 ) -> Vec<RowError> {
     let mut errors = Vec::new();
     let mut reader = csv::ReaderBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
         .has_headers(false)
         .flexible(true)
-        .from_reader(input);
+        .from_reader(LineEnds::new(input));
     let mut record = csv::ByteRecord::new();
     let header = match reader.read_byte_record(&mut record) {
         Ok(true) if !(record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace)) => {
@@ -152,10 +153,19 @@ pub fn read_rows<R: Read>(
     };
     let mut data_rows = 0usize;
     loop {
-        let row = reader.position().line() as usize;
+        let before = reader.position().line() as usize;
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
+                // Every record ends with a consumed `\n` (see `LineEnds`), so it starts on the
+                // line before the reader's, less the line feeds inside its quoted cells.
+                let inside: usize = record
+                    .iter()
+                    .map(|f| f.iter().filter(|b| **b == b'\n').count())
+                    .sum();
+                let row = (reader.position().line() as usize)
+                    .saturating_sub(1 + inside)
+                    .max(1);
                 if record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace) {
                     continue; // a blank line
                 }
@@ -175,6 +185,7 @@ pub fn read_rows<R: Read>(
                 each(&columns, row, &record, &mut errors);
             }
             Err(e) => {
+                let row = e.position().map_or(before, |p| p.line() as usize);
                 errors.push(RowError::new(
                     row,
                     "",
@@ -192,4 +203,85 @@ pub fn read_rows<R: Read>(
         ));
     }
     errors
+}
+
+/// Reads CRLF as LF and ends the input with a line feed, so that the CSV reader's line count
+/// gives every record the line it starts on.
+pub struct LineEnds<R> {
+    inner: R,
+    buf: Vec<u8>,
+    pos: usize,
+    last: Option<u8>,
+    done: bool,
+}
+
+impl<R: Read> LineEnds<R> {
+    pub fn new(inner: R) -> Self {
+        Self {
+            inner,
+            buf: Vec::with_capacity(64 * 1024),
+            pos: 0,
+            last: None,
+            done: false,
+        }
+    }
+
+    fn fill(&mut self) -> std::io::Result<()> {
+        let mut raw = [0u8; 64 * 1024];
+        self.buf.clear();
+        self.pos = 0;
+        while self.buf.is_empty() && !self.done {
+            let n = self.inner.read(&mut raw)?;
+            if n == 0 {
+                self.done = true;
+                match self.last {
+                    Some(b'\r') => self.buf.push(b'\n'),
+                    Some(b'\n') | None => {}
+                    Some(_) => self.buf.push(b'\n'),
+                }
+                break;
+            }
+            for &b in &raw[..n] {
+                if self.last == Some(b'\r') && b != b'\n' {
+                    self.buf.push(b'\n');
+                }
+                if b != b'\r' {
+                    self.buf.push(b);
+                }
+                self.last = Some(b);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for LineEnds<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos >= self.buf.len() {
+            self.fill()?;
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalise(input: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        LineEnds::new(input).read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn line_ends_become_line_feeds_and_the_input_ends_with_one() {
+        assert_eq!(normalise(b"a\r\nb\r\n"), b"a\nb\n");
+        assert_eq!(normalise(b"a\nb"), b"a\nb\n");
+        assert_eq!(normalise(b"a\rb\r"), b"a\nb\n");
+        assert_eq!(normalise(b""), b"");
+    }
 }

@@ -94,6 +94,11 @@ pub fn parse_metric_csv<R: Read>(
             }
             let value = match (metric, value_text) {
                 (Some(m), Some(t)) => note(parse_value(t, m), row, "value", errors),
+                // The metric is unknown, but the number's form can still be checked.
+                (None, Some(t)) if !t.trim().is_empty() => {
+                    note(crate::domain::value::parse_decimal(t), row, "value", errors);
+                    None
+                }
                 _ => None,
             };
             if let (Some(org), Some(metric), Some(period)) = (&org, metric, period) {

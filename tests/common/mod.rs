@@ -1,0 +1,112 @@
+//! Test helpers: a fresh database per test (SQLite by default, PostgreSQL when
+//! `EXEMPLAR_TEST_POSTGRES` gives a server URL) and the real server on port 0.
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the helpers"
+)]
+
+use exemplar::app::{self, AppState};
+use exemplar::config::Config;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A database of its own for one test.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub fn new() -> Self {
+        match std::env::var("EXEMPLAR_TEST_POSTGRES") {
+            Ok(server) if !server.is_empty() => {
+                let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .subsec_nanos();
+                let name = format!("exemplar_test_{}_{n}_{nanos}", std::process::id());
+                Self {
+                    url: format!("{}/{name}", server.trim_end_matches('/')),
+                    _dir: None,
+                }
+            }
+            _ => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = format!("sqlite://{}", dir.path().join("test.db").display());
+                Self {
+                    url,
+                    _dir: Some(dir),
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres")
+    }
+}
+
+/// The real server, listening on a port of its own, with a fresh database.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn(demo: bool) -> Self {
+        let db = TestDb::new();
+        Self::spawn_on(db, demo).await
+    }
+
+    pub async fn spawn_on(db: TestDb, demo: bool) -> Self {
+        let config = Config::new(db.url.clone(), "127.0.0.1:0".into(), demo);
+        let state = app::prepare(config).await.expect("the app starts");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(app::serve(listener, state.clone()));
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            state,
+            db,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn text(&self, path: &str) -> (u16, String) {
+        let r = self.get(path).await;
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
+
+/// A small metric CSV for a few real trusts.
+pub fn small_csv(rows: &[(&str, &str, &str, &str)]) -> Vec<u8> {
+    let mut s = String::from("org_code,metric_id,period,value\n");
+    for (o, m, p, v) in rows {
+        s.push_str(&format!("{o},{m},{p},{v}\n"));
+    }
+    s.into_bytes()
+}
+
+/// Parses CSV text into a header and rows of strings.
+pub fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let header = r.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}

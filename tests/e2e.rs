@@ -1,0 +1,252 @@
+//! End to end: the real server on port 0 with a fresh database and the demo data; every page,
+//! every export, and the benchmarks checked against the values the export itself lists.
+
+mod common;
+
+use common::{TestApp, TestDb, parse_csv};
+use std::collections::HashMap;
+
+const PAGES: &[&str] = &[
+    "/",
+    "/?period=2025/26 Q1",
+    "/metrics",
+    "/metrics/digital_leadership_capability",
+    "/trusts",
+    "/trusts?q=leeds",
+    "/trusts/RGT",
+    "/standards",
+    "/gaps",
+    "/methods",
+    "/export",
+];
+
+const EXPORTS: &[(&str, &str)] = &[
+    (
+        "organisations",
+        "org_code,org_name,trust_type,region,exemplar,exemplar_cohort",
+    ),
+    (
+        "metrics",
+        "metric_id,domain,name,unit,scale_min,scale_max,direction,applies_to",
+    ),
+    (
+        "values",
+        "org_code,org_name,trust_type,region,exemplar,metric_id,domain,period,period_start,period_end,value,revision,submitted_at",
+    ),
+    (
+        "benchmarks",
+        "metric_id,domain,period,peer_group,n,min,p25,median,p75,max,mean,exemplar_n,exemplar_median,national_median",
+    ),
+    (
+        "trust_benchmarks",
+        "org_code,trust_type,metric_id,period,value,rank,percentile,quartile,score,gap_to_exemplar,gap_to_median,behind_best_practice",
+    ),
+    (
+        "indices",
+        "org_code,trust_type,period,domain,domain_index,n_metrics,n_applicable",
+    ),
+    ("trends", "org_code,metric_id,period,change,slope,trend"),
+    (
+        "gaps",
+        "metric_id,period,peer_group,n,n_behind,share_behind,median_gap",
+    ),
+];
+
+#[tokio::test]
+async fn the_demo_server_shows_every_page_and_export_with_consistent_figures() {
+    let app = TestApp::spawn(true).await;
+
+    let (status, health) = app.text("/healthz").await;
+    assert_eq!(status, 200);
+    let health: serde_json::Value = serde_json::from_str(&health).unwrap();
+    assert_eq!(
+        health["data_version"], 13,
+        "twelve quarters and one set of corrections"
+    );
+
+    for page in PAGES {
+        let (status, body) = app.text(page).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(
+            body.contains("data version 13") || !body.contains("Figures computed"),
+            "{page} names its data version"
+        );
+        assert!(body.contains("<html lang=\"en\">"), "{page}");
+    }
+    let (_, overview) = app.text("/").await;
+    assert!(
+        overview.contains("<svg") && overview.contains("role=\"img\""),
+        "the overview has a chart"
+    );
+    assert!(
+        overview.contains("Exemplar trust"),
+        "exemplar trusts are marked in the legend"
+    );
+    let (_, metric) = app.text("/metrics/digital_leadership_capability").await;
+    assert_eq!(
+        metric.matches("<desc id=").count(),
+        2,
+        "distribution and trend charts"
+    );
+    assert!(metric.contains("Lower quartile") && metric.contains("Exemplar median"));
+    let (_, trust) = app.text("/trusts/RGT").await;
+    assert!(
+        trust.contains("Spine chart of"),
+        "the trust page has a spine chart"
+    );
+    assert!(trust.contains("Cambridge University Hospitals"));
+
+    for (name, header) in EXPORTS {
+        let response = app.get(&format!("/export/{name}.csv")).await;
+        assert_eq!(response.status().as_u16(), 200, "{name}");
+        assert_eq!(response.headers()["x-data-version"], "13");
+        let body = response.text().await.unwrap();
+        assert_eq!(body.lines().next().unwrap(), *header, "{name} columns");
+        assert!(body.lines().count() > 5, "{name} has rows");
+    }
+
+    let (_, values) = app.text("/export/values.csv").await;
+    let (_, benchmarks) = app.text("/export/benchmarks.csv").await;
+    check_benchmarks_against_values(&values, &benchmarks);
+
+    let (status, _) = app.text("/metrics/no_such_metric").await;
+    assert_eq!(status, 404);
+    let (status, _) = app.text("/export/benchmarks.csv?period=2024-Q5").await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn exports_take_their_filters() {
+    let app = TestApp::spawn(true).await;
+    let (_, body) = app.text("/export/trust_benchmarks.csv?peer_group=ambulance&period=2025/26 Q1&metric_id=digital_leadership_capability").await;
+    let (_, rows) = parse_csv(&body);
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r[1] == "ambulance"
+        && r[2] == "digital_leadership_capability"
+        && r[3] == "2025-Q2"));
+    let (_, body) = app
+        .text("/export/values.csv?region=London&org_code=RJ1")
+        .await;
+    let (_, rows) = parse_csv(&body);
+    assert!(!rows.is_empty() && rows.iter().all(|r| r[0] == "RJ1" && r[3] == "London"));
+    let (_, body) = app
+        .text("/export/values.csv?region=North West&org_code=RJ1")
+        .await;
+    assert_eq!(parse_csv(&body).1.len(), 0, "RJ1 is not in the North West");
+}
+
+#[tokio::test]
+async fn starting_again_reuses_the_database_and_duplicates_nothing() {
+    let db = TestDb::new();
+    let url = db.url.clone();
+    let first = TestApp::spawn_on(db, true).await;
+    let values = first.state.figures().values.len();
+    let version = first.state.figures().data_version;
+    let again = TestApp::spawn_on(first.db, true).await;
+    assert_eq!(again.db.url, url);
+    assert_eq!(again.state.figures().values.len(), values);
+    assert_eq!(again.state.figures().data_version, version);
+}
+
+#[tokio::test]
+async fn without_demo_data_the_pages_say_there_is_no_data_yet() {
+    let app = TestApp::spawn(false).await;
+    assert_eq!(app.state.figures().data_version, 0);
+    for page in [
+        "/",
+        "/trusts/RGT",
+        "/metrics/digital_leadership_capability",
+        "/gaps",
+        "/standards",
+    ] {
+        let (status, body) = app.text(page).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(!body.contains("NaN"), "{page}");
+    }
+    let (_, overview) = app.text("/").await;
+    assert!(overview.contains("No values have been submitted yet."));
+    let (_, orgs) = app.text("/export/organisations.csv").await;
+    assert!(parse_csv(&orgs).1.len() > 180);
+}
+
+/// Recomputes n, min, quartiles (type 7), max, mean and the exemplar and national medians
+/// from values.csv and compares them with benchmarks.csv.
+fn check_benchmarks_against_values(values: &str, benchmarks: &str) {
+    let (vh, vrows) = parse_csv(values);
+    let at = |name: &str| vh.iter().position(|h| h == name).unwrap();
+    let (org, tt, ex, metric, period, value) = (
+        at("org_code"),
+        at("trust_type"),
+        at("exemplar"),
+        at("metric_id"),
+        at("period"),
+        at("value"),
+    );
+    let mut groups: HashMap<(String, String, String), Vec<(f64, bool)>> = HashMap::new();
+    let mut national: HashMap<(String, String), Vec<f64>> = HashMap::new();
+    for r in &vrows {
+        let v: f64 = r[value].parse().unwrap();
+        assert!(!r[org].is_empty());
+        groups
+            .entry((r[metric].clone(), r[period].clone(), r[tt].clone()))
+            .or_default()
+            .push((v, r[ex] != "none"));
+        national
+            .entry((r[metric].clone(), r[period].clone()))
+            .or_default()
+            .push(v);
+    }
+    let (bh, brows) = parse_csv(benchmarks);
+    assert_eq!(
+        brows.len(),
+        groups.len(),
+        "one benchmark row per metric, quarter and peer group"
+    );
+    let col = |name: &str| bh.iter().position(|h| h == name).unwrap();
+    for r in &brows {
+        let key = (
+            r[col("metric_id")].clone(),
+            r[col("period")].clone(),
+            r[col("peer_group")].clone(),
+        );
+        let g = &groups[&key];
+        let all = sorted(g.iter().map(|p| p.0).collect());
+        let ex = sorted(g.iter().filter(|p| p.1).map(|p| p.0).collect());
+        let nat = sorted(national[&(key.0.clone(), key.1.clone())].clone());
+        let num = |name: &str| r[col(name)].parse::<f64>().unwrap();
+        assert_eq!(num("n") as usize, all.len());
+        let checks = [
+            ("min", all[0]),
+            ("p25", quantile(&all, 0.25)),
+            ("median", quantile(&all, 0.5)),
+            ("p75", quantile(&all, 0.75)),
+            ("max", all[all.len() - 1]),
+            ("mean", all.iter().sum::<f64>() / all.len() as f64),
+            ("national_median", quantile(&nat, 0.5)),
+        ];
+        for (name, expected) in checks {
+            assert!(
+                (num(name) - expected).abs() < 1e-9 * expected.abs().max(1.0),
+                "{key:?} {name}: {} != {expected}",
+                num(name)
+            );
+        }
+        assert_eq!(num("exemplar_n") as usize, ex.len());
+        if ex.is_empty() {
+            assert_eq!(r[col("exemplar_median")], "");
+        } else {
+            assert!((num("exemplar_median") - quantile(&ex, 0.5)).abs() < 1e-9);
+        }
+    }
+}
+
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+fn quantile(s: &[f64], p: f64) -> f64 {
+    let h = (s.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    s[lo] + (h - lo as f64) * (s[h.ceil() as usize] - s[lo])
+}
