@@ -36,16 +36,16 @@ impl Figures {
         let reference = store.reference().await?;
         let data_version = store.data_version().await?;
         let values = store.current_values().await?;
-        if let Some((_, payload)) = store.snapshot(data_version).await? {
-            if let Ok(p) = serde_json::from_str::<Payload>(&payload) {
-                return Ok(Arc::new(Self::new(
-                    data_version,
-                    p.computed_at,
-                    reference,
-                    values,
-                    p.tables,
-                )));
-            }
+        if let Some((_, payload)) = store.snapshot(data_version).await?
+            && let Ok(p) = serde_json::from_str::<Payload>(&payload)
+        {
+            return Ok(Arc::new(Self::new(
+                data_version,
+                p.computed_at,
+                reference,
+                values,
+                p.tables,
+            )));
         }
         let (reference, values, tables) = tokio::task::spawn_blocking(move || {
             let tables = analytics::compute(&reference, &values);

@@ -73,7 +73,7 @@ fn draw(
         .x_labels(quarters + 1)
         .x_label_formatter(&|x| {
             let i = x.round() as i32;
-            if (x - x.round()).abs() < 1e-6 && (i - first.index()) as usize % step == 0 {
+            if (x - x.round()).abs() < 1e-6 && ((i - first.index()) as usize).is_multiple_of(step) {
                 Quarter::from_index(i).financial_label()
             } else {
                 String::new()

@@ -1,0 +1,86 @@
+//! The `exemplar` command as a user runs it: demo files, imports with their exit codes, exports.
+
+mod common;
+
+use common::{TestDb, parse_csv};
+use std::process::{Command, Output};
+
+fn exemplar(db: &TestDb, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_exemplar"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the command runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn the_demo_file_is_the_same_for_the_same_seed_and_differs_for_another() {
+    let db = TestDb::new();
+    let a = exemplar(&db, &["demo", "--trusts", "12", "--quarters", "3", "--seed", "7", "--end", "2025-Q4"]);
+    let b = exemplar(&db, &["demo", "--trusts", "12", "--quarters", "3", "--seed", "7", "--end", "2025-Q4"]);
+    let c = exemplar(&db, &["demo", "--trusts", "12", "--quarters", "3", "--seed", "8", "--end", "2025-Q4"]);
+    assert!(a.status.success());
+    assert_eq!(a.stdout, b.stdout);
+    assert_ne!(a.stdout, c.stdout);
+    let (header, rows) = parse_csv(&text(&a.stdout));
+    assert_eq!(header, ["org_code", "metric_id", "period", "value"]);
+    let orgs: std::collections::BTreeSet<_> = rows.iter().map(|r| r[0].clone()).collect();
+    let periods: std::collections::BTreeSet<_> = rows.iter().map(|r| r[2].clone()).collect();
+    assert_eq!(orgs.len(), 12);
+    assert_eq!(periods.into_iter().collect::<Vec<_>>(), ["2025-Q2", "2025-Q3", "2025-Q4"]);
+}
+
+#[test]
+fn importing_stores_a_valid_file_recognises_it_again_and_rejects_a_bad_one_with_every_error() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo.csv");
+    let made = exemplar(&db, &["demo", "--trusts", "8", "--quarters", "2", "--end", "2025-Q4", "-o", demo.to_str().unwrap()]);
+    assert!(made.status.success(), "{}", text(&made.stderr));
+
+    let dry = exemplar(&db, &["import", "submissions", demo.to_str().unwrap(), "--dry-run"]);
+    assert!(dry.status.success());
+    assert!(text(&dry.stdout).contains("dry run"));
+    let export = exemplar(&db, &["export", "values"]);
+    assert_eq!(parse_csv(&text(&export.stdout)).1.len(), 0, "a dry run stores nothing");
+
+    let first = exemplar(&db, &["import", "submissions", demo.to_str().unwrap()]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(text(&first.stdout).contains("Accepted as submission 1"), "{}", text(&first.stdout));
+    let again = exemplar(&db, &["import", "submissions", demo.to_str().unwrap()]);
+    assert!(again.status.success());
+    assert!(text(&again.stdout).contains("Duplicate"), "{}", text(&again.stdout));
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "org_code,metric_id,period,value\nRGT,digital_leadership_capability,2025-Q1,45%\nRGT,nope,2025-Q1,3\nRGT,digital_leadership_capability,2025-Q5,3\n").unwrap();
+    let rejected = exemplar(&db, &["import", "submissions", bad.to_str().unwrap()]);
+    assert_eq!(rejected.status.code(), Some(1));
+    let err = text(&rejected.stderr);
+    assert!(err.contains("row 2, column value") && err.contains("row 3, column metric_id") && err.contains("row 4, column period"), "{err}");
+
+    let values = exemplar(&db, &["export", "values", "--period", "2025/26 Q3"]);
+    let (_, rows) = parse_csv(&text(&values.stdout));
+    assert!(!rows.is_empty() && rows.iter().all(|r| r[7] == "2025-Q4"));
+    let benchmarks = exemplar(&db, &["export", "benchmarks", "--peer-group", "acute", "-o", dir.path().join("b.csv").to_str().unwrap()]);
+    assert!(benchmarks.status.success());
+    let written = std::fs::read_to_string(dir.path().join("b.csv")).unwrap();
+    let (header, rows) = parse_csv(&written);
+    assert_eq!(header[4], "n");
+    assert!(rows.iter().all(|r| r[3] == "acute"));
+}
+
+#[test]
+fn an_unknown_export_or_filter_is_refused_with_a_reason() {
+    let db = TestDb::new();
+    let unknown = exemplar(&db, &["export", "nonsense"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("there is no export 'nonsense'"));
+    let bad_period = exemplar(&db, &["export", "values", "--period", "Q1 2024"]);
+    assert_eq!(bad_period.status.code(), Some(2));
+    assert!(text(&bad_period.stderr).contains("not a quarter"));
+}
