@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
+    pub limiter: Arc<crate::auth::rate::SignInLimiter>,
     figures: Arc<RwLock<Arc<Figures>>>,
     refresh: Arc<tokio::sync::Mutex<()>>,
 }
@@ -25,6 +26,7 @@ impl AppState {
         Self {
             store,
             config: Arc::new(config),
+            limiter: Arc::default(),
             figures: Arc::new(RwLock::new(figures)),
             refresh: Arc::new(tokio::sync::Mutex::new(())),
         }
@@ -53,8 +55,7 @@ impl AppState {
 /// into a database that has none.
 pub async fn open_store(url: &str) -> Result<Store> {
     let store = Store::open(url).await?;
-    let reference =
-        crate::ingest::reference::bundled().context("reading the reference data in data/")?;
+    let reference = crate::ingest::reference::bundled().context("reading the reference data in data/")?;
     if store.ensure_reference(&reference).await? {
         tracing::info!("loaded the reference data into a new database");
     }
@@ -79,33 +80,13 @@ pub async fn load_demo(store: &Store) -> Result<()> {
     }
     let reference = store.reference().await?;
     let today = chrono::Utc::now().date_naive();
-    let options = DemoOptions {
-        trusts: None,
-        quarters: 12,
-        seed: 2016,
-        end: Quarter::last_ended(today),
-    };
-    let who = Submitter {
-        name: "demo".into(),
-        source: "demo".into(),
-        own_org: None,
-    };
+    let options = DemoOptions { trusts: None, quarters: 12, seed: 2016, end: Quarter::last_ended(today) };
+    let who = Submitter { name: "demo".into(), source: "demo".into(), own_org: None };
     for q in 0..options.quarters {
         let rows = quarter_rows(&reference, &options, q);
         let period = rows.first().map(|r| r.2.to_string()).unwrap_or_default();
         let csv = rows_to_csv(rows.iter().map(|r| (r.0.as_str(), r.1.as_str(), r.2, r.3)))?;
-        check(
-            submit_metrics(
-                store,
-                &reference,
-                today,
-                csv,
-                Some(format!("demo-{period}.csv")),
-                &who,
-                false,
-            )
-            .await?,
-        )?;
+        check(submit_metrics(store, &reference, today, csv, Some(format!("demo-{period}.csv")), &who, false).await?)?;
     }
     // A restatement: some trusts correct a few of their latest values.
     let latest = quarter_rows(&reference, &options, options.quarters - 1);
@@ -116,50 +97,38 @@ pub async fn load_demo(store: &Store) -> Result<()> {
         .filter_map(|(_, r)| {
             let m = reference.metric(&r.1)?;
             let span = m.scale_max - m.scale_min;
-            let v = if r.3 + span * 0.05 <= m.scale_max {
-                r.3 + span * 0.05
-            } else {
-                r.3 - span * 0.05
-            };
-            let v = if m.unit == crate::domain::Unit::Boolean {
-                1.0 - r.3
-            } else {
-                (v * 10.0).round() / 10.0
-            };
+            let v = if r.3 + span * 0.05 <= m.scale_max { r.3 + span * 0.05 } else { r.3 - span * 0.05 };
+            let v = if m.unit == crate::domain::Unit::Boolean { 1.0 - r.3 } else { (v * 10.0).round() / 10.0 };
             Some((r.0.as_str(), r.1.as_str(), r.2, v))
         })
         .collect();
     let csv = rows_to_csv(corrections.into_iter())?;
-    check(
-        submit_metrics(
-            store,
-            &reference,
-            today,
-            csv,
-            Some("demo-corrections.csv".into()),
-            &who,
-            false,
-        )
-        .await?,
-    )?;
-    store
-        .set_state("demo_loaded", &crate::store::now_text())
-        .await?;
+    check(submit_metrics(store, &reference, today, csv, Some("demo-corrections.csv".into()), &who, false).await?)?;
+    for (email, role, org) in DEMO_USERS {
+        let hash = crate::auth::password::hash(DEMO_PASSWORD.to_string()).await?;
+        let by = crate::store::Actor::new("demo", None);
+        store.add_user(email, *role, *org, Some(&hash), &by).await?;
+    }
+    store.set_state("demo_loaded", &crate::store::now_text()).await?;
     Ok(())
 }
 
-fn rows_to_csv<'a>(
-    rows: impl Iterator<Item = (&'a str, &'a str, Quarter, f64)>,
-) -> Result<Vec<u8>> {
+/// The demo accounts, one per role, created with the demo data only.
+pub const DEMO_USERS: &[(&str, crate::domain::Role, Option<&str>)] = &[
+    ("trust@example.org", crate::domain::Role::Trust, Some("RGT")),
+    ("board@example.org", crate::domain::Role::Board, None),
+    ("analyst@example.org", crate::domain::Role::Analyst, None),
+    ("admin@example.org", crate::domain::Role::Admin, None),
+];
+
+/// The demo accounts' password; no other account has a default password.
+pub const DEMO_PASSWORD: &str = "exemplar-demo";
+
+fn rows_to_csv<'a>(rows: impl Iterator<Item = (&'a str, &'a str, Quarter, f64)>) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["org_code", "metric_id", "period", "value"])?;
     for (org, metric, period, value) in rows {
-        w.write_record([
-            org,
-            metric,
-            &period.to_string(),
-            &crate::demo::format_value(value),
-        ])?;
+        w.write_record([org, metric, &period.to_string(), &crate::demo::format_value(value)])?;
     }
     Ok(w.into_inner()?)
 }
@@ -183,10 +152,8 @@ pub async fn serve(listener: TcpListener, state: AppState) -> Result<()> {
             }
         }
     });
-    let app = crate::web::router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    let app = crate::web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     Ok(())
 }
 

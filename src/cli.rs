@@ -1,11 +1,14 @@
 //! The command line: serve, import, export and demo.
 
+use crate::auth::password;
 use crate::config::Config;
 use crate::demo::{DemoOptions, write_demo};
 use crate::domain::Quarter;
+use crate::domain::Role;
 use crate::export::{Filters, write_export};
 use crate::figures::Figures;
-use crate::submit::{Answer, Submitter, submit_metrics};
+use crate::store::Actor;
+use crate::submit::{Answer, Format, Submitter, submit};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
@@ -38,6 +41,60 @@ pub enum Command {
     Export(ExportArgs),
     /// Write a deterministic demo submission CSV
     Demo(DemoArgs),
+    /// Manage user accounts
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input (asked twice on a terminal)
+    Add {
+        #[arg(long)]
+        email: String,
+        /// trust, board, analyst or admin
+        #[arg(long)]
+        role: String,
+        /// The ODS code a trust user submits for
+        #[arg(long)]
+        org: Option<String>,
+        /// Create the account without a password (it cannot sign in until one is set)
+        #[arg(long)]
+        no_password: bool,
+    },
+    /// List users
+    List,
+    /// Disable a user (its sessions end; its tokens stop working)
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Set a user's password, read from standard input (asked twice on a terminal)
+    SetPassword {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user; printed once, as the last word of the output
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "api")]
+        name: String,
+    },
+    /// List tokens (never the tokens themselves)
+    List,
+    /// Revoke a token by its id
+    Revoke {
+        #[arg(long)]
+        id: i64,
+    },
 }
 
 #[derive(Debug, Args, Default)]
@@ -52,8 +109,15 @@ pub struct ServeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
-    /// A metric submission: CSV org_code,metric_id,period,value[,comment]
+    /// Metric values: CSV org_code,metric_id,period,value[,comment], or FHIR MeasureReport JSON
     Submissions {
+        file: PathBuf,
+        /// Validate without storing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Targets: CSV org_code,metric_id,period,target
+    Targets {
         file: PathBuf,
         /// Validate without storing
         #[arg(long)]
@@ -103,10 +167,7 @@ pub struct DemoArgs {
 /// Runs a command; returns the process exit code.
 pub async fn run(cli: Cli) -> Result<i32> {
     let url = cli.database_url;
-    match cli.command.unwrap_or(Command::Serve(ServeArgs {
-        addr: "127.0.0.1:8080".into(),
-        no_demo: false,
-    })) {
+    match cli.command.unwrap_or(Command::Serve(ServeArgs { addr: "127.0.0.1:8080".into(), no_demo: false })) {
         Command::Serve(args) => {
             let config = Config::new(url, args.addr.clone(), !args.no_demo);
             let state = crate::app::prepare(config).await?;
@@ -115,35 +176,42 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 .with_context(|| format!("listening on {}", args.addr))?;
             let addr = listener.local_addr()?;
             let f = state.figures();
-            println!(
-                "Exemplar is serving http://{addr}/ (data version {}, {} values)",
-                f.data_version,
-                f.values.len()
-            );
+            println!("Exemplar is serving http://{addr}/ (data version {}, {} values)", f.data_version, f.values.len());
+            if state.store.state("demo_loaded").await?.is_some() {
+                println!("Demo accounts (password \"{}\"):", crate::app::DEMO_PASSWORD);
+                for (email, role, org) in crate::app::DEMO_USERS {
+                    println!("  {email:<22} {role}{}", org.map(|o| format!(" for {o}")).unwrap_or_default());
+                }
+            } else {
+                println!("Add an account with: exemplar user add --email you@example.org --role admin");
+            }
             println!("Press Ctrl+C to stop.");
             crate::app::serve(listener, state).await?;
             Ok(0)
         }
-        Command::Import(ImportCommand::Submissions { file, dry_run }) => {
+        Command::Import(command) => {
+            let (file, dry_run, targets) = match command {
+                ImportCommand::Submissions { file, dry_run } => (file, dry_run, false),
+                ImportCommand::Targets { file, dry_run } => (file, dry_run, true),
+            };
             let store = crate::app::open_store(&url).await?;
             let reference = store.reference().await?;
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let who = Submitter {
-                name: "cli-operator".into(),
-                source: "cli".into(),
-                own_org: None,
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let format = match Format::sniff(&bytes) {
+                Format::MeasureReport if targets => bail!("targets are sent as CSV: org_code,metric_id,period,target"),
+                Format::MetricsCsv if targets => Format::TargetsCsv,
+                Format::TargetsCsv if !targets => {
+                    bail!("this file has a target column: import it with `exemplar import targets`")
+                }
+                f => f,
             };
+            let who = Submitter { name: "cli-operator".into(), source: "cli".into(), own_org: None };
             let today = chrono::Utc::now().date_naive();
             let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
-            let answer =
-                submit_metrics(&store, &reference, today, bytes, name, &who, dry_run).await?;
+            let answer = submit(&store, &reference, today, bytes, format, name, &who, dry_run).await?;
             let rejected = answer.is_rejected();
             print_answer(&answer);
-            if matches!(
-                answer,
-                Answer::Stored(crate::store::Outcome::Accepted { .. })
-            ) {
+            if matches!(answer, Answer::Stored(crate::store::Outcome::Accepted { .. })) {
                 let f = Figures::load(&store).await?;
                 println!("Benchmarks recomputed for data version {}.", f.data_version);
             }
@@ -152,11 +220,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Export(args) => {
             if !crate::export::EXPORTS.iter().any(|(n, _)| *n == args.name) {
                 let names: Vec<_> = crate::export::EXPORTS.iter().map(|(n, _)| *n).collect();
-                bail!(
-                    "there is no export '{}': choose one of {}",
-                    args.name,
-                    names.join(", ")
-                );
+                bail!("there is no export '{}': choose one of {}", args.name, names.join(", "));
             }
             let store = crate::app::open_store(&url).await?;
             let f = Figures::load(&store).await?;
@@ -169,38 +233,26 @@ pub async fn run(cli: Cli) -> Result<i32> {
             };
             let filter = filters.parse(&f.reference).map_err(anyhow::Error::msg)?;
             let out: Box<dyn Write> = match &args.output {
-                Some(path) => Box::new(
-                    std::fs::File::create(path)
-                        .with_context(|| format!("creating {}", path.display()))?,
-                ),
+                Some(path) => {
+                    Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?)
+                }
                 None => Box::new(std::io::stdout().lock()),
             };
             write_export(&args.name, &f, &filter, std::io::BufWriter::new(out))?;
             Ok(0)
         }
+        Command::User(command) => user_command(&url, command).await,
+        Command::Token(command) => token_command(&url, command).await,
         Command::Demo(args) => {
             let reference = crate::ingest::reference::bundled()?;
             let end = match args.end {
                 Some(e) => Quarter::parse(&e).map_err(anyhow::Error::msg)?,
                 None => Quarter::last_ended(chrono::Utc::now().date_naive()),
             };
-            let options = DemoOptions {
-                trusts: args.trusts,
-                quarters: args.quarters,
-                seed: args.seed,
-                end,
-            };
+            let options = DemoOptions { trusts: args.trusts, quarters: args.quarters, seed: args.seed, end };
             let rows = match &args.output {
-                Some(path) => write_demo(
-                    &reference,
-                    &options,
-                    std::io::BufWriter::new(std::fs::File::create(path)?),
-                )?,
-                None => write_demo(
-                    &reference,
-                    &options,
-                    std::io::BufWriter::new(std::io::stdout().lock()),
-                )?,
+                Some(path) => write_demo(&reference, &options, std::io::BufWriter::new(std::fs::File::create(path)?))?,
+                None => write_demo(&reference, &options, std::io::BufWriter::new(std::io::stdout().lock()))?,
             };
             eprintln!("wrote {rows} rows");
             Ok(0)
@@ -208,37 +260,100 @@ pub async fn run(cli: Cli) -> Result<i32> {
     }
 }
 
+async fn user_command(url: &str, command: UserCommand) -> Result<i32> {
+    let store = crate::app::open_store(url).await?;
+    let by = Actor::new("cli-operator", None);
+    match command {
+        UserCommand::Add { email, role, org, no_password } => {
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let org = org.map(|o| crate::domain::OdsCode::parse(&o).map_err(anyhow::Error::msg)).transpose()?;
+            if let Some(o) = &org
+                && store.reference().await?.organisation(o.as_str()).is_none()
+            {
+                bail!("there is no trust {o}");
+            }
+            let hash = if no_password { None } else { Some(password::hash(read_password()?).await?) };
+            let email = email.trim().to_lowercase();
+            let id = store.add_user(&email, role, org.as_ref().map(|o| o.as_str()), hash.as_deref(), &by).await?;
+            println!("Added user {id}: {email} ({role})");
+        }
+        UserCommand::List => {
+            for u in store.users().await? {
+                let org = u.org_code.as_deref().unwrap_or("-");
+                let state = if u.disabled { "disabled" } else { "active" };
+                println!("{}\t{}\t{}\t{org}\t{state}", u.id, u.email, u.role);
+            }
+        }
+        UserCommand::Disable { email } => {
+            store.set_user_disabled(&email.trim().to_lowercase(), true, &by).await?;
+            println!("Disabled {email}");
+        }
+        UserCommand::SetPassword { email } => {
+            let hash = password::hash(read_password()?).await?;
+            store.set_password_hash(&email.trim().to_lowercase(), &hash, &by).await?;
+            println!("Password set for {email}");
+        }
+    }
+    Ok(0)
+}
+
+async fn token_command(url: &str, command: TokenCommand) -> Result<i32> {
+    let store = crate::app::open_store(url).await?;
+    let by = Actor::new("cli-operator", None);
+    match command {
+        TokenCommand::Create { email, name } => {
+            let token = crate::auth::random_token();
+            let id =
+                store.create_token(&email.trim().to_lowercase(), &name, &crate::auth::hash_secret(&token), &by).await?;
+            println!("Token {id} for {email}; it is shown only now: {token}");
+        }
+        TokenCommand::List => {
+            for t in store.tokens().await? {
+                let state = t.revoked_at.as_deref().map_or("active".to_string(), |r| format!("revoked {r}"));
+                let used = t.last_used_at.as_deref().unwrap_or("never used");
+                println!("{}\t{}\t{}\t{}\t{state}\t{used}", t.id, t.email, t.name, t.created_at);
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            store.revoke_token(id, &by).await?;
+            println!("Revoked token {id}");
+        }
+    }
+    Ok(0)
+}
+
+/// A password from standard input: asked twice on a terminal, one line otherwise.
+fn read_password() -> Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Password again: ")?;
+        if first != again {
+            bail!("the passwords do not match");
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    }
+}
+
 fn print_answer(answer: &Answer) {
     use crate::store::Outcome;
     match answer {
-        Answer::Stored(Outcome::Accepted {
-            submission_id,
-            rows,
-            stored,
-            unchanged,
-        }) => {
+        Answer::Stored(Outcome::Accepted { submission_id, rows, stored, unchanged }) => {
             println!(
                 "Accepted as submission {submission_id}: {rows} rows, {stored} new revisions, {unchanged} unchanged."
             )
         }
-        Answer::Stored(Outcome::Duplicate {
-            submission_id,
-            original,
-            ..
-        }) => {
+        Answer::Stored(Outcome::Duplicate { submission_id, original, .. }) => {
             println!(
                 "Duplicate (submission {submission_id}): the same file was accepted as submission {original}; nothing new stored."
             )
         }
-        Answer::Stored(Outcome::Rejected {
-            submission_id,
-            rows,
-            errors,
-        }) => {
-            eprintln!(
-                "Rejected (submission {submission_id}): {rows} rows, {} problems; nothing stored.",
-                errors.len()
-            );
+        Answer::Stored(Outcome::Rejected { submission_id, rows, errors }) => {
+            eprintln!("Rejected (submission {submission_id}): {rows} rows, {} problems; nothing stored.", errors.len());
             for e in errors {
                 eprintln!("  {e}");
             }
@@ -247,10 +362,7 @@ fn print_answer(answer: &Answer) {
             println!("Valid: {rows} rows would be stored (dry run).")
         }
         Answer::DryRun { rows, errors, .. } => {
-            eprintln!(
-                "Invalid: {rows} rows, {} problems (dry run; nothing stored).",
-                errors.len()
-            );
+            eprintln!("Invalid: {rows} rows, {} problems (dry run; nothing stored).", errors.len());
             for e in errors {
                 eprintln!("  {e}");
             }

@@ -14,6 +14,8 @@ pub struct Config {
     pub static_dir: PathBuf,
     /// How often to look for submissions made by other instances or the command line.
     pub poll_seconds: u64,
+    /// The address users reach the service at; session cookies are `Secure` when it is https.
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -21,22 +23,15 @@ impl Config {
         let static_dir = std::env::var_os("EXEMPLAR_STATIC_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static"));
-        let max_body_bytes = std::env::var("EXEMPLAR_MAX_BODY_BYTES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(50 * 1024 * 1024);
-        let poll_seconds = std::env::var("EXEMPLAR_POLL_SECONDS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(2);
-        Self {
-            database_url,
-            addr,
-            demo,
-            max_body_bytes,
-            static_dir,
-            poll_seconds,
-        }
+        let max_body_bytes =
+            std::env::var("EXEMPLAR_MAX_BODY_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(50 * 1024 * 1024);
+        let poll_seconds = std::env::var("EXEMPLAR_POLL_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(2);
+        let public_url = std::env::var("EXEMPLAR_PUBLIC_URL").ok().filter(|u| !u.is_empty());
+        Self { database_url, addr, demo, max_body_bytes, static_dir, poll_seconds, public_url }
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 }
 

@@ -22,12 +22,7 @@ pub fn pick_trusts<'r>(reference: &'r Reference, options: &DemoOptions) -> Vec<&
     // Round-robin over types so that a small demo still has every peer group.
     let mut by_type: Vec<Vec<&Organisation>> = crate::domain::TrustType::ALL
         .iter()
-        .map(|t| {
-            orgs.iter()
-                .copied()
-                .filter(|o| o.trust_type == *t)
-                .collect()
-        })
+        .map(|t| orgs.iter().copied().filter(|o| o.trust_type == *t).collect())
         .collect();
     let want = options.trusts.unwrap_or(orgs.len()).min(orgs.len());
     let mut picked = Vec::with_capacity(want);
@@ -43,22 +38,13 @@ pub fn pick_trusts<'r>(reference: &'r Reference, options: &DemoOptions) -> Vec<&
 }
 
 /// Writes the demo CSV (`org_code,metric_id,period,value`), quarter by quarter; returns the row count.
-pub fn write_demo<W: Write>(
-    reference: &Reference,
-    options: &DemoOptions,
-    out: W,
-) -> anyhow::Result<usize> {
+pub fn write_demo<W: Write>(reference: &Reference, options: &DemoOptions, out: W) -> anyhow::Result<usize> {
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(["org_code", "metric_id", "period", "value"])?;
     let mut rows = 0;
     for q in 0..options.quarters {
         for row in quarter_rows(reference, options, q) {
-            writer.write_record([
-                row.0.as_str(),
-                row.1.as_str(),
-                &row.2.to_string(),
-                &format_value(row.3),
-            ])?;
+            writer.write_record([row.0.as_str(), row.1.as_str(), &row.2.to_string(), &format_value(row.3)])?;
             rows += 1;
         }
     }
@@ -67,22 +53,13 @@ pub fn write_demo<W: Write>(
 }
 
 /// The demo rows of quarter number `q` (0 = the oldest) as (org, metric, quarter, value).
-pub fn quarter_rows(
-    reference: &Reference,
-    options: &DemoOptions,
-    q: usize,
-) -> Vec<(String, String, Quarter, f64)> {
+pub fn quarter_rows(reference: &Reference, options: &DemoOptions, q: usize) -> Vec<(String, String, Quarter, f64)> {
     let first = Quarter::from_index(options.end.index() - options.quarters as i32 + 1);
     let period = Quarter::from_index(first.index() + q as i32);
     let mut out = Vec::new();
     for org in pick_trusts(reference, options) {
         let profile = TrustProfile::new(options.seed, org, reference);
-        for (m_index, metric) in reference
-            .metrics
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| m.applies(org.trust_type))
-        {
+        for (m_index, metric) in reference.metrics.iter().enumerate().filter(|(_, m)| m.applies(org.trust_type)) {
             let mut rng = fastrand::Rng::with_seed(mix(&[
                 options.seed,
                 hash(&org.ods_code),
@@ -93,17 +70,11 @@ pub fn quarter_rows(
                 continue; // not reported this quarter
             }
             let domain_offset = profile.domain_offset(&metric.domain, reference);
-            let mut level =
-                profile.base + domain_offset + profile.growth * q as f64 + (rng.f64() - 0.5) * 0.12;
+            let mut level = profile.base + domain_offset + profile.growth * q as f64 + (rng.f64() - 0.5) * 0.12;
             if rng.f64() < 0.002 {
                 level = if rng.bool() { 1.0 } else { 0.0 }; // an implausible outlier
             }
-            out.push((
-                org.ods_code.clone(),
-                metric.metric_id.clone(),
-                period,
-                value_at(metric, level.clamp(0.0, 1.0)),
-            ));
+            out.push((org.ods_code.clone(), metric.metric_id.clone(), period, value_at(metric, level.clamp(0.0, 1.0))));
         }
     }
     out
@@ -126,27 +97,13 @@ impl TrustProfile {
         let offsets = reference
             .domains
             .iter()
-            .map(|_| {
-                if rng.f64() < 0.2 {
-                    -0.15 - rng.f64() * 0.15
-                } else {
-                    (rng.f64() - 0.5) * 0.1
-                }
-            })
+            .map(|_| if rng.f64() < 0.2 { -0.15 - rng.f64() * 0.15 } else { (rng.f64() - 0.5) * 0.1 })
             .collect();
-        Self {
-            base,
-            growth,
-            offsets,
-        }
+        Self { base, growth, offsets }
     }
 
     fn domain_offset(&self, domain: &str, reference: &Reference) -> f64 {
-        reference
-            .domains
-            .iter()
-            .position(|d| d.domain_id == domain)
-            .map_or(0.0, |i| self.offsets[i])
+        reference.domains.iter().position(|d| d.domain_id == domain).map_or(0.0, |i| self.offsets[i])
     }
 }
 
@@ -176,13 +133,9 @@ pub fn format_value(v: f64) -> String {
 }
 
 fn hash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf29ce484222325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
-    })
+    text.bytes().fold(0xcbf29ce484222325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
 }
 
 fn mix(parts: &[u64]) -> u64 {
-    parts.iter().fold(0x9E3779B97F4A7C15, |h, p| {
-        (h ^ p).wrapping_mul(0xBF58476D1CE4E5B9).rotate_left(31)
-    })
+    parts.iter().fold(0x9E3779B97F4A7C15, |h, p| (h ^ p).wrapping_mul(0xBF58476D1CE4E5B9).rotate_left(31))
 }

@@ -9,6 +9,8 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -25,11 +27,8 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, title, message) = match &self {
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, "Page not found", m.clone()),
-            AppError::BadRequest(m) => (
-                StatusCode::BAD_REQUEST,
-                "There is a problem with the request",
-                m.clone(),
-            ),
+            AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "There is a problem with the request", m.clone()),
+            AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "You cannot do this", m.clone()),
             AppError::Internal(e) => {
                 tracing::error!(error = ?e, "request failed");
                 (
@@ -39,12 +38,8 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        let page = crate::web::ErrorPage {
-            title,
-            message: &message,
-        };
-        let body =
-            askama::Template::render(&page).unwrap_or_else(|_| format!("{title}: {message}"));
+        let page = crate::web::ErrorPage { title, message: &message };
+        let body = askama::Template::render(&page).unwrap_or_else(|_| format!("{title}: {message}"));
         (status, Html(body)).into_response()
     }
 }

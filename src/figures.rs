@@ -21,6 +21,11 @@ pub struct Figures {
     trust_at: HashMap<(String, String, i32), usize>,
     index_at: HashMap<(String, i32, String), usize>,
     trend_at: HashMap<(String, String, i32), usize>,
+    value_at: HashMap<(String, String, i32), usize>,
+    /// Data-quality flags of the current values.
+    pub quality: Vec<crate::quality::QualityFlag>,
+    /// The latest revision of every target.
+    pub targets: Vec<crate::store::Target>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -36,16 +41,13 @@ impl Figures {
         let reference = store.reference().await?;
         let data_version = store.data_version().await?;
         let values = store.current_values().await?;
+        let targets = store.targets().await?;
         if let Some((_, payload)) = store.snapshot(data_version).await?
             && let Ok(p) = serde_json::from_str::<Payload>(&payload)
         {
-            return Ok(Arc::new(Self::new(
-                data_version,
-                p.computed_at,
-                reference,
-                values,
-                p.tables,
-            )));
+            let mut f = Self::new(data_version, p.computed_at, reference, values, p.tables);
+            f.targets = targets;
+            return Ok(Arc::new(f));
         }
         let (reference, values, tables) = tokio::task::spawn_blocking(move || {
             let tables = analytics::compute(&reference, &values);
@@ -54,21 +56,12 @@ impl Figures {
         .await?;
         let tables = tables.context("computing the benchmarks")?;
         let computed_at = crate::store::now_text();
-        let payload = serde_json::to_string(&Payload {
-            computed_at: computed_at.clone(),
-            tables,
-        })?;
-        store
-            .put_snapshot(data_version, &computed_at, &payload)
-            .await?;
+        let payload = serde_json::to_string(&Payload { computed_at: computed_at.clone(), tables })?;
+        store.put_snapshot(data_version, &computed_at, &payload).await?;
         let tables = serde_json::from_str::<Payload>(&payload)?.tables;
-        Ok(Arc::new(Self::new(
-            data_version,
-            computed_at,
-            reference,
-            values,
-            tables,
-        )))
+        let mut f = Self::new(data_version, computed_at, reference, values, tables);
+        f.targets = targets;
+        Ok(Arc::new(f))
     }
 
     pub fn new(
@@ -78,22 +71,14 @@ impl Figures {
         values: Vec<CurrentValue>,
         tables: Tables,
     ) -> Self {
-        let mut periods: Vec<Quarter> = values
-            .iter()
-            .map(|v| Quarter::from_index(v.period_index))
-            .collect();
+        let mut periods: Vec<Quarter> = values.iter().map(|v| Quarter::from_index(v.period_index)).collect();
         periods.sort();
         periods.dedup();
         let benchmark_at = tables
             .benchmarks
             .iter()
             .enumerate()
-            .map(|(i, b)| {
-                (
-                    (b.metric_id.clone(), b.period_index, b.peer_group.clone()),
-                    i,
-                )
-            })
+            .map(|(i, b)| ((b.metric_id.clone(), b.period_index, b.peer_group.clone()), i))
             .collect();
         let trust_at = tables
             .trust_benchmarks
@@ -113,7 +98,12 @@ impl Figures {
             .enumerate()
             .map(|(i, t)| ((t.org_code.clone(), t.metric_id.clone(), t.period_index), i))
             .collect();
-        Self {
+        let value_at = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| ((v.org_code.clone(), v.metric_id.clone(), v.period_index), i))
+            .collect();
+        let mut figures = Self {
             data_version,
             computed_at,
             reference,
@@ -124,44 +114,54 @@ impl Figures {
             trust_at,
             index_at,
             trend_at,
-        }
+            value_at,
+            quality: Vec::new(),
+            targets: Vec::new(),
+        };
+        figures.quality = crate::quality::all(&figures);
+        figures
     }
 
     pub fn latest_period(&self) -> Option<Quarter> {
         self.periods.last().copied()
     }
 
-    pub fn benchmark(
-        &self,
-        metric_id: &str,
-        period: Quarter,
-        peer_group: &str,
-    ) -> Option<&BenchmarkRow> {
-        let key = (
-            metric_id.to_string(),
-            period.index(),
-            peer_group.to_string(),
-        );
-        self.benchmark_at
-            .get(&key)
-            .map(|&i| &self.tables.benchmarks[i])
+    pub fn benchmark(&self, metric_id: &str, period: Quarter, peer_group: &str) -> Option<&BenchmarkRow> {
+        let key = (metric_id.to_string(), period.index(), peer_group.to_string());
+        self.benchmark_at.get(&key).map(|&i| &self.tables.benchmarks[i])
     }
 
-    pub fn position(
-        &self,
-        org_code: &str,
-        metric_id: &str,
-        period: Quarter,
-    ) -> Option<&TrustBenchmarkRow> {
+    pub fn position(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<&TrustBenchmarkRow> {
         let key = (org_code.to_string(), metric_id.to_string(), period.index());
-        self.trust_at
-            .get(&key)
-            .map(|&i| &self.tables.trust_benchmarks[i])
+        self.trust_at.get(&key).map(|&i| &self.tables.trust_benchmarks[i])
     }
 
     pub fn index(&self, org_code: &str, period: Quarter, domain: &str) -> Option<&IndexRow> {
         let key = (org_code.to_string(), period.index(), domain.to_string());
         self.index_at.get(&key).map(|&i| &self.tables.indices[i])
+    }
+
+    pub fn value_at(&self, org_code: &str, metric_id: &str, period_index: i32) -> Option<&CurrentValue> {
+        let key = (org_code.to_string(), metric_id.to_string(), period_index);
+        self.value_at.get(&key).map(|&i| &self.values[i])
+    }
+
+    /// Progress towards a target: (latest value, baseline, progress) where progress is
+    /// (value − baseline) ÷ (target − baseline), the baseline being the value in the quarter the
+    /// target was set and the value the latest up to the target's quarter.
+    pub fn progress(&self, t: &crate::store::Target) -> (Option<f64>, Option<f64>, Option<f64>) {
+        let baseline = self.value_at(&t.org_code, &t.metric_id, t.set_in.index()).map(|v| v.value);
+        let latest = self
+            .values
+            .iter()
+            .filter(|v| v.org_code == t.org_code && v.metric_id == t.metric_id && v.period_index <= t.period.index())
+            .max_by_key(|v| v.period_index)
+            .map(|v| v.value);
+        let progress = match (latest, baseline) {
+            (Some(v), Some(b)) if t.target != b => Some((v - b) / (t.target - b)),
+            _ => None,
+        };
+        (latest, baseline, progress)
     }
 
     pub fn trend(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<&TrendRow> {

@@ -5,6 +5,8 @@
 pub mod analytics;
 /// The application: state, router and server.
 pub mod app;
+/// Sign-in, sessions, API tokens and who may use which route.
+pub mod auth;
 /// SVG charts drawn with plotters.
 pub mod charts;
 /// The command line.
@@ -23,6 +25,8 @@ pub mod export;
 pub mod figures;
 /// Parsing submissions and reference files.
 pub mod ingest;
+/// Data-quality flags for implausible values.
+pub mod quality;
 /// The database.
 pub mod store;
 /// Submitting values: validate, then store all or nothing.

@@ -1,9 +1,9 @@
-//! Submitting metric values: validate the whole file, then store it all or record why not.
-//! Shared by the command line, the web form, the API and the demo loader.
+//! Submitting: validate the whole file, then store it all or record why not. Shared by the
+//! command line, the web form, the API and the demo loader.
 
-use crate::domain::Reference;
+use crate::domain::{Quarter, Reference};
 use crate::ingest::RowError;
-use crate::ingest::metrics::{Rules, parse_metric_csv};
+use crate::ingest::metrics::{MetricRow, Rules, parse_metric_csv, parse_targets_csv};
 use crate::store::{NewSubmission, Outcome, Store, SubmissionKind};
 use anyhow::Result;
 use serde::Serialize;
@@ -18,16 +18,65 @@ pub struct Submitter {
     pub own_org: Option<String>,
 }
 
+/// What a submission holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// `org_code,metric_id,period,value[,comment]`
+    MetricsCsv,
+    /// `org_code,metric_id,period,target`
+    TargetsCsv,
+    /// A FHIR R4 MeasureReport or a Bundle of them.
+    MeasureReport,
+}
+
+impl Format {
+    pub fn kind(self) -> SubmissionKind {
+        match self {
+            Format::MetricsCsv | Format::MeasureReport => SubmissionKind::Metrics,
+            Format::TargetsCsv => SubmissionKind::Targets,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::MetricsCsv => "metrics_csv",
+            Format::TargetsCsv => "targets_csv",
+            Format::MeasureReport => "measure_report",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Format> {
+        [Format::MetricsCsv, Format::TargetsCsv, Format::MeasureReport].into_iter().find(|f| f.as_str() == text)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::MetricsCsv => "metric values (CSV)",
+            Format::TargetsCsv => "targets (CSV)",
+            Format::MeasureReport => "metric values (FHIR MeasureReport)",
+        }
+    }
+
+    /// Guesses the format of an upload from its first bytes and header.
+    pub fn sniff(bytes: &[u8]) -> Format {
+        let start = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let first = start.iter().find(|b| !b.is_ascii_whitespace());
+        if first == Some(&b'{') {
+            return Format::MeasureReport;
+        }
+        let header_end = start.iter().position(|b| *b == b'\n').unwrap_or(start.len());
+        let header = String::from_utf8_lossy(&start[..header_end]).to_ascii_lowercase();
+        if header.split(',').any(|c| c.trim() == "target") { Format::TargetsCsv } else { Format::MetricsCsv }
+    }
+}
+
 /// The answer to a submission: stored, duplicate, rejected, or (dry run) what would happen.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Answer {
     Stored(Outcome),
-    DryRun {
-        status: &'static str,
-        rows: usize,
-        errors: Vec<RowError>,
-    },
+    DryRun { status: &'static str, rows: usize, errors: Vec<RowError> },
 }
 
 impl Answer {
@@ -35,13 +84,84 @@ impl Answer {
         matches!(self, Answer::Stored(Outcome::Rejected { .. }))
             || matches!(self, Answer::DryRun { errors, .. } if !errors.is_empty())
     }
+
+    pub fn errors(&self) -> &[RowError] {
+        match self {
+            Answer::Stored(Outcome::Rejected { errors, .. }) | Answer::DryRun { errors, .. } => errors,
+            _ => &[],
+        }
+    }
 }
 
 pub fn content_hash(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
 
-/// Validates `bytes` as a metric CSV and, unless `dry_run`, stores it all or records the rejection.
+/// Validates `bytes` in `format` without storing: the valid rows, or every problem.
+pub async fn validate(
+    reference: &Reference,
+    today: chrono::NaiveDate,
+    bytes: std::sync::Arc<Vec<u8>>,
+    format: Format,
+    own_org: Option<String>,
+) -> Result<(usize, Result<Vec<MetricRow>, Vec<RowError>>)> {
+    let reference = reference.clone();
+    Ok(tokio::task::spawn_blocking(move || {
+        let rules = Rules { reference: &reference, today, own_org: own_org.as_deref() };
+        match format {
+            Format::MetricsCsv => (data_lines(&bytes), parse_metric_csv(bytes.as_slice(), &rules)),
+            Format::TargetsCsv => (data_lines(&bytes), parse_targets_csv(bytes.as_slice(), &rules)),
+            Format::MeasureReport => {
+                let parsed = crate::ingest::fhir::parse_measure_reports(&bytes, &rules);
+                (parsed.as_ref().map_or(0, Vec::len), parsed)
+            }
+        }
+    })
+    .await?)
+}
+
+fn data_lines(bytes: &[u8]) -> usize {
+    bytes.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count().saturating_sub(1)
+}
+
+/// Validates a submission and, unless `dry_run`, stores it all or records the rejection.
+#[expect(clippy::too_many_arguments, reason = "each argument is one fact of the submission")]
+pub async fn submit(
+    store: &Store,
+    reference: &Reference,
+    today: chrono::NaiveDate,
+    bytes: Vec<u8>,
+    format: Format,
+    filename: Option<String>,
+    who: &Submitter,
+    dry_run: bool,
+) -> Result<Answer> {
+    let hash = content_hash(&bytes);
+    let (total, parsed) = validate(reference, today, std::sync::Arc::new(bytes), format, who.own_org.clone()).await?;
+    if dry_run {
+        return Ok(match parsed {
+            Ok(rows) => Answer::DryRun { status: "valid", rows: rows.len(), errors: Vec::new() },
+            Err(errors) => Answer::DryRun { status: "rejected", rows: total, errors },
+        });
+    }
+    let sub = NewSubmission {
+        kind: format.kind(),
+        content_hash: hash,
+        submitted_by: who.name.clone(),
+        source: who.source.clone(),
+        filename,
+        org_code: who.own_org.clone(),
+    };
+    Ok(Answer::Stored(match parsed {
+        Ok(rows) if format.kind() == SubmissionKind::Targets => {
+            store.store_target_rows(&sub, &rows, Quarter::last_ended(today)).await?
+        }
+        Ok(rows) => store.store_metric_rows(&sub, &rows).await?,
+        Err(errors) => store.record_rejection(&sub, total, errors).await?,
+    }))
+}
+
+/// A metric CSV submission; see [`submit`].
 pub async fn submit_metrics(
     store: &Store,
     reference: &Reference,
@@ -51,46 +171,5 @@ pub async fn submit_metrics(
     who: &Submitter,
     dry_run: bool,
 ) -> Result<Answer> {
-    let hash = content_hash(&bytes);
-    let reference_owned = reference.clone();
-    let own_org = who.own_org.clone();
-    let (parsed, total) = tokio::task::spawn_blocking(move || {
-        let total = bytes
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-            .count()
-            .saturating_sub(1);
-        let rules = Rules {
-            reference: &reference_owned,
-            today,
-            own_org: own_org.as_deref(),
-        };
-        (parse_metric_csv(bytes.as_slice(), &rules), total)
-    })
-    .await?;
-    if dry_run {
-        return Ok(match parsed {
-            Ok(rows) => Answer::DryRun {
-                status: "valid",
-                rows: rows.len(),
-                errors: Vec::new(),
-            },
-            Err(errors) => Answer::DryRun {
-                status: "rejected",
-                rows: total,
-                errors,
-            },
-        });
-    }
-    let sub = NewSubmission {
-        kind: SubmissionKind::Metrics,
-        content_hash: hash,
-        submitted_by: who.name.clone(),
-        source: who.source.clone(),
-        filename,
-    };
-    Ok(Answer::Stored(match parsed {
-        Ok(rows) => store.store_metric_rows(&sub, &rows).await?,
-        Err(errors) => store.record_rejection(&sub, total, errors).await?,
-    }))
+    submit(store, reference, today, bytes, Format::MetricsCsv, filename, who, dry_run).await
 }

@@ -40,49 +40,13 @@ fn org(code: &str, trust_type: TrustType, exemplar: Exemplar) -> Organisation {
 fn reference() -> Reference {
     let domains = ["d1", "d2"]
         .iter()
-        .map(|d| Domain {
-            domain_id: (*d).into(),
-            name: (*d).into(),
-            description: String::new(),
-        })
+        .map(|d| Domain { domain_id: (*d).into(), name: (*d).into(), description: String::new() })
         .collect();
     let metrics = vec![
-        metric(
-            "m_hi",
-            "d1",
-            Unit::Score,
-            1.0,
-            5.0,
-            Direction::HigherBetter,
-            vec![],
-        ),
-        metric(
-            "m_lo",
-            "d1",
-            Unit::Days,
-            0.0,
-            100.0,
-            Direction::LowerBetter,
-            vec![],
-        ),
-        metric(
-            "m_two",
-            "d2",
-            Unit::Percent,
-            0.0,
-            100.0,
-            Direction::HigherBetter,
-            vec![],
-        ),
-        metric(
-            "m_acute",
-            "d2",
-            Unit::Percent,
-            0.0,
-            100.0,
-            Direction::HigherBetter,
-            vec![TrustType::Acute],
-        ),
+        metric("m_hi", "d1", Unit::Score, 1.0, 5.0, Direction::HigherBetter, vec![]),
+        metric("m_lo", "d1", Unit::Days, 0.0, 100.0, Direction::LowerBetter, vec![]),
+        metric("m_two", "d2", Unit::Percent, 0.0, 100.0, Direction::HigherBetter, vec![]),
+        metric("m_acute", "d2", Unit::Percent, 0.0, 100.0, Direction::HigherBetter, vec![TrustType::Acute]),
     ];
     let orgs = vec![
         org("A1", TrustType::Acute, Exemplar::Gde),
@@ -158,9 +122,7 @@ fn peer_statistics_interpolate_quartiles_linearly_and_take_the_exemplar_median()
     let b = t
         .benchmarks
         .iter()
-        .find(|b| {
-            b.metric_id == "m_hi" && b.period_index == q("2024-Q4") && b.peer_group == "acute"
-        })
+        .find(|b| b.metric_id == "m_hi" && b.period_index == q("2024-Q4") && b.peer_group == "acute")
         .unwrap();
     assert_eq!(b.n, 4);
     close(b.min, 1.0);
@@ -177,9 +139,7 @@ fn peer_statistics_interpolate_quartiles_linearly_and_take_the_exemplar_median()
     let lo = t
         .benchmarks
         .iter()
-        .find(|b| {
-            b.metric_id == "m_lo" && b.period_index == q("2024-Q4") && b.peer_group == "acute"
-        })
+        .find(|b| b.metric_id == "m_lo" && b.period_index == q("2024-Q4") && b.peer_group == "acute")
         .unwrap();
     close(lo.p25, 17.5);
     close(lo.median, 30.0);
@@ -194,27 +154,11 @@ fn a_peer_group_without_exemplars_has_no_exemplar_median_and_no_gap() {
     let b = t
         .benchmarks
         .iter()
-        .find(|b| {
-            b.metric_id == "m_hi"
-                && b.period_index == q("2024-Q4")
-                && b.peer_group == "mental_health"
-        })
+        .find(|b| b.metric_id == "m_hi" && b.period_index == q("2024-Q4") && b.peer_group == "mental_health")
         .unwrap();
     assert_eq!((b.n, b.exemplar_n, b.exemplar_median), (1, 0, None));
-    let m1 = t
-        .trust_benchmarks
-        .iter()
-        .find(|r| r.org_code == "M1" && r.metric_id == "m_hi")
-        .unwrap();
-    assert_eq!(
-        (
-            m1.rank,
-            m1.quartile,
-            m1.gap_to_exemplar,
-            m1.behind_best_practice
-        ),
-        (1, 1, None, None)
-    );
+    let m1 = t.trust_benchmarks.iter().find(|r| r.org_code == "M1" && r.metric_id == "m_hi").unwrap();
+    assert_eq!((m1.rank, m1.quartile, m1.gap_to_exemplar, m1.behind_best_practice), (1, 1, None, None));
     close(m1.percentile, 100.0);
 }
 
@@ -228,12 +172,7 @@ fn tied_values_share_the_smallest_rank_and_percentiles_follow() {
             .unwrap()
     };
     assert_eq!(
-        [
-            row("A1", "m_hi").rank,
-            row("A2", "m_hi").rank,
-            row("A3", "m_hi").rank,
-            row("A4", "m_hi").rank
-        ],
+        [row("A1", "m_hi").rank, row("A2", "m_hi").rank, row("A3", "m_hi").rank, row("A4", "m_hi").rank],
         [1, 2, 2, 4]
     );
     close(row("A1", "m_hi").percentile, 100.0);
@@ -266,24 +205,8 @@ fn lower_is_better_mirrors_ranks_quartiles_gaps_and_scores() {
             .find(|r| r.org_code == org && r.metric_id == "m_lo" && r.period_index == q("2024-Q4"))
             .unwrap()
     };
-    assert_eq!(
-        [
-            row("A1").rank,
-            row("A2").rank,
-            row("A3").rank,
-            row("A4").rank
-        ],
-        [1, 2, 3, 3]
-    );
-    assert_eq!(
-        [
-            row("A1").quartile,
-            row("A2").quartile,
-            row("A3").quartile,
-            row("A4").quartile
-        ],
-        [1, 2, 3, 3]
-    );
+    assert_eq!([row("A1").rank, row("A2").rank, row("A3").rank, row("A4").rank], [1, 2, 3, 3]);
+    assert_eq!([row("A1").quartile, row("A2").quartile, row("A3").quartile, row("A4").quartile], [1, 2, 3, 3]);
     close(row("A3").percentile, 100.0 / 3.0);
     close_opt(row("A1").gap_to_exemplar, Some(-5.0));
     close_opt(row("A3").gap_to_exemplar, Some(25.0));
@@ -297,11 +220,7 @@ fn lower_is_better_mirrors_ranks_quartiles_gaps_and_scores() {
 #[test]
 fn a_gap_of_exactly_zero_is_not_behind() {
     let t = tables();
-    let a1 = t
-        .trust_benchmarks
-        .iter()
-        .find(|r| r.org_code == "A1" && r.metric_id == "m_acute")
-        .unwrap();
+    let a1 = t.trust_benchmarks.iter().find(|r| r.org_code == "A1" && r.metric_id == "m_acute").unwrap();
     close_opt(a1.gap_to_exemplar, Some(0.0));
     assert_eq!(a1.behind_best_practice, Some(false));
 }
@@ -310,28 +229,19 @@ fn a_gap_of_exactly_zero_is_not_behind() {
 fn domain_indices_need_half_their_metrics_and_maturity_averages_the_domains() {
     let t = tables();
     let idx = |org: &str, domain: &str| {
-        t.indices
-            .iter()
-            .find(|i| i.org_code == org && i.domain == domain && i.period_index == q("2024-Q4"))
-            .unwrap()
+        t.indices.iter().find(|i| i.org_code == org && i.domain == domain && i.period_index == q("2024-Q4")).unwrap()
     };
     close_opt(idx("A1", "d1").domain_index, Some(82.5));
     close_opt(idx("A1", "d2").domain_index, Some(85.0));
     close_opt(idx("A1", "all").domain_index, Some(83.75));
     // One of two metrics is half: enough.
     close_opt(idx("A2", "d2").domain_index, Some(60.0));
-    assert_eq!(
-        (idx("A2", "d2").n_metrics, idx("A2", "d2").n_applicable),
-        (1, 2)
-    );
+    assert_eq!((idx("A2", "d2").n_metrics, idx("A2", "d2").n_applicable), (1, 2));
     // None of two: empty, and the maturity index averages only the non-empty domain.
     assert_eq!(idx("A3", "d2").domain_index, None);
     assert_eq!(idx("A3", "d2").n_metrics, 0);
     close_opt(idx("A3", "all").domain_index, Some(55.0));
-    assert_eq!(
-        (idx("A3", "all").n_metrics, idx("A3", "all").n_applicable),
-        (2, 4)
-    );
+    assert_eq!((idx("A3", "all").n_metrics, idx("A3", "all").n_applicable), (2, 4));
     close_opt(idx("A4", "all").domain_index, Some(25.0));
     // The acute-only metric does not count against a mental health trust.
     assert_eq!(idx("M1", "d2").n_applicable, 1);
@@ -344,10 +254,7 @@ fn domain_indices_need_half_their_metrics_and_maturity_averages_the_domains() {
 fn trends_take_the_change_and_the_least_squares_slope_over_four_quarters() {
     let t = tables();
     let tr = |org: &str, metric: &str, period: &str| {
-        t.trends
-            .iter()
-            .find(|r| r.org_code == org && r.metric_id == metric && r.period_index == q(period))
-            .unwrap()
+        t.trends.iter().find(|r| r.org_code == org && r.metric_id == metric && r.period_index == q(period)).unwrap()
     };
     // 1, 2, (none), 4: no previous quarter, slope 1 from three points.
     let a = tr("A1", "m_hi", "2024-Q4");
@@ -378,9 +285,7 @@ fn the_gap_summary_counts_the_trusts_behind_the_exemplar_median() {
     let g = t
         .gaps
         .iter()
-        .find(|g| {
-            g.metric_id == "m_hi" && g.period_index == q("2024-Q4") && g.peer_group == "acute"
-        })
+        .find(|g| g.metric_id == "m_hi" && g.period_index == q("2024-Q4") && g.peer_group == "acute")
         .unwrap();
     assert_eq!((g.n, g.n_behind), (4, 3));
     close(g.share_behind, 0.75);

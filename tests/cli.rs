@@ -40,7 +40,8 @@ fn importing_stores_a_valid_file_recognises_it_again_and_rejects_a_bad_one_with_
     let db = TestDb::new();
     let dir = tempfile::tempdir().unwrap();
     let demo = dir.path().join("demo.csv");
-    let made = exemplar(&db, &["demo", "--trusts", "8", "--quarters", "2", "--end", "2025-Q4", "-o", demo.to_str().unwrap()]);
+    let made =
+        exemplar(&db, &["demo", "--trusts", "8", "--quarters", "2", "--end", "2025-Q4", "-o", demo.to_str().unwrap()]);
     assert!(made.status.success(), "{}", text(&made.stderr));
 
     let dry = exemplar(&db, &["import", "submissions", demo.to_str().unwrap(), "--dry-run"]);
@@ -61,12 +62,20 @@ fn importing_stores_a_valid_file_recognises_it_again_and_rejects_a_bad_one_with_
     let rejected = exemplar(&db, &["import", "submissions", bad.to_str().unwrap()]);
     assert_eq!(rejected.status.code(), Some(1));
     let err = text(&rejected.stderr);
-    assert!(err.contains("row 2, column value") && err.contains("row 3, column metric_id") && err.contains("row 4, column period"), "{err}");
+    assert!(
+        err.contains("row 2, column value")
+            && err.contains("row 3, column metric_id")
+            && err.contains("row 4, column period"),
+        "{err}"
+    );
 
     let values = exemplar(&db, &["export", "values", "--period", "2025/26 Q3"]);
     let (_, rows) = parse_csv(&text(&values.stdout));
     assert!(!rows.is_empty() && rows.iter().all(|r| r[7] == "2025-Q4"));
-    let benchmarks = exemplar(&db, &["export", "benchmarks", "--peer-group", "acute", "-o", dir.path().join("b.csv").to_str().unwrap()]);
+    let benchmarks = exemplar(
+        &db,
+        &["export", "benchmarks", "--peer-group", "acute", "-o", dir.path().join("b.csv").to_str().unwrap()],
+    );
     assert!(benchmarks.status.success());
     let written = std::fs::read_to_string(dir.path().join("b.csv")).unwrap();
     let (header, rows) = parse_csv(&written);

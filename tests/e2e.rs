@@ -21,14 +21,8 @@ const PAGES: &[&str] = &[
 ];
 
 const EXPORTS: &[(&str, &str)] = &[
-    (
-        "organisations",
-        "org_code,org_name,trust_type,region,exemplar,exemplar_cohort",
-    ),
-    (
-        "metrics",
-        "metric_id,domain,name,unit,scale_min,scale_max,direction,applies_to",
-    ),
+    ("organisations", "org_code,org_name,trust_type,region,exemplar,exemplar_cohort"),
+    ("metrics", "metric_id,domain,name,unit,scale_min,scale_max,direction,applies_to"),
     (
         "values",
         "org_code,org_name,trust_type,region,exemplar,metric_id,domain,period,period_start,period_end,value,revision,submitted_at",
@@ -41,15 +35,9 @@ const EXPORTS: &[(&str, &str)] = &[
         "trust_benchmarks",
         "org_code,trust_type,metric_id,period,value,rank,percentile,quartile,score,gap_to_exemplar,gap_to_median,behind_best_practice",
     ),
-    (
-        "indices",
-        "org_code,trust_type,period,domain,domain_index,n_metrics,n_applicable",
-    ),
+    ("indices", "org_code,trust_type,period,domain,domain_index,n_metrics,n_applicable"),
     ("trends", "org_code,metric_id,period,change,slope,trend"),
-    (
-        "gaps",
-        "metric_id,period,peer_group,n,n_behind,share_behind,median_gap",
-    ),
+    ("gaps", "metric_id,period,peer_group,n,n_behind,share_behind,median_gap"),
 ];
 
 #[tokio::test]
@@ -59,10 +47,7 @@ async fn the_demo_server_shows_every_page_and_export_with_consistent_figures() {
     let (status, health) = app.text("/healthz").await;
     assert_eq!(status, 200);
     let health: serde_json::Value = serde_json::from_str(&health).unwrap();
-    assert_eq!(
-        health["data_version"], 13,
-        "twelve quarters and one set of corrections"
-    );
+    assert_eq!(health["data_version"], 13, "twelve quarters and one set of corrections");
 
     for page in PAGES {
         let (status, body) = app.text(page).await;
@@ -74,26 +59,13 @@ async fn the_demo_server_shows_every_page_and_export_with_consistent_figures() {
         assert!(body.contains("<html lang=\"en\">"), "{page}");
     }
     let (_, overview) = app.text("/").await;
-    assert!(
-        overview.contains("<svg") && overview.contains("role=\"img\""),
-        "the overview has a chart"
-    );
-    assert!(
-        overview.contains("Exemplar trust"),
-        "exemplar trusts are marked in the legend"
-    );
+    assert!(overview.contains("<svg") && overview.contains("role=\"img\""), "the overview has a chart");
+    assert!(overview.contains("Exemplar trust"), "exemplar trusts are marked in the legend");
     let (_, metric) = app.text("/metrics/digital_leadership_capability").await;
-    assert_eq!(
-        metric.matches("<desc id=").count(),
-        2,
-        "distribution and trend charts"
-    );
+    assert_eq!(metric.matches("<desc id=").count(), 2, "distribution and trend charts");
     assert!(metric.contains("Lower quartile") && metric.contains("Exemplar median"));
     let (_, trust) = app.text("/trusts/RGT").await;
-    assert!(
-        trust.contains("Spine chart of"),
-        "the trust page has a spine chart"
-    );
+    assert!(trust.contains("Spine chart of"), "the trust page has a spine chart");
     assert!(trust.contains("Cambridge University Hospitals"));
 
     for (name, header) in EXPORTS {
@@ -121,17 +93,11 @@ async fn exports_take_their_filters() {
     let (_, body) = app.text("/export/trust_benchmarks.csv?peer_group=ambulance&period=2025/26 Q1&metric_id=digital_leadership_capability").await;
     let (_, rows) = parse_csv(&body);
     assert!(!rows.is_empty());
-    assert!(rows.iter().all(|r| r[1] == "ambulance"
-        && r[2] == "digital_leadership_capability"
-        && r[3] == "2025-Q2"));
-    let (_, body) = app
-        .text("/export/values.csv?region=London&org_code=RJ1")
-        .await;
+    assert!(rows.iter().all(|r| r[1] == "ambulance" && r[2] == "digital_leadership_capability" && r[3] == "2025-Q2"));
+    let (_, body) = app.text("/export/values.csv?region=London&org_code=RJ1").await;
     let (_, rows) = parse_csv(&body);
     assert!(!rows.is_empty() && rows.iter().all(|r| r[0] == "RJ1" && r[3] == "London"));
-    let (_, body) = app
-        .text("/export/values.csv?region=North West&org_code=RJ1")
-        .await;
+    let (_, body) = app.text("/export/values.csv?region=North West&org_code=RJ1").await;
     assert_eq!(parse_csv(&body).1.len(), 0, "RJ1 is not in the North West");
 }
 
@@ -152,13 +118,7 @@ async fn starting_again_reuses_the_database_and_duplicates_nothing() {
 async fn without_demo_data_the_pages_say_there_is_no_data_yet() {
     let app = TestApp::spawn(false).await;
     assert_eq!(app.state.figures().data_version, 0);
-    for page in [
-        "/",
-        "/trusts/RGT",
-        "/metrics/digital_leadership_capability",
-        "/gaps",
-        "/standards",
-    ] {
+    for page in ["/", "/trusts/RGT", "/metrics/digital_leadership_capability", "/gaps", "/standards"] {
         let (status, body) = app.text(page).await;
         assert_eq!(status, 200, "{page}");
         assert!(!body.contains("NaN"), "{page}");
@@ -174,41 +134,21 @@ async fn without_demo_data_the_pages_say_there_is_no_data_yet() {
 fn check_benchmarks_against_values(values: &str, benchmarks: &str) {
     let (vh, vrows) = parse_csv(values);
     let at = |name: &str| vh.iter().position(|h| h == name).unwrap();
-    let (org, tt, ex, metric, period, value) = (
-        at("org_code"),
-        at("trust_type"),
-        at("exemplar"),
-        at("metric_id"),
-        at("period"),
-        at("value"),
-    );
+    let (org, tt, ex, metric, period, value) =
+        (at("org_code"), at("trust_type"), at("exemplar"), at("metric_id"), at("period"), at("value"));
     let mut groups: HashMap<(String, String, String), Vec<(f64, bool)>> = HashMap::new();
     let mut national: HashMap<(String, String), Vec<f64>> = HashMap::new();
     for r in &vrows {
         let v: f64 = r[value].parse().unwrap();
         assert!(!r[org].is_empty());
-        groups
-            .entry((r[metric].clone(), r[period].clone(), r[tt].clone()))
-            .or_default()
-            .push((v, r[ex] != "none"));
-        national
-            .entry((r[metric].clone(), r[period].clone()))
-            .or_default()
-            .push(v);
+        groups.entry((r[metric].clone(), r[period].clone(), r[tt].clone())).or_default().push((v, r[ex] != "none"));
+        national.entry((r[metric].clone(), r[period].clone())).or_default().push(v);
     }
     let (bh, brows) = parse_csv(benchmarks);
-    assert_eq!(
-        brows.len(),
-        groups.len(),
-        "one benchmark row per metric, quarter and peer group"
-    );
+    assert_eq!(brows.len(), groups.len(), "one benchmark row per metric, quarter and peer group");
     let col = |name: &str| bh.iter().position(|h| h == name).unwrap();
     for r in &brows {
-        let key = (
-            r[col("metric_id")].clone(),
-            r[col("period")].clone(),
-            r[col("peer_group")].clone(),
-        );
+        let key = (r[col("metric_id")].clone(), r[col("period")].clone(), r[col("peer_group")].clone());
         let g = &groups[&key];
         let all = sorted(g.iter().map(|p| p.0).collect());
         let ex = sorted(g.iter().filter(|p| p.1).map(|p| p.0).collect());

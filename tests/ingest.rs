@@ -26,11 +26,7 @@ fn today() -> NaiveDate {
 }
 
 fn rules() -> Rules<'static> {
-    Rules {
-        reference: reference(),
-        today: today(),
-        own_org: None,
-    }
+    Rules { reference: reference(), today: today(), own_org: None }
 }
 
 fn quarter(text: &str) -> Quarter {
@@ -72,28 +68,18 @@ fn refused(result: Result<Vec<MetricRow>, Vec<RowError>>) -> Vec<RowError> {
 /// The single error of a refused file.
 fn only_error(result: Result<Vec<MetricRow>, Vec<RowError>>) -> RowError {
     let errors = refused(result);
-    assert_eq!(
-        errors.len(),
-        1,
-        "expected exactly one error, got {errors:#?}"
-    );
+    assert_eq!(errors.len(), 1, "expected exactly one error, got {errors:#?}");
     errors.into_iter().next().unwrap()
 }
 
 fn assert_error(error: &RowError, row: usize, column: &str, part: &str) {
     assert_eq!(error.row, row, "row of {error:?}");
     assert_eq!(error.column, column, "column of {error:?}");
-    assert!(
-        error.message.contains(part),
-        "message of {error:?} should contain {part:?}"
-    );
+    assert!(error.message.contains(part), "message of {error:?} should contain {part:?}");
 }
 
 fn trust_type(code: &str) -> TrustType {
-    reference()
-        .organisation(code)
-        .unwrap_or_else(|| panic!("{code} is in the bundled data"))
-        .trust_type
+    reference().organisation(code).unwrap_or_else(|| panic!("{code} is in the bundled data")).trust_type
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -223,12 +209,7 @@ fn a_score_off_its_metrics_scale_is_refused_naming_the_scale() {
 
     let error = only_error(parse(&file));
 
-    assert_error(
-        &error,
-        2,
-        "value",
-        "7 is outside the scale of digital_leadership_capability (1 to 5)",
-    );
+    assert_error(&error, 2, "value", "7 is outside the scale of digital_leadership_capability (1 to 5)");
 }
 
 #[test]
@@ -318,12 +299,7 @@ fn an_ambulance_only_metric_is_refused_for_an_acute_trust() {
 
     let error = only_error(parse(&file));
 
-    assert_error(
-        &error,
-        2,
-        "metric_id",
-        "vehicle_connectivity does not apply to acute trusts like RGT",
-    );
+    assert_error(&error, 2, "metric_id", "vehicle_connectivity does not apply to acute trusts like RGT");
 }
 
 #[test]
@@ -344,28 +320,16 @@ fn an_ambulance_only_metric_is_accepted_for_an_ambulance_trust() {
 
 #[test]
 fn the_same_org_metric_and_quarter_twice_is_refused_on_the_later_row_naming_the_earlier() {
-    let file = csv(&[
-        "RGT,epr_capability,2024-Q2,3",
-        "RGT,epr_capability,2024-Q3,3",
-        "RGT,epr_capability,2024-Q2,4",
-    ]);
+    let file = csv(&["RGT,epr_capability,2024-Q2,3", "RGT,epr_capability,2024-Q3,3", "RGT,epr_capability,2024-Q2,4"]);
 
     let error = only_error(parse(&file));
 
-    assert_error(
-        &error,
-        4,
-        "period",
-        "RGT epr_capability 2024-Q2 is already given in row 2",
-    );
+    assert_error(&error, 4, "period", "RGT epr_capability 2024-Q2 is already given in row 2");
 }
 
 #[test]
 fn the_same_quarter_in_calendar_and_financial_year_form_is_a_repeat() {
-    let file = csv(&[
-        "RGT,epr_capability,2024-Q2,3",
-        "RGT,epr_capability,2024/25 Q1,4",
-    ]);
+    let file = csv(&["RGT,epr_capability,2024-Q2,3", "RGT,epr_capability,2024/25 Q1,4"]);
 
     let error = only_error(parse(&file));
 
@@ -375,19 +339,11 @@ fn the_same_quarter_in_calendar_and_financial_year_form_is_a_repeat() {
 
 #[test]
 fn the_same_trust_in_lower_case_and_upper_case_is_a_repeat() {
-    let file = csv(&[
-        "RGT,epr_capability,2024-Q2,3",
-        "rgt,epr_capability,2024-Q2,4",
-    ]);
+    let file = csv(&["RGT,epr_capability,2024-Q2,3", "rgt,epr_capability,2024-Q2,4"]);
 
     let error = only_error(parse(&file));
 
-    assert_error(
-        &error,
-        3,
-        "period",
-        "RGT epr_capability 2024-Q2 is already given in row 2",
-    );
+    assert_error(&error, 3, "period", "RGT epr_capability 2024-Q2 is already given in row 2");
 }
 
 #[test]
@@ -398,12 +354,7 @@ fn a_quarter_that_has_not_ended_is_refused_while_the_last_ended_quarter_passes()
     let error = only_error(parse(&future));
     let rows = accepted(parse(&past));
 
-    assert_error(
-        &error,
-        2,
-        "period",
-        "2026-Q4 (2026/27 Q3) has not ended yet",
-    );
+    assert_error(&error, 2, "period", "2026-Q4 (2026/27 Q3) has not ended yet");
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].period, quarter("2026-Q3"));
 }
@@ -414,12 +365,7 @@ fn a_quarter_that_has_not_ended_is_refused_in_financial_year_form_too() {
 
     let error = only_error(parse(&file));
 
-    assert_error(
-        &error,
-        2,
-        "period",
-        "2026-Q4 (2026/27 Q3) has not ended yet",
-    );
+    assert_error(&error, 2, "period", "2026-Q4 (2026/27 Q3) has not ended yet");
 }
 
 #[test]
@@ -533,11 +479,7 @@ fn a_file_with_several_problems_reports_every_one_with_its_row() {
         "{errors:#?}"
     );
     assert!(errors[0].message.contains("unknown organisation 'ZZZ99'"));
-    assert!(
-        errors[1]
-            .message
-            .contains("'abc' is not a plain decimal number")
-    );
+    assert!(errors[1].message.contains("'abc' is not a plain decimal number"));
     assert!(errors[2].message.contains("has not ended yet"));
     assert!(errors[3].message.contains("3 cells but the header has 4"));
     assert!(errors[4].message.contains("unknown metric 'epr_wizardry'"));
@@ -553,21 +495,13 @@ fn a_row_with_problems_in_several_cells_reports_each_cell() {
     let errors = refused(parse(&file));
 
     let columns: Vec<&str> = errors.iter().map(|e| e.column.as_str()).collect();
-    assert_eq!(
-        columns,
-        vec!["org_code", "metric_id", "period"],
-        "{errors:#?}"
-    );
+    assert_eq!(columns, vec!["org_code", "metric_id", "period"], "{errors:#?}");
     assert!(errors.iter().all(|e| e.row == 2));
 }
 
 #[test]
 fn a_whitespace_only_line_is_skipped_and_later_rows_keep_their_line_numbers() {
-    let file = csv(&[
-        "RGT,epr_capability,2024-Q2,3",
-        "   ",
-        "RGT,epr_capability,2024-Q3,abc",
-    ]);
+    let file = csv(&["RGT,epr_capability,2024-Q2,3", "   ", "RGT,epr_capability,2024-Q3,abc"]);
 
     let error = only_error(parse(&file));
 
@@ -577,11 +511,7 @@ fn a_whitespace_only_line_is_skipped_and_later_rows_keep_their_line_numbers() {
 /// `RowError::row` is the line of the file, so an empty line counts like a whitespace-only one.
 #[test]
 fn an_empty_line_is_skipped_and_later_rows_keep_their_line_numbers() {
-    let file = csv(&[
-        "RGT,epr_capability,2024-Q2,3",
-        "",
-        "RGT,epr_capability,2024-Q3,abc",
-    ]);
+    let file = csv(&["RGT,epr_capability,2024-Q2,3", "", "RGT,epr_capability,2024-Q3,abc"]);
 
     let error = only_error(parse(&file));
 
@@ -651,11 +581,7 @@ fn crlf_line_ends_refuse_bad_rows_as_lf_line_ends_do() {
     let error = only_error(parse(file));
 
     assert_eq!(error.column, "value");
-    assert!(
-        error
-            .message
-            .contains("'abc' is not a plain decimal number")
-    );
+    assert!(error.message.contains("'abc' is not a plain decimal number"));
 }
 
 /// Row numbers do not depend on the line ends: the first data row is row 2 with CRLF too.
@@ -711,10 +637,7 @@ fn an_optional_comment_column_is_accepted_and_kept_per_row() {
     let rows = accepted(parse(file));
 
     assert_eq!(rows.len(), 2);
-    assert_eq!(
-        rows[0].comment.as_deref(),
-        Some("Go-live of phase 2, wards 1-4")
-    );
+    assert_eq!(rows[0].comment.as_deref(), Some("Go-live of phase 2, wards 1-4"));
     assert_eq!(rows[1].comment, None);
 }
 
@@ -759,10 +682,7 @@ fn boolean_words_are_refused_for_a_numeric_metric() {
 
 #[test]
 fn a_financial_year_quarter_is_stored_as_its_calendar_quarter() {
-    let file = csv(&[
-        "RGT,epr_capability,2024/25 Q1,3",
-        "RGT,epr_capability,2024/25 Q4,4",
-    ]);
+    let file = csv(&["RGT,epr_capability,2024/25 Q1,3", "RGT,epr_capability,2024/25 Q4,4"]);
 
     let rows = accepted(parse(&file));
 
@@ -787,14 +707,8 @@ fn a_lower_case_organisation_code_is_taken_as_upper_case() {
 #[test]
 fn a_trust_submitter_is_refused_a_row_for_another_trust_naming_both_codes() {
     assert_eq!(trust_type("R0A"), TrustType::Acute);
-    let rules = Rules {
-        own_org: Some("RGT"),
-        ..rules()
-    };
-    let file = csv(&[
-        "RGT,epr_capability,2024-Q2,3",
-        "R0A,epr_capability,2024-Q2,3",
-    ]);
+    let rules = Rules { own_org: Some("RGT"), ..rules() };
+    let file = csv(&["RGT,epr_capability,2024-Q2,3", "R0A,epr_capability,2024-Q2,3"]);
 
     let error = only_error(parse_with(&file, &rules));
 
@@ -803,14 +717,8 @@ fn a_trust_submitter_is_refused_a_row_for_another_trust_naming_both_codes() {
 
 #[test]
 fn a_trust_submitter_may_submit_its_own_rows() {
-    let rules = Rules {
-        own_org: Some("RGT"),
-        ..rules()
-    };
-    let file = csv(&[
-        "RGT,epr_capability,2024-Q2,3",
-        "rgt,mfa_coverage,2024-Q2,91",
-    ]);
+    let rules = Rules { own_org: Some("RGT"), ..rules() };
+    let file = csv(&["RGT,epr_capability,2024-Q2,3", "rgt,mfa_coverage,2024-Q2,91"]);
 
     let rows = accepted(parse_with(&file, &rules));
 

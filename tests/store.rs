@@ -13,18 +13,12 @@ fn today() -> chrono::NaiveDate {
 }
 
 fn operator() -> Submitter {
-    Submitter {
-        name: "tester".into(),
-        source: "test".into(),
-        own_org: None,
-    }
+    Submitter { name: "tester".into(), source: "test".into(), own_org: None }
 }
 
 async fn submit(store: &Store, bytes: Vec<u8>) -> Answer {
     let reference = store.reference().await.unwrap();
-    submit_metrics(store, &reference, today(), bytes, None, &operator(), false)
-        .await
-        .unwrap()
+    submit_metrics(store, &reference, today(), bytes, None, &operator(), false).await.unwrap()
 }
 
 /// A store on a database of its own; keep the `TestDb` alive as long as the store.
@@ -51,55 +45,21 @@ async fn a_new_database_is_created_migrated_and_given_the_reference_data_once() 
     assert_eq!(count(&again, "organisations").await, orgs);
     assert_eq!(again.data_version().await.unwrap(), 0);
     let reference = again.reference().await.unwrap();
-    assert_eq!(
-        reference.metrics,
-        exemplar::ingest::reference::bundled().unwrap().metrics
-    );
+    assert_eq!(reference.metrics, exemplar::ingest::reference::bundled().unwrap().metrics);
 }
 
 #[tokio::test]
 async fn a_changed_value_becomes_a_new_revision_and_history_is_kept() {
     let (_db, store) = fresh().await;
-    let first = submit(
-        &store,
-        small_csv(&[("RGT", "digital_leadership_capability", "2024-Q2", "3")]),
-    )
-    .await;
-    let Answer::Stored(Outcome::Accepted {
-        submission_id: v1,
-        stored: 1,
-        ..
-    }) = first
-    else {
-        panic!("{first:?}")
-    };
-    let second = submit(
-        &store,
-        small_csv(&[("RGT", "digital_leadership_capability", "2024/25 Q1", "4.5")]),
-    )
-    .await;
-    let Answer::Stored(Outcome::Accepted {
-        submission_id: v2,
-        stored: 1,
-        ..
-    }) = second
-    else {
-        panic!("{second:?}")
-    };
+    let first = submit(&store, small_csv(&[("RGT", "digital_leadership_capability", "2024-Q2", "3")])).await;
+    let Answer::Stored(Outcome::Accepted { submission_id: v1, stored: 1, .. }) = first else { panic!("{first:?}") };
+    let second = submit(&store, small_csv(&[("RGT", "digital_leadership_capability", "2024/25 Q1", "4.5")])).await;
+    let Answer::Stored(Outcome::Accepted { submission_id: v2, stored: 1, .. }) = second else { panic!("{second:?}") };
     assert!(v2 > v1);
     assert_eq!(store.data_version().await.unwrap(), v2);
 
-    let history = store
-        .value_history("RGT", "digital_leadership_capability")
-        .await
-        .unwrap();
-    assert_eq!(
-        history
-            .iter()
-            .map(|h| (h.revision, h.value))
-            .collect::<Vec<_>>(),
-        vec![(2, 4.5), (1, 3.0)]
-    );
+    let history = store.value_history("RGT", "digital_leadership_capability").await.unwrap();
+    assert_eq!(history.iter().map(|h| (h.revision, h.value)).collect::<Vec<_>>(), vec![(2, 4.5), (1, 3.0)]);
     let current = store.current_values().await.unwrap();
     assert_eq!(current.len(), 1);
     assert_eq!((current[0].value, current[0].revision), (4.5, 2));
@@ -108,27 +68,9 @@ async fn a_changed_value_becomes_a_new_revision_and_history_is_kept() {
 #[tokio::test]
 async fn resending_the_same_value_stores_no_new_revision() {
     let (_db, store) = fresh().await;
-    submit(
-        &store,
-        small_csv(&[("RGT", "digital_leadership_capability", "2024-Q2", "3")]),
-    )
-    .await;
-    let again = submit(
-        &store,
-        small_csv(&[("RGT", "digital_leadership_capability", "2024-Q2", "3.0")]),
-    )
-    .await;
-    assert!(
-        matches!(
-            again,
-            Answer::Stored(Outcome::Accepted {
-                stored: 0,
-                unchanged: 1,
-                ..
-            })
-        ),
-        "{again:?}"
-    );
+    submit(&store, small_csv(&[("RGT", "digital_leadership_capability", "2024-Q2", "3")])).await;
+    let again = submit(&store, small_csv(&[("RGT", "digital_leadership_capability", "2024-Q2", "3.0")])).await;
+    assert!(matches!(again, Answer::Stored(Outcome::Accepted { stored: 0, unchanged: 1, .. })), "{again:?}");
     assert_eq!(count(&store, "metric_values").await, 1);
 }
 
@@ -139,19 +81,12 @@ async fn a_byte_identical_file_is_recognised_and_stores_nothing_new() {
         ("RGT", "digital_leadership_capability", "2024-Q2", "3"),
         ("RGT", "digital_leadership_capability", "2024-Q3", "3.5"),
     ]);
-    let Answer::Stored(Outcome::Accepted {
-        submission_id: first,
-        ..
-    }) = submit(&store, file.clone()).await
-    else {
+    let Answer::Stored(Outcome::Accepted { submission_id: first, .. }) = submit(&store, file.clone()).await else {
         panic!()
     };
     let version = store.data_version().await.unwrap();
     let again = submit(&store, file).await;
-    assert!(
-        matches!(again, Answer::Stored(Outcome::Duplicate { original, .. }) if original == first),
-        "{again:?}"
-    );
+    assert!(matches!(again, Answer::Stored(Outcome::Duplicate { original, .. }) if original == first), "{again:?}");
     assert_eq!(count(&store, "metric_values").await, 2);
     assert_eq!(store.data_version().await.unwrap(), version);
 }
@@ -165,30 +100,17 @@ async fn a_file_with_one_bad_row_stores_nothing_and_records_every_error() {
         ("ZZZ99", "digital_leadership_capability", "2024-Q3", "2"),
     ]);
     let answer = submit(&store, file).await;
-    let Answer::Stored(Outcome::Rejected {
-        submission_id,
-        errors,
-        ..
-    }) = answer
-    else {
-        panic!("{answer:?}")
-    };
+    let Answer::Stored(Outcome::Rejected { submission_id, errors, .. }) = answer else { panic!("{answer:?}") };
     assert_eq!(
-        errors
-            .iter()
-            .map(|e| (e.row, e.column.as_str()))
-            .collect::<Vec<_>>(),
+        errors.iter().map(|e| (e.row, e.column.as_str())).collect::<Vec<_>>(),
         vec![(3, "value"), (4, "org_code")]
     );
     assert_eq!(count(&store, "metric_values").await, 0);
     assert_eq!(count(&store, "current_values").await, 0);
     assert_eq!(store.data_version().await.unwrap(), 0);
-    let listed = store.submissions(10).await.unwrap();
+    let listed = store.submissions(None, 10).await.unwrap();
     assert_eq!(listed[0].id, submission_id);
-    assert_eq!(
-        (listed[0].status.as_str(), listed[0].errors.len()),
-        ("rejected", 2)
-    );
+    assert_eq!((listed[0].status.as_str(), listed[0].errors.len()), ("rejected", 2));
 }
 
 #[tokio::test]
@@ -196,87 +118,32 @@ async fn a_dry_run_validates_without_storing() {
     let (_db, store) = fresh().await;
     let reference = store.reference().await.unwrap();
     let file = small_csv(&[("RGT", "digital_leadership_capability", "2024-Q2", "3")]);
-    let answer = submit_metrics(&store, &reference, today(), file, None, &operator(), true)
-        .await
-        .unwrap();
-    assert!(
-        matches!(
-            answer,
-            Answer::DryRun {
-                status: "valid",
-                rows: 1,
-                ..
-            }
-        ),
-        "{answer:?}"
-    );
+    let answer = submit_metrics(&store, &reference, today(), file, None, &operator(), true).await.unwrap();
+    assert!(matches!(answer, Answer::DryRun { status: "valid", rows: 1, .. }), "{answer:?}");
     assert_eq!(count(&store, "submissions").await, 0);
 }
 
 #[tokio::test]
 async fn two_submissions_at_the_same_time_are_both_stored_whole() {
     let (_db, store) = fresh().await;
-    let a: Vec<_> = (1..=4)
-        .map(|q| {
-            (
-                "RGT",
-                "digital_leadership_capability",
-                format!("2023-Q{q}"),
-                "3",
-            )
-        })
-        .collect();
-    let b: Vec<_> = (1..=4)
-        .map(|q| {
-            (
-                "RJ1",
-                "digital_leadership_capability",
-                format!("2023-Q{q}"),
-                "4",
-            )
-        })
-        .collect();
+    let a: Vec<_> = (1..=4).map(|q| ("RGT", "digital_leadership_capability", format!("2023-Q{q}"), "3")).collect();
+    let b: Vec<_> = (1..=4).map(|q| ("RJ1", "digital_leadership_capability", format!("2023-Q{q}"), "4")).collect();
     let to_csv = |rows: &[(&str, &str, String, &str)]| {
-        small_csv(
-            &rows
-                .iter()
-                .map(|(o, m, p, v)| (*o, *m, p.as_str(), *v))
-                .collect::<Vec<_>>(),
-        )
+        small_csv(&rows.iter().map(|(o, m, p, v)| (*o, *m, p.as_str(), *v)).collect::<Vec<_>>())
     };
     let (x, y) = tokio::join!(submit(&store, to_csv(&a)), submit(&store, to_csv(&b)));
-    assert!(
-        matches!(x, Answer::Stored(Outcome::Accepted { stored: 4, .. })),
-        "{x:?}"
-    );
-    assert!(
-        matches!(y, Answer::Stored(Outcome::Accepted { stored: 4, .. })),
-        "{y:?}"
-    );
+    assert!(matches!(x, Answer::Stored(Outcome::Accepted { stored: 4, .. })), "{x:?}");
+    assert!(matches!(y, Answer::Stored(Outcome::Accepted { stored: 4, .. })), "{y:?}");
     assert_eq!(count(&store, "current_values").await, 8);
 }
 
 #[tokio::test]
 async fn the_audit_log_is_append_only() {
     let (_db, store) = fresh().await;
-    submit(
-        &store,
-        small_csv(&[("RGT", "digital_leadership_capability", "2024-Q2", "3")]),
-    )
-    .await;
+    submit(&store, small_csv(&[("RGT", "digital_leadership_capability", "2024-Q2", "3")])).await;
     let entries = count(&store, "audit_log").await;
     assert!(entries >= 2, "reference load and submission are audited");
-    assert!(
-        sqlx::query("DELETE FROM audit_log")
-            .execute(store.pool())
-            .await
-            .is_err()
-    );
-    assert!(
-        sqlx::query("UPDATE audit_log SET actor = 'x'")
-            .execute(store.pool())
-            .await
-            .is_err()
-    );
+    assert!(sqlx::query("DELETE FROM audit_log").execute(store.pool()).await.is_err());
+    assert!(sqlx::query("UPDATE audit_log SET actor = 'x'").execute(store.pool()).await.is_err());
     assert_eq!(count(&store, "audit_log").await, entries);
 }

@@ -26,18 +26,8 @@ pub fn compute(reference: &Reference, values: &[CurrentValue]) -> PolarsResult<T
     let values = values_frame(values)?.lazy();
     let joined = values
         .clone()
-        .join(
-            organisations_frame(reference)?.lazy(),
-            [col("org_code")],
-            [col("org_code")],
-            inner(),
-        )
-        .join(
-            metrics_frame(reference)?.lazy(),
-            [col("metric_id")],
-            [col("metric_id")],
-            inner(),
-        );
+        .join(organisations_frame(reference)?.lazy(), [col("org_code")], [col("org_code")], inner())
+        .join(metrics_frame(reference)?.lazy(), [col("metric_id")], [col("metric_id")], inner());
 
     let benchmarks = peer_statistics(joined.clone());
     let trust = trust_positions(joined.clone(), benchmarks.clone())?;
@@ -73,30 +63,15 @@ fn peer_statistics(joined: LazyFrame) -> LazyFrame {
             col("domain").first().alias("domain"),
             len().alias("n"),
             col("value").min().alias("min"),
-            col("value")
-                .quantile(lit(0.25), QuantileMethod::Linear)
-                .alias("p25"),
+            col("value").quantile(lit(0.25), QuantileMethod::Linear).alias("p25"),
             col("value").median().alias("median"),
-            col("value")
-                .quantile(lit(0.75), QuantileMethod::Linear)
-                .alias("p75"),
+            col("value").quantile(lit(0.75), QuantileMethod::Linear).alias("p75"),
             col("value").max().alias("max"),
             col("value").mean().alias("mean"),
-            col("is_exemplar")
-                .cast(DataType::Int64)
-                .sum()
-                .alias("exemplar_n"),
-            col("value")
-                .filter(col("is_exemplar"))
-                .median()
-                .alias("exemplar_median"),
+            col("is_exemplar").cast(DataType::Int64).sum().alias("exemplar_n"),
+            col("value").filter(col("is_exemplar")).median().alias("exemplar_median"),
         ])
-        .join(
-            national,
-            [col("metric_id"), col("period_index")],
-            [col("metric_id"), col("period_index")],
-            left(),
-        )
+        .join(national, [col("metric_id"), col("period_index")], [col("metric_id"), col("period_index")], left())
 }
 
 /// Rank, percentile, quartile, gaps and score of each trust within its peer group.
@@ -104,15 +79,7 @@ fn trust_positions(joined: LazyFrame, benchmarks: LazyFrame) -> PolarsResult<Laz
     let v = || col("value");
     let d = || col("d");
     let n = || col("n").cast(DataType::Float64);
-    let rank = (v() * d())
-        .rank(
-            RankOptions {
-                method: RankMethod::Min,
-                descending: true,
-            },
-            None,
-        )
-        .over(cols(&PEER))?;
+    let rank = (v() * d()).rank(RankOptions { method: RankMethod::Min, descending: true }, None).over(cols(&PEER))?;
     let higher = when(v().gt_eq(col("p75")))
         .then(lit(1i64))
         .when(v().gt_eq(col("median")))
@@ -144,14 +111,9 @@ fn trust_positions(joined: LazyFrame, benchmarks: LazyFrame) -> PolarsResult<Laz
         .with_columns([
             when(col("n").eq(lit(1)))
                 .then(lit(100.0))
-                .otherwise(
-                    lit(100.0) * (n() - col("rank").cast(DataType::Float64)) / (n() - lit(1.0)),
-                )
+                .otherwise(lit(100.0) * (n() - col("rank").cast(DataType::Float64)) / (n() - lit(1.0)))
                 .alias("percentile"),
-            when(d().gt(lit(0.0)))
-                .then(higher)
-                .otherwise(lower)
-                .alias("quartile"),
+            when(d().gt(lit(0.0))).then(higher).otherwise(lower).alias("quartile"),
             (d() * (col("exemplar_median") - v())).alias("gap_to_exemplar"),
             (d() * (col("median") - v())).alias("gap_to_median"),
             when(d().gt(lit(0.0)))
@@ -159,19 +121,14 @@ fn trust_positions(joined: LazyFrame, benchmarks: LazyFrame) -> PolarsResult<Laz
                 .otherwise(lit(100.0) * (col("scale_max") - v()) / span())
                 .alias("score"),
         ])
-        .with_columns([col("gap_to_exemplar")
-            .gt(lit(0.0))
-            .alias("behind_best_practice")]))
+        .with_columns([col("gap_to_exemplar").gt(lit(0.0)).alias("behind_best_practice")]))
 }
 
 /// Per metric, quarter and peer group: how many trusts are behind the exemplar median, and by how much.
 fn gap_summary(trust: LazyFrame) -> LazyFrame {
     trust.group_by(cols(&PEER)).agg([
         len().cast(DataType::Int64).alias("n"),
-        col("behind_best_practice")
-            .cast(DataType::Int64)
-            .sum()
-            .alias("n_behind"),
+        col("behind_best_practice").cast(DataType::Int64).sum().alias("n_behind"),
         col("gap_to_exemplar").median().alias("median_gap"),
     ])
 }
@@ -182,20 +139,10 @@ fn indices(trust: LazyFrame, applicable: LazyFrame) -> LazyFrame {
     let by_domain = trust
         .clone()
         .group_by(cols(&["org_code", "trust_type", "period_index", "domain"]))
-        .agg([
-            len().cast(DataType::Int64).alias("n_metrics"),
-            col("score").mean().alias("mean_score"),
-        ]);
-    let org_periods = trust
-        .select(cols(&keys))
-        .unique(None, UniqueKeepStrategy::Any);
+        .agg([len().cast(DataType::Int64).alias("n_metrics"), col("score").mean().alias("mean_score")]);
+    let org_periods = trust.select(cols(&keys)).unique(None, UniqueKeepStrategy::Any);
     let domains = org_periods
-        .join(
-            applicable,
-            [col("trust_type")],
-            [col("trust_type")],
-            inner(),
-        )
+        .join(applicable, [col("trust_type")], [col("trust_type")], inner())
         .join(
             by_domain,
             cols(&["org_code", "trust_type", "period_index", "domain"]),
@@ -203,12 +150,10 @@ fn indices(trust: LazyFrame, applicable: LazyFrame) -> LazyFrame {
             left(),
         )
         .with_columns([col("n_metrics").fill_null(lit(0i64))])
-        .with_columns([
-            when((col("n_metrics") * lit(2i64)).gt_eq(col("n_applicable")))
-                .then(col("mean_score"))
-                .otherwise(lit(NULL).cast(DataType::Float64))
-                .alias("domain_index"),
-        ])
+        .with_columns([when((col("n_metrics") * lit(2i64)).gt_eq(col("n_applicable")))
+            .then(col("mean_score"))
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias("domain_index")])
         .select(cols(&[
             "org_code",
             "trust_type",
@@ -275,16 +220,9 @@ fn trends(joined: LazyFrame, values: LazyFrame) -> LazyFrame {
         sy = sy + y(k);
         sxy = sxy + y(k) * lit(x);
     }
-    let slope = (col("n") * col("sxy") - col("sx") * col("sy"))
-        / (col("n") * col("sxx") - col("sx") * col("sx"));
+    let slope = (col("n") * col("sxy") - col("sx") * col("sy")) / (col("n") * col("sxx") - col("sx") * col("sx"));
     frame
-        .with_columns([
-            n.alias("n"),
-            sx.alias("sx"),
-            sxx.alias("sxx"),
-            sy.alias("sy"),
-            sxy.alias("sxy"),
-        ])
+        .with_columns([n.alias("n"), sx.alias("sx"), sxx.alias("sxx"), sy.alias("sy"), sxy.alias("sxy")])
         .with_columns([
             (col("d") * (col("v0") - col("v1"))).alias("change"),
             when(col("n").gt_eq(lit(3.0)))
@@ -300,38 +238,17 @@ fn trends(joined: LazyFrame, values: LazyFrame) -> LazyFrame {
             .then(lit("worsening"))
             .otherwise(lit("stable"))
             .alias("trend")])
-        .select(cols(&[
-            "org_code",
-            "metric_id",
-            "period_index",
-            "change",
-            "slope",
-            "trend",
-        ]))
+        .select(cols(&["org_code", "metric_id", "period_index", "change", "slope", "trend"]))
 }
 
 fn benchmark_rows(df: &DataFrame) -> PolarsResult<Vec<BenchmarkRow>> {
     let r = Reader(df);
-    let (metric, domain, period, peer) = (
-        r.str("metric_id")?,
-        r.str("domain")?,
-        r.i32("period_index")?,
-        r.str("trust_type")?,
-    );
-    let (n, min, p25, median, p75, max, mean) = (
-        r.i64("n")?,
-        r.f64("min")?,
-        r.f64("p25")?,
-        r.f64("median")?,
-        r.f64("p75")?,
-        r.f64("max")?,
-        r.f64("mean")?,
-    );
-    let (exemplar_n, exemplar_median, national) = (
-        r.i64("exemplar_n")?,
-        r.opt_f64("exemplar_median")?,
-        r.f64("national_median")?,
-    );
+    let (metric, domain, period, peer) =
+        (r.str("metric_id")?, r.str("domain")?, r.i32("period_index")?, r.str("trust_type")?);
+    let (n, min, p25, median, p75, max, mean) =
+        (r.i64("n")?, r.f64("min")?, r.f64("p25")?, r.f64("median")?, r.f64("p75")?, r.f64("max")?, r.f64("mean")?);
+    let (exemplar_n, exemplar_median, national) =
+        (r.i64("exemplar_n")?, r.opt_f64("exemplar_median")?, r.f64("national_median")?);
     Ok((0..df.height())
         .map(|i| BenchmarkRow {
             metric_id: metric[i].clone(),
@@ -354,25 +271,12 @@ fn benchmark_rows(df: &DataFrame) -> PolarsResult<Vec<BenchmarkRow>> {
 
 fn trust_rows(df: &DataFrame) -> PolarsResult<Vec<TrustBenchmarkRow>> {
     let r = Reader(df);
-    let (org, tt, metric, domain, period) = (
-        r.str("org_code")?,
-        r.str("trust_type")?,
-        r.str("metric_id")?,
-        r.str("domain")?,
-        r.i32("period_index")?,
-    );
-    let (value, rank, pct, q, score) = (
-        r.f64("value")?,
-        r.i64("rank")?,
-        r.f64("percentile")?,
-        r.i64("quartile")?,
-        r.f64("score")?,
-    );
-    let (gap_e, gap_m, behind) = (
-        r.opt_f64("gap_to_exemplar")?,
-        r.f64("gap_to_median")?,
-        r.opt_bool("behind_best_practice")?,
-    );
+    let (org, tt, metric, domain, period) =
+        (r.str("org_code")?, r.str("trust_type")?, r.str("metric_id")?, r.str("domain")?, r.i32("period_index")?);
+    let (value, rank, pct, q, score) =
+        (r.f64("value")?, r.i64("rank")?, r.f64("percentile")?, r.i64("quartile")?, r.f64("score")?);
+    let (gap_e, gap_m, behind) =
+        (r.opt_f64("gap_to_exemplar")?, r.f64("gap_to_median")?, r.opt_bool("behind_best_practice")?);
     Ok((0..df.height())
         .map(|i| TrustBenchmarkRow {
             org_code: org[i].clone(),
@@ -394,17 +298,9 @@ fn trust_rows(df: &DataFrame) -> PolarsResult<Vec<TrustBenchmarkRow>> {
 
 fn index_rows(df: &DataFrame) -> PolarsResult<Vec<IndexRow>> {
     let r = Reader(df);
-    let (org, tt, period, domain) = (
-        r.str("org_code")?,
-        r.str("trust_type")?,
-        r.i32("period_index")?,
-        r.str("domain")?,
-    );
-    let (index, n, applicable) = (
-        r.opt_f64("domain_index")?,
-        r.i64("n_metrics")?,
-        r.i64("n_applicable")?,
-    );
+    let (org, tt, period, domain) =
+        (r.str("org_code")?, r.str("trust_type")?, r.i32("period_index")?, r.str("domain")?);
+    let (index, n, applicable) = (r.opt_f64("domain_index")?, r.i64("n_metrics")?, r.i64("n_applicable")?);
     Ok((0..df.height())
         .map(|i| IndexRow {
             org_code: org[i].clone(),
@@ -420,18 +316,9 @@ fn index_rows(df: &DataFrame) -> PolarsResult<Vec<IndexRow>> {
 
 fn trend_rows(df: &DataFrame) -> PolarsResult<Vec<TrendRow>> {
     let r = Reader(df);
-    let (org, metric, period) = (
-        r.str("org_code")?,
-        r.str("metric_id")?,
-        r.i32("period_index")?,
-    );
+    let (org, metric, period) = (r.str("org_code")?, r.str("metric_id")?, r.i32("period_index")?);
     let (change, slope) = (r.opt_f64("change")?, r.opt_f64("slope")?);
-    let trend = df
-        .column("trend")?
-        .str()?
-        .iter()
-        .map(|t| t.map(str::to_string))
-        .collect::<Vec<_>>();
+    let trend = df.column("trend")?.str()?.iter().map(|t| t.map(str::to_string)).collect::<Vec<_>>();
     Ok((0..df.height())
         .map(|i| TrendRow {
             org_code: org[i].clone(),
@@ -446,11 +333,7 @@ fn trend_rows(df: &DataFrame) -> PolarsResult<Vec<TrendRow>> {
 
 fn gap_rows(df: &DataFrame) -> PolarsResult<Vec<GapRow>> {
     let r = Reader(df);
-    let (metric, period, peer) = (
-        r.str("metric_id")?,
-        r.i32("period_index")?,
-        r.str("trust_type")?,
-    );
+    let (metric, period, peer) = (r.str("metric_id")?, r.i32("period_index")?, r.str("trust_type")?);
     let (n, behind, median_gap) = (r.i64("n")?, r.i64("n_behind")?, r.opt_f64("median_gap")?);
     Ok((0..df.height())
         .map(|i| GapRow {
@@ -459,11 +342,7 @@ fn gap_rows(df: &DataFrame) -> PolarsResult<Vec<GapRow>> {
             peer_group: peer[i].clone(),
             n: n[i],
             n_behind: behind[i],
-            share_behind: if n[i] == 0 {
-                0.0
-            } else {
-                behind[i] as f64 / n[i] as f64
-            },
+            share_behind: if n[i] == 0 { 0.0 } else { behind[i] as f64 / n[i] as f64 },
             median_gap: median_gap[i],
         })
         .collect())
@@ -471,51 +350,14 @@ fn gap_rows(df: &DataFrame) -> PolarsResult<Vec<GapRow>> {
 
 /// A stable order: catalogue order for metrics and domains, then quarter, peer group, trust.
 fn sort(t: &mut Tables, reference: &Reference) {
-    let metric_pos = |id: &str| {
-        reference
-            .metrics
-            .iter()
-            .position(|m| m.metric_id == id)
-            .unwrap_or(usize::MAX)
-    };
-    let domain_pos = |id: &str| {
-        reference
-            .domains
-            .iter()
-            .position(|d| d.domain_id == id)
-            .unwrap_or(usize::MAX)
-    };
-    let type_pos = |t: &str| {
-        crate::domain::TrustType::ALL
-            .iter()
-            .position(|x| x.as_str() == t)
-            .unwrap_or(usize::MAX)
-    };
-    t.benchmarks.sort_by_cached_key(|r| {
-        (
-            metric_pos(&r.metric_id),
-            r.period_index,
-            type_pos(&r.peer_group),
-        )
-    });
-    t.gaps.sort_by_cached_key(|r| {
-        (
-            metric_pos(&r.metric_id),
-            r.period_index,
-            type_pos(&r.peer_group),
-        )
-    });
+    let metric_pos = |id: &str| reference.metrics.iter().position(|m| m.metric_id == id).unwrap_or(usize::MAX);
+    let domain_pos = |id: &str| reference.domains.iter().position(|d| d.domain_id == id).unwrap_or(usize::MAX);
+    let type_pos = |t: &str| crate::domain::TrustType::ALL.iter().position(|x| x.as_str() == t).unwrap_or(usize::MAX);
+    t.benchmarks.sort_by_cached_key(|r| (metric_pos(&r.metric_id), r.period_index, type_pos(&r.peer_group)));
+    t.gaps.sort_by_cached_key(|r| (metric_pos(&r.metric_id), r.period_index, type_pos(&r.peer_group)));
     t.trust_benchmarks.sort_by_cached_key(|r| {
-        (
-            metric_pos(&r.metric_id),
-            r.period_index,
-            type_pos(&r.trust_type),
-            r.rank,
-            r.org_code.clone(),
-        )
+        (metric_pos(&r.metric_id), r.period_index, type_pos(&r.trust_type), r.rank, r.org_code.clone())
     });
-    t.indices
-        .sort_by_cached_key(|r| (r.org_code.clone(), r.period_index, domain_pos(&r.domain)));
-    t.trends
-        .sort_by_cached_key(|r| (r.org_code.clone(), metric_pos(&r.metric_id), r.period_index));
+    t.indices.sort_by_cached_key(|r| (r.org_code.clone(), r.period_index, domain_pos(&r.domain)));
+    t.trends.sort_by_cached_key(|r| (r.org_code.clone(), metric_pos(&r.metric_id), r.period_index));
 }

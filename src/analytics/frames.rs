@@ -58,11 +58,7 @@ pub struct Reader<'a>(pub &'a DataFrame);
 impl Reader<'_> {
     pub fn str(&self, name: &str) -> PolarsResult<Vec<String>> {
         let col = self.0.column(name)?.cast(&DataType::String)?;
-        Ok(col
-            .str()?
-            .iter()
-            .map(|v| v.unwrap_or_default().to_string())
-            .collect())
+        Ok(col.str()?.iter().map(|v| v.unwrap_or_default().to_string()).collect())
     }
 
     pub fn opt_f64(&self, name: &str) -> PolarsResult<Vec<Option<f64>>> {
@@ -71,11 +67,7 @@ impl Reader<'_> {
     }
 
     pub fn f64(&self, name: &str) -> PolarsResult<Vec<f64>> {
-        Ok(self
-            .opt_f64(name)?
-            .into_iter()
-            .map(|v| v.unwrap_or(f64::NAN))
-            .collect())
+        Ok(self.opt_f64(name)?.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
     }
 
     pub fn i64(&self, name: &str) -> PolarsResult<Vec<i64>> {

@@ -54,11 +54,7 @@ pub struct IndexRow {
 impl IndexRow {
     /// The share of applicable metrics with a value.
     pub fn coverage(&self) -> f64 {
-        if self.n_applicable == 0 {
-            0.0
-        } else {
-            self.n_metrics as f64 / self.n_applicable as f64
-        }
+        if self.n_applicable == 0 { 0.0 } else { self.n_metrics as f64 / self.n_applicable as f64 }
     }
 }
 

@@ -27,12 +27,8 @@ pub mod palette {
     pub const GREY: RGBColor = RGBColor(118, 134, 146);
     pub const LIGHT: RGBColor = RGBColor(216, 221, 224);
     /// Quartile 1 (best) to 4, as the pages' quartile tags.
-    pub const QUARTILES: [RGBColor; 4] = [
-        RGBColor(0, 94, 184),
-        RGBColor(86, 180, 233),
-        RGBColor(230, 159, 0),
-        RGBColor(179, 88, 6),
-    ];
+    pub const QUARTILES: [RGBColor; 4] =
+        [RGBColor(0, 94, 184), RGBColor(86, 180, 233), RGBColor(230, 159, 0), RGBColor(179, 88, 6)];
 }
 
 pub type DrawResult = Result<(), Box<dyn std::error::Error>>;
@@ -58,11 +54,7 @@ pub fn render(
 /// A chart that says there is nothing to draw, in words.
 pub fn no_data(id: &str, title: &str, message: &str) -> anyhow::Result<String> {
     render(id, title, message, (640, 80), |root| {
-        root.draw(&Text::new(
-            message.to_string(),
-            (20, 35),
-            ("sans-serif", 18).into_font().color(&palette::TEXT),
-        ))?;
+        root.draw(&Text::new(message.to_string(), (20, 35), ("sans-serif", 18).into_font().color(&palette::TEXT)))?;
         Ok(())
     })
 }
@@ -85,20 +77,13 @@ fn accessible(svg: String, id: &str, title: &str, desc: &str) -> String {
 }
 
 pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// A number for chart labels and descriptions: at most one decimal place.
 pub fn short(v: f64) -> String {
     let r = (v * 10.0).round() / 10.0;
-    if r.fract() == 0.0 {
-        format!("{r:.0}")
-    } else {
-        format!("{r:.1}")
-    }
+    if r.fract() == 0.0 { format!("{r:.0}") } else { format!("{r:.1}") }
 }
 
 #[cfg(test)]
@@ -111,10 +96,6 @@ mod tests {
         assert!(svg.contains("role=\"img\""));
         assert!(svg.contains("<title id=\"c1-title\">Maturity &lt;index&gt;</title>"));
         assert!(svg.contains("<desc id=\"c1-desc\">No data for 2024/25 Q1</desc>"));
-        assert_eq!(
-            svg.matches("No data for 2024/25 Q1").count(),
-            2,
-            "in the description and drawn as text"
-        );
+        assert_eq!(svg.matches("No data for 2024/25 Q1").count(), 2, "in the description and drawn as text");
     }
 }

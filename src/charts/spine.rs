@@ -27,15 +27,9 @@ pub struct SpineChart {
 
 pub fn spine_chart(chart: &SpineChart) -> anyhow::Result<String> {
     if chart.rows.is_empty() {
-        return super::no_data(
-            &chart.id,
-            &chart.title,
-            "No values for this trust in this quarter.",
-        );
+        return super::no_data(&chart.id, &chart.title, "No values for this trust in this quarter.");
     }
-    let by_q = (1..=4)
-        .map(|q| chart.rows.iter().filter(|r| r.quartile == q).count())
-        .collect::<Vec<_>>();
+    let by_q = (1..=4).map(|q| chart.rows.iter().filter(|r| r.quartile == q).count()).collect::<Vec<_>>();
     let desc = format!(
         "Spine chart of {} metrics on a 0 to 100 score where right is better: for each metric the peer range (light bar), \
          inter-quartile range (dark bar), peer median (line), exemplar median (cross) and this trust (circle with its quartile). \
@@ -47,15 +41,10 @@ pub fn spine_chart(chart: &SpineChart) -> anyhow::Result<String> {
         by_q[3]
     );
     let height = 60 + 26 * chart.rows.len() as u32;
-    render(&chart.id, &chart.title, &desc, (900, height), |root| {
-        draw(root, chart)
-    })
+    render(&chart.id, &chart.title, &desc, (900, height), |root| draw(root, chart))
 }
 
-fn draw(
-    root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
-    chart: &SpineChart,
-) -> DrawResult {
+fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, chart: &SpineChart) -> DrawResult {
     let n = chart.rows.len() as f64;
     let labels: Vec<String> = chart.rows.iter().map(|r| r.label.clone()).collect();
     let mut c = ChartBuilder::on(root)
@@ -69,19 +58,11 @@ fn draw(
         .y_label_formatter(&|y| {
             let i = y.floor() as usize;
             let row = labels.len().wrapping_sub(1).wrapping_sub(i);
-            if (y - y.floor() - 0.5).abs() < 1e-6 && row < labels.len() {
-                labels[row].clone()
-            } else {
-                String::new()
-            }
+            if (y - y.floor() - 0.5).abs() < 1e-6 && row < labels.len() { labels[row].clone() } else { String::new() }
         })
         .x_labels(6)
         .x_label_formatter(&|x| {
-            if *x >= 0.0 && *x <= 100.0 {
-                short(*x)
-            } else {
-                String::new()
-            }
+            if *x >= 0.0 && *x <= 100.0 { short(*x) } else { String::new() }
         })
         .x_desc("Score (0 = worst end of the metric's scale, 100 = best)")
         .label_style(("sans-serif", 13))
@@ -103,22 +84,14 @@ fn draw(
             palette::TEXT.stroke_width(2),
         )))?;
         if let Some(e) = r.exemplar {
-            c.draw_series(std::iter::once(Cross::new(
-                (e, y + 0.5),
-                6,
-                palette::VERMILLION.stroke_width(2),
-            )))?;
+            c.draw_series(std::iter::once(Cross::new((e, y + 0.5), 6, palette::VERMILLION.stroke_width(2))))?;
         }
         let colour = palette::QUARTILES[(r.quartile.clamp(1, 4) - 1) as usize];
         c.draw_series(std::iter::once(
             EmptyElement::at((r.value, y + 0.5))
                 + Circle::new((0, 0), 7, colour.filled())
                 + Circle::new((0, 0), 7, palette::TEXT.stroke_width(1))
-                + Text::new(
-                    format!("Q{}", r.quartile),
-                    (10, -7),
-                    ("sans-serif", 12).into_font().color(&palette::TEXT),
-                ),
+                + Text::new(format!("Q{}", r.quartile), (10, -7), ("sans-serif", 12).into_font().color(&palette::TEXT)),
         ))?;
     }
     Ok(())

@@ -23,20 +23,14 @@ pub struct StripChart {
 }
 
 pub fn strip_chart(chart: &StripChart) -> anyhow::Result<String> {
-    let groups: Vec<&StripGroup> = chart
-        .groups
-        .iter()
-        .filter(|g| !g.points.is_empty())
-        .collect();
+    let groups: Vec<&StripGroup> = chart.groups.iter().filter(|g| !g.points.is_empty()).collect();
     if groups.is_empty() {
         return super::no_data(&chart.id, &chart.title, "No data for this selection.");
     }
     let desc = groups
         .iter()
         .map(|g| {
-            let ex = g.exemplar_median.map_or("no exemplar trusts".into(), |e| {
-                format!("exemplar median {}", short(e))
-            });
+            let ex = g.exemplar_median.map_or("no exemplar trusts".into(), |e| format!("exemplar median {}", short(e)));
             format!(
                 "{}: {} trusts, lower quartile {}, median {}, upper quartile {}, {ex}",
                 g.label,
@@ -48,14 +42,9 @@ pub fn strip_chart(chart: &StripChart) -> anyhow::Result<String> {
         })
         .collect::<Vec<_>>()
         .join("; ");
-    let desc = format!(
-        "Strip chart of {} by group. {desc}. Exemplar trusts are drawn as triangles.",
-        chart.y_label
-    );
+    let desc = format!("Strip chart of {} by group. {desc}. Exemplar trusts are drawn as triangles.", chart.y_label);
     let n = groups.len();
-    render(&chart.id, &chart.title, &desc, (720, 420), |root| {
-        draw(root, chart, &groups, n)
-    })
+    render(&chart.id, &chart.title, &desc, (720, 420), |root| draw(root, chart, &groups, n))
 }
 
 fn draw(
@@ -76,11 +65,7 @@ fn draw(
         .x_labels(n * 2 + 1)
         .x_label_formatter(&|x| {
             let i = x.floor() as usize;
-            if (x - x.floor() - 0.5).abs() < 1e-6 && i < labels.len() {
-                labels[i].clone()
-            } else {
-                String::new()
-            }
+            if (x - x.floor() - 0.5).abs() < 1e-6 && i < labels.len() { labels[i].clone() } else { String::new() }
         })
         .y_desc(chart.y_label.as_str())
         .label_style(("sans-serif", 14))
@@ -98,18 +83,23 @@ fn draw(
             palette::TEXT.stroke_width(3),
         )))?;
         let label = if i == 0 { Some(()) } else { None };
-        let dots = c.draw_series(g.points.iter().enumerate().filter(|(_, p)| !p.1).map(
-            |(k, (v, _))| Circle::new((x0 + jitter(k), *v), 4, palette::BLUE.mix(0.75).filled()),
-        ))?;
+        let dots = c.draw_series(
+            g.points
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| !p.1)
+                .map(|(k, (v, _))| Circle::new((x0 + jitter(k), *v), 4, palette::BLUE.mix(0.75).filled())),
+        )?;
         if label.is_some() {
-            dots.label("Trust")
-                .legend(|(x, y)| Circle::new((x + 8, y), 4, palette::BLUE.filled()));
+            dots.label("Trust").legend(|(x, y)| Circle::new((x + 8, y), 4, palette::BLUE.filled()));
         }
-        let ex = c.draw_series(g.points.iter().enumerate().filter(|(_, p)| p.1).map(
-            |(k, (v, _))| {
-                TriangleMarker::new((x0 + jitter(k), *v), 7, palette::VERMILLION.filled())
-            },
-        ))?;
+        let ex = c.draw_series(
+            g.points
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.1)
+                .map(|(k, (v, _))| TriangleMarker::new((x0 + jitter(k), *v), 7, palette::VERMILLION.filled())),
+        )?;
         if label.is_some() {
             ex.label("Exemplar trust")
                 .legend(|(x, y)| TriangleMarker::new((x + 8, y), 7, palette::VERMILLION.filled()));
@@ -120,20 +110,14 @@ fn draw(
                 palette::VERMILLION.stroke_width(2),
             )))?;
             if label.is_some() {
-                line.label("Exemplar median").legend(|(x, y)| {
-                    PathElement::new(
-                        vec![(x, y), (x + 16, y)],
-                        palette::VERMILLION.stroke_width(2),
-                    )
-                });
+                line.label("Exemplar median")
+                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], palette::VERMILLION.stroke_width(2)));
             }
         }
     }
     c.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
         .label("Median (bar: inter-quartile range)")
-        .legend(|(x, y)| {
-            PathElement::new(vec![(x, y), (x + 16, y)], palette::TEXT.stroke_width(3))
-        });
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], palette::TEXT.stroke_width(3)));
     c.configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
         .background_style(WHITE.mix(0.9))

@@ -19,17 +19,11 @@ pub struct TrendChart {
 }
 
 pub fn trend_chart(chart: &TrendChart) -> anyhow::Result<String> {
-    let series: Vec<&TrendSeries> = chart
-        .series
-        .iter()
-        .filter(|s| !s.points.is_empty())
-        .collect();
+    let series: Vec<&TrendSeries> = chart.series.iter().filter(|s| !s.points.is_empty()).collect();
     let Some((first, last)) = series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.0))
-        .fold(None, |acc: Option<(Quarter, Quarter)>, q| {
-            Some(acc.map_or((q, q), |(a, b)| (a.min(q), b.max(q))))
-        })
+        .fold(None, |acc: Option<(Quarter, Quarter)>, q| Some(acc.map_or((q, q), |(a, b)| (a.min(q), b.max(q)))))
     else {
         return super::no_data(&chart.id, &chart.title, "No data for this selection.");
     };
@@ -49,9 +43,7 @@ pub fn trend_chart(chart: &TrendChart) -> anyhow::Result<String> {
         .collect::<Vec<_>>()
         .join("; ");
     let desc = format!("Line chart of {} by quarter. {desc}.", chart.y_label);
-    render(&chart.id, &chart.title, &desc, (720, 380), |root| {
-        draw(root, chart, &series, first, last)
-    })
+    render(&chart.id, &chart.title, &desc, (720, 380), |root| draw(root, chart, &series, first, last))
 }
 
 fn draw(
@@ -96,22 +88,15 @@ fn draw(
     ];
     for (k, s) in series.iter().enumerate() {
         let colour = colours[k % colours.len()];
-        let pts: Vec<(f64, f64)> = s
-            .points
-            .iter()
-            .map(|(q, v)| (q.index() as f64, *v))
-            .collect();
-        c.draw_series(LineSeries::new(pts.clone(), colour.stroke_width(2)))?
-            .label(s.label.as_str())
-            .legend(move |(x, y)| {
+        let pts: Vec<(f64, f64)> = s.points.iter().map(|(q, v)| (q.index() as f64, *v)).collect();
+        c.draw_series(LineSeries::new(pts.clone(), colour.stroke_width(2)))?.label(s.label.as_str()).legend(
+            move |(x, y)| {
                 EmptyElement::at((x + 8, y))
                     + PathElement::new(vec![(-8, 0), (8, 0)], colour.stroke_width(2))
                     + marker(k, colour)
-            });
-        c.draw_series(
-            pts.into_iter()
-                .map(|p| EmptyElement::at(p) + marker(k, colour)),
-        )?;
+            },
+        );
+        c.draw_series(pts.into_iter().map(|p| EmptyElement::at(p) + marker(k, colour)))?;
     }
     c.configure_series_labels()
         .position(SeriesLabelPosition::LowerRight)

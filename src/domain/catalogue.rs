@@ -25,32 +25,13 @@ impl Reference {
         systems: Vec<System>,
         deployments: Vec<Deployment>,
     ) -> Self {
-        let org_index = organisations
-            .iter()
-            .enumerate()
-            .map(|(i, o)| (o.ods_code.clone(), i))
-            .collect();
-        let metric_index = metrics
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (m.metric_id.clone(), i))
-            .collect();
-        Self {
-            organisations,
-            domains,
-            metrics,
-            standards,
-            systems,
-            deployments,
-            org_index,
-            metric_index,
-        }
+        let org_index = organisations.iter().enumerate().map(|(i, o)| (o.ods_code.clone(), i)).collect();
+        let metric_index = metrics.iter().enumerate().map(|(i, m)| (m.metric_id.clone(), i)).collect();
+        Self { organisations, domains, metrics, standards, systems, deployments, org_index, metric_index }
     }
 
     pub fn organisation(&self, ods_code: &str) -> Option<&Organisation> {
-        self.org_index
-            .get(ods_code)
-            .map(|&i| &self.organisations[i])
+        self.org_index.get(ods_code).map(|&i| &self.organisations[i])
     }
 
     pub fn metric(&self, metric_id: &str) -> Option<&Metric> {
@@ -67,20 +48,11 @@ impl Reference {
 
     /// Region name for a region code; the code itself when it is not an English region.
     pub fn region_name(code: &str) -> &str {
-        REGIONS
-            .iter()
-            .find(|(c, _)| *c == code)
-            .map_or(code, |(_, n)| n)
+        REGIONS.iter().find(|(c, _)| *c == code).map_or(code, |(_, n)| n)
     }
 
     /// The metrics of `domain` that apply to `trust_type`.
-    pub fn applicable_in_domain(
-        &self,
-        trust_type: TrustType,
-        domain: &str,
-    ) -> impl Iterator<Item = &Metric> {
-        self.metrics
-            .iter()
-            .filter(move |m| m.domain == domain && m.applies(trust_type))
+    pub fn applicable_in_domain(&self, trust_type: TrustType, domain: &str) -> impl Iterator<Item = &Metric> {
+        self.metrics.iter().filter(move |m| m.domain == domain && m.applies(trust_type))
     }
 }

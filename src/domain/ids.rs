@@ -15,10 +15,7 @@ impl OdsCode {
             return Err("the organisation code is empty".into());
         }
         if !(3..=5).contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(format!(
-                "'{}' is not an ODS code: 3 to 5 letters and digits, such as RJ1",
-                text.trim()
-            ));
+            return Err(format!("'{}' is not an ODS code: 3 to 5 letters and digits, such as RJ1", text.trim()));
         }
         Ok(Self(code))
     }
@@ -44,14 +41,8 @@ impl MetricId {
         let id = text.trim();
         let mut bytes = id.bytes();
         let first_ok = bytes.next().is_some_and(|b| b.is_ascii_lowercase());
-        if !first_ok
-            || !id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        {
-            return Err(format!(
-                "'{id}' is not a metric id: lower-case snake_case such as epr_coverage"
-            ));
+        if !first_ok || !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            return Err(format!("'{id}' is not a metric id: lower-case snake_case such as epr_coverage"));
         }
         Ok(Self(id.to_string()))
     }
@@ -75,11 +66,7 @@ mod tests {
     fn ods_codes_are_three_to_five_letters_and_digits() {
         assert_eq!(OdsCode::parse("RJ1").unwrap().as_str(), "RJ1");
         assert_eq!(OdsCode::parse(" g6v2s ").unwrap().as_str(), "G6V2S");
-        assert!(
-            OdsCode::parse("R1")
-                .unwrap_err()
-                .contains("not an ODS code")
-        );
+        assert!(OdsCode::parse("R1").unwrap_err().contains("not an ODS code"));
         assert!(OdsCode::parse("RJ1XYZ").is_err());
         assert!(OdsCode::parse("R-J1").is_err());
         assert!(OdsCode::parse("").unwrap_err().contains("empty"));

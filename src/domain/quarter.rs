@@ -13,9 +13,7 @@ pub struct Quarter {
 impl Quarter {
     pub fn new(year: i32, quarter: u8) -> Result<Self, String> {
         if !(1..=4).contains(&quarter) {
-            return Err(format!(
-                "quarter {quarter} does not exist: a year has quarters 1 to 4"
-            ));
+            return Err(format!("quarter {quarter} does not exist: a year has quarters 1 to 4"));
         }
         if !(1900..=9999).contains(&year) {
             return Err(format!("year {year} is out of range"));
@@ -45,17 +43,10 @@ impl Quarter {
                 ));
             }
             let q = q.trim();
-            let q = q
-                .strip_prefix('Q')
-                .or_else(|| q.strip_prefix('q'))
-                .ok_or_else(|| not_a_quarter(text))?;
+            let q = q.strip_prefix('Q').or_else(|| q.strip_prefix('q')).ok_or_else(|| not_a_quarter(text))?;
             let q = parse_quarter_digit(q, text)?;
             // Financial Q1 (April–June) is calendar Q2; financial Q4 (January–March) is the next year's Q1.
-            return if q == 4 {
-                Self::new(start + 1, 1)
-            } else {
-                Self::new(start, q + 1)
-            };
+            return if q == 4 { Self::new(start + 1, 1) } else { Self::new(start, q + 1) };
         }
         Err(not_a_quarter(text))
     }
@@ -88,8 +79,7 @@ impl Quarter {
     }
 
     pub fn start(self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(self.year, u32::from(self.quarter) * 3 - 2, 1)
-            .expect("valid quarter start")
+        NaiveDate::from_ymd_opt(self.year, u32::from(self.quarter) * 3 - 2, 1).expect("valid quarter start")
     }
 
     pub fn end(self) -> NaiveDate {
@@ -98,10 +88,7 @@ impl Quarter {
 
     /// The quarter that contains `date`.
     pub fn containing(date: NaiveDate) -> Self {
-        Self {
-            year: date.year(),
-            quarter: (date.month0() / 3 + 1) as u8,
-        }
+        Self { year: date.year(), quarter: (date.month0() / 3 + 1) as u8 }
     }
 
     /// The latest quarter that has ended on `today`.
@@ -115,11 +102,7 @@ impl Quarter {
 
     /// The NHS financial-year label: `2024-Q2` is `2024/25 Q1`.
     pub fn financial_label(self) -> String {
-        let (start, q) = if self.quarter == 1 {
-            (self.year - 1, 4)
-        } else {
-            (self.year, self.quarter - 1)
-        };
+        let (start, q) = if self.quarter == 1 { (self.year - 1, 4) } else { (self.year, self.quarter - 1) };
         format!("{start}/{:02} Q{q}", (start + 1).rem_euclid(100))
     }
 }
@@ -160,9 +143,9 @@ fn parse_quarter_digit(text: &str, whole: &str) -> Result<u8, String> {
         "2" => Ok(2),
         "3" => Ok(3),
         "4" => Ok(4),
-        _ if text.len() == 1 && text.as_bytes()[0].is_ascii_digit() => Err(format!(
-            "'{whole}' names quarter {text}: a year has quarters 1 to 4"
-        )),
+        _ if text.len() == 1 && text.as_bytes()[0].is_ascii_digit() => {
+            Err(format!("'{whole}' names quarter {text}: a year has quarters 1 to 4"))
+        }
         _ => Err(not_a_quarter(whole)),
     }
 }
@@ -193,21 +176,9 @@ mod tests {
 
     #[test]
     fn malformed_quarters_are_refused_with_a_reason() {
-        assert!(
-            Quarter::parse("2024-Q5")
-                .unwrap_err()
-                .contains("quarters 1 to 4")
-        );
-        assert!(
-            Quarter::parse("2024/26 Q1")
-                .unwrap_err()
-                .contains("not a financial year")
-        );
-        assert!(
-            Quarter::parse("Q1 2024")
-                .unwrap_err()
-                .contains("not a quarter")
-        );
+        assert!(Quarter::parse("2024-Q5").unwrap_err().contains("quarters 1 to 4"));
+        assert!(Quarter::parse("2024/26 Q1").unwrap_err().contains("not a financial year"));
+        assert!(Quarter::parse("Q1 2024").unwrap_err().contains("not a quarter"));
         assert!(Quarter::parse("2024Q1").is_err());
         assert!(Quarter::parse("24-Q1").is_err());
         assert!(Quarter::parse("").is_err());

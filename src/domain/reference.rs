@@ -71,6 +71,11 @@ text_enum!(
     AssessedAt { System = "system", Organisation = "organisation" }
 );
 
+text_enum!(
+    /// What a signed-in user may do (SPEC §1).
+    Role { Trust = "trust", Board = "board", Analyst = "analyst", Admin = "admin" }
+);
+
 impl TrustType {
     pub fn label(self) -> &'static str {
         match self {
@@ -158,11 +163,7 @@ impl Metric {
         if self.applies_to.is_empty() {
             "all".into()
         } else {
-            self.applies_to
-                .iter()
-                .map(|t| t.as_str())
-                .collect::<Vec<_>>()
-                .join(";")
+            self.applies_to.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(";")
         }
     }
 

@@ -13,9 +13,7 @@ pub fn parse_value(text: &str, metric: &Metric) -> Result<f64, String> {
             "1" | "true" | "yes" => 1.0,
             "0" | "false" | "no" => 0.0,
             _ => {
-                return Err(format!(
-                    "'{text}' is not a yes/no value: write 0, 1, true, false, yes or no"
-                ));
+                return Err(format!("'{text}' is not a yes/no value: write 0, 1, true, false, yes or no"));
             }
         }
     } else {
@@ -35,9 +33,7 @@ pub fn parse_value(text: &str, metric: &Metric) -> Result<f64, String> {
 pub fn parse_decimal(text: &str) -> Result<f64, String> {
     let text = text.trim();
     if text.contains('%') {
-        return Err(format!(
-            "'{text}' has a % sign: write the number alone, e.g. 45 for 45%"
-        ));
+        return Err(format!("'{text}' has a % sign: write the number alone, e.g. 45 for 45%"));
     }
     if text.contains(',') {
         return Err(format!(
@@ -46,9 +42,7 @@ pub fn parse_decimal(text: &str) -> Result<f64, String> {
     }
     let lower = text.to_ascii_lowercase();
     if lower.contains("nan") || lower.contains("inf") {
-        return Err(format!(
-            "'{text}' is not a number: NaN and infinity are not values"
-        ));
+        return Err(format!("'{text}' is not a number: NaN and infinity are not values"));
     }
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
     let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
@@ -59,8 +53,7 @@ pub fn parse_decimal(text: &str) -> Result<f64, String> {
     if !well_formed {
         return Err(format!("'{text}' is not a plain decimal number"));
     }
-    text.parse::<f64>()
-        .map_err(|_| format!("'{text}' is not a plain decimal number"))
+    text.parse::<f64>().map_err(|_| format!("'{text}' is not a plain decimal number"))
 }
 
 #[cfg(test)]
@@ -99,11 +92,7 @@ mod tests {
         assert!(parse_value("NaN", &m).unwrap_err().contains("NaN"));
         assert!(parse_value("inf", &m).unwrap_err().contains("infinity"));
         assert!(parse_value("-Infinity", &m).is_err());
-        assert!(
-            parse_value("1e3", &m)
-                .unwrap_err()
-                .contains("plain decimal")
-        );
+        assert!(parse_value("1e3", &m).unwrap_err().contains("plain decimal"));
         assert!(parse_value("12.", &m).is_err());
         assert!(parse_value("abc", &m).is_err());
         assert!(parse_value("", &m).unwrap_err().contains("empty"));
@@ -112,11 +101,7 @@ mod tests {
     #[test]
     fn values_off_the_scale_are_refused() {
         let m = metric(Unit::Score, 1.0, 5.0);
-        assert!(
-            parse_value("5.5", &m)
-                .unwrap_err()
-                .contains("outside the scale")
-        );
+        assert!(parse_value("5.5", &m).unwrap_err().contains("outside the scale"));
         assert!(parse_value("0", &m).is_err());
         assert_eq!(parse_value("5", &m), Ok(5.0));
     }
@@ -124,14 +109,7 @@ mod tests {
     #[test]
     fn boolean_metrics_take_words() {
         let m = metric(Unit::Boolean, 0.0, 1.0);
-        for (text, v) in [
-            ("yes", 1.0),
-            ("TRUE", 1.0),
-            ("1", 1.0),
-            ("no", 0.0),
-            ("false", 0.0),
-            ("0", 0.0),
-        ] {
+        for (text, v) in [("yes", 1.0), ("TRUE", 1.0), ("1", 1.0), ("no", 0.0), ("false", 0.0), ("0", 0.0)] {
             assert_eq!(parse_value(text, &m), Ok(v), "{text}");
         }
         assert!(parse_value("maybe", &m).is_err());

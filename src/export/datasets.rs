@@ -7,60 +7,24 @@ use std::io::Write;
 
 /// The exports this module writes, with a one-line description each.
 pub const EXPORTS: &[(&str, &str)] = &[
-    (
-        "organisations",
-        "Every trust: type (its peer group), region and exemplar cohort.",
-    ),
-    (
-        "metrics",
-        "The metric catalogue: domain, unit, scale, direction and the trust types each applies to.",
-    ),
-    (
-        "values",
-        "The current value of every metric a trust has submitted, with its revision and when it was submitted.",
-    ),
-    (
-        "benchmarks",
-        "Peer-group distribution of each metric per quarter: quartiles, exemplar and national medians.",
-    ),
-    (
-        "trust_benchmarks",
-        "Each trust's rank, percentile, quartile, score and gaps on each metric per quarter.",
-    ),
-    (
-        "indices",
-        "Domain indices and the maturity index (domain = all) of each trust per quarter.",
-    ),
-    (
-        "trends",
-        "Change on the previous quarter and the four-quarter trend of each trust's values.",
-    ),
-    (
-        "gaps",
-        "Where best practice is not followed: how many trusts of each peer group are behind the exemplar median.",
-    ),
+    ("organisations", "Every trust: type (its peer group), region and exemplar cohort."),
+    ("metrics", "The metric catalogue: domain, unit, scale, direction and the trust types each applies to."),
+    ("values", "The current value of every metric a trust has submitted, with its revision and when it was submitted."),
+    ("benchmarks", "Peer-group distribution of each metric per quarter: quartiles, exemplar and national medians."),
+    ("trust_benchmarks", "Each trust's rank, percentile, quartile, score and gaps on each metric per quarter."),
+    ("indices", "Domain indices and the maturity index (domain = all) of each trust per quarter."),
+    ("trends", "Change on the previous quarter and the four-quarter trend of each trust's values."),
+    ("gaps", "Where best practice is not followed: how many trusts of each peer group are behind the exemplar median."),
 ];
 
 /// Writes export `name` with `filter`; `Ok(false)` when there is no such export.
-pub fn write_export<W: Write>(
-    name: &str,
-    f: &Figures,
-    filter: &Filter,
-    out: W,
-) -> anyhow::Result<bool> {
+pub fn write_export<W: Write>(name: &str, f: &Figures, filter: &Filter, out: W) -> anyhow::Result<bool> {
     let r = &f.reference;
     let q = |i: i32| Quarter::from_index(i).to_string();
     match name {
         "organisations" => write_csv(
             out,
-            &[
-                "org_code",
-                "org_name",
-                "trust_type",
-                "region",
-                "exemplar",
-                "exemplar_cohort",
-            ],
+            &["org_code", "org_name", "trust_type", "region", "exemplar", "exemplar_cohort"],
             r.organisations
                 .iter()
                 .filter(|o| filter.peer_ok(o.trust_type.as_str()) && filter.org_ok(r, &o.ods_code))
@@ -71,31 +35,18 @@ pub fn write_export<W: Write>(
                         Cell::text(o.trust_type.as_str()),
                         Cell::text(&o.region),
                         Cell::text(o.exemplar.as_str()),
-                        o.exemplar_cohort
-                            .map_or(Cell::Empty, |y| Cell::Int(i64::from(y))),
+                        o.exemplar_cohort.map_or(Cell::Empty, |y| Cell::Int(i64::from(y))),
                     ]
                 }),
         )?,
         "metrics" => write_csv(
             out,
-            &[
-                "metric_id",
-                "domain",
-                "name",
-                "unit",
-                "scale_min",
-                "scale_max",
-                "direction",
-                "applies_to",
-            ],
+            &["metric_id", "domain", "name", "unit", "scale_min", "scale_max", "direction", "applies_to"],
             r.metrics
                 .iter()
                 .filter(|m| {
                     filter.metric_ok(&m.metric_id)
-                        && filter
-                            .peer_group
-                            .as_deref()
-                            .is_none_or(|p| p.parse().is_ok_and(|t| m.applies(t)))
+                        && filter.peer_group.as_deref().is_none_or(|p| p.parse().is_ok_and(|t| m.applies(t)))
                 })
                 .map(|m| {
                     vec![
@@ -131,9 +82,7 @@ pub fn write_export<W: Write>(
                 let mut rows: Vec<_> = f
                     .values
                     .iter()
-                    .filter_map(|v| {
-                        Some((v, r.organisation(&v.org_code)?, r.metric(&v.metric_id)?))
-                    })
+                    .filter_map(|v| Some((v, r.organisation(&v.org_code)?, r.metric(&v.metric_id)?)))
                     .filter(|(v, o, _)| {
                         filter.period_ok(v.period_index)
                             && filter.metric_ok(&v.metric_id)
@@ -190,9 +139,7 @@ pub fn write_export<W: Write>(
                 .benchmarks
                 .iter()
                 .filter(|b| {
-                    filter.period_ok(b.period_index)
-                        && filter.peer_ok(&b.peer_group)
-                        && filter.metric_ok(&b.metric_id)
+                    filter.period_ok(b.period_index) && filter.peer_ok(&b.peer_group) && filter.metric_ok(&b.metric_id)
                 })
                 .map(|b| {
                     vec![
@@ -257,22 +204,12 @@ pub fn write_export<W: Write>(
         )?,
         "indices" => write_csv(
             out,
-            &[
-                "org_code",
-                "trust_type",
-                "period",
-                "domain",
-                "domain_index",
-                "n_metrics",
-                "n_applicable",
-            ],
+            &["org_code", "trust_type", "period", "domain", "domain_index", "n_metrics", "n_applicable"],
             f.tables
                 .indices
                 .iter()
                 .filter(|i| {
-                    filter.period_ok(i.period_index)
-                        && filter.peer_ok(&i.trust_type)
-                        && filter.org_ok(r, &i.org_code)
+                    filter.period_ok(i.period_index) && filter.peer_ok(&i.trust_type) && filter.org_ok(r, &i.org_code)
                 })
                 .map(|i| {
                     vec![
@@ -288,14 +225,7 @@ pub fn write_export<W: Write>(
         )?,
         "trends" => write_csv(
             out,
-            &[
-                "org_code",
-                "metric_id",
-                "period",
-                "change",
-                "slope",
-                "trend",
-            ],
+            &["org_code", "metric_id", "period", "change", "slope", "trend"],
             f.tables
                 .trends
                 .iter()
@@ -303,10 +233,10 @@ pub fn write_export<W: Write>(
                     filter.period_ok(t.period_index)
                         && filter.metric_ok(&t.metric_id)
                         && filter.org_ok(r, &t.org_code)
-                        && filter.peer_group.as_deref().is_none_or(|p| {
-                            r.organisation(&t.org_code)
-                                .is_some_and(|o| o.trust_type.as_str() == p)
-                        })
+                        && filter
+                            .peer_group
+                            .as_deref()
+                            .is_none_or(|p| r.organisation(&t.org_code).is_some_and(|o| o.trust_type.as_str() == p))
                 })
                 .map(|t| {
                     vec![
@@ -321,22 +251,12 @@ pub fn write_export<W: Write>(
         )?,
         "gaps" => write_csv(
             out,
-            &[
-                "metric_id",
-                "period",
-                "peer_group",
-                "n",
-                "n_behind",
-                "share_behind",
-                "median_gap",
-            ],
+            &["metric_id", "period", "peer_group", "n", "n_behind", "share_behind", "median_gap"],
             f.tables
                 .gaps
                 .iter()
                 .filter(|g| {
-                    filter.period_ok(g.period_index)
-                        && filter.peer_ok(&g.peer_group)
-                        && filter.metric_ok(&g.metric_id)
+                    filter.period_ok(g.period_index) && filter.peer_ok(&g.peer_group) && filter.metric_ok(&g.metric_id)
                 })
                 .map(|g| {
                     vec![

@@ -47,11 +47,7 @@ pub fn format_number(v: f64) -> String {
 
 /// Prefixes `'` to text starting with `=`, `+`, `-`, `@`, tab or carriage return.
 pub fn guard(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    }
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() }
 }
 
 /// The optional filters every export takes.
@@ -77,49 +73,25 @@ pub struct Filter {
 impl Filters {
     /// Checks each given filter; an empty value means no filter.
     pub fn parse(&self, reference: &Reference) -> Result<Filter, String> {
-        let given = |v: &Option<String>| {
-            v.as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-        };
-        let period = given(&self.period)
-            .map(|p| Quarter::parse(&p))
-            .transpose()
-            .map_err(|e| format!("period: {e}"))?;
+        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let period = given(&self.period).map(|p| Quarter::parse(&p)).transpose().map_err(|e| format!("period: {e}"))?;
         let peer_group = given(&self.peer_group);
         if let Some(p) = &peer_group {
-            p.parse::<crate::domain::TrustType>()
-                .map_err(|e| format!("peer_group: {e}"))?;
+            p.parse::<crate::domain::TrustType>().map_err(|e| format!("peer_group: {e}"))?;
         }
         let metric_id = given(&self.metric_id);
-        if let Some(m) = metric_id
-            .as_deref()
-            .filter(|m| reference.metric(m).is_none())
-        {
+        if let Some(m) = metric_id.as_deref().filter(|m| reference.metric(m).is_none()) {
             return Err(format!("metric_id: unknown metric '{m}'"));
         }
         let org_code = given(&self.org_code).map(|o| o.to_ascii_uppercase());
-        if let Some(o) = org_code
-            .as_deref()
-            .filter(|o| reference.organisation(o).is_none())
-        {
+        if let Some(o) = org_code.as_deref().filter(|o| reference.organisation(o).is_none()) {
             return Err(format!("org_code: unknown organisation '{o}'"));
         }
         let region = given(&self.region);
-        if let Some(r) = region
-            .as_deref()
-            .filter(|r| !crate::domain::REGIONS.iter().any(|(_, n)| n == r))
-        {
+        if let Some(r) = region.as_deref().filter(|r| !crate::domain::REGIONS.iter().any(|(_, n)| n == r)) {
             return Err(format!("region: '{r}' is not an NHS England region"));
         }
-        Ok(Filter {
-            period,
-            peer_group,
-            metric_id,
-            org_code,
-            region,
-        })
+        Ok(Filter { period, peer_group, metric_id, org_code, region })
     }
 }
 
@@ -139,23 +111,13 @@ impl Filter {
     /// Organisation code, and region through the reference data.
     pub fn org_ok(&self, reference: &Reference, org_code: &str) -> bool {
         self.org_code.as_deref().is_none_or(|o| o == org_code)
-            && self.region.as_deref().is_none_or(|r| {
-                reference
-                    .organisation(org_code)
-                    .is_some_and(|o| o.region == r)
-            })
+            && self.region.as_deref().is_none_or(|r| reference.organisation(org_code).is_some_and(|o| o.region == r))
     }
 }
 
 /// Writes a header and rows as RFC 4180 CSV.
-pub fn write_csv<W: Write>(
-    out: W,
-    header: &[&str],
-    rows: impl Iterator<Item = Vec<Cell>>,
-) -> anyhow::Result<()> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(out);
+pub fn write_csv<W: Write>(out: W, header: &[&str], rows: impl Iterator<Item = Vec<Cell>>) -> anyhow::Result<()> {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
     w.write_record(header)?;
     for row in rows {
         w.write_record(row.iter().map(Cell::render))?;
@@ -175,10 +137,7 @@ mod tests {
         assert_eq!(Cell::text("-x").render(), "'-x");
         assert_eq!(Cell::text("@cmd").render(), "'@cmd");
         assert_eq!(Cell::text("\tx").render(), "'\tx");
-        assert_eq!(
-            Cell::text("Barts Health NHS Trust").render(),
-            "Barts Health NHS Trust"
-        );
+        assert_eq!(Cell::text("Barts Health NHS Trust").render(), "Barts Health NHS Trust");
     }
 
     #[test]

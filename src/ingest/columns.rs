@@ -23,17 +23,9 @@ impl Columns {
         let names: Vec<&'static str> = required.iter().chain(optional).copied().collect();
         let mut positions = vec![None; names.len()];
         for (i, raw) in header.iter().enumerate() {
-            let raw = if i == 0 {
-                raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
-            } else {
-                raw
-            };
+            let raw = if i == 0 { raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw) } else { raw };
             let Ok(text) = std::str::from_utf8(raw) else {
-                errors.push(RowError::new(
-                    1,
-                    format!("#{}", i + 1),
-                    "the column name is not UTF-8 text",
-                ));
+                errors.push(RowError::new(1, format!("#{}", i + 1), "the column name is not UTF-8 text"));
                 continue;
             };
             let name = text.trim().to_ascii_lowercase();
@@ -43,19 +35,12 @@ impl Columns {
                 }
                 Some(k) => positions[k] = Some(i),
                 None if name.is_empty() => {
-                    errors.push(RowError::new(
-                        1,
-                        format!("#{}", i + 1),
-                        "a column has no name",
-                    ));
+                    errors.push(RowError::new(1, format!("#{}", i + 1), "a column has no name"));
                 }
                 None => errors.push(RowError::new(
                     1,
                     name,
-                    format!(
-                        "unknown column: the columns are {}",
-                        describe(required, optional)
-                    ),
+                    format!("unknown column: the columns are {}", describe(required, optional)),
                 )),
             }
         }
@@ -64,15 +49,7 @@ impl Columns {
                 errors.push(RowError::new(1, *name, "this required column is missing"));
             }
         }
-        if errors.is_empty() {
-            Ok(Self {
-                names,
-                positions,
-                width: header.len(),
-            })
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(Self { names, positions, width: header.len() }) } else { Err(errors) }
     }
 
     /// The text of column `name` in `record`; `None` when the column is optional and absent.
@@ -124,23 +101,13 @@ pub fn read_rows<R: Read>(
         .from_reader(LineEnds::new(input));
     let mut record = csv::ByteRecord::new();
     let header = match reader.read_byte_record(&mut record) {
-        Ok(true) if !(record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace)) => {
-            record.clone()
-        }
+        Ok(true) if !(record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace)) => record.clone(),
         Ok(_) => {
-            errors.push(RowError::new(
-                1,
-                "",
-                "the file is empty: expected a header row and data rows",
-            ));
+            errors.push(RowError::new(1, "", "the file is empty: expected a header row and data rows"));
             return errors;
         }
         Err(e) => {
-            errors.push(RowError::new(
-                1,
-                "",
-                format!("the header row cannot be read: {e}"),
-            ));
+            errors.push(RowError::new(1, "", format!("the header row cannot be read: {e}")));
             return errors;
         }
     };
@@ -159,13 +126,8 @@ pub fn read_rows<R: Read>(
             Ok(true) => {
                 // Every record ends with a consumed `\n` (see `LineEnds`), so it starts on the
                 // line before the reader's, less the line feeds inside its quoted cells.
-                let inside: usize = record
-                    .iter()
-                    .map(|f| f.iter().filter(|b| **b == b'\n').count())
-                    .sum();
-                let row = (reader.position().line() as usize)
-                    .saturating_sub(1 + inside)
-                    .max(1);
+                let inside: usize = record.iter().map(|f| f.iter().filter(|b| **b == b'\n').count()).sum();
+                let row = (reader.position().line() as usize).saturating_sub(1 + inside).max(1);
                 if record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace) {
                     continue; // a blank line
                 }
@@ -174,11 +136,7 @@ pub fn read_rows<R: Read>(
                     errors.push(RowError::new(
                         row,
                         "",
-                        format!(
-                            "this row has {} cells but the header has {}",
-                            record.len(),
-                            columns.width()
-                        ),
+                        format!("this row has {} cells but the header has {}", record.len(), columns.width()),
                     ));
                     continue;
                 }
@@ -186,21 +144,13 @@ pub fn read_rows<R: Read>(
             }
             Err(e) => {
                 let row = e.position().map_or(before, |p| p.line() as usize);
-                errors.push(RowError::new(
-                    row,
-                    "",
-                    format!("this row cannot be read as CSV: {e}"),
-                ));
+                errors.push(RowError::new(row, "", format!("this row cannot be read as CSV: {e}")));
                 break;
             }
         }
     }
     if data_rows == 0 && errors.is_empty() {
-        errors.push(RowError::new(
-            2,
-            "",
-            "the file has a header row but no data rows",
-        ));
+        errors.push(RowError::new(2, "", "the file has a header row but no data rows"));
     }
     errors
 }
@@ -217,13 +167,7 @@ pub struct LineEnds<R> {
 
 impl<R: Read> LineEnds<R> {
     pub fn new(inner: R) -> Self {
-        Self {
-            inner,
-            buf: Vec::with_capacity(64 * 1024),
-            pos: 0,
-            last: None,
-            done: false,
-        }
+        Self { inner, buf: Vec::with_capacity(64 * 1024), pos: 0, last: None, done: false }
     }
 
     fn fill(&mut self) -> std::io::Result<()> {

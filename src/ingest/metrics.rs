@@ -1,4 +1,5 @@
-//! Metric submissions as CSV: `org_code,metric_id,period,value[,comment]`, validated whole.
+//! Metric submissions and targets as CSV (`org_code,metric_id,period,value[,comment]` and
+//! `org_code,metric_id,period,target`), validated whole. FHIR reports reuse the row checks.
 
 use super::RowError;
 use super::columns::read_rows;
@@ -7,7 +8,7 @@ use chrono::NaiveDate;
 use std::collections::HashMap;
 use std::io::Read;
 
-/// One valid row of a metric submission.
+/// One valid row of a metric submission (or, with `value` as the target, of a targets file).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricRow {
     pub row: usize,
@@ -27,107 +28,164 @@ pub struct Rules<'a> {
     pub own_org: Option<&'a str>,
 }
 
-/// Parses and validates a whole metric CSV. Either every row is valid, or every problem is listed.
-pub fn parse_metric_csv<R: Read>(
-    input: R,
-    rules: &Rules<'_>,
-) -> Result<Vec<MetricRow>, Vec<RowError>> {
-    let mut rows = Vec::new();
-    let mut seen: HashMap<(String, String, Quarter), usize> = HashMap::new();
-    let mut errors = read_rows(
-        input,
-        &["org_code", "metric_id", "period", "value"],
-        &["comment"],
-        |cols, row, record, errors| {
-            let before = errors.len();
-            let org = cols
-                .get(record, row, "org_code", errors)
-                .and_then(|t| check_org(t, row, rules, errors));
-            let metric = cols
-                .get(record, row, "metric_id", errors)
-                .and_then(|t| note(MetricId::parse(t), row, "metric_id", errors))
-                .and_then(|id| match rules.reference.metric(id.as_str()) {
+/// One row as read, before any check; each field is `None` when absent.
+#[derive(Debug, Clone, Default)]
+pub struct RawRow {
+    pub row: usize,
+    pub org: Option<String>,
+    pub metric: Option<String>,
+    pub period: Option<String>,
+    pub value: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// What the fields are called in the source, for error messages, and what kind of values they hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields {
+    pub org: &'static str,
+    pub metric: &'static str,
+    pub period: &'static str,
+    pub value: &'static str,
+    /// Targets are for future quarters and only for exemplar trusts.
+    pub targets: bool,
+}
+
+pub const CSV_METRICS: Fields =
+    Fields { org: "org_code", metric: "metric_id", period: "period", value: "value", targets: false };
+pub const CSV_TARGETS: Fields =
+    Fields { org: "org_code", metric: "metric_id", period: "period", value: "target", targets: true };
+
+/// Checks rows one by one, remembering keys to refuse repeats within the submission.
+pub struct Validator<'r> {
+    rules: &'r Rules<'r>,
+    fields: Fields,
+    seen: HashMap<(String, String, Quarter), usize>,
+}
+
+impl<'r> Validator<'r> {
+    pub fn new(rules: &'r Rules<'r>, fields: Fields) -> Self {
+        Self { rules, fields, seen: HashMap::new() }
+    }
+
+    /// The valid row, or `None` with every problem of the row added to `errors`.
+    pub fn check(&mut self, raw: RawRow, errors: &mut Vec<RowError>) -> Option<MetricRow> {
+        let (row, f, rules) = (raw.row, self.fields, self.rules);
+        let before = errors.len();
+        let org = match raw.org.as_deref() {
+            Some(t) => check_org(t, row, f.org, rules, errors),
+            None => missing(row, f.org, errors),
+        };
+        if f.targets
+            && let Some(o) =
+                org.as_deref().and_then(|o| rules.reference.organisation(o)).filter(|o| !o.exemplar.is_exemplar())
+        {
+            errors.push(RowError::new(
+                row,
+                f.org,
+                format!("{} is not an exemplar trust: targets are for exemplar trusts", o.ods_code),
+            ));
+        }
+        let metric = match raw.metric.as_deref() {
+            Some(t) => note(MetricId::parse(t), row, f.metric, errors).and_then(|id| {
+                match rules.reference.metric(id.as_str()) {
                     Some(m) => Some(m),
                     None => {
-                        errors.push(RowError::new(
-                            row,
-                            "metric_id",
-                            format!("unknown metric '{id}'"),
-                        ));
+                        errors.push(RowError::new(row, f.metric, format!("unknown metric '{id}'")));
                         None
                     }
-                });
-            let period =
-                cols.get(record, row, "period", errors)
-                    .and_then(|t| match Quarter::parse(t) {
-                        Ok(q) if !q.has_ended(rules.today) => {
-                            errors.push(RowError::new(
-                                row,
-                                "period",
-                                format!(
-                                    "{q} ({}) has not ended yet: values are for past quarters",
-                                    q.financial_label()
-                                ),
-                            ));
-                            None
-                        }
-                        other => note(other, row, "period", errors),
-                    });
-            let value_text = cols.get(record, row, "value", errors);
-            let comment = cols
-                .get(record, row, "comment", errors)
-                .map(str::trim)
-                .filter(|c| !c.is_empty());
-            if let (Some(org), Some(metric)) = (&org, metric) {
-                let trust_type = rules.reference.organisation(org).map(|o| o.trust_type);
-                if let Some(tt) = trust_type.filter(|tt| !metric.applies(*tt)) {
+                }
+            }),
+            None => missing(row, f.metric, errors),
+        };
+        let period = match raw.period.as_deref() {
+            Some(t) => match Quarter::parse(t) {
+                Ok(q) if !f.targets && !q.has_ended(rules.today) => {
                     errors.push(RowError::new(
                         row,
-                        "metric_id",
-                        format!(
-                            "{} does not apply to {} trusts like {org}",
-                            metric.metric_id,
-                            tt.label().to_lowercase()
-                        ),
+                        f.period,
+                        format!("{q} ({}) has not ended yet: values are for past quarters", q.financial_label()),
                     ));
-                }
-            }
-            let value = match (metric, value_text) {
-                (Some(m), Some(t)) => note(parse_value(t, m), row, "value", errors),
-                // The metric is unknown, but the number's form can still be checked.
-                (None, Some(t)) if !t.trim().is_empty() => {
-                    note(crate::domain::value::parse_decimal(t), row, "value", errors);
                     None
                 }
-                _ => None,
-            };
-            if let (Some(org), Some(metric), Some(period)) = (&org, metric, period) {
-                let key = (org.clone(), metric.metric_id.clone(), period);
-                if let Some(first) = seen.get(&key) {
-                    errors.push(RowError::new(
-                        row,
-                        "period",
-                        format!(
-                            "{org} {} {period} is already given in row {first}",
-                            metric.metric_id
-                        ),
-                    ));
-                } else {
-                    seen.insert(key, row);
-                }
+                other => note(other, row, f.period, errors),
+            },
+            None => missing(row, f.period, errors),
+        };
+        if let (Some(org), Some(metric)) = (&org, metric)
+            && let Some(tt) = rules.reference.organisation(org).map(|o| o.trust_type).filter(|tt| !metric.applies(*tt))
+        {
+            errors.push(RowError::new(
+                row,
+                f.metric,
+                format!("{} does not apply to {} trusts like {org}", metric.metric_id, tt.label().to_lowercase()),
+            ));
+        }
+        let value = match (metric, raw.value.as_deref()) {
+            (Some(m), Some(t)) => note(parse_value(t, m), row, f.value, errors),
+            // The metric is unknown, but the number's form can still be checked.
+            (None, Some(t)) if !t.trim().is_empty() => {
+                note(crate::domain::value::parse_decimal(t), row, f.value, errors);
+                None
             }
-            if errors.len() == before
-                && let (Some(org), Some(metric), Some(period), Some(value)) =
-                    (org, metric, period, value)
-            {
-                rows.push(MetricRow {
+            (_, None) => missing(row, f.value, errors),
+            _ => None,
+        };
+        if let (Some(org), Some(metric), Some(period)) = (&org, metric, period) {
+            let key = (org.clone(), metric.metric_id.clone(), period);
+            if let Some(first) = self.seen.get(&key) {
+                errors.push(RowError::new(
                     row,
-                    org_code: org,
-                    metric_id: metric.metric_id.clone(),
-                    period,
-                    value,
-                    comment: comment.map(str::to_string),
-                });
+                    f.period,
+                    format!("{org} {} {period} is already given in row {first}", metric.metric_id),
+                ));
+            } else {
+                self.seen.insert(key, row);
+            }
+        }
+        let comment = raw.comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+        match (org, metric, period, value) {
+            (Some(org_code), Some(m), Some(period), Some(value)) if errors.len() == before => {
+                Some(MetricRow { row, org_code, metric_id: m.metric_id.clone(), period, value, comment })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Parses and validates a whole metric CSV. Either every row is valid, or every problem is listed.
+pub fn parse_metric_csv<R: Read>(input: R, rules: &Rules<'_>) -> Result<Vec<MetricRow>, Vec<RowError>> {
+    parse_csv(input, rules, CSV_METRICS)
+}
+
+/// Parses and validates a whole targets CSV.
+pub fn parse_targets_csv<R: Read>(input: R, rules: &Rules<'_>) -> Result<Vec<MetricRow>, Vec<RowError>> {
+    parse_csv(input, rules, CSV_TARGETS)
+}
+
+fn parse_csv<R: Read>(input: R, rules: &Rules<'_>, fields: Fields) -> Result<Vec<MetricRow>, Vec<RowError>> {
+    let mut rows = Vec::new();
+    let mut validator = Validator::new(rules, fields);
+    let optional: &[&'static str] = if fields.targets { &[] } else { &["comment"] };
+    let mut errors = read_rows(
+        input,
+        &[fields.org, fields.metric, fields.period, fields.value],
+        optional,
+        |cols, row, record, errors| {
+            let raw = RawRow {
+                row,
+                org: cols.get(record, row, fields.org, errors).map(str::to_string),
+                metric: cols.get(record, row, fields.metric, errors).map(str::to_string),
+                period: cols.get(record, row, fields.period, errors).map(str::to_string),
+                value: cols.get(record, row, fields.value, errors).map(str::to_string),
+                comment: cols.get(record, row, "comment", errors).map(str::to_string),
+            };
+            // A cell that is not UTF-8 is reported by `get` and reads as absent: do not report it twice.
+            let unreadable = errors.iter().rev().take_while(|e| e.row == row).any(|e| e.message.contains("not UTF-8"));
+            if unreadable {
+                return;
+            }
+            if let Some(valid) = validator.check(raw, errors) {
+                rows.push(valid);
             }
         },
     );
@@ -143,22 +201,19 @@ pub fn parse_metric_csv<R: Read>(
 pub fn check_org(
     text: &str,
     row: usize,
+    column: &str,
     rules: &Rules<'_>,
     errors: &mut Vec<RowError>,
 ) -> Option<String> {
-    let code = note(OdsCode::parse(text), row, "org_code", errors)?;
+    let code = note(OdsCode::parse(text), row, column, errors)?;
     if rules.reference.organisation(code.as_str()).is_none() {
-        errors.push(RowError::new(
-            row,
-            "org_code",
-            format!("unknown organisation '{code}'"),
-        ));
+        errors.push(RowError::new(row, column, format!("unknown organisation '{code}'")));
         return None;
     }
     if let Some(own) = rules.own_org.filter(|own| *own != code.as_str()) {
-        errors.push(RowError::new(
+        errors.push(RowError::forbidden(
             row,
-            "org_code",
+            column,
             format!("you may submit only for your own trust {own}, not for {code}"),
         ));
         return None;
@@ -166,14 +221,12 @@ pub fn check_org(
     Some(code.as_str().to_string())
 }
 
+fn missing<T>(row: usize, column: &str, errors: &mut Vec<RowError>) -> Option<T> {
+    errors.push(RowError::new(row, column, "this field is missing"));
+    None
+}
+
 /// Records a parse error against its row and column.
-pub fn note<T>(
-    result: Result<T, String>,
-    row: usize,
-    column: &str,
-    errors: &mut Vec<RowError>,
-) -> Option<T> {
-    result
-        .map_err(|message| errors.push(RowError::new(row, column, message)))
-        .ok()
+pub fn note<T>(result: Result<T, String>, row: usize, column: &str, errors: &mut Vec<RowError>) -> Option<T> {
+    result.map_err(|message| errors.push(RowError::new(row, column, message))).ok()
 }

@@ -2,6 +2,7 @@
 //! No HTTP and no SQL here.
 
 pub mod columns;
+pub mod fhir;
 pub mod metrics;
 pub mod reference;
 
@@ -13,15 +14,18 @@ pub struct RowError {
     pub row: usize,
     pub column: String,
     pub message: String,
+    /// The row is for an organisation the submitter may not submit for.
+    #[serde(skip)]
+    pub forbidden: bool,
 }
 
 impl RowError {
     pub fn new(row: usize, column: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            row,
-            column: column.into(),
-            message: message.into(),
-        }
+        Self { row, column: column.into(), message: message.into(), forbidden: false }
+    }
+
+    pub fn forbidden(row: usize, column: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { forbidden: true, ..Self::new(row, column, message) }
     }
 }
 
@@ -30,11 +34,7 @@ impl std::fmt::Display for RowError {
         if self.column.is_empty() {
             write!(f, "row {}: {}", self.row, self.message)
         } else {
-            write!(
-                f,
-                "row {}, column {}: {}",
-                self.row, self.column, self.message
-            )
+            write!(f, "row {}, column {}: {}", self.row, self.column, self.message)
         }
     }
 }

@@ -74,39 +74,18 @@ struct StandardRow {
 }
 
 pub fn parse(files: &ReferenceFiles<'_>) -> Result<Reference> {
-    let overrides: HashMap<String, TrustType> =
-        records::<OverrideRow>(files.overrides, "trust_type_overrides.csv")?
-            .into_iter()
-            .map(|r| {
-                Ok((
-                    r.ods_code,
-                    r.trust_type.parse().map_err(anyhow::Error::msg)?,
-                ))
-            })
-            .collect::<Result<_>>()?;
-    let exemplars: HashMap<String, (Exemplar, Option<i32>)> =
-        records::<ExemplarRow>(files.exemplars, "exemplars.csv")?
-            .into_iter()
-            .map(|r| {
-                Ok((
-                    r.ods_code,
-                    (
-                        r.exemplar.parse().map_err(anyhow::Error::msg)?,
-                        r.cohort_year,
-                    ),
-                ))
-            })
-            .collect::<Result<_>>()?;
+    let overrides: HashMap<String, TrustType> = records::<OverrideRow>(files.overrides, "trust_type_overrides.csv")?
+        .into_iter()
+        .map(|r| Ok((r.ods_code, r.trust_type.parse().map_err(anyhow::Error::msg)?)))
+        .collect::<Result<_>>()?;
+    let exemplars: HashMap<String, (Exemplar, Option<i32>)> = records::<ExemplarRow>(files.exemplars, "exemplars.csv")?
+        .into_iter()
+        .map(|r| Ok((r.ods_code, (r.exemplar.parse().map_err(anyhow::Error::msg)?, r.cohort_year))))
+        .collect::<Result<_>>()?;
     let organisations = organisations(files.etr, &overrides, &exemplars)?;
     let domains: Vec<Domain> = csv::Reader::from_reader(files.domains.as_bytes())
         .deserialize::<(String, String, String)>()
-        .map(|r| {
-            r.map(|(domain_id, name, description)| Domain {
-                domain_id,
-                name,
-                description,
-            })
-        })
+        .map(|r| r.map(|(domain_id, name, description)| Domain { domain_id, name, description }))
         .collect::<Result<_, _>>()
         .context("data/domains.csv")?;
     let metrics = records::<MetricRow>(files.metrics, "metrics.csv")?
@@ -138,10 +117,7 @@ pub fn parse(files: &ReferenceFiles<'_>) -> Result<Reference> {
         .map(|r| {
             let mandatory_from = match r.mandatory_from.trim() {
                 "" => None,
-                d => Some(
-                    d.parse()
-                        .with_context(|| format!("standard {}: mandatory_from", r.standard_id))?,
-                ),
+                d => Some(d.parse().with_context(|| format!("standard {}: mandatory_from", r.standard_id))?),
             };
             Ok(Standard {
                 category: r.category.parse().map_err(anyhow::Error::msg)?,
@@ -158,44 +134,20 @@ pub fn parse(files: &ReferenceFiles<'_>) -> Result<Reference> {
         .context("data/standards.csv")?;
     let systems: Vec<System> = csv::Reader::from_reader(files.systems.as_bytes())
         .deserialize::<(String, String, String, String)>()
-        .map(|r| {
-            r.map(|(system_id, supplier, product, version)| System {
-                system_id,
-                supplier,
-                product,
-                version,
-            })
-        })
+        .map(|r| r.map(|(system_id, supplier, product, version)| System { system_id, supplier, product, version }))
         .collect::<Result<_, _>>()
         .context("data/systems.csv")?;
     let deployments: Vec<Deployment> = csv::Reader::from_reader(files.deployments.as_bytes())
         .deserialize::<(String, String, String)>()
-        .map(|r| {
-            r.map(|(ods_code, system_id, function)| Deployment {
-                ods_code,
-                system_id,
-                function,
-            })
-        })
+        .map(|r| r.map(|(ods_code, system_id, function)| Deployment { ods_code, system_id, function }))
         .collect::<Result<_, _>>()
         .context("data/deployments.csv")?;
-    let reference = Reference::new(
-        organisations,
-        domains,
-        metrics,
-        standards,
-        systems,
-        deployments,
-    );
+    let reference = Reference::new(organisations, domains, metrics, standards, systems, deployments);
     for d in &reference.deployments {
         if reference.organisation(&d.ods_code).is_none()
             || !reference.systems.iter().any(|s| s.system_id == d.system_id)
         {
-            bail!(
-                "deployment {} {} names an unknown trust or system",
-                d.ods_code,
-                d.system_id
-            );
+            bail!("deployment {} {} names an unknown trust or system", d.ods_code, d.system_id);
         }
     }
     Ok(reference)
@@ -214,10 +166,7 @@ fn organisations(
     overrides: &HashMap<String, TrustType>,
     exemplars: &HashMap<String, (Exemplar, Option<i32>)>,
 ) -> Result<Vec<Organisation>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(etr.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(etr.as_bytes());
     let mut out = Vec::new();
     for record in reader.records() {
         let record = record.context("data/etr_2025.csv")?;
@@ -227,14 +176,8 @@ fn organisations(
             continue;
         }
         let code = OdsCode::parse(code).map_err(anyhow::Error::msg)?;
-        let trust_type = overrides
-            .get(code.as_str())
-            .copied()
-            .unwrap_or_else(|| type_from_name(name));
-        let (exemplar, exemplar_cohort) = exemplars
-            .get(code.as_str())
-            .copied()
-            .unwrap_or((Exemplar::None, None));
+        let trust_type = overrides.get(code.as_str()).copied().unwrap_or_else(|| type_from_name(name));
+        let (exemplar, exemplar_cohort) = exemplars.get(code.as_str()).copied().unwrap_or((Exemplar::None, None));
         out.push(Organisation {
             ods_code: code.as_str().to_string(),
             name: title_case(name),
@@ -281,11 +224,7 @@ pub fn title_case(name: &str) -> String {
                 let mut out = String::with_capacity(word.len());
                 let mut start = true;
                 for c in word.chars() {
-                    out.extend(if start {
-                        c.to_uppercase().collect::<Vec<_>>()
-                    } else {
-                        c.to_lowercase().collect()
-                    });
+                    out.extend(if start { c.to_uppercase().collect::<Vec<_>>() } else { c.to_lowercase().collect() });
                     start = !c.is_alphanumeric() && c != '\'';
                 }
                 out
@@ -321,46 +260,21 @@ mod tests {
 
     #[test]
     fn names_give_a_first_guess_at_the_trust_type() {
-        assert_eq!(
-            type_from_name("EAST MIDLANDS AMBULANCE SERVICE NHS TRUST"),
-            TrustType::Ambulance
-        );
-        assert_eq!(
-            type_from_name("ESSEX PARTNERSHIP UNIVERSITY NHS FOUNDATION TRUST"),
-            TrustType::MentalHealth
-        );
-        assert_eq!(
-            type_from_name("SUSSEX COMMUNITY NHS FOUNDATION TRUST"),
-            TrustType::Community
-        );
+        assert_eq!(type_from_name("EAST MIDLANDS AMBULANCE SERVICE NHS TRUST"), TrustType::Ambulance);
+        assert_eq!(type_from_name("ESSEX PARTNERSHIP UNIVERSITY NHS FOUNDATION TRUST"), TrustType::MentalHealth);
+        assert_eq!(type_from_name("SUSSEX COMMUNITY NHS FOUNDATION TRUST"), TrustType::Community);
         assert_eq!(type_from_name("BARTS HEALTH NHS TRUST"), TrustType::Acute);
     }
 
     #[test]
     fn the_bundled_reference_data_loads_whole() {
         let r = bundled().unwrap();
-        assert!(
-            r.organisations.len() > 180,
-            "{} trusts",
-            r.organisations.len()
-        );
-        assert!(
-            r.organisations
-                .iter()
-                .all(|o| crate::domain::REGIONS.iter().any(|(_, n)| *n == o.region))
-        );
+        assert!(r.organisations.len() > 180, "{} trusts", r.organisations.len());
+        assert!(r.organisations.iter().all(|o| crate::domain::REGIONS.iter().any(|(_, n)| *n == o.region)));
         for t in TrustType::ALL {
-            let of_type: Vec<_> = r
-                .organisations
-                .iter()
-                .filter(|o| o.trust_type == *t)
-                .collect();
+            let of_type: Vec<_> = r.organisations.iter().filter(|o| o.trust_type == *t).collect();
             let exemplars = of_type.iter().filter(|o| o.exemplar.is_exemplar()).count();
-            assert!(
-                !of_type.is_empty() && exemplars > 0,
-                "{t}: {} trusts, {exemplars} exemplars",
-                of_type.len()
-            );
+            assert!(!of_type.is_empty() && exemplars > 0, "{t}: {} trusts, {exemplars} exemplars", of_type.len());
         }
         assert_eq!(r.domains.len(), 7);
         assert!(r.metrics.len() >= 40);

@@ -7,14 +7,17 @@
 //! truly differs — the migrations, connection settings and the lock that serialises writers — is
 //! chosen by `Backend` below.
 
+mod accounts;
 mod batch;
 mod reference;
 mod snapshots;
 mod submissions;
+mod targets;
+mod uploads;
 
-pub use submissions::{
-    CurrentValue, NewSubmission, Outcome, SubmissionKind, SubmissionRecord, ValueRevision,
-};
+pub use accounts::{Actor, AuditEntry, Session, TokenInfo, User};
+pub use submissions::{CurrentValue, NewSubmission, Outcome, SubmissionKind, SubmissionRecord, ValueRevision};
+pub use targets::Target;
 
 use anyhow::{Context, Result};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -39,9 +42,7 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("backend", &self.backend)
-            .finish_non_exhaustive()
+        f.debug_struct("Store").field("backend", &self.backend).finish_non_exhaustive()
     }
 }
 
@@ -57,9 +58,7 @@ impl Store {
             anyhow::bail!("unsupported database URL: use sqlite://FILE or postgres://…");
         };
         if !Any::database_exists(url).await.unwrap_or(false) {
-            Any::create_database(url)
-                .await
-                .with_context(|| format!("creating the database {}", redact(url)))?;
+            Any::create_database(url).await.with_context(|| format!("creating the database {}", redact(url)))?;
         }
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
@@ -80,15 +79,8 @@ impl Store {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("migrations/postgres"),
         };
-        migrator
-            .run(&pool)
-            .await
-            .context("applying the migrations")?;
-        Ok(Self {
-            pool,
-            backend,
-            write_lock: Arc::new(tokio::sync::Mutex::new(())),
-        })
+        migrator.run(&pool).await.context("applying the migrations")?;
+        Ok(Self { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())) })
     }
 
     pub fn backend(&self) -> Backend {
@@ -101,42 +93,36 @@ impl Store {
 
     /// The data version: the id of the latest accepted submission, 0 before any.
     pub async fn data_version(&self) -> Result<i64> {
-        let v: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(id) FROM submissions WHERE status = 'accepted'")
-                .fetch_one(&self.pool)
-                .await?;
+        let v: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM submissions WHERE status = 'accepted'")
+            .fetch_one(&self.pool)
+            .await?;
         Ok(v.unwrap_or(0))
     }
 
     pub async fn state(&self, key: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT value FROM app_state WHERE key = $1")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        Ok(sqlx::query_scalar("SELECT value FROM app_state WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     pub async fn set_state(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query("INSERT INTO app_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-            .bind(key)
-            .bind(value)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO app_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// Takes the writers' lock: in this process, and on PostgreSQL across every instance
     /// (an advisory lock held until the transaction ends).
-    async fn lock_writers(
-        &self,
-        tx: &mut sqlx::Transaction<'_, Any>,
-    ) -> Result<tokio::sync::OwnedMutexGuard<()>> {
+    async fn lock_writers(&self, tx: &mut sqlx::Transaction<'_, Any>) -> Result<tokio::sync::OwnedMutexGuard<()>> {
         let guard = self.write_lock.clone().lock_owned().await;
         if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock(7243001)")
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(7243001)").execute(&mut **tx).await?;
         }
         Ok(guard)
     }

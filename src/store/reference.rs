@@ -12,10 +12,9 @@ impl Store {
     pub async fn ensure_reference(&self, reference: &Reference) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let _guard = self.lock_writers(&mut tx).await?;
-        let loaded: Option<String> =
-            sqlx::query_scalar("SELECT value FROM app_state WHERE key = 'reference_loaded'")
-                .fetch_optional(&mut *tx)
-                .await?;
+        let loaded: Option<String> = sqlx::query_scalar("SELECT value FROM app_state WHERE key = 'reference_loaded'")
+            .fetch_optional(&mut *tx)
+            .await?;
         if loaded.is_some() {
             return Ok(false);
         }
@@ -38,14 +37,7 @@ impl Store {
         insert(
             conn,
             "organisations",
-            &[
-                "ods_code",
-                "name",
-                "trust_type",
-                "region",
-                "exemplar",
-                "exemplar_cohort",
-            ],
+            &["ods_code", "name", "trust_type", "region", "exemplar", "exemplar_cohort"],
             reference.organisations.iter().map(|o| {
                 vec![
                     Cell::Text(o.ods_code.clone()),
@@ -142,11 +134,7 @@ impl Store {
             "deployments",
             &["ods_code", "system_id", "function"],
             reference.deployments.iter().map(|d| {
-                vec![
-                    Cell::Text(d.ods_code.clone()),
-                    Cell::Text(d.system_id.clone()),
-                    Cell::Text(d.function.clone()),
-                ]
+                vec![Cell::Text(d.ods_code.clone()), Cell::Text(d.system_id.clone()), Cell::Text(d.function.clone())]
             }),
             "",
         )
@@ -169,31 +157,29 @@ impl Store {
 
     /// The reference data as stored.
     pub async fn reference(&self) -> Result<Reference> {
-        let organisations = sqlx::query("SELECT ods_code, name, trust_type, region, exemplar, exemplar_cohort FROM organisations ORDER BY ods_code")
-            .fetch_all(&self.pool).await?
-            .into_iter()
-            .map(|r| Ok(Organisation {
+        let organisations = sqlx::query(
+            "SELECT ods_code, name, trust_type, region, exemplar, exemplar_cohort FROM organisations ORDER BY ods_code",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok(Organisation {
                 ods_code: r.try_get(0)?,
                 name: r.try_get(1)?,
                 trust_type: parse(r.try_get(2)?)?,
                 region: r.try_get(3)?,
                 exemplar: parse(r.try_get(4)?)?,
                 exemplar_cohort: r.try_get::<Option<i64>, _>(5)?.map(|y| y as i32),
-            }))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let domains = sqlx::query("SELECT domain_id, name, description FROM domains ORDER BY position")
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| Ok(Domain { domain_id: r.try_get(0)?, name: r.try_get(1)?, description: r.try_get(2)? }))
             .collect::<Result<Vec<_>>>()?;
-        let domains =
-            sqlx::query("SELECT domain_id, name, description FROM domains ORDER BY position")
-                .fetch_all(&self.pool)
-                .await?
-                .into_iter()
-                .map(|r| {
-                    Ok(Domain {
-                        domain_id: r.try_get(0)?,
-                        name: r.try_get(1)?,
-                        description: r.try_get(2)?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
         let metrics = sqlx::query("SELECT metric_id, domain, name, description, unit, scale_min, scale_max, direction, applies_to FROM metrics ORDER BY position")
             .fetch_all(&self.pool).await?
             .into_iter()
@@ -223,34 +209,27 @@ impl Store {
                 description: r.try_get(7)?,
             }))
             .collect::<Result<Vec<_>>>()?;
-        let systems = sqlx::query(
-            "SELECT system_id, supplier, product, version FROM systems ORDER BY position",
-        )
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(|r| {
-            Ok(System {
-                system_id: r.try_get(0)?,
-                supplier: r.try_get(1)?,
-                product: r.try_get(2)?,
-                version: r.try_get(3)?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        let deployments = sqlx::query("SELECT ods_code, system_id, function FROM deployments ORDER BY ods_code, function, system_id")
-            .fetch_all(&self.pool).await?
+        let systems = sqlx::query("SELECT system_id, supplier, product, version FROM systems ORDER BY position")
+            .fetch_all(&self.pool)
+            .await?
             .into_iter()
-            .map(|r| Ok(Deployment { ods_code: r.try_get(0)?, system_id: r.try_get(1)?, function: r.try_get(2)? }))
+            .map(|r| {
+                Ok(System {
+                    system_id: r.try_get(0)?,
+                    supplier: r.try_get(1)?,
+                    product: r.try_get(2)?,
+                    version: r.try_get(3)?,
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Reference::new(
-            organisations,
-            domains,
-            metrics,
-            standards,
-            systems,
-            deployments,
-        ))
+        let deployments =
+            sqlx::query("SELECT ods_code, system_id, function FROM deployments ORDER BY ods_code, function, system_id")
+                .fetch_all(&self.pool)
+                .await?
+                .into_iter()
+                .map(|r| Ok(Deployment { ods_code: r.try_get(0)?, system_id: r.try_get(1)?, function: r.try_get(2)? }))
+                .collect::<Result<Vec<_>>>()?;
+        Ok(Reference::new(organisations, domains, metrics, standards, systems, deployments))
     }
 }
 

@@ -15,12 +15,14 @@ use std::collections::{BTreeSet, HashMap};
 #[serde(rename_all = "snake_case")]
 pub enum SubmissionKind {
     Metrics,
+    Targets,
 }
 
 impl SubmissionKind {
     pub fn as_str(self) -> &'static str {
         match self {
             SubmissionKind::Metrics => "metrics",
+            SubmissionKind::Targets => "targets",
         }
     }
 }
@@ -34,30 +36,19 @@ pub struct NewSubmission {
     /// `cli`, `web`, `api` or `demo`.
     pub source: String,
     pub filename: Option<String>,
+    /// The trust of a trust submitter; `None` for the other roles and the command line.
+    pub org_code: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
     /// Stored: `stored` new revisions, `unchanged` rows equal to the current value.
-    Accepted {
-        submission_id: i64,
-        rows: usize,
-        stored: usize,
-        unchanged: usize,
-    },
+    Accepted { submission_id: i64, rows: usize, stored: usize, unchanged: usize },
     /// Byte-identical to accepted submission `original`: nothing stored.
-    Duplicate {
-        submission_id: i64,
-        rows: usize,
-        original: i64,
-    },
+    Duplicate { submission_id: i64, rows: usize, original: i64 },
     /// Nothing stored; every problem listed.
-    Rejected {
-        submission_id: i64,
-        rows: usize,
-        errors: Vec<RowError>,
-    },
+    Rejected { submission_id: i64, rows: usize, errors: Vec<RowError> },
 }
 
 /// A submission as listed in its history.
@@ -73,29 +64,23 @@ pub struct SubmissionRecord {
     pub rows_total: i64,
     pub rows_stored: i64,
     pub errors: Vec<RowError>,
+    pub org_code: Option<String>,
 }
 
 impl Store {
     /// The accepted submission with this content, if any.
-    pub async fn find_duplicate(
-        &self,
-        kind: SubmissionKind,
-        content_hash: &str,
-    ) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT MIN(id) FROM submissions WHERE kind = $1 AND content_hash = $2 AND status = 'accepted'")
-            .bind(kind.as_str())
-            .bind(content_hash)
-            .fetch_one(&self.pool)
-            .await?)
+    pub async fn find_duplicate(&self, kind: SubmissionKind, content_hash: &str) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(id) FROM submissions WHERE kind = $1 AND content_hash = $2 AND status = 'accepted'",
+        )
+        .bind(kind.as_str())
+        .bind(content_hash)
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     /// Records a rejected submission and its errors; no value is stored.
-    pub async fn record_rejection(
-        &self,
-        sub: &NewSubmission,
-        rows: usize,
-        errors: Vec<RowError>,
-    ) -> Result<Outcome> {
+    pub async fn record_rejection(&self, sub: &NewSubmission, rows: usize, errors: Vec<RowError>) -> Result<Outcome> {
         let mut tx = self.pool.begin().await?;
         let id = insert_submission(&mut tx, sub, "rejected", rows, 0, &errors).await?;
         audit(
@@ -108,71 +93,38 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        Ok(Outcome::Rejected {
-            submission_id: id,
-            rows,
-            errors,
-        })
+        Ok(Outcome::Rejected { submission_id: id, rows, errors })
     }
 
     /// Stores validated metric rows as one submission: each changed value becomes a new
     /// revision; a byte-identical resend stores nothing.
-    pub async fn store_metric_rows(
-        &self,
-        sub: &NewSubmission,
-        rows: &[MetricRow],
-    ) -> Result<Outcome> {
+    pub async fn store_metric_rows(&self, sub: &NewSubmission, rows: &[MetricRow]) -> Result<Outcome> {
         let mut tx = self.pool.begin().await?;
         let _guard = self.lock_writers(&mut tx).await?;
-        let original: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(id) FROM submissions WHERE kind = $1 AND content_hash = $2 AND status = 'accepted'",
-        )
-        .bind(sub.kind.as_str())
-        .bind(&sub.content_hash)
-        .fetch_one(&mut *tx)
-        .await?;
-        if let Some(original) = original {
-            let id = insert_submission(&mut tx, sub, "duplicate", rows.len(), 0, &[]).await?;
-            audit(
-                &mut tx,
-                &sub.submitted_by,
-                "submission.duplicate",
-                sub.kind.as_str(),
-                Some(id),
-                &format!("same content as submission {original}"),
-            )
-            .await?;
-            tx.commit().await?;
-            return Ok(Outcome::Duplicate {
-                submission_id: id,
-                rows: rows.len(),
-                original,
-            });
-        }
-        let id = insert_submission(&mut tx, sub, "accepted", rows.len(), 0, &[]).await?;
+        let id = match open_submission(&mut tx, sub, rows.len()).await? {
+            Ok(id) => id,
+            Err(duplicate) => {
+                tx.commit().await?;
+                return Ok(duplicate);
+            }
+        };
         let at = super::now_text();
 
         let periods: BTreeSet<i32> = rows.iter().map(|r| r.period.index()).collect();
         let mut current: HashMap<(String, String, i32), (f64, i64)> = HashMap::new();
         for p in &periods {
-            let found = sqlx::query("SELECT org_code, metric_id, value, revision FROM current_values WHERE period_index = $1")
-                .bind(i64::from(*p))
-                .fetch_all(&mut *tx)
-                .await?;
+            let found =
+                sqlx::query("SELECT org_code, metric_id, value, revision FROM current_values WHERE period_index = $1")
+                    .bind(i64::from(*p))
+                    .fetch_all(&mut *tx)
+                    .await?;
             for r in found {
-                current.insert(
-                    (r.try_get(0)?, r.try_get(1)?, *p),
-                    (r.try_get(2)?, r.try_get(3)?),
-                );
+                current.insert((r.try_get(0)?, r.try_get(1)?, *p), (r.try_get(2)?, r.try_get(3)?));
             }
         }
         let mut changed = Vec::new();
         for row in rows {
-            let key = (
-                row.org_code.clone(),
-                row.metric_id.clone(),
-                row.period.index(),
-            );
+            let key = (row.org_code.clone(), row.metric_id.clone(), row.period.index());
             match current.get(&key) {
                 Some((value, _)) if *value == row.value => {}
                 Some((_, revision)) => changed.push((row, revision + 1)),
@@ -182,28 +134,22 @@ impl Store {
         insert(
             &mut tx,
             "metric_values",
-            &[
-                "org_code",
-                "metric_id",
-                "period_index",
-                "revision",
-                "value",
-                "comment",
-                "submission_id",
-                "submitted_at",
-            ],
-            changed.iter().map(|(r, rev)| {
-                vec![
-                    Cell::Text(r.org_code.clone()),
-                    Cell::Text(r.metric_id.clone()),
-                    Cell::Int(i64::from(r.period.index())),
-                    Cell::Int(*rev),
-                    Cell::Float(r.value),
-                    Cell::OptText(r.comment.clone()),
-                    Cell::Int(id),
-                    Cell::Text(at.clone()),
-                ]
-            }),
+            &["org_code", "metric_id", "period_index", "revision", "value", "comment", "submission_id", "submitted_at"],
+            changed
+                .iter()
+                .map(|(r, rev)| {
+                    vec![
+                        Cell::Text(r.org_code.clone()),
+                        Cell::Text(r.metric_id.clone()),
+                        Cell::Int(i64::from(r.period.index())),
+                        Cell::Int(*rev),
+                        Cell::Float(r.value),
+                        Cell::OptText(r.comment.clone()),
+                        Cell::Int(id),
+                        Cell::Text(at.clone()),
+                    ]
+                })
+                .collect::<Vec<_>>(),
             "",
         )
         .await?;
@@ -221,7 +167,8 @@ impl Store {
                     Cell::Int(id),
                     Cell::Text(at.clone()),
                 ]
-            }),
+            })
+            .collect::<Vec<_>>(),
             "ON CONFLICT (org_code, metric_id, period_index) DO UPDATE SET value = excluded.value, \
              revision = excluded.revision, submission_id = excluded.submission_id, submitted_at = excluded.submitted_at",
         )
@@ -231,22 +178,14 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        let quarters: Vec<String> = periods
-            .iter()
-            .map(|p| Quarter::from_index(*p).to_string())
-            .collect();
+        let quarters: Vec<String> = periods.iter().map(|p| Quarter::from_index(*p).to_string()).collect();
         audit(
             &mut tx,
             &sub.submitted_by,
             "submission.accept",
             sub.kind.as_str(),
             Some(id),
-            &format!(
-                "{} rows, {} new revisions, quarters {}",
-                rows.len(),
-                changed.len(),
-                quarters.join(" ")
-            ),
+            &format!("{} rows, {} new revisions, quarters {}", rows.len(), changed.len(), quarters.join(" ")),
         )
         .await?;
         tx.commit().await?;
@@ -258,38 +197,50 @@ impl Store {
         })
     }
 
-    pub async fn submissions(&self, limit: i64) -> Result<Vec<SubmissionRecord>> {
+    /// The newest submissions, of one trust's submitters when `org_code` is given.
+    pub async fn submissions(&self, org_code: Option<&str>, limit: i64) -> Result<Vec<SubmissionRecord>> {
         let rows = sqlx::query(
-            "SELECT id, kind, status, submitted_by, submitted_at, source, filename, rows_total, rows_stored, errors \
-             FROM submissions ORDER BY id DESC LIMIT $1",
+            "SELECT id, kind, status, submitted_by, submitted_at, source, filename, rows_total, rows_stored, errors, org_code \
+             FROM submissions WHERE ($1 IS NULL OR org_code = $1) ORDER BY id DESC LIMIT $2",
         )
+        .bind(org_code)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(SubmissionRecord {
-                    id: r.try_get(0)?,
-                    kind: r.try_get(1)?,
-                    status: r.try_get(2)?,
-                    submitted_by: r.try_get(3)?,
-                    submitted_at: r.try_get(4)?,
-                    source: r.try_get(5)?,
-                    filename: r.try_get(6)?,
-                    rows_total: r.try_get(7)?,
-                    rows_stored: r.try_get(8)?,
-                    errors: serde_json::from_str(&r.try_get::<String, _>(9)?)?,
-                })
-            })
-            .collect()
+        rows.iter().map(record_from).collect()
     }
 
+    pub async fn submission(&self, id: i64) -> Result<Option<SubmissionRecord>> {
+        let row = sqlx::query(
+            "SELECT id, kind, status, submitted_by, submitted_at, source, filename, rows_total, rows_stored, errors, org_code \
+             FROM submissions WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(record_from).transpose()
+    }
+}
+
+fn record_from(r: &sqlx::any::AnyRow) -> Result<SubmissionRecord> {
+    Ok(SubmissionRecord {
+        id: r.try_get(0)?,
+        kind: r.try_get(1)?,
+        status: r.try_get(2)?,
+        submitted_by: r.try_get(3)?,
+        submitted_at: r.try_get(4)?,
+        source: r.try_get(5)?,
+        filename: r.try_get(6)?,
+        rows_total: r.try_get(7)?,
+        rows_stored: r.try_get(8)?,
+        errors: serde_json::from_str(&r.try_get::<String, _>(9)?)?,
+        org_code: r.try_get(10)?,
+    })
+}
+
+impl Store {
     /// Every revision of one value, newest first: (period index, revision, value, comment, submission, time).
-    pub async fn value_history(
-        &self,
-        org_code: &str,
-        metric_id: &str,
-    ) -> Result<Vec<ValueRevision>> {
+    pub async fn value_history(&self, org_code: &str, metric_id: &str) -> Result<Vec<ValueRevision>> {
         let rows = sqlx::query(
             "SELECT period_index, revision, value, comment, submission_id, submitted_at FROM metric_values \
              WHERE org_code = $1 AND metric_id = $2 ORDER BY period_index DESC, revision DESC",
@@ -312,11 +263,40 @@ impl Store {
             .collect()
     }
 
+    /// Every revision of a trust's values that have been revised, by metric and quarter, newest first.
+    pub async fn revised_values(&self, org_code: &str) -> Result<Vec<(String, ValueRevision)>> {
+        let rows = sqlx::query(
+            "SELECT v.metric_id, v.period_index, v.revision, v.value, v.comment, v.submission_id, v.submitted_at \
+             FROM metric_values v WHERE v.org_code = $1 AND EXISTS (SELECT 1 FROM metric_values w WHERE w.org_code = v.org_code \
+             AND w.metric_id = v.metric_id AND w.period_index = v.period_index AND w.revision > 1) \
+             ORDER BY v.metric_id, v.period_index DESC, v.revision DESC",
+        )
+        .bind(org_code)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0)?,
+                    ValueRevision {
+                        period: Quarter::from_index(r.try_get::<i64, _>(1)? as i32),
+                        revision: r.try_get(2)?,
+                        value: r.try_get(3)?,
+                        comment: r.try_get(4)?,
+                        submission_id: r.try_get(5)?,
+                        submitted_at: r.try_get(6)?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
     /// The current value of every (organisation, metric, quarter).
     pub async fn current_values(&self) -> Result<Vec<CurrentValue>> {
-        let rows = sqlx::query("SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM current_values")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM current_values")
+                .fetch_all(&self.pool)
+                .await?;
         rows.into_iter()
             .map(|r| {
                 Ok(CurrentValue {
@@ -352,7 +332,30 @@ pub struct CurrentValue {
     pub submitted_at: String,
 }
 
-async fn insert_submission(
+/// Records the submission as accepted and returns its id, or, when the same content was
+/// accepted before, records a duplicate and returns its outcome.
+pub(super) async fn open_submission(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    sub: &NewSubmission,
+    rows: usize,
+) -> Result<Result<i64, Outcome>> {
+    let original: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(id) FROM submissions WHERE kind = $1 AND content_hash = $2 AND status = 'accepted'",
+    )
+    .bind(sub.kind.as_str())
+    .bind(&sub.content_hash)
+    .fetch_one(&mut **tx)
+    .await?;
+    if let Some(original) = original {
+        let id = insert_submission(tx, sub, "duplicate", rows, 0, &[]).await?;
+        let detail = format!("same content as submission {original}");
+        audit(tx, &sub.submitted_by, "submission.duplicate", sub.kind.as_str(), Some(id), &detail).await?;
+        return Ok(Err(Outcome::Duplicate { submission_id: id, rows, original }));
+    }
+    Ok(Ok(insert_submission(tx, sub, "accepted", rows, 0, &[]).await?))
+}
+
+pub(super) async fn insert_submission(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     sub: &NewSubmission,
     status: &str,
@@ -361,8 +364,8 @@ async fn insert_submission(
     errors: &[RowError],
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
-        "INSERT INTO submissions (kind, status, content_hash, submitted_by, submitted_at, source, filename, rows_total, rows_stored, errors) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        "INSERT INTO submissions (kind, status, content_hash, submitted_by, submitted_at, source, filename, rows_total, rows_stored, errors, org_code) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(sub.kind.as_str())
     .bind(status)
@@ -374,8 +377,31 @@ async fn insert_submission(
     .bind(rows as i64)
     .bind(stored as i64)
     .bind(serde_json::to_string(errors)?)
+    .bind(sub.org_code.clone())
     .fetch_one(&mut **tx)
     .await?)
+}
+
+/// Appends one entry to the audit log, with where the actor came from.
+pub(super) async fn audit_from(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    actor: &super::accounts::Actor,
+    action: &str,
+    subject: &str,
+    submission_id: Option<i64>,
+    detail: &str,
+) -> Result<()> {
+    sqlx::query("INSERT INTO audit_log (at, actor, action, subject, submission_id, detail, origin) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(super::now_text())
+        .bind(&actor.name)
+        .bind(action)
+        .bind(subject)
+        .bind(submission_id)
+        .bind(detail)
+        .bind(actor.origin.clone())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 /// Appends one entry to the audit log.
@@ -387,14 +413,16 @@ pub(super) async fn audit(
     submission_id: Option<i64>,
     detail: &str,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO audit_log (at, actor, action, subject, submission_id, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(super::now_text())
-        .bind(actor)
-        .bind(action)
-        .bind(subject)
-        .bind(submission_id)
-        .bind(detail)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, subject, submission_id, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(super::now_text())
+    .bind(actor)
+    .bind(action)
+    .bind(subject)
+    .bind(submission_id)
+    .bind(detail)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }

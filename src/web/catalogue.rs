@@ -3,9 +3,11 @@
 use super::render;
 use super::view::{Choice, Meta, PageQuery, num, period_choices, type_choices};
 use crate::app::AppState;
+use crate::auth::Auth;
 use crate::domain::{Metric, Standard, TrustType};
 use crate::error::Result;
 use askama::Template;
+use axum::Extension;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Html;
@@ -31,7 +33,7 @@ pub struct MetricsPage {
     pub domains: Vec<DomainGroup>,
 }
 
-async fn metrics(State(state): State<AppState>) -> Result<Html<String>> {
+async fn metrics(State(state): State<AppState>, Extension(auth): Extension<Auth>) -> Result<Html<String>> {
     let f = state.figures();
     let domains = f
         .reference
@@ -40,16 +42,10 @@ async fn metrics(State(state): State<AppState>) -> Result<Html<String>> {
         .map(|d| DomainGroup {
             name: d.name.clone(),
             description: d.description.clone(),
-            metrics: f
-                .reference
-                .metrics
-                .iter()
-                .filter(|m| m.domain == d.domain_id)
-                .cloned()
-                .collect(),
+            metrics: f.reference.metrics.iter().filter(|m| m.domain == d.domain_id).cloned().collect(),
         })
         .collect();
-    render(&MetricsPage { domains })
+    render(&auth, &MetricsPage { domains })
 }
 
 #[derive(Template)]
@@ -59,7 +55,7 @@ pub struct StandardsPage {
     pub standards: Vec<(Standard, String)>,
 }
 
-async fn standards(State(state): State<AppState>) -> Result<Html<String>> {
+async fn standards(State(state): State<AppState>, Extension(auth): Extension<Auth>) -> Result<Html<String>> {
     let f = state.figures();
     let today = chrono::Utc::now().date_naive();
     let standards = f
@@ -75,10 +71,7 @@ async fn standards(State(state): State<AppState>) -> Result<Html<String>> {
             (s.clone(), status)
         })
         .collect();
-    render(&StandardsPage {
-        today: today.to_string(),
-        standards,
-    })
+    render(&auth, &StandardsPage { today: today.to_string(), standards })
 }
 
 pub struct GapLine {
@@ -105,6 +98,7 @@ pub struct GapsPage {
 
 async fn gaps(
     State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
     Query(query): Query<PageQuery>,
 ) -> Result<Html<String>> {
     let f = state.figures();
@@ -115,15 +109,10 @@ async fn gaps(
         .gaps
         .iter()
         .filter(|g| {
-            Some(g.period_index) == period.map(|p| p.index())
-                && peer.is_none_or(|p| p.as_str() == g.peer_group)
+            Some(g.period_index) == period.map(|p| p.index()) && peer.is_none_or(|p| p.as_str() == g.peer_group)
         })
         .collect();
-    rows.sort_by(|a, b| {
-        b.share_behind
-            .total_cmp(&a.share_behind)
-            .then(a.metric_id.cmp(&b.metric_id))
-    });
+    rows.sort_by(|a, b| b.share_behind.total_cmp(&a.share_behind).then(a.metric_id.cmp(&b.metric_id)));
     let rows = rows
         .into_iter()
         .map(|g| {
@@ -131,13 +120,8 @@ async fn gaps(
             GapLine {
                 metric_id: g.metric_id.clone(),
                 metric: m.map_or(g.metric_id.clone(), |m| m.name.clone()),
-                domain: m
-                    .and_then(|m| f.reference.domain(&m.domain))
-                    .map_or(String::new(), |d| d.name.clone()),
-                peer_group: g
-                    .peer_group
-                    .parse::<TrustType>()
-                    .map_or(g.peer_group.clone(), |t| t.label().into()),
+                domain: m.and_then(|m| f.reference.domain(&m.domain)).map_or(String::new(), |d| d.name.clone()),
+                peer_group: g.peer_group.parse::<TrustType>().map_or(g.peer_group.clone(), |t| t.label().into()),
                 n: g.n,
                 n_behind: g.n_behind,
                 share: format!("{:.0}%", g.share_behind * 100.0),
@@ -149,20 +133,23 @@ async fn gaps(
         ("period", period.map(|p| p.to_string())),
         ("peer_group", peer.map(|p| p.as_str().to_string())),
     ]);
-    render(&GapsPage {
-        meta: Meta::of(&f),
-        period_label: period.map_or("no data yet".into(), |p| p.financial_label()),
-        periods: period_choices(&f, period),
-        types: type_choices(peer),
-        rows,
-        csv_query,
-    })
+    render(
+        &auth,
+        &GapsPage {
+            meta: Meta::of(&f),
+            period_label: period.map_or("no data yet".into(), |p| p.financial_label()),
+            periods: period_choices(&f, period),
+            types: type_choices(peer),
+            rows,
+            csv_query,
+        },
+    )
 }
 
 #[derive(Template)]
 #[template(path = "methods.html")]
 pub struct MethodsPage;
 
-async fn methods() -> Result<Html<String>> {
-    render(&MethodsPage)
+async fn methods(Extension(auth): Extension<Auth>) -> Result<Html<String>> {
+    render(&auth, &MethodsPage)
 }

@@ -2,9 +2,11 @@
 
 use super::render;
 use crate::app::AppState;
+use crate::auth::Auth;
 use crate::error::{AppError, Result};
 use crate::export::{EXPORTS, Filters, write_export};
 use askama::Template;
+use axum::Extension;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -12,9 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/export", get(index))
-        .route("/export/{file}", get(download))
+    Router::new().route("/export", get(index)).route("/export/{file}", get(download))
 }
 
 #[derive(Template)]
@@ -24,11 +24,8 @@ pub struct ExportsPage {
     pub data_version: i64,
 }
 
-async fn index(State(state): State<AppState>) -> Result<Html<String>> {
-    render(&ExportsPage {
-        exports: EXPORTS.to_vec(),
-        data_version: state.figures().data_version,
-    })
+async fn index(State(state): State<AppState>, Extension(auth): Extension<Auth>) -> Result<Html<String>> {
+    render(&auth, &ExportsPage { exports: EXPORTS.to_vec(), data_version: state.figures().data_version })
 }
 
 async fn download(
@@ -55,14 +52,8 @@ async fn download(
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{file}\""),
-            ),
-            (
-                header::HeaderName::from_static("x-data-version"),
-                version.to_string(),
-            ),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+            (header::HeaderName::from_static("x-data-version"), version.to_string()),
         ],
         body,
     )

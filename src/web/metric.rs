@@ -4,11 +4,13 @@
 use super::view::{Choice, Meta, PageQuery, num, period_choices, type_choices};
 use super::{blocking, render};
 use crate::app::AppState;
+use crate::auth::Auth;
 use crate::charts::{StripChart, StripGroup, TrendChart, TrendSeries, strip_chart, trend_chart};
 use crate::domain::{Metric, Quarter, TrustType};
 use crate::error::{AppError, Result};
 use crate::figures::Figures;
 use askama::Template;
+use axum::Extension;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
@@ -68,10 +70,13 @@ pub struct MetricPage {
     pub quarters: Vec<QuarterRow>,
     pub ranks: Vec<RankRow>,
     pub csv_query: String,
+    pub flags: Vec<(String, String, String, String)>,
+    pub flag_rules: String,
 }
 
 async fn metric_page(
     State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
     Path(metric_id): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<Html<String>> {
@@ -84,24 +89,13 @@ async fn metric_page(
     let period = query.period(&f)?;
     let peer = query.peer_group()?;
     let page = blocking(move || build(&f, metric, period, peer)).await?;
-    render(&page)
+    render(&auth, &page)
 }
 
-fn build(
-    f: &Figures,
-    metric: Metric,
-    period: Option<Quarter>,
-    peer: Option<TrustType>,
-) -> Result<MetricPage> {
-    let applicable: Vec<TrustType> = TrustType::ALL
-        .iter()
-        .copied()
-        .filter(|t| metric.applies(*t))
-        .collect();
-    let peer = peer
-        .filter(|p| applicable.contains(p))
-        .or_else(|| applicable.first().copied())
-        .unwrap_or(TrustType::Acute);
+fn build(f: &Figures, metric: Metric, period: Option<Quarter>, peer: Option<TrustType>) -> Result<MetricPage> {
+    let applicable: Vec<TrustType> = TrustType::ALL.iter().copied().filter(|t| metric.applies(*t)).collect();
+    let peer =
+        peer.filter(|p| applicable.contains(p)).or_else(|| applicable.first().copied()).unwrap_or(TrustType::Acute);
     let unit_label = unit_label(&metric);
     let (mut groups, mut peers, mut ranks) = (Vec::new(), Vec::new(), Vec::new());
     if let Some(period) = period {
@@ -114,18 +108,9 @@ fn build(
                 .trust_benchmarks
                 .iter()
                 .filter(|r| {
-                    r.metric_id == metric.metric_id
-                        && r.period_index == period.index()
-                        && r.trust_type == t.as_str()
+                    r.metric_id == metric.metric_id && r.period_index == period.index() && r.trust_type == t.as_str()
                 })
-                .map(|r| {
-                    (
-                        r.value,
-                        f.reference
-                            .organisation(&r.org_code)
-                            .is_some_and(|o| o.exemplar.is_exemplar()),
-                    )
-                })
+                .map(|r| (r.value, f.reference.organisation(&r.org_code).is_some_and(|o| o.exemplar.is_exemplar())))
                 .collect();
             groups.push(StripGroup {
                 label: t.label().into(),
@@ -149,9 +134,7 @@ fn build(
             });
         }
         for r in f.tables.trust_benchmarks.iter().filter(|r| {
-            r.metric_id == metric.metric_id
-                && r.period_index == period.index()
-                && r.trust_type == peer.as_str()
+            r.metric_id == metric.metric_id && r.period_index == period.index() && r.trust_type == peer.as_str()
         }) {
             let org = f.reference.organisation(&r.org_code);
             ranks.push(RankRow {
@@ -179,24 +162,13 @@ fn build(
         groups,
     })?;
     let mut quarters = Vec::new();
-    let mut series: Vec<TrendSeries> = [
-        "Lower quartile",
-        "Median",
-        "Upper quartile",
-        "Exemplar median",
-    ]
-    .iter()
-    .map(|l| TrendSeries {
-        label: (*l).into(),
-        points: Vec::new(),
-    })
-    .collect();
+    let mut series: Vec<TrendSeries> = ["Lower quartile", "Median", "Upper quartile", "Exemplar median"]
+        .iter()
+        .map(|l| TrendSeries { label: (*l).into(), points: Vec::new() })
+        .collect();
     for q in &f.periods {
         if let Some(b) = f.benchmark(&metric.metric_id, *q, peer.as_str()) {
-            for (k, v) in [Some(b.p25), Some(b.median), Some(b.p75), b.exemplar_median]
-                .into_iter()
-                .enumerate()
-            {
+            for (k, v) in [Some(b.p25), Some(b.median), Some(b.p75), b.exemplar_median].into_iter().enumerate() {
                 if let Some(v) = v {
                     series[k].points.push((*q, v));
                 }
@@ -226,21 +198,24 @@ fn build(
         ("period", period.map(|p| p.to_string())),
         ("peer_group", Some(peer.as_str().to_string())),
     ]);
+    let flags = f
+        .quality
+        .iter()
+        .filter(|q| q.metric_id == metric.metric_id && Some(q.period_index) == period.map(|p| p.index()))
+        .map(|q| {
+            let name = f.reference.organisation(&q.org_code).map_or(q.org_code.clone(), |o| o.name.clone());
+            (q.org_code.clone(), name, q.rule.to_string(), q.detail.clone())
+        })
+        .collect();
     Ok(MetricPage {
+        flags,
+        flag_rules: crate::quality::rules_text(),
         meta: Meta::of(f),
-        domain: f
-            .reference
-            .domain(&metric.domain)
-            .map_or(metric.domain.clone(), |d| d.name.clone()),
+        domain: f.reference.domain(&metric.domain).map_or(metric.domain.clone(), |d| d.name.clone()),
         applies_to: if metric.applies_to.is_empty() {
             "all trust types".into()
         } else {
-            metric
-                .applies_to
-                .iter()
-                .map(|t| t.label().to_lowercase())
-                .collect::<Vec<_>>()
-                .join(", ")
+            metric.applies_to.iter().map(|t| t.label().to_lowercase()).collect::<Vec<_>>().join(", ")
         },
         period_value: period.map(|p| p.to_string()).unwrap_or_default(),
         period_label,

@@ -1,13 +1,19 @@
 //! HTTP: one router per area, merged here; handlers parse, call the layers below, and render.
 
+mod account;
+mod admin;
+mod api;
 mod catalogue;
 mod exports;
 mod metric;
 mod overview;
+mod submit;
 mod trust;
 mod view;
 
 use crate::app::AppState;
+use crate::auth::Auth;
+use crate::domain::Role;
 use crate::error::{AppError, Result};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, State};
@@ -28,7 +34,13 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .nest_service("/static", ServeDir::new(&static_dir))
         .nest_service("/assets", ServeDir::new(static_dir.join("assets")))
+        .merge(account::router())
+        .merge(submit::router())
+        .merge(api::router())
+        .merge(admin::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::access::enforce))
+        .layer(axum::middleware::from_fn(crate::auth::access::security_headers))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -41,16 +53,42 @@ pub struct ErrorPage<'a> {
     pub message: &'a str,
 }
 
-/// Renders a template; a failure becomes a 500, logged once.
-pub fn render<T: Template>(page: &T) -> Result<Html<String>> {
-    Ok(Html(page.render()?))
+/// Renders a page for `auth`'s user (the header's account links); a failure becomes a 500.
+pub fn render<T: Template>(auth: &Auth, page: &T) -> Result<Html<String>> {
+    Ok(Html(page.render()?.replacen("<!--account-->", &account_links(auth), 1)))
+}
+
+/// The header's links for the signed-in user, or the sign-in link.
+fn account_links(auth: &Auth) -> String {
+    let item = |href: &str, text: &str| {
+        format!(
+            r#"<li class="nhsuk-header__navigation-item"><a class="nhsuk-header__navigation-link" href="{href}">{text}</a></li>"#
+        )
+    };
+    let Some(user) = &auth.user else { return item("/sign-in", "Sign in") };
+    let mut links = String::new();
+    if user.role == Role::Trust {
+        links.push_str(&item("/submit", "Submit"));
+    }
+    links.push_str(&item("/submissions", "Submissions"));
+    if user.role == Role::Admin {
+        links.push_str(&item("/admin/audit", "Audit log"));
+    }
+    links.push_str(&format!(
+        r#"<li class="nhsuk-header__navigation-item"><form method="post" action="/sign-out" class="app-sign-out"><input type="hidden" name="csrf_token" value="{}"><button type="submit" class="nhsuk-header__navigation-link app-link-button">Sign out <span class="nhsuk-u-visually-hidden">{}</span></button></form></li>"#,
+        escape(auth.csrf_token()),
+        escape(&user.email)
+    ));
+    links
+}
+
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let f = state.figures();
-    Json(
-        serde_json::json!({ "status": "ok", "data_version": f.data_version, "computed_at": f.computed_at }),
-    )
+    Json(serde_json::json!({ "status": "ok", "data_version": f.data_version, "computed_at": f.computed_at }))
 }
 
 async fn not_found() -> AppError {
@@ -58,10 +96,6 @@ async fn not_found() -> AppError {
 }
 
 /// Runs CPU-heavy page work (charts) off the async runtime.
-pub async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T> + Send + 'static,
-) -> Result<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
+pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| AppError::Internal(e.into()))?
 }

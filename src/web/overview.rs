@@ -4,11 +4,13 @@
 use super::view::{Choice, Meta, PageQuery, num, period_choices, quantile, sorted};
 use super::{blocking, render};
 use crate::app::AppState;
+use crate::auth::Auth;
 use crate::charts::{StripChart, StripGroup, TrendChart, TrendSeries, strip_chart, trend_chart};
 use crate::domain::{Quarter, TrustType};
 use crate::error::Result;
 use crate::figures::Figures;
 use askama::Template;
+use axum::Extension;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::Html;
@@ -67,29 +69,23 @@ pub struct OverviewPage {
 
 async fn overview(
     State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
     Query(query): Query<PageQuery>,
 ) -> Result<Html<String>> {
     let f = state.figures();
     let period = query.period(&f)?;
     let page = blocking(move || build(&f, period)).await?;
-    render(&page)
+    render(&auth, &page)
 }
 
 fn maturity_at(f: &Figures, period: Quarter, t: TrustType) -> Vec<(f64, bool)> {
     f.tables
         .indices
         .iter()
-        .filter(|i| {
-            i.period_index == period.index() && i.domain == "all" && i.trust_type == t.as_str()
-        })
+        .filter(|i| i.period_index == period.index() && i.domain == "all" && i.trust_type == t.as_str())
         .filter_map(|i| {
             let v = i.domain_index?;
-            Some((
-                v,
-                f.reference
-                    .organisation(&i.org_code)
-                    .is_some_and(|o| o.exemplar.is_exemplar()),
-            ))
+            Some((v, f.reference.organisation(&i.org_code).is_some_and(|o| o.exemplar.is_exemplar())))
         })
         .collect()
 }
@@ -131,11 +127,8 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
             exemplar_median: num(quantile(&ex, 0.5)),
             others_median: num(quantile(&others, 0.5)),
         });
-        if let (Some(p25), Some(median), Some(p75)) = (
-            quantile(&all, 0.25),
-            quantile(&all, 0.5),
-            quantile(&all, 0.75),
-        ) {
+        if let (Some(p25), Some(median), Some(p75)) = (quantile(&all, 0.25), quantile(&all, 0.5), quantile(&all, 0.75))
+        {
             groups.push(StripGroup {
                 label: t.label().into(),
                 points,
@@ -160,17 +153,9 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         .iter()
         .map(|d| {
             let (mut ex, mut others) = (Vec::new(), Vec::new());
-            for i in f
-                .tables
-                .indices
-                .iter()
-                .filter(|i| i.period_index == period.index() && i.domain == d.domain_id)
-            {
+            for i in f.tables.indices.iter().filter(|i| i.period_index == period.index() && i.domain == d.domain_id) {
                 if let Some(v) = i.domain_index {
-                    let is_ex = f
-                        .reference
-                        .organisation(&i.org_code)
-                        .is_some_and(|o| o.exemplar.is_exemplar());
+                    let is_ex = f.reference.organisation(&i.org_code).is_some_and(|o| o.exemplar.is_exemplar());
                     if is_ex { ex.push(v) } else { others.push(v) }
                 }
             }
@@ -185,30 +170,18 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         .collect();
 
     let mut series = Vec::new();
-    let mut trend: Vec<TrendRow> = f
-        .periods
-        .iter()
-        .map(|q| TrendRow {
-            quarter: q.financial_label(),
-            values: Vec::new(),
-        })
-        .collect();
+    let mut trend: Vec<TrendRow> =
+        f.periods.iter().map(|q| TrendRow { quarter: q.financial_label(), values: Vec::new() }).collect();
     for t in TrustType::ALL {
         let mut points = Vec::new();
         for (k, q) in f.periods.iter().enumerate() {
-            let m = quantile(
-                &sorted(maturity_at(f, *q, *t).into_iter().map(|p| p.0).collect()),
-                0.5,
-            );
+            let m = quantile(&sorted(maturity_at(f, *q, *t).into_iter().map(|p| p.0).collect()), 0.5);
             trend[k].values.push(num(m));
             if let Some(m) = m {
                 points.push((*q, m));
             }
         }
-        series.push(TrendSeries {
-            label: format!("{} median", t.label()),
-            points,
-        });
+        series.push(TrendSeries { label: format!("{} median", t.label()), points });
     }
     let trend_chart = trend_chart(&TrendChart {
         id: "national-trend".into(),
@@ -218,30 +191,15 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         series,
     })?;
 
-    let mut gap_rows: Vec<_> = f
-        .tables
-        .gaps
-        .iter()
-        .filter(|g| g.period_index == period.index() && g.n >= 3)
-        .collect();
-    gap_rows.sort_by(|a, b| {
-        b.share_behind
-            .total_cmp(&a.share_behind)
-            .then(b.n_behind.cmp(&a.n_behind))
-    });
+    let mut gap_rows: Vec<_> = f.tables.gaps.iter().filter(|g| g.period_index == period.index() && g.n >= 3).collect();
+    gap_rows.sort_by(|a, b| b.share_behind.total_cmp(&a.share_behind).then(b.n_behind.cmp(&a.n_behind)));
     let gaps = gap_rows
         .into_iter()
         .take(10)
         .map(|g| GapRow {
             metric_id: g.metric_id.clone(),
-            metric: f
-                .reference
-                .metric(&g.metric_id)
-                .map_or(g.metric_id.clone(), |m| m.name.clone()),
-            peer_group: g
-                .peer_group
-                .parse::<TrustType>()
-                .map_or(g.peer_group.clone(), |t| t.label().into()),
+            metric: f.reference.metric(&g.metric_id).map_or(g.metric_id.clone(), |m| m.name.clone()),
+            peer_group: g.peer_group.parse::<TrustType>().map_or(g.peer_group.clone(), |t| t.label().into()),
             n: g.n,
             n_behind: g.n_behind,
             share: format!("{:.0}%", g.share_behind * 100.0),
@@ -257,10 +215,7 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         types,
         domains,
         trend_chart,
-        trend_headers: TrustType::ALL
-            .iter()
-            .map(|t| t.label().to_string())
-            .collect(),
+        trend_headers: TrustType::ALL.iter().map(|t| t.label().to_string()).collect(),
         trend,
         gaps,
     })

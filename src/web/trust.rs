@@ -1,25 +1,23 @@
 //! A trust's scorecard: spine chart, domain indices against peers and exemplars, trends,
 //! deployed systems and its gaps; and the searchable list of trusts.
 
-use super::view::{
-    Choice, Meta, PageQuery, num, period_choices, quantile, region_choices, sorted, type_choices,
-};
+use super::view::{Choice, Meta, PageQuery, num, period_choices, quantile, region_choices, sorted, type_choices};
 use super::{blocking, render};
 use crate::app::AppState;
+use crate::auth::Auth;
 use crate::charts::{SpineChart, SpineRow, spine_chart};
 use crate::domain::{Organisation, Quarter};
 use crate::error::{AppError, Result};
 use crate::figures::Figures;
 use askama::Template;
+use axum::Extension;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use axum::routing::get;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/trusts", get(trusts))
-        .route("/trusts/{ods_code}", get(trust_page))
+    Router::new().route("/trusts", get(trusts)).route("/trusts/{ods_code}", get(trust_page))
 }
 
 pub struct MetricRow {
@@ -50,6 +48,34 @@ pub struct SystemRow {
     pub version: String,
 }
 
+pub struct TargetRow {
+    pub metric_id: String,
+    pub name: String,
+    pub quarter: String,
+    pub target: String,
+    pub set_in: String,
+    pub baseline: String,
+    pub latest: String,
+    pub progress: String,
+}
+
+pub struct HistoryRow {
+    pub metric_id: String,
+    pub quarter: String,
+    pub revision: i64,
+    pub value: String,
+    pub submission_id: i64,
+    pub submitted_at: String,
+    pub comment: String,
+}
+
+pub struct FlagRow {
+    pub metric_id: String,
+    pub name: String,
+    pub rule: String,
+    pub detail: String,
+}
+
 pub struct GapItem {
     pub metric_id: String,
     pub name: String,
@@ -75,21 +101,45 @@ pub struct TrustPage {
     pub domains: Vec<DomainRow>,
     pub systems: Vec<SystemRow>,
     pub gaps: Vec<GapItem>,
+    pub targets: Vec<TargetRow>,
+    pub history: Vec<HistoryRow>,
+    pub flags: Vec<FlagRow>,
+    pub flag_rules: String,
 }
 
 async fn trust_page(
     State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
     Path(code): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<Html<String>> {
     let f = state.figures();
     let code = code.to_ascii_uppercase();
-    let org = f.reference.organisation(&code).cloned().ok_or_else(|| {
-        AppError::NotFound(format!("There is no trust with the ODS code '{code}'."))
-    })?;
+    let org = f
+        .reference
+        .organisation(&code)
+        .cloned()
+        .ok_or_else(|| AppError::NotFound(format!("There is no trust with the ODS code '{code}'.")))?;
     let period = query.period(&f)?;
-    let page = blocking(move || build(&f, org, period)).await?;
-    render(&page)
+    let revised = state.store.revised_values(&org.ods_code).await?;
+    let page = blocking(move || {
+        let mut page = build(&f, org, period)?;
+        page.history = revised
+            .into_iter()
+            .map(|(metric_id, r)| HistoryRow {
+                metric_id,
+                quarter: r.period.financial_label(),
+                revision: r.revision,
+                value: num(Some(r.value)),
+                submission_id: r.submission_id,
+                submitted_at: r.submitted_at,
+                comment: r.comment.unwrap_or_default(),
+            })
+            .collect();
+        Ok(page)
+    })
+    .await?;
+    render(&auth, &page)
 }
 
 fn build(f: &Figures, org: Organisation, period: Option<Quarter>) -> Result<TrustPage> {
@@ -98,16 +148,9 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>) -> Result<Trus
     let mut domains = Vec::new();
     let (mut maturity, mut coverage) = (String::new(), String::new());
     if let Some(p) = period {
-        for m in f
-            .reference
-            .metrics
-            .iter()
-            .filter(|m| m.applies(org.trust_type))
-        {
-            let (Some(pos), Some(b)) = (
-                f.position(&org.ods_code, &m.metric_id, p),
-                f.benchmark(&m.metric_id, p, tt),
-            ) else {
+        for m in f.reference.metrics.iter().filter(|m| m.applies(org.trust_type)) {
+            let (Some(pos), Some(b)) = (f.position(&org.ods_code, &m.metric_id, p), f.benchmark(&m.metric_id, p, tt))
+            else {
                 continue;
             };
             let s = |v: f64| m.score(v);
@@ -124,15 +167,7 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>) -> Result<Trus
                 value: pos.score,
                 quartile: pos.quartile,
             });
-            let revision = f
-                .values
-                .iter()
-                .find(|v| {
-                    v.org_code == org.ods_code
-                        && v.metric_id == m.metric_id
-                        && v.period_index == p.index()
-                })
-                .map_or(0, |v| v.revision);
+            let revision = f.value_at(&org.ods_code, &m.metric_id, p.index()).map_or(0, |v| v.revision);
             metrics.push(MetricRow {
                 metric_id: m.metric_id.clone(),
                 name: m.name.clone(),
@@ -142,10 +177,7 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>) -> Result<Trus
                 quartile: pos.quartile,
                 rank: format!("{} of {}", pos.rank, b.n),
                 gap: num(pos.gap_to_exemplar),
-                trend: f
-                    .trend(&org.ods_code, &m.metric_id, p)
-                    .and_then(|t| t.trend.clone())
-                    .unwrap_or_default(),
+                trend: f.trend(&org.ods_code, &m.metric_id, p).and_then(|t| t.trend.clone()).unwrap_or_default(),
                 revision,
             });
             if pos.behind_best_practice == Some(true) {
@@ -197,11 +229,7 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>) -> Result<Trus
         .iter()
         .filter(|d| d.ods_code == org.ods_code)
         .filter_map(|d| {
-            let s = f
-                .reference
-                .systems
-                .iter()
-                .find(|s| s.system_id == d.system_id)?;
+            let s = f.reference.systems.iter().find(|s| s.system_id == d.system_id)?;
             Some(SystemRow {
                 function: d.function.clone(),
                 product: s.product.clone(),
@@ -210,7 +238,41 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>) -> Result<Trus
             })
         })
         .collect();
+    let name_of = |id: &str| f.reference.metric(id).map_or(id.to_string(), |m| m.name.clone());
+    let targets = f
+        .targets
+        .iter()
+        .filter(|t| t.org_code == org.ods_code)
+        .map(|t| {
+            let (latest, baseline, progress) = f.progress(t);
+            TargetRow {
+                metric_id: t.metric_id.clone(),
+                name: name_of(&t.metric_id),
+                quarter: t.period.financial_label(),
+                target: num(Some(t.target)),
+                set_in: t.set_in.financial_label(),
+                baseline: num(baseline),
+                latest: num(latest),
+                progress: progress.map(|p| format!("{:.0}%", p * 100.0)).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let flags = f
+        .quality
+        .iter()
+        .filter(|q| q.org_code == org.ods_code && Some(q.period_index) == period.map(|p| p.index()))
+        .map(|q| FlagRow {
+            metric_id: q.metric_id.clone(),
+            name: name_of(&q.metric_id),
+            rule: q.rule.into(),
+            detail: q.detail.clone(),
+        })
+        .collect();
     Ok(TrustPage {
+        targets,
+        history: Vec::new(),
+        flags,
+        flag_rules: crate::quality::rules_text(),
         meta: Meta::of(f),
         type_label: org.trust_type.label().into(),
         exemplar_label: org.exemplar.label().into(),
@@ -231,17 +293,15 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>) -> Result<Trus
 /// Sorted domain indices of a peer group, and of its exemplar trusts.
 fn peer_indices(f: &Figures, p: Quarter, trust_type: &str, domain: &str) -> (Vec<f64>, Vec<f64>) {
     let (mut all, mut ex) = (Vec::new(), Vec::new());
-    for i in
-        f.tables.indices.iter().filter(|i| {
-            i.period_index == p.index() && i.trust_type == trust_type && i.domain == domain
-        })
+    for i in f
+        .tables
+        .indices
+        .iter()
+        .filter(|i| i.period_index == p.index() && i.trust_type == trust_type && i.domain == domain)
     {
         if let Some(v) = i.domain_index {
             all.push(v);
-            if f.reference
-                .organisation(&i.org_code)
-                .is_some_and(|o| o.exemplar.is_exemplar())
-            {
+            if f.reference.organisation(&i.org_code).is_some_and(|o| o.exemplar.is_exemplar()) {
                 ex.push(v);
             }
         }
@@ -271,6 +331,7 @@ pub struct TrustsPage {
 
 async fn trusts(
     State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
     Query(query): Query<PageQuery>,
 ) -> Result<Html<String>> {
     let f = state.figures();
@@ -285,11 +346,7 @@ async fn trusts(
         .iter()
         .filter(|o| peer.is_none_or(|p| o.trust_type == p))
         .filter(|o| region.as_deref().is_none_or(|r| o.region == r))
-        .filter(|o| {
-            needle.is_empty()
-                || o.name.to_lowercase().contains(&needle)
-                || o.ods_code.to_lowercase() == needle
-        })
+        .filter(|o| needle.is_empty() || o.name.to_lowercase().contains(&needle) || o.ods_code.to_lowercase() == needle)
         .map(|o| TrustListRow {
             org_code: o.ods_code.clone(),
             name: o.name.clone(),
@@ -302,12 +359,15 @@ async fn trusts(
                 .unwrap_or_default(),
         })
         .collect();
-    render(&TrustsPage {
-        meta: Meta::of(&f),
-        q,
-        types: type_choices(peer),
-        regions: region_choices(region.as_deref()),
-        period_label: period.map_or("no data yet".into(), |p| p.financial_label()),
-        rows,
-    })
+    render(
+        &auth,
+        &TrustsPage {
+            meta: Meta::of(&f),
+            q,
+            types: type_choices(peer),
+            regions: region_choices(region.as_deref()),
+            period_label: period.map_or("no data yet".into(), |p| p.financial_label()),
+            rows,
+        },
+    )
 }

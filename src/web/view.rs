@@ -16,40 +16,21 @@ pub struct PageQuery {
 impl PageQuery {
     /// The chosen quarter, or the latest with data.
     pub fn period(&self, f: &Figures) -> Result<Option<Quarter>> {
-        match self
-            .period
-            .as_deref()
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-        {
-            Some(p) => Quarter::parse(p)
-                .map(Some)
-                .map_err(|e| AppError::BadRequest(format!("period: {e}"))),
+        match self.period.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) => Quarter::parse(p).map(Some).map_err(|e| AppError::BadRequest(format!("period: {e}"))),
             None => Ok(f.latest_period()),
         }
     }
 
     pub fn peer_group(&self) -> Result<Option<TrustType>> {
-        match self
-            .peer_group
-            .as_deref()
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-        {
-            Some(p) => p
-                .parse()
-                .map(Some)
-                .map_err(|e| AppError::BadRequest(format!("peer_group: {e}"))),
+        match self.peer_group.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) => p.parse().map(Some).map_err(|e| AppError::BadRequest(format!("peer_group: {e}"))),
             None => Ok(None),
         }
     }
 
     pub fn region(&self) -> Option<String> {
-        self.region
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .map(str::to_string)
+        self.region.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string)
     }
 }
 
@@ -64,33 +45,21 @@ pub fn period_choices(f: &Figures, chosen: Option<Quarter>) -> Vec<Choice> {
     f.periods
         .iter()
         .rev()
-        .map(|q| Choice {
-            value: q.to_string(),
-            label: q.financial_label(),
-            selected: Some(*q) == chosen,
-        })
+        .map(|q| Choice { value: q.to_string(), label: q.financial_label(), selected: Some(*q) == chosen })
         .collect()
 }
 
 pub fn type_choices(chosen: Option<TrustType>) -> Vec<Choice> {
     TrustType::ALL
         .iter()
-        .map(|t| Choice {
-            value: t.as_str().into(),
-            label: t.label().into(),
-            selected: Some(*t) == chosen,
-        })
+        .map(|t| Choice { value: t.as_str().into(), label: t.label().into(), selected: Some(*t) == chosen })
         .collect()
 }
 
 pub fn region_choices(chosen: Option<&str>) -> Vec<Choice> {
     crate::domain::REGIONS
         .iter()
-        .map(|(_, n)| Choice {
-            value: (*n).into(),
-            label: (*n).into(),
-            selected: Some(*n) == chosen,
-        })
+        .map(|(_, n)| Choice { value: (*n).into(), label: (*n).into(), selected: Some(*n) == chosen })
         .collect()
 }
 
@@ -129,10 +98,7 @@ pub struct Meta {
 
 impl Meta {
     pub fn of(f: &Figures) -> Self {
-        Self {
-            data_version: f.data_version,
-            computed_at: f.computed_at.clone(),
-        }
+        Self { data_version: f.data_version, computed_at: f.computed_at.clone() }
     }
 }
 
@@ -140,25 +106,15 @@ impl Meta {
 pub fn query_string(pairs: &[(&str, Option<String>)]) -> String {
     let parts: Vec<String> = pairs
         .iter()
-        .filter_map(|(k, v)| {
-            v.as_ref()
-                .filter(|v| !v.is_empty())
-                .map(|v| format!("{k}={}", encode(v)))
-        })
+        .filter_map(|(k, v)| v.as_ref().filter(|v| !v.is_empty()).map(|v| format!("{k}={}", encode(v))))
         .collect();
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", parts.join("&"))
-    }
+    if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
 }
 
 fn encode(v: &str) -> String {
     v.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             b' ' => "+".into(),
             _ => format!("%{b:02X}"),
         })

@@ -1,13 +1,20 @@
 //! Test helpers: a fresh database per test (SQLite by default, PostgreSQL when
 //! `EXEMPLAR_TEST_POSTGRES` gives a server URL) and the real server on port 0.
 
-#![allow(
-    dead_code,
-    reason = "each test binary uses a different part of the helpers"
-)]
+#![allow(dead_code, reason = "each test binary uses a different part of the helpers")]
 
 use exemplar::app::{self, AppState};
 use exemplar::config::Config;
+use exemplar::domain::Role;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The CSRF token of a page's first form.
+pub fn csrf_of(page: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = page.find(marker).expect("a form with a CSRF token") + marker.len();
+    page[start..].split('"').next().unwrap().to_string()
+}
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -23,23 +30,14 @@ impl TestDb {
         match std::env::var("EXEMPLAR_TEST_POSTGRES") {
             Ok(server) if !server.is_empty() => {
                 let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-                let nanos = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .subsec_nanos();
+                let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
                 let name = format!("exemplar_test_{}_{n}_{nanos}", std::process::id());
-                Self {
-                    url: format!("{}/{name}", server.trim_end_matches('/')),
-                    _dir: None,
-                }
+                Self { url: format!("{}/{name}", server.trim_end_matches('/')), _dir: None }
             }
             _ => {
                 let dir = tempfile::tempdir().unwrap();
                 let url = format!("sqlite://{}", dir.path().join("test.db").display());
-                Self {
-                    url,
-                    _dir: Some(dir),
-                }
+                Self { url, _dir: Some(dir) }
             }
         }
     }
@@ -63,26 +61,58 @@ impl TestApp {
         Self::spawn_on(db, demo).await
     }
 
+    /// The server on `db`, with `client` signed in as an analyst.
     pub async fn spawn_on(db: TestDb, demo: bool) -> Self {
         let config = Config::new(db.url.clone(), "127.0.0.1:0".into(), demo);
         let state = app::prepare(config).await.expect("the app starts");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(app::serve(listener, state.clone()));
-        Self {
-            base,
-            client: reqwest::Client::new(),
-            state,
-            db,
-        }
+        let mut app = Self { base, client: reqwest::Client::new(), state, db };
+        app.client = app
+            .user(&format!("analyst{}@test.example", COUNTER.fetch_add(1, Ordering::SeqCst)), Role::Analyst, None)
+            .await;
+        app
+    }
+
+    /// Adds a user with the test password and returns a client signed in as that user.
+    pub async fn user(&self, email: &str, role: Role, org: Option<&str>) -> reqwest::Client {
+        let hash = exemplar::auth::password::hash(PASSWORD.to_string()).await.unwrap();
+        let by = exemplar::store::Actor::new("test", None);
+        self.state.store.add_user(email, role, org, Some(&hash), &by).await.unwrap();
+        self.sign_in(email, PASSWORD).await.expect("signs in")
+    }
+
+    /// A client with a cookie store that has signed in, or the sign-in page's status on failure.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<reqwest::Client, u16> {
+        let client =
+            reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let page = client.get(format!("{}/sign-in", self.base)).send().await.unwrap().text().await.unwrap();
+        let csrf = csrf_of(&page);
+        let response = client
+            .post(format!("{}/sign-in", self.base))
+            .form(&[("email", email), ("password", password), ("csrf_token", csrf.as_str()), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        if response.status().as_u16() == 303 { Ok(client) } else { Err(response.status().as_u16()) }
+    }
+
+    /// A client that is not signed in.
+    pub fn anonymous(&self) -> reqwest::Client {
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
+    /// Creates an API token for an existing user.
+    pub async fn token(&self, email: &str) -> String {
+        let token = exemplar::auth::random_token();
+        let by = exemplar::store::Actor::new("test", None);
+        self.state.store.create_token(email, "test", &exemplar::auth::hash_secret(&token), &by).await.unwrap();
+        token
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap()
+        self.client.get(format!("{}{path}", self.base)).send().await.unwrap()
     }
 
     pub async fn text(&self, path: &str) -> (u16, String) {
@@ -104,9 +134,6 @@ pub fn small_csv(rows: &[(&str, &str, &str, &str)]) -> Vec<u8> {
 pub fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let header = r.headers().unwrap().iter().map(str::to_string).collect();
-    let rows = r
-        .records()
-        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
-        .collect();
+    let rows = r.records().map(|rec| rec.unwrap().iter().map(str::to_string).collect()).collect();
     (header, rows)
 }

@@ -1,0 +1,171 @@
+//! Who may use which route: one table, enforced by one middleware. Pages send signed-out users
+//! to sign in; the API answers 401 and 403 as JSON.
+
+use super::{Auth, SESSION_COOKIE, hash_secret, user_of_token};
+use crate::app::AppState;
+use crate::domain::Role;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in user (or API token where tokens are accepted).
+    SignedIn,
+    /// Signed-in users with one of these roles.
+    Roles(&'static [Role]),
+}
+
+use Access::*;
+use Role::*;
+
+/// Every route of the app and who may use it.
+pub const ROUTES: &[(&str, &str, Access)] = &[
+    ("GET", "/", Public),
+    ("GET", "/healthz", Public),
+    ("GET", "/standards", Public),
+    ("GET", "/methods", Public),
+    ("GET", "/sign-in", Public),
+    ("POST", "/sign-in", Public),
+    ("POST", "/sign-out", SignedIn),
+    ("GET", "/metrics", SignedIn),
+    ("GET", "/metrics/{metric_id}", SignedIn),
+    ("GET", "/trusts", SignedIn),
+    ("GET", "/trusts/{ods_code}", SignedIn),
+    ("GET", "/gaps", SignedIn),
+    ("GET", "/export", SignedIn),
+    ("GET", "/export/{file}", SignedIn),
+    ("GET", "/submit", Roles(&[Trust])),
+    ("POST", "/submit", Roles(&[Trust])),
+    ("POST", "/submit/{upload_id}/confirm", Roles(&[Trust])),
+    ("GET", "/submissions", SignedIn),
+    ("GET", "/submissions/{id}", SignedIn),
+    ("GET", "/admin/audit", Roles(&[Admin])),
+    ("POST", "/api/v1/submissions", Roles(&[Trust])),
+    ("GET", "/api/v1/submissions/{id}", SignedIn),
+];
+
+/// Paths where an API token (`Authorization: Bearer`) is accepted.
+pub fn accepts_tokens(path: &str) -> bool {
+    path.starts_with("/api/") || path.starts_with("/export/")
+}
+
+pub fn is_api(path: &str) -> bool {
+    path.starts_with("/api/")
+}
+
+pub fn access_for(method: &Method, route: &str) -> Option<Access> {
+    ROUTES.iter().find(|(m, r, _)| *m == method.as_str() && *r == route).map(|(_, _, a)| *a)
+}
+
+/// Identifies the caller and enforces `ROUTES`.
+pub async fn enforce(State(state): State<AppState>, jar: CookieJar, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_string();
+    if path.starts_with("/static/") || path.starts_with("/assets/") {
+        return next.run(request).await;
+    }
+    let origin = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let mut auth = Auth { origin, ..Auth::default() };
+    let bearer = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .map(str::to_string);
+    if let Some(token) = bearer.filter(|_| accepts_tokens(&path)) {
+        match user_of_token(&state.store, &token).await {
+            Ok(Some(user)) => auth.user = Some(user),
+            Ok(None) => return unauthorised(&path, "the API token is not valid or has been revoked"),
+            Err(e) => return crate::error::AppError::Internal(e).into_response(),
+        }
+    } else if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        let id_hash = hash_secret(cookie.value());
+        match state.store.session(&id_hash).await {
+            Ok(Some(session)) => {
+                auth.user = session.user;
+                auth.session = Some((id_hash, session.csrf_token));
+            }
+            Ok(None) => {}
+            Err(e) => return crate::error::AppError::Internal(e).into_response(),
+        }
+    }
+    let route = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
+    let access = match route {
+        Some(route) => match access_for(request.method(), &route) {
+            Some(a) => a,
+            // A route that is not in the table is nobody's.
+            None => return (StatusCode::NOT_FOUND, "not found").into_response(),
+        },
+        None => Public, // no route matched: the fallback answers 404
+    };
+    let allowed = match (access, &auth.user) {
+        (Public, _) => true,
+        (_, None) => {
+            if is_api(&path) || accepts_tokens(&path) && request.headers().contains_key(header::AUTHORIZATION) {
+                return unauthorised(&path, "sign in or send an API token");
+            }
+            let next_url = request.uri().path_and_query().map_or(path.clone(), |p| p.to_string());
+            return Redirect::to(&format!("/sign-in?next={}", encode(&next_url))).into_response();
+        }
+        (SignedIn, Some(_)) => true,
+        (Roles(roles), Some(user)) => roles.contains(&user.role),
+    };
+    if !allowed {
+        return forbidden(&path);
+    }
+    request.extensions_mut().insert(auth);
+    next.run(request).await
+}
+
+fn unauthorised(path: &str, message: &str) -> Response {
+    if is_api(path) || path.starts_with("/export/") {
+        let mut r = (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({ "error": message }))).into_response();
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        r
+    } else {
+        Redirect::to("/sign-in").into_response()
+    }
+}
+
+fn forbidden(path: &str) -> Response {
+    if is_api(path) {
+        (StatusCode::FORBIDDEN, axum::Json(serde_json::json!({ "error": "your role may not use this" })))
+            .into_response()
+    } else {
+        let page = crate::web::ErrorPage { title: "You cannot use this page", message: "Your role does not allow it." };
+        let body = askama::Template::render(&page).unwrap_or_default();
+        (StatusCode::FORBIDDEN, axum::response::Html(body)).into_response()
+    }
+}
+
+fn encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Security headers on every response.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; \
+             connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    response
+}

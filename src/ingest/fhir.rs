@@ -1,0 +1,150 @@
+//! FHIR R4 `MeasureReport`s (alone or in a `Bundle`) as metric submissions: the subject's or
+//! reporter's ODS code, the measure's last path segment as the metric id, `period.start` as the
+//! quarter and `group[0].measureScore.value` as the value. Only the fields used are read; the
+//! rest of the resource is left alone. Each report is a "row", numbered from 1 in the bundle.
+
+use super::RowError;
+use super::metrics::{Fields, MetricRow, RawRow, Rules, Validator};
+use crate::domain::Quarter;
+use serde_json::Value;
+
+pub const FHIR_FIELDS: Fields = Fields {
+    org: "subject",
+    metric: "measure",
+    period: "period.start",
+    value: "group[0].measureScore.value",
+    targets: false,
+};
+
+/// Parses and validates a MeasureReport or a Bundle of them, all or nothing.
+pub fn parse_measure_reports(bytes: &[u8], rules: &Rules<'_>) -> Result<Vec<MetricRow>, Vec<RowError>> {
+    let json: Value = serde_json::from_slice(bytes).map_err(|e| {
+        vec![RowError::new(1, "", format!("the body is not JSON: {e} (line {}, column {})", e.line(), e.column()))]
+    })?;
+    let reports: Vec<&Value> = match json.get("resourceType").and_then(Value::as_str) {
+        Some("MeasureReport") => vec![&json],
+        Some("Bundle") => json
+            .get("entry")
+            .and_then(Value::as_array)
+            .map(|entries| entries.iter().map(|e| e.get("resource").unwrap_or(&Value::Null)).collect())
+            .unwrap_or_default(),
+        Some(other) => {
+            return Err(vec![RowError::new(
+                1,
+                "resourceType",
+                format!("a {other} is not a MeasureReport or a Bundle of MeasureReports"),
+            )]);
+        }
+        None => {
+            return Err(vec![RowError::new(1, "resourceType", "this is not a FHIR resource: it has no resourceType")]);
+        }
+    };
+    if reports.is_empty() {
+        return Err(vec![RowError::new(1, "entry", "the Bundle has no entries")]);
+    }
+    let mut errors = Vec::new();
+    let mut rows = Vec::new();
+    let mut validator = Validator::new(rules, FHIR_FIELDS);
+    for (i, report) in reports.into_iter().enumerate() {
+        let row = i + 1;
+        if let Some(raw) = raw_row(row, report, &mut errors)
+            && let Some(valid) = validator.check(raw, &mut errors)
+        {
+            rows.push(valid);
+        }
+    }
+    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+}
+
+/// The fields of one report, with the problems of its shape reported.
+fn raw_row(row: usize, report: &Value, errors: &mut Vec<RowError>) -> Option<RawRow> {
+    match report.get("resourceType").and_then(Value::as_str) {
+        Some("MeasureReport") => {}
+        Some(other) => {
+            errors.push(RowError::new(row, "resourceType", format!("entry {row} is a {other}, not a MeasureReport")));
+            return None;
+        }
+        None => {
+            errors.push(RowError::new(row, "resourceType", format!("entry {row} has no resource")));
+            return None;
+        }
+    }
+    let before = errors.len();
+    let org = organisation(report, row, errors);
+    let metric = match report.get("measure") {
+        Some(Value::String(url)) => Some(
+            url.trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .split('|')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        ),
+        Some(Value::Object(_)) => {
+            errors.push(RowError::new(
+                row,
+                "measure",
+                "measure is a Reference, as in FHIR STU3: R4 gives the measure's canonical URL",
+            ));
+            None
+        }
+        _ => None,
+    };
+    let period = match report.pointer("/period/start").and_then(Value::as_str) {
+        Some(start) => match chrono::NaiveDate::parse_from_str(start.get(..10).unwrap_or(start), "%Y-%m-%d") {
+            Ok(date) => Some(Quarter::containing(date).to_string()),
+            Err(_) => {
+                errors.push(RowError::new(row, "period.start", format!("'{start}' is not a FHIR date")));
+                None
+            }
+        },
+        None => None,
+    };
+    let value = match report.pointer("/group/0/measureScore/value") {
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) => {
+            errors.push(RowError::new(
+                row,
+                "group[0].measureScore.value",
+                format!("the score is the text \"{s}\": FHIR JSON writes numbers without quotes"),
+            ));
+            None
+        }
+        Some(_) => {
+            errors.push(RowError::new(row, "group[0].measureScore.value", "the score is not a number"));
+            None
+        }
+        None => None,
+    };
+    if errors.len() > before {
+        return None;
+    }
+    Some(RawRow { row, org, metric, period, value, comment: None })
+}
+
+/// The ODS code of the report's subject, or else of its reporter: an identifier's value, or an
+/// `Organization/CODE` reference.
+fn organisation(report: &Value, row: usize, errors: &mut Vec<RowError>) -> Option<String> {
+    for field in ["subject", "reporter"] {
+        let Some(party) = report.get(field) else { continue };
+        if let Some(code) = party.pointer("/identifier/value").and_then(Value::as_str) {
+            return Some(code.to_string());
+        }
+        if let Some(reference) = party.get("reference").and_then(Value::as_str) {
+            if let Some(code) = reference.strip_prefix("Organization/") {
+                return Some(code.to_string());
+            }
+            if field == "subject" && report.get("reporter").is_none() {
+                errors.push(RowError::new(
+                    row,
+                    "subject",
+                    format!("the subject is {reference}: Exemplar takes reports about an organisation, identified by its ODS code"),
+                ));
+                return None;
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,312 @@
+//! Users, server-side sessions and API tokens. Secrets are stored only as hashes.
+
+use super::{Store, now_text};
+use crate::domain::Role;
+use anyhow::{Result, bail};
+use sqlx::Row;
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    pub org_code: Option<String>,
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: Option<User>,
+    pub csrf_token: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+    pub last_used_at: Option<String>,
+}
+
+/// Who did something and from where, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub name: String,
+    pub origin: Option<String>,
+}
+
+impl Actor {
+    pub fn new(name: impl Into<String>, origin: Option<String>) -> Self {
+        Self { name: name.into(), origin }
+    }
+}
+
+fn user_from(r: &sqlx::any::AnyRow) -> Result<User> {
+    Ok(User {
+        id: r.try_get(0)?,
+        email: r.try_get(1)?,
+        role: r.try_get::<String, _>(2)?.parse().map_err(anyhow::Error::msg)?,
+        org_code: r.try_get(3)?,
+        disabled: r.try_get::<i64, _>(4)? != 0,
+    })
+}
+
+impl Store {
+    pub async fn add_user(
+        &self,
+        email: &str,
+        role: Role,
+        org_code: Option<&str>,
+        password_hash: Option<&str>,
+        by: &Actor,
+    ) -> Result<i64> {
+        if (role == Role::Trust) != org_code.is_some() {
+            bail!("a trust user is bound to exactly one ODS code, and only a trust user is");
+        }
+        let mut tx = self.pool.begin().await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(&mut *tx).await?;
+        if exists.is_some() {
+            bail!("there is already a user {email}");
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (email, role, org_code, password_hash, disabled, created_at) VALUES ($1, $2, $3, $4, 0, $5) RETURNING id",
+        )
+        .bind(email)
+        .bind(role.as_str())
+        .bind(org_code)
+        .bind(password_hash)
+        .bind(now_text())
+        .fetch_one(&mut *tx)
+        .await?;
+        let detail = format!("role {role}{}", org_code.map(|o| format!(", trust {o}")).unwrap_or_default());
+        super::submissions::audit_from(&mut tx, by, "user.add", email, None, &detail).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<(User, Option<String>)>> {
+        let row = sqlx::query("SELECT id, email, role, org_code, disabled, password_hash FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((user_from(&r)?, r.try_get(5)?))).transpose()
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query("SELECT id, email, role, org_code, disabled FROM users ORDER BY email")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(user_from).collect()
+    }
+
+    pub async fn set_user_disabled(&self, email: &str, disabled: bool, by: &Actor) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query("UPDATE users SET disabled = $1 WHERE email = $2")
+            .bind(i64::from(disabled))
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
+        if n.rows_affected() == 0 {
+            bail!("there is no user {email}");
+        }
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = $1)")
+                .bind(email)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let action = if disabled { "user.disable" } else { "user.enable" };
+        super::submissions::audit_from(&mut tx, by, action, email, None, "").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn set_password_hash(&self, email: &str, hash: &str, by: &Actor) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
+            .bind(hash)
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
+        if n.rows_affected() == 0 {
+            bail!("there is no user {email}");
+        }
+        sqlx::query("DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = $1)")
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
+        super::submissions::audit_from(&mut tx, by, "user.set_password", email, None, "").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Starts a session (signed in when `user_id` is given); the id and CSRF token are the
+    /// caller's to send, only the id's hash is kept.
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: Option<i64>,
+        csrf_token: &str,
+        hours: i64,
+    ) -> Result<()> {
+        let now = chrono::Utc::now();
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id_hash)
+        .bind(user_id)
+        .bind(csrf_token)
+        .bind(now_text())
+        .bind((now + chrono::Duration::hours(hours)).format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn session(&self, id_hash: &str) -> Result<Option<Session>> {
+        let row = sqlx::query("SELECT user_id, csrf_token, expires_at FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        if row.try_get::<String, _>(2)? < now_text() {
+            self.delete_session(id_hash).await?;
+            return Ok(None);
+        }
+        let user = match row.try_get::<Option<i64>, _>(0)? {
+            Some(id) => self.user_by_id(id).await?.filter(|u| !u.disabled),
+            None => None,
+        };
+        Ok(Some(Session { user, csrf_token: row.try_get(1)? }))
+    }
+
+    pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT id, email, role, org_code, disabled FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    pub async fn create_token(&self, email: &str, name: &str, token_hash: &str, by: &Actor) -> Result<i64> {
+        let mut tx = self.pool.begin().await?;
+        let user: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(&mut *tx).await?;
+        let Some(user) = user else { bail!("there is no user {email}") };
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(user)
+        .bind(name)
+        .bind(token_hash)
+        .bind(now_text())
+        .fetch_one(&mut *tx)
+        .await?;
+        super::submissions::audit_from(&mut tx, by, "token.create", email, None, &format!("token {id} '{name}'"))
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The enabled user of a token that has not been revoked.
+    pub async fn token_user(&self, token_hash: &str) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT id, user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let (token_id, user_id): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now_text())
+            .bind(token_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(self.user_by_id(user_id).await?.filter(|u| !u.disabled))
+    }
+
+    pub async fn tokens(&self) -> Result<Vec<TokenInfo>> {
+        let rows = sqlx::query(
+            "SELECT t.id, u.email, t.name, t.created_at, t.revoked_at, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(TokenInfo {
+                    id: r.try_get(0)?,
+                    email: r.try_get(1)?,
+                    name: r.try_get(2)?,
+                    created_at: r.try_get(3)?,
+                    revoked_at: r.try_get(4)?,
+                    last_used_at: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn revoke_token(&self, id: i64, by: &Actor) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now_text())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if n.rows_affected() == 0 {
+            bail!("there is no active token {id}");
+        }
+        super::submissions::audit_from(&mut tx, by, "token.revoke", &format!("token {id}"), None, "").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a sign-in attempt.
+    pub async fn audit_sign_in(&self, email: &str, ok: bool, origin: Option<String>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let action = if ok { "sign_in.success" } else { "sign_in.failure" };
+        super::submissions::audit_from(&mut tx, &Actor::new(email, origin), action, email, None, "").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The newest audit entries: (id, at, actor, action, subject, submission, detail, origin).
+    pub async fn audit_log(&self, limit: i64) -> Result<Vec<AuditEntry>> {
+        let rows = sqlx::query("SELECT id, at, actor, action, subject, submission_id, detail, origin FROM audit_log ORDER BY id DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    id: r.try_get(0)?,
+                    at: r.try_get(1)?,
+                    actor: r.try_get(2)?,
+                    action: r.try_get(3)?,
+                    subject: r.try_get(4)?,
+                    submission_id: r.try_get(5)?,
+                    detail: r.try_get(6)?,
+                    origin: r.try_get(7)?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub submission_id: Option<i64>,
+    pub detail: String,
+    pub origin: Option<String>,
+}

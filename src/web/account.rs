@@ -1,0 +1,145 @@
+//! Signing in and out: a server-side session behind an HttpOnly, SameSite=Lax cookie, renewed at
+//! sign-in, with a CSRF token; failures rate-limited per account and per address and audited.
+
+use super::render;
+use crate::app::AppState;
+use crate::auth::{Auth, SESSION_COOKIE, SESSION_HOURS, hash_secret, password, random_token};
+use crate::error::{AppError, Result};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Router};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/sign-in", get(sign_in_page).post(sign_in)).route("/sign-out", post(sign_out))
+}
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+pub struct SignInPage {
+    pub csrf_token: String,
+    pub next: String,
+    pub email: String,
+    pub error: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct SignInForm {
+    email: String,
+    password: String,
+    csrf_token: String,
+    next: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct CsrfForm {
+    csrf_token: String,
+}
+
+fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.secure_cookies())
+        .build()
+}
+
+/// Where to go after signing in: a path on this site only.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+/// Makes sure the browser has a session (so the form can carry a CSRF token).
+async fn ensure_session(state: &AppState, auth: &Auth, jar: CookieJar) -> Result<(CookieJar, String)> {
+    if let Some((_, csrf)) = &auth.session {
+        return Ok((jar, csrf.clone()));
+    }
+    let (id, csrf) = (random_token(), random_token());
+    state.store.create_session(&hash_secret(&id), None, &csrf, SESSION_HOURS).await?;
+    Ok((jar.add(session_cookie(state, id)), csrf))
+}
+
+async fn sign_in_page(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    jar: CookieJar,
+    Query(q): Query<NextQuery>,
+) -> Result<Response> {
+    let (jar, csrf_token) = ensure_session(&state, &auth, jar).await?;
+    let page = SignInPage { csrf_token, next: safe_next(q.next.as_deref()), email: String::new(), error: None };
+    Ok((jar, render(&auth, &page)?).into_response())
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    jar: CookieJar,
+    Form(form): Form<SignInForm>,
+) -> Result<Response> {
+    if !auth.csrf_ok(&form.csrf_token) {
+        return Err(AppError::Forbidden("The form has expired. Go back, reload the page and try again.".into()));
+    }
+    let email = form.email.trim().to_lowercase();
+    let address = auth.origin.clone().unwrap_or_default();
+    let next = safe_next(form.next.as_deref());
+    let again = |status: StatusCode, message: &str| -> Result<Response> {
+        let page = SignInPage {
+            csrf_token: auth.csrf_token().into(),
+            next: next.clone(),
+            email: email.clone(),
+            error: Some(message.into()),
+        };
+        Ok((status, render(&auth, &page)?).into_response())
+    };
+    if !state.limiter.allowed(&email, &address) {
+        state.store.audit_sign_in(&email, false, auth.origin.clone()).await?;
+        return again(StatusCode::TOO_MANY_REQUESTS, "Too many failed attempts. Wait 15 minutes and try again.");
+    }
+    let found = state.store.user_by_email(&email).await?;
+    let (user, hash) = match found {
+        Some((user, hash)) if !user.disabled => (Some(user), hash),
+        _ => (None, None),
+    };
+    let ok = password::verify(form.password, hash).await && user.is_some();
+    state.store.audit_sign_in(&email, ok, auth.origin.clone()).await?;
+    let Some(user) = user.filter(|_| ok) else {
+        state.limiter.failed(&email, &address);
+        return again(StatusCode::UNAUTHORIZED, "The email address or password is not right.");
+    };
+    state.limiter.succeeded(&email);
+    // A new session id at sign-in: the anonymous one is dropped.
+    if let Some((old, _)) = &auth.session {
+        state.store.delete_session(old).await?;
+    }
+    let (id, csrf) = (random_token(), random_token());
+    state.store.create_session(&hash_secret(&id), Some(user.id), &csrf, SESSION_HOURS).await?;
+    Ok((jar.add(session_cookie(&state, id)), Redirect::to(&next)).into_response())
+}
+
+async fn sign_out(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response> {
+    if !auth.csrf_ok(&form.csrf_token) {
+        return Err(AppError::Forbidden("The form has expired. Go back, reload the page and try again.".into()));
+    }
+    if let Some((id_hash, _)) = &auth.session {
+        state.store.delete_session(id_hash).await?;
+    }
+    Ok((jar.remove(Cookie::build(SESSION_COOKIE).path("/").build()), Redirect::to("/")).into_response())
+}

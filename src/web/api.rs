@@ -1,0 +1,139 @@
+//! The submission API: `POST /api/v1/submissions` (CSV or FHIR JSON, `?dry_run=true`) and
+//! `GET /api/v1/submissions/{id}`, answering JSON.
+
+use crate::app::AppState;
+use crate::auth::Auth;
+use crate::domain::Role;
+use crate::error::AppError;
+use crate::ingest::RowError;
+use crate::store::Outcome;
+use crate::submit::{Answer, Format, Submitter, submit};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use serde::Serialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/v1/submissions", post(create)).route("/api/v1/submissions/{id}", get(show))
+}
+
+#[derive(Debug, Serialize)]
+pub struct SubmissionAnswer {
+    pub submission_id: Option<i64>,
+    pub status: String,
+    pub rows: usize,
+    pub errors: Vec<RowError>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+}
+
+#[derive(serde::Deserialize)]
+pub struct CreateQuery {
+    #[serde(default)]
+    dry_run: bool,
+    kind: Option<String>,
+}
+
+fn json_error(status: StatusCode, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Query(q): Query<CreateQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(user) = auth.user.as_ref().filter(|u| u.role == Role::Trust) else {
+        return json_error(StatusCode::FORBIDDEN, "only a trust's submitters may submit");
+    };
+    let media = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let media = media.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let format = match (media.as_str(), q.kind.as_deref()) {
+        ("text/csv", Some("targets")) => Format::TargetsCsv,
+        ("text/csv", Some("metrics") | None) => Format::MetricsCsv,
+        ("application/fhir+json" | "application/json", None | Some("metrics")) => Format::MeasureReport,
+        ("text/csv" | "application/fhir+json" | "application/json", Some(other)) => {
+            return json_error(StatusCode::BAD_REQUEST, &format!("kind '{other}' is not metrics or targets"));
+        }
+        _ => {
+            return json_error(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send text/csv (metric values, or targets with ?kind=targets) or application/fhir+json (MeasureReport)",
+            );
+        }
+    };
+    let who = Submitter { name: user.email.clone(), source: "api".into(), own_org: user.org_code.clone() };
+    let f = state.figures();
+    let today = chrono::Utc::now().date_naive();
+    let answer = match submit(&state.store, &f.reference, today, body.to_vec(), format, None, &who, q.dry_run).await {
+        Ok(a) => a,
+        Err(e) => return AppError::Internal(e).into_response(),
+    };
+    if matches!(answer, Answer::Stored(Outcome::Accepted { .. }))
+        && let Err(e) = state.refresh().await
+    {
+        return AppError::Internal(e).into_response();
+    }
+    let forbidden = answer.errors().iter().any(|e| e.forbidden);
+    let (status, body) = match answer {
+        Answer::Stored(Outcome::Accepted { submission_id, rows, .. }) => (
+            StatusCode::CREATED,
+            SubmissionAnswer {
+                submission_id: Some(submission_id),
+                status: "accepted".into(),
+                rows,
+                errors: vec![],
+                dry_run: false,
+            },
+        ),
+        Answer::Stored(Outcome::Duplicate { submission_id, rows, .. }) => (
+            StatusCode::OK,
+            SubmissionAnswer {
+                submission_id: Some(submission_id),
+                status: "duplicate".into(),
+                rows,
+                errors: vec![],
+                dry_run: false,
+            },
+        ),
+        Answer::Stored(Outcome::Rejected { submission_id, rows, errors }) => (
+            if forbidden { StatusCode::FORBIDDEN } else { StatusCode::UNPROCESSABLE_ENTITY },
+            SubmissionAnswer {
+                submission_id: Some(submission_id),
+                status: "rejected".into(),
+                rows,
+                errors,
+                dry_run: false,
+            },
+        ),
+        Answer::DryRun { rows, errors, .. } if errors.is_empty() => (
+            StatusCode::OK,
+            SubmissionAnswer { submission_id: None, status: "accepted".into(), rows, errors, dry_run: true },
+        ),
+        Answer::DryRun { rows, errors, .. } => (
+            if forbidden { StatusCode::FORBIDDEN } else { StatusCode::UNPROCESSABLE_ENTITY },
+            SubmissionAnswer { submission_id: None, status: "rejected".into(), rows, errors, dry_run: true },
+        ),
+    };
+    (status, Json(body)).into_response()
+}
+
+async fn show(State(state): State<AppState>, Extension(auth): Extension<Auth>, Path(id): Path<i64>) -> Response {
+    match super::submit::visible_submission(&state, &auth, id).await {
+        Ok(s) => Json(SubmissionAnswer {
+            submission_id: Some(s.id),
+            status: s.status,
+            rows: s.rows_total as usize,
+            errors: s.errors,
+            dry_run: false,
+        })
+        .into_response(),
+        Err(AppError::NotFound(m)) => json_error(StatusCode::NOT_FOUND, &m),
+        Err(e) => e.into_response(),
+    }
+}
