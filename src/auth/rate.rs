@@ -31,6 +31,11 @@ impl SignInLimiter {
         }
     }
 
+    /// Forgets every failure, as a restart would.
+    pub fn reset(&self) {
+        self.failures.lock().expect("limiter lock").clear();
+    }
+
     pub fn succeeded(&self, account: &str) {
         self.failures.lock().expect("limiter lock").remove(&format!("account:{account}"));
     }

@@ -65,7 +65,7 @@ impl Store {
         if (role == Role::Trust) != org_code.is_some() {
             bail!("a trust user is bound to exactly one ODS code, and only a trust user is");
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let exists: Option<i64> =
             sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(&mut *tx).await?;
         if exists.is_some() {
@@ -103,7 +103,7 @@ impl Store {
     }
 
     pub async fn set_user_disabled(&self, email: &str, disabled: bool, by: &Actor) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let n = sqlx::query("UPDATE users SET disabled = $1 WHERE email = $2")
             .bind(i64::from(disabled))
             .bind(email)
@@ -125,7 +125,7 @@ impl Store {
     }
 
     pub async fn set_password_hash(&self, email: &str, hash: &str, by: &Actor) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
             .bind(hash)
             .bind(email)
@@ -197,7 +197,7 @@ impl Store {
     }
 
     pub async fn create_token(&self, email: &str, name: &str, token_hash: &str, by: &Actor) -> Result<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let user: Option<i64> =
             sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(&mut *tx).await?;
         let Some(user) = user else { bail!("there is no user {email}") };
@@ -253,7 +253,7 @@ impl Store {
     }
 
     pub async fn revoke_token(&self, id: i64, by: &Actor) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let n = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(now_text())
             .bind(id)
@@ -269,7 +269,7 @@ impl Store {
 
     /// Records a sign-in attempt.
     pub async fn audit_sign_in(&self, email: &str, ok: bool, origin: Option<String>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let action = if ok { "sign_in.success" } else { "sign_in.failure" };
         super::submissions::audit_from(&mut tx, &Actor::new(email, origin), action, email, None, "").await?;
         tx.commit().await?;

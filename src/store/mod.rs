@@ -117,14 +117,24 @@ impl Store {
         Ok(())
     }
 
-    /// Takes the writers' lock: in this process, and on PostgreSQL across every instance
-    /// (an advisory lock held until the transaction ends).
-    async fn lock_writers(&self, tx: &mut sqlx::Transaction<'_, Any>) -> Result<tokio::sync::OwnedMutexGuard<()>> {
+    /// A write transaction: `BEGIN IMMEDIATE` on SQLite, so that it never has to upgrade a read
+    /// lock (which WAL mode refuses when another writer committed meanwhile).
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Takes the writers' lock — in this process, and on PostgreSQL across every instance (an
+    /// advisory lock held until the transaction ends) — and begins a write transaction.
+    async fn write(&self) -> Result<(tokio::sync::OwnedMutexGuard<()>, sqlx::Transaction<'static, Any>)> {
         let guard = self.write_lock.clone().lock_owned().await;
+        let mut tx = self.begin_write().await?;
         if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock(7243001)").execute(&mut **tx).await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(7243001)").execute(&mut *tx).await?;
         }
-        Ok(guard)
+        Ok((guard, tx))
     }
 }
 

@@ -10,8 +10,7 @@ use sqlx::Row;
 impl Store {
     /// Loads `reference` when the database has none yet; returns whether it did.
     pub async fn ensure_reference(&self, reference: &Reference) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let _guard = self.lock_writers(&mut tx).await?;
+        let (_guard, mut tx) = self.write().await?;
         let loaded: Option<String> = sqlx::query_scalar("SELECT value FROM app_state WHERE key = 'reference_loaded'")
             .fetch_optional(&mut *tx)
             .await?;

@@ -21,7 +21,7 @@ impl Store {
     /// Stores a snapshot (a concurrent writer of the same version wins harmlessly) and drops
     /// snapshots of older versions.
     pub async fn put_snapshot(&self, data_version: i64, computed_at: &str, payload: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO analytics_snapshots (data_version, computed_at, payload) VALUES ($1, $2, $3) ON CONFLICT (data_version) DO NOTHING")
             .bind(data_version)
             .bind(computed_at)

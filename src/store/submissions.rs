@@ -81,7 +81,7 @@ impl Store {
 
     /// Records a rejected submission and its errors; no value is stored.
     pub async fn record_rejection(&self, sub: &NewSubmission, rows: usize, errors: Vec<RowError>) -> Result<Outcome> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = insert_submission(&mut tx, sub, "rejected", rows, 0, &errors).await?;
         audit(
             &mut tx,
@@ -99,8 +99,7 @@ impl Store {
     /// Stores validated metric rows as one submission: each changed value becomes a new
     /// revision; a byte-identical resend stores nothing.
     pub async fn store_metric_rows(&self, sub: &NewSubmission, rows: &[MetricRow]) -> Result<Outcome> {
-        let mut tx = self.pool.begin().await?;
-        let _guard = self.lock_writers(&mut tx).await?;
+        let (_guard, mut tx) = self.write().await?;
         let id = match open_submission(&mut tx, sub, rows.len()).await? {
             Ok(id) => id,
             Err(duplicate) => {

@@ -23,8 +23,7 @@ pub struct Target {
 impl Store {
     /// Stores target rows as one submission; `set_in` is the quarter whose value is the baseline.
     pub async fn store_target_rows(&self, sub: &NewSubmission, rows: &[MetricRow], set_in: Quarter) -> Result<Outcome> {
-        let mut tx = self.pool.begin().await?;
-        let _guard = self.lock_writers(&mut tx).await?;
+        let (_guard, mut tx) = self.write().await?;
         let id = match open_submission(&mut tx, sub, rows.len()).await? {
             Ok(id) => id,
             Err(duplicate) => {

@@ -63,7 +63,13 @@ impl TestApp {
 
     /// The server on `db`, with `client` signed in as an analyst.
     pub async fn spawn_on(db: TestDb, demo: bool) -> Self {
-        let config = Config::new(db.url.clone(), "127.0.0.1:0".into(), demo);
+        Self::spawn_with(db, demo, |_| {}).await
+    }
+
+    /// The server on `db` with a configuration adjusted by `adjust`.
+    pub async fn spawn_with(db: TestDb, demo: bool, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::new(db.url.clone(), "127.0.0.1:0".into(), demo);
+        adjust(&mut config);
         let state = app::prepare(config).await.expect("the app starts");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
