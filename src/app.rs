@@ -104,6 +104,13 @@ pub async fn load_demo(store: &Store) -> Result<()> {
         .collect();
     let csv = rows_to_csv(corrections.into_iter())?;
     check(submit_metrics(store, &reference, today, csv, Some("demo-corrections.csv".into()), &who, false).await?)?;
+    let conformance = crate::demo::conformance_csv(&reference, options.seed, today);
+    let format = crate::submit::Format::ConformanceCsv;
+    let name = Some("demo-conformance.csv".to_string());
+    check(crate::submit::submit(store, &reference, today, conformance, format, name, &who, false).await?)?;
+    for (file, bytes) in DSPT_FILES {
+        import_dspt(store, &reference, bytes, file, &who).await?;
+    }
     for (email, role, org) in DEMO_USERS {
         let hash = crate::auth::password::hash(DEMO_PASSWORD.to_string()).await?;
         let by = crate::store::Actor::new("demo", None);
@@ -111,6 +118,33 @@ pub async fn load_demo(store: &Store) -> Result<()> {
     }
     store.set_state("demo_loaded", &crate::store::now_text()).await?;
     Ok(())
+}
+
+/// The published DSPT files shipped in `data/`, loaded with the demo data.
+pub const DSPT_FILES: &[(&str, &[u8])] = &[
+    ("dspt_trusts_2021_22.csv", include_bytes!("../data/dspt_trusts_2021_22.csv")),
+    ("dspt_trusts_2022_23.csv", include_bytes!("../data/dspt_trusts_2022_23.csv")),
+];
+
+/// Loads a published DSPT file as one conformance submission; returns what it found.
+pub async fn import_dspt(
+    store: &Store,
+    reference: &crate::domain::Reference,
+    bytes: &[u8],
+    filename: &str,
+    who: &Submitter,
+) -> Result<(crate::ingest::dspt::DsptImport, crate::store::Outcome)> {
+    let found = crate::ingest::dspt::parse_dspt(bytes, reference)?;
+    let sub = crate::store::NewSubmission {
+        kind: crate::store::SubmissionKind::Conformance,
+        content_hash: crate::submit::content_hash(bytes),
+        submitted_by: who.name.clone(),
+        source: "dspt".into(),
+        filename: Some(filename.to_string()),
+        org_code: None,
+    };
+    let outcome = store.store_conformance_rows(&sub, &found.rows).await?;
+    Ok((found, outcome))
 }
 
 /// The demo accounts, one per role, created with the demo data only.

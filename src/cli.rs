@@ -123,6 +123,15 @@ pub enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Conformance results: CSV subject,standard_id,result,assessed_on[,assessor][,evidence], or FHIR TestReport JSON
+    Conformance {
+        file: PathBuf,
+        /// Validate without storing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// A published Data Security and Protection Toolkit trust status file
+    Dspt { file: PathBuf },
 }
 
 #[derive(Debug, Args)]
@@ -189,21 +198,41 @@ pub async fn run(cli: Cli) -> Result<i32> {
             crate::app::serve(listener, state).await?;
             Ok(0)
         }
+        Command::Import(ImportCommand::Dspt { file }) => {
+            let store = crate::app::open_store(&url).await?;
+            let reference = store.reference().await?;
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let who = Submitter { name: "cli-operator".into(), source: "cli".into(), own_org: None };
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let (found, outcome) = crate::app::import_dspt(&store, &reference, &bytes, &name, &who).await?;
+            for (status, n) in &found.by_status {
+                println!("{n:>5}  {status}");
+            }
+            for (row, code, reason) in &found.skipped {
+                println!("row {row} ({code}): not loaded: {reason}");
+            }
+            print_answer(&Answer::Stored(outcome));
+            Figures::load(&store).await?;
+            Ok(0)
+        }
         Command::Import(command) => {
-            let (file, dry_run, targets) = match command {
-                ImportCommand::Submissions { file, dry_run } => (file, dry_run, false),
-                ImportCommand::Targets { file, dry_run } => (file, dry_run, true),
+            let (file, dry_run, wanted) = match command {
+                ImportCommand::Submissions { file, dry_run } => (file, dry_run, "values"),
+                ImportCommand::Targets { file, dry_run } => (file, dry_run, "targets"),
+                ImportCommand::Conformance { file, dry_run } => (file, dry_run, "conformance"),
+                ImportCommand::Dspt { .. } => unreachable!("handled above"),
             };
             let store = crate::app::open_store(&url).await?;
             let reference = store.reference().await?;
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let format = match Format::sniff(&bytes) {
-                Format::MeasureReport if targets => bail!("targets are sent as CSV: org_code,metric_id,period,target"),
-                Format::MetricsCsv if targets => Format::TargetsCsv,
-                Format::TargetsCsv if !targets => {
-                    bail!("this file has a target column: import it with `exemplar import targets`")
-                }
-                f => f,
+            let format = match (wanted, Format::sniff(&bytes)) {
+                ("targets", Format::MetricsCsv | Format::TargetsCsv) => Format::TargetsCsv,
+                ("conformance", f @ (Format::ConformanceCsv | Format::TestReport)) => f,
+                ("conformance", Format::MeasureReport) => Format::TestReport,
+                ("conformance", _) => Format::ConformanceCsv,
+                ("values", f @ (Format::MetricsCsv | Format::MeasureReport)) => f,
+                ("values", Format::TestReport) => Format::MeasureReport,
+                (_, f) => bail!("this file holds {}: import it with the matching `exemplar import` command", f.label()),
             };
             let who = Submitter { name: "cli-operator".into(), source: "cli".into(), own_org: None };
             let today = chrono::Utc::now().date_naive();

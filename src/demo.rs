@@ -139,3 +139,65 @@ fn hash(text: &str) -> u64 {
 fn mix(parts: &[u64]) -> u64 {
     parts.iter().fold(0x9E3779B97F4A7C15, |h, p| (h ^ p).wrapping_mul(0xBF58476D1CE4E5B9).rotate_left(31))
 }
+
+/// Demo conformance results (CSV): each system assessed against each system-level standard, some
+/// twice (a failure later fixed, or a pass later lost), and each trust against the
+/// organisation-level standards other than the toolkit, whose real results are loaded instead.
+pub fn conformance_csv(reference: &Reference, seed: u64, today: chrono::NaiveDate) -> Vec<u8> {
+    use crate::domain::AssessedAt;
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0xC0F0);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["subject", "standard_id", "result", "assessed_on", "assessor", "evidence"]).expect("in memory");
+    let day = |rng: &mut fastrand::Rng, back: i64| (today - chrono::Duration::days(rng.i64(1..back))).to_string();
+    let pick = |rng: &mut fastrand::Rng, pass: f64| {
+        let x = rng.f64();
+        if x < pass {
+            "pass"
+        } else if x < pass + (1.0 - pass) / 3.0 {
+            "partial"
+        } else {
+            "fail"
+        }
+    };
+    for s in &reference.standards {
+        match s.assessed_at {
+            AssessedAt::System => {
+                for sys in &reference.systems {
+                    if rng.f64() < 0.1 {
+                        continue; // never assessed
+                    }
+                    let first = pick(&mut rng, 0.75);
+                    let on = day(&mut rng, 900);
+                    let assessor = format!("{} assurance", sys.supplier);
+                    w.write_record([sys.system_id.as_str(), &s.standard_id, first, &on, &assessor, ""])
+                        .expect("in memory");
+                    if rng.f64() < 0.2 {
+                        let later = if first == "pass" { "fail" } else { "pass" };
+                        let on2 = day(&mut rng, 120);
+                        if on2 > on {
+                            w.write_record([
+                                sys.system_id.as_str(),
+                                &s.standard_id,
+                                later,
+                                &on2,
+                                "NHS England assurance",
+                                "",
+                            ])
+                            .expect("in memory");
+                        }
+                    }
+                }
+            }
+            AssessedAt::Organisation if s.standard_id != crate::ingest::dspt::STANDARD => {
+                for o in &reference.organisations {
+                    let result = pick(&mut rng, if o.exemplar.is_exemplar() { 0.9 } else { 0.7 });
+                    let on = day(&mut rng, 700);
+                    w.write_record([o.ods_code.as_str(), &s.standard_id, result, &on, "internal audit", ""])
+                        .expect("in memory");
+                }
+            }
+            AssessedAt::Organisation => {}
+        }
+    }
+    w.into_inner().expect("in memory")
+}

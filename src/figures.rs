@@ -26,6 +26,8 @@ pub struct Figures {
     pub quality: Vec<crate::quality::QualityFlag>,
     /// The latest revision of every target.
     pub targets: Vec<crate::store::Target>,
+    /// Every conformance result.
+    pub conformance: Vec<crate::store::ConformanceRecord>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -42,11 +44,13 @@ impl Figures {
         let data_version = store.data_version().await?;
         let values = store.current_values().await?;
         let targets = store.targets().await?;
+        let conformance = store.conformance_results().await?;
         if let Some((_, payload)) = store.snapshot(data_version).await?
             && let Ok(p) = serde_json::from_str::<Payload>(&payload)
         {
             let mut f = Self::new(data_version, p.computed_at, reference, values, p.tables);
             f.targets = targets;
+            f.conformance = conformance;
             return Ok(Arc::new(f));
         }
         let (reference, values, tables) = tokio::task::spawn_blocking(move || {
@@ -61,6 +65,7 @@ impl Figures {
         let tables = serde_json::from_str::<Payload>(&payload)?.tables;
         let mut f = Self::new(data_version, computed_at, reference, values, tables);
         f.targets = targets;
+        f.conformance = conformance;
         Ok(Arc::new(f))
     }
 
@@ -117,6 +122,7 @@ impl Figures {
             value_at,
             quality: Vec::new(),
             targets: Vec::new(),
+            conformance: Vec::new(),
         };
         figures.quality = crate::quality::all(&figures);
         figures

@@ -13,6 +13,8 @@ pub mod charts;
 pub mod cli;
 /// Configuration from flags and the environment.
 pub mod config;
+/// Conformance and procurement rules.
+pub mod conformance;
 /// Deterministic demo submissions.
 pub mod demo;
 /// Validated domain types.

@@ -3,6 +3,7 @@
 
 use crate::domain::{Quarter, Reference};
 use crate::ingest::RowError;
+use crate::ingest::conformance::{ConformanceRow, parse_conformance_csv, parse_test_reports};
 use crate::ingest::metrics::{MetricRow, Rules, parse_metric_csv, parse_targets_csv};
 use crate::store::{NewSubmission, Outcome, Store, SubmissionKind};
 use anyhow::Result;
@@ -28,6 +29,30 @@ pub enum Format {
     TargetsCsv,
     /// A FHIR R4 MeasureReport or a Bundle of them.
     MeasureReport,
+    /// `subject,standard_id,result,assessed_on[,assessor][,evidence]`
+    ConformanceCsv,
+    /// A FHIR R4 TestReport or a Bundle of them.
+    TestReport,
+}
+
+/// Valid rows of a submission, by what they hold.
+#[derive(Debug, Clone)]
+pub enum Parsed {
+    Values(Vec<MetricRow>),
+    Conformance(Vec<ConformanceRow>),
+}
+
+impl Parsed {
+    pub fn len(&self) -> usize {
+        match self {
+            Parsed::Values(r) => r.len(),
+            Parsed::Conformance(r) => r.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl Format {
@@ -35,6 +60,7 @@ impl Format {
         match self {
             Format::MetricsCsv | Format::MeasureReport => SubmissionKind::Metrics,
             Format::TargetsCsv => SubmissionKind::Targets,
+            Format::ConformanceCsv | Format::TestReport => SubmissionKind::Conformance,
         }
     }
 
@@ -43,11 +69,15 @@ impl Format {
             Format::MetricsCsv => "metrics_csv",
             Format::TargetsCsv => "targets_csv",
             Format::MeasureReport => "measure_report",
+            Format::ConformanceCsv => "conformance_csv",
+            Format::TestReport => "test_report",
         }
     }
 
     pub fn parse(text: &str) -> Option<Format> {
-        [Format::MetricsCsv, Format::TargetsCsv, Format::MeasureReport].into_iter().find(|f| f.as_str() == text)
+        [Format::MetricsCsv, Format::TargetsCsv, Format::MeasureReport, Format::ConformanceCsv, Format::TestReport]
+            .into_iter()
+            .find(|f| f.as_str() == text)
     }
 
     pub fn label(self) -> &'static str {
@@ -55,6 +85,8 @@ impl Format {
             Format::MetricsCsv => "metric values (CSV)",
             Format::TargetsCsv => "targets (CSV)",
             Format::MeasureReport => "metric values (FHIR MeasureReport)",
+            Format::ConformanceCsv => "conformance results (CSV)",
+            Format::TestReport => "conformance results (FHIR TestReport)",
         }
     }
 
@@ -63,11 +95,27 @@ impl Format {
         let start = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let first = start.iter().find(|b| !b.is_ascii_whitespace());
         if first == Some(&b'{') {
-            return Format::MeasureReport;
+            let resource = serde_json::from_slice::<serde_json::Value>(start)
+                .ok()
+                .and_then(|v| v.get("resourceType").and_then(|r| r.as_str()).map(str::to_string));
+            let bundle_of_tests =
+                resource.as_deref() == Some("Bundle") && String::from_utf8_lossy(start).contains("\"TestReport\"");
+            return if resource.as_deref() == Some("TestReport") || bundle_of_tests {
+                Format::TestReport
+            } else {
+                Format::MeasureReport
+            };
         }
         let header_end = start.iter().position(|b| *b == b'\n').unwrap_or(start.len());
         let header = String::from_utf8_lossy(&start[..header_end]).to_ascii_lowercase();
-        if header.split(',').any(|c| c.trim() == "target") { Format::TargetsCsv } else { Format::MetricsCsv }
+        let has = |name: &str| header.split(',').any(|c| c.trim() == name);
+        if has("standard_id") {
+            Format::ConformanceCsv
+        } else if has("target") {
+            Format::TargetsCsv
+        } else {
+            Format::MetricsCsv
+        }
     }
 }
 
@@ -104,16 +152,22 @@ pub async fn validate(
     bytes: std::sync::Arc<Vec<u8>>,
     format: Format,
     own_org: Option<String>,
-) -> Result<(usize, Result<Vec<MetricRow>, Vec<RowError>>)> {
+) -> Result<(usize, Result<Parsed, Vec<RowError>>)> {
     let reference = reference.clone();
     Ok(tokio::task::spawn_blocking(move || {
         let rules = Rules { reference: &reference, today, own_org: own_org.as_deref() };
+        let lines = data_lines(&bytes);
         match format {
-            Format::MetricsCsv => (data_lines(&bytes), parse_metric_csv(bytes.as_slice(), &rules)),
-            Format::TargetsCsv => (data_lines(&bytes), parse_targets_csv(bytes.as_slice(), &rules)),
+            Format::MetricsCsv => (lines, parse_metric_csv(bytes.as_slice(), &rules).map(Parsed::Values)),
+            Format::TargetsCsv => (lines, parse_targets_csv(bytes.as_slice(), &rules).map(Parsed::Values)),
+            Format::ConformanceCsv => (lines, parse_conformance_csv(bytes.as_slice(), &rules).map(Parsed::Conformance)),
             Format::MeasureReport => {
-                let parsed = crate::ingest::fhir::parse_measure_reports(&bytes, &rules);
-                (parsed.as_ref().map_or(0, Vec::len), parsed)
+                let parsed = crate::ingest::fhir::parse_measure_reports(&bytes, &rules).map(Parsed::Values);
+                (parsed.as_ref().map_or(0, Parsed::len), parsed)
+            }
+            Format::TestReport => {
+                let parsed = parse_test_reports(&bytes, &rules).map(Parsed::Conformance);
+                (parsed.as_ref().map_or(0, Parsed::len), parsed)
             }
         }
     })
@@ -153,10 +207,11 @@ pub async fn submit(
         org_code: who.own_org.clone(),
     };
     Ok(Answer::Stored(match parsed {
-        Ok(rows) if format.kind() == SubmissionKind::Targets => {
+        Ok(Parsed::Values(rows)) if format.kind() == SubmissionKind::Targets => {
             store.store_target_rows(&sub, &rows, Quarter::last_ended(today)).await?
         }
-        Ok(rows) => store.store_metric_rows(&sub, &rows).await?,
+        Ok(Parsed::Values(rows)) => store.store_metric_rows(&sub, &rows).await?,
+        Ok(Parsed::Conformance(rows)) => store.store_conformance_rows(&sub, &rows).await?,
         Err(errors) => store.record_rejection(&sub, total, errors).await?,
     }))
 }

@@ -72,6 +72,11 @@ text_enum!(
 );
 
 text_enum!(
+    /// The outcome of a conformance assessment.
+    Conformance { Pass = "pass", Fail = "fail", Partial = "partial" }
+);
+
+text_enum!(
     /// What a signed-in user may do (SPEC §1).
     Role { Trust = "trust", Board = "board", Analyst = "analyst", Admin = "admin" }
 );

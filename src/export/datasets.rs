@@ -15,6 +15,13 @@ pub const EXPORTS: &[(&str, &str)] = &[
     ("indices", "Domain indices and the maturity index (domain = all) of each trust per quarter."),
     ("trends", "Change on the previous quarter and the four-quarter trend of each trust's values."),
     ("gaps", "Where best practice is not followed: how many trusts of each peer group are behind the exemplar median."),
+    (
+        "conformance",
+        "Every conformance result ever submitted, with whether it is the current one for its subject and standard.",
+    ),
+    ("systems", "Each system's procurable status today and the mandatory standards it fails."),
+    ("trust_conformance", "Each trust's required and passed standards results and its conformance rate today."),
+    ("upgrades", "Every deployment of a system that is not procurable today, with the standards it fails."),
 ];
 
 /// Writes export `name` with `filter`; `Ok(false)` when there is no such export.
@@ -270,6 +277,9 @@ pub fn write_export<W: Write>(name: &str, f: &Figures, filter: &Filter, out: W) 
                     ]
                 }),
         )?,
+        "conformance" | "systems" | "trust_conformance" | "upgrades" => {
+            return super::conformance::write_conformance_export(name, f, filter, out);
+        }
         _ => return Ok(false),
     }
     Ok(true)

@@ -1,6 +1,7 @@
 //! CSV exports of SPEC §7: fixed columns, filters, empty cells for no value, and text cells
 //! guarded against spreadsheet formula injection.
 
+mod conformance;
 mod datasets;
 
 pub use datasets::{EXPORTS, write_export};

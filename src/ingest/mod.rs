@@ -2,6 +2,8 @@
 //! No HTTP and no SQL here.
 
 pub mod columns;
+pub mod conformance;
+pub mod dspt;
 pub mod fhir;
 pub mod metrics;
 pub mod reference;

@@ -9,6 +9,7 @@
 
 mod accounts;
 mod batch;
+mod conformance;
 mod reference;
 mod snapshots;
 mod submissions;
@@ -16,6 +17,7 @@ mod targets;
 mod uploads;
 
 pub use accounts::{Actor, AuditEntry, Session, TokenInfo, User};
+pub use conformance::ConformanceRecord;
 pub use submissions::{CurrentValue, NewSubmission, Outcome, SubmissionKind, SubmissionRecord, ValueRevision};
 pub use targets::Target;
 

@@ -16,6 +16,7 @@ use std::collections::{BTreeSet, HashMap};
 pub enum SubmissionKind {
     Metrics,
     Targets,
+    Conformance,
 }
 
 impl SubmissionKind {
@@ -23,6 +24,7 @@ impl SubmissionKind {
         match self {
             SubmissionKind::Metrics => "metrics",
             SubmissionKind::Targets => "targets",
+            SubmissionKind::Conformance => "conformance",
         }
     }
 }

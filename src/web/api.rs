@@ -55,8 +55,18 @@ async fn create(
     let media = media.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     let format = match (media.as_str(), q.kind.as_deref()) {
         ("text/csv", Some("targets")) => Format::TargetsCsv,
-        ("text/csv", Some("metrics") | None) => Format::MetricsCsv,
-        ("application/fhir+json" | "application/json", None | Some("metrics")) => Format::MeasureReport,
+        ("text/csv", Some("conformance")) => Format::ConformanceCsv,
+        ("text/csv", Some("metrics")) => Format::MetricsCsv,
+        ("text/csv", None) => match Format::sniff(&body) {
+            f @ (Format::ConformanceCsv | Format::TargetsCsv) => f,
+            _ => Format::MetricsCsv,
+        },
+        ("application/fhir+json" | "application/json", None | Some("metrics" | "conformance")) => {
+            match Format::sniff(&body) {
+                Format::TestReport => Format::TestReport,
+                _ => Format::MeasureReport,
+            }
+        }
         ("text/csv" | "application/fhir+json" | "application/json", Some(other)) => {
             return json_error(StatusCode::BAD_REQUEST, &format!("kind '{other}' is not metrics or targets"));
         }

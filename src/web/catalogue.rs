@@ -4,7 +4,7 @@ use super::render;
 use super::view::{Choice, Meta, PageQuery, num, period_choices, type_choices};
 use crate::app::AppState;
 use crate::auth::Auth;
-use crate::domain::{Metric, Standard, TrustType};
+use crate::domain::{Metric, TrustType};
 use crate::error::Result;
 use askama::Template;
 use axum::Extension;
@@ -14,11 +14,7 @@ use axum::response::Html;
 use axum::routing::get;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/metrics", get(metrics))
-        .route("/standards", get(standards))
-        .route("/gaps", get(gaps))
-        .route("/methods", get(methods))
+    Router::new().route("/metrics", get(metrics)).route("/gaps", get(gaps)).route("/methods", get(methods))
 }
 
 pub struct DomainGroup {
@@ -46,32 +42,6 @@ async fn metrics(State(state): State<AppState>, Extension(auth): Extension<Auth>
         })
         .collect();
     render(&auth, &MetricsPage { domains })
-}
-
-#[derive(Template)]
-#[template(path = "standards.html")]
-pub struct StandardsPage {
-    pub today: String,
-    pub standards: Vec<(Standard, String)>,
-}
-
-async fn standards(State(state): State<AppState>, Extension(auth): Extension<Auth>) -> Result<Html<String>> {
-    let f = state.figures();
-    let today = chrono::Utc::now().date_naive();
-    let standards = f
-        .reference
-        .standards
-        .iter()
-        .map(|s| {
-            let status = match s.mandatory_from {
-                None => "Advisory".to_string(),
-                Some(d) if d <= today => format!("Mandatory since {d}"),
-                Some(d) => format!("Mandatory from {d}"),
-            };
-            (s.clone(), status)
-        })
-        .collect();
-    render(&auth, &StandardsPage { today: today.to_string(), standards })
 }
 
 pub struct GapLine {

@@ -8,6 +8,7 @@ mod exports;
 mod metric;
 mod overview;
 mod submit;
+mod systems;
 mod trust;
 mod view;
 
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(submit::router())
         .merge(api::router())
         .merge(admin::router())
+        .merge(systems::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::access::enforce))
         .layer(axum::middleware::from_fn(crate::auth::access::security_headers))

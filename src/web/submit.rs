@@ -137,7 +137,15 @@ async fn preview(
     };
     match parsed {
         Err(errors) => page.errors = errors,
-        Ok(rows) => {
+        Ok(crate::submit::Parsed::Conformance(rows)) => {
+            page.rows = rows.len();
+            let mut by_standard: BTreeMap<String, usize> = BTreeMap::new();
+            for r in &rows {
+                *by_standard.entry(format!("{} ({})", r.standard_id, r.result)).or_default() += 1;
+            }
+            page.metrics = by_standard.into_iter().collect();
+        }
+        Ok(crate::submit::Parsed::Values(rows)) => {
             page.rows = rows.len();
             let mut by_quarter: BTreeMap<Quarter, QuarterSummary> = BTreeMap::new();
             let mut by_metric: BTreeMap<String, usize> = BTreeMap::new();

@@ -42,6 +42,9 @@ pub struct DomainRow {
 }
 
 pub struct SystemRow {
+    pub system_id: String,
+    pub procurable: bool,
+    pub failing: String,
     pub function: String,
     pub product: String,
     pub supplier: String,
@@ -105,6 +108,10 @@ pub struct TrustPage {
     pub history: Vec<HistoryRow>,
     pub flags: Vec<FlagRow>,
     pub flag_rules: String,
+    pub conformance_rate: String,
+    pub conformance_detail: String,
+    pub peer_rate: String,
+    pub org_results: Vec<(String, String, String)>,
 }
 
 async fn trust_page(
@@ -223,6 +230,27 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>) -> Result<Trus
         ),
         rows,
     })?;
+    let today = chrono::Utc::now().date_naive();
+    let current = crate::conformance::Current::on(&f.conformance, today);
+    let own = crate::conformance::trust_conformance(&f.reference, &current, &org.ods_code, today);
+    let peer_rates = super::view::sorted(
+        f.reference
+            .organisations
+            .iter()
+            .filter(|o| o.trust_type == org.trust_type)
+            .filter_map(|o| crate::conformance::trust_conformance(&f.reference, &current, &o.ods_code, today).rate())
+            .collect(),
+    );
+    let org_results = f
+        .reference
+        .standards
+        .iter()
+        .filter(|s| s.assessed_at == crate::domain::AssessedAt::Organisation)
+        .map(|s| match current.get(&org.ods_code, &s.standard_id) {
+            Some(r) => (s.standard_id.clone(), r.result.clone(), r.assessed_on.clone()),
+            None => (s.standard_id.clone(), "no result".into(), String::new()),
+        })
+        .collect();
     let systems = f
         .reference
         .deployments
@@ -230,7 +258,11 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>) -> Result<Trus
         .filter(|d| d.ods_code == org.ods_code)
         .filter_map(|d| {
             let s = f.reference.systems.iter().find(|s| s.system_id == d.system_id)?;
+            let st = crate::conformance::system_status(&f.reference, &current, &s.system_id, today);
             Some(SystemRow {
+                system_id: s.system_id.clone(),
+                procurable: st.procurable,
+                failing: st.failing.join(", "),
                 function: d.function.clone(),
                 product: s.product.clone(),
                 supplier: s.supplier.clone(),
@@ -269,6 +301,10 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>) -> Result<Trus
         })
         .collect();
     Ok(TrustPage {
+        conformance_rate: own.rate().map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_default(),
+        conformance_detail: format!("{} of {} required results are current passes", own.passed, own.required),
+        peer_rate: super::view::quantile(&peer_rates, 0.5).map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_default(),
+        org_results,
         targets,
         history: Vec::new(),
         flags,

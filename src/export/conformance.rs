@@ -1,0 +1,93 @@
+//! The conformance exports: results, systems, trusts' conformance and the upgrade list.
+
+use super::{Cell, Filter, write_csv};
+use crate::conformance::{Current, system_status, trust_conformance, upgrades};
+use crate::figures::Figures;
+use std::io::Write;
+
+/// Writes one of the conformance exports, as of today.
+pub fn write_conformance_export<W: Write>(name: &str, f: &Figures, filter: &Filter, out: W) -> anyhow::Result<bool> {
+    let r = &f.reference;
+    let today = chrono::Utc::now().date_naive();
+    let current = Current::on(&f.conformance, today);
+    // Organisation filters apply to organisation subjects; system results pass them.
+    let subject_ok = |subject: &str, kind: &str| {
+        kind != "organisation"
+            || (filter.org_ok(r, subject)
+                && r.organisation(subject).is_some_and(|o| filter.peer_ok(o.trust_type.as_str())))
+    };
+    match name {
+        "conformance" => write_csv(
+            out,
+            &["subject", "subject_kind", "standard_id", "result", "assessed_on", "assessor", "current"],
+            f.conformance.iter().filter(|c| subject_ok(&c.subject, &c.subject_kind)).map(|c| {
+                let is_current = current.get(&c.subject, &c.standard_id).is_some_and(|x| x.id == c.id);
+                vec![
+                    Cell::text(&c.subject),
+                    Cell::text(&c.subject_kind),
+                    Cell::text(&c.standard_id),
+                    Cell::text(&c.result),
+                    Cell::text(&c.assessed_on),
+                    c.assessor.as_ref().map_or(Cell::Empty, Cell::text),
+                    Cell::Bool(is_current),
+                ]
+            }),
+        )?,
+        "systems" => write_csv(
+            out,
+            &["system_id", "supplier", "product", "version", "procurable", "failing_standards"],
+            r.systems.iter().map(|s| {
+                let st = system_status(r, &current, &s.system_id, today);
+                vec![
+                    Cell::text(&s.system_id),
+                    Cell::text(&s.supplier),
+                    Cell::text(&s.product),
+                    Cell::text(&s.version),
+                    Cell::Bool(st.procurable),
+                    Cell::text(st.failing.join(";")),
+                ]
+            }),
+        )?,
+        "trust_conformance" => write_csv(
+            out,
+            &["org_code", "required", "passed", "conformance_rate", "failing"],
+            r.organisations
+                .iter()
+                .filter(|o| filter.org_ok(r, &o.ods_code) && filter.peer_ok(o.trust_type.as_str()))
+                .map(|o| {
+                    let t = trust_conformance(r, &current, &o.ods_code, today);
+                    vec![
+                        Cell::text(&o.ods_code),
+                        Cell::Int(t.required as i64),
+                        Cell::Int(t.passed as i64),
+                        Cell::opt_number(t.rate()),
+                        Cell::text(t.failing.join(";")),
+                    ]
+                }),
+        )?,
+        "upgrades" => write_csv(
+            out,
+            &["org_code", "org_name", "region", "system_id", "function", "failing_standards", "mandatory_since"],
+            upgrades(r, &current, today)
+                .into_iter()
+                .filter(|u| {
+                    filter.org_ok(r, &u.ods_code)
+                        && r.organisation(&u.ods_code).is_some_and(|o| filter.peer_ok(o.trust_type.as_str()))
+                })
+                .map(|u| {
+                    let o = r.organisation(&u.ods_code);
+                    vec![
+                        Cell::text(&u.ods_code),
+                        o.map_or(Cell::Empty, |o| Cell::text(&o.name)),
+                        o.map_or(Cell::Empty, |o| Cell::text(&o.region)),
+                        Cell::text(&u.system_id),
+                        Cell::text(&u.function),
+                        Cell::text(u.failing.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>().join(";")),
+                        Cell::text(u.failing.iter().map(|(_, d)| d.to_string()).collect::<Vec<_>>().join(";")),
+                    ]
+                }),
+        )?,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}

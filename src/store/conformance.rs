@@ -1,0 +1,122 @@
+//! Conformance results: stored all or nothing as a submission; every result kept.
+
+use super::Store;
+use super::batch::{Cell, insert};
+use super::submissions::{NewSubmission, Outcome, audit, open_submission};
+use crate::domain::{AssessedAt, Conformance};
+use crate::ingest::conformance::ConformanceRow;
+use anyhow::Result;
+use sqlx::Row;
+
+/// A stored result.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ConformanceRecord {
+    pub id: i64,
+    pub subject: String,
+    pub subject_kind: String,
+    pub standard_id: String,
+    pub result: String,
+    pub assessed_on: String,
+    pub assessor: Option<String>,
+    pub evidence: Option<String>,
+    pub submission_id: i64,
+}
+
+impl ConformanceRecord {
+    pub fn result(&self) -> Option<Conformance> {
+        self.result.parse().ok()
+    }
+
+    pub fn kind(&self) -> Option<AssessedAt> {
+        self.subject_kind.parse().ok()
+    }
+}
+
+impl Store {
+    pub async fn store_conformance_rows(&self, sub: &NewSubmission, rows: &[ConformanceRow]) -> Result<Outcome> {
+        let (_guard, mut tx) = self.write().await?;
+        let id = match open_submission(&mut tx, sub, rows.len()).await? {
+            Ok(id) => id,
+            Err(duplicate) => {
+                tx.commit().await?;
+                return Ok(duplicate);
+            }
+        };
+        let at = super::now_text();
+        let cells: Vec<Vec<Cell>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::Text(r.subject.clone()),
+                    Cell::Text(r.subject_kind.to_string()),
+                    Cell::Text(r.standard_id.clone()),
+                    Cell::Text(r.result.to_string()),
+                    Cell::Text(r.assessed_on.to_string()),
+                    Cell::OptText(r.assessor.clone()),
+                    Cell::OptText(r.evidence.clone()),
+                    Cell::Int(id),
+                    Cell::Text(at.clone()),
+                ]
+            })
+            .collect();
+        insert(
+            &mut tx,
+            "conformance_results",
+            &[
+                "subject",
+                "subject_kind",
+                "standard_id",
+                "result",
+                "assessed_on",
+                "assessor",
+                "evidence",
+                "submission_id",
+                "submitted_at",
+            ],
+            cells,
+            "",
+        )
+        .await?;
+        sqlx::query("UPDATE submissions SET rows_stored = $1 WHERE id = $2")
+            .bind(rows.len() as i64)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        audit(
+            &mut tx,
+            &sub.submitted_by,
+            "submission.accept",
+            sub.kind.as_str(),
+            Some(id),
+            &format!("{} conformance results", rows.len()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Outcome::Accepted { submission_id: id, rows: rows.len(), stored: rows.len(), unchanged: 0 })
+    }
+
+    /// Every result, oldest first.
+    pub async fn conformance_results(&self) -> Result<Vec<ConformanceRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, subject, subject_kind, standard_id, result, assessed_on, assessor, evidence, submission_id \
+             FROM conformance_results ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(ConformanceRecord {
+                    id: r.try_get(0)?,
+                    subject: r.try_get(1)?,
+                    subject_kind: r.try_get(2)?,
+                    standard_id: r.try_get(3)?,
+                    result: r.try_get(4)?,
+                    assessed_on: r.try_get(5)?,
+                    assessor: r.try_get(6)?,
+                    evidence: r.try_get(7)?,
+                    submission_id: r.try_get(8)?,
+                })
+            })
+            .collect()
+    }
+}
