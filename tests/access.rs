@@ -20,6 +20,8 @@ fn path_of(route: &str) -> String {
         .replace("{file}", "organisations.csv")
         .replace("{upload_id}", "999999")
         .replace("{id}", "1")
+        .replace("{standard_id}", "dspt")
+        .replace("{system_id}", "epic_epr")
 }
 
 /// What a user who may use the route gets from these requests.

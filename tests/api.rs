@@ -242,7 +242,7 @@ async fn the_published_fhir_examples_each_get_a_clear_answer() {
     let expect = [
         ("measurereport-numer-EXM130.json", "the subject is Patient/numer-EXM130"),
         ("measurereport-strat1-EXM111-expectedresults.json", "the subject is Patient/"),
-        ("testreport-example.json", "a TestReport is not a MeasureReport"),
+        ("testreport-example.json", "unknown standard 'testscript-example'"),
     ];
     for (file, message) in expect {
         let Ok(body) = std::fs::read(dir.join(file)) else { panic!("{file} is in shared/data/fhir") };

@@ -38,6 +38,9 @@ const EXPORTS: &[(&str, &str)] = &[
     ("indices", "org_code,trust_type,period,domain,domain_index,n_metrics,n_applicable"),
     ("trends", "org_code,metric_id,period,change,slope,trend"),
     ("gaps", "metric_id,period,peer_group,n,n_behind,share_behind,median_gap"),
+    ("conformance", "subject,subject_kind,standard_id,result,assessed_on,assessor,current"),
+    ("systems", "system_id,supplier,product,version,procurable,failing_standards"),
+    ("trust_conformance", "org_code,required,passed,conformance_rate,failing"),
 ];
 
 #[tokio::test]
@@ -47,13 +50,14 @@ async fn the_demo_server_shows_every_page_and_export_with_consistent_figures() {
     let (status, health) = app.text("/healthz").await;
     assert_eq!(status, 200);
     let health: serde_json::Value = serde_json::from_str(&health).unwrap();
-    assert_eq!(health["data_version"], 13, "twelve quarters and one set of corrections");
+    // Twelve quarters, one set of corrections, the demo conformance results and two DSPT files.
+    assert_eq!(health["data_version"], 16);
 
     for page in PAGES {
         let (status, body) = app.text(page).await;
         assert_eq!(status, 200, "{page}");
         assert!(
-            body.contains("data version 13") || !body.contains("Figures computed"),
+            body.contains("data version 16") || !body.contains("Figures computed"),
             "{page} names its data version"
         );
         assert!(body.contains("<html lang=\"en\">"), "{page}");
@@ -71,7 +75,7 @@ async fn the_demo_server_shows_every_page_and_export_with_consistent_figures() {
     for (name, header) in EXPORTS {
         let response = app.get(&format!("/export/{name}.csv")).await;
         assert_eq!(response.status().as_u16(), 200, "{name}");
-        assert_eq!(response.headers()["x-data-version"], "13");
+        assert_eq!(response.headers()["x-data-version"], "16");
         let body = response.text().await.unwrap();
         assert_eq!(body.lines().next().unwrap(), *header, "{name} columns");
         assert!(body.lines().count() > 5, "{name} has rows");
