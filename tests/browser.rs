@@ -120,3 +120,95 @@ async fn a_trust_signs_in_uploads_previews_confirms_and_finds_its_values() {
     screenshot(b, "trust").await;
     browser.client.clone().close().await.unwrap();
 }
+
+/// axe-core, installed by `.ci/run` (`npm install --prefix .ci/node axe-core@4`).
+fn axe_source() -> Option<String> {
+    let path = std::env::var("EXEMPLAR_AXE_JS").map(std::path::PathBuf::from).unwrap_or_else(|_| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/node/node_modules/axe-core/axe.min.js")
+    });
+    match std::fs::read_to_string(&path) {
+        Ok(source) => Some(source),
+        Err(_) => {
+            assert!(
+                std::env::var_os("EXEMPLAR_REQUIRE_BROWSER").is_none(),
+                "axe-core is required but not at {}",
+                path.display()
+            );
+            eprintln!("skipped: axe-core is not installed at {}", path.display());
+            None
+        }
+    }
+}
+
+/// The WCAG 2.2 AA violations axe-core finds on the current page, as "rule: target" lines.
+async fn violations(b: &Client, axe: &str) -> Vec<String> {
+    b.execute(axe, vec![]).await.unwrap();
+    let result = b
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } })
+                .then(r => done(r.violations.flatMap(v => v.nodes.map(n => v.id + ': ' + n.target.join(' ')))))
+                .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(result).unwrap()
+}
+
+#[tokio::test]
+async fn every_page_passes_axe_core_wcag_2_2_aa() {
+    let Some(browser) = browser().await else { return };
+    let Some(axe) = axe_source() else { return };
+    let b = &browser.client;
+    let app = TestApp::spawn(true).await;
+    let system = app.state.figures().reference.systems[0].system_id.clone();
+    let mut pages: Vec<String> = exemplar::auth::access::ROUTES
+        .iter()
+        .filter(|(method, route, _)| {
+            *method == "GET" && !route.starts_with("/api/") && !route.starts_with("/export/") && *route != "/healthz"
+        })
+        .map(|(_, route, _)| {
+            route
+                .replace("{metric_id}", "digital_leadership_capability")
+                .replace("{ods_code}", "RGT")
+                .replace("{standard_id}", "dspt")
+                .replace("{system_id}", &system)
+                .replace("{id}", "1")
+        })
+        .collect();
+    pages.push("/trusts?peer_group=ambulance&region=London".into());
+
+    // Signed out first (the public pages and sign-in), then as a trust's submitter and an admin.
+    let mut failures = Vec::new();
+    for page in ["/", "/standards", "/methods", "/sign-in"] {
+        b.goto(&format!("{}{page}", app.base)).await.unwrap();
+        failures.extend(violations(b, &axe).await.into_iter().map(|v| format!("{page} (signed out): {v}")));
+    }
+    let hash = exemplar::auth::password::hash(common::PASSWORD.into()).await.unwrap();
+    let by = exemplar::store::Actor::new("test", None);
+    for (email, role, org) in [("axe@rgt.example", Role::Trust, Some("RGT")), ("axe@admin.example", Role::Admin, None)]
+    {
+        app.state.store.add_user(email, role, org, Some(&hash), &by).await.unwrap();
+        sign_in(b, &app.base, email).await;
+        b.wait().for_element(Locator::XPath("//button[contains(., 'Sign out')]")).await.unwrap();
+        for page in &pages {
+            // Pages a role may not use answer with a 403 page, which is checked too.
+            b.goto(&format!("{}{page}", app.base)).await.unwrap();
+            let slug = page.trim_start_matches('/').replace(['/', '?', '&', '='], "_");
+            let name = format!("{}-{}", role.as_str(), if slug.is_empty() { "overview" } else { slug.as_str() });
+            screenshot(b, &name).await;
+            failures.extend(violations(b, &axe).await.into_iter().map(|v| format!("{page} ({role}): {v}")));
+        }
+        b.find(Locator::XPath("//button[contains(., 'Sign out')]")).await.unwrap().click().await.unwrap();
+        b.wait().for_element(Locator::XPath("//a[normalize-space()='Sign in']")).await.unwrap();
+    }
+    assert!(failures.is_empty(), "{} WCAG violations:\n{}", failures.len(), failures.join("\n"));
+    // The check itself can fail: an image without a text alternative is found.
+    b.execute("const i = document.createElement('img'); i.src = '/assets/images/favicon.svg'; document.querySelector('main').appendChild(i);", vec![])
+        .await
+        .unwrap();
+    let found = violations(b, &axe).await;
+    assert!(found.iter().any(|v| v.starts_with("image-alt")), "{found:?}");
+    browser.client.clone().close().await.unwrap();
+}
