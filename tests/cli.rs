@@ -93,3 +93,81 @@ fn an_unknown_export_or_filter_is_refused_with_a_reason() {
     assert_eq!(bad_period.status.code(), Some(2));
     assert!(text(&bad_period.stderr).contains("not a quarter"));
 }
+
+fn exemplar_with_input(db: &TestDb, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_exemplar"))
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn accounts_and_tokens_are_managed_from_the_command_line() {
+    let db = TestDb::new();
+    let added = exemplar_with_input(
+        &db,
+        &["user", "add", "--email", "Sub@RGT.example", "--role", "trust", "--org", "rgt"],
+        "a long enough password\n",
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let short = exemplar_with_input(&db, &["user", "add", "--email", "x@y.example", "--role", "board"], "short\n");
+    assert_eq!(short.status.code(), Some(2));
+    assert!(text(&short.stderr).contains("at least 12 characters"));
+    let unbound = exemplar_with_input(
+        &db,
+        &["user", "add", "--email", "t@y.example", "--role", "trust"],
+        "a long enough password\n",
+    );
+    assert!(text(&unbound.stderr).contains("exactly one ODS code"));
+
+    let list = exemplar(&db, &["user", "list"]);
+    assert!(text(&list.stdout).contains("sub@rgt.example\ttrust\tRGT\tactive"), "{}", text(&list.stdout));
+
+    let created = exemplar(&db, &["token", "create", "--email", "sub@rgt.example"]);
+    let out = text(&created.stdout);
+    let token = out.split_whitespace().last().unwrap().to_string();
+    assert_eq!(token.len(), 64, "{out}");
+    let listed = text(&exemplar(&db, &["token", "list"]).stdout);
+    assert!(listed.contains("sub@rgt.example") && !listed.contains(&token), "the token itself is never listed again");
+    let id = listed.split_whitespace().next().unwrap().to_string();
+    assert!(exemplar(&db, &["token", "revoke", "--id", &id]).status.success());
+    assert!(text(&exemplar(&db, &["token", "list"]).stdout).contains("revoked"));
+
+    assert!(exemplar(&db, &["user", "disable", "--email", "sub@rgt.example"]).status.success());
+    assert!(text(&exemplar(&db, &["user", "list"]).stdout).contains("disabled"));
+}
+
+#[test]
+fn conformance_results_and_the_published_dspt_file_are_imported() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("conformance.csv");
+    std::fs::write(&file, "subject,standard_id,result,assessed_on\nRGT,national_data_opt_out,pass,2025-03-31\n")
+        .unwrap();
+    let ok = exemplar(&db, &["import", "conformance", file.to_str().unwrap()]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    std::fs::write(&file, "subject,standard_id,result,assessed_on\nRGT,snomed_ct,pass,2025-03-31\n").unwrap();
+    let refused = exemplar(&db, &["import", "conformance", file.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("row 2, column subject"));
+
+    let dspt = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/dspt_trusts_2022_23.csv");
+    let loaded = exemplar(&db, &["import", "dspt", dspt.to_str().unwrap()]);
+    let out = text(&loaded.stdout);
+    assert!(loaded.status.success(), "{}", text(&loaded.stderr));
+    assert!(
+        out.contains("22/23 Standards Met") && out.contains("not loaded") && out.contains("Accepted as submission"),
+        "{out}"
+    );
+    let results = exemplar(&db, &["export", "conformance", "--org-code", "RGT"]);
+    let (_, rows) = parse_csv(&text(&results.stdout));
+    assert!(rows.iter().any(|r| r[2] == "dspt") && rows.iter().any(|r| r[2] == "national_data_opt_out"));
+}
