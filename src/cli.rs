@@ -267,7 +267,8 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 }
                 None => Box::new(std::io::stdout().lock()),
             };
-            write_export(&args.name, &f, &filter, std::io::BufWriter::new(out))?;
+            let findings = store.findings().await?;
+            write_export(&args.name, &f, &findings, &filter, std::io::BufWriter::new(out))?;
             Ok(0)
         }
         Command::User(command) => user_command(&url, command).await,

@@ -43,6 +43,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/trusts", SignedIn),
     ("GET", "/trusts/{ods_code}", SignedIn),
     ("GET", "/gaps", SignedIn),
+    ("GET", "/compare", SignedIn),
     ("GET", "/export", SignedIn),
     ("GET", "/export/{file}", SignedIn),
     ("GET", "/submit", Roles(&[Trust])),
@@ -51,6 +52,9 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/submissions", SignedIn),
     ("GET", "/submissions/{id}", SignedIn),
     ("GET", "/admin/audit", Roles(&[Admin])),
+    ("GET", "/findings", SignedIn),
+    ("POST", "/findings", Roles(&[Board])),
+    ("POST", "/findings/{id}/status", Roles(&[Board])),
     ("POST", "/api/v1/submissions", Roles(&[Trust])),
     ("GET", "/api/v1/submissions/{id}", SignedIn),
 ];

@@ -2,10 +2,12 @@
 //! Text stays as SVG `<text>` in the page's font; every chart carries `role="img"`, a `<title>`
 //! and a `<desc>`. Pure and synchronous: callers run them off the async runtime.
 
+mod heatmap;
 mod spine;
 mod strip;
 mod trend;
 
+pub use heatmap::{HeatMap, heat_map};
 pub use spine::{SpineChart, SpineRow, spine_chart};
 pub use strip::{StripChart, StripGroup, strip_chart};
 pub use trend::{TrendChart, TrendSeries, trend_chart};

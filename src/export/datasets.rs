@@ -22,10 +22,18 @@ pub const EXPORTS: &[(&str, &str)] = &[
     ("systems", "Each system's procurable status today and the mandatory standards it fails."),
     ("trust_conformance", "Each trust's required and passed standards results and its conformance rate today."),
     ("upgrades", "Every deployment of a system that is not procurable today, with the standards it fails."),
+    ("findings", "The board's findings and recommendations, on a metric, a domain or a trust, with their status."),
 ];
 
 /// Writes export `name` with `filter`; `Ok(false)` when there is no such export.
-pub fn write_export<W: Write>(name: &str, f: &Figures, filter: &Filter, out: W) -> anyhow::Result<bool> {
+/// `findings` are the board's findings, which live outside the figures of a data version.
+pub fn write_export<W: Write>(
+    name: &str,
+    f: &Figures,
+    findings: &[crate::store::Finding],
+    filter: &Filter,
+    out: W,
+) -> anyhow::Result<bool> {
     let r = &f.reference;
     let q = |i: i32| Quarter::from_index(i).to_string();
     match name {
@@ -274,6 +282,42 @@ pub fn write_export<W: Write>(name: &str, f: &Figures, filter: &Filter, out: W) 
                         Cell::Int(g.n_behind),
                         Cell::Number(g.share_behind),
                         Cell::opt_number(g.median_gap),
+                    ]
+                }),
+        )?,
+        "findings" => write_csv(
+            out,
+            &[
+                "finding_id",
+                "subject_kind",
+                "subject",
+                "title",
+                "text",
+                "status",
+                "owner",
+                "created_by",
+                "created_at",
+                "updated_at",
+            ],
+            findings
+                .iter()
+                .filter(|x| match x.subject_kind.as_str() {
+                    "metric" => filter.metric_ok(&x.subject),
+                    "trust" => filter.org_ok(r, &x.subject),
+                    _ => true,
+                })
+                .map(|x| {
+                    vec![
+                        Cell::Int(x.id),
+                        Cell::text(&x.subject_kind),
+                        Cell::text(&x.subject),
+                        Cell::text(&x.title),
+                        Cell::text(&x.body),
+                        Cell::text(&x.status),
+                        Cell::text(&x.owner),
+                        Cell::text(&x.created_by),
+                        Cell::text(&x.created_at),
+                        Cell::text(&x.updated_at),
                     ]
                 }),
         )?,

@@ -3,8 +3,10 @@
 
 mod conformance;
 mod datasets;
+mod dictionary;
 
 pub use datasets::{EXPORTS, write_export};
+pub use dictionary::{Column, DICTIONARY};
 
 use crate::domain::{Quarter, Reference};
 use std::io::Write;

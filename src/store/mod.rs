@@ -10,6 +10,7 @@
 mod accounts;
 mod batch;
 mod conformance;
+mod findings;
 mod reference;
 mod snapshots;
 mod submissions;
@@ -18,6 +19,7 @@ mod uploads;
 
 pub use accounts::{Actor, AuditEntry, Session, TokenInfo, User};
 pub use conformance::ConformanceRecord;
+pub use findings::{FINDING_STATUSES, FINDING_SUBJECTS, Finding, NewFinding};
 pub use submissions::{CurrentValue, NewSubmission, Outcome, SubmissionKind, SubmissionRecord, ValueRevision};
 pub use targets::Target;
 

@@ -55,9 +55,20 @@ pub struct GapLine {
     pub median_gap: String,
 }
 
+pub struct ShareLine {
+    pub href: String,
+    pub name: String,
+    pub behind: usize,
+    pub of: usize,
+    pub share: String,
+}
+
 #[derive(Template)]
 #[template(path = "gaps.html")]
 pub struct GapsPage {
+    pub by_domain: Vec<ShareLine>,
+    pub by_trust: Vec<ShareLine>,
+    pub findings: Vec<super::findings::FindingView>,
     pub meta: Meta,
     pub period_label: String,
     pub periods: Vec<Choice>,
@@ -103,9 +114,65 @@ async fn gaps(
         ("period", period.map(|p| p.to_string())),
         ("peer_group", peer.map(|p| p.as_str().to_string())),
     ]);
+    // By domain and by trust: how many (trust, metric) positions are behind the exemplar median.
+    let positions: Vec<_> = f
+        .tables
+        .trust_benchmarks
+        .iter()
+        .filter(|t| {
+            Some(t.period_index) == period.map(|p| p.index()) && peer.is_none_or(|p| p.as_str() == t.trust_type)
+        })
+        .filter(|t| t.behind_best_practice.is_some())
+        .collect();
+    let share = |behind: usize, of: usize| {
+        if of == 0 { String::new() } else { format!("{:.0}%", 100.0 * behind as f64 / of as f64) }
+    };
+    let by_domain = f
+        .reference
+        .domains
+        .iter()
+        .map(|d| {
+            let of: Vec<_> = positions.iter().filter(|t| t.domain == d.domain_id).collect();
+            let behind = of.iter().filter(|t| t.behind_best_practice == Some(true)).count();
+            ShareLine {
+                href: String::new(),
+                name: d.name.clone(),
+                behind,
+                of: of.len(),
+                share: share(behind, of.len()),
+            }
+        })
+        .collect();
+    let mut per_trust: std::collections::BTreeMap<&str, (usize, usize)> = std::collections::BTreeMap::new();
+    for t in &positions {
+        let e = per_trust.entry(t.org_code.as_str()).or_default();
+        e.1 += 1;
+        if t.behind_best_practice == Some(true) {
+            e.0 += 1;
+        }
+    }
+    let mut by_trust: Vec<ShareLine> = per_trust
+        .into_iter()
+        .map(|(code, (behind, of))| ShareLine {
+            href: format!("/trusts/{code}"),
+            name: f.reference.organisation(code).map_or(code.to_string(), |o| o.name.clone()),
+            behind,
+            of,
+            share: share(behind, of),
+        })
+        .collect();
+    by_trust.sort_by(|a, b| (b.behind * a.of.max(1)).cmp(&(a.behind * b.of.max(1))).then(a.name.cmp(&b.name)));
+    by_trust.truncate(20);
+    let findings = super::findings::views(
+        &state,
+        state.store.findings().await?.into_iter().filter(|x| x.subject_kind == "domain").collect(),
+    );
     render(
         &auth,
         &GapsPage {
+            by_domain,
+            by_trust,
+            findings,
             meta: Meta::of(&f),
             period_label: period.map_or("no data yet".into(), |p| p.financial_label()),
             periods: period_choices(&f, period),

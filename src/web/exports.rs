@@ -4,7 +4,7 @@ use super::render;
 use crate::app::AppState;
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
-use crate::export::{EXPORTS, Filters, write_export};
+use crate::export::{Column, DICTIONARY, EXPORTS, Filters, write_export};
 use askama::Template;
 use axum::Extension;
 use axum::Router;
@@ -21,11 +21,25 @@ pub fn router() -> Router<AppState> {
 #[template(path = "exports.html")]
 pub struct ExportsPage {
     pub exports: Vec<(&'static str, &'static str)>,
+    /// The data dictionary: each export's name and description with its columns, in order.
+    pub dictionary: Vec<(&'static str, &'static str, Vec<&'static Column>)>,
     pub data_version: i64,
 }
 
+impl ExportsPage {
+    pub fn new(data_version: i64) -> Self {
+        let dictionary = EXPORTS
+            .iter()
+            .map(|&(name, description)| {
+                (name, description, DICTIONARY.iter().filter(|c| c.export == name).collect::<Vec<_>>())
+            })
+            .collect();
+        Self { exports: EXPORTS.to_vec(), dictionary, data_version }
+    }
+}
+
 async fn index(State(state): State<AppState>, Extension(auth): Extension<Auth>) -> Result<Html<String>> {
-    render(&auth, &ExportsPage { exports: EXPORTS.to_vec(), data_version: state.figures().data_version })
+    render(&auth, &ExportsPage::new(state.figures().data_version))
 }
 
 async fn download(
@@ -40,9 +54,10 @@ async fn download(
     let f = state.figures();
     let filter = filters.parse(&f.reference).map_err(AppError::BadRequest)?;
     let version = f.data_version;
+    let findings = state.store.findings().await?;
     let (found, body) = super::blocking(move || {
         let mut body = Vec::new();
-        let found = write_export(&name, &f, &filter, &mut body)?;
+        let found = write_export(&name, &f, &findings, &filter, &mut body)?;
         Ok((found, body))
     })
     .await?;
@@ -58,4 +73,25 @@ async fn download(
         body,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exports_page_links_every_dataset_to_its_data_dictionary_section() {
+        let html = ExportsPage::new(7).render().unwrap();
+        let dictionary = html.find("<h2 id=\"data-dictionary\">Data dictionary</h2>").expect("a dictionary heading");
+        for (name, _) in EXPORTS {
+            let link = html.find(&format!("href=\"#dict-{name}\"")).unwrap_or_else(|| panic!("no link to {name}"));
+            let section =
+                html.find(&format!("<h3 id=\"dict-{name}\">{name}.csv</h3>")).unwrap_or_else(|| panic!("no {name}"));
+            assert!(link < dictionary && dictionary < section, "{name}: link, then the h2, then its h3");
+            for c in DICTIONARY.iter().filter(|c| c.export == *name) {
+                assert!(html[section..].contains(&format!("<td><code>{}</code></td>", c.name)), "{name}.{}", c.name);
+            }
+        }
+        assert!(!html.contains("<h4") && html.matches("<h1").count() == 1, "headings go h1, h2, h3");
+    }
 }

@@ -72,6 +72,7 @@ pub struct MetricPage {
     pub csv_query: String,
     pub flags: Vec<(String, String, String, String)>,
     pub flag_rules: String,
+    pub findings: Vec<super::findings::FindingView>,
 }
 
 async fn metric_page(
@@ -88,7 +89,12 @@ async fn metric_page(
         .ok_or_else(|| AppError::NotFound(format!("There is no metric '{metric_id}'.")))?;
     let period = query.period(&f)?;
     let peer = query.peer_group()?;
-    let page = blocking(move || build(&f, metric, period, peer)).await?;
+    let mut page = blocking(move || build(&f, metric, period, peer)).await?;
+    let findings = state.store.findings().await?;
+    page.findings = super::findings::views(
+        &state,
+        findings.into_iter().filter(|x| x.subject_kind == "metric" && x.subject == metric_id).collect(),
+    );
     render(&auth, &page)
 }
 
@@ -208,6 +214,7 @@ fn build(f: &Figures, metric: Metric, period: Option<Quarter>, peer: Option<Trus
         })
         .collect();
     Ok(MetricPage {
+        findings: Vec::new(),
         flags,
         flag_rules: crate::quality::rules_text(),
         meta: Meta::of(f),

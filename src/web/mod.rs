@@ -4,7 +4,9 @@ mod account;
 mod admin;
 mod api;
 mod catalogue;
+mod compare;
 mod exports;
+mod findings;
 mod metric;
 mod overview;
 mod submit;
@@ -40,6 +42,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(admin::router())
         .merge(systems::router())
+        .merge(findings::router())
+        .merge(compare::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::access::enforce))
         .layer(axum::middleware::from_fn(crate::auth::access::security_headers))
@@ -68,7 +72,7 @@ fn account_links(auth: &Auth) -> String {
         )
     };
     let Some(user) = &auth.user else { return item("/sign-in", "Sign in") };
-    let mut links = String::new();
+    let mut links = item("/compare", "Compare") + &item("/systems", "Systems") + &item("/findings", "Findings");
     if user.role == Role::Trust {
         links.push_str(&item("/submit", "Submit"));
     }

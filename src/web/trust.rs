@@ -112,6 +112,7 @@ pub struct TrustPage {
     pub conformance_detail: String,
     pub peer_rate: String,
     pub org_results: Vec<(String, String, String)>,
+    pub findings: Vec<super::findings::FindingView>,
 }
 
 async fn trust_page(
@@ -129,7 +130,8 @@ async fn trust_page(
         .ok_or_else(|| AppError::NotFound(format!("There is no trust with the ODS code '{code}'.")))?;
     let period = query.period(&f)?;
     let revised = state.store.revised_values(&org.ods_code).await?;
-    let page = blocking(move || {
+    let code_for_findings = org.ods_code.clone();
+    let mut page = blocking(move || {
         let mut page = build(&f, org, period)?;
         page.history = revised
             .into_iter()
@@ -146,6 +148,11 @@ async fn trust_page(
         Ok(page)
     })
     .await?;
+    let findings = state.store.findings().await?;
+    page.findings = super::findings::views(
+        &state,
+        findings.into_iter().filter(|x| x.subject_kind == "trust" && x.subject == code_for_findings).collect(),
+    );
     render(&auth, &page)
 }
 
@@ -301,6 +308,7 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>) -> Result<Trus
         })
         .collect();
     Ok(TrustPage {
+        findings: Vec::new(),
         conformance_rate: own.rate().map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_default(),
         conformance_detail: format!("{} of {} required results are current passes", own.passed, own.required),
         peer_rate: super::view::quantile(&peer_rates, 0.5).map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_default(),

@@ -1,0 +1,436 @@
+//! The exports' data dictionary (SPEC §7): every column of every export, in order, with its unit and meaning.
+
+/// One column of one export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    /// The export's name, as in `super::EXPORTS` (the file is `{export}.csv`).
+    pub export: &'static str,
+    /// The column's name in the header row.
+    pub name: &'static str,
+    /// The unit or form of its values.
+    pub unit: &'static str,
+    /// What it holds and, for computed figures, how it is computed.
+    pub meaning: &'static str,
+}
+
+const fn col(export: &'static str, name: &'static str, unit: &'static str, meaning: &'static str) -> Column {
+    Column { export, name, unit, meaning }
+}
+
+/// Every column of every export, grouped by export in `super::EXPORTS` order and in each
+/// export's column order.
+pub const DICTIONARY: &[Column] = &[
+    // organisations
+    col("organisations", "org_code", "ODS code", "The trust's NHS Organisation Data Service code, for example RJ1."),
+    col("organisations", "org_name", "text", "The trust's name."),
+    col(
+        "organisations",
+        "trust_type",
+        "text",
+        "The trust's type: acute, mental_health, community or ambulance. The trust type is also the trust's peer group in every benchmark.",
+    ),
+    col("organisations", "region", "text", "The NHS England region the trust belongs to."),
+    col(
+        "organisations",
+        "exemplar",
+        "text",
+        "The trust's exemplar status: gde (Global Digital Exemplar), fast_follower, or none. Trusts whose status is not none are the exemplar trusts.",
+    ),
+    col(
+        "organisations",
+        "exemplar_cohort",
+        "year",
+        "The year of the exemplar cohort the trust joined; empty for trusts that are not exemplars.",
+    ),
+    // metrics
+    col("metrics", "metric_id", "identifier", "The metric's identifier, in snake_case."),
+    col(
+        "metrics",
+        "domain",
+        "identifier",
+        "The \"What Good Looks Like\" success measure (domain) the metric belongs to.",
+    ),
+    col("metrics", "name", "text", "The metric's name."),
+    col("metrics", "unit", "text", "The unit of the metric's values: score, percent, count, days, boolean or gbp."),
+    col(
+        "metrics",
+        "scale_min",
+        "the metric's unit",
+        "The lowest value the metric can take; submitted values below it are rejected.",
+    ),
+    col(
+        "metrics",
+        "scale_max",
+        "the metric's unit",
+        "The highest value the metric can take; submitted values above it are rejected.",
+    ),
+    col(
+        "metrics",
+        "direction",
+        "text",
+        "Whether a higher value is better (higher_better) or a lower value is better (lower_better).",
+    ),
+    col(
+        "metrics",
+        "applies_to",
+        "text",
+        "The trust types the metric applies to, joined by ';', or all when it applies to every trust type.",
+    ),
+    // values
+    col("values", "org_code", "ODS code", "The ODS code of the trust the value is for."),
+    col("values", "org_name", "text", "The trust's name."),
+    col("values", "trust_type", "text", "The trust's type, which is its peer group."),
+    col("values", "region", "text", "The NHS England region of the trust."),
+    col("values", "exemplar", "text", "The trust's exemplar status: gde, fast_follower or none."),
+    col("values", "metric_id", "identifier", "The metric the value is for."),
+    col("values", "domain", "identifier", "The domain the metric belongs to."),
+    col(
+        "values",
+        "period",
+        "YYYY-Qn",
+        "The calendar quarter the value is for; for example 2024-Q2 is April to June 2024, which is 2024/25 Q1 in the NHS financial year.",
+    ),
+    col("values", "period_start", "ISO date", "The first day of the quarter."),
+    col("values", "period_end", "ISO date", "The last day of the quarter."),
+    col(
+        "values",
+        "value",
+        "the metric's unit",
+        "The current value: the newest revision submitted for this trust, metric and quarter. Boolean metrics hold 1 for yes and 0 for no.",
+    ),
+    col(
+        "values",
+        "revision",
+        "count from 1",
+        "Which revision the current value is: 1 for the first value submitted, rising by one each time a different value is submitted for the same trust, metric and quarter.",
+    ),
+    col("values", "submitted_at", "UTC timestamp", "When the current revision was submitted."),
+    // benchmarks
+    col("benchmarks", "metric_id", "identifier", "The metric."),
+    col("benchmarks", "domain", "identifier", "The domain the metric belongs to."),
+    col("benchmarks", "period", "YYYY-Qn", "The calendar quarter."),
+    col(
+        "benchmarks",
+        "peer_group",
+        "text",
+        "The peer group: the trust type (acute, mental_health, community or ambulance) whose trusts the figures in this row are computed over.",
+    ),
+    col(
+        "benchmarks",
+        "n",
+        "count",
+        "The number of trusts in the peer group with a current value for the metric in the quarter; every other figure in the row is computed over these values.",
+    ),
+    col("benchmarks", "min", "the metric's unit", "The lowest value in the peer group."),
+    col(
+        "benchmarks",
+        "p25",
+        "the metric's unit",
+        "The lower quartile (25th percentile) of the peer group's values, by linear interpolation between order statistics (Hyndman–Fan type 7): with the n values sorted, the value at position 1 + 0.25 × (n − 1), interpolating between the two neighbouring values.",
+    ),
+    col(
+        "benchmarks",
+        "median",
+        "the metric's unit",
+        "The median of the peer group's values: the middle value, or the mean of the two middle values when n is even (the same as type 7 at 0.5).",
+    ),
+    col(
+        "benchmarks",
+        "p75",
+        "the metric's unit",
+        "The upper quartile (75th percentile) of the peer group's values, by linear interpolation between order statistics (Hyndman–Fan type 7): the value at position 1 + 0.75 × (n − 1) of the sorted values.",
+    ),
+    col("benchmarks", "max", "the metric's unit", "The highest value in the peer group."),
+    col("benchmarks", "mean", "the metric's unit", "The arithmetic mean of the peer group's values."),
+    col(
+        "benchmarks",
+        "exemplar_n",
+        "count",
+        "The number of exemplar trusts (exemplar status gde or fast_follower) in the peer group with a current value.",
+    ),
+    col(
+        "benchmarks",
+        "exemplar_median",
+        "the metric's unit",
+        "The median of the values of the exemplar trusts in the peer group; empty when exemplar_n is 0.",
+    ),
+    col(
+        "benchmarks",
+        "national_median",
+        "the metric's unit",
+        "The median of the metric's values in the quarter over every trust with a current value, all trust types together.",
+    ),
+    // trust_benchmarks
+    col("trust_benchmarks", "org_code", "ODS code", "The trust."),
+    col("trust_benchmarks", "trust_type", "text", "The trust's type, which is the peer group it is compared with."),
+    col("trust_benchmarks", "metric_id", "identifier", "The metric."),
+    col("trust_benchmarks", "period", "YYYY-Qn", "The calendar quarter."),
+    col("trust_benchmarks", "value", "the metric's unit", "The trust's current value for the metric in the quarter."),
+    col(
+        "trust_benchmarks",
+        "rank",
+        "rank, 1 = best",
+        "The trust's position among the n trusts of its peer group with a value, 1 being the best (the highest value for higher_better metrics, the lowest for lower_better). Tied values share the smallest rank, so ranks run 1, 2, 2, 4.",
+    ),
+    col(
+        "trust_benchmarks",
+        "percentile",
+        "percentile 0–100",
+        "The trust's standing in its peer group: 100 × (n − rank) ÷ (n − 1), where n is the number of trusts in the peer group with a value; 100 when n = 1. 100 is the best.",
+    ),
+    col(
+        "trust_benchmarks",
+        "quartile",
+        "1–4",
+        "The peer-group quartile the value falls in, 1 best and 4 worst. For higher_better metrics: 1 if the value ≥ p75, else 2 if ≥ median, else 3 if ≥ p25, else 4. For lower_better metrics the mirror: 1 if ≤ p25, else 2 if ≤ median, else 3 if ≤ p75, else 4.",
+    ),
+    col(
+        "trust_benchmarks",
+        "score",
+        "0–100",
+        "The value placed on the metric's scale so that higher is always better: 100 × (value − scale_min) ÷ (scale_max − scale_min) for higher_better metrics, 100 × (scale_max − value) ÷ (scale_max − scale_min) for lower_better metrics.",
+    ),
+    col(
+        "trust_benchmarks",
+        "gap_to_exemplar",
+        "the metric's unit",
+        "How far the trust is behind the exemplar median of its peer group: d × (exemplar_median − value), where d = +1 for higher_better and d = −1 for lower_better metrics. Positive means behind; empty when the peer group has no exemplar trust with a value.",
+    ),
+    col(
+        "trust_benchmarks",
+        "gap_to_median",
+        "the metric's unit",
+        "How far the trust is behind its peer-group median: d × (median − value), with d = +1 for higher_better and d = −1 for lower_better metrics. Positive means behind.",
+    ),
+    col(
+        "trust_benchmarks",
+        "behind_best_practice",
+        "true/false",
+        "true when gap_to_exemplar > 0, that is when the trust is behind the exemplar median; false otherwise; empty when gap_to_exemplar is empty.",
+    ),
+    // indices
+    col("indices", "org_code", "ODS code", "The trust."),
+    col("indices", "trust_type", "text", "The trust's type, which is its peer group."),
+    col("indices", "period", "YYYY-Qn", "The calendar quarter."),
+    col(
+        "indices",
+        "domain",
+        "identifier",
+        "The domain the index is for, or all on the row that holds the trust's maturity index for the quarter.",
+    ),
+    col(
+        "indices",
+        "domain_index",
+        "0–100",
+        "On a domain row, the domain index: the mean score of the domain's metrics that apply to the trust's type and have a value, empty when fewer than half of those applicable metrics have one. On the all row, the maturity index: the mean of the trust's non-empty domain indices, empty when all are empty.",
+    ),
+    col(
+        "indices",
+        "n_metrics",
+        "count",
+        "The number of the domain's applicable metrics with a value for the trust in the quarter; on the all row, the total over every domain. n_metrics ÷ n_applicable is the coverage.",
+    ),
+    col(
+        "indices",
+        "n_applicable",
+        "count",
+        "The number of the domain's metrics that apply to the trust's type; on the all row, the total over every domain.",
+    ),
+    // trends
+    col("trends", "org_code", "ODS code", "The trust."),
+    col("trends", "metric_id", "identifier", "The metric."),
+    col("trends", "period", "YYYY-Qn", "The calendar quarter p the trend is for."),
+    col(
+        "trends",
+        "change",
+        "the metric's unit",
+        "The change on the previous calendar quarter, signed so that positive is an improvement: d × (value in p − value in p − 1), with d = +1 for higher_better and d = −1 for lower_better metrics. Empty when the trust has no value for the previous quarter.",
+    ),
+    col(
+        "trends",
+        "slope",
+        "the metric's unit per quarter",
+        "d × the ordinary least-squares slope of value on quarter number (year × 4 + quarter) over those of the four quarters p − 3 to p that have a value; positive is an improvement. Empty when fewer than three of the four quarters have a value.",
+    ),
+    col(
+        "trends",
+        "trend",
+        "text",
+        "improving when slope > 0.01 × (scale_max − scale_min), worsening when slope < −0.01 × (scale_max − scale_min), otherwise stable; that is, the slope is compared with 1% of the metric's scale range. Empty when slope is empty.",
+    ),
+    // gaps
+    col("gaps", "metric_id", "identifier", "The metric."),
+    col("gaps", "period", "YYYY-Qn", "The calendar quarter."),
+    col("gaps", "peer_group", "text", "The peer group (trust type)."),
+    col(
+        "gaps",
+        "n",
+        "count",
+        "The number of trusts in the peer group with a current value for the metric in the quarter.",
+    ),
+    col(
+        "gaps",
+        "n_behind",
+        "count",
+        "The number of those trusts behind best practice: those whose gap_to_exemplar is greater than 0.",
+    ),
+    col("gaps", "share_behind", "share 0–1", "n_behind ÷ n: the share of the peer group behind the exemplar median."),
+    col(
+        "gaps",
+        "median_gap",
+        "the metric's unit",
+        "The median of gap_to_exemplar over the trusts of the peer group with a value (positive means the typical trust is behind); empty when the peer group has no exemplar trust with a value.",
+    ),
+    // conformance
+    col(
+        "conformance",
+        "subject",
+        "identifier",
+        "What was assessed: a system_id for a standard assessed at system level, or a trust's ODS code for one assessed at organisation level.",
+    ),
+    col("conformance", "subject_kind", "text", "system or organisation: which of the two the subject is."),
+    col("conformance", "standard_id", "identifier", "The standard assessed against."),
+    col(
+        "conformance",
+        "result",
+        "text",
+        "The outcome of the assessment: pass, fail or partial. Only pass counts as passed.",
+    ),
+    col("conformance", "assessed_on", "ISO date", "The date of the assessment."),
+    col("conformance", "assessor", "text", "Who carried out the assessment, as submitted; empty when not given."),
+    col(
+        "conformance",
+        "current",
+        "true/false",
+        "true when this is the current result for its subject and standard today: of the results assessed on or before today, the one with the latest assessed_on, ties going to the latest submitted. Earlier results are kept as history with false.",
+    ),
+    // systems
+    col("systems", "system_id", "identifier", "The system's identifier in the systems register."),
+    col("systems", "supplier", "text", "The system's supplier."),
+    col("systems", "product", "text", "The product's name."),
+    col("systems", "version", "text", "The product's version."),
+    col(
+        "systems",
+        "procurable",
+        "true/false",
+        "true when the system may be bought today: every system-level standard whose mandatory_from date is on or before today has a current result of pass for the system. No current result counts as not passed.",
+    ),
+    col(
+        "systems",
+        "failing_standards",
+        "text",
+        "The system-level standards mandatory today whose current result for the system is not a pass, joined by ';'; empty when the system is procurable.",
+    ),
+    // trust_conformance
+    col("trust_conformance", "org_code", "ODS code", "The trust."),
+    col(
+        "trust_conformance",
+        "required",
+        "count",
+        "The number of results required of the trust today: one for every pair of a system deployed at the trust and a system-level standard mandatory today, plus one for every organisation-level standard mandatory today.",
+    ),
+    col(
+        "trust_conformance",
+        "passed",
+        "count",
+        "The number of those required results whose current result is a pass; no current result counts as not passed.",
+    ),
+    col("trust_conformance", "conformance_rate", "share 0–1", "passed ÷ required; empty when required is 0."),
+    col(
+        "trust_conformance",
+        "failing",
+        "text",
+        "The required results not passed, joined by ';': system_id:standard_id for a deployed system's standard, standard_id for an organisation-level standard.",
+    ),
+    // upgrades
+    col("upgrades", "org_code", "ODS code", "The trust where the system is deployed."),
+    col("upgrades", "org_name", "text", "The trust's name."),
+    col("upgrades", "region", "text", "The NHS England region of the trust."),
+    col(
+        "upgrades",
+        "system_id",
+        "identifier",
+        "The deployed system, which is not procurable today and so has to be upgraded to meet the standards.",
+    ),
+    col(
+        "upgrades",
+        "function",
+        "text",
+        "What the system is deployed for at the trust, for example epr, pas or pathology.",
+    ),
+    col(
+        "upgrades",
+        "failing_standards",
+        "text",
+        "The system-level standards mandatory today whose current result for the system is not a pass, joined by ';'.",
+    ),
+    col(
+        "upgrades",
+        "mandatory_since",
+        "ISO dates",
+        "The date each failing standard became mandatory, joined by ';' in the same order as failing_standards.",
+    ),
+    col("findings", "finding_id", "number", "The finding's number, in the order findings were recorded."),
+    col("findings", "subject_kind", "text", "What the finding is about: metric, domain or trust."),
+    col("findings", "subject", "id", "The metric id, domain id or ODS code the finding is about."),
+    col("findings", "title", "text", "The finding's title, as the board member recorded it."),
+    col("findings", "text", "text", "The finding or recommendation itself."),
+    col("findings", "status", "text", "open, accepted or done; board members move it on."),
+    col("findings", "owner", "text", "Who is to act on the finding."),
+    col("findings", "created_by", "email", "The board member who recorded the finding."),
+    col("findings", "created_at", "UTC timestamp", "When the finding was recorded."),
+    col("findings", "updated_at", "UTC timestamp", "When the finding's status last changed."),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn columns_of(export: &str) -> impl Iterator<Item = &'static Column> + '_ {
+        DICTIONARY.iter().filter(move |c| c.export == export)
+    }
+
+    fn header(name: &str) -> Vec<String> {
+        let figures = crate::figures::Figures::new(
+            0,
+            String::new(),
+            crate::ingest::reference::bundled().unwrap(),
+            Vec::new(),
+            crate::analytics::Tables::default(),
+        );
+        let mut buf = Vec::new();
+        assert!(
+            super::super::write_export(name, &figures, &[], &super::super::Filter::default(), &mut buf).unwrap(),
+            "{name} is listed in EXPORTS but not written"
+        );
+        let text = String::from_utf8(buf).unwrap();
+        let first = text.lines().next().unwrap_or_default();
+        first.split(',').map(str::to_string).collect()
+    }
+
+    #[test]
+    fn every_exported_column_has_a_dictionary_entry_in_order() {
+        for (name, _) in super::super::EXPORTS {
+            let described: Vec<&str> = columns_of(name).map(|c| c.name).collect();
+            assert!(!described.is_empty(), "{name} has no dictionary entries");
+            assert_eq!(described, header(name), "dictionary columns of {name}.csv");
+        }
+        for c in DICTIONARY {
+            assert!(
+                super::super::EXPORTS.iter().any(|(name, _)| *name == c.export),
+                "{}.{} describes an export that does not exist",
+                c.export,
+                c.name
+            );
+            assert!(!c.unit.is_empty() && !c.meaning.is_empty(), "{}.{} needs a unit and a meaning", c.export, c.name);
+        }
+    }
+
+    #[test]
+    fn the_dictionary_lists_exports_in_the_order_of_the_exports_page() {
+        let mut order: Vec<&str> = DICTIONARY.iter().map(|c| c.export).collect();
+        order.dedup();
+        let exports: Vec<&str> = super::super::EXPORTS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(order, exports);
+    }
+}

@@ -1,0 +1,105 @@
+//! Compare: up to 20 trusts × their metrics as a heat map coloured by quartile, with the table.
+
+use super::view::{Choice, Meta, PageQuery, period_choices, region_choices, type_choices};
+use super::{blocking, render};
+use crate::app::AppState;
+use crate::auth::Auth;
+use crate::charts::{HeatMap, heat_map};
+use crate::domain::{Organisation, TrustType};
+use crate::error::Result;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use axum::routing::get;
+use axum::{Extension, Router};
+
+pub const MAX_TRUSTS: usize = 20;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/compare", get(compare))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct CompareQuery {
+    pub orgs: Option<String>,
+    #[serde(flatten)]
+    pub page: PageQuery,
+}
+
+#[derive(Template)]
+#[template(path = "compare.html")]
+pub struct ComparePage {
+    pub meta: Meta,
+    pub orgs: String,
+    pub periods: Vec<Choice>,
+    pub types: Vec<Choice>,
+    pub regions: Vec<Choice>,
+    pub period_label: String,
+    pub chart: String,
+    pub metrics: Vec<(usize, String, String)>,
+    pub rows: Vec<(String, String, Vec<Option<i64>>)>,
+    pub note: Option<String>,
+}
+
+async fn compare(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Query(q): Query<CompareQuery>,
+) -> Result<Html<String>> {
+    let f = state.figures();
+    let period = q.page.period(&f)?;
+    let peer = q.page.peer_group()?;
+    let region = q.page.region();
+    let orgs_text = q.orgs.clone().unwrap_or_default();
+    let page = blocking(move || {
+        let wanted: Vec<String> =
+            orgs_text.split([',', ' ']).map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()).collect();
+        let mut picked: Vec<&Organisation> = if wanted.is_empty() {
+            f.reference
+                .organisations
+                .iter()
+                .filter(|o| (peer.is_some() || region.is_some()) && peer.is_none_or(|p| o.trust_type == p))
+                .filter(|o| region.as_deref().is_none_or(|r| o.region == r))
+                .collect()
+        } else {
+            wanted.iter().filter_map(|c| f.reference.organisation(c)).collect()
+        };
+        let note =
+            (picked.len() > MAX_TRUSTS).then(|| format!("Showing the first {MAX_TRUSTS} of {} trusts.", picked.len()));
+        picked.truncate(MAX_TRUSTS);
+        let types: Vec<TrustType> = picked.iter().map(|o| o.trust_type).collect();
+        let metrics: Vec<_> = f.reference.metrics.iter().filter(|m| types.iter().any(|t| m.applies(*t))).collect();
+        let rows: Vec<(String, String, Vec<Option<i64>>)> = picked
+            .iter()
+            .map(|o| {
+                let cells = metrics
+                    .iter()
+                    .map(|m| period.and_then(|p| f.position(&o.ods_code, &m.metric_id, p)).map(|t| t.quartile))
+                    .collect();
+                (o.ods_code.clone(), o.name.clone(), cells)
+            })
+            .collect();
+        let period_label = period.map_or("no data yet".into(), |p| p.financial_label());
+        let chart = heat_map(&HeatMap {
+            id: "compare".into(),
+            title: format!("Quartile of each trust on each metric among its peers, {period_label}"),
+            rows: rows.iter().map(|r| r.1.clone()).collect(),
+            columns: metrics.iter().map(|m| m.name.clone()).collect(),
+            cells: rows.iter().map(|r| r.2.clone()).collect(),
+        })?;
+        Ok(ComparePage {
+            meta: Meta::of(&f),
+            orgs: orgs_text,
+            periods: period_choices(&f, period),
+            types: type_choices(peer),
+            regions: region_choices(region.as_deref()),
+            period_label,
+            chart,
+            metrics: metrics.iter().enumerate().map(|(i, m)| (i + 1, m.metric_id.clone(), m.name.clone())).collect(),
+            rows,
+            note,
+        })
+    })
+    .await?;
+    render(&auth, &page)
+}

@@ -1,0 +1,76 @@
+//! The board's pages: findings recorded and shown where they belong, the compare heat map, gaps
+//! by domain and trust, and the data dictionary.
+
+mod common;
+
+use common::{TestApp, TestDb, csrf_of, parse_csv};
+use exemplar::domain::Role;
+
+#[tokio::test]
+async fn a_board_member_records_a_finding_that_shows_on_its_metric_page_and_in_the_export() {
+    let app = TestApp::spawn_on(TestDb::new(), false).await;
+    let board = app.user("member@board.example", Role::Board, None).await;
+    let page = board.get(format!("{}/findings", app.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_of(&page);
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("subject_kind", "metric"),
+        ("subject", "digital_leadership_capability"),
+        ("title", "Leadership lags in community trusts"),
+        ("body", "Recommend a chief clinical information officer at every community trust."),
+        ("owner", "NHS England regions"),
+    ];
+    let added = board.post(format!("{}/findings", app.base)).form(&form).send().await.unwrap();
+    assert_eq!(added.status().as_u16(), 303);
+    let bad = [
+        ("csrf_token", csrf.as_str()),
+        ("subject_kind", "metric"),
+        ("subject", "nope"),
+        ("title", "t"),
+        ("body", "b"),
+        ("owner", "o"),
+    ];
+    let refused = board.post(format!("{}/findings", app.base)).form(&bad).send().await.unwrap();
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(refused.text().await.unwrap().contains("There is no metric"));
+
+    let (_, metric) = app.text("/metrics/digital_leadership_capability").await;
+    assert!(metric.contains("Leadership lags in community trusts"), "the finding shows on its metric's page");
+    let (status, _) = app.text("/findings").await;
+    assert_eq!(status, 200, "analysts read findings");
+    let analyst_post = app.client.post(format!("{}/findings", app.base)).form(&form).send().await.unwrap();
+    assert_eq!(analyst_post.status().as_u16(), 403, "only the board records findings");
+
+    let id = app.state.store.findings().await.unwrap()[0].id;
+    let moved = board
+        .post(format!("{}/findings/{id}/status", app.base))
+        .form(&[("csrf_token", csrf.as_str()), ("status", "accepted")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status().as_u16(), 303);
+    let (_, csv) = app.text("/export/findings.csv").await;
+    let (header, rows) = parse_csv(&csv);
+    assert_eq!(header[0], "finding_id");
+    assert_eq!((rows.len(), rows[0][5].as_str()), (1, "accepted"));
+    assert!(app.state.store.audit_log(10).await.unwrap().iter().any(|e| e.action == "finding.status"));
+}
+
+#[tokio::test]
+async fn compare_shows_up_to_twenty_trusts_as_a_heat_map_with_its_table() {
+    let app = TestApp::spawn(true).await;
+    let (status, page) = app.text("/compare?orgs=RGT,RJ1,R0A").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Heat map of 3 trusts by"), "the chart describes itself");
+    assert_eq!(page.matches("<th scope=\"row\">").count(), 3, "one table row per trust");
+    let (_, all_acute) = app.text("/compare?peer_group=acute").await;
+    assert!(all_acute.contains("Showing the first 20 of"));
+    assert!(all_acute.contains("Heat map of 20 trusts"));
+    let (_, none) = app.text("/compare").await;
+    assert!(none.contains("Choose trusts to compare."));
+
+    let (_, gaps) = app.text("/gaps?peer_group=mental_health").await;
+    assert!(gaps.contains("By domain") && gaps.contains("By trust") && gaps.contains("By metric"));
+    let (_, exports) = app.text("/export").await;
+    assert!(exports.contains("Data dictionary") && exports.contains("id=\"dict-trust_benchmarks\""));
+}
