@@ -17,6 +17,8 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<Config>,
     pub limiter: Arc<crate::auth::rate::SignInLimiter>,
+    /// Rendered pages of the current data version, before the account links are added.
+    pub pages: Arc<PageCache>,
     figures: Arc<RwLock<Arc<Figures>>>,
     refresh: Arc<tokio::sync::Mutex<()>>,
 }
@@ -27,6 +29,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             limiter: Arc::default(),
+            pages: Arc::default(),
             figures: Arc::new(RwLock::new(figures)),
             refresh: Arc::new(tokio::sync::Mutex::new(())),
         }
@@ -47,7 +50,35 @@ impl AppState {
         }
         let figures = Figures::load(&self.store).await?;
         *self.figures.write().expect("figures lock") = figures;
+        self.pages.clear();
         Ok(())
+    }
+}
+
+/// Rendered pages, keyed by a string that starts with the data version; bounded in size.
+#[derive(Default)]
+pub struct PageCache {
+    pages: std::sync::Mutex<std::collections::HashMap<String, Arc<String>>>,
+}
+
+impl PageCache {
+    const MAX_PAGES: usize = 2000;
+
+    pub fn get(&self, key: &str) -> Option<Arc<String>> {
+        self.pages.lock().expect("page cache lock").get(key).cloned()
+    }
+
+    pub fn put(&self, key: String, html: String) {
+        let mut pages = self.pages.lock().expect("page cache lock");
+        if pages.len() >= Self::MAX_PAGES {
+            pages.clear();
+        }
+        pages.insert(key, Arc::new(html));
+    }
+
+    /// Drops every page, when the data version changes.
+    pub fn clear(&self) {
+        self.pages.lock().expect("page cache lock").clear();
     }
 }
 

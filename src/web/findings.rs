@@ -34,6 +34,12 @@ pub struct FindingsPage {
     pub statuses: Vec<&'static str>,
 }
 
+/// What changes when any of these findings changes, for page caches.
+pub fn stamp(findings: &[FindingView]) -> String {
+    let latest = findings.iter().map(|v| v.finding.updated_at.as_str()).max().unwrap_or_default();
+    format!("{}@{latest}", findings.len())
+}
+
 /// Names the subject of each finding and links to its page.
 pub fn views(state: &AppState, findings: Vec<Finding>) -> Vec<FindingView> {
     let f = state.figures();

@@ -1,8 +1,8 @@
 //! A metric: its definition, distribution across peers, trend of the peer quartiles and the
 //! ranked table of trusts.
 
+use super::cached_page;
 use super::view::{Choice, Meta, PageQuery, num, period_choices, type_choices};
-use super::{blocking, render};
 use crate::app::AppState;
 use crate::auth::Auth;
 use crate::charts::{StripChart, StripGroup, TrendChart, TrendSeries, strip_chart, trend_chart};
@@ -78,6 +78,7 @@ pub struct MetricPage {
 async fn metric_page(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
+    uri: axum::http::Uri,
     Path(metric_id): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<Html<String>> {
@@ -89,13 +90,18 @@ async fn metric_page(
         .ok_or_else(|| AppError::NotFound(format!("There is no metric '{metric_id}'.")))?;
     let period = query.period(&f)?;
     let peer = query.peer_group()?;
-    let mut page = blocking(move || build(&f, metric, period, peer)).await?;
     let findings = state.store.findings().await?;
-    page.findings = super::findings::views(
+    let findings = super::findings::views(
         &state,
         findings.into_iter().filter(|x| x.subject_kind == "metric" && x.subject == metric_id).collect(),
     );
-    render(&auth, &page)
+    let key = format!("{}|{}|{uri}", f.data_version, super::findings::stamp(&findings));
+    cached_page(&state, &auth, key, move || {
+        let mut page = build(&f, metric, period, peer)?;
+        page.findings = findings;
+        Ok(page)
+    })
+    .await
 }
 
 fn build(f: &Figures, metric: Metric, period: Option<Quarter>, peer: Option<TrustType>) -> Result<MetricPage> {

@@ -61,7 +61,33 @@ pub struct ErrorPage<'a> {
 
 /// Renders a page for `auth`'s user (the header's account links); a failure becomes a 500.
 pub fn render<T: Template>(auth: &Auth, page: &T) -> Result<Html<String>> {
-    Ok(Html(page.render()?.replacen("<!--account-->", &account_links(auth), 1)))
+    Ok(with_account(&page.render()?, auth))
+}
+
+fn with_account(html: &str, auth: &Auth) -> Html<String> {
+    Html(html.replacen("<!--account-->", &account_links(auth), 1))
+}
+
+/// A page from this instance's cache, if `key` (which names the data version) is there.
+pub fn cached(state: &AppState, auth: &Auth, key: &str) -> Option<Html<String>> {
+    state.pages.get(key).map(|html| with_account(&html, auth))
+}
+
+/// Serves a page from the cache, or builds it off the async runtime and caches it. The key must
+/// name everything the page shows: the data version, the URL, and anything else that can change.
+pub async fn cached_page<T: Template + Send + 'static>(
+    state: &AppState,
+    auth: &Auth,
+    key: String,
+    build: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<Html<String>> {
+    if let Some(html) = cached(state, auth, &key) {
+        return Ok(html);
+    }
+    let html = blocking(move || Ok(build()?.render()?)).await?;
+    let out = with_account(&html, auth);
+    state.pages.put(key, html);
+    Ok(out)
 }
 
 /// The header's links for the signed-in user, or the sign-in link.

@@ -1,8 +1,8 @@
 //! The overview: maturity by trust type, domains for exemplars against the rest, the national
 //! trend and the largest best-practice gaps.
 
+use super::cached_page;
 use super::view::{Choice, Meta, PageQuery, num, period_choices, quantile, sorted};
-use super::{blocking, render};
 use crate::app::AppState;
 use crate::auth::Auth;
 use crate::charts::{StripChart, StripGroup, TrendChart, TrendSeries, strip_chart, trend_chart};
@@ -70,12 +70,13 @@ pub struct OverviewPage {
 async fn overview(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
+    uri: axum::http::Uri,
     Query(query): Query<PageQuery>,
 ) -> Result<Html<String>> {
     let f = state.figures();
     let period = query.period(&f)?;
-    let page = blocking(move || build(&f, period)).await?;
-    render(&auth, &page)
+    let key = format!("{}|{uri}", f.data_version);
+    cached_page(&state, &auth, key, move || build(&f, period)).await
 }
 
 fn maturity_at(f: &Figures, period: Quarter, t: TrustType) -> Vec<(f64, bool)> {

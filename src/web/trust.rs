@@ -2,7 +2,7 @@
 //! deployed systems and its gaps; and the searchable list of trusts.
 
 use super::view::{Choice, Meta, PageQuery, num, period_choices, quantile, region_choices, sorted, type_choices};
-use super::{blocking, render};
+use super::{cached_page, render};
 use crate::app::AppState;
 use crate::auth::Auth;
 use crate::charts::{SpineChart, SpineRow, spine_chart};
@@ -118,6 +118,7 @@ pub struct TrustPage {
 async fn trust_page(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
+    uri: axum::http::Uri,
     Path(code): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<Html<String>> {
@@ -129,10 +130,19 @@ async fn trust_page(
         .cloned()
         .ok_or_else(|| AppError::NotFound(format!("There is no trust with the ODS code '{code}'.")))?;
     let period = query.period(&f)?;
+    let findings = state.store.findings().await?;
+    let findings = super::findings::views(
+        &state,
+        findings.into_iter().filter(|x| x.subject_kind == "trust" && x.subject == org.ods_code).collect(),
+    );
+    let key = format!("{}|{}|{uri}", f.data_version, super::findings::stamp(&findings));
+    if let Some(html) = super::cached(&state, &auth, &key) {
+        return Ok(html);
+    }
     let revised = state.store.revised_values(&org.ods_code).await?;
-    let code_for_findings = org.ods_code.clone();
-    let mut page = blocking(move || {
+    cached_page(&state, &auth, key, move || {
         let mut page = build(&f, org, period)?;
+        page.findings = findings;
         page.history = revised
             .into_iter()
             .map(|(metric_id, r)| HistoryRow {
@@ -147,13 +157,7 @@ async fn trust_page(
             .collect();
         Ok(page)
     })
-    .await?;
-    let findings = state.store.findings().await?;
-    page.findings = super::findings::views(
-        &state,
-        findings.into_iter().filter(|x| x.subject_kind == "trust" && x.subject == code_for_findings).collect(),
-    );
-    render(&auth, &page)
+    .await
 }
 
 fn build(f: &Figures, org: Organisation, period: Option<Quarter>) -> Result<TrustPage> {
