@@ -7,7 +7,7 @@ CONNS="${1:-32}"; SECS="${2:-10}"; PORT=18099
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet
 DIR=$(mktemp -d)
-./target/release/exemplar --database-url "sqlite://$DIR/bench.db" serve --addr 127.0.0.1:$PORT >"$DIR/serve.log" 2>&1 &
+"${CARGO_TARGET_DIR:-target}/release/exemplar" --database-url "sqlite://$DIR/bench.db" serve --addr 127.0.0.1:$PORT >"$DIR/serve.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$DIR"' EXIT
 for _ in $(seq 1 120); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 1; done

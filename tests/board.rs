@@ -74,3 +74,33 @@ async fn compare_shows_up_to_twenty_trusts_as_a_heat_map_with_its_table() {
     let (_, exports) = app.text("/export").await;
     assert!(exports.contains("Data dictionary") && exports.contains("id=\"dict-trust_benchmarks\""));
 }
+
+#[tokio::test]
+async fn the_trust_list_filters_by_cohort_and_sorts_by_links_keeping_its_filters() {
+    let app = TestApp::spawn(true).await;
+    let (_, page) = app.text("/trusts?peer_group=acute&exemplar=gde&sort=maturity&dir=desc").await;
+    let gde = app
+        .state
+        .figures()
+        .reference
+        .organisations
+        .iter()
+        .filter(|o| o.exemplar.as_str() == "gde" && o.trust_type.as_str() == "acute")
+        .count();
+    assert!(page.contains(&format!("{gde} trusts;")), "only the acute GDE trusts");
+    assert!(page.contains("aria-sort=\"descending\""));
+    // The header links keep the filters and flip the direction of the active column.
+    assert!(
+        page.contains("href=\"/trusts?peer_group=acute&#38;exemplar=gde&#38;sort=maturity&#38;dir=asc\""),
+        "{}",
+        &page[page.find("<thead>").unwrap()..][..600]
+    );
+    let values: Vec<f64> = page
+        .split("<td class=\"app-num\">")
+        .skip(1)
+        .filter_map(|cell| cell.split('<').next().and_then(|v| v.parse().ok()))
+        .collect();
+    assert!(values.len() == gde && values.windows(2).all(|w| w[0] >= w[1]), "{values:?}");
+    let (_, csv) = app.text("/export/organisations.csv?peer_group=acute&region=London").await;
+    assert!(parse_csv(&csv).1.iter().all(|r| r[2] == "acute" && r[3] == "London"));
+}

@@ -12,6 +12,7 @@ mod overview;
 mod submit;
 mod systems;
 mod trust;
+mod trusts;
 mod view;
 
 use crate::app::AppState;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(systems::router())
         .merge(findings::router())
         .merge(compare::router())
+        .merge(trusts::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::access::enforce))
         .layer(axum::middleware::from_fn(crate::auth::access::security_headers))

@@ -1,8 +1,8 @@
 //! A trust's scorecard: spine chart, domain indices against peers and exemplars, trends,
 //! deployed systems and its gaps; and the searchable list of trusts.
 
-use super::view::{Choice, Meta, PageQuery, num, period_choices, quantile, region_choices, sorted, type_choices};
-use super::{cached_page, render};
+use super::cached_page;
+use super::view::{Choice, Meta, PageQuery, num, period_choices, quantile, sorted};
 use crate::app::AppState;
 use crate::auth::Auth;
 use crate::charts::{SpineChart, SpineRow, spine_chart};
@@ -17,7 +17,7 @@ use axum::response::Html;
 use axum::routing::get;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/trusts", get(trusts)).route("/trusts/{ods_code}", get(trust_page))
+    Router::new().route("/trusts/{ods_code}", get(trust_page))
 }
 
 pub struct MetricRow {
@@ -355,67 +355,4 @@ fn peer_indices(f: &Figures, p: Quarter, trust_type: &str, domain: &str) -> (Vec
         }
     }
     (sorted(all), sorted(ex))
-}
-
-pub struct TrustListRow {
-    pub org_code: String,
-    pub name: String,
-    pub type_label: String,
-    pub region: String,
-    pub exemplar: bool,
-    pub maturity: String,
-}
-
-#[derive(Template)]
-#[template(path = "trusts.html")]
-pub struct TrustsPage {
-    pub meta: Meta,
-    pub q: String,
-    pub types: Vec<Choice>,
-    pub regions: Vec<Choice>,
-    pub period_label: String,
-    pub rows: Vec<TrustListRow>,
-}
-
-async fn trusts(
-    State(state): State<AppState>,
-    Extension(auth): Extension<Auth>,
-    Query(query): Query<PageQuery>,
-) -> Result<Html<String>> {
-    let f = state.figures();
-    let period = query.period(&f)?;
-    let peer = query.peer_group()?;
-    let region = query.region();
-    let q = query.q.clone().unwrap_or_default();
-    let needle = q.trim().to_lowercase();
-    let rows = f
-        .reference
-        .organisations
-        .iter()
-        .filter(|o| peer.is_none_or(|p| o.trust_type == p))
-        .filter(|o| region.as_deref().is_none_or(|r| o.region == r))
-        .filter(|o| needle.is_empty() || o.name.to_lowercase().contains(&needle) || o.ods_code.to_lowercase() == needle)
-        .map(|o| TrustListRow {
-            org_code: o.ods_code.clone(),
-            name: o.name.clone(),
-            type_label: o.trust_type.label().into(),
-            region: o.region.clone(),
-            exemplar: o.exemplar.is_exemplar(),
-            maturity: period
-                .and_then(|p| f.index(&o.ods_code, p, "all"))
-                .map(|i| num(i.domain_index))
-                .unwrap_or_default(),
-        })
-        .collect();
-    render(
-        &auth,
-        &TrustsPage {
-            meta: Meta::of(&f),
-            q,
-            types: type_choices(peer),
-            regions: region_choices(region.as_deref()),
-            period_label: period.map_or("no data yet".into(), |p| p.financial_label()),
-            rows,
-        },
-    )
 }

@@ -11,6 +11,11 @@ pub struct PageQuery {
     pub peer_group: Option<String>,
     pub region: Option<String>,
     pub q: Option<String>,
+    /// Exemplar cohort: `gde`, `fast_follower` or `none`.
+    pub exemplar: Option<String>,
+    /// A column to sort by, and `desc` for descending.
+    pub sort: Option<String>,
+    pub dir: Option<String>,
 }
 
 impl PageQuery {
@@ -27,6 +32,17 @@ impl PageQuery {
             Some(p) => p.parse().map(Some).map_err(|e| AppError::BadRequest(format!("peer_group: {e}"))),
             None => Ok(None),
         }
+    }
+
+    pub fn exemplar(&self) -> Result<Option<crate::domain::Exemplar>> {
+        match self.exemplar.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+            Some(p) => p.parse().map(Some).map_err(|e| AppError::BadRequest(format!("exemplar: {e}"))),
+            None => Ok(None),
+        }
+    }
+
+    pub fn descending(&self) -> bool {
+        self.dir.as_deref() == Some("desc")
     }
 
     pub fn region(&self) -> Option<String> {
@@ -100,6 +116,52 @@ impl Meta {
     pub fn of(f: &Figures) -> Self {
         Self { data_version: f.data_version, computed_at: f.computed_at.clone() }
     }
+}
+
+pub fn exemplar_choices(chosen: Option<crate::domain::Exemplar>) -> Vec<Choice> {
+    crate::domain::Exemplar::ALL
+        .iter()
+        .map(|e| Choice { value: e.as_str().into(), label: e.label().into(), selected: Some(*e) == chosen })
+        .collect()
+}
+
+/// A column header that sorts the table by following a link (no script needed).
+pub struct SortHeader {
+    pub label: String,
+    pub href: String,
+    /// `ascending`, `descending` or `none`, for `aria-sort`.
+    pub aria_sort: String,
+    pub numeric: bool,
+}
+
+/// Headers for `columns` (key, label, numeric), keeping the page's other filters in each link.
+pub fn sort_headers(
+    path: &str,
+    filters: &[(&str, Option<String>)],
+    sort: Option<&str>,
+    descending: bool,
+    columns: &[(&str, &str, bool)],
+) -> Vec<SortHeader> {
+    columns
+        .iter()
+        .map(|(key, label, numeric)| {
+            let active = sort == Some(*key);
+            let next_desc = active && !descending;
+            let mut pairs: Vec<(&str, Option<String>)> = filters.to_vec();
+            pairs.push(("sort", Some((*key).to_string())));
+            pairs.push(("dir", Some(if next_desc { "desc" } else { "asc" }.to_string())));
+            SortHeader {
+                label: (*label).to_string(),
+                href: format!("{path}{}", query_string(&pairs)),
+                aria_sort: match (active, descending) {
+                    (false, _) => "none".into(),
+                    (true, false) => "ascending".into(),
+                    (true, true) => "descending".into(),
+                },
+                numeric: *numeric,
+            }
+        })
+        .collect()
 }
 
 /// Builds a query string from the filters that are set.

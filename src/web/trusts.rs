@@ -1,0 +1,127 @@
+//! The list of trusts: searchable by name or ODS code, filtered by type, region and exemplar
+//! cohort, sortable by any column with links, downloadable with the same filters.
+
+use super::render;
+use super::view::{
+    Choice, Meta, PageQuery, SortHeader, exemplar_choices, num, query_string, region_choices, sort_headers,
+    type_choices,
+};
+use crate::app::AppState;
+use crate::auth::Auth;
+use crate::error::Result;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use axum::routing::get;
+use axum::{Extension, Router};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/trusts", get(trusts))
+}
+
+pub struct TrustListRow {
+    pub org_code: String,
+    pub name: String,
+    pub type_label: String,
+    pub region: String,
+    pub exemplar: String,
+    pub maturity: Option<f64>,
+    pub maturity_text: String,
+}
+
+#[derive(Template)]
+#[template(path = "trusts.html")]
+pub struct TrustsPage {
+    pub meta: Meta,
+    pub q: String,
+    pub types: Vec<Choice>,
+    pub regions: Vec<Choice>,
+    pub cohorts: Vec<Choice>,
+    pub period_label: String,
+    pub headers: Vec<SortHeader>,
+    pub rows: Vec<TrustListRow>,
+    pub csv_query: String,
+}
+
+async fn trusts(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Query(query): Query<PageQuery>,
+) -> Result<Html<String>> {
+    let f = state.figures();
+    let period = query.period(&f)?;
+    let peer = query.peer_group()?;
+    let region = query.region();
+    let cohort = query.exemplar()?;
+    let q = query.q.clone().unwrap_or_default();
+    let needle = q.trim().to_lowercase();
+    let mut rows: Vec<TrustListRow> = f
+        .reference
+        .organisations
+        .iter()
+        .filter(|o| peer.is_none_or(|p| o.trust_type == p))
+        .filter(|o| region.as_deref().is_none_or(|r| o.region == r))
+        .filter(|o| cohort.is_none_or(|c| o.exemplar == c))
+        .filter(|o| needle.is_empty() || o.name.to_lowercase().contains(&needle) || o.ods_code.to_lowercase() == needle)
+        .map(|o| {
+            let maturity = period.and_then(|p| f.index(&o.ods_code, p, "all")).and_then(|i| i.domain_index);
+            TrustListRow {
+                org_code: o.ods_code.clone(),
+                name: o.name.clone(),
+                type_label: o.trust_type.label().into(),
+                region: o.region.clone(),
+                exemplar: o.exemplar.label().into(),
+                maturity,
+                maturity_text: num(maturity),
+            }
+        })
+        .collect();
+    let sort = query.sort.as_deref().unwrap_or("name");
+    match sort {
+        "code" => rows.sort_by(|a, b| a.org_code.cmp(&b.org_code)),
+        "type" => rows.sort_by(|a, b| (&a.type_label, &a.name).cmp(&(&b.type_label, &b.name))),
+        "region" => rows.sort_by(|a, b| (&a.region, &a.name).cmp(&(&b.region, &b.name))),
+        "exemplar" => rows.sort_by(|a, b| (&a.exemplar, &a.name).cmp(&(&b.exemplar, &b.name))),
+        "maturity" => rows.sort_by(|a, b| a.maturity.unwrap_or(-1.0).total_cmp(&b.maturity.unwrap_or(-1.0))),
+        _ => rows.sort_by(|a, b| a.name.cmp(&b.name)),
+    }
+    if query.descending() {
+        rows.reverse();
+    }
+    let filters = [
+        ("q", Some(q.clone())),
+        ("peer_group", peer.map(|p| p.as_str().to_string())),
+        ("region", region.clone()),
+        ("exemplar", cohort.map(|c| c.as_str().to_string())),
+        ("period", query.period.clone()),
+    ];
+    let headers = sort_headers(
+        "/trusts",
+        &filters,
+        Some(sort),
+        query.descending(),
+        &[
+            ("code", "ODS code", false),
+            ("name", "Name", false),
+            ("type", "Type", false),
+            ("region", "Region", false),
+            ("exemplar", "Exemplar programme", false),
+            ("maturity", "Maturity index", true),
+        ],
+    );
+    let csv_query = query_string(&[("peer_group", peer.map(|p| p.as_str().to_string())), ("region", region.clone())]);
+    render(
+        &auth,
+        &TrustsPage {
+            meta: Meta::of(&f),
+            q,
+            types: type_choices(peer),
+            regions: region_choices(region.as_deref()),
+            cohorts: exemplar_choices(cohort),
+            period_label: period.map_or("no data yet".into(), |p| p.financial_label()),
+            headers,
+            rows,
+            csv_query,
+        },
+    )
+}
