@@ -132,5 +132,5 @@ fn empty_data_says_so_instead_of_drawing_an_empty_frame() {
     assert_eq!(title, "Trend");
     assert_eq!(desc, "No data for this selection.");
     assert!(texts.contains(&"No data for this selection.".to_string()));
-    assert!(counts.get("polyline").is_none());
+    assert!(!counts.contains_key("polyline"));
 }
