@@ -104,3 +104,26 @@ async fn the_trust_list_filters_by_cohort_and_sorts_by_links_keeping_its_filters
     let (_, csv) = app.text("/export/organisations.csv?peer_group=acute&region=London").await;
     assert!(parse_csv(&csv).1.iter().all(|r| r[2] == "acute" && r[3] == "London"));
 }
+
+#[tokio::test]
+async fn the_ranked_table_of_a_metric_filters_by_region_and_sorts_by_gap() {
+    let app = TestApp::spawn(true).await;
+    let (status, page) =
+        app.text("/metrics/digital_leadership_capability?peer_group=acute&region=London&sort=gap&dir=desc").await;
+    assert_eq!(status, 200);
+    let london: Vec<String> = app
+        .state
+        .figures()
+        .reference
+        .organisations
+        .iter()
+        .filter(|o| o.region == "London" && o.trust_type.as_str() == "acute")
+        .map(|o| o.ods_code.clone())
+        .collect();
+    let table = &page[page.find("trusts ranked").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let linked: Vec<&str> = table.split("href=\"/trusts/").skip(1).filter_map(|s| s.split('"').next()).collect();
+    assert!(!linked.is_empty() && linked.iter().all(|c| london.iter().any(|l| l == c)), "{linked:?}");
+    assert!(page.contains("aria-sort=\"descending\""));
+    assert!(page.contains("National median"), "the distribution marks the national median");
+}

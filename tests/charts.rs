@@ -49,6 +49,7 @@ fn the_strip_chart_marks_every_trust_and_draws_exemplars_as_triangles() {
                 exemplar_median: None,
             },
         ],
+        reference_line: Some((35.0, "National median".into())),
     };
     let (title, desc, counts, texts) = inspect(&strip_chart(&chart).unwrap());
     assert_eq!(title, "Maturity by type");
@@ -61,6 +62,8 @@ fn the_strip_chart_marks_every_trust_and_draws_exemplars_as_triangles() {
     assert_eq!(counts.get("circle"), Some(&6));
     assert_eq!(counts.get("polygon").copied().unwrap_or(0), 3);
     assert!(texts.iter().any(|t| t == "Acute") && texts.iter().any(|t| t == "Exemplar trust"));
+    assert!(desc.contains("National median: 35.") && texts.iter().any(|t| t == "National median"));
+    assert!(desc.contains("National median: 35.") && texts.iter().any(|t| t == "National median"));
 }
 
 #[test]

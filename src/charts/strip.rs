@@ -20,6 +20,8 @@ pub struct StripChart {
     pub y_label: String,
     pub y_range: (f64, f64),
     pub groups: Vec<StripGroup>,
+    /// A value marked across every group, such as the national median, with its name.
+    pub reference_line: Option<(f64, String)>,
 }
 
 pub fn strip_chart(chart: &StripChart) -> anyhow::Result<String> {
@@ -42,7 +44,12 @@ pub fn strip_chart(chart: &StripChart) -> anyhow::Result<String> {
         })
         .collect::<Vec<_>>()
         .join("; ");
-    let desc = format!("Strip chart of {} by group. {desc}. Exemplar trusts are drawn as triangles.", chart.y_label);
+    let reference =
+        chart.reference_line.as_ref().map(|(v, name)| format!(" {name}: {}.", short(*v))).unwrap_or_default();
+    let desc = format!(
+        "Strip chart of {} by group. {desc}.{reference} Exemplar trusts are drawn as triangles.",
+        chart.y_label
+    );
     let n = groups.len();
     render(&chart.id, &chart.title, &desc, (720, 420), |root| draw(root, chart, &groups, n))
 }
@@ -114,6 +121,14 @@ fn draw(
                     .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], palette::VERMILLION.stroke_width(2)));
             }
         }
+    }
+    if let Some((v, name)) = &chart.reference_line {
+        c.draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, *v), (n as f64, *v)],
+            palette::PURPLE.stroke_width(2),
+        )))?
+        .label(name.as_str())
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], palette::PURPLE.stroke_width(2)));
     }
     c.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
         .label("Median (bar: inter-quartile range)")

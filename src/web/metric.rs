@@ -42,6 +42,8 @@ pub struct QuarterRow {
 }
 
 pub struct RankRow {
+    pub value_number: f64,
+    pub gap_value: Option<f64>,
     pub org_code: String,
     pub name: String,
     pub exemplar: bool,
@@ -73,6 +75,9 @@ pub struct MetricPage {
     pub flags: Vec<(String, String, String, String)>,
     pub flag_rules: String,
     pub findings: Vec<super::findings::FindingView>,
+    pub regions: Vec<Choice>,
+    pub cohorts: Vec<Choice>,
+    pub headers: Vec<super::view::SortHeader>,
 }
 
 async fn metric_page(
@@ -97,14 +102,22 @@ async fn metric_page(
     );
     let key = format!("{}|{}|{uri}", f.data_version, super::findings::stamp(&findings));
     cached_page(&state, &auth, key, move || {
-        let mut page = build(&f, metric, period, peer)?;
+        let mut page = build(&f, metric, period, peer, &query)?;
         page.findings = findings;
         Ok(page)
     })
     .await
 }
 
-fn build(f: &Figures, metric: Metric, period: Option<Quarter>, peer: Option<TrustType>) -> Result<MetricPage> {
+fn build(
+    f: &Figures,
+    metric: Metric,
+    period: Option<Quarter>,
+    peer: Option<TrustType>,
+    query: &PageQuery,
+) -> Result<MetricPage> {
+    let region = query.region();
+    let cohort = query.exemplar()?;
     let applicable: Vec<TrustType> = TrustType::ALL.iter().copied().filter(|t| metric.applies(*t)).collect();
     let peer =
         peer.filter(|p| applicable.contains(p)).or_else(|| applicable.first().copied()).unwrap_or(TrustType::Acute);
@@ -149,7 +162,14 @@ fn build(f: &Figures, metric: Metric, period: Option<Quarter>, peer: Option<Trus
             r.metric_id == metric.metric_id && r.period_index == period.index() && r.trust_type == peer.as_str()
         }) {
             let org = f.reference.organisation(&r.org_code);
+            if region.as_deref().is_some_and(|x| org.is_none_or(|o| o.region != x))
+                || cohort.is_some_and(|c| org.is_none_or(|o| o.exemplar != c))
+            {
+                continue;
+            }
             ranks.push(RankRow {
+                gap_value: r.gap_to_exemplar,
+                value_number: r.value,
                 org_code: r.org_code.clone(),
                 name: org.map_or(r.org_code.clone(), |o| o.name.clone()),
                 exemplar: org.is_some_and(|o| o.exemplar.is_exemplar()),
@@ -163,15 +183,30 @@ fn build(f: &Figures, metric: Metric, period: Option<Quarter>, peer: Option<Trus
                     .unwrap_or_default(),
             });
         }
-        ranks.sort_by(|a, b| a.rank.cmp(&b.rank).then(a.name.cmp(&b.name)));
+        match query.sort.as_deref() {
+            Some("name") => ranks.sort_by(|a, b| a.name.cmp(&b.name)),
+            Some("value") => ranks.sort_by(|a, b| a.value_number.total_cmp(&b.value_number)),
+            Some("gap") => {
+                ranks.sort_by(|a, b| a.gap_value.unwrap_or(f64::MIN).total_cmp(&b.gap_value.unwrap_or(f64::MIN)))
+            }
+            Some("quartile") => ranks.sort_by(|a, b| (a.quartile, a.rank).cmp(&(b.quartile, b.rank))),
+            _ => ranks.sort_by(|a, b| a.rank.cmp(&b.rank).then(a.name.cmp(&b.name))),
+        }
+        if query.descending() {
+            ranks.reverse();
+        }
     }
     let period_label = period.map_or("no data yet".into(), |p| p.financial_label());
+    let national = period.and_then(|p| {
+        applicable.iter().find_map(|t| f.benchmark(&metric.metric_id, p, t.as_str())).map(|b| b.national_median)
+    });
     let distribution_chart = strip_chart(&StripChart {
         id: "distribution".into(),
         title: format!("{} across peer groups, {period_label}", metric.name),
         y_label: unit_label.clone(),
         y_range: (metric.scale_min, metric.scale_max),
         groups,
+        reference_line: national.map(|v| (v, "National median".to_string())),
     })?;
     let mut quarters = Vec::new();
     let mut series: Vec<TrendSeries> = ["Lower quartile", "Median", "Upper quartile", "Exemplar median"]
@@ -209,6 +244,7 @@ fn build(f: &Figures, metric: Metric, period: Option<Quarter>, peer: Option<Trus
         ("metric_id", Some(metric.metric_id.clone())),
         ("period", period.map(|p| p.to_string())),
         ("peer_group", Some(peer.as_str().to_string())),
+        ("region", region.clone()),
     ]);
     let flags = f
         .quality
@@ -219,7 +255,29 @@ fn build(f: &Figures, metric: Metric, period: Option<Quarter>, peer: Option<Trus
             (q.org_code.clone(), name, q.rule.to_string(), q.detail.clone())
         })
         .collect();
+    let filters = [
+        ("period", period.map(|p| p.to_string())),
+        ("peer_group", Some(peer.as_str().to_string())),
+        ("region", region.clone()),
+        ("exemplar", cohort.map(|c| c.as_str().to_string())),
+    ];
+    let headers = super::view::sort_headers(
+        &format!("/metrics/{}", metric.metric_id),
+        &filters,
+        Some(query.sort.as_deref().unwrap_or("rank")),
+        query.descending(),
+        &[
+            ("rank", "Rank", true),
+            ("name", "Trust", false),
+            ("value", "Value", true),
+            ("quartile", "Quartile", false),
+            ("gap", "Gap to exemplar", true),
+        ],
+    );
     Ok(MetricPage {
+        regions: super::view::region_choices(region.as_deref()),
+        cohorts: super::view::exemplar_choices(cohort),
+        headers,
         findings: Vec::new(),
         flags,
         flag_rules: crate::quality::rules_text(),

@@ -146,6 +146,7 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         y_label: "Maturity index (0–100)".into(),
         y_range: (0.0, 100.0),
         groups,
+        reference_line: None,
     })?;
 
     let domains = f
