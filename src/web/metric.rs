@@ -189,7 +189,7 @@ fn build(
             Some("gap") => {
                 ranks.sort_by(|a, b| a.gap_value.unwrap_or(f64::MIN).total_cmp(&b.gap_value.unwrap_or(f64::MIN)))
             }
-            Some("quartile") => ranks.sort_by(|a, b| (a.quartile, a.rank).cmp(&(b.quartile, b.rank))),
+            Some("quartile") => ranks.sort_by_key(|r| (r.quartile, r.rank)),
             _ => ranks.sort_by(|a, b| a.rank.cmp(&b.rank).then(a.name.cmp(&b.name))),
         }
         if query.descending() {
