@@ -137,3 +137,28 @@ fn empty_data_says_so_instead_of_drawing_an_empty_frame() {
     assert!(texts.contains(&"No data for this selection.".to_string()));
     assert!(!counts.contains_key("polyline"));
 }
+
+#[test]
+fn the_bar_chart_draws_and_labels_every_bar() {
+    let chart = BarChart {
+        id: "b".into(),
+        title: "Domains".into(),
+        y_label: "Index".into(),
+        y_range: (0.0, 100.0),
+        categories: vec!["Well led".into(), "Safe practice".into()],
+        series: vec![
+            ("Exemplar trusts".into(), vec![Some(80.0), Some(70.5)]),
+            ("Other trusts".into(), vec![Some(40.0), None]),
+        ],
+    };
+    let (_, desc, _, texts) = inspect(&bar_chart(&chart).unwrap());
+    assert!(
+        desc.contains(
+            "Well led: Exemplar trusts 80, Other trusts 40; Safe practice: Exemplar trusts 70.5, Other trusts no value"
+        ),
+        "{desc}"
+    );
+    for label in ["80", "70.5", "40", "Exemplar trusts", "Other trusts"] {
+        assert!(texts.iter().any(|t| t == label), "{label} in {texts:?}");
+    }
+}

@@ -2,11 +2,13 @@
 //! Text stays as SVG `<text>` in the page's font; every chart carries `role="img"`, a `<title>`
 //! and a `<desc>`. Pure and synchronous: callers run them off the async runtime.
 
+mod bars;
 mod heatmap;
 mod spine;
 mod strip;
 mod trend;
 
+pub use bars::{BarChart, bar_chart};
 pub use heatmap::{HeatMap, heat_map};
 pub use spine::{SpineChart, SpineRow, spine_chart};
 pub use strip::{StripChart, StripGroup, strip_chart};

@@ -61,6 +61,7 @@ pub struct OverviewPage {
     pub maturity_chart: String,
     pub types: Vec<TypeRow>,
     pub domains: Vec<DomainRow>,
+    pub domain_chart: String,
     pub trend_chart: String,
     pub trend_headers: Vec<String>,
     pub trend: Vec<TrendRow>,
@@ -106,6 +107,7 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
             )?,
             types: Vec::new(),
             domains: Vec::new(),
+            domain_chart: String::new(),
             trend_chart: String::new(),
             trend_headers: Vec::new(),
             trend: Vec::new(),
@@ -149,7 +151,8 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         reference_line: None,
     })?;
 
-    let domains = f
+    let mut domain_values: (Vec<Option<f64>>, Vec<Option<f64>>) = (Vec::new(), Vec::new());
+    let domains: Vec<DomainRow> = f
         .reference
         .domains
         .iter()
@@ -162,6 +165,8 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
                 }
             }
             let (e, o) = (quantile(&sorted(ex), 0.5), quantile(&sorted(others), 0.5));
+            domain_values.0.push(e);
+            domain_values.1.push(o);
             DomainRow {
                 name: d.name.clone(),
                 exemplar: num(e),
@@ -171,6 +176,14 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         })
         .collect();
 
+    let domain_chart = crate::charts::bar_chart(&crate::charts::BarChart {
+        id: "domains".into(),
+        title: format!("Median domain index: exemplar trusts against the rest, {}", period.financial_label()),
+        y_label: "Domain index (0–100)".into(),
+        y_range: (0.0, 100.0),
+        categories: f.reference.domains.iter().map(|d| d.name.clone()).collect(),
+        series: vec![("Exemplar trusts".into(), domain_values.0), ("Other trusts".into(), domain_values.1)],
+    })?;
     let mut series = Vec::new();
     let mut trend: Vec<TrendRow> =
         f.periods.iter().map(|q| TrendRow { quarter: q.financial_label(), values: Vec::new() }).collect();
@@ -216,6 +229,7 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         maturity_chart,
         types,
         domains,
+        domain_chart,
         trend_chart,
         trend_headers: TrustType::ALL.iter().map(|t| t.label().to_string()).collect(),
         trend,
