@@ -58,7 +58,7 @@ fn the_strip_chart_marks_every_trust_and_draws_exemplars_as_triangles() {
         "{desc}"
     );
     assert!(desc.contains("Ambulance: 2 trusts") && desc.contains("no exemplar trusts"));
-    // Five non-exemplar circles and a legend circle; two exemplar triangles and a legend triangle.
+    // Five non-exemplar circles and the legend's circle; two exemplar triangles and the legend's triangle.
     assert_eq!(counts.get("circle"), Some(&6));
     assert_eq!(counts.get("polygon").copied().unwrap_or(0), 3);
     assert!(texts.iter().any(|t| t == "Acute") && texts.iter().any(|t| t == "Exemplar trust"));

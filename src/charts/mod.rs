@@ -37,6 +37,38 @@ pub mod palette {
 
 pub type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
+/// A legend entry's mark.
+#[derive(Clone, Copy)]
+pub enum Mark {
+    Dot(RGBColor),
+    Triangle(RGBColor),
+    Line(RGBColor, u32),
+}
+
+/// Draws a legend in one row across `area`, so that it never covers the data.
+pub fn legend_band(area: &DrawingArea<SVGBackend<'_>, Shift>, items: &[(Mark, &str)]) -> DrawResult {
+    let width = area.dim_in_pixel().0 as i32;
+    let (mut x, mut y) = (70, 16);
+    for (mark, label) in items {
+        let needed = 22 + 6 * label.chars().count() as i32 + 18;
+        if x + needed > width && x > 70 {
+            (x, y) = (70, y + 22);
+        }
+        match mark {
+            Mark::Dot(c) => area.draw(&Circle::new((x + 6, y), 5, c.filled()))?,
+            Mark::Triangle(c) => area.draw(&TriangleMarker::new((x + 6, y), 7, c.filled()))?,
+            Mark::Line(c, w) => area.draw(&PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(*w)))?,
+        }
+        area.draw(&Text::new(
+            label.to_string(),
+            (x + 22, y - 7),
+            ("sans-serif", 13).into_font().color(&palette::TEXT),
+        ))?;
+        x += needed;
+    }
+    Ok(())
+}
+
 /// Draws on an SVG canvas and returns the SVG with its accessible title and description.
 pub fn render(
     id: &str,

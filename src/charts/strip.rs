@@ -1,7 +1,7 @@
 //! Distribution strip charts: every trust as a mark per group, exemplars as triangles, the
 //! inter-quartile range as a box and the median as a line.
 
-use super::{DrawResult, palette, render, short};
+use super::{DrawResult, Mark, legend_band, palette, render, short};
 use plotters::prelude::*;
 
 pub struct StripGroup {
@@ -62,7 +62,17 @@ fn draw(
 ) -> DrawResult {
     let (lo, hi) = chart.y_range;
     let labels: Vec<String> = groups.iter().map(|g| g.label.clone()).collect();
-    let mut c = ChartBuilder::on(root)
+    let (band, plot) = root.split_vertically(50);
+    let mut items = vec![(Mark::Dot(palette::BLUE), "Trust"), (Mark::Triangle(palette::VERMILLION), "Exemplar trust")];
+    if groups.iter().any(|g| g.exemplar_median.is_some()) {
+        items.push((Mark::Line(palette::VERMILLION, 2), "Exemplar median"));
+    }
+    items.push((Mark::Line(palette::TEXT, 3), "Median (grey bar: inter-quartile range)"));
+    if let Some((_, name)) = &chart.reference_line {
+        items.push((Mark::Line(palette::PURPLE, 2), name.as_str()));
+    }
+    legend_band(&band, &items)?;
+    let mut c = ChartBuilder::on(&plot)
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -77,7 +87,7 @@ fn draw(
         .y_desc(chart.y_label.as_str())
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))
-        .light_line_style(palette::LIGHT.mix(0.5))
+        .light_line_style(WHITE)
         .draw()?;
     for (i, g) in groups.iter().enumerate() {
         let x0 = i as f64;
@@ -89,56 +99,33 @@ fn draw(
             vec![(x0 + 0.15, g.median), (x0 + 0.85, g.median)],
             palette::TEXT.stroke_width(3),
         )))?;
-        let label = if i == 0 { Some(()) } else { None };
-        let dots = c.draw_series(
+        c.draw_series(
             g.points
                 .iter()
                 .enumerate()
                 .filter(|(_, p)| !p.1)
                 .map(|(k, (v, _))| Circle::new((x0 + jitter(k), *v), 4, palette::BLUE.mix(0.75).filled())),
         )?;
-        if label.is_some() {
-            dots.label("Trust").legend(|(x, y)| Circle::new((x + 8, y), 4, palette::BLUE.filled()));
-        }
-        let ex = c.draw_series(
+        c.draw_series(
             g.points
                 .iter()
                 .enumerate()
                 .filter(|(_, p)| p.1)
                 .map(|(k, (v, _))| TriangleMarker::new((x0 + jitter(k), *v), 7, palette::VERMILLION.filled())),
         )?;
-        if label.is_some() {
-            ex.label("Exemplar trust")
-                .legend(|(x, y)| TriangleMarker::new((x + 8, y), 7, palette::VERMILLION.filled()));
-        }
         if let Some(e) = g.exemplar_median {
-            let line = c.draw_series(std::iter::once(PathElement::new(
+            c.draw_series(std::iter::once(PathElement::new(
                 vec![(x0 + 0.1, e), (x0 + 0.9, e)],
                 palette::VERMILLION.stroke_width(2),
             )))?;
-            if label.is_some() {
-                line.label("Exemplar median")
-                    .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], palette::VERMILLION.stroke_width(2)));
-            }
         }
     }
-    if let Some((v, name)) = &chart.reference_line {
+    if let Some((v, _)) = &chart.reference_line {
         c.draw_series(std::iter::once(PathElement::new(
             vec![(0.0, *v), (n as f64, *v)],
             palette::PURPLE.stroke_width(2),
-        )))?
-        .label(name.as_str())
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], palette::PURPLE.stroke_width(2)));
+        )))?;
     }
-    c.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
-        .label("Median (bar: inter-quartile range)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], palette::TEXT.stroke_width(3)));
-    c.configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(palette::GREY)
-        .label_font(("sans-serif", 13))
-        .draw()?;
     Ok(())
 }
 
