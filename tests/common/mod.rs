@@ -42,6 +42,11 @@ impl TestDb {
         }
     }
 
+    /// Another handle on the same database (for a second app instance).
+    pub fn sharing(url: &str) -> Self {
+        Self { url: url.to_string(), _dir: None }
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.url.starts_with("postgres")
     }
