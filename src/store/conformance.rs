@@ -2,7 +2,7 @@
 
 use super::Store;
 use super::batch::{Cell, insert};
-use super::submissions::{NewSubmission, Outcome, audit, open_submission};
+use super::submissions::{NewSubmission, Outcome, close_submission, open_submission};
 use crate::domain::{AssessedAt, Conformance};
 use crate::ingest::conformance::ConformanceRow;
 use anyhow::Result;
@@ -77,22 +77,8 @@ impl Store {
             "",
         )
         .await?;
-        sqlx::query("UPDATE submissions SET rows_stored = $1 WHERE id = $2")
-            .bind(rows.len() as i64)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        audit(
-            &mut tx,
-            &sub.submitted_by,
-            "submission.accept",
-            sub.kind.as_str(),
-            Some(id),
-            &format!("{} conformance results", rows.len()),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Outcome::Accepted { submission_id: id, rows: rows.len(), stored: rows.len(), unchanged: 0 })
+        let detail = format!("{} conformance results", rows.len());
+        close_submission(tx, sub, id, rows.len(), rows.len(), &detail).await
     }
 
     /// Every result, oldest first.

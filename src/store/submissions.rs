@@ -174,28 +174,9 @@ impl Store {
              revision = excluded.revision, submission_id = excluded.submission_id, submitted_at = excluded.submitted_at",
         )
         .await?;
-        sqlx::query("UPDATE submissions SET rows_stored = $1 WHERE id = $2")
-            .bind(changed.len() as i64)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
         let quarters: Vec<String> = periods.iter().map(|p| Quarter::from_index(*p).to_string()).collect();
-        audit(
-            &mut tx,
-            &sub.submitted_by,
-            "submission.accept",
-            sub.kind.as_str(),
-            Some(id),
-            &format!("{} rows, {} new revisions, quarters {}", rows.len(), changed.len(), quarters.join(" ")),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(Outcome::Accepted {
-            submission_id: id,
-            rows: rows.len(),
-            stored: changed.len(),
-            unchanged: rows.len() - changed.len(),
-        })
+        let detail = format!("{} rows, {} new revisions, quarters {}", rows.len(), changed.len(), quarters.join(" "));
+        close_submission(tx, sub, id, rows.len(), changed.len(), &detail).await
     }
 
     /// The newest submissions, of one trust's submitters when `org_code` is given.
@@ -354,6 +335,25 @@ pub(super) async fn open_submission(
         return Ok(Err(Outcome::Duplicate { submission_id: id, rows, original }));
     }
     Ok(Ok(insert_submission(tx, sub, "accepted", rows, 0, &[]).await?))
+}
+
+/// Records how many rows were stored, audits the acceptance, commits, and answers.
+pub(super) async fn close_submission(
+    mut tx: sqlx::Transaction<'_, sqlx::Any>,
+    sub: &NewSubmission,
+    id: i64,
+    rows: usize,
+    stored: usize,
+    detail: &str,
+) -> Result<Outcome> {
+    sqlx::query("UPDATE submissions SET rows_stored = $1 WHERE id = $2")
+        .bind(stored as i64)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    audit(&mut tx, &sub.submitted_by, "submission.accept", sub.kind.as_str(), Some(id), detail).await?;
+    tx.commit().await?;
+    Ok(Outcome::Accepted { submission_id: id, rows, stored, unchanged: rows - stored })
 }
 
 pub(super) async fn insert_submission(

@@ -2,7 +2,7 @@
 //! set in (whose value is the baseline for progress). Revisions as for values.
 
 use super::batch::{Cell, insert};
-use super::submissions::{NewSubmission, Outcome, audit, open_submission};
+use super::submissions::{NewSubmission, Outcome, close_submission, open_submission};
 use super::{Store, now_text};
 use crate::domain::Quarter;
 use crate::ingest::metrics::MetricRow;
@@ -84,20 +84,8 @@ impl Store {
             "",
         )
         .await?;
-        sqlx::query("UPDATE submissions SET rows_stored = $1 WHERE id = $2")
-            .bind(changed.len() as i64)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
         let detail = format!("{} targets, {} new revisions, set in {set_in}", rows.len(), changed.len());
-        audit(&mut tx, &sub.submitted_by, "submission.accept", sub.kind.as_str(), Some(id), &detail).await?;
-        tx.commit().await?;
-        Ok(Outcome::Accepted {
-            submission_id: id,
-            rows: rows.len(),
-            stored: changed.len(),
-            unchanged: rows.len() - changed.len(),
-        })
+        close_submission(tx, sub, id, rows.len(), changed.len(), &detail).await
     }
 
     /// The latest revision of every target.
