@@ -148,6 +148,9 @@ pub struct ExportArgs {
     pub org_code: Option<String>,
     #[arg(long)]
     pub region: Option<String>,
+    /// Exemplar cohort: gde, fast_follower or none
+    #[arg(long)]
+    pub exemplar: Option<String>,
     /// Output format
     #[arg(long, default_value = "csv", value_parser = ["csv"])]
     pub format: String,
@@ -259,6 +262,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 metric_id: args.metric_id,
                 org_code: args.org_code,
                 region: args.region,
+                exemplar: args.exemplar,
             };
             let filter = filters.parse(&f.reference).map_err(anyhow::Error::msg)?;
             let out: Box<dyn Write> = match &args.output {

@@ -59,8 +59,11 @@ pub struct Filters {
     pub period: Option<String>,
     pub peer_group: Option<String>,
     pub metric_id: Option<String>,
+    /// One ODS code, or several separated by commas.
     pub org_code: Option<String>,
     pub region: Option<String>,
+    /// Exemplar cohort: `gde`, `fast_follower` or `none`.
+    pub exemplar: Option<String>,
 }
 
 /// Filters checked against the reference data.
@@ -69,8 +72,9 @@ pub struct Filter {
     pub period: Option<Quarter>,
     pub peer_group: Option<String>,
     pub metric_id: Option<String>,
-    pub org_code: Option<String>,
+    pub org_codes: Vec<String>,
     pub region: Option<String>,
+    pub exemplar: Option<crate::domain::Exemplar>,
 }
 
 impl Filters {
@@ -86,15 +90,18 @@ impl Filters {
         if let Some(m) = metric_id.as_deref().filter(|m| reference.metric(m).is_none()) {
             return Err(format!("metric_id: unknown metric '{m}'"));
         }
-        let org_code = given(&self.org_code).map(|o| o.to_ascii_uppercase());
-        if let Some(o) = org_code.as_deref().filter(|o| reference.organisation(o).is_none()) {
+        let org_codes: Vec<String> = given(&self.org_code)
+            .map(|o| o.split(',').map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()).collect())
+            .unwrap_or_default();
+        if let Some(o) = org_codes.iter().find(|o| reference.organisation(o).is_none()) {
             return Err(format!("org_code: unknown organisation '{o}'"));
         }
+        let exemplar = given(&self.exemplar).map(|e| e.parse()).transpose().map_err(|e| format!("exemplar: {e}"))?;
         let region = given(&self.region);
         if let Some(r) = region.as_deref().filter(|r| !crate::domain::REGIONS.iter().any(|(_, n)| n == r)) {
             return Err(format!("region: '{r}' is not an NHS England region"));
         }
-        Ok(Filter { period, peer_group, metric_id, org_code, region })
+        Ok(Filter { period, peer_group, metric_id, org_codes, region, exemplar })
     }
 }
 
@@ -111,10 +118,12 @@ impl Filter {
         self.metric_id.as_deref().is_none_or(|m| m == metric_id)
     }
 
-    /// Organisation code, and region through the reference data.
+    /// Organisation codes, and region and exemplar cohort through the reference data.
     pub fn org_ok(&self, reference: &Reference, org_code: &str) -> bool {
-        self.org_code.as_deref().is_none_or(|o| o == org_code)
-            && self.region.as_deref().is_none_or(|r| reference.organisation(org_code).is_some_and(|o| o.region == r))
+        let org = reference.organisation(org_code);
+        (self.org_codes.is_empty() || self.org_codes.iter().any(|o| o == org_code))
+            && self.region.as_deref().is_none_or(|r| org.is_some_and(|o| o.region == r))
+            && self.exemplar.is_none_or(|e| org.is_some_and(|o| o.exemplar == e))
     }
 }
 

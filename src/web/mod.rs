@@ -7,6 +7,7 @@ mod catalogue;
 mod compare;
 mod exports;
 mod findings;
+mod gaps;
 mod metric;
 mod overview;
 mod submit;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .merge(findings::router())
         .merge(compare::router())
         .merge(trusts::router())
+        .merge(gaps::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::access::enforce))
         .layer(axum::middleware::from_fn(crate::auth::access::security_headers))
