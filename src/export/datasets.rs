@@ -23,6 +23,14 @@ pub const EXPORTS: &[(&str, &str)] = &[
     ("trust_conformance", "Each trust's required and passed standards results and its conformance rate today."),
     ("upgrades", "Every deployment of a system that is not procurable today, with the standards it fails."),
     ("findings", "The board's findings and recommendations, on a metric, a domain or a trust, with their status."),
+    (
+        "standards",
+        "The open standards catalogue: category, version, when each is mandatory from and what it is assessed for.",
+    ),
+    (
+        "targets",
+        "The latest target of each exemplar trust for each metric and quarter, with its baseline and progress.",
+    ),
 ];
 
 /// Writes export `name` with `filter`; `Ok(false)` when there is no such export.
@@ -318,6 +326,45 @@ pub fn write_export<W: Write>(
                         Cell::text(&x.created_by),
                         Cell::text(&x.created_at),
                         Cell::text(&x.updated_at),
+                    ]
+                }),
+        )?,
+        "standards" => write_csv(
+            out,
+            &["standard_id", "name", "category", "version", "mandatory_from", "assessed_at", "reference"],
+            r.standards.iter().map(|x| {
+                vec![
+                    Cell::text(&x.standard_id),
+                    Cell::text(&x.name),
+                    Cell::text(x.category.as_str()),
+                    Cell::text(&x.version),
+                    x.mandatory_from.map_or(Cell::Empty, |d| Cell::text(d.to_string())),
+                    Cell::text(x.assessed_at.as_str()),
+                    Cell::text(&x.reference),
+                ]
+            }),
+        )?,
+        "targets" => write_csv(
+            out,
+            &["org_code", "metric_id", "period", "target", "set_in", "baseline", "latest_value", "progress"],
+            f.targets
+                .iter()
+                .filter(|t| {
+                    filter.metric_ok(&t.metric_id)
+                        && filter.org_ok(r, &t.org_code)
+                        && filter.period.is_none_or(|p| p == t.period)
+                })
+                .map(|t| {
+                    let (latest, baseline, progress) = f.progress(t);
+                    vec![
+                        Cell::text(&t.org_code),
+                        Cell::text(&t.metric_id),
+                        Cell::text(t.period.to_string()),
+                        Cell::Number(t.target),
+                        Cell::text(t.set_in.to_string()),
+                        Cell::opt_number(baseline),
+                        Cell::opt_number(latest),
+                        Cell::opt_number(progress),
                     ]
                 }),
         )?,

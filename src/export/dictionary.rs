@@ -380,6 +380,51 @@ pub const DICTIONARY: &[Column] = &[
     col("findings", "created_by", "email", "The board member who recorded the finding."),
     col("findings", "created_at", "UTC timestamp", "When the finding was recorded."),
     col("findings", "updated_at", "UTC timestamp", "When the finding's status last changed."),
+    col("standards", "standard_id", "id", "The standard's id in this catalogue."),
+    col("standards", "name", "text", "The standard's name."),
+    col("standards", "category", "text", "interoperability, permissions, privacy or security."),
+    col("standards", "version", "text", "The version or release in force."),
+    col(
+        "standards",
+        "mandatory_from",
+        "ISO date",
+        "The date from which a current pass is required; empty for an advisory standard.",
+    ),
+    col(
+        "standards",
+        "assessed_at",
+        "text",
+        "system for a standard a product meets, organisation for one a trust meets as a whole.",
+    ),
+    col("standards", "reference", "URL", "Where the standard is published."),
+    col("targets", "org_code", "ODS code", "The exemplar trust that set the target."),
+    col("targets", "metric_id", "id", "The metric the target is for."),
+    col("targets", "period", "YYYY-Qn", "The quarter by which the trust commits to reach the target."),
+    col(
+        "targets",
+        "target",
+        "the metric's unit",
+        "The value the trust commits to reach; the latest revision of the target.",
+    ),
+    col(
+        "targets",
+        "set_in",
+        "YYYY-Qn",
+        "The quarter in which the target was set: the latest quarter that had ended when it was submitted.",
+    ),
+    col(
+        "targets",
+        "baseline",
+        "the metric's unit",
+        "The trust's value in the quarter the target was set; empty without one.",
+    ),
+    col("targets", "latest_value", "the metric's unit", "The trust's latest value up to the target's quarter."),
+    col(
+        "targets",
+        "progress",
+        "share (1 = reached)",
+        "(latest_value − baseline) ÷ (target − baseline); empty without a baseline or a latest value, or when the target equals the baseline.",
+    ),
 ];
 
 #[cfg(test)]

@@ -39,6 +39,8 @@ pub struct ComparePage {
     pub metrics: Vec<(usize, String, String)>,
     pub rows: Vec<(String, String, Vec<Option<i64>>)>,
     pub note: Option<String>,
+    pub codes: String,
+    pub period_value: String,
 }
 
 async fn compare(
@@ -96,6 +98,8 @@ async fn compare(
             period_label,
             chart,
             metrics: metrics.iter().enumerate().map(|(i, m)| (i + 1, m.metric_id.clone(), m.name.clone())).collect(),
+            codes: rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>().join(","),
+            period_value: period.map(|p| p.to_string()).unwrap_or_default(),
             rows,
             note,
         })

@@ -57,6 +57,7 @@ pub struct GapRow {
 pub struct OverviewPage {
     pub meta: Meta,
     pub period_label: String,
+    pub period_value: String,
     pub periods: Vec<Choice>,
     pub maturity_chart: String,
     pub types: Vec<TypeRow>,
@@ -99,6 +100,7 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         return Ok(OverviewPage {
             meta,
             period_label: "no data yet".into(),
+            period_value: String::new(),
             periods,
             maturity_chart: crate::charts::no_data(
                 "maturity",
@@ -225,6 +227,7 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
     Ok(OverviewPage {
         meta,
         period_label: period.financial_label(),
+        period_value: period.to_string(),
         periods,
         maturity_chart,
         types,
