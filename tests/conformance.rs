@@ -154,6 +154,17 @@ async fn the_standards_are_public_and_the_systems_pages_follow_the_roles() {
         assert_eq!(status, 200, "{path}");
         assert!(!body.is_empty());
     }
+    let (_, sorted) = app.text("/systems?sort=trusts&dir=desc").await;
+    let deployments: Vec<usize> = sorted
+        .split("<td class=\"app-num\">")
+        .skip(1)
+        .filter_map(|cell| cell.split('<').next().and_then(|v| v.parse().ok()))
+        .collect();
+    assert_eq!(deployments.len(), app.state.figures().reference.systems.len());
+    assert!(
+        deployments.windows(2).all(|w| w[0] >= w[1]),
+        "sorted by the trusts deploying each system: {deployments:?}"
+    );
     let (_, claims) = app.text("/gaps/claims").await;
     assert!(claims.contains("The rule:"), "the page states its rule");
     let system = app.state.figures().reference.systems[0].system_id.clone();

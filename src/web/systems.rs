@@ -2,7 +2,7 @@
 //! procurable status, the upgrade list, and claimed against verified maturity.
 
 use super::render;
-use super::view::{Choice, Meta, num, region_choices, type_choices};
+use super::view::{Choice, Meta, SortHeader, num, region_choices, sort_headers, type_choices};
 use crate::app::AppState;
 use crate::auth::Auth;
 use crate::conformance::{Current, claim_flagged, claim_rule, system_status, trust_conformance, upgrades};
@@ -31,6 +31,8 @@ pub struct DateQuery {
     pub on: Option<String>,
     pub region: Option<String>,
     pub peer_group: Option<String>,
+    pub sort: Option<String>,
+    pub dir: Option<String>,
 }
 
 impl DateQuery {
@@ -149,6 +151,7 @@ pub struct SystemsPage {
     pub standards: Vec<(String, String)>,
     pub rows: Vec<MatrixRow>,
     pub procurable: usize,
+    pub headers: Vec<SortHeader>,
 }
 
 async fn systems(
@@ -184,6 +187,33 @@ async fn systems(
             }
         })
         .collect();
+    let mut rows = rows;
+    let sort = q.sort.as_deref().unwrap_or("system");
+    match sort {
+        "procurable" => rows.sort_by(|a, b| (a.procurable, &a.name).cmp(&(b.procurable, &b.name))),
+        "fails" => rows.sort_by(|a, b| {
+            (a.failing.split(", ").filter(|x| !x.is_empty()).count(), &a.name)
+                .cmp(&(b.failing.split(", ").filter(|x| !x.is_empty()).count(), &b.name))
+        }),
+        "trusts" => rows.sort_by(|a, b| (a.deployed_at, &a.name).cmp(&(b.deployed_at, &b.name))),
+        _ => rows.sort_by(|a, b| a.name.cmp(&b.name)),
+    }
+    let descending = q.dir.as_deref() == Some("desc");
+    if descending {
+        rows.reverse();
+    }
+    let headers = sort_headers(
+        "/systems",
+        &[("on", Some(on.to_string()))],
+        Some(sort),
+        descending,
+        &[
+            ("system", "System", false),
+            ("procurable", "Procurable", false),
+            ("fails", "Fails", false),
+            ("trusts", "Trusts", true),
+        ],
+    );
     let procurable = rows.iter().filter(|r| r.procurable).count();
     let standards = standards
         .iter()
@@ -198,7 +228,7 @@ async fn systems(
             )
         })
         .collect();
-    render(&auth, &SystemsPage { meta: Meta::of(&f), on: on.to_string(), standards, rows, procurable })
+    render(&auth, &SystemsPage { meta: Meta::of(&f), on: on.to_string(), standards, rows, procurable, headers })
 }
 
 #[derive(Template)]
@@ -268,6 +298,7 @@ pub struct UpgradesPage {
     pub types: Vec<Choice>,
     pub rows: Vec<UpgradeRow>,
     pub csv_query: String,
+    pub headers: Vec<SortHeader>,
 }
 
 async fn upgrade_list(
@@ -304,6 +335,35 @@ async fn upgrade_list(
             })
         })
         .collect();
+    let mut rows: Vec<UpgradeRow> = rows;
+    let sort = q.sort.as_deref().unwrap_or("trust");
+    match sort {
+        "region" => rows.sort_by(|a, b| (&a.region, &a.org_name).cmp(&(&b.region, &b.org_name))),
+        "system" => rows.sort_by(|a, b| (&a.system_id, &a.org_name).cmp(&(&b.system_id, &b.org_name))),
+        "function" => rows.sort_by(|a, b| (&a.function, &a.org_name).cmp(&(&b.function, &b.org_name))),
+        _ => rows.sort_by(|a, b| (&a.org_name, &a.system_id).cmp(&(&b.org_name, &b.system_id))),
+    }
+    let descending = q.dir.as_deref() == Some("desc");
+    if descending {
+        rows.reverse();
+    }
+    let filters = [
+        ("on", Some(on.to_string())),
+        ("region", region.clone()),
+        ("peer_group", peer.map(|p| p.as_str().to_string())),
+    ];
+    let headers = sort_headers(
+        "/systems/upgrades",
+        &filters,
+        Some(sort),
+        descending,
+        &[
+            ("trust", "Trust", false),
+            ("region", "Region", false),
+            ("system", "System", false),
+            ("function", "Function", false),
+        ],
+    );
     let csv_query =
         super::view::query_string(&[("region", region.clone()), ("peer_group", peer.map(|p| p.as_str().to_string()))]);
     render(
@@ -314,11 +374,14 @@ async fn upgrade_list(
             types: type_choices(peer),
             rows,
             csv_query,
+            headers,
         },
     )
 }
 
 pub struct ClaimRow {
+    pub claimed_value: Option<f64>,
+    pub verified_value: Option<f64>,
     pub ods_code: String,
     pub name: String,
     pub type_label: String,
@@ -335,9 +398,14 @@ pub struct ClaimsPage {
     pub rule: String,
     pub rows: Vec<ClaimRow>,
     pub flagged: usize,
+    pub headers: Vec<SortHeader>,
 }
 
-async fn claims(State(state): State<AppState>, Extension(auth): Extension<Auth>) -> Result<Html<String>> {
+async fn claims(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Query(q): Query<DateQuery>,
+) -> Result<Html<String>> {
     let f = state.figures();
     let today = chrono::Utc::now().date_naive();
     let current = Current::on(&f.conformance, today);
@@ -354,6 +422,8 @@ async fn claims(State(state): State<AppState>, Extension(auth): Extension<Auth>)
             let claimed = (!claims.is_empty()).then(|| claims.iter().sum::<f64>() / claims.len() as f64);
             let verified = trust_conformance(&f.reference, &current, &o.ods_code, today).rate().map(|r| r * 100.0);
             ClaimRow {
+                claimed_value: claimed,
+                verified_value: verified,
                 ods_code: o.ods_code.clone(),
                 name: o.name.clone(),
                 type_label: o.trust_type.label().into(),
@@ -363,7 +433,33 @@ async fn claims(State(state): State<AppState>, Extension(auth): Extension<Auth>)
             }
         })
         .collect();
-    rows.sort_by(|a, b| b.flagged.cmp(&a.flagged).then(a.name.cmp(&b.name)));
+    let sort = q.sort.as_deref().unwrap_or("flag");
+    let key = |v: Option<f64>| v.unwrap_or(f64::MIN);
+    match sort {
+        "trust" => rows.sort_by(|a, b| a.name.cmp(&b.name)),
+        "type" => rows.sort_by(|a, b| (&a.type_label, &a.name).cmp(&(&b.type_label, &b.name))),
+        "claimed" => rows.sort_by(|a, b| key(a.claimed_value).total_cmp(&key(b.claimed_value))),
+        "verified" => rows.sort_by(|a, b| key(a.verified_value).total_cmp(&key(b.verified_value))),
+        _ => rows.sort_by(|a, b| a.flagged.cmp(&b.flagged).then(b.name.cmp(&a.name))),
+    }
+    // Flagged trusts first unless the user asks otherwise.
+    let descending = q.dir.as_deref().map_or(sort == "flag", |d| d == "desc");
+    if descending {
+        rows.reverse();
+    }
+    let headers = sort_headers(
+        "/gaps/claims",
+        &[],
+        Some(sort),
+        descending,
+        &[
+            ("trust", "Trust", false),
+            ("type", "Type", false),
+            ("claimed", "Claimed (0–100)", true),
+            ("verified", "Verified conformance (%)", true),
+            ("flag", "Flag", false),
+        ],
+    );
     let flagged = rows.iter().filter(|r| r.flagged).count();
     render(
         &auth,
@@ -373,6 +469,7 @@ async fn claims(State(state): State<AppState>, Extension(auth): Extension<Auth>)
             rule: claim_rule(),
             rows,
             flagged,
+            headers,
         },
     )
 }
