@@ -21,6 +21,8 @@ pub fn router() -> Router<AppState> {
 }
 
 pub struct MetricRow {
+    pub percentile: f64,
+    pub score: f64,
     pub metric_id: String,
     pub name: String,
     pub value: String,
@@ -90,6 +92,7 @@ pub struct GapItem {
 #[derive(Template)]
 #[template(path = "trust.html")]
 pub struct TrustPage {
+    pub headers: Vec<super::view::SortHeader>,
     pub meta: Meta,
     pub org: Organisation,
     pub type_label: String,
@@ -141,7 +144,7 @@ async fn trust_page(
     }
     let revised = state.store.revised_values(&org.ods_code).await?;
     cached_page(&state, &auth, key, move || {
-        let mut page = build(&f, org, period)?;
+        let mut page = build(&f, org, period, &query)?;
         page.findings = findings;
         page.history = revised
             .into_iter()
@@ -160,7 +163,7 @@ async fn trust_page(
     .await
 }
 
-fn build(f: &Figures, org: Organisation, period: Option<Quarter>) -> Result<TrustPage> {
+fn build(f: &Figures, org: Organisation, period: Option<Quarter>, query: &PageQuery) -> Result<TrustPage> {
     let tt = org.trust_type.as_str();
     let (mut rows, mut metrics, mut gaps) = (Vec::new(), Vec::new(), Vec::new());
     let mut domains = Vec::new();
@@ -187,6 +190,8 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>) -> Result<Trus
             });
             let revision = f.value_at(&org.ods_code, &m.metric_id, p.index()).map_or(0, |v| v.revision);
             metrics.push(MetricRow {
+                percentile: pos.percentile,
+                score: pos.score,
                 metric_id: m.metric_id.clone(),
                 name: m.name.clone(),
                 value: num(Some(pos.value)),
@@ -231,6 +236,30 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>) -> Result<Trus
         }
     }
     gaps.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // The scorecard in catalogue order, or sorted by a column.
+    let sort = query.sort.as_deref().unwrap_or("order");
+    match sort {
+        "metric" => metrics.sort_by(|a, b| a.name.cmp(&b.name)),
+        "quartile" => metrics.sort_by_key(|m| m.quartile),
+        "percentile" => metrics.sort_by(|a, b| b.percentile.total_cmp(&a.percentile)),
+        "score" => metrics.sort_by(|a, b| a.score.total_cmp(&b.score)),
+        _ => {}
+    }
+    if query.descending() {
+        metrics.reverse();
+    }
+    let headers = super::view::sort_headers(
+        &format!("/trusts/{}", org.ods_code),
+        &[("period", period.map(|p| p.to_string()))],
+        Some(sort),
+        query.descending(),
+        &[
+            ("metric", "Metric", false),
+            ("score", "Score (0–100)", true),
+            ("quartile", "Quartile", false),
+            ("percentile", "Rank", true),
+        ],
+    );
     let period_label = period.map_or("no data yet".into(), |p| p.financial_label());
     let spine_chart = spine_chart(&SpineChart {
         id: "spine".into(),
@@ -312,6 +341,7 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>) -> Result<Trus
         })
         .collect();
     Ok(TrustPage {
+        headers,
         findings: Vec::new(),
         conformance_rate: own.rate().map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_default(),
         conformance_detail: format!("{} of {} required results are current passes", own.passed, own.required),
