@@ -102,6 +102,14 @@ async fn other_roles_cannot_submit_and_revoked_tokens_are_refused() {
     let (status, _) = post_as(&api.app, &board, "", "text/csv", file.clone()).await;
     assert_eq!(status, 403);
 
+    let export = reqwest::Client::new()
+        .get(format!("{}/export/organisations.csv", api.app.base))
+        .bearer_auth(&board)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status().as_u16(), 200, "tokens work for the exports with their user's rights");
+    assert!(export.text().await.unwrap().starts_with("org_code,org_name"));
     let tokens = api.app.state.store.tokens().await.unwrap();
     let mine = tokens.iter().find(|t| t.email == "submitter@rgt.example").unwrap().id;
     api.app.state.store.revoke_token(mine, &exemplar::store::Actor::new("test", None)).await.unwrap();
@@ -109,6 +117,13 @@ async fn other_roles_cannot_submit_and_revoked_tokens_are_refused() {
     assert_eq!(status, 401, "{body}");
     let (status, _) = post_as(&api.app, "not-a-token", "", "text/csv", "x").await;
     assert_eq!(status, 401);
+    let export = reqwest::Client::new()
+        .get(format!("{}/export/organisations.csv", api.app.base))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status().as_u16(), 401);
     assert_eq!(stored(&api.app).await, 0);
 }
 
