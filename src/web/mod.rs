@@ -4,12 +4,14 @@ mod account;
 mod admin;
 mod api;
 mod catalogue;
+mod claims;
 mod compare;
 mod exports;
 mod findings;
 mod gaps;
 mod metric;
 mod overview;
+mod standards;
 mod submit;
 mod systems;
 mod trust;
@@ -44,6 +46,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(admin::router())
         .merge(systems::router())
+        .merge(standards::router())
+        .merge(claims::router())
         .merge(findings::router())
         .merge(compare::router())
         .merge(trusts::router())

@@ -1,11 +1,11 @@
-//! The open standards catalogue, the systems register with its conformance matrix and
-//! procurable status, the upgrade list, and claimed against verified maturity.
+//! The systems register: the conformance matrix, procurable status on a date, each system's
+//! history, and the deployments that must be upgraded.
 
 use super::render;
-use super::view::{Choice, Meta, SortHeader, num, region_choices, sort_headers, type_choices};
+use super::view::{Choice, Meta, SortHeader, region_choices, sort_headers, type_choices};
 use crate::app::AppState;
 use crate::auth::Auth;
-use crate::conformance::{Current, claim_flagged, claim_rule, system_status, trust_conformance, upgrades};
+use crate::conformance::{Current, system_status, upgrades};
 use crate::domain::{AssessedAt, Standard, TrustType};
 use crate::error::{AppError, Result};
 use crate::store::ConformanceRecord;
@@ -18,12 +18,9 @@ use chrono::NaiveDate;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/standards", get(standards))
-        .route("/standards/{standard_id}", get(standard))
         .route("/systems", get(systems))
         .route("/systems/upgrades", get(upgrade_list))
         .route("/systems/{system_id}", get(system))
-        .route("/gaps/claims", get(claims))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -43,95 +40,6 @@ impl DateQuery {
             None => Ok(chrono::Utc::now().date_naive()),
         }
     }
-}
-
-fn status_text(s: &Standard, today: NaiveDate) -> String {
-    match s.mandatory_from {
-        None => "Advisory".into(),
-        Some(d) if d <= today => format!("Mandatory since {d}"),
-        Some(d) => format!("Mandatory from {d}"),
-    }
-}
-
-pub struct StandardRow {
-    pub standard: Standard,
-    pub status: String,
-    pub meeting: String,
-}
-
-#[derive(Template)]
-#[template(path = "standards.html")]
-pub struct StandardsPage {
-    pub today: String,
-    pub standards: Vec<StandardRow>,
-}
-
-async fn standards(State(state): State<AppState>, Extension(auth): Extension<Auth>) -> Result<Html<String>> {
-    let f = state.figures();
-    let today = chrono::Utc::now().date_naive();
-    let current = Current::on(&f.conformance, today);
-    let standards = f
-        .reference
-        .standards
-        .iter()
-        .map(|s| {
-            let meeting = match s.assessed_at {
-                AssessedAt::System => {
-                    let n = f.reference.systems.iter().filter(|x| current.passes(&x.system_id, &s.standard_id)).count();
-                    format!("{n} of {} systems", f.reference.systems.len())
-                }
-                AssessedAt::Organisation => {
-                    let n = f
-                        .reference
-                        .organisations
-                        .iter()
-                        .filter(|o| current.passes(&o.ods_code, &s.standard_id))
-                        .count();
-                    format!("{n} of {} trusts", f.reference.organisations.len())
-                }
-            };
-            StandardRow { standard: s.clone(), status: status_text(s, today), meeting }
-        })
-        .collect();
-    render(&auth, &StandardsPage { today: today.to_string(), standards })
-}
-
-#[derive(Template)]
-#[template(path = "standard.html")]
-pub struct StandardPage {
-    pub standard: Standard,
-    pub status: String,
-    pub results: Vec<(String, String, ConformanceRecord)>,
-    pub passing: usize,
-}
-
-async fn standard(
-    State(state): State<AppState>,
-    Extension(auth): Extension<Auth>,
-    Path(id): Path<String>,
-) -> Result<Html<String>> {
-    let f = state.figures();
-    let s = f
-        .reference
-        .standard(&id)
-        .cloned()
-        .ok_or_else(|| AppError::NotFound(format!("There is no standard '{id}'.")))?;
-    let today = chrono::Utc::now().date_naive();
-    let current = Current::on(&f.conformance, today);
-    let subjects: Vec<(String, String)> = match s.assessed_at {
-        AssessedAt::System => {
-            f.reference.systems.iter().map(|x| (x.system_id.clone(), format!("{} {}", x.supplier, x.product))).collect()
-        }
-        AssessedAt::Organisation => {
-            f.reference.organisations.iter().map(|o| (o.ods_code.clone(), o.name.clone())).collect()
-        }
-    };
-    let results: Vec<_> = subjects
-        .into_iter()
-        .filter_map(|(code, name)| current.get(&code, &s.standard_id).map(|r| (code, name, r.clone())))
-        .collect();
-    let passing = results.iter().filter(|r| r.2.result == "pass").count();
-    render(&auth, &StandardPage { status: status_text(&s, today), standard: s, results, passing })
 }
 
 pub struct MatrixRow {
@@ -374,101 +282,6 @@ async fn upgrade_list(
             types: type_choices(peer),
             rows,
             csv_query,
-            headers,
-        },
-    )
-}
-
-pub struct ClaimRow {
-    pub claimed_value: Option<f64>,
-    pub verified_value: Option<f64>,
-    pub ods_code: String,
-    pub name: String,
-    pub type_label: String,
-    pub claimed: String,
-    pub verified: String,
-    pub flagged: bool,
-}
-
-#[derive(Template)]
-#[template(path = "claims.html")]
-pub struct ClaimsPage {
-    pub meta: Meta,
-    pub period_label: String,
-    pub rule: String,
-    pub rows: Vec<ClaimRow>,
-    pub flagged: usize,
-    pub headers: Vec<SortHeader>,
-}
-
-async fn claims(
-    State(state): State<AppState>,
-    Extension(auth): Extension<Auth>,
-    Query(q): Query<DateQuery>,
-) -> Result<Html<String>> {
-    let f = state.figures();
-    let today = chrono::Utc::now().date_naive();
-    let current = Current::on(&f.conformance, today);
-    let period = f.latest_period();
-    let mut rows: Vec<ClaimRow> = f
-        .reference
-        .organisations
-        .iter()
-        .map(|o| {
-            let claims: Vec<f64> = crate::conformance::CLAIM_DOMAINS
-                .iter()
-                .filter_map(|d| period.and_then(|p| f.index(&o.ods_code, p, d)).and_then(|i| i.domain_index))
-                .collect();
-            let claimed = (!claims.is_empty()).then(|| claims.iter().sum::<f64>() / claims.len() as f64);
-            let verified = trust_conformance(&f.reference, &current, &o.ods_code, today).rate().map(|r| r * 100.0);
-            ClaimRow {
-                claimed_value: claimed,
-                verified_value: verified,
-                ods_code: o.ods_code.clone(),
-                name: o.name.clone(),
-                type_label: o.trust_type.label().into(),
-                claimed: num(claimed),
-                verified: num(verified),
-                flagged: claim_flagged(claimed, verified),
-            }
-        })
-        .collect();
-    let sort = q.sort.as_deref().unwrap_or("flag");
-    let key = |v: Option<f64>| v.unwrap_or(f64::MIN);
-    match sort {
-        "trust" => rows.sort_by(|a, b| a.name.cmp(&b.name)),
-        "type" => rows.sort_by(|a, b| (&a.type_label, &a.name).cmp(&(&b.type_label, &b.name))),
-        "claimed" => rows.sort_by(|a, b| key(a.claimed_value).total_cmp(&key(b.claimed_value))),
-        "verified" => rows.sort_by(|a, b| key(a.verified_value).total_cmp(&key(b.verified_value))),
-        _ => rows.sort_by(|a, b| a.flagged.cmp(&b.flagged).then(b.name.cmp(&a.name))),
-    }
-    // Flagged trusts first unless the user asks otherwise.
-    let descending = q.dir.as_deref().map_or(sort == "flag", |d| d == "desc");
-    if descending {
-        rows.reverse();
-    }
-    let headers = sort_headers(
-        "/gaps/claims",
-        &[],
-        Some(sort),
-        descending,
-        &[
-            ("trust", "Trust", false),
-            ("type", "Type", false),
-            ("claimed", "Claimed (0–100)", true),
-            ("verified", "Verified conformance (%)", true),
-            ("flag", "Flag", false),
-        ],
-    );
-    let flagged = rows.iter().filter(|r| r.flagged).count();
-    render(
-        &auth,
-        &ClaimsPage {
-            meta: Meta::of(&f),
-            period_label: period.map_or("no data yet".into(), |p| p.financial_label()),
-            rule: claim_rule(),
-            rows,
-            flagged,
             headers,
         },
     )
