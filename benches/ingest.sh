@@ -19,11 +19,11 @@ for Q in "${@:-4 12 48}"; do
     rm -f "$DIR/bare.db"
     start=$(date +%s.%N)
     sqlite3 "$DIR/bare.db" "CREATE TABLE v (org_code TEXT, metric_id TEXT, period TEXT, value REAL);" ".mode csv" ".import --skip 1 $DIR/demo.csv v"
-    bare=$(echo "$(date +%s.%N) - $start" | bc -l)
+    bare=$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN {print a - b}')
     rm -f "$DIR"/app.db*
     "$BIN" --database-url "sqlite://$DIR/app.db" export organisations >/dev/null   # creates the database, untimed
     /usr/bin/time -f '%e %M' -o "$DIR/time" "$BIN" --database-url "sqlite://$DIR/app.db" import submissions "$DIR/demo.csv" >/dev/null
     read -r app rss <"$DIR/time"
-    printf '%-10s %-10s %-14.2f %-22.2f %-14.1f %s MiB\n' "$q" "$rows" "$bare" "$app" "$(echo "$app / $bare" | bc -l)" "$((rss / 1024))"
+    printf '%-10s %-10s %-14.2f %-22.2f %-14.1f %s MiB\n' "$q" "$rows" "$bare" "$app" "$(awk -v a="$app" -v b="$bare" 'BEGIN {print a / b}')" "$((rss / 1024))"
   done
 done
