@@ -1,7 +1,7 @@
 //! Grouped bar charts: one group per category, one bar per series, each bar labelled with its
 //! value and the series told apart by a legend as well as by colour.
 
-use super::{DrawResult, palette, render, short};
+use super::{DrawResult, category_label, palette, render, short};
 use plotters::prelude::*;
 
 pub struct BarChart {
@@ -51,10 +51,7 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, chart: &BarC
     c.configure_mesh()
         .disable_x_mesh()
         .x_labels(n * 2 + 1)
-        .x_label_formatter(&|x| {
-            let i = x.floor() as usize;
-            if (x - x.floor() - 0.5).abs() < 1e-6 && i < labels.len() { labels[i].clone() } else { String::new() }
-        })
+        .x_label_formatter(&|x| category_label(&labels, *x))
         .y_desc(chart.y_label.as_str())
         .label_style(("sans-serif", 12))
         .axis_desc_style(("sans-serif", 14))

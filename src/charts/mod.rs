@@ -116,6 +116,13 @@ pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// The label of the category centred at `x` on an axis of categories 0..n (each one unit wide,
+/// labelled at its middle); empty between centres.
+pub fn category_label(labels: &[String], x: f64) -> String {
+    let i = x.floor() as usize;
+    if (x - x.floor() - 0.5).abs() < 1e-6 && i < labels.len() { labels[i].clone() } else { String::new() }
+}
+
 /// A number for chart labels and descriptions: at most one decimal place.
 pub fn short(v: f64) -> String {
     let r = (v * 10.0).round() / 10.0;

@@ -1,7 +1,7 @@
 //! Distribution strip charts: every trust as a mark per group, exemplars as triangles, the
 //! inter-quartile range as a box and the median as a line.
 
-use super::{DrawResult, Mark, legend_band, palette, render, short};
+use super::{DrawResult, Mark, category_label, legend_band, palette, render, short};
 use plotters::prelude::*;
 
 pub struct StripGroup {
@@ -80,10 +80,7 @@ fn draw(
     c.configure_mesh()
         .disable_x_mesh()
         .x_labels(n * 2 + 1)
-        .x_label_formatter(&|x| {
-            let i = x.floor() as usize;
-            if (x - x.floor() - 0.5).abs() < 1e-6 && i < labels.len() { labels[i].clone() } else { String::new() }
-        })
+        .x_label_formatter(&|x| category_label(&labels, *x))
         .y_desc(chart.y_label.as_str())
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))

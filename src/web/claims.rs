@@ -72,7 +72,7 @@ async fn claims(
             }
         })
         .collect();
-    let sort = q.sort.as_deref().unwrap_or("flag");
+    let sort = q.page.sort.as_deref().unwrap_or("flag");
     let key = |v: Option<f64>| v.unwrap_or(f64::MIN);
     match sort {
         "trust" => rows.sort_by(|a, b| a.name.cmp(&b.name)),
@@ -82,7 +82,7 @@ async fn claims(
         _ => rows.sort_by(|a, b| a.flagged.cmp(&b.flagged).then(b.name.cmp(&a.name))),
     }
     // Flagged trusts first unless the user asks otherwise.
-    let descending = q.dir.as_deref().map_or(sort == "flag", |d| d == "desc");
+    let descending = q.page.dir.as_deref().map_or(sort == "flag", |d| d == "desc");
     if descending {
         rows.reverse();
     }

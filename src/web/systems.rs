@@ -2,11 +2,11 @@
 //! history, and the deployments that must be upgraded.
 
 use super::render;
-use super::view::{Choice, Meta, SortHeader, region_choices, sort_headers, type_choices};
+use super::view::{Choice, Meta, PageQuery, SortHeader, region_choices, sort_headers, type_choices};
 use crate::app::AppState;
 use crate::auth::Auth;
 use crate::conformance::{Current, system_status, upgrades};
-use crate::domain::{AssessedAt, Standard, TrustType};
+use crate::domain::{AssessedAt, Standard};
 use crate::error::{AppError, Result};
 use crate::store::ConformanceRecord;
 use askama::Template;
@@ -26,10 +26,8 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct DateQuery {
     pub on: Option<String>,
-    pub region: Option<String>,
-    pub peer_group: Option<String>,
-    pub sort: Option<String>,
-    pub dir: Option<String>,
+    #[serde(flatten)]
+    pub page: PageQuery,
 }
 
 impl DateQuery {
@@ -96,7 +94,7 @@ async fn systems(
         })
         .collect();
     let mut rows = rows;
-    let sort = q.sort.as_deref().unwrap_or("system");
+    let sort = q.page.sort.as_deref().unwrap_or("system");
     match sort {
         "procurable" => rows.sort_by(|a, b| (a.procurable, &a.name).cmp(&(b.procurable, &b.name))),
         "fails" => rows.sort_by(|a, b| {
@@ -106,7 +104,7 @@ async fn systems(
         "trusts" => rows.sort_by(|a, b| (a.deployed_at, &a.name).cmp(&(b.deployed_at, &b.name))),
         _ => rows.sort_by(|a, b| a.name.cmp(&b.name)),
     }
-    let descending = q.dir.as_deref() == Some("desc");
+    let descending = q.page.descending();
     if descending {
         rows.reverse();
     }
@@ -216,11 +214,8 @@ async fn upgrade_list(
 ) -> Result<Html<String>> {
     let f = state.figures();
     let on = q.date()?;
-    let region = q.region.clone().filter(|r| !r.is_empty());
-    let peer: Option<TrustType> = match q.peer_group.as_deref().filter(|p| !p.is_empty()) {
-        Some(p) => Some(p.parse().map_err(|e| AppError::BadRequest(format!("peer_group: {e}")))?),
-        None => None,
-    };
+    let region = q.page.region();
+    let peer = q.page.peer_group()?;
     let rows = upgrades(&f.reference, &Current::on(&f.conformance, on), on)
         .into_iter()
         .filter_map(|u| {
@@ -244,14 +239,14 @@ async fn upgrade_list(
         })
         .collect();
     let mut rows: Vec<UpgradeRow> = rows;
-    let sort = q.sort.as_deref().unwrap_or("trust");
+    let sort = q.page.sort.as_deref().unwrap_or("trust");
     match sort {
         "region" => rows.sort_by(|a, b| (&a.region, &a.org_name).cmp(&(&b.region, &b.org_name))),
         "system" => rows.sort_by(|a, b| (&a.system_id, &a.org_name).cmp(&(&b.system_id, &b.org_name))),
         "function" => rows.sort_by(|a, b| (&a.function, &a.org_name).cmp(&(&b.function, &b.org_name))),
         _ => rows.sort_by(|a, b| (&a.org_name, &a.system_id).cmp(&(&b.org_name, &b.system_id))),
     }
-    let descending = q.dir.as_deref() == Some("desc");
+    let descending = q.page.descending();
     if descending {
         rows.reverse();
     }
