@@ -3,7 +3,7 @@
 use super::Store;
 use super::batch::{Cell, insert};
 use super::submissions::{NewSubmission, Outcome, close_submission, open_submission};
-use crate::domain::{AssessedAt, Conformance};
+use crate::domain::Conformance;
 use crate::ingest::conformance::ConformanceRow;
 use anyhow::Result;
 use sqlx::Row;
@@ -25,10 +25,6 @@ pub struct ConformanceRecord {
 impl ConformanceRecord {
     pub fn result(&self) -> Option<Conformance> {
         self.result.parse().ok()
-    }
-
-    pub fn kind(&self) -> Option<AssessedAt> {
-        self.subject_kind.parse().ok()
     }
 }
 

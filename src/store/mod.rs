@@ -87,10 +87,6 @@ impl Store {
         Ok(Self { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())) })
     }
 
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

@@ -70,17 +70,6 @@ pub struct SubmissionRecord {
 }
 
 impl Store {
-    /// The accepted submission with this content, if any.
-    pub async fn find_duplicate(&self, kind: SubmissionKind, content_hash: &str) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT MIN(id) FROM submissions WHERE kind = $1 AND content_hash = $2 AND status = 'accepted'",
-        )
-        .bind(kind.as_str())
-        .bind(content_hash)
-        .fetch_one(&self.pool)
-        .await?)
-    }
-
     /// Records a rejected submission and its errors; no value is stored.
     pub async fn record_rejection(&self, sub: &NewSubmission, rows: usize, errors: Vec<RowError>) -> Result<Outcome> {
         let mut tx = self.begin_write().await?;

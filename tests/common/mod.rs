@@ -46,10 +46,6 @@ impl TestDb {
     pub fn sharing(url: &str) -> Self {
         Self { url: url.to_string(), _dir: None }
     }
-
-    pub fn is_postgres(&self) -> bool {
-        self.url.starts_with("postgres")
-    }
 }
 
 /// The real server, listening on a port of its own, with a fresh database.
