@@ -2,7 +2,7 @@
 
 use super::Store;
 use super::batch::{Cell, insert};
-use super::submissions::{NewSubmission, Outcome, close_submission, open_submission};
+use super::submissions::{NewSubmission, Outcome, close_submission};
 use crate::domain::Conformance;
 use crate::ingest::conformance::ConformanceRow;
 use anyhow::Result;
@@ -30,13 +30,9 @@ impl ConformanceRecord {
 
 impl Store {
     pub async fn store_conformance_rows(&self, sub: &NewSubmission, rows: &[ConformanceRow]) -> Result<Outcome> {
-        let (_guard, mut tx) = self.write().await?;
-        let id = match open_submission(&mut tx, sub, rows.len()).await? {
-            Ok(id) => id,
-            Err(duplicate) => {
-                tx.commit().await?;
-                return Ok(duplicate);
-            }
+        let (_guard, mut tx, id) = match self.open_submission(sub, rows.len()).await? {
+            Ok(opened) => opened,
+            Err(duplicate) => return Ok(duplicate),
         };
         let at = super::now_text();
         let cells: Vec<Vec<Cell>> = rows

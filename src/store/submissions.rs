@@ -69,7 +69,32 @@ pub struct SubmissionRecord {
     pub org_code: Option<String>,
 }
 
+/// The writers' lock, the open write transaction and the new submission's id.
+pub(super) type Opened = (tokio::sync::OwnedMutexGuard<()>, sqlx::Transaction<'static, sqlx::Any>, i64);
+
 impl Store {
+    /// Takes the writers' lock and records the submission as accepted; or, when the same content
+    /// was accepted before, records (and commits) a duplicate and answers with its outcome.
+    pub(super) async fn open_submission(&self, sub: &NewSubmission, rows: usize) -> Result<Result<Opened, Outcome>> {
+        let (guard, mut tx) = self.write().await?;
+        let original: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(id) FROM submissions WHERE kind = $1 AND content_hash = $2 AND status = 'accepted'",
+        )
+        .bind(sub.kind.as_str())
+        .bind(&sub.content_hash)
+        .fetch_one(&mut *tx)
+        .await?;
+        if let Some(original) = original {
+            let id = insert_submission(&mut tx, sub, "duplicate", rows, 0, &[]).await?;
+            let detail = format!("same content as submission {original}");
+            audit(&mut tx, &sub.submitted_by, "submission.duplicate", sub.kind.as_str(), Some(id), &detail).await?;
+            tx.commit().await?;
+            return Ok(Err(Outcome::Duplicate { submission_id: id, rows, original }));
+        }
+        let id = insert_submission(&mut tx, sub, "accepted", rows, 0, &[]).await?;
+        Ok(Ok((guard, tx, id)))
+    }
+
     /// Records a rejected submission and its errors; no value is stored.
     pub async fn record_rejection(&self, sub: &NewSubmission, rows: usize, errors: Vec<RowError>) -> Result<Outcome> {
         let mut tx = self.begin_write().await?;
@@ -90,13 +115,9 @@ impl Store {
     /// Stores validated metric rows as one submission: each changed value becomes a new
     /// revision; a byte-identical resend stores nothing.
     pub async fn store_metric_rows(&self, sub: &NewSubmission, rows: &[MetricRow]) -> Result<Outcome> {
-        let (_guard, mut tx) = self.write().await?;
-        let id = match open_submission(&mut tx, sub, rows.len()).await? {
-            Ok(id) => id,
-            Err(duplicate) => {
-                tx.commit().await?;
-                return Ok(duplicate);
-            }
+        let (_guard, mut tx, id) = match self.open_submission(sub, rows.len()).await? {
+            Ok(opened) => opened,
+            Err(duplicate) => return Ok(duplicate),
         };
         let at = super::now_text();
 
@@ -301,29 +322,6 @@ pub struct CurrentValue {
     pub value: f64,
     pub revision: i64,
     pub submitted_at: String,
-}
-
-/// Records the submission as accepted and returns its id, or, when the same content was
-/// accepted before, records a duplicate and returns its outcome.
-pub(super) async fn open_submission(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    sub: &NewSubmission,
-    rows: usize,
-) -> Result<Result<i64, Outcome>> {
-    let original: Option<i64> = sqlx::query_scalar(
-        "SELECT MIN(id) FROM submissions WHERE kind = $1 AND content_hash = $2 AND status = 'accepted'",
-    )
-    .bind(sub.kind.as_str())
-    .bind(&sub.content_hash)
-    .fetch_one(&mut **tx)
-    .await?;
-    if let Some(original) = original {
-        let id = insert_submission(tx, sub, "duplicate", rows, 0, &[]).await?;
-        let detail = format!("same content as submission {original}");
-        audit(tx, &sub.submitted_by, "submission.duplicate", sub.kind.as_str(), Some(id), &detail).await?;
-        return Ok(Err(Outcome::Duplicate { submission_id: id, rows, original }));
-    }
-    Ok(Ok(insert_submission(tx, sub, "accepted", rows, 0, &[]).await?))
 }
 
 /// Records how many rows were stored, audits the acceptance, commits, and answers.

@@ -2,7 +2,7 @@
 //! set in (whose value is the baseline for progress). Revisions as for values.
 
 use super::batch::{Cell, insert};
-use super::submissions::{NewSubmission, Outcome, close_submission, open_submission};
+use super::submissions::{NewSubmission, Outcome, close_submission};
 use super::{Store, now_text};
 use crate::domain::Quarter;
 use crate::ingest::metrics::MetricRow;
@@ -23,13 +23,9 @@ pub struct Target {
 impl Store {
     /// Stores target rows as one submission; `set_in` is the quarter whose value is the baseline.
     pub async fn store_target_rows(&self, sub: &NewSubmission, rows: &[MetricRow], set_in: Quarter) -> Result<Outcome> {
-        let (_guard, mut tx) = self.write().await?;
-        let id = match open_submission(&mut tx, sub, rows.len()).await? {
-            Ok(id) => id,
-            Err(duplicate) => {
-                tx.commit().await?;
-                return Ok(duplicate);
-            }
+        let (_guard, mut tx, id) = match self.open_submission(sub, rows.len()).await? {
+            Ok(opened) => opened,
+            Err(duplicate) => return Ok(duplicate),
         };
         let mut latest: HashMap<(String, String, i32), (f64, i64)> = HashMap::new();
         for r in sqlx::query(
