@@ -21,6 +21,7 @@ pub struct AppState {
     pub pages: Arc<PageCache>,
     figures: Arc<RwLock<Arc<Figures>>>,
     refresh: Arc<tokio::sync::Mutex<()>>,
+    snapshot_pending: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -32,6 +33,7 @@ impl AppState {
             pages: Arc::default(),
             figures: Arc::new(RwLock::new(figures)),
             refresh: Arc::new(tokio::sync::Mutex::new(())),
+            snapshot_pending: Arc::default(),
         }
     }
 
@@ -40,17 +42,30 @@ impl AppState {
         self.figures.read().expect("figures lock").clone()
     }
 
-    /// Loads the figures of the store's data version if it is newer than the ones held:
-    /// after a submission here, or one made by another instance or the command line.
+    /// Brings the figures up to the store's data version if it is newer than the ones held:
+    /// after a submission here, or one made by another instance or the command line. Only the
+    /// quarters the new values can change are recomputed; the snapshot that instances start
+    /// from is then stored in the background.
     pub async fn refresh(&self) -> Result<()> {
         let _one_at_a_time = self.refresh.lock().await;
-        let version = self.store.data_version().await?;
-        if version == self.figures().data_version {
+        let previous = self.figures();
+        let figures = Figures::refresh(previous.clone(), &self.store).await?;
+        if Arc::ptr_eq(&figures, &previous) {
             return Ok(());
         }
-        let figures = Figures::load(&self.store).await?;
-        *self.figures.write().expect("figures lock") = figures;
+        *self.figures.write().expect("figures lock") = figures.clone();
         self.pages.clear();
+        if !self.snapshot_pending.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let state = self.clone();
+            tokio::spawn(async move {
+                // The newest figures when the previous write ends: writes never queue up.
+                let latest = state.figures();
+                if let Err(e) = latest.store_snapshot(&state.store).await {
+                    tracing::warn!(error = ?e, "could not store the snapshot");
+                }
+                state.snapshot_pending.store(false, std::sync::atomic::Ordering::SeqCst);
+            });
+        }
         Ok(())
     }
 }
@@ -101,6 +116,25 @@ pub async fn prepare(config: Config) -> Result<AppState> {
     }
     let figures = Figures::load(&store).await?;
     Ok(AppState::new(store, config, figures))
+}
+
+/// Like `prepare`, but answers at once: the figures load in the background (from the stored
+/// snapshot, or computed when there is none) and pages say so until they are ready.
+pub async fn prepare_in_background(config: Config) -> Result<AppState> {
+    let store = open_store(&config.database_url).await?;
+    if config.demo {
+        load_demo(&store).await?;
+    }
+    let state = AppState::new(store.clone(), config, Arc::new(Figures::loading(store.reference().await?)));
+    let loader = state.clone();
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        match loader.refresh().await {
+            Ok(()) => tracing::info!(seconds = started.elapsed().as_secs_f64(), "the figures are loaded"),
+            Err(e) => tracing::error!(error = ?e, "could not load the figures"),
+        }
+    });
+    Ok(state)
 }
 
 /// Fills a database that has never had demo data with twelve quarters of demo submissions

@@ -47,6 +47,22 @@ pub enum Command {
     /// Manage API tokens
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Measure: the full benchmark recompute from a values file, timed (see benches/)
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Compute every SPEC §4 table from a values CSV; print the times, the peak memory and a
+    /// checksum of each table
+    Recompute {
+        /// A values file: org_code,metric_id,period,value
+        values: PathBuf,
+        /// The organisations (columns of the organisations export); the reference trusts when absent
+        #[arg(long)]
+        organisations: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,6 +148,14 @@ pub enum ImportCommand {
     },
     /// A published Data Security and Protection Toolkit trust status file
     Dspt { file: PathBuf },
+    /// Organisations: CSV with the columns of the organisations export (org_code, org_name,
+    /// trust_type, region, exemplar[, exemplar_cohort]); new ones are added, known ones updated
+    Organisations {
+        file: PathBuf,
+        /// Validate without storing
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -161,9 +185,14 @@ pub struct ExportArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Number of trusts (all when absent)
+    /// Number of organisations (the reference trusts when absent); beyond the reference data's,
+    /// synthetic organisations are added (see --organisations-output)
     #[arg(long)]
     pub trusts: Option<usize>,
+    /// Also write the synthetic organisations the demo uses, to load first with
+    /// `exemplar import organisations`
+    #[arg(long)]
+    pub organisations_output: Option<PathBuf>,
     #[arg(long, default_value_t = 12)]
     pub quarters: usize,
     #[arg(long, default_value_t = 2016)]
@@ -182,13 +211,12 @@ pub async fn run(cli: Cli) -> Result<i32> {
     match cli.command.unwrap_or(Command::Serve(ServeArgs { addr: "127.0.0.1:8080".into(), no_demo: false })) {
         Command::Serve(args) => {
             let config = Config::new(url, args.addr.clone(), !args.no_demo);
-            let state = crate::app::prepare(config).await?;
+            let state = crate::app::prepare_in_background(config).await?;
             let listener = tokio::net::TcpListener::bind(&args.addr)
                 .await
                 .with_context(|| format!("listening on {}", args.addr))?;
             let addr = listener.local_addr()?;
-            let f = state.figures();
-            println!("Exemplar is serving http://{addr}/ (data version {}, {} values)", f.data_version, f.values.len());
+            println!("Exemplar is serving http://{addr}/ (the benchmarks load in the background)");
             if state.store.state("demo_loaded").await?.is_some() {
                 println!("Demo accounts (password \"{}\"):", crate::app::DEMO_PASSWORD);
                 for (email, role, org) in crate::app::DEMO_USERS {
@@ -218,12 +246,40 @@ pub async fn run(cli: Cli) -> Result<i32> {
             Figures::load(&store).await?;
             Ok(0)
         }
+        Command::Import(ImportCommand::Organisations { file, dry_run }) => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let orgs = match crate::ingest::organisations::parse_organisations(&bytes) {
+                Ok(orgs) => orgs,
+                Err(errors) => {
+                    println!("Rejected: {} errors; nothing was stored.", errors.len());
+                    for e in &errors {
+                        println!("{e}");
+                    }
+                    return Ok(1);
+                }
+            };
+            if dry_run {
+                println!("Valid: {} organisations (dry run; nothing stored).", orgs.len());
+                return Ok(0);
+            }
+            let store = crate::app::open_store(&url).await?;
+            let sub = crate::store::NewSubmission {
+                kind: crate::store::SubmissionKind::Organisations,
+                content_hash: crate::submit::content_hash(&bytes),
+                submitted_by: "cli-operator".into(),
+                source: "cli".into(),
+                filename: file.file_name().map(|n| n.to_string_lossy().into_owned()),
+                org_code: None,
+            };
+            print_answer(&Answer::Stored(store.store_organisations(&sub, &orgs).await?));
+            Ok(0)
+        }
         Command::Import(command) => {
             let (file, dry_run, wanted) = match command {
                 ImportCommand::Submissions { file, dry_run } => (file, dry_run, "values"),
                 ImportCommand::Targets { file, dry_run } => (file, dry_run, "targets"),
                 ImportCommand::Conformance { file, dry_run } => (file, dry_run, "conformance"),
-                ImportCommand::Dspt { .. } => unreachable!("handled above"),
+                ImportCommand::Dspt { .. } | ImportCommand::Organisations { .. } => unreachable!("handled above"),
             };
             let store = crate::app::open_store(&url).await?;
             let reference = store.reference().await?;
@@ -277,8 +333,19 @@ pub async fn run(cli: Cli) -> Result<i32> {
         }
         Command::User(command) => user_command(&url, command).await,
         Command::Token(command) => token_command(&url, command).await,
+        Command::Bench(BenchCommand::Recompute { values, organisations }) => {
+            tokio::task::spawn_blocking(move || crate::bench::recompute(&values, organisations.as_deref())).await??;
+            Ok(0)
+        }
         Command::Demo(args) => {
-            let reference = crate::ingest::reference::bundled()?;
+            let bundled = crate::ingest::reference::bundled()?;
+            let reference = crate::demo::with_synthetic(&bundled, args.trusts.unwrap_or(0));
+            if let Some(path) = &args.organisations_output {
+                let synthetic = &reference.organisations[bundled.organisations.len()..];
+                let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+                crate::demo::write_organisations(synthetic, std::io::BufWriter::new(file))?;
+                eprintln!("wrote {} synthetic organisations to {}", synthetic.len(), path.display());
+            }
             let end = match args.end {
                 Some(e) => Quarter::parse(&e).map_err(anyhow::Error::msg)?,
                 None => Quarter::last_ended(chrono::Utc::now().date_naive()),

@@ -14,6 +14,68 @@ pub struct DemoOptions {
     pub end: Quarter,
 }
 
+/// The reference data with synthetic organisations added until it holds `total`, for demos at
+/// national scale (about 7,000 organisations report when GP practices join). Their ODS codes
+/// start with `Z`, which no NHS trust code does; their types follow the proportions of the real
+/// trust list, their regions cycle over the seven, and one in twenty is a fast follower.
+pub fn with_synthetic(reference: &Reference, total: usize) -> Reference {
+    let mut organisations = reference.organisations.clone();
+    organisations.extend(synthetic_organisations(reference, total));
+    Reference::new(
+        organisations,
+        reference.domains.clone(),
+        reference.metrics.clone(),
+        reference.standards.clone(),
+        reference.systems.clone(),
+        reference.deployments.clone(),
+    )
+}
+
+/// The synthetic organisations `with_synthetic` adds.
+pub fn synthetic_organisations(reference: &Reference, total: usize) -> Vec<Organisation> {
+    let real = &reference.organisations;
+    let types: Vec<crate::domain::TrustType> = real.iter().map(|o| o.trust_type).collect();
+    (0..total.saturating_sub(real.len()))
+        .map(|i| {
+            let mut code = String::from("Z");
+            let mut n = i;
+            for _ in 0..4 {
+                code.insert(1, char::from_digit((n % 36) as u32, 36).unwrap_or('0').to_ascii_uppercase());
+                n /= 36;
+            }
+            let exemplar =
+                if i % 20 == 7 { crate::domain::Exemplar::FastFollower } else { crate::domain::Exemplar::None };
+            Organisation {
+                name: format!("Synthetic organisation {code}"),
+                ods_code: code,
+                trust_type: types[i % types.len().max(1)],
+                region: crate::domain::REGIONS[i % crate::domain::REGIONS.len()].1.to_string(),
+                exemplar,
+                exemplar_cohort: exemplar.is_exemplar().then_some(2019),
+            }
+        })
+        .collect()
+}
+
+/// Writes organisations with the columns of the `organisations.csv` export.
+pub fn write_organisations<W: Write>(orgs: &[Organisation], out: W) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(["org_code", "org_name", "trust_type", "region", "exemplar", "exemplar_cohort"])?;
+    for o in orgs {
+        let cohort = o.exemplar_cohort.map(|y| y.to_string()).unwrap_or_default();
+        writer.write_record([
+            o.ods_code.as_str(),
+            &o.name,
+            o.trust_type.as_str(),
+            &o.region,
+            o.exemplar.as_str(),
+            &cohort,
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
 /// The trusts a demo of `options` covers, in a seeded order that keeps every trust type.
 pub fn pick_trusts<'r>(reference: &'r Reference, options: &DemoOptions) -> Vec<&'r Organisation> {
     let mut rng = fastrand::Rng::with_seed(options.seed);

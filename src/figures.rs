@@ -28,45 +28,122 @@ pub struct Figures {
     pub targets: Vec<crate::store::Target>,
     /// Every conformance result.
     pub conformance: Vec<crate::store::ConformanceRecord>,
+    /// Still loading at start-up: pages say so instead of showing figures.
+    pub loading: bool,
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Payload {
-    computed_at: String,
-    tables: Tables,
+/// The quarters of `values`, without repeats.
+fn periods_of(values: &[CurrentValue]) -> Vec<i32> {
+    let mut periods: Vec<i32> = values.iter().map(|v| v.period_index).collect();
+    periods.sort_unstable();
+    periods.dedup();
+    periods
+}
+
+/// `analytics::refresh` over the values of the quarters it reads.
+fn incremental(reference: &Reference, previous: &Tables, values: &[CurrentValue], touched: &[i32]) -> Result<Tables> {
+    let window = analytics::window_periods(touched);
+    let read: Vec<CurrentValue> =
+        values.iter().filter(|v| window.binary_search(&v.period_index).is_ok()).cloned().collect();
+    let frame = analytics::values_frame(&read)?;
+    Ok(analytics::refresh(reference, previous, frame, touched)?)
 }
 
 impl Figures {
-    /// The figures for the store's current data version: the stored snapshot when there is one,
-    /// otherwise computed now (with polars, off the async runtime) and stored.
+    /// The figures for the store's current data version. From the newest stored snapshot, brought
+    /// up to date by an incremental refresh when submissions came after it; computed in full
+    /// (with polars, off the async runtime) and stored when there is no usable snapshot or the
+    /// organisations changed since.
     pub async fn load(store: &Store) -> Result<Arc<Figures>> {
         let reference = store.reference().await?;
         let data_version = store.data_version().await?;
         let values = store.current_values().await?;
         let targets = store.targets().await?;
         let conformance = store.conformance_results().await?;
-        if let Some((_, payload)) = store.snapshot(data_version).await?
-            && let Ok(p) = serde_json::from_str::<Payload>(&payload)
-        {
-            let mut f = Self::new(data_version, p.computed_at, reference, values, p.tables);
-            f.targets = targets;
-            f.conformance = conformance;
-            return Ok(Arc::new(f));
+        let snapshot = match store.latest_snapshot().await? {
+            Some((version, computed_at, payload)) if version <= data_version => {
+                let changes = store.changes_between(version, data_version).await?;
+                match rmp_serde::from_slice::<Tables>(&payload) {
+                    Ok(tables) if !changes.organisations => Some((computed_at, tables, changes.values)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let (reference, values, tables, computed_at) = match snapshot {
+            Some((computed_at, tables, changed)) if changed.is_empty() => {
+                let f = Self::new(data_version, computed_at, reference, values, tables);
+                return Ok(Arc::new(f.with(targets, conformance)));
+            }
+            Some((_, previous, changed)) => {
+                let touched = periods_of(&changed);
+                let (reference, values, tables) = tokio::task::spawn_blocking(move || {
+                    let tables = incremental(&reference, &previous, &values, &touched);
+                    (reference, values, tables)
+                })
+                .await?;
+                (reference, values, tables?, crate::store::now_text())
+            }
+            None => {
+                let (reference, values, tables) = tokio::task::spawn_blocking(move || {
+                    let tables = analytics::compute(&reference, &values);
+                    (reference, values, tables)
+                })
+                .await?;
+                (reference, values, tables.context("computing the benchmarks")?, crate::store::now_text())
+            }
+        };
+        let f = Arc::new(Self::new(data_version, computed_at, reference, values, tables).with(targets, conformance));
+        f.store_snapshot(store).await?;
+        Ok(f)
+    }
+
+    /// The figures of the store's data version, from `previous`: the values accepted since are
+    /// applied, and only the quarters they can change are recomputed (see
+    /// `analytics::refresh`). A change of organisations (peer groups) recomputes everything.
+    pub async fn refresh(previous: Arc<Figures>, store: &Store) -> Result<Arc<Figures>> {
+        let data_version = store.data_version().await?;
+        if data_version == previous.data_version && !previous.loading {
+            return Ok(previous);
         }
-        let (reference, values, tables) = tokio::task::spawn_blocking(move || {
-            let tables = analytics::compute(&reference, &values);
-            (reference, values, tables)
+        let changes = store.changes_between(previous.data_version, data_version).await?;
+        if changes.organisations || previous.loading {
+            return Self::load(store).await;
+        }
+        let targets = store.targets().await?;
+        let conformance = store.conformance_results().await?;
+        let touched = periods_of(&changes.values);
+        let figures = tokio::task::spawn_blocking(move || -> Result<Figures> {
+            let mut values = previous.values.clone();
+            for v in changes.values {
+                match previous.value_at.get(&(v.org_code.clone(), v.metric_id.clone(), v.period_index)) {
+                    Some(&i) => values[i] = v,
+                    None => values.push(v),
+                }
+            }
+            let tables = incremental(&previous.reference, &previous.tables, &values, &touched)?;
+            Ok(Self::new(data_version, crate::store::now_text(), previous.reference.clone(), values, tables))
         })
-        .await?;
-        let tables = tables.context("computing the benchmarks")?;
-        let computed_at = crate::store::now_text();
-        let payload = serde_json::to_string(&Payload { computed_at: computed_at.clone(), tables })?;
-        store.put_snapshot(data_version, &computed_at, &payload).await?;
-        let tables = serde_json::from_str::<Payload>(&payload)?.tables;
-        let mut f = Self::new(data_version, computed_at, reference, values, tables);
-        f.targets = targets;
-        f.conformance = conformance;
-        Ok(Arc::new(f))
+        .await??;
+        Ok(Arc::new(figures.with(targets, conformance)))
+    }
+
+    /// Stores these figures' tables (MessagePack) as the snapshot that instances start from.
+    pub async fn store_snapshot(self: &Arc<Self>, store: &Store) -> Result<()> {
+        let f = self.clone();
+        let bytes = tokio::task::spawn_blocking(move || rmp_serde::to_vec(&f.tables)).await??;
+        store.put_snapshot(self.data_version, &self.computed_at, bytes).await
+    }
+
+    /// Figures with no values, shown while the real ones load in the background at start-up.
+    pub fn loading(reference: Reference) -> Self {
+        Self { loading: true, ..Self::new(0, String::new(), reference, Vec::new(), Tables::default()) }
+    }
+
+    fn with(mut self, targets: Vec<crate::store::Target>, conformance: Vec<crate::store::ConformanceRecord>) -> Self {
+        self.targets = targets;
+        self.conformance = conformance;
+        self
     }
 
     pub fn new(
@@ -123,6 +200,7 @@ impl Figures {
             quality: Vec::new(),
             targets: Vec::new(),
             conformance: Vec::new(),
+            loading: false,
         };
         figures.quality = crate::quality::all(&figures);
         figures

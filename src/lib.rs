@@ -7,6 +7,8 @@ pub mod analytics;
 pub mod app;
 /// Sign-in, sessions, API tokens and who may use which route.
 pub mod auth;
+/// `exemplar bench`: the benchmark recompute at any scale, timed, for comparison with DuckDB.
+pub mod bench;
 /// SVG charts drawn with plotters.
 pub mod charts;
 /// The command line.

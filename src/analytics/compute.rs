@@ -23,32 +23,150 @@ fn left() -> JoinArgs {
 /// Computes every table from the current values. Values of unknown organisations or metrics
 /// (none pass ingest) are left out.
 pub fn compute(reference: &Reference, values: &[CurrentValue]) -> PolarsResult<Tables> {
-    let values = values_frame(values)?.lazy();
-    let joined = values
-        .clone()
-        .join(organisations_frame(reference)?.lazy(), [col("org_code")], [col("org_code")], inner())
-        .join(metrics_frame(reference)?.lazy(), [col("metric_id")], [col("metric_id")], inner());
+    let frames = compute_frames(reference, values_frame(values)?, None)?;
+    frames.tables(reference)
+}
 
-    let benchmarks = peer_statistics(joined.clone());
-    let trust = trust_positions(joined.clone(), benchmarks.clone())?;
-    let gaps = gap_summary(trust.clone());
-    let indices = indices(trust.clone(), applicable_frame(reference)?.lazy());
-    let trends = trends(joined, values);
+/// The computed tables as polars frames, before they become typed rows.
+pub struct Frames {
+    pub benchmarks: DataFrame,
+    pub trust_benchmarks: DataFrame,
+    pub indices: DataFrame,
+    pub trends: DataFrame,
+    pub gaps: DataFrame,
+}
 
-    let b = benchmarks.collect()?;
-    let t = trust.collect()?;
-    let i = indices.collect()?;
-    let tr = trends.collect()?;
-    let g = gaps.collect()?;
+impl Frames {
+    /// Every table as typed rows, in the stable order of `sort`.
+    pub fn tables(&self, reference: &Reference) -> PolarsResult<Tables> {
+        let mut tables = Tables {
+            benchmarks: benchmark_rows(&self.benchmarks)?,
+            trust_benchmarks: trust_rows(&self.trust_benchmarks)?,
+            indices: index_rows(&self.indices)?,
+            trends: trend_rows(&self.trends)?,
+            gaps: gap_rows(&self.gaps)?,
+        };
+        sort(&mut tables, reference);
+        Ok(tables)
+    }
+
+    pub fn named(&self) -> [(&'static str, &DataFrame); 5] {
+        [
+            ("benchmarks", &self.benchmarks),
+            ("trust_benchmarks", &self.trust_benchmarks),
+            ("indices", &self.indices),
+            ("trends", &self.trends),
+            ("gaps", &self.gaps),
+        ]
+    }
+
+    fn append(&mut self, other: Frames) -> PolarsResult<()> {
+        self.benchmarks.vstack_mut_owned(other.benchmarks)?;
+        self.trust_benchmarks.vstack_mut_owned(other.trust_benchmarks)?;
+        self.indices.vstack_mut_owned(other.indices)?;
+        self.trends.vstack_mut_owned(other.trends)?;
+        self.gaps.vstack_mut_owned(other.gaps)?;
+        Ok(())
+    }
+}
+
+/// Computes the tables of the quarters in `periods` (of every quarter with a value when `None`)
+/// from `values` (`org_code, metric_id, period_index, value`).
+///
+/// Every table of SPEC §4 but the trends depends only on the values of its own quarter, and the
+/// trends of quarter `p` only on quarters `p − 3 … p`; so the work goes one quarter at a time.
+/// That keeps the working set to one quarter's values (the peak memory at national scale), and
+/// it is what makes an incremental refresh exact: recomputing the quarters a submission touched,
+/// and the three after them for the trends, gives the figures a full recompute gives.
+pub fn compute_frames(reference: &Reference, values: DataFrame, periods: Option<&[i32]>) -> PolarsResult<Frames> {
+    let values = values.sort(["period_index"], SortMultipleOptions::default())?;
+    let index: Vec<i32> = values.column("period_index")?.i32()?.into_no_null_iter().collect();
+    let orgs = organisations_frame(reference)?.lazy();
+    let metrics = metrics_frame(reference)?.lazy();
+    let applicable = applicable_frame(reference)?.lazy();
+    let mut out: Option<Frames> = None;
+    let mut start = 0;
+    while start < index.len() {
+        let p = index[start];
+        let end = start + index[start..].partition_point(|&q| q == p);
+        if periods.is_none_or(|wanted| wanted.contains(&p)) {
+            let from = index.partition_point(|&q| q < p - 3);
+            let current = values.slice(start as i64, end - start);
+            let window = values.slice(from as i64, end - from);
+            let frames = one_period(current, window, &orgs, &metrics, &applicable)?;
+            match out.as_mut() {
+                Some(all) => all.append(frames)?,
+                None => out = Some(frames),
+            }
+        }
+        start = end;
+    }
+    match out {
+        Some(frames) => Ok(frames),
+        // No quarter at all: the frames of an empty quarter, so that every table has its columns.
+        None => one_period(values.clear(), values.clear(), &orgs, &metrics, &applicable),
+    }
+}
+
+/// The quarters whose tables a change to the values of `touched` can change: those quarters and,
+/// for the trends, the three after each. Sorted, without repeats.
+pub fn affected_periods(touched: &[i32]) -> Vec<i32> {
+    let mut out: Vec<i32> = touched.iter().flat_map(|&p| p..=p + 3).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The quarters whose values an incremental refresh of `touched` reads: each affected quarter
+/// and the three before it.
+pub fn window_periods(touched: &[i32]) -> Vec<i32> {
+    let mut out: Vec<i32> = affected_periods(touched).iter().flat_map(|&p| p - 3..=p).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The tables after the values of the quarters `touched` changed: the affected quarters
+/// recomputed from `values` (which must hold every quarter of `window_periods(touched)`, and may
+/// hold more), every other row kept from `previous`. Gives exactly what `compute` gives on all
+/// the values.
+pub fn refresh(reference: &Reference, previous: &Tables, values: DataFrame, touched: &[i32]) -> PolarsResult<Tables> {
+    let affected = affected_periods(touched);
+    let fresh = compute_frames(reference, values, Some(&affected))?.tables(reference)?;
+    let kept = |p: i32| affected.binary_search(&p).is_err();
+    fn merge<T: Clone>(old: &[T], new: Vec<T>, keep: impl Fn(&T) -> bool) -> Vec<T> {
+        old.iter().filter(|r| keep(r)).cloned().chain(new).collect()
+    }
     let mut tables = Tables {
-        benchmarks: benchmark_rows(&b)?,
-        trust_benchmarks: trust_rows(&t)?,
-        indices: index_rows(&i)?,
-        trends: trend_rows(&tr)?,
-        gaps: gap_rows(&g)?,
+        benchmarks: merge(&previous.benchmarks, fresh.benchmarks, |r| kept(r.period_index)),
+        trust_benchmarks: merge(&previous.trust_benchmarks, fresh.trust_benchmarks, |r| kept(r.period_index)),
+        indices: merge(&previous.indices, fresh.indices, |r| kept(r.period_index)),
+        trends: merge(&previous.trends, fresh.trends, |r| kept(r.period_index)),
+        gaps: merge(&previous.gaps, fresh.gaps, |r| kept(r.period_index)),
     };
     sort(&mut tables, reference);
     Ok(tables)
+}
+
+/// The tables of one quarter from its values (`current`) and those of the three before (`window`).
+fn one_period(
+    current: DataFrame,
+    window: DataFrame,
+    orgs: &LazyFrame,
+    metrics: &LazyFrame,
+    applicable: &LazyFrame,
+) -> PolarsResult<Frames> {
+    let joined = current
+        .lazy()
+        .join(orgs.clone(), [col("org_code")], [col("org_code")], inner())
+        .join(metrics.clone(), [col("metric_id")], [col("metric_id")], inner())
+        .collect()?;
+    let benchmarks = peer_statistics(joined.clone().lazy()).collect()?;
+    let trust = trust_positions(joined.clone().lazy(), benchmarks.clone().lazy())?.collect()?;
+    let gaps = gap_summary(trust.clone().lazy()).collect()?;
+    let indices = indices(trust.clone().lazy(), applicable.clone()).collect()?;
+    let trends = trends(joined.lazy(), window.lazy()).collect()?;
+    Ok(Frames { benchmarks, trust_benchmarks: trust, indices, trends, gaps })
 }
 
 /// n, min, quartiles (type 7), max, mean, exemplar count and median per peer group; national median.
@@ -121,7 +239,22 @@ fn trust_positions(joined: LazyFrame, benchmarks: LazyFrame) -> PolarsResult<Laz
                 .otherwise(lit(100.0) * (col("scale_max") - v()) / span())
                 .alias("score"),
         ])
-        .with_columns([col("gap_to_exemplar").gt(lit(0.0)).alias("behind_best_practice")]))
+        .with_columns([col("gap_to_exemplar").gt(lit(0.0)).alias("behind_best_practice")])
+        .select(cols(&[
+            "org_code",
+            "trust_type",
+            "metric_id",
+            "domain",
+            "period_index",
+            "value",
+            "rank",
+            "percentile",
+            "quartile",
+            "score",
+            "gap_to_exemplar",
+            "gap_to_median",
+            "behind_best_practice",
+        ])))
 }
 
 /// Per metric, quarter and peer group: how many trusts are behind the exemplar median, and by how much.

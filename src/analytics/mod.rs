@@ -6,5 +6,6 @@ mod compute;
 mod frames;
 mod tables;
 
-pub use compute::compute;
+pub use compute::{Frames, affected_periods, compute, compute_frames, refresh, window_periods};
+pub use frames::values_frame;
 pub use tables::*;

@@ -6,6 +6,7 @@ pub mod conformance;
 pub mod dspt;
 pub mod fhir;
 pub mod metrics;
+pub mod organisations;
 pub mod reference;
 
 use serde::Serialize;

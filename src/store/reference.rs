@@ -235,3 +235,41 @@ impl Store {
 fn parse<T: std::str::FromStr<Err = String>>(text: String) -> Result<T> {
     text.parse().map_err(anyhow::Error::msg)
 }
+
+impl Store {
+    /// Adds the organisations whose ODS code is new and replaces the details of the others, as
+    /// one submission: a new data version, since peer groups and cohorts may change.
+    pub async fn store_organisations(
+        &self,
+        sub: &super::NewSubmission,
+        orgs: &[Organisation],
+    ) -> Result<super::Outcome> {
+        let (_guard, mut tx, id) = match self.open_submission(sub, orgs.len()).await? {
+            Ok(opened) => opened,
+            Err(duplicate) => return Ok(duplicate),
+        };
+        let known: std::collections::HashSet<String> =
+            sqlx::query_scalar("SELECT ods_code FROM organisations").fetch_all(&mut *tx).await?.into_iter().collect();
+        let added = orgs.iter().filter(|o| !known.contains(&o.ods_code)).count();
+        insert(
+            &mut tx,
+            "organisations",
+            &["ods_code", "name", "trust_type", "region", "exemplar", "exemplar_cohort"],
+            orgs.iter().map(|o| {
+                vec![
+                    Cell::Text(o.ods_code.clone()),
+                    Cell::Text(o.name.clone()),
+                    Cell::Text(o.trust_type.to_string()),
+                    Cell::Text(o.region.clone()),
+                    Cell::Text(o.exemplar.to_string()),
+                    Cell::OptInt(o.exemplar_cohort.map(i64::from)),
+                ]
+            }),
+            "ON CONFLICT (ods_code) DO UPDATE SET name = excluded.name, trust_type = excluded.trust_type, \
+             region = excluded.region, exemplar = excluded.exemplar, exemplar_cohort = excluded.exemplar_cohort",
+        )
+        .await?;
+        let detail = format!("{} organisations: {added} added, {} updated", orgs.len(), orgs.len() - added);
+        super::submissions::close_submission(tx, sub, id, orgs.len(), orgs.len(), &detail).await
+    }
+}

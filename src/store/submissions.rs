@@ -17,6 +17,7 @@ pub enum SubmissionKind {
     Metrics,
     Targets,
     Conformance,
+    Organisations,
 }
 
 impl SubmissionKind {
@@ -25,6 +26,7 @@ impl SubmissionKind {
             SubmissionKind::Metrics => "metrics",
             SubmissionKind::Targets => "targets",
             SubmissionKind::Conformance => "conformance",
+            SubmissionKind::Organisations => "organisations",
         }
     }
 }
@@ -285,23 +287,50 @@ impl Store {
 
     /// The current value of every (organisation, metric, quarter).
     pub async fn current_values(&self) -> Result<Vec<CurrentValue>> {
-        let rows =
-            sqlx::query("SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM current_values")
-                .fetch_all(&self.pool)
-                .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(CurrentValue {
-                    org_code: r.try_get(0)?,
-                    metric_id: r.try_get(1)?,
-                    period_index: r.try_get::<i64, _>(2)? as i32,
-                    value: r.try_get(3)?,
-                    revision: r.try_get(4)?,
-                    submitted_at: r.try_get(5)?,
-                })
-            })
-            .collect()
+        let query =
+            sqlx::query("SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM current_values");
+        current_values_of(query.fetch_all(&self.pool).await?)
     }
+
+    /// What was accepted after data version `since` up to `until`: the current values those
+    /// submissions stored, and whether any of them changed the organisations.
+    pub async fn changes_between(&self, since: i64, until: i64) -> Result<Changes> {
+        let organisations: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM submissions WHERE kind = 'organisations' AND status = 'accepted' AND id > $1 AND id <= $2",
+        )
+        .bind(since)
+        .bind(until)
+        .fetch_one(&self.pool)
+        .await?;
+        let query = sqlx::query(
+            "SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM current_values \
+             WHERE submission_id > $1 AND submission_id <= $2",
+        );
+        let values = current_values_of(query.bind(since).bind(until).fetch_all(&self.pool).await?)?;
+        Ok(Changes { values, organisations: organisations > 0 })
+    }
+}
+
+fn current_values_of(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<CurrentValue>> {
+    rows.into_iter()
+        .map(|r| {
+            Ok(CurrentValue {
+                org_code: r.try_get(0)?,
+                metric_id: r.try_get(1)?,
+                period_index: r.try_get::<i64, _>(2)? as i32,
+                value: r.try_get(3)?,
+                revision: r.try_get(4)?,
+                submitted_at: r.try_get(5)?,
+            })
+        })
+        .collect()
+}
+
+/// See `Store::changes_between`.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub values: Vec<CurrentValue>,
+    pub organisations: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -92,9 +92,12 @@ pub async fn cached_page<T: Template + Send + 'static>(
     if let Some(html) = cached(state, auth, &key) {
         return Ok(html);
     }
+    let loading = state.figures().loading;
     let html = blocking(move || Ok(build()?.render()?)).await?;
     let out = with_account(&html, auth);
-    state.pages.put(key, html);
+    if !loading {
+        state.pages.put(key, html);
+    }
     Ok(out)
 }
 
@@ -128,7 +131,10 @@ pub fn escape(text: &str) -> String {
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let f = state.figures();
-    Json(serde_json::json!({ "status": "ok", "data_version": f.data_version, "computed_at": f.computed_at }))
+    let figures = if f.loading { "loading" } else { "ready" };
+    Json(
+        serde_json::json!({ "status": "ok", "data_version": f.data_version, "computed_at": f.computed_at, "figures": figures }),
+    )
 }
 
 async fn not_found() -> AppError {

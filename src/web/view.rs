@@ -110,11 +110,12 @@ pub fn sorted(mut v: Vec<f64>) -> Vec<f64> {
 pub struct Meta {
     pub data_version: i64,
     pub computed_at: String,
+    pub loading: bool,
 }
 
 impl Meta {
     pub fn of(f: &Figures) -> Self {
-        Self { data_version: f.data_version, computed_at: f.computed_at.clone() }
+        Self { data_version: f.data_version, computed_at: f.computed_at.clone(), loading: f.loading }
     }
 }
 

@@ -1,0 +1,121 @@
+//! `exemplar bench recompute`: the full recompute of every SPEC §4 table from a values file, as
+//! the server does it, timed, with the process's peak memory and a checksum of each table (row
+//! count and column sums) that `benches/recompute.sh` compares with DuckDB's on the same file.
+
+use crate::analytics::{Frames, compute_frames};
+use crate::domain::{Quarter, Reference};
+use anyhow::{Context, Result, bail};
+use polars::prelude::*;
+use std::path::Path;
+use std::time::Instant;
+
+/// The columns each checksum adds up, per table (`benches/recompute_duckdb.py` has the same).
+const SUMS: &[(&str, &[&str])] = &[
+    (
+        "benchmarks",
+        &["n", "min", "p25", "median", "p75", "max", "mean", "exemplar_n", "exemplar_median", "national_median"],
+    ),
+    (
+        "trust_benchmarks",
+        &[
+            "value",
+            "rank",
+            "percentile",
+            "quartile",
+            "score",
+            "gap_to_exemplar",
+            "gap_to_median",
+            "behind_best_practice",
+        ],
+    ),
+    ("indices", &["domain_index", "n_metrics", "n_applicable"]),
+    ("trends", &["change", "slope"]),
+    ("gaps", &["n", "n_behind", "median_gap"]),
+];
+
+/// Reads, computes and prints `load_s`, `compute_s`, `peak_mib`, `values` and a `sum` line per table.
+pub fn recompute(values: &Path, organisations: Option<&Path>) -> Result<()> {
+    let reference = reference_with(organisations)?;
+    let start = Instant::now();
+    let frame = read_values(values)?;
+    let loaded = Instant::now();
+    let frames = compute_frames(&reference, frame.clone(), None).map_err(|e| anyhow::anyhow!("computing: {e}"))?;
+    let computed = Instant::now();
+    println!("load_s {:.3}", (loaded - start).as_secs_f64());
+    println!("compute_s {:.3}", (computed - loaded).as_secs_f64());
+    println!("peak_mib {}", peak_mib());
+    println!("values {}", frame.height());
+    print_sums(&frames)?;
+    Ok(())
+}
+
+fn print_sums(frames: &Frames) -> Result<()> {
+    for (name, df) in frames.named() {
+        let columns = SUMS.iter().find(|(n, _)| *n == name).map(|(_, c)| *c).unwrap_or_default();
+        let mut line = format!("sum {name} {:?}", df.height() as f64);
+        for c in columns {
+            let sum = df.column(c)?.cast(&DataType::Float64)?.f64()?.sum().unwrap_or(0.0);
+            line.push_str(&format!(" {sum:?}"));
+        }
+        if name == "trends" {
+            for label in ["improving", "worsening"] {
+                let n = df.column("trend")?.str()?.iter().filter(|t| *t == Some(label)).count();
+                line.push_str(&format!(" {:?}", n as f64));
+            }
+        }
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// The bundled reference data, with its organisations replaced by those of `path` (a file with
+/// the columns of the organisations export) when given.
+fn reference_with(path: Option<&Path>) -> Result<Reference> {
+    let bundled = crate::ingest::reference::bundled()?;
+    let Some(path) = path else { return Ok(bundled) };
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let orgs = crate::ingest::organisations::parse_organisations(&bytes).map_err(|errors| {
+        anyhow::anyhow!("{}: {}", path.display(), errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))
+    })?;
+    Ok(Reference::new(orgs, bundled.domains, bundled.metrics, bundled.standards, bundled.systems, bundled.deployments))
+}
+
+/// Streams a values file (`org_code, metric_id, period, value`) into a frame, row by row: the
+/// file is never held whole as text.
+pub fn read_values(path: &Path) -> Result<DataFrame> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut reader = csv::Reader::from_reader(std::io::BufReader::with_capacity(1 << 20, file));
+    let header = reader.byte_headers()?.clone();
+    let at = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name.as_bytes()));
+    let (Some(o), Some(m), Some(p), Some(v)) = (at("org_code"), at("metric_id"), at("period"), at("value")) else {
+        bail!("{}: expected the columns org_code, metric_id, period and value", path.display());
+    };
+    let mut orgs = StringChunkedBuilder::new("org_code".into(), 1 << 16);
+    let mut metrics = StringChunkedBuilder::new("metric_id".into(), 1 << 16);
+    let (mut periods, mut values) = (Vec::new(), Vec::new());
+    let mut record = csv::ByteRecord::new();
+    while reader.read_byte_record(&mut record)? {
+        let row = record.position().map_or(0, |p| p.line());
+        let text = |i: usize| std::str::from_utf8(&record[i]).with_context(|| format!("row {row}: not UTF-8"));
+        orgs.append_value(text(o)?);
+        metrics.append_value(text(m)?);
+        periods.push(Quarter::parse(text(p)?).map_err(|e| anyhow::anyhow!("row {row}, column period: {e}"))?.index());
+        values.push(text(v)?.parse::<f64>().with_context(|| format!("row {row}, column value"))?);
+    }
+    Ok(DataFrame::new_infer_height(vec![
+        orgs.finish().into_series().into_column(),
+        metrics.finish().into_series().into_column(),
+        Column::new("period_index".into(), periods),
+        Column::new("value".into(), values),
+    ])?)
+}
+
+/// The process's peak resident memory so far, in MiB (Linux).
+pub fn peak_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .map_or(0, |kib: u64| kib / 1024)
+}

@@ -1,0 +1,130 @@
+//! The incremental refresh gives exactly the tables of a full recompute: random submissions are
+//! applied one by one, and after each the refreshed tables are compared with a full recompute.
+
+use exemplar::analytics::{compute, refresh, values_frame, window_periods};
+use exemplar::demo::{DemoOptions, quarter_rows, with_synthetic};
+use exemplar::domain::Quarter;
+use exemplar::store::CurrentValue;
+use std::collections::BTreeMap;
+
+type Key = (String, String, i32);
+
+fn current(values: &BTreeMap<Key, f64>) -> Vec<CurrentValue> {
+    values
+        .iter()
+        .map(|((org, metric, p), v)| CurrentValue {
+            org_code: org.clone(),
+            metric_id: metric.clone(),
+            period_index: *p,
+            value: *v,
+            revision: 1,
+            submitted_at: String::new(),
+        })
+        .collect()
+}
+
+#[test]
+fn incremental_refresh_equals_full_recompute_after_each_random_submission() {
+    let reference = with_synthetic(&exemplar::ingest::reference::bundled().unwrap(), 240);
+    let options = DemoOptions { trusts: Some(60), quarters: 8, seed: 7, end: Quarter::parse("2026-Q2").unwrap() };
+    let mut values: BTreeMap<Key, f64> = BTreeMap::new();
+    for q in 0..options.quarters {
+        for (org, metric, period, value) in quarter_rows(&reference, &options, q) {
+            values.insert((org, metric, period.index()), value);
+        }
+    }
+    let mut tables = compute(&reference, &current(&values)).unwrap();
+    let first = Quarter::parse("2024-Q3").unwrap().index();
+    let mut rng = fastrand::Rng::with_seed(11);
+    for round in 0..12 {
+        // A submission for one quarter (sometimes a new one after the last): some values revised,
+        // some new, for a random set of organisations and metrics.
+        let period = first + rng.i32(0..=options.quarters as i32);
+        let mut touched = Vec::new();
+        for org in reference.organisations.iter().filter(|_| rng.f64() < 0.3).take(40) {
+            for m in reference.metrics.iter().filter(|m| m.applies(org.trust_type)) {
+                if rng.f64() < 0.4 {
+                    let v = m.scale_min + (m.scale_max - m.scale_min) * (rng.f64() * 10.0).round() / 10.0;
+                    values.insert((org.ods_code.clone(), m.metric_id.clone(), period), v);
+                    touched.push(period);
+                }
+            }
+        }
+        touched.dedup();
+        let window = window_periods(&touched);
+        let window_values: BTreeMap<Key, f64> =
+            values.iter().filter(|(k, _)| window.contains(&k.2)).map(|(k, v)| (k.clone(), *v)).collect();
+        let frame = values_frame(&current(&window_values)).unwrap();
+        tables = refresh(&reference, &tables, frame, &touched).unwrap();
+        let full = compute(&reference, &current(&values)).unwrap();
+        assert!(!full.trust_benchmarks.is_empty());
+        assert_eq!(tables.benchmarks, full.benchmarks, "benchmarks after round {round}");
+        assert_eq!(tables.trust_benchmarks, full.trust_benchmarks, "trust benchmarks after round {round}");
+        assert_eq!(tables.indices, full.indices, "indices after round {round}");
+        assert_eq!(tables.trends, full.trends, "trends after round {round}");
+        assert_eq!(tables.gaps, full.gaps, "gaps after round {round}");
+    }
+}
+
+#[test]
+fn a_change_to_one_quarter_affects_it_and_the_three_after() {
+    assert_eq!(exemplar::analytics::affected_periods(&[10, 11]), vec![10, 11, 12, 13, 14]);
+    assert_eq!(window_periods(&[10]), (7..=13).collect::<Vec<_>>());
+}
+
+mod common;
+
+/// The app's path: figures refreshed from the previous ones after submissions (and loaded from
+/// an older snapshot plus the submissions since) equal a full recompute, on the real store.
+#[tokio::test]
+async fn the_store_path_refreshes_incrementally_and_equals_a_full_recompute() {
+    use exemplar::figures::Figures;
+    use exemplar::submit::{Submitter, submit_metrics};
+    let db = common::TestDb::new();
+    let store = exemplar::app::open_store(&db.url).await.unwrap();
+    let reference = store.reference().await.unwrap();
+    let options = DemoOptions { trusts: Some(30), quarters: 6, seed: 3, end: Quarter::parse("2026-Q2").unwrap() };
+    let who = Submitter { name: "test".into(), source: "cli".into(), own_org: None };
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    let csv = |rows: &[(String, String, Quarter, f64)]| {
+        let mut out = String::from("org_code,metric_id,period,value\n");
+        for (o, m, p, v) in rows {
+            out.push_str(&format!("{o},{m},{p},{v}\n"));
+        }
+        out.into_bytes()
+    };
+    let mut all = Vec::new();
+    for q in 0..options.quarters {
+        all.extend(quarter_rows(&reference, &options, q));
+    }
+    let answer = submit_metrics(&store, &reference, today, csv(&all), None, &who, false).await.unwrap();
+    assert!(!answer.is_rejected(), "{answer:?}");
+    let mut figures = Figures::load(&store).await.unwrap();
+    let snapshot_version = figures.data_version;
+    for q in [1usize, 4, 5] {
+        // Revise a third of one quarter's values.
+        let rows: Vec<_> = quarter_rows(&reference, &options, q)
+            .into_iter()
+            .step_by(3)
+            .map(|(o, m, p, v)| {
+                let metric = reference.metric(&m).unwrap();
+                let w = if v + 1.0 <= metric.scale_max { v + 1.0 } else { metric.scale_min };
+                (o, m, p, w)
+            })
+            .collect();
+        let answer = submit_metrics(&store, &reference, today, csv(&rows), None, &who, false).await.unwrap();
+        assert!(!answer.is_rejected(), "{answer:?}");
+        figures = Figures::refresh(figures, &store).await.unwrap();
+        let values = store.current_values().await.unwrap();
+        let full = exemplar::analytics::compute(&reference, &values).unwrap();
+        assert_eq!(figures.data_version, store.data_version().await.unwrap());
+        assert_eq!(figures.values.len(), values.len());
+        assert_eq!(figures.tables, full, "after the revision of quarter {q}");
+    }
+    // A new instance starts from the older snapshot and catches up with the submissions since.
+    let latest = store.latest_snapshot().await.unwrap().unwrap();
+    assert_eq!(latest.0, snapshot_version);
+    let started = Figures::load(&store).await.unwrap();
+    assert_eq!(started.tables, figures.tables);
+    assert_eq!(store.latest_snapshot().await.unwrap().unwrap().0, figures.data_version);
+}
