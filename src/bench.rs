@@ -2,7 +2,7 @@
 //! the server does it, timed, with the process's peak memory and a checksum of each table (row
 //! count and column sums) that `benches/recompute.sh` compares with DuckDB's on the same file.
 
-use crate::analytics::{Frames, compute_frames};
+use crate::analytics::{Frames, ValuesBuilder, compute_frames};
 use crate::domain::{Quarter, Reference};
 use anyhow::{Context, Result, bail};
 use polars::prelude::*;
@@ -37,7 +37,7 @@ const SUMS: &[(&str, &[&str])] = &[
 pub fn recompute(values: &Path, organisations: Option<&Path>) -> Result<()> {
     let reference = reference_with(organisations)?;
     let start = Instant::now();
-    let frame = read_values(values)?;
+    let frame = read_values(&reference, values)?;
     let loaded = Instant::now();
     let frames = compute_frames(&reference, frame.clone(), None).map_err(|e| anyhow::anyhow!("computing: {e}"))?;
     let computed = Instant::now();
@@ -82,7 +82,7 @@ fn reference_with(path: Option<&Path>) -> Result<Reference> {
 
 /// Streams a values file (`org_code, metric_id, period, value`) into a frame, row by row: the
 /// file is never held whole as text.
-pub fn read_values(path: &Path) -> Result<DataFrame> {
+pub fn read_values(reference: &Reference, path: &Path) -> Result<DataFrame> {
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut reader = csv::Reader::from_reader(std::io::BufReader::with_capacity(1 << 20, file));
     let header = reader.byte_headers()?.clone();
@@ -90,24 +90,16 @@ pub fn read_values(path: &Path) -> Result<DataFrame> {
     let (Some(o), Some(m), Some(p), Some(v)) = (at("org_code"), at("metric_id"), at("period"), at("value")) else {
         bail!("{}: expected the columns org_code, metric_id, period and value", path.display());
     };
-    let mut orgs = StringChunkedBuilder::new("org_code".into(), 1 << 16);
-    let mut metrics = StringChunkedBuilder::new("metric_id".into(), 1 << 16);
-    let (mut periods, mut values) = (Vec::new(), Vec::new());
+    let mut frame = ValuesBuilder::default();
     let mut record = csv::ByteRecord::new();
     while reader.read_byte_record(&mut record)? {
         let row = record.position().map_or(0, |p| p.line());
         let text = |i: usize| std::str::from_utf8(&record[i]).with_context(|| format!("row {row}: not UTF-8"));
-        orgs.append_value(text(o)?);
-        metrics.append_value(text(m)?);
-        periods.push(Quarter::parse(text(p)?).map_err(|e| anyhow::anyhow!("row {row}, column period: {e}"))?.index());
-        values.push(text(v)?.parse::<f64>().with_context(|| format!("row {row}, column value"))?);
+        let period = Quarter::parse(text(p)?).map_err(|e| anyhow::anyhow!("row {row}, column period: {e}"))?;
+        let value = text(v)?.parse::<f64>().with_context(|| format!("row {row}, column value"))?;
+        frame.push(reference, text(o)?, text(m)?, period.index(), value);
     }
-    Ok(DataFrame::new_infer_height(vec![
-        orgs.finish().into_series().into_column(),
-        metrics.finish().into_series().into_column(),
-        Column::new("period_index".into(), periods),
-        Column::new("value".into(), values),
-    ])?)
+    Ok(frame.finish()?)
 }
 
 /// The process's peak resident memory so far, in MiB (Linux).

@@ -45,7 +45,7 @@ fn incremental(reference: &Reference, previous: &Tables, values: &[CurrentValue]
     let window = analytics::window_periods(touched);
     let read: Vec<CurrentValue> =
         values.iter().filter(|v| window.binary_search(&v.period_index).is_ok()).cloned().collect();
-    let frame = analytics::values_frame(&read)?;
+    let frame = analytics::values_frame(reference, &read)?;
     Ok(analytics::refresh(reference, previous, frame, touched)?)
 }
 

@@ -54,7 +54,7 @@ fn incremental_refresh_equals_full_recompute_after_each_random_submission() {
         let window = window_periods(&touched);
         let window_values: BTreeMap<Key, f64> =
             values.iter().filter(|(k, _)| window.contains(&k.2)).map(|(k, v)| (k.clone(), *v)).collect();
-        let frame = values_frame(&current(&window_values)).unwrap();
+        let frame = values_frame(&reference, &current(&window_values)).unwrap();
         tables = refresh(&reference, &tables, frame, &touched).unwrap();
         let full = compute(&reference, &current(&values)).unwrap();
         assert!(!full.trust_benchmarks.is_empty());

@@ -1,6 +1,6 @@
 //! The polars pipeline from current values to every SPEC §4 table.
 
-use super::frames::{Reader, applicable_frame, metrics_frame, organisations_frame, values_frame};
+use super::frames::{ALL_DOMAINS, Reader, applicable_frame, metrics_frame, organisations_frame, values_frame};
 use super::tables::*;
 use crate::domain::Reference;
 use crate::store::CurrentValue;
@@ -23,7 +23,7 @@ fn left() -> JoinArgs {
 /// Computes every table from the current values. Values of unknown organisations or metrics
 /// (none pass ingest) are left out.
 pub fn compute(reference: &Reference, values: &[CurrentValue]) -> PolarsResult<Tables> {
-    let frames = compute_frames(reference, values_frame(values)?, None)?;
+    let frames = compute_frames(reference, values_frame(reference, values)?, None)?;
     frames.tables(reference)
 }
 
@@ -40,11 +40,11 @@ impl Frames {
     /// Every table as typed rows, in the stable order of `sort`.
     pub fn tables(&self, reference: &Reference) -> PolarsResult<Tables> {
         let mut tables = Tables {
-            benchmarks: benchmark_rows(&self.benchmarks)?,
-            trust_benchmarks: trust_rows(&self.trust_benchmarks)?,
-            indices: index_rows(&self.indices)?,
-            trends: trend_rows(&self.trends)?,
-            gaps: gap_rows(&self.gaps)?,
+            benchmarks: benchmark_rows(&Reader(&self.benchmarks, reference))?,
+            trust_benchmarks: trust_rows(&Reader(&self.trust_benchmarks, reference))?,
+            indices: index_rows(&Reader(&self.indices, reference))?,
+            trends: trend_rows(&Reader(&self.trends, reference))?,
+            gaps: gap_rows(&Reader(&self.gaps, reference))?,
         };
         sort(&mut tables, reference);
         Ok(tables)
@@ -93,7 +93,7 @@ pub fn compute_frames(reference: &Reference, values: DataFrame, periods: Option<
             let from = index.partition_point(|&q| q < p - 3);
             let current = values.slice(start as i64, end - start);
             let window = values.slice(from as i64, end - from);
-            let frames = one_period(current, window, &orgs, &metrics, &applicable)?;
+            let frames = one_period(p, current, window, &orgs, &metrics, &applicable)?;
             match out.as_mut() {
                 Some(all) => all.append(frames)?,
                 None => out = Some(frames),
@@ -104,7 +104,7 @@ pub fn compute_frames(reference: &Reference, values: DataFrame, periods: Option<
     match out {
         Some(frames) => Ok(frames),
         // No quarter at all: the frames of an empty quarter, so that every table has its columns.
-        None => one_period(values.clear(), values.clear(), &orgs, &metrics, &applicable),
+        None => one_period(0, values.clear(), values.clear(), &orgs, &metrics, &applicable),
     }
 }
 
@@ -150,6 +150,7 @@ pub fn refresh(reference: &Reference, previous: &Tables, values: DataFrame, touc
 
 /// The tables of one quarter from its values (`current`) and those of the three before (`window`).
 fn one_period(
+    p: i32,
     current: DataFrame,
     window: DataFrame,
     orgs: &LazyFrame,
@@ -165,7 +166,7 @@ fn one_period(
     let trust = trust_positions(joined.clone().lazy(), benchmarks.clone().lazy())?.collect()?;
     let gaps = gap_summary(trust.clone().lazy()).collect()?;
     let indices = indices(trust.clone().lazy(), applicable.clone()).collect()?;
-    let trends = trends(joined.lazy(), window.lazy()).collect()?;
+    let trends = trends(joined.lazy(), window.lazy(), p).collect()?;
     Ok(Frames { benchmarks, trust_benchmarks: trust, indices, trends, gaps })
 }
 
@@ -304,7 +305,7 @@ fn indices(trust: LazyFrame, applicable: LazyFrame) -> LazyFrame {
             col("n_metrics").sum().alias("n_metrics"),
             col("n_applicable").sum().alias("n_applicable"),
         ])
-        .with_columns([lit("all").alias("domain")])
+        .with_columns([lit(ALL_DOMAINS).alias("domain")])
         .select(cols(&[
             "org_code",
             "trust_type",
@@ -317,26 +318,25 @@ fn indices(trust: LazyFrame, applicable: LazyFrame) -> LazyFrame {
     concat([domains, maturity], UnionArgs::default()).expect("same schema")
 }
 
-/// Change on the previous quarter and the least-squares slope over the last four quarters.
-fn trends(joined: LazyFrame, values: LazyFrame) -> LazyFrame {
-    let key = ["org_code", "metric_id", "period_index"];
-    let mut frame = joined.select([
-        col("org_code"),
-        col("metric_id"),
-        col("period_index"),
-        col("value").alias("v0"),
-        col("d"),
-        (col("scale_max") - col("scale_min")).alias("span"),
-    ]);
-    for k in 1..=3i32 {
-        let lagged = values.clone().select([
+/// Change on the previous quarter and the least-squares slope over the last four quarters, for
+/// the values of quarter `p` (`joined`), with the three quarters before it from `window`.
+fn trends(joined: LazyFrame, window: LazyFrame, p: i32) -> LazyFrame {
+    let key = ["org_code", "metric_id"];
+    let lagged = window.filter(col("period_index").lt(lit(p))).group_by(cols(&key)).agg(
+        (1..=3i32)
+            .map(|k| col("value").filter(col("period_index").eq(lit(p - k))).first().alias(format!("v{k}")))
+            .collect::<Vec<_>>(),
+    );
+    let frame = joined
+        .select([
             col("org_code"),
             col("metric_id"),
-            (col("period_index") + lit(k)).alias("period_index"),
-            col("value").alias(format!("v{k}")),
-        ]);
-        frame = frame.join(lagged, cols(&key), cols(&key), left());
-    }
+            col("period_index"),
+            col("value").alias("v0"),
+            col("d"),
+            (col("scale_max") - col("scale_min")).alias("span"),
+        ])
+        .join(lagged, cols(&key), cols(&key), left());
     // x is the quarter relative to p (0, −1, −2, −3): the slope is the same as on year × 4 + quarter.
     let present = |k: i32| col(format!("v{k}")).is_not_null().cast(DataType::Float64);
     let y = |k: i32| col(format!("v{k}")).fill_null(lit(0.0));
@@ -374,15 +374,14 @@ fn trends(joined: LazyFrame, values: LazyFrame) -> LazyFrame {
         .select(cols(&["org_code", "metric_id", "period_index", "change", "slope", "trend"]))
 }
 
-fn benchmark_rows(df: &DataFrame) -> PolarsResult<Vec<BenchmarkRow>> {
-    let r = Reader(df);
+fn benchmark_rows(r: &Reader) -> PolarsResult<Vec<BenchmarkRow>> {
     let (metric, domain, period, peer) =
-        (r.str("metric_id")?, r.str("domain")?, r.i32("period_index")?, r.str("trust_type")?);
+        (r.metric("metric_id")?, r.domain("domain")?, r.i32("period_index")?, r.trust_type("trust_type")?);
     let (n, min, p25, median, p75, max, mean) =
         (r.i64("n")?, r.f64("min")?, r.f64("p25")?, r.f64("median")?, r.f64("p75")?, r.f64("max")?, r.f64("mean")?);
     let (exemplar_n, exemplar_median, national) =
         (r.i64("exemplar_n")?, r.opt_f64("exemplar_median")?, r.f64("national_median")?);
-    Ok((0..df.height())
+    Ok((0..r.0.height())
         .map(|i| BenchmarkRow {
             metric_id: metric[i].clone(),
             domain: domain[i].clone(),
@@ -402,15 +401,19 @@ fn benchmark_rows(df: &DataFrame) -> PolarsResult<Vec<BenchmarkRow>> {
         .collect())
 }
 
-fn trust_rows(df: &DataFrame) -> PolarsResult<Vec<TrustBenchmarkRow>> {
-    let r = Reader(df);
-    let (org, tt, metric, domain, period) =
-        (r.str("org_code")?, r.str("trust_type")?, r.str("metric_id")?, r.str("domain")?, r.i32("period_index")?);
+fn trust_rows(r: &Reader) -> PolarsResult<Vec<TrustBenchmarkRow>> {
+    let (org, tt, metric, domain, period) = (
+        r.org("org_code")?,
+        r.trust_type("trust_type")?,
+        r.metric("metric_id")?,
+        r.domain("domain")?,
+        r.i32("period_index")?,
+    );
     let (value, rank, pct, q, score) =
         (r.f64("value")?, r.i64("rank")?, r.f64("percentile")?, r.i64("quartile")?, r.f64("score")?);
     let (gap_e, gap_m, behind) =
         (r.opt_f64("gap_to_exemplar")?, r.f64("gap_to_median")?, r.opt_bool("behind_best_practice")?);
-    Ok((0..df.height())
+    Ok((0..r.0.height())
         .map(|i| TrustBenchmarkRow {
             org_code: org[i].clone(),
             trust_type: tt[i].clone(),
@@ -429,12 +432,11 @@ fn trust_rows(df: &DataFrame) -> PolarsResult<Vec<TrustBenchmarkRow>> {
         .collect())
 }
 
-fn index_rows(df: &DataFrame) -> PolarsResult<Vec<IndexRow>> {
-    let r = Reader(df);
+fn index_rows(r: &Reader) -> PolarsResult<Vec<IndexRow>> {
     let (org, tt, period, domain) =
-        (r.str("org_code")?, r.str("trust_type")?, r.i32("period_index")?, r.str("domain")?);
+        (r.org("org_code")?, r.trust_type("trust_type")?, r.i32("period_index")?, r.domain("domain")?);
     let (index, n, applicable) = (r.opt_f64("domain_index")?, r.i64("n_metrics")?, r.i64("n_applicable")?);
-    Ok((0..df.height())
+    Ok((0..r.0.height())
         .map(|i| IndexRow {
             org_code: org[i].clone(),
             trust_type: tt[i].clone(),
@@ -447,12 +449,11 @@ fn index_rows(df: &DataFrame) -> PolarsResult<Vec<IndexRow>> {
         .collect())
 }
 
-fn trend_rows(df: &DataFrame) -> PolarsResult<Vec<TrendRow>> {
-    let r = Reader(df);
-    let (org, metric, period) = (r.str("org_code")?, r.str("metric_id")?, r.i32("period_index")?);
+fn trend_rows(r: &Reader) -> PolarsResult<Vec<TrendRow>> {
+    let (org, metric, period) = (r.org("org_code")?, r.metric("metric_id")?, r.i32("period_index")?);
     let (change, slope) = (r.opt_f64("change")?, r.opt_f64("slope")?);
-    let trend = df.column("trend")?.str()?.iter().map(|t| t.map(str::to_string)).collect::<Vec<_>>();
-    Ok((0..df.height())
+    let trend = r.0.column("trend")?.str()?.iter().map(|t| t.map(str::to_string)).collect::<Vec<_>>();
+    Ok((0..r.0.height())
         .map(|i| TrendRow {
             org_code: org[i].clone(),
             metric_id: metric[i].clone(),
@@ -464,11 +465,10 @@ fn trend_rows(df: &DataFrame) -> PolarsResult<Vec<TrendRow>> {
         .collect())
 }
 
-fn gap_rows(df: &DataFrame) -> PolarsResult<Vec<GapRow>> {
-    let r = Reader(df);
-    let (metric, period, peer) = (r.str("metric_id")?, r.i32("period_index")?, r.str("trust_type")?);
+fn gap_rows(r: &Reader) -> PolarsResult<Vec<GapRow>> {
+    let (metric, period, peer) = (r.metric("metric_id")?, r.i32("period_index")?, r.trust_type("trust_type")?);
     let (n, behind, median_gap) = (r.i64("n")?, r.i64("n_behind")?, r.opt_f64("median_gap")?);
-    Ok((0..df.height())
+    Ok((0..r.0.height())
         .map(|i| GapRow {
             metric_id: metric[i].clone(),
             period_index: period[i],

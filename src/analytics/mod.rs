@@ -7,5 +7,5 @@ mod frames;
 mod tables;
 
 pub use compute::{Frames, affected_periods, compute, compute_frames, refresh, window_periods};
-pub use frames::values_frame;
+pub use frames::{ValuesBuilder, values_frame};
 pub use tables::*;

@@ -34,6 +34,16 @@ impl Reference {
         self.org_index.get(ods_code).map(|&i| &self.organisations[i])
     }
 
+    /// Where an organisation sits in `organisations`.
+    pub fn org_position(&self, ods_code: &str) -> Option<usize> {
+        self.org_index.get(ods_code).copied()
+    }
+
+    /// Where a metric sits in `metrics`.
+    pub fn metric_position(&self, metric_id: &str) -> Option<usize> {
+        self.metric_index.get(metric_id).copied()
+    }
+
     pub fn metric(&self, metric_id: &str) -> Option<&Metric> {
         self.metric_index.get(metric_id).map(|&i| &self.metrics[i])
     }
