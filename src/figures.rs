@@ -1,29 +1,62 @@
 //! The figures of one data version: reference data, current values and every computed table,
 //! with the look-ups pages need. Computed once per data version and stored; readers share it.
+//!
+//! The figures are held quarter by quarter, each quarter behind an `Arc`: a submission changes
+//! the tables of the quarters it touches and the trends of the three after them, so the next
+//! version recomputes and rebuilds only those quarters and shares every other one with the
+//! version before (see `Figures::refresh`).
 
-use crate::analytics::{self, BenchmarkRow, IndexRow, Tables, TrendRow, TrustBenchmarkRow};
+use crate::analytics::{self, BenchmarkRow, GapRow, IndexRow, Tables, TrendRow, TrustBenchmarkRow};
 use crate::domain::{Quarter, Reference};
+use crate::quality::QualityFlag;
 use crate::store::{CurrentValue, Store};
 use anyhow::{Context, Result};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+
+/// The figures of one quarter: its values, its rows of every table, and their look-ups (by the
+/// organisation's and metric's positions in the reference: small keys without text, because at
+/// national scale they hold millions of entries).
+#[derive(Debug, Default)]
+pub struct QuarterFigures {
+    pub values: Vec<CurrentValue>,
+    pub tables: Tables,
+    benchmark_at: HashMap<(u32, String), usize>,
+    trust_at: HashMap<(u32, u32), usize>,
+    index_at: HashMap<(u32, String), usize>,
+    trend_at: HashMap<(u32, u32), usize>,
+    value_at: HashMap<(u32, u32), usize>,
+}
+
+impl QuarterFigures {
+    fn new(reference: &Reference, values: Vec<CurrentValue>, tables: Tables) -> Self {
+        let org = |code: &str| reference.org_position(code).map_or(u32::MAX, |i| i as u32);
+        let metric = |id: &str| reference.metric_position(id).map_or(u32::MAX, |i| i as u32);
+        fn enumerate<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = K>) -> HashMap<K, usize> {
+            keys.enumerate().map(|(i, k)| (k, i)).collect()
+        }
+        Self {
+            benchmark_at: enumerate(tables.benchmarks.iter().map(|b| (metric(&b.metric_id), b.peer_group.clone()))),
+            trust_at: enumerate(tables.trust_benchmarks.iter().map(|t| (org(&t.org_code), metric(&t.metric_id)))),
+            index_at: enumerate(tables.indices.iter().map(|x| (org(&x.org_code), x.domain.clone()))),
+            trend_at: enumerate(tables.trends.iter().map(|t| (org(&t.org_code), metric(&t.metric_id)))),
+            value_at: enumerate(values.iter().map(|v| (org(&v.org_code), metric(&v.metric_id)))),
+            values,
+            tables,
+        }
+    }
+}
 
 #[derive(Debug)]
 pub struct Figures {
     pub data_version: i64,
     pub computed_at: String,
     pub reference: Reference,
-    pub values: Vec<CurrentValue>,
-    pub tables: Tables,
     /// Quarters with any value, oldest first.
     pub periods: Vec<Quarter>,
-    benchmark_at: HashMap<(String, i32, String), usize>,
-    trust_at: HashMap<(String, String, i32), usize>,
-    index_at: HashMap<(String, i32, String), usize>,
-    trend_at: HashMap<(String, String, i32), usize>,
-    value_at: HashMap<(String, String, i32), usize>,
-    /// Data-quality flags of the current values.
-    pub quality: Vec<crate::quality::QualityFlag>,
+    quarters: BTreeMap<i32, Arc<QuarterFigures>>,
+    /// Data-quality flags of the current values, by quarter.
+    quality: BTreeMap<i32, Arc<Vec<QualityFlag>>>,
     /// The latest revision of every target.
     pub targets: Vec<crate::store::Target>,
     /// Every conformance result.
@@ -40,13 +73,33 @@ fn periods_of(values: &[CurrentValue]) -> Vec<i32> {
     periods
 }
 
-/// `analytics::refresh` over the values of the quarters it reads.
-fn incremental(reference: &Reference, previous: &Tables, values: &[CurrentValue], touched: &[i32]) -> Result<Tables> {
-    let window = analytics::window_periods(touched);
-    let read: Vec<CurrentValue> =
-        values.iter().filter(|v| window.binary_search(&v.period_index).is_ok()).cloned().collect();
-    let frame = analytics::values_frame(reference, &read)?;
-    Ok(analytics::refresh(reference, previous, frame, touched)?)
+/// Every table's rows, quarter by quarter (each table keeps its order within a quarter).
+fn split_tables(tables: Tables) -> BTreeMap<i32, Tables> {
+    let mut out: BTreeMap<i32, Tables> = BTreeMap::new();
+    for r in tables.benchmarks {
+        out.entry(r.period_index).or_default().benchmarks.push(r);
+    }
+    for r in tables.trust_benchmarks {
+        out.entry(r.period_index).or_default().trust_benchmarks.push(r);
+    }
+    for r in tables.indices {
+        out.entry(r.period_index).or_default().indices.push(r);
+    }
+    for r in tables.trends {
+        out.entry(r.period_index).or_default().trends.push(r);
+    }
+    for r in tables.gaps {
+        out.entry(r.period_index).or_default().gaps.push(r);
+    }
+    out
+}
+
+fn split_values(values: Vec<CurrentValue>) -> BTreeMap<i32, Vec<CurrentValue>> {
+    let mut out: BTreeMap<i32, Vec<CurrentValue>> = BTreeMap::new();
+    for v in values {
+        out.entry(v.period_index).or_default().push(v);
+    }
+    out
 }
 
 impl Figures {
@@ -57,81 +110,207 @@ impl Figures {
     pub async fn load(store: &Store) -> Result<Arc<Figures>> {
         let reference = store.reference().await?;
         let data_version = store.data_version().await?;
-        let values = store.current_values().await?;
         let targets = store.targets().await?;
         let conformance = store.conformance_results().await?;
         let snapshot = match store.latest_snapshot().await? {
             Some((version, computed_at, payload)) if version <= data_version => {
                 let changes = store.changes_between(version, data_version).await?;
-                match rmp_serde::from_slice::<Tables>(&payload) {
+                match rmp_serde::from_slice::<Vec<Tables>>(&payload) {
                     Ok(tables) if !changes.organisations => Some((computed_at, tables, changes.values)),
                     _ => None,
                 }
             }
             _ => None,
         };
-        let (reference, values, tables, computed_at) = match snapshot {
-            Some((computed_at, tables, changed)) if changed.is_empty() => {
-                let f = Self::new(data_version, computed_at, reference, values, tables);
-                return Ok(Arc::new(f.with(targets, conformance)));
+        let values = store.current_values().await?;
+        if let Some((computed_at, tables, changed)) = snapshot {
+            // The snapshot's tables, with the quarters that submissions since can change recomputed.
+            let stale = !changed.is_empty();
+            let f = tokio::task::spawn_blocking(move || -> Result<Figures> {
+                let mut by_quarter: BTreeMap<i32, Tables> =
+                    tables.into_iter().filter_map(|t| Some((quarter_of(&t)?, t))).collect();
+                let (computed_at, values) = if stale {
+                    let touched = periods_of(&changed);
+                    let window = analytics::window_periods(&touched);
+                    let mut frame = analytics::ValuesBuilder::default();
+                    for v in values.iter().filter(|v| window.binary_search(&v.period_index).is_ok()) {
+                        frame.push(&reference, &v.org_code, &v.metric_id, v.period_index, v.value);
+                    }
+                    let affected = analytics::affected_periods(&touched);
+                    let frames = analytics::compute_frames(&reference, frame.finish()?, Some(&affected))?;
+                    for p in &affected {
+                        by_quarter.remove(p);
+                    }
+                    by_quarter.extend(split_tables(frames.tables(&reference)?));
+                    (crate::store::now_text(), values)
+                } else {
+                    (computed_at, values)
+                };
+                Ok(Self::assemble(data_version, computed_at, reference, split_values(values), by_quarter))
+            })
+            .await??;
+            let f = Arc::new(f.with(targets, conformance));
+            if stale {
+                f.store_snapshot(store).await?;
             }
-            Some((_, previous, changed)) => {
-                let touched = periods_of(&changed);
-                let (reference, values, tables) = tokio::task::spawn_blocking(move || {
-                    let tables = incremental(&reference, &previous, &values, &touched);
-                    (reference, values, tables)
-                })
-                .await?;
-                (reference, values, tables?, crate::store::now_text())
-            }
-            None => {
-                let (reference, values, tables) = tokio::task::spawn_blocking(move || {
-                    let tables = analytics::compute(&reference, &values);
-                    (reference, values, tables)
-                })
-                .await?;
-                (reference, values, tables.context("computing the benchmarks")?, crate::store::now_text())
-            }
-        };
-        let f = Arc::new(Self::new(data_version, computed_at, reference, values, tables).with(targets, conformance));
+            return Ok(f);
+        }
+        let f = tokio::task::spawn_blocking(move || -> Result<Figures> {
+            let tables = analytics::compute(&reference, &values).context("computing the benchmarks")?;
+            let now = crate::store::now_text();
+            Ok(Self::assemble(data_version, now, reference, split_values(values), split_tables(tables)))
+        })
+        .await??;
+        let f = Arc::new(f.with(targets, conformance));
         f.store_snapshot(store).await?;
         Ok(f)
     }
 
     /// The figures of the store's data version, from `previous`: the values accepted since are
-    /// applied, and only the quarters they can change are recomputed (see
-    /// `analytics::refresh`). A change of organisations (peer groups) recomputes everything.
+    /// applied, and only the quarters they can change are recomputed (see `Figures::apply`).
+    /// A change of organisations (peer groups) recomputes everything.
     pub async fn refresh(previous: Arc<Figures>, store: &Store) -> Result<Arc<Figures>> {
         let data_version = store.data_version().await?;
         if data_version == previous.data_version && !previous.loading {
             return Ok(previous);
         }
+        if previous.loading {
+            return Self::load(store).await;
+        }
         let changes = store.changes_between(previous.data_version, data_version).await?;
-        if changes.organisations || previous.loading {
+        if changes.organisations {
             return Self::load(store).await;
         }
         let targets = store.targets().await?;
         let conformance = store.conformance_results().await?;
-        let touched = periods_of(&changes.values);
-        let figures = tokio::task::spawn_blocking(move || -> Result<Figures> {
-            let mut values = previous.values.clone();
-            for v in changes.values {
-                match previous.value_at.get(&(v.org_code.clone(), v.metric_id.clone(), v.period_index)) {
-                    Some(&i) => values[i] = v,
-                    None => values.push(v),
-                }
-            }
-            let tables = incremental(&previous.reference, &previous.tables, &values, &touched)?;
-            Ok(Self::new(data_version, crate::store::now_text(), previous.reference.clone(), values, tables))
-        })
-        .await??;
-        Ok(Arc::new(figures.with(targets, conformance)))
+        let f = tokio::task::spawn_blocking(move || previous.apply(data_version, changes.values)).await??;
+        Ok(Arc::new(f.with(targets, conformance)))
     }
 
-    /// Stores these figures' tables (MessagePack) as the snapshot that instances start from.
+    /// These figures with `changed` values applied, as data version `data_version`. The quarters
+    /// the changes touch get their new values; their tables, and the trends of the three quarters
+    /// after each, are recomputed (`analytics::compute_frames` on those quarters only, which gives
+    /// exactly what a full recompute gives); the quality flags of the four quarters after each are
+    /// checked again (they compare with the four quarters before). Every other quarter is shared.
+    pub fn apply(&self, data_version: i64, changed: Vec<CurrentValue>) -> Result<Figures> {
+        let reference = &self.reference;
+        let touched = periods_of(&changed);
+        let mut fresh_values: BTreeMap<i32, Vec<CurrentValue>> = BTreeMap::new();
+        for v in changed {
+            let p = v.period_index;
+            let quarter = self.quarters.get(&p);
+            let values = fresh_values.entry(p).or_insert_with(|| quarter.map(|q| q.values.clone()).unwrap_or_default());
+            let key = (reference.org_position(&v.org_code), reference.metric_position(&v.metric_id));
+            let at = key.0.zip(key.1).and_then(|(o, m)| quarter?.value_at.get(&(o as u32, m as u32)));
+            match at {
+                Some(&i) => values[i] = v,
+                None => values.push(v),
+            }
+        }
+        let values_of = |p: i32| fresh_values.get(&p).or_else(|| self.quarters.get(&p).map(|q| &q.values));
+        let mut frame = analytics::ValuesBuilder::default();
+        for p in analytics::window_periods(&touched) {
+            for v in values_of(p).into_iter().flatten() {
+                frame.push(reference, &v.org_code, &v.metric_id, v.period_index, v.value);
+            }
+        }
+        let affected: Vec<i32> =
+            analytics::affected_periods(&touched).into_iter().filter(|p| values_of(*p).is_some()).collect();
+        let frames = analytics::compute_frames(reference, frame.finish()?, Some(&affected))?;
+        let mut tables = split_tables(frames.tables(reference)?);
+        let mut quarters = self.quarters.clone();
+        for &p in &affected {
+            let values = values_of(p).cloned().unwrap_or_default();
+            let t = tables.remove(&p).unwrap_or_default();
+            quarters.insert(p, Arc::new(QuarterFigures::new(reference, values, t)));
+        }
+        let mut f = Figures {
+            data_version,
+            computed_at: crate::store::now_text(),
+            reference: reference.clone(),
+            periods: quarters.keys().map(|p| Quarter::from_index(*p)).collect(),
+            quarters,
+            quality: self.quality.clone(),
+            targets: Vec::new(),
+            conformance: Vec::new(),
+            loading: false,
+        };
+        let checked: Vec<i32> = touched.iter().flat_map(|&p| p..=p + 4).collect();
+        for p in checked {
+            if f.quarters.contains_key(&p) {
+                let flags = Arc::new(f.quality_of(p));
+                f.quality.insert(p, flags);
+            }
+        }
+        Ok(f)
+    }
+
+    /// Figures from values and tables split by quarter, with every quality flag checked.
+    fn assemble(
+        data_version: i64,
+        computed_at: String,
+        reference: Reference,
+        mut values: BTreeMap<i32, Vec<CurrentValue>>,
+        mut tables: BTreeMap<i32, Tables>,
+    ) -> Self {
+        let periods: Vec<i32> = values
+            .keys()
+            .chain(tables.keys())
+            .copied()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let quarters: BTreeMap<i32, Arc<QuarterFigures>> = periods
+            .iter()
+            .map(|p| {
+                let (v, t) = (values.remove(p).unwrap_or_default(), tables.remove(p).unwrap_or_default());
+                (*p, Arc::new(QuarterFigures::new(&reference, v, t)))
+            })
+            .collect();
+        let mut f = Figures {
+            data_version,
+            computed_at,
+            reference,
+            periods: periods.iter().map(|p| Quarter::from_index(*p)).collect(),
+            quarters,
+            quality: BTreeMap::new(),
+            targets: Vec::new(),
+            conformance: Vec::new(),
+            loading: false,
+        };
+        f.quality = periods.iter().map(|p| (*p, Arc::new(f.quality_of(*p)))).collect();
+        f
+    }
+
+    fn quality_of(&self, p: i32) -> Vec<QualityFlag> {
+        let Some(q) = self.quarters.get(&p) else { return Vec::new() };
+        q.values
+            .iter()
+            .flat_map(|v| {
+                crate::quality::check(self, &v.org_code, &v.metric_id, Quarter::from_index(v.period_index), v.value)
+            })
+            .collect()
+    }
+
+    /// Figures from every value and every table, as one full recompute gives them.
+    pub fn new(
+        data_version: i64,
+        computed_at: String,
+        reference: Reference,
+        values: Vec<CurrentValue>,
+        tables: Tables,
+    ) -> Self {
+        Self::assemble(data_version, computed_at, reference, split_values(values), split_tables(tables))
+    }
+
+    /// Stores these figures' tables (MessagePack, quarter by quarter) as the snapshot that
+    /// instances start from.
     pub async fn store_snapshot(self: &Arc<Self>, store: &Store) -> Result<()> {
         let f = self.clone();
-        let bytes = tokio::task::spawn_blocking(move || rmp_serde::to_vec(&f.tables)).await??;
+        let bytes = tokio::task::spawn_blocking(move || {
+            rmp_serde::to_vec(&f.quarters.values().map(|q| &q.tables).collect::<Vec<_>>())
+        })
+        .await??;
         store.put_snapshot(self.data_version, &self.computed_at, bytes).await
     }
 
@@ -146,64 +325,65 @@ impl Figures {
         self
     }
 
-    pub fn new(
-        data_version: i64,
-        computed_at: String,
-        reference: Reference,
-        values: Vec<CurrentValue>,
-        tables: Tables,
-    ) -> Self {
-        let mut periods: Vec<Quarter> = values.iter().map(|v| Quarter::from_index(v.period_index)).collect();
-        periods.sort();
-        periods.dedup();
-        let benchmark_at = tables
-            .benchmarks
-            .iter()
-            .enumerate()
-            .map(|(i, b)| ((b.metric_id.clone(), b.period_index, b.peer_group.clone()), i))
-            .collect();
-        let trust_at = tables
-            .trust_benchmarks
-            .iter()
-            .enumerate()
-            .map(|(i, t)| ((t.org_code.clone(), t.metric_id.clone(), t.period_index), i))
-            .collect();
-        let index_at = tables
-            .indices
-            .iter()
-            .enumerate()
-            .map(|(i, x)| ((x.org_code.clone(), x.period_index, x.domain.clone()), i))
-            .collect();
-        let trend_at = tables
-            .trends
-            .iter()
-            .enumerate()
-            .map(|(i, t)| ((t.org_code.clone(), t.metric_id.clone(), t.period_index), i))
-            .collect();
-        let value_at = values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| ((v.org_code.clone(), v.metric_id.clone(), v.period_index), i))
-            .collect();
-        let mut figures = Self {
-            data_version,
-            computed_at,
-            reference,
-            values,
-            tables,
-            periods,
-            benchmark_at,
-            trust_at,
-            index_at,
-            trend_at,
-            value_at,
-            quality: Vec::new(),
-            targets: Vec::new(),
-            conformance: Vec::new(),
-            loading: false,
-        };
-        figures.quality = crate::quality::all(&figures);
-        figures
+    /// Every current value, quarter by quarter.
+    pub fn values(&self) -> impl Iterator<Item = &CurrentValue> {
+        self.quarters.values().flat_map(|q| q.values.iter())
+    }
+
+    pub fn value_count(&self) -> usize {
+        self.quarters.values().map(|q| q.values.len()).sum()
+    }
+
+    /// The tables of one quarter.
+    pub fn quarter(&self, period: Quarter) -> Option<&Tables> {
+        self.quarters.get(&period.index()).map(|q| &q.tables)
+    }
+
+    pub fn benchmarks(&self) -> impl Iterator<Item = &BenchmarkRow> {
+        self.quarters.values().flat_map(|q| q.tables.benchmarks.iter())
+    }
+
+    pub fn trust_benchmarks(&self) -> impl Iterator<Item = &TrustBenchmarkRow> {
+        self.quarters.values().flat_map(|q| q.tables.trust_benchmarks.iter())
+    }
+
+    pub fn indices(&self) -> impl Iterator<Item = &IndexRow> {
+        self.quarters.values().flat_map(|q| q.tables.indices.iter())
+    }
+
+    pub fn trends(&self) -> impl Iterator<Item = &TrendRow> {
+        self.quarters.values().flat_map(|q| q.tables.trends.iter())
+    }
+
+    pub fn gaps(&self) -> impl Iterator<Item = &GapRow> {
+        self.quarters.values().flat_map(|q| q.tables.gaps.iter())
+    }
+
+    /// Every data-quality flag, quarter by quarter.
+    pub fn quality(&self) -> impl Iterator<Item = &QualityFlag> {
+        self.quality.values().flat_map(|q| q.iter())
+    }
+
+    /// Every table as one `Tables`, in the order of `analytics::compute` (for comparisons).
+    pub fn tables(&self) -> Tables {
+        let mut all = Tables::default();
+        for q in self.quarters.values() {
+            all.benchmarks.extend(q.tables.benchmarks.iter().cloned());
+            all.trust_benchmarks.extend(q.tables.trust_benchmarks.iter().cloned());
+            all.indices.extend(q.tables.indices.iter().cloned());
+            all.trends.extend(q.tables.trends.iter().cloned());
+            all.gaps.extend(q.tables.gaps.iter().cloned());
+        }
+        analytics::sort(&mut all, &self.reference);
+        all
+    }
+
+    fn org_key(&self, code: &str) -> Option<u32> {
+        self.reference.org_position(code).map(|i| i as u32)
+    }
+
+    fn metric_key(&self, id: &str) -> Option<u32> {
+        self.reference.metric_position(id).map(|i| i as u32)
     }
 
     pub fn latest_period(&self) -> Option<Quarter> {
@@ -211,23 +391,27 @@ impl Figures {
     }
 
     pub fn benchmark(&self, metric_id: &str, period: Quarter, peer_group: &str) -> Option<&BenchmarkRow> {
-        let key = (metric_id.to_string(), period.index(), peer_group.to_string());
-        self.benchmark_at.get(&key).map(|&i| &self.tables.benchmarks[i])
+        let q = self.quarters.get(&period.index())?;
+        let key = (self.metric_key(metric_id)?, peer_group.to_string());
+        q.benchmark_at.get(&key).map(|&i| &q.tables.benchmarks[i])
     }
 
     pub fn position(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<&TrustBenchmarkRow> {
-        let key = (org_code.to_string(), metric_id.to_string(), period.index());
-        self.trust_at.get(&key).map(|&i| &self.tables.trust_benchmarks[i])
+        let q = self.quarters.get(&period.index())?;
+        let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
+        q.trust_at.get(&key).map(|&i| &q.tables.trust_benchmarks[i])
     }
 
     pub fn index(&self, org_code: &str, period: Quarter, domain: &str) -> Option<&IndexRow> {
-        let key = (org_code.to_string(), period.index(), domain.to_string());
-        self.index_at.get(&key).map(|&i| &self.tables.indices[i])
+        let q = self.quarters.get(&period.index())?;
+        let key = (self.org_key(org_code)?, domain.to_string());
+        q.index_at.get(&key).map(|&i| &q.tables.indices[i])
     }
 
     pub fn value_at(&self, org_code: &str, metric_id: &str, period_index: i32) -> Option<&CurrentValue> {
-        let key = (org_code.to_string(), metric_id.to_string(), period_index);
-        self.value_at.get(&key).map(|&i| &self.values[i])
+        let q = self.quarters.get(&period_index)?;
+        let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
+        q.value_at.get(&key).map(|&i| &q.values[i])
     }
 
     /// Progress towards a target: (latest value, baseline, progress) where progress is
@@ -236,10 +420,10 @@ impl Figures {
     pub fn progress(&self, t: &crate::store::Target) -> (Option<f64>, Option<f64>, Option<f64>) {
         let baseline = self.value_at(&t.org_code, &t.metric_id, t.set_in.index()).map(|v| v.value);
         let latest = self
-            .values
-            .iter()
-            .filter(|v| v.org_code == t.org_code && v.metric_id == t.metric_id && v.period_index <= t.period.index())
-            .max_by_key(|v| v.period_index)
+            .quarters
+            .range(..=t.period.index())
+            .rev()
+            .find_map(|(p, _)| self.value_at(&t.org_code, &t.metric_id, *p))
             .map(|v| v.value);
         let progress = match (latest, baseline) {
             (Some(v), Some(b)) if t.target != b => Some((v - b) / (t.target - b)),
@@ -249,7 +433,17 @@ impl Figures {
     }
 
     pub fn trend(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<&TrendRow> {
-        let key = (org_code.to_string(), metric_id.to_string(), period.index());
-        self.trend_at.get(&key).map(|&i| &self.tables.trends[i])
+        let q = self.quarters.get(&period.index())?;
+        let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
+        q.trend_at.get(&key).map(|&i| &q.tables.trends[i])
     }
+}
+
+/// The quarter of a snapshot's tables (each holds one quarter's rows).
+fn quarter_of(t: &Tables) -> Option<i32> {
+    t.benchmarks
+        .first()
+        .map(|r| r.period_index)
+        .or_else(|| t.trust_benchmarks.first().map(|r| r.period_index))
+        .or_else(|| t.trends.first().map(|r| r.period_index))
 }

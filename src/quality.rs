@@ -81,14 +81,6 @@ pub fn check(f: &Figures, org: &str, metric_id: &str, period: Quarter, v: f64) -
     flags
 }
 
-/// Every flag of the current values.
-pub fn all(f: &Figures) -> Vec<QualityFlag> {
-    f.values
-        .iter()
-        .flat_map(|v| check(f, &v.org_code, &v.metric_id, Quarter::from_index(v.period_index), v.value))
-        .collect()
-}
-
 fn round(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }

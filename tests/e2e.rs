@@ -110,11 +110,11 @@ async fn starting_again_reuses_the_database_and_duplicates_nothing() {
     let db = TestDb::new();
     let url = db.url.clone();
     let first = TestApp::spawn_on(db, true).await;
-    let values = first.state.figures().values.len();
+    let values = first.state.figures().value_count();
     let version = first.state.figures().data_version;
     let again = TestApp::spawn_on(first.db, true).await;
     assert_eq!(again.db.url, url);
-    assert_eq!(again.state.figures().values.len(), values);
+    assert_eq!(again.state.figures().value_count(), values);
     assert_eq!(again.state.figures().data_version, version);
 }
 

@@ -79,7 +79,9 @@ impl Frames {
 /// it is what makes an incremental refresh exact: recomputing the quarters a submission touched,
 /// and the three after them for the trends, gives the figures a full recompute gives.
 pub fn compute_frames(reference: &Reference, values: DataFrame, periods: Option<&[i32]>) -> PolarsResult<Frames> {
-    let values = values.sort(["period_index"], SortMultipleOptions::default())?;
+    // A canonical order, so that sums (means) add up in the same order whatever order the
+    // database returned the values in: a refresh then equals a full recompute to the last bit.
+    let values = values.sort(["period_index", "metric_id", "org_code"], SortMultipleOptions::default())?;
     let index: Vec<i32> = values.column("period_index")?.i32()?.into_no_null_iter().collect();
     let orgs = organisations_frame(reference)?.lazy();
     let metrics = metrics_frame(reference)?.lazy();
@@ -482,7 +484,7 @@ fn gap_rows(r: &Reader) -> PolarsResult<Vec<GapRow>> {
 }
 
 /// A stable order: catalogue order for metrics and domains, then quarter, peer group, trust.
-fn sort(t: &mut Tables, reference: &Reference) {
+pub fn sort(t: &mut Tables, reference: &Reference) {
     let metric_pos = |id: &str| reference.metrics.iter().position(|m| m.metric_id == id).unwrap_or(usize::MAX);
     let domain_pos = |id: &str| reference.domains.iter().position(|d| d.domain_id == id).unwrap_or(usize::MAX);
     let type_pos = |t: &str| crate::domain::TrustType::ALL.iter().position(|x| x.as_str() == t).unwrap_or(usize::MAX);

@@ -103,8 +103,7 @@ pub fn write_export<W: Write>(
             ],
             {
                 let mut rows: Vec<_> = f
-                    .values
-                    .iter()
+                    .values()
                     .filter_map(|v| Some((v, r.organisation(&v.org_code)?, r.metric(&v.metric_id)?)))
                     .filter(|(v, o, _)| {
                         filter.period_ok(v.period_index)
@@ -158,9 +157,7 @@ pub fn write_export<W: Write>(
                 "exemplar_median",
                 "national_median",
             ],
-            f.tables
-                .benchmarks
-                .iter()
+            f.benchmarks()
                 .filter(|b| {
                     filter.period_ok(b.period_index) && filter.peer_ok(&b.peer_group) && filter.metric_ok(&b.metric_id)
                 })
@@ -199,9 +196,7 @@ pub fn write_export<W: Write>(
                 "gap_to_median",
                 "behind_best_practice",
             ],
-            f.tables
-                .trust_benchmarks
-                .iter()
+            f.trust_benchmarks()
                 .filter(|t| {
                     filter.period_ok(t.period_index)
                         && filter.peer_ok(&t.trust_type)
@@ -228,9 +223,7 @@ pub fn write_export<W: Write>(
         "indices" => write_csv(
             out,
             &["org_code", "trust_type", "period", "domain", "domain_index", "n_metrics", "n_applicable"],
-            f.tables
-                .indices
-                .iter()
+            f.indices()
                 .filter(|i| {
                     filter.period_ok(i.period_index) && filter.peer_ok(&i.trust_type) && filter.org_ok(r, &i.org_code)
                 })
@@ -249,9 +242,7 @@ pub fn write_export<W: Write>(
         "trends" => write_csv(
             out,
             &["org_code", "metric_id", "period", "change", "slope", "trend"],
-            f.tables
-                .trends
-                .iter()
+            f.trends()
                 .filter(|t| {
                     filter.period_ok(t.period_index)
                         && filter.metric_ok(&t.metric_id)
@@ -275,9 +266,7 @@ pub fn write_export<W: Write>(
         "gaps" => write_csv(
             out,
             &["metric_id", "period", "peer_group", "n", "n_behind", "share_behind", "median_gap"],
-            f.tables
-                .gaps
-                .iter()
+            f.gaps()
                 .filter(|g| {
                     filter.period_ok(g.period_index) && filter.peer_ok(&g.peer_group) && filter.metric_ok(&g.metric_id)
                 })

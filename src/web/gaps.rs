@@ -80,9 +80,7 @@ async fn gaps(
     let cohort = query.exemplar()?;
     // Every trust's position on every metric with an exemplar benchmark, under the filters.
     let positions: Vec<&TrustBenchmarkRow> = f
-        .tables
-        .trust_benchmarks
-        .iter()
+        .trust_benchmarks()
         .filter(|t| {
             Some(t.period_index) == period.map(|p| p.index()) && peer.is_none_or(|p| p.as_str() == t.trust_type)
         })

@@ -129,9 +129,7 @@ fn build(
                 continue;
             };
             let points = f
-                .tables
-                .trust_benchmarks
-                .iter()
+                .trust_benchmarks()
                 .filter(|r| {
                     r.metric_id == metric.metric_id && r.period_index == period.index() && r.trust_type == t.as_str()
                 })
@@ -158,7 +156,7 @@ fn build(
                 national_median: num(Some(b.national_median)),
             });
         }
-        for r in f.tables.trust_benchmarks.iter().filter(|r| {
+        for r in f.trust_benchmarks().filter(|r| {
             r.metric_id == metric.metric_id && r.period_index == period.index() && r.trust_type == peer.as_str()
         }) {
             let org = f.reference.organisation(&r.org_code);
@@ -247,8 +245,7 @@ fn build(
         ("region", region.clone()),
     ]);
     let flags = f
-        .quality
-        .iter()
+        .quality()
         .filter(|q| q.metric_id == metric.metric_id && Some(q.period_index) == period.map(|p| p.index()))
         .map(|q| {
             let name = f.reference.organisation(&q.org_code).map_or(q.org_code.clone(), |o| o.name.clone());

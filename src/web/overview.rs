@@ -82,9 +82,7 @@ async fn overview(
 }
 
 fn maturity_at(f: &Figures, period: Quarter, t: TrustType) -> Vec<(f64, bool)> {
-    f.tables
-        .indices
-        .iter()
+    f.indices()
         .filter(|i| i.period_index == period.index() && i.domain == "all" && i.trust_type == t.as_str())
         .filter_map(|i| {
             let v = i.domain_index?;
@@ -160,7 +158,7 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         .iter()
         .map(|d| {
             let (mut ex, mut others) = (Vec::new(), Vec::new());
-            for i in f.tables.indices.iter().filter(|i| i.period_index == period.index() && i.domain == d.domain_id) {
+            for i in f.indices().filter(|i| i.period_index == period.index() && i.domain == d.domain_id) {
                 if let Some(v) = i.domain_index {
                     let is_ex = f.reference.organisation(&i.org_code).is_some_and(|o| o.exemplar.is_exemplar());
                     if is_ex { ex.push(v) } else { others.push(v) }
@@ -208,7 +206,7 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         series,
     })?;
 
-    let mut gap_rows: Vec<_> = f.tables.gaps.iter().filter(|g| g.period_index == period.index() && g.n >= 3).collect();
+    let mut gap_rows: Vec<_> = f.gaps().filter(|g| g.period_index == period.index() && g.n >= 3).collect();
     gap_rows.sort_by(|a, b| b.share_behind.total_cmp(&a.share_behind).then(b.n_behind.cmp(&a.n_behind)));
     let gaps = gap_rows
         .into_iter()

@@ -330,8 +330,7 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>, query: &PageQu
         })
         .collect();
     let flags = f
-        .quality
-        .iter()
+        .quality()
         .filter(|q| q.org_code == org.ods_code && Some(q.period_index) == period.map(|p| p.index()))
         .map(|q| FlagRow {
             metric_id: q.metric_id.clone(),
@@ -371,12 +370,7 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>, query: &PageQu
 /// Sorted domain indices of a peer group, and of its exemplar trusts.
 fn peer_indices(f: &Figures, p: Quarter, trust_type: &str, domain: &str) -> (Vec<f64>, Vec<f64>) {
     let (mut all, mut ex) = (Vec::new(), Vec::new());
-    for i in f
-        .tables
-        .indices
-        .iter()
-        .filter(|i| i.period_index == p.index() && i.trust_type == trust_type && i.domain == domain)
-    {
+    for i in f.indices().filter(|i| i.period_index == p.index() && i.trust_type == trust_type && i.domain == domain) {
         if let Some(v) = i.domain_index {
             all.push(v);
             if f.reference.organisation(&i.org_code).is_some_and(|o| o.exemplar.is_exemplar()) {
