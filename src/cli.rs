@@ -248,19 +248,14 @@ pub async fn run(cli: Cli) -> Result<i32> {
         }
         Command::Import(ImportCommand::Organisations { file, dry_run }) => {
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let orgs = match crate::ingest::organisations::parse_organisations(&bytes) {
-                Ok(orgs) => orgs,
-                Err(errors) => {
-                    println!("Rejected: {} errors; nothing was stored.", errors.len());
-                    for e in &errors {
-                        println!("{e}");
-                    }
-                    return Ok(1);
-                }
-            };
+            let parsed = crate::ingest::organisations::parse_organisations(&bytes);
             if dry_run {
-                println!("Valid: {} organisations (dry run; nothing stored).", orgs.len());
-                return Ok(0);
+                let answer = match parsed {
+                    Ok(orgs) => Answer::DryRun { status: "valid", rows: orgs.len(), errors: Vec::new() },
+                    Err(errors) => Answer::DryRun { status: "rejected", rows: 0, errors },
+                };
+                print_answer(&answer);
+                return Ok(if answer.is_rejected() { 1 } else { 0 });
             }
             let store = crate::app::open_store(&url).await?;
             let sub = crate::store::NewSubmission {
@@ -271,8 +266,16 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 filename: file.file_name().map(|n| n.to_string_lossy().into_owned()),
                 org_code: None,
             };
-            print_answer(&Answer::Stored(store.store_organisations(&sub, &orgs).await?));
-            Ok(0)
+            let outcome = match parsed {
+                Ok(orgs) => store.store_organisations(&sub, &orgs).await?,
+                Err(errors) => {
+                    let rows = errors.iter().map(|e| e.row).max().unwrap_or(1).saturating_sub(1);
+                    store.record_rejection(&sub, rows, errors).await?
+                }
+            };
+            let rejected = matches!(outcome, crate::store::Outcome::Rejected { .. });
+            print_answer(&Answer::Stored(outcome));
+            Ok(if rejected { 1 } else { 0 })
         }
         Command::Import(command) => {
             let (file, dry_run, wanted) = match command {

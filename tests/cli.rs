@@ -171,3 +171,65 @@ fn conformance_results_and_the_published_dspt_file_are_imported() {
     let (_, rows) = parse_csv(&text(&results.stdout));
     assert!(rows.iter().any(|r| r[2] == "dspt") && rows.iter().any(|r| r[2] == "national_data_opt_out"));
 }
+
+#[test]
+fn a_demo_beyond_the_reference_trusts_brings_synthetic_organisations_that_import_first() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let values = dir.path().join("values.csv");
+    let orgs = dir.path().join("orgs.csv");
+    let (v, o) = (values.to_str().unwrap(), orgs.to_str().unwrap());
+    let out = exemplar(&db, &["demo", "--trusts", "260", "--quarters", "2", "-o", v, "--organisations-output", o]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (header, rows) = parse_csv(&std::fs::read_to_string(&orgs).unwrap());
+    assert_eq!(header, ["org_code", "org_name", "trust_type", "region", "exemplar", "exemplar_cohort"]);
+    assert_eq!(rows.len(), 260 - 202, "the reference holds 202 trusts");
+    assert!(rows.iter().all(|r| r[0].starts_with('Z') && r[0].len() == 5));
+    // The values name organisations the database does not know yet: rejected, row by row.
+    let refused = exemplar(&db, &["import", "submissions", v]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("Z0000"), "{}", text(&refused.stderr));
+    let dry = exemplar(&db, &["import", "organisations", o, "--dry-run"]);
+    assert!(text(&dry.stdout).contains("Valid: 58 rows"), "{}", text(&dry.stdout));
+    let loaded = exemplar(&db, &["import", "organisations", o]);
+    assert!(loaded.status.success() && text(&loaded.stdout).contains("58 new revisions"), "{}", text(&loaded.stdout));
+    let accepted = exemplar(&db, &["import", "submissions", v]);
+    assert!(accepted.status.success(), "{}", text(&accepted.stdout));
+    let export = exemplar(&db, &["export", "organisations", "--org-code", "Z0000"]);
+    let (_, rows) = parse_csv(&text(&export.stdout));
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][1], "Synthetic organisation Z0000");
+    let benchmarks = exemplar(&db, &["export", "trust_benchmarks", "--org-code", "Z0000"]);
+    assert!(parse_csv(&text(&benchmarks.stdout)).1.len() > 10, "the synthetic organisation is benchmarked");
+}
+
+#[test]
+fn an_organisations_file_with_bad_rows_is_refused_with_every_error_and_stores_nothing() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("orgs.csv");
+    std::fs::write(
+        &file,
+        "org_code,org_name,trust_type,region,exemplar,exemplar_cohort\n\
+         ZA001,Good one,acute,London,none,\n\
+         Z-1,Bad code,acute,London,none,\n\
+         ZA002,,hospital,Atlantis,gde,nineteen\n\
+         ZA001,Repeated,acute,London,none,\n",
+    )
+    .unwrap();
+    let out = exemplar(&db, &["import", "organisations", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let said = text(&out.stderr);
+    for expected in [
+        "row 3, column org_code",
+        "row 4, column org_name",
+        "row 4, column trust_type",
+        "row 4, column region",
+        "row 4, column exemplar_cohort",
+        "row 5, column org_code: ZA001 is already on row 2",
+    ] {
+        assert!(said.contains(expected), "missing '{expected}' in:\n{said}");
+    }
+    let export = exemplar(&db, &["export", "organisations", "--org-code", "ZA001"]);
+    assert!(text(&export.stderr).contains("unknown organisation 'ZA001'"), "nothing was stored");
+}

@@ -194,3 +194,51 @@ fn quantile(s: &[f64], p: f64) -> f64 {
     let lo = h.floor() as usize;
     s[lo] + (h - lo as f64) * (s[h.ceil() as usize] - s[lo])
 }
+
+/// An instance that starts in the background answers at once; until its figures are loaded its
+/// pages say so (and are not cached), then they show the figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_the_figures_load_pages_say_so_and_then_show_them() {
+    use exemplar::app::AppState;
+    use exemplar::figures::Figures;
+    let first = TestApp::spawn(true).await;
+    let store = exemplar::app::open_store(&first.db.url).await.unwrap();
+    let config = exemplar::config::Config::new(first.db.url.clone(), "127.0.0.1:0".into(), false);
+    let loading = Figures::loading(store.reference().await.unwrap());
+    let state = AppState::new(store, config, std::sync::Arc::new(loading));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(exemplar::app::serve(listener, state.clone()));
+    let client = reqwest::Client::new();
+    let health: serde_json::Value = client.get(format!("{base}/healthz")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["figures"], "loading");
+    let page = client.get(format!("{base}/")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("The benchmarks are loading"), "{page}");
+    assert!(!page.contains("Figures computed from data version"));
+    state.refresh().await.unwrap();
+    let health: serde_json::Value = client.get(format!("{base}/healthz")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["figures"], "ready");
+    assert_eq!(health["data_version"], first.state.figures().data_version);
+    let page = client.get(format!("{base}/")).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("The benchmarks are loading"));
+    assert!(page.contains(&format!("Figures computed from data version {}", first.state.figures().data_version)));
+}
+
+/// `serve` as the command line starts it: answering before the figures are ready, then ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_start_becomes_ready_with_the_stored_snapshot() {
+    let first = TestApp::spawn(true).await;
+    let version = first.state.figures().data_version;
+    let config = exemplar::config::Config::new(first.db.url.clone(), "127.0.0.1:0".into(), true);
+    let state = exemplar::app::prepare_in_background(config).await.unwrap();
+    for _ in 0..600 {
+        if !state.figures().loading {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let f = state.figures();
+    assert!(!f.loading, "the figures load within a minute");
+    assert_eq!(f.data_version, version);
+    assert_eq!(f.tables(), first.state.figures().tables(), "the snapshot gives the same figures");
+}
