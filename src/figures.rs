@@ -112,11 +112,16 @@ impl Figures {
         let data_version = store.data_version().await?;
         let targets = store.targets().await?;
         let conformance = store.conformance_results().await?;
-        let snapshot = match store.latest_snapshot().await? {
-            Some((version, computed_at, payload)) if version <= data_version => {
-                let changes = store.changes_between(version, data_version).await?;
-                match rmp_serde::from_slice::<Vec<Tables>>(&payload) {
-                    Ok(tables) if !changes.organisations => Some((computed_at, tables, changes.values)),
+        let snapshot = match store.snapshot().await? {
+            Some(snap) if snap.data_version <= data_version => {
+                let changes = store.changes_between(snap.data_version, data_version).await?;
+                let decoded: Result<BTreeMap<i32, Tables>, _> = snap
+                    .quarters
+                    .iter()
+                    .map(|(p, payload)| rmp_serde::from_slice::<Tables>(payload).map(|t| (*p, t)))
+                    .collect();
+                match decoded {
+                    Ok(tables) if !changes.organisations => Some((snap.computed_at, tables, changes.values)),
                     _ => None,
                 }
             }
@@ -127,8 +132,7 @@ impl Figures {
             // The snapshot's tables, with the quarters that submissions since can change recomputed.
             let stale = !changed.is_empty();
             let f = tokio::task::spawn_blocking(move || -> Result<Figures> {
-                let mut by_quarter: BTreeMap<i32, Tables> =
-                    tables.into_iter().filter_map(|t| Some((quarter_of(&t)?, t))).collect();
+                let mut by_quarter = tables;
                 let (computed_at, values) = if stale {
                     let touched = periods_of(&changed);
                     let window = analytics::window_periods(&touched);
@@ -303,15 +307,30 @@ impl Figures {
         Self::assemble(data_version, computed_at, reference, split_values(values), split_tables(tables))
     }
 
-    /// Stores these figures' tables (MessagePack, quarter by quarter) as the snapshot that
-    /// instances start from.
+    /// Stores these figures as the snapshot that instances start from: the tables of each
+    /// quarter that changed since the stored snapshot (MessagePack, one row per quarter).
     pub async fn store_snapshot(self: &Arc<Self>, store: &Store) -> Result<()> {
+        let stored = store.snapshot_version().await?;
+        if stored >= self.data_version && stored > 0 {
+            return Ok(());
+        }
+        let changes = if stored > 0 { Some(store.changes_between(stored, self.data_version).await?) } else { None };
+        let changed: Option<Vec<i32>> = match changes {
+            Some(c) if !c.organisations => Some(analytics::affected_periods(&periods_of(&c.values))),
+            _ => None,
+        };
         let f = self.clone();
-        let bytes = tokio::task::spawn_blocking(move || {
-            rmp_serde::to_vec(&f.quarters.values().map(|q| &q.tables).collect::<Vec<_>>())
+        let replace_all = changed.is_none();
+        let quarters = tokio::task::spawn_blocking(move || -> Result<Vec<(i32, Vec<u8>)>> {
+            f.quarters
+                .iter()
+                .filter(|(p, _)| changed.as_ref().is_none_or(|c| c.binary_search(p).is_ok()))
+                .map(|(p, q)| Ok((*p, rmp_serde::to_vec(&q.tables)?)))
+                .collect()
         })
         .await??;
-        store.put_snapshot(self.data_version, &self.computed_at, bytes).await
+        store.put_snapshot(self.data_version, &self.computed_at, replace_all, quarters).await?;
+        Ok(())
     }
 
     /// Figures with no values, shown while the real ones load in the background at start-up.
@@ -437,13 +456,4 @@ impl Figures {
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
         q.trend_at.get(&key).map(|&i| &q.tables.trends[i])
     }
-}
-
-/// The quarter of a snapshot's tables (each holds one quarter's rows).
-fn quarter_of(t: &Tables) -> Option<i32> {
-    t.benchmarks
-        .first()
-        .map(|r| r.period_index)
-        .or_else(|| t.trust_benchmarks.first().map(|r| r.period_index))
-        .or_else(|| t.trends.first().map(|r| r.period_index))
 }

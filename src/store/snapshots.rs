@@ -1,40 +1,92 @@
-//! Stored benchmark snapshots: the computed tables of one data version, so that a starting
-//! instance need not recompute them. Only the latest is kept; an instance that starts from an
-//! older one brings it up to date with an incremental refresh.
+//! Stored benchmark snapshots, so that a starting instance need not recompute every table: one
+//! row per quarter (MessagePack), and in `app_state` the data version they hold
+//! (`snapshot_version`) and when it was computed. Writers rewrite only the quarters that changed
+//! since the stored version; an instance that starts from an older snapshot brings it up to
+//! date with an incremental refresh.
 
 use super::Store;
 use anyhow::Result;
 use sqlx::Row;
 
+/// A stored snapshot: its data version, when it was computed, and each quarter's payload.
+pub struct Snapshot {
+    pub data_version: i64,
+    pub computed_at: String,
+    pub quarters: Vec<(i32, Vec<u8>)>,
+}
+
 impl Store {
-    /// The newest stored snapshot as (data_version, computed_at, payload), if any.
-    pub async fn latest_snapshot(&self) -> Result<Option<(i64, String, Vec<u8>)>> {
-        let row = sqlx::query(
-            "SELECT data_version, computed_at, payload FROM analytics_snapshots ORDER BY data_version DESC LIMIT 1",
+    /// The stored snapshot, if any.
+    pub async fn snapshot(&self) -> Result<Option<Snapshot>> {
+        let mut tx = self.pool.begin().await?;
+        let state: Vec<(String, String)> = sqlx::query_as(
+            "SELECT key, value FROM app_state WHERE key IN ('snapshot_version', 'snapshot_computed_at')",
         )
-        .fetch_optional(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
-        Ok(match row {
-            Some(r) => Some((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)),
-            None => None,
-        })
+        let get = |k: &str| state.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+        let Some(version) = get("snapshot_version").and_then(|v| v.parse().ok()) else { return Ok(None) };
+        let quarters = sqlx::query("SELECT period_index, payload FROM snapshot_quarters ORDER BY period_index")
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(|r| Ok((r.try_get::<i64, _>(0)? as i32, r.try_get(1)?)))
+            .collect::<Result<Vec<_>>>()?;
+        tx.commit().await?;
+        Ok(Some(Snapshot {
+            data_version: version,
+            computed_at: get("snapshot_computed_at").unwrap_or_default(),
+            quarters,
+        }))
     }
 
-    /// Stores a snapshot (a concurrent writer of the same version wins harmlessly) and drops
-    /// snapshots of older versions.
-    pub async fn put_snapshot(&self, data_version: i64, computed_at: &str, payload: Vec<u8>) -> Result<()> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query("INSERT INTO analytics_snapshots (data_version, computed_at, payload) VALUES ($1, $2, $3) ON CONFLICT (data_version) DO NOTHING")
-            .bind(data_version)
-            .bind(computed_at)
+    /// The data version of the stored snapshot (0 when there is none).
+    pub async fn snapshot_version(&self) -> Result<i64> {
+        Ok(self.state("snapshot_version").await?.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    /// Stores the snapshot of `data_version`: `quarters` are the payloads of the quarters that
+    /// differ from the stored version's (all of them when `replace_all`). A writer that finds a
+    /// newer or equal version stored leaves it. Returns whether it wrote.
+    pub async fn put_snapshot(
+        &self,
+        data_version: i64,
+        computed_at: &str,
+        replace_all: bool,
+        quarters: Vec<(i32, Vec<u8>)>,
+    ) -> Result<bool> {
+        let (_guard, mut tx) = self.write().await?;
+        let stored: Option<String> = sqlx::query_scalar("SELECT value FROM app_state WHERE key = 'snapshot_version'")
+            .fetch_optional(&mut *tx)
+            .await?;
+        if stored.and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v >= data_version) {
+            return Ok(false);
+        }
+        if replace_all {
+            sqlx::query("DELETE FROM snapshot_quarters").execute(&mut *tx).await?;
+        }
+        for (period, payload) in quarters {
+            sqlx::query(
+                "INSERT INTO snapshot_quarters (period_index, payload) VALUES ($1, $2) \
+                 ON CONFLICT (period_index) DO UPDATE SET payload = excluded.payload",
+            )
+            .bind(i64::from(period))
             .bind(payload)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM analytics_snapshots WHERE data_version < $1")
-            .bind(data_version)
+        }
+        for (key, value) in
+            [("snapshot_version", data_version.to_string()), ("snapshot_computed_at", computed_at.into())]
+        {
+            sqlx::query(
+                "INSERT INTO app_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(key)
+            .bind(value)
             .execute(&mut *tx)
             .await?;
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 }
