@@ -48,11 +48,18 @@ impl AppState {
     /// from is then stored in the background.
     pub async fn refresh(&self) -> Result<()> {
         let _one_at_a_time = self.refresh.lock().await;
+        let started = std::time::Instant::now();
         let previous = self.figures();
         let figures = Figures::refresh(previous.clone(), &self.store).await?;
         if Arc::ptr_eq(&figures, &previous) {
             return Ok(());
         }
+        tracing::info!(
+            from = previous.data_version,
+            to = figures.data_version,
+            milliseconds = started.elapsed().as_secs_f64() * 1000.0,
+            "the figures are refreshed"
+        );
         *self.figures.write().expect("figures lock") = figures.clone();
         self.pages.clear();
         if !self.snapshot_pending.swap(true, std::sync::atomic::Ordering::SeqCst) {

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The server at national scale, one size after another (SQLite): start-up, pages under load,
+# memory, and how fresh the figures are after a submission.
+# Usage: benches/scale.sh [ORGANISATIONS:QUARTERS ...]   (default: 202:11 1100:30 7000:31, about
+# 0.1, 1.5 and 10 million values). CONNS (default 64) and SECS (default 10) set the load.
+#
+# The database of each size is filled by sqlite3 from the demo file (one accepted submission
+# with its revisions and audit entry), not through `exemplar import`: this measures the server,
+# and benches/ingest.sh measures the import.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CONNS=${CONNS:-64}; SECS=${SECS:-10}; PORT=18097
+for tool in wrk sqlite3 curl; do command -v $tool >/dev/null || { apt-get update -qq && apt-get install -y -qq $tool >/dev/null; }; done
+cargo build --release --quiet
+BIN="$(pwd)/${CARGO_TARGET_DIR:-target}/release/exemplar"
+[ -x "$BIN" ] || BIN="${CARGO_TARGET_DIR:-target}/release/exemplar"
+DIR=$(mktemp -d)
+SERVER=
+trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; rm -rf "$DIR"' EXIT
+now() { date +%s.%N; }
+since() { awk -v a="$(now)" -v b="$1" 'BEGIN {printf "%.2f", a - b}'; }
+start_server() {
+  local started; started=$(now)
+  "$BIN" --database-url "sqlite://$DIR/app.db" serve --no-demo --addr 127.0.0.1:$PORT >>"$DIR/serve.log" 2>&1 &
+  SERVER=$!
+  until curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do sleep 0.05; done
+  ANSWERED=$(since "$started")
+  until curl -fs "http://127.0.0.1:$PORT/healthz" | grep -q '"ready"'; do sleep 0.2; done
+  READY=$(since "$started")
+}
+stop_server() { kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=; }
+rss() { ps -o rss= -p "$SERVER" | awk '{printf "%d", $1 / 1024}'; }
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; wrk $CONNS connections, ${SECS}s per page"
+for size in "${@:-202:11 1100:30 7000:31}"; do
+  for s in $size; do
+    orgs=${s%%:*}; quarters=${s##*:}
+    rm -f "$DIR"/app.db* "$DIR/serve.log"
+    "$BIN" demo --trusts "$orgs" --quarters "$quarters" --seed 1 --end 2026-Q3 -o "$DIR/values.csv" \
+      --organisations-output "$DIR/synthetic.csv" 2>/dev/null
+    url="sqlite://$DIR/app.db"
+    "$BIN" --database-url "$url" export organisations -o /dev/null 2>/dev/null   # creates and migrates the database
+    if [ "$(wc -l <"$DIR/synthetic.csv")" -gt 1 ]; then "$BIN" --database-url "$url" import organisations "$DIR/synthetic.csv" >/dev/null 2>&1; fi
+    sqlite3 "$DIR/app.db" <<SQL
+CREATE TEMP TABLE v (org_code TEXT, metric_id TEXT, period TEXT, value REAL);
+.mode csv
+.import --skip 1 $DIR/values.csv v
+INSERT INTO submissions (kind, status, content_hash, submitted_by, submitted_at, source, filename, rows_total, rows_stored, errors)
+  SELECT 'metrics', 'accepted', 'bench-fixture', 'bench', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 'cli', 'values.csv', count(*), count(*), '[]' FROM v;
+CREATE TEMP TABLE s AS SELECT max(id) AS id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') AS at FROM submissions;
+INSERT INTO metric_values (org_code, metric_id, period_index, revision, value, comment, submission_id, submitted_at)
+  SELECT org_code, metric_id, CAST(substr(period, 1, 4) AS INTEGER) * 4 + CAST(substr(period, 7, 1) AS INTEGER), 1, value, NULL, s.id, s.at FROM v, s;
+INSERT INTO current_values (org_code, metric_id, period_index, value, revision, submission_id, submitted_at)
+  SELECT org_code, metric_id, period_index, value, 1, submission_id, submitted_at FROM metric_values;
+INSERT INTO audit_log (at, actor, action, subject, submission_id, detail) SELECT s.at, 'bench', 'submission.accept', 'metrics', s.id, 'fixture' FROM s;
+SQL
+    values=$(sqlite3 "$DIR/app.db" "SELECT count(*) FROM current_values")
+    echo "bench-password" | "$BIN" --database-url "$url" user add --email analyst@bench.example --role analyst >/dev/null 2>&1
+    echo "bench-password" | "$BIN" --database-url "$url" user add --email trust@bench.example --role trust --org RGT >/dev/null 2>&1
+    TOKEN=$("$BIN" --database-url "$url" token create --email trust@bench.example 2>/dev/null | awk '{print $NF}' | tail -1)
+
+    start_server; first_answer=$ANSWERED; first_ready=$READY; stop_server
+    start_server; again_answer=$ANSWERED; again_ready=$READY
+    ready_rss=$(rss)
+
+    # Fresh after a submission: one trust's values of one quarter, through the API.
+    fresh=""
+    for period in 2026-Q3 2025-Q1; do
+      { echo "org_code,metric_id,period,value"
+        awk -F, -v p="$period" 'NR > 1 && $1 == "RGT" && $3 == p {printf "%s,%s,%s,%s\n", $1, $2, $3, ($4 > 0.5 ? $4 - 0.1 : $4 + 0.1)}' "$DIR/values.csv"; } >"$DIR/sub.csv"
+      api=$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $TOKEN" -H "Content-Type: text/csv" \
+        --data-binary @"$DIR/sub.csv" "http://127.0.0.1:$PORT/api/v1/submissions")
+      ms=$(grep "the figures are refreshed" "$DIR/serve.log" | tail -1 | grep -o 'milliseconds=[0-9.]*' | cut -d= -f2)
+      fresh="$fresh $period: $(($(wc -l <"$DIR/sub.csv") - 1)) rows, API ${api}s, refresh ${ms} ms;"
+    done
+
+    curl -s -c "$DIR/cj" -b "$DIR/cj" "http://127.0.0.1:$PORT/sign-in" -o "$DIR/si.html"
+    CSRF=$(grep -o 'name="csrf_token" value="[^"]*"' "$DIR/si.html" | head -1 | sed 's/.*value="//; s/"$//')
+    curl -s -c "$DIR/cj" -b "$DIR/cj" -o /dev/null -d "email=analyst@bench.example&password=bench-password&csrf_token=$CSRF&next=/" "http://127.0.0.1:$PORT/sign-in"
+    COOKIE=$(awk '/exemplar_session/ {print $7}' "$DIR/cj")
+    echo
+    echo "== $values values ($orgs organisations x $quarters quarters)"
+    echo "start-up, no snapshot: answers in ${first_answer}s, figures ready in ${first_ready}s"
+    echo "start-up, from the snapshot: answers in ${again_answer}s, figures ready in ${again_ready}s; RSS ${ready_rss} MiB"
+    echo "fresh after a submission:$fresh"
+    base=""
+    for path in /healthz / /metrics/digital_leadership_capability /trusts/RGT; do
+      curl -s -o /dev/null -H "Cookie: exemplar_session=$COOKIE" "http://127.0.0.1:$PORT$path"   # builds the page once
+      line=$(wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -H "Cookie: exemplar_session=$COOKIE" "http://127.0.0.1:$PORT$path" |
+        awk '/ 50%/ {p50=$2} / 99%/ {p99=$2} /Requests\/sec/ {rps=$2} /Non-2xx/ {bad=$5} END {print p50, p99, rps, (bad ? bad : 0)}')
+      read -r p50 p99 rps bad <<<"$line"
+      [ -z "$base" ] && base=$rps
+      printf '  %-42s p50 %-9s p99 %-9s %9s req/s  %5s of /healthz  non-2xx %s\n' "$path" "$p50" "$p99" "$rps" "$(awk -v a="$rps" -v b="$base" 'BEGIN {printf "%.2f", a / b}')" "$bad"
+    done
+    echo "server RSS after the load: $(rss) MiB"
+    stop_server
+  done
+done
