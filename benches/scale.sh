@@ -66,12 +66,12 @@ SQL
     # Fresh after a submission: one trust's values of one quarter, through the API.
     fresh=""
     for period in 2026-Q3 2025-Q1; do
-      { echo "org_code,metric_id,period,value"
-        awk -F, -v p="$period" 'NR > 1 && $1 == "RGT" && $3 == p {printf "%s,%s,%s,%s\n", $1, $2, $3, ($4 > 0.5 ? $4 - 0.1 : $4 + 0.1)}' "$DIR/values.csv"; } >"$DIR/sub.csv"
-      api=$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $TOKEN" -H "Content-Type: text/csv" \
+      # Other valid values: the demo's with another seed, for RGT in that quarter.
+      "$BIN" demo --quarters 1 --end "$period" --seed 99 2>/dev/null | awk -F, 'NR == 1 || $1 == "RGT"' >"$DIR/sub.csv"
+      api=$(curl -s -o "$DIR/api.json" -w '%{http_code} %{time_total}' -H "Authorization: Bearer $TOKEN" -H "Content-Type: text/csv" \
         --data-binary @"$DIR/sub.csv" "http://127.0.0.1:$PORT/api/v1/submissions")
-      ms=$(grep "the figures are refreshed" "$DIR/serve.log" | tail -1 | grep -o 'milliseconds=[0-9.]*' | cut -d= -f2)
-      fresh="$fresh $period: $(($(wc -l <"$DIR/sub.csv") - 1)) rows, API ${api}s, refresh ${ms} ms;"
+      ms=$(sed 's/\x1b\[[0-9;]*m//g' "$DIR/serve.log" | grep "the figures are refreshed" | tail -1 | grep -o 'milliseconds=[0-9.]*' | cut -d= -f2)
+      fresh="$fresh $period: $(($(wc -l <"$DIR/sub.csv") - 1)) rows, API answered ${api#* }s (HTTP ${api%% *}) including the refresh of ${ms} ms;"
     done
 
     curl -s -c "$DIR/cj" -b "$DIR/cj" "http://127.0.0.1:$PORT/sign-in" -o "$DIR/si.html"

@@ -191,21 +191,33 @@ impl Figures {
         Ok(Arc::new(f.with(targets, conformance)))
     }
 
-    /// These figures with `changed` values applied, as data version `data_version`. The quarters
-    /// the changes touch get their new values; their tables, and the trends of the three quarters
-    /// after each, are recomputed (`analytics::compute_frames` on those quarters only, which gives
-    /// exactly what a full recompute gives); the quality flags of the four quarters after each are
-    /// checked again (they compare with the four quarters before). Every other quarter is shared.
+    /// These figures with `changed` values applied, as data version `data_version`, recomputing
+    /// only what the changes can change (SPEC §4 makes it exact):
+    ///
+    /// - in each quarter a change touches, every table but the trends: they depend on that
+    ///   quarter's values only;
+    /// - the trends of the changed (organisation, metric) pairs, in those quarters and the three
+    ///   after each: a trend depends on its own pair's last four quarters only;
+    /// - the quality flags of the touched quarters, and of the changed pairs in the four quarters
+    ///   after (a flag compares with its pair's four quarters before and its own quarter's peers).
+    ///
+    /// Both recomputations run through `analytics::compute_frames` on one small frame — every
+    /// value of the touched quarters and the changed pairs' values around them — so that they
+    /// give exactly what a full recompute gives. Every other quarter is shared.
     pub fn apply(&self, data_version: i64, changed: Vec<CurrentValue>) -> Result<Figures> {
         let reference = &self.reference;
         let touched = periods_of(&changed);
+        let key = |org: &str, metric: &str| -> Option<(u32, u32)> {
+            Some((reference.org_position(org)? as u32, reference.metric_position(metric)? as u32))
+        };
+        let pairs: std::collections::HashSet<(u32, u32)> =
+            changed.iter().filter_map(|v| key(&v.org_code, &v.metric_id)).collect();
         let mut fresh_values: BTreeMap<i32, Vec<CurrentValue>> = BTreeMap::new();
         for v in changed {
             let p = v.period_index;
             let quarter = self.quarters.get(&p);
             let values = fresh_values.entry(p).or_insert_with(|| quarter.map(|q| q.values.clone()).unwrap_or_default());
-            let key = (reference.org_position(&v.org_code), reference.metric_position(&v.metric_id));
-            let at = key.0.zip(key.1).and_then(|(o, m)| quarter?.value_at.get(&(o as u32, m as u32)));
+            let at = key(&v.org_code, &v.metric_id).and_then(|k| quarter?.value_at.get(&k));
             match at {
                 Some(&i) => values[i] = v,
                 None => values.push(v),
@@ -214,19 +226,37 @@ impl Figures {
         let values_of = |p: i32| fresh_values.get(&p).or_else(|| self.quarters.get(&p).map(|q| &q.values));
         let mut frame = analytics::ValuesBuilder::default();
         for p in analytics::window_periods(&touched) {
+            let whole = touched.binary_search(&p).is_ok();
             for v in values_of(p).into_iter().flatten() {
-                frame.push(reference, &v.org_code, &v.metric_id, v.period_index, v.value);
+                if whole || key(&v.org_code, &v.metric_id).is_some_and(|k| pairs.contains(&k)) {
+                    frame.push(reference, &v.org_code, &v.metric_id, v.period_index, v.value);
+                }
             }
         }
         let affected: Vec<i32> =
             analytics::affected_periods(&touched).into_iter().filter(|p| values_of(*p).is_some()).collect();
         let frames = analytics::compute_frames(reference, frame.finish()?, Some(&affected))?;
-        let mut tables = split_tables(frames.tables(reference)?);
+        let mut fresh = split_tables(frames.tables(reference)?);
+        let of_pairs = |t: &TrendRow| key(&t.org_code, &t.metric_id).is_some_and(|k| pairs.contains(&k));
+        let metric_pos = |id: &str| reference.metric_position(id).unwrap_or(usize::MAX);
         let mut quarters = self.quarters.clone();
         for &p in &affected {
+            let new = fresh.remove(&p).unwrap_or_default();
+            let old = self.quarters.get(&p).map(|q| &q.tables);
+            let mut trends: Vec<TrendRow> =
+                old.into_iter().flat_map(|t| t.trends.iter()).filter(|t| !of_pairs(t)).cloned().collect();
+            trends.extend(new.trends.into_iter().filter(|t| of_pairs(t)));
+            trends.sort_by(|a, b| {
+                a.org_code.cmp(&b.org_code).then_with(|| metric_pos(&a.metric_id).cmp(&metric_pos(&b.metric_id)))
+            });
+            let tables = if touched.binary_search(&p).is_ok() {
+                Tables { trends, ..new }
+            } else {
+                let old = old.cloned().unwrap_or_default();
+                Tables { trends, ..old }
+            };
             let values = values_of(p).cloned().unwrap_or_default();
-            let t = tables.remove(&p).unwrap_or_default();
-            quarters.insert(p, Arc::new(QuarterFigures::new(reference, values, t)));
+            quarters.insert(p, Arc::new(QuarterFigures::new(reference, values, tables)));
         }
         let mut f = Figures {
             data_version,
@@ -239,12 +269,25 @@ impl Figures {
             conformance: Vec::new(),
             loading: false,
         };
-        let checked: Vec<i32> = touched.iter().flat_map(|&p| p..=p + 4).collect();
-        for p in checked {
-            if f.quarters.contains_key(&p) {
-                let flags = Arc::new(f.quality_of(p));
-                f.quality.insert(p, flags);
-            }
+        let mut after: Vec<i32> = touched.iter().flat_map(|&p| p + 1..=p + 4).collect();
+        after.sort_unstable();
+        after.dedup();
+        for p in touched.iter().copied().chain(after) {
+            let Some(q) = f.quarters.get(&p) else { continue };
+            let flags = if touched.binary_search(&p).is_ok() {
+                f.quality_of(p)
+            } else {
+                let of_pair = |org: &str, metric: &str| key(org, metric).is_some_and(|k| pairs.contains(&k));
+                let kept = f.quality.get(&p).into_iter().flat_map(|q| q.iter());
+                let mut flags: Vec<QualityFlag> =
+                    kept.filter(|x| !of_pair(&x.org_code, &x.metric_id)).cloned().collect();
+                for v in q.values.iter().filter(|v| of_pair(&v.org_code, &v.metric_id)) {
+                    flags.extend(crate::quality::check(&f, &v.org_code, &v.metric_id, Quarter::from_index(p), v.value));
+                }
+                f.sort_flags(&mut flags);
+                flags
+            };
+            f.quality.insert(p, Arc::new(flags));
         }
         Ok(f)
     }
@@ -288,12 +331,27 @@ impl Figures {
 
     fn quality_of(&self, p: i32) -> Vec<QualityFlag> {
         let Some(q) = self.quarters.get(&p) else { return Vec::new() };
-        q.values
+        let mut flags: Vec<QualityFlag> = q
+            .values
             .iter()
             .flat_map(|v| {
                 crate::quality::check(self, &v.org_code, &v.metric_id, Quarter::from_index(v.period_index), v.value)
             })
-            .collect()
+            .collect();
+        self.sort_flags(&mut flags);
+        flags
+    }
+
+    /// Flags by organisation, then metric in catalogue order, then rule.
+    fn sort_flags(&self, flags: &mut [QualityFlag]) {
+        let metric_pos = |id: &str| self.reference.metric_position(id).unwrap_or(usize::MAX);
+        flags.sort_by(|a, b| {
+            (a.org_code.as_str(), metric_pos(&a.metric_id), a.rule).cmp(&(
+                b.org_code.as_str(),
+                metric_pos(&b.metric_id),
+                b.rule,
+            ))
+        });
     }
 
     /// Figures from every value and every table, as one full recompute gives them.

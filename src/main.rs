@@ -3,6 +3,11 @@
 use clap::Parser;
 use exemplar::cli::{Cli, run};
 
+/// mimalloc returns freed memory to the system more readily than the system allocator after
+/// the large, short-lived allocations of a benchmark recompute (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()

@@ -1,9 +1,10 @@
 //! The incremental refresh gives exactly the tables of a full recompute: random submissions are
 //! applied one by one, and after each the refreshed tables are compared with a full recompute.
 
-use exemplar::analytics::{compute, refresh, values_frame, window_periods};
+use exemplar::analytics::{compute, window_periods};
 use exemplar::demo::{DemoOptions, quarter_rows, with_synthetic};
 use exemplar::domain::Quarter;
+use exemplar::figures::Figures;
 use exemplar::store::CurrentValue;
 use std::collections::BTreeMap;
 
@@ -33,37 +34,61 @@ fn incremental_refresh_equals_full_recompute_after_each_random_submission() {
             values.insert((org, metric, period.index()), value);
         }
     }
-    let mut tables = compute(&reference, &current(&values)).unwrap();
+    let mut figures = Figures::new(
+        0,
+        String::new(),
+        reference.clone(),
+        current(&values),
+        compute(&reference, &current(&values)).unwrap(),
+    );
     let first = Quarter::parse("2024-Q3").unwrap().index();
     let mut rng = fastrand::Rng::with_seed(11);
     for round in 0..12 {
-        // A submission for one quarter (sometimes a new one after the last): some values revised,
-        // some new, for a random set of organisations and metrics.
-        let period = first + rng.i32(0..=options.quarters as i32);
+        // A submission for one or two quarters (sometimes a new one after the last): some values
+        // revised, some new, for a random set of organisations and metrics.
+        let mut periods = vec![first + rng.i32(0..=options.quarters as i32)];
+        if round % 3 == 1 {
+            periods.push(first + rng.i32(0..options.quarters as i32));
+        }
         let mut touched = Vec::new();
-        let orgs: Vec<_> = reference.organisations.iter().filter(|_| rng.f64() < 0.3).take(40).collect();
-        for org in orgs {
-            for m in reference.metrics.iter().filter(|m| m.applies(org.trust_type)) {
-                if rng.f64() < 0.4 {
-                    let v = m.scale_min + (m.scale_max - m.scale_min) * (rng.f64() * 10.0).round() / 10.0;
-                    values.insert((org.ods_code.clone(), m.metric_id.clone(), period), v);
-                    touched.push(period);
+        let mut changes = std::collections::HashSet::new();
+        for period in periods {
+            let orgs: Vec<_> = reference.organisations.iter().filter(|_| rng.f64() < 0.3).take(40).collect();
+            for org in orgs {
+                for m in reference.metrics.iter().filter(|m| m.applies(org.trust_type)) {
+                    if rng.f64() < 0.4 {
+                        let v = m.scale_min + (m.scale_max - m.scale_min) * (rng.f64() * 10.0).round() / 10.0;
+                        values.insert((org.ods_code.clone(), m.metric_id.clone(), period), v);
+                        changes.insert((org.ods_code.clone(), m.metric_id.clone(), period));
+                        touched.push(period);
+                    }
                 }
             }
         }
+        touched.sort_unstable();
         touched.dedup();
-        let window = window_periods(&touched);
-        let window_values: BTreeMap<Key, f64> =
-            values.iter().filter(|(k, _)| window.contains(&k.2)).map(|(k, v)| (k.clone(), *v)).collect();
-        let frame = values_frame(&reference, &current(&window_values)).unwrap();
-        tables = refresh(&reference, &tables, frame, &touched).unwrap();
-        let full = compute(&reference, &current(&values)).unwrap();
-        assert!(!full.trust_benchmarks.is_empty());
-        assert_eq!(tables.benchmarks, full.benchmarks, "benchmarks after round {round}");
-        assert_eq!(tables.trust_benchmarks, full.trust_benchmarks, "trust benchmarks after round {round}");
-        assert_eq!(tables.indices, full.indices, "indices after round {round}");
-        assert_eq!(tables.trends, full.trends, "trends after round {round}");
-        assert_eq!(tables.gaps, full.gaps, "gaps after round {round}");
+        let changed: BTreeMap<Key, f64> = values
+            .iter()
+            .filter(|(k, _)| touched.contains(&k.2) && changes.contains(&(k.0.clone(), k.1.clone(), k.2)))
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        figures = figures.apply(round + 1, current(&changed)).unwrap();
+        let all = current(&values);
+        let full =
+            Figures::new(round + 1, String::new(), reference.clone(), all.clone(), compute(&reference, &all).unwrap());
+        let (tables, expected) = (figures.tables(), full.tables());
+        assert!(!expected.trust_benchmarks.is_empty());
+        assert_eq!(tables.benchmarks, expected.benchmarks, "benchmarks after round {round}");
+        assert_eq!(tables.trust_benchmarks, expected.trust_benchmarks, "trust benchmarks after round {round}");
+        assert_eq!(tables.indices, expected.indices, "indices after round {round}");
+        assert_eq!(tables.trends, expected.trends, "trends after round {round}");
+        assert_eq!(tables.gaps, expected.gaps, "gaps after round {round}");
+        assert_eq!(
+            figures.quality().collect::<Vec<_>>(),
+            full.quality().collect::<Vec<_>>(),
+            "flags after round {round}"
+        );
+        assert_eq!(figures.value_count(), all.len());
     }
 }
 

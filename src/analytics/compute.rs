@@ -128,28 +128,6 @@ pub fn window_periods(touched: &[i32]) -> Vec<i32> {
     out
 }
 
-/// The tables after the values of the quarters `touched` changed: the affected quarters
-/// recomputed from `values` (which must hold every quarter of `window_periods(touched)`, and may
-/// hold more), every other row kept from `previous`. Gives exactly what `compute` gives on all
-/// the values.
-pub fn refresh(reference: &Reference, previous: &Tables, values: DataFrame, touched: &[i32]) -> PolarsResult<Tables> {
-    let affected = affected_periods(touched);
-    let fresh = compute_frames(reference, values, Some(&affected))?.tables(reference)?;
-    let kept = |p: i32| affected.binary_search(&p).is_err();
-    fn merge<T: Clone>(old: &[T], new: Vec<T>, keep: impl Fn(&T) -> bool) -> Vec<T> {
-        old.iter().filter(|r| keep(r)).cloned().chain(new).collect()
-    }
-    let mut tables = Tables {
-        benchmarks: merge(&previous.benchmarks, fresh.benchmarks, |r| kept(r.period_index)),
-        trust_benchmarks: merge(&previous.trust_benchmarks, fresh.trust_benchmarks, |r| kept(r.period_index)),
-        indices: merge(&previous.indices, fresh.indices, |r| kept(r.period_index)),
-        trends: merge(&previous.trends, fresh.trends, |r| kept(r.period_index)),
-        gaps: merge(&previous.gaps, fresh.gaps, |r| kept(r.period_index)),
-    };
-    sort(&mut tables, reference);
-    Ok(tables)
-}
-
 /// The tables of one quarter from its values (`current`) and those of the three before (`window`).
 fn one_period(
     p: i32,
