@@ -11,38 +11,113 @@ use crate::domain::{Quarter, Reference};
 use crate::quality::QualityFlag;
 use crate::store::{CurrentValue, Store};
 use anyhow::{Context, Result};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// The figures of one quarter: its values, its rows of every table, and their look-ups (by the
-/// organisation's and metric's positions in the reference: small keys without text, because at
-/// national scale they hold millions of entries).
+type Map<K> = foldhash::HashMap<K, usize>;
+
+fn enumerate<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = K>) -> Map<K> {
+    keys.enumerate().map(|(i, k)| (k, i)).collect()
+}
+
+/// The figures of one quarter: its values and every table but the trends (`Core`, which only a
+/// change to the quarter's own values changes), and its trends (which a change to any of the
+/// three quarters before changes too). Each part is shared between versions until it changes.
+/// Look-ups go by the organisation's and metric's positions in the reference: small keys
+/// without text, because at national scale they hold millions of entries.
+#[derive(Debug, Clone, Default)]
+struct QuarterFigures {
+    core: Arc<Core>,
+    trends: Arc<Trends>,
+}
+
 #[derive(Debug, Default)]
-pub struct QuarterFigures {
-    pub values: Vec<CurrentValue>,
-    pub tables: Tables,
-    benchmark_at: HashMap<(u32, String), usize>,
-    trust_at: HashMap<(u32, u32), usize>,
-    index_at: HashMap<(u32, String), usize>,
-    trend_at: HashMap<(u32, u32), usize>,
-    value_at: HashMap<(u32, u32), usize>,
+struct Core {
+    values: Vec<CurrentValue>,
+    benchmarks: Vec<BenchmarkRow>,
+    trust_benchmarks: Vec<TrustBenchmarkRow>,
+    indices: Vec<IndexRow>,
+    gaps: Vec<GapRow>,
+    benchmark_at: Map<(u32, u32)>,
+    trust_at: Map<(u32, u32)>,
+    index_at: Map<(u32, u32)>,
+    value_at: Map<(u32, u32)>,
+}
+
+#[derive(Debug, Default)]
+struct Trends {
+    rows: Vec<TrendRow>,
+    at: Map<(u32, u32)>,
+}
+
+/// One quarter's tables as the snapshot stores them (the fields of `Tables`, in its order).
+#[derive(serde::Serialize)]
+struct QuarterTables<'a> {
+    benchmarks: &'a [BenchmarkRow],
+    trust_benchmarks: &'a [TrustBenchmarkRow],
+    indices: &'a [IndexRow],
+    trends: &'a [TrendRow],
+    gaps: &'a [GapRow],
+}
+
+fn org_pos(reference: &Reference, code: &str) -> u32 {
+    reference.org_position(code).map_or(u32::MAX, |i| i as u32)
+}
+
+fn metric_pos(reference: &Reference, id: &str) -> u32 {
+    reference.metric_position(id).map_or(u32::MAX, |i| i as u32)
+}
+
+fn type_pos(peer_group: &str) -> u32 {
+    crate::domain::TrustType::ALL.iter().position(|t| t.as_str() == peer_group).map_or(u32::MAX, |i| i as u32)
+}
+
+/// A domain's position in the reference; then `all` (the maturity index), then unknown ones.
+fn domain_pos(reference: &Reference, domain: &str) -> u32 {
+    match reference.domains.iter().position(|d| d.domain_id == domain) {
+        Some(i) => i as u32,
+        None if domain == "all" => u32::MAX - 1,
+        None => u32::MAX,
+    }
+}
+
+impl Core {
+    fn new(reference: &Reference, values: Vec<CurrentValue>, tables: Tables) -> Self {
+        let (org, metric) = (|c: &str| org_pos(reference, c), |m: &str| metric_pos(reference, m));
+        Self {
+            benchmark_at: enumerate(tables.benchmarks.iter().map(|b| (metric(&b.metric_id), type_pos(&b.peer_group)))),
+            trust_at: enumerate(tables.trust_benchmarks.iter().map(|t| (org(&t.org_code), metric(&t.metric_id)))),
+            index_at: enumerate(tables.indices.iter().map(|x| (org(&x.org_code), domain_pos(reference, &x.domain)))),
+            value_at: enumerate(values.iter().map(|v| (org(&v.org_code), metric(&v.metric_id)))),
+            values,
+            benchmarks: tables.benchmarks,
+            trust_benchmarks: tables.trust_benchmarks,
+            indices: tables.indices,
+            gaps: tables.gaps,
+        }
+    }
+}
+
+impl Trends {
+    fn new(reference: &Reference, rows: Vec<TrendRow>) -> Self {
+        let at = enumerate(rows.iter().map(|t| (org_pos(reference, &t.org_code), metric_pos(reference, &t.metric_id))));
+        Self { rows, at }
+    }
 }
 
 impl QuarterFigures {
-    fn new(reference: &Reference, values: Vec<CurrentValue>, tables: Tables) -> Self {
-        let org = |code: &str| reference.org_position(code).map_or(u32::MAX, |i| i as u32);
-        let metric = |id: &str| reference.metric_position(id).map_or(u32::MAX, |i| i as u32);
-        fn enumerate<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = K>) -> HashMap<K, usize> {
-            keys.enumerate().map(|(i, k)| (k, i)).collect()
-        }
-        Self {
-            benchmark_at: enumerate(tables.benchmarks.iter().map(|b| (metric(&b.metric_id), b.peer_group.clone()))),
-            trust_at: enumerate(tables.trust_benchmarks.iter().map(|t| (org(&t.org_code), metric(&t.metric_id)))),
-            index_at: enumerate(tables.indices.iter().map(|x| (org(&x.org_code), x.domain.clone()))),
-            trend_at: enumerate(tables.trends.iter().map(|t| (org(&t.org_code), metric(&t.metric_id)))),
-            value_at: enumerate(values.iter().map(|v| (org(&v.org_code), metric(&v.metric_id)))),
-            values,
-            tables,
+    fn new(reference: &Reference, values: Vec<CurrentValue>, mut tables: Tables) -> Self {
+        let trends = Arc::new(Trends::new(reference, std::mem::take(&mut tables.trends)));
+        Self { core: Arc::new(Core::new(reference, values, tables)), trends }
+    }
+
+    fn tables(&self) -> QuarterTables<'_> {
+        QuarterTables {
+            benchmarks: &self.core.benchmarks,
+            trust_benchmarks: &self.core.trust_benchmarks,
+            indices: &self.core.indices,
+            trends: &self.trends.rows,
+            gaps: &self.core.gaps,
         }
     }
 }
@@ -54,7 +129,7 @@ pub struct Figures {
     pub reference: Reference,
     /// Quarters with any value, oldest first.
     pub periods: Vec<Quarter>,
-    quarters: BTreeMap<i32, Arc<QuarterFigures>>,
+    quarters: BTreeMap<i32, QuarterFigures>,
     /// Data-quality flags of the current values, by quarter.
     quality: BTreeMap<i32, Arc<Vec<QualityFlag>>>,
     /// The latest revision of every target.
@@ -216,14 +291,15 @@ impl Figures {
         for v in changed {
             let p = v.period_index;
             let quarter = self.quarters.get(&p);
-            let values = fresh_values.entry(p).or_insert_with(|| quarter.map(|q| q.values.clone()).unwrap_or_default());
-            let at = key(&v.org_code, &v.metric_id).and_then(|k| quarter?.value_at.get(&k));
+            let values =
+                fresh_values.entry(p).or_insert_with(|| quarter.map(|q| q.core.values.clone()).unwrap_or_default());
+            let at = key(&v.org_code, &v.metric_id).and_then(|k| quarter?.core.value_at.get(&k));
             match at {
                 Some(&i) => values[i] = v,
                 None => values.push(v),
             }
         }
-        let values_of = |p: i32| fresh_values.get(&p).or_else(|| self.quarters.get(&p).map(|q| &q.values));
+        let values_of = |p: i32| fresh_values.get(&p).or_else(|| self.quarters.get(&p).map(|q| &q.core.values));
         let mut frame = analytics::ValuesBuilder::default();
         for p in analytics::window_periods(&touched) {
             let whole = touched.binary_search(&p).is_ok();
@@ -241,22 +317,20 @@ impl Figures {
         let metric_pos = |id: &str| reference.metric_position(id).unwrap_or(usize::MAX);
         let mut quarters = self.quarters.clone();
         for &p in &affected {
-            let new = fresh.remove(&p).unwrap_or_default();
-            let old = self.quarters.get(&p).map(|q| &q.tables);
+            let mut new = fresh.remove(&p).unwrap_or_default();
+            let old = self.quarters.get(&p);
             let mut trends: Vec<TrendRow> =
-                old.into_iter().flat_map(|t| t.trends.iter()).filter(|t| !of_pairs(t)).cloned().collect();
-            trends.extend(new.trends.into_iter().filter(|t| of_pairs(t)));
+                old.into_iter().flat_map(|q| q.trends.rows.iter()).filter(|t| !of_pairs(t)).cloned().collect();
+            trends.extend(std::mem::take(&mut new.trends).into_iter().filter(|t| of_pairs(t)));
             trends.sort_by(|a, b| {
                 a.org_code.cmp(&b.org_code).then_with(|| metric_pos(&a.metric_id).cmp(&metric_pos(&b.metric_id)))
             });
-            let tables = if touched.binary_search(&p).is_ok() {
-                Tables { trends, ..new }
-            } else {
-                let old = old.cloned().unwrap_or_default();
-                Tables { trends, ..old }
+            let trends = Arc::new(Trends::new(reference, trends));
+            let core = match old {
+                Some(q) if touched.binary_search(&p).is_err() => q.core.clone(),
+                _ => Arc::new(Core::new(reference, values_of(p).cloned().unwrap_or_default(), new)),
             };
-            let values = values_of(p).cloned().unwrap_or_default();
-            quarters.insert(p, Arc::new(QuarterFigures::new(reference, values, tables)));
+            quarters.insert(p, QuarterFigures { core, trends });
         }
         let mut f = Figures {
             data_version,
@@ -281,7 +355,7 @@ impl Figures {
                 let kept = f.quality.get(&p).into_iter().flat_map(|q| q.iter());
                 let mut flags: Vec<QualityFlag> =
                     kept.filter(|x| !of_pair(&x.org_code, &x.metric_id)).cloned().collect();
-                for v in q.values.iter().filter(|v| of_pair(&v.org_code, &v.metric_id)) {
+                for v in q.core.values.iter().filter(|v| of_pair(&v.org_code, &v.metric_id)) {
                     flags.extend(crate::quality::check(&f, &v.org_code, &v.metric_id, Quarter::from_index(p), v.value));
                 }
                 f.sort_flags(&mut flags);
@@ -307,11 +381,11 @@ impl Figures {
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        let quarters: BTreeMap<i32, Arc<QuarterFigures>> = periods
+        let quarters: BTreeMap<i32, QuarterFigures> = periods
             .iter()
             .map(|p| {
                 let (v, t) = (values.remove(p).unwrap_or_default(), tables.remove(p).unwrap_or_default());
-                (*p, Arc::new(QuarterFigures::new(&reference, v, t)))
+                (*p, QuarterFigures::new(&reference, v, t))
             })
             .collect();
         let mut f = Figures {
@@ -332,6 +406,7 @@ impl Figures {
     fn quality_of(&self, p: i32) -> Vec<QualityFlag> {
         let Some(q) = self.quarters.get(&p) else { return Vec::new() };
         let mut flags: Vec<QualityFlag> = q
+            .core
             .values
             .iter()
             .flat_map(|v| {
@@ -383,7 +458,7 @@ impl Figures {
             f.quarters
                 .iter()
                 .filter(|(p, _)| changed.as_ref().is_none_or(|c| c.binary_search(p).is_ok()))
-                .map(|(p, q)| Ok((*p, rmp_serde::to_vec(&q.tables)?)))
+                .map(|(p, q)| Ok((*p, rmp_serde::to_vec(&q.tables())?)))
                 .collect()
         })
         .await??;
@@ -404,36 +479,31 @@ impl Figures {
 
     /// Every current value, quarter by quarter.
     pub fn values(&self) -> impl Iterator<Item = &CurrentValue> {
-        self.quarters.values().flat_map(|q| q.values.iter())
+        self.quarters.values().flat_map(|q| q.core.values.iter())
     }
 
     pub fn value_count(&self) -> usize {
-        self.quarters.values().map(|q| q.values.len()).sum()
-    }
-
-    /// The tables of one quarter.
-    pub fn quarter(&self, period: Quarter) -> Option<&Tables> {
-        self.quarters.get(&period.index()).map(|q| &q.tables)
+        self.quarters.values().map(|q| q.core.values.len()).sum()
     }
 
     pub fn benchmarks(&self) -> impl Iterator<Item = &BenchmarkRow> {
-        self.quarters.values().flat_map(|q| q.tables.benchmarks.iter())
+        self.quarters.values().flat_map(|q| q.core.benchmarks.iter())
     }
 
     pub fn trust_benchmarks(&self) -> impl Iterator<Item = &TrustBenchmarkRow> {
-        self.quarters.values().flat_map(|q| q.tables.trust_benchmarks.iter())
+        self.quarters.values().flat_map(|q| q.core.trust_benchmarks.iter())
     }
 
     pub fn indices(&self) -> impl Iterator<Item = &IndexRow> {
-        self.quarters.values().flat_map(|q| q.tables.indices.iter())
+        self.quarters.values().flat_map(|q| q.core.indices.iter())
     }
 
     pub fn trends(&self) -> impl Iterator<Item = &TrendRow> {
-        self.quarters.values().flat_map(|q| q.tables.trends.iter())
+        self.quarters.values().flat_map(|q| q.trends.rows.iter())
     }
 
     pub fn gaps(&self) -> impl Iterator<Item = &GapRow> {
-        self.quarters.values().flat_map(|q| q.tables.gaps.iter())
+        self.quarters.values().flat_map(|q| q.core.gaps.iter())
     }
 
     /// Every data-quality flag, quarter by quarter.
@@ -445,11 +515,11 @@ impl Figures {
     pub fn tables(&self) -> Tables {
         let mut all = Tables::default();
         for q in self.quarters.values() {
-            all.benchmarks.extend(q.tables.benchmarks.iter().cloned());
-            all.trust_benchmarks.extend(q.tables.trust_benchmarks.iter().cloned());
-            all.indices.extend(q.tables.indices.iter().cloned());
-            all.trends.extend(q.tables.trends.iter().cloned());
-            all.gaps.extend(q.tables.gaps.iter().cloned());
+            all.benchmarks.extend(q.core.benchmarks.iter().cloned());
+            all.trust_benchmarks.extend(q.core.trust_benchmarks.iter().cloned());
+            all.indices.extend(q.core.indices.iter().cloned());
+            all.trends.extend(q.trends.rows.iter().cloned());
+            all.gaps.extend(q.core.gaps.iter().cloned());
         }
         analytics::sort(&mut all, &self.reference);
         all
@@ -469,26 +539,26 @@ impl Figures {
 
     pub fn benchmark(&self, metric_id: &str, period: Quarter, peer_group: &str) -> Option<&BenchmarkRow> {
         let q = self.quarters.get(&period.index())?;
-        let key = (self.metric_key(metric_id)?, peer_group.to_string());
-        q.benchmark_at.get(&key).map(|&i| &q.tables.benchmarks[i])
+        let key = (self.metric_key(metric_id)?, type_pos(peer_group));
+        q.core.benchmark_at.get(&key).map(|&i| &q.core.benchmarks[i])
     }
 
     pub fn position(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<&TrustBenchmarkRow> {
         let q = self.quarters.get(&period.index())?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
-        q.trust_at.get(&key).map(|&i| &q.tables.trust_benchmarks[i])
+        q.core.trust_at.get(&key).map(|&i| &q.core.trust_benchmarks[i])
     }
 
     pub fn index(&self, org_code: &str, period: Quarter, domain: &str) -> Option<&IndexRow> {
         let q = self.quarters.get(&period.index())?;
-        let key = (self.org_key(org_code)?, domain.to_string());
-        q.index_at.get(&key).map(|&i| &q.tables.indices[i])
+        let key = (self.org_key(org_code)?, domain_pos(&self.reference, domain));
+        q.core.index_at.get(&key).map(|&i| &q.core.indices[i])
     }
 
     pub fn value_at(&self, org_code: &str, metric_id: &str, period_index: i32) -> Option<&CurrentValue> {
         let q = self.quarters.get(&period_index)?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
-        q.value_at.get(&key).map(|&i| &q.values[i])
+        q.core.value_at.get(&key).map(|&i| &q.core.values[i])
     }
 
     /// Progress towards a target: (latest value, baseline, progress) where progress is
@@ -512,6 +582,6 @@ impl Figures {
     pub fn trend(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<&TrendRow> {
         let q = self.quarters.get(&period.index())?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
-        q.trend_at.get(&key).map(|&i| &q.tables.trends[i])
+        q.trends.at.get(&key).map(|&i| &q.trends.rows[i])
     }
 }

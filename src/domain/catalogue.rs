@@ -1,7 +1,6 @@
 //! All reference data in one value, with look-ups by id.
 
 use super::reference::*;
-use std::collections::HashMap;
 
 /// The reference data: organisations, domains, metric catalogue, standards, systems, deployments.
 #[derive(Debug, Clone, Default)]
@@ -12,8 +11,8 @@ pub struct Reference {
     pub standards: Vec<Standard>,
     pub systems: Vec<System>,
     pub deployments: Vec<Deployment>,
-    org_index: HashMap<String, usize>,
-    metric_index: HashMap<String, usize>,
+    org_index: foldhash::HashMap<String, usize>,
+    metric_index: foldhash::HashMap<String, usize>,
 }
 
 impl Reference {
