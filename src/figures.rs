@@ -256,13 +256,20 @@ impl Figures {
         if previous.loading {
             return Self::load(store).await;
         }
+        let started = std::time::Instant::now();
         let changes = store.changes_between(previous.data_version, data_version).await?;
         if changes.organisations {
             return Self::load(store).await;
         }
         let targets = store.targets().await?;
         let conformance = store.conformance_results().await?;
+        let read = started.elapsed();
         let f = tokio::task::spawn_blocking(move || previous.apply(data_version, changes.values)).await??;
+        tracing::debug!(
+            read_ms = read.as_secs_f64() * 1e3,
+            total_ms = started.elapsed().as_secs_f64() * 1e3,
+            "refresh"
+        );
         Ok(Arc::new(f.with(targets, conformance)))
     }
 
@@ -311,8 +318,11 @@ impl Figures {
         }
         let affected: Vec<i32> =
             analytics::affected_periods(&touched).into_iter().filter(|p| values_of(*p).is_some()).collect();
+        let t0 = std::time::Instant::now();
         let frames = analytics::compute_frames(reference, frame.finish()?, Some(&affected))?;
+        let t1 = std::time::Instant::now();
         let mut fresh = split_tables(frames.tables(reference)?);
+        let t2 = std::time::Instant::now();
         let of_pairs = |t: &TrendRow| key(&t.org_code, &t.metric_id).is_some_and(|k| pairs.contains(&k));
         let metric_pos = |id: &str| reference.metric_position(id).unwrap_or(usize::MAX);
         let mut quarters = self.quarters.clone();
@@ -343,6 +353,7 @@ impl Figures {
             conformance: Vec::new(),
             loading: false,
         };
+        let t3 = std::time::Instant::now();
         let mut after: Vec<i32> = touched.iter().flat_map(|&p| p + 1..=p + 4).collect();
         after.sort_unstable();
         after.dedup();
@@ -363,6 +374,13 @@ impl Figures {
             };
             f.quality.insert(p, Arc::new(flags));
         }
+        tracing::debug!(
+            compute_ms = (t1 - t0).as_secs_f64() * 1e3,
+            rows_ms = (t2 - t1).as_secs_f64() * 1e3,
+            quarters_ms = (t3 - t2).as_secs_f64() * 1e3,
+            quality_ms = t3.elapsed().as_secs_f64() * 1e3,
+            "apply"
+        );
         Ok(f)
     }
 
@@ -421,11 +439,7 @@ impl Figures {
     fn sort_flags(&self, flags: &mut [QualityFlag]) {
         let metric_pos = |id: &str| self.reference.metric_position(id).unwrap_or(usize::MAX);
         flags.sort_by(|a, b| {
-            (a.org_code.as_str(), metric_pos(&a.metric_id), a.rule).cmp(&(
-                b.org_code.as_str(),
-                metric_pos(&b.metric_id),
-                b.rule,
-            ))
+            (&*a.org_code, metric_pos(&a.metric_id), a.rule).cmp(&(&*b.org_code, metric_pos(&b.metric_id), b.rule))
         });
     }
 

@@ -122,7 +122,7 @@ fn peer_statistics_interpolate_quartiles_linearly_and_take_the_exemplar_median()
     let b = t
         .benchmarks
         .iter()
-        .find(|b| b.metric_id == "m_hi" && b.period_index == q("2024-Q4") && b.peer_group == "acute")
+        .find(|b| &*b.metric_id == "m_hi" && b.period_index == q("2024-Q4") && &*b.peer_group == "acute")
         .unwrap();
     assert_eq!(b.n, 4);
     close(b.min, 1.0);
@@ -134,12 +134,12 @@ fn peer_statistics_interpolate_quartiles_linearly_and_take_the_exemplar_median()
     assert_eq!(b.exemplar_n, 2);
     close_opt(b.exemplar_median, Some(3.5));
     close(b.national_median, 3.0);
-    assert_eq!(b.domain, "d1");
+    assert_eq!(&*b.domain, "d1");
 
     let lo = t
         .benchmarks
         .iter()
-        .find(|b| b.metric_id == "m_lo" && b.period_index == q("2024-Q4") && b.peer_group == "acute")
+        .find(|b| &*b.metric_id == "m_lo" && b.period_index == q("2024-Q4") && &*b.peer_group == "acute")
         .unwrap();
     close(lo.p25, 17.5);
     close(lo.median, 30.0);
@@ -154,10 +154,10 @@ fn a_peer_group_without_exemplars_has_no_exemplar_median_and_no_gap() {
     let b = t
         .benchmarks
         .iter()
-        .find(|b| b.metric_id == "m_hi" && b.period_index == q("2024-Q4") && b.peer_group == "mental_health")
+        .find(|b| &*b.metric_id == "m_hi" && b.period_index == q("2024-Q4") && &*b.peer_group == "mental_health")
         .unwrap();
     assert_eq!((b.n, b.exemplar_n, b.exemplar_median), (1, 0, None));
-    let m1 = t.trust_benchmarks.iter().find(|r| r.org_code == "M1" && r.metric_id == "m_hi").unwrap();
+    let m1 = t.trust_benchmarks.iter().find(|r| &*r.org_code == "M1" && &*r.metric_id == "m_hi").unwrap();
     assert_eq!((m1.rank, m1.quartile, m1.gap_to_exemplar, m1.behind_best_practice), (1, 1, None, None));
     close(m1.percentile, 100.0);
 }
@@ -168,7 +168,7 @@ fn tied_values_share_the_smallest_rank_and_percentiles_follow() {
     let row = |org: &str, metric: &str| {
         t.trust_benchmarks
             .iter()
-            .find(|r| r.org_code == org && r.metric_id == metric && r.period_index == q("2024-Q4"))
+            .find(|r| &*r.org_code == org && &*r.metric_id == metric && r.period_index == q("2024-Q4"))
             .unwrap()
     };
     assert_eq!(
@@ -202,7 +202,7 @@ fn lower_is_better_mirrors_ranks_quartiles_gaps_and_scores() {
     let row = |org: &str| {
         t.trust_benchmarks
             .iter()
-            .find(|r| r.org_code == org && r.metric_id == "m_lo" && r.period_index == q("2024-Q4"))
+            .find(|r| &*r.org_code == org && &*r.metric_id == "m_lo" && r.period_index == q("2024-Q4"))
             .unwrap()
     };
     assert_eq!([row("A1").rank, row("A2").rank, row("A3").rank, row("A4").rank], [1, 2, 3, 3]);
@@ -220,7 +220,7 @@ fn lower_is_better_mirrors_ranks_quartiles_gaps_and_scores() {
 #[test]
 fn a_gap_of_exactly_zero_is_not_behind() {
     let t = tables();
-    let a1 = t.trust_benchmarks.iter().find(|r| r.org_code == "A1" && r.metric_id == "m_acute").unwrap();
+    let a1 = t.trust_benchmarks.iter().find(|r| &*r.org_code == "A1" && &*r.metric_id == "m_acute").unwrap();
     close_opt(a1.gap_to_exemplar, Some(0.0));
     assert_eq!(a1.behind_best_practice, Some(false));
 }
@@ -229,7 +229,10 @@ fn a_gap_of_exactly_zero_is_not_behind() {
 fn domain_indices_need_half_their_metrics_and_maturity_averages_the_domains() {
     let t = tables();
     let idx = |org: &str, domain: &str| {
-        t.indices.iter().find(|i| i.org_code == org && i.domain == domain && i.period_index == q("2024-Q4")).unwrap()
+        t.indices
+            .iter()
+            .find(|i| &*i.org_code == org && &*i.domain == domain && i.period_index == q("2024-Q4"))
+            .unwrap()
     };
     close_opt(idx("A1", "d1").domain_index, Some(82.5));
     close_opt(idx("A1", "d2").domain_index, Some(85.0));
@@ -254,7 +257,7 @@ fn domain_indices_need_half_their_metrics_and_maturity_averages_the_domains() {
 fn trends_take_the_change_and_the_least_squares_slope_over_four_quarters() {
     let t = tables();
     let tr = |org: &str, metric: &str, period: &str| {
-        t.trends.iter().find(|r| r.org_code == org && r.metric_id == metric && r.period_index == q(period)).unwrap()
+        t.trends.iter().find(|r| &*r.org_code == org && &*r.metric_id == metric && r.period_index == q(period)).unwrap()
     };
     // 1, 2, (none), 4: no previous quarter, slope 1 from three points.
     let a = tr("A1", "m_hi", "2024-Q4");
@@ -285,7 +288,7 @@ fn the_gap_summary_counts_the_trusts_behind_the_exemplar_median() {
     let g = t
         .gaps
         .iter()
-        .find(|g| g.metric_id == "m_hi" && g.period_index == q("2024-Q4") && g.peer_group == "acute")
+        .find(|g| &*g.metric_id == "m_hi" && g.period_index == q("2024-Q4") && &*g.peer_group == "acute")
         .unwrap();
     assert_eq!((g.n, g.n_behind), (4, 3));
     close(g.share_behind, 0.75);

@@ -245,7 +245,9 @@ async fn summary_measure_reports_and_bundles_of_them_are_stored() {
     let values = api.app.state.store.current_values().await.unwrap();
     let q2 = exemplar::domain::Quarter::parse("2025-Q2").unwrap().index();
     assert!(
-        values.iter().any(|v| v.metric_id == "digital_leadership_capability" && v.period_index == q2 && v.value == 3.5)
+        values
+            .iter()
+            .any(|v| &*v.metric_id == "digital_leadership_capability" && v.period_index == q2 && v.value == 3.5)
     );
     assert_eq!(values.len(), 3);
 }

@@ -14,12 +14,12 @@ fn current(values: &BTreeMap<Key, f64>) -> Vec<CurrentValue> {
     values
         .iter()
         .map(|((org, metric, p), v)| CurrentValue {
-            org_code: org.clone(),
-            metric_id: metric.clone(),
+            org_code: org.as_str().into(),
+            metric_id: metric.as_str().into(),
             period_index: *p,
             value: *v,
             revision: 1,
-            submitted_at: String::new(),
+            submitted_at: "".into(),
         })
         .collect()
 }

@@ -432,7 +432,7 @@ fn index_rows(r: &Reader) -> PolarsResult<Vec<IndexRow>> {
 fn trend_rows(r: &Reader) -> PolarsResult<Vec<TrendRow>> {
     let (org, metric, period) = (r.org("org_code")?, r.metric("metric_id")?, r.i32("period_index")?);
     let (change, slope) = (r.opt_f64("change")?, r.opt_f64("slope")?);
-    let trend = r.0.column("trend")?.str()?.iter().map(|t| t.map(str::to_string)).collect::<Vec<_>>();
+    let trend = r.0.column("trend")?.str()?.iter().map(|t| t.map(|w| r.1.word(w))).collect::<Vec<_>>();
     Ok((0..r.0.height())
         .map(|i| TrendRow {
             org_code: org[i].clone(),

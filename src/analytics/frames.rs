@@ -5,6 +5,7 @@
 //! times faster than on strings, and a value takes 20 bytes instead of carrying two strings.
 //! The codes become text again only when frames become typed rows.
 
+use super::tables::Text;
 use crate::domain::{Reference, TrustType};
 use crate::store::CurrentValue;
 use polars::prelude::*;
@@ -109,26 +110,23 @@ impl Reader<'_> {
         self.i32(name)
     }
 
-    pub fn org(&self, name: &str) -> PolarsResult<Vec<String>> {
-        let orgs = &self.1.organisations;
-        Ok(self.codes(name)?.into_iter().map(|c| orgs[c as usize].ods_code.clone()).collect())
+    pub fn org(&self, name: &str) -> PolarsResult<Vec<Text>> {
+        Ok(self.codes(name)?.into_iter().map(|c| self.1.org_text(c as usize)).collect())
     }
 
-    pub fn metric(&self, name: &str) -> PolarsResult<Vec<String>> {
-        let metrics = &self.1.metrics;
-        Ok(self.codes(name)?.into_iter().map(|c| metrics[c as usize].metric_id.clone()).collect())
+    pub fn metric(&self, name: &str) -> PolarsResult<Vec<Text>> {
+        Ok(self.codes(name)?.into_iter().map(|c| self.1.metric_text(c as usize)).collect())
     }
 
-    pub fn trust_type(&self, name: &str) -> PolarsResult<Vec<String>> {
-        Ok(self.codes(name)?.into_iter().map(|c| TrustType::ALL[c as usize].as_str().to_string()).collect())
+    pub fn trust_type(&self, name: &str) -> PolarsResult<Vec<Text>> {
+        Ok(self.codes(name)?.into_iter().map(|c| self.1.type_text(c as usize)).collect())
     }
 
-    pub fn domain(&self, name: &str) -> PolarsResult<Vec<String>> {
-        let domains = &self.1.domains;
+    pub fn domain(&self, name: &str) -> PolarsResult<Vec<Text>> {
         Ok(self
             .codes(name)?
             .into_iter()
-            .map(|c| if c == ALL_DOMAINS { "all".to_string() } else { domains[c as usize].domain_id.clone() })
+            .map(|c| if c == ALL_DOMAINS { self.1.word("all") } else { self.1.domain_text(c as usize) })
             .collect())
     }
 

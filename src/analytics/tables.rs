@@ -2,13 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Shared text: the codes and names that millions of rows repeat are one allocation each.
+pub type Text = std::sync::Arc<str>;
+
 /// Peer-group statistics of one metric in one quarter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BenchmarkRow {
-    pub metric_id: String,
-    pub domain: String,
+    pub metric_id: Text,
+    pub domain: Text,
     pub period_index: i32,
-    pub peer_group: String,
+    pub peer_group: Text,
     pub n: i64,
     pub min: f64,
     pub p25: f64,
@@ -24,10 +27,10 @@ pub struct BenchmarkRow {
 /// One trust's position on one metric in one quarter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrustBenchmarkRow {
-    pub org_code: String,
-    pub trust_type: String,
-    pub metric_id: String,
-    pub domain: String,
+    pub org_code: Text,
+    pub trust_type: Text,
+    pub metric_id: Text,
+    pub domain: Text,
     pub period_index: i32,
     pub value: f64,
     pub rank: i64,
@@ -42,10 +45,10 @@ pub struct TrustBenchmarkRow {
 /// A domain index, or the maturity index when `domain` is `all`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexRow {
-    pub org_code: String,
-    pub trust_type: String,
+    pub org_code: Text,
+    pub trust_type: Text,
     pub period_index: i32,
-    pub domain: String,
+    pub domain: Text,
     pub domain_index: Option<f64>,
     pub n_metrics: i64,
     pub n_applicable: i64,
@@ -60,20 +63,20 @@ impl IndexRow {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrendRow {
-    pub org_code: String,
-    pub metric_id: String,
+    pub org_code: Text,
+    pub metric_id: Text,
     pub period_index: i32,
     pub change: Option<f64>,
     pub slope: Option<f64>,
-    pub trend: Option<String>,
+    pub trend: Option<Text>,
 }
 
 /// Where best practice is not followed: the share of a peer group behind the exemplar median.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GapRow {
-    pub metric_id: String,
+    pub metric_id: Text,
     pub period_index: i32,
-    pub peer_group: String,
+    pub peer_group: Text,
     pub n: i64,
     pub n_behind: i64,
     pub share_behind: f64,

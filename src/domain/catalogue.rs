@@ -13,6 +13,17 @@ pub struct Reference {
     pub deployments: Vec<Deployment>,
     org_index: foldhash::HashMap<String, usize>,
     metric_index: foldhash::HashMap<String, usize>,
+    /// Shared copies of the codes, for the millions of computed rows that repeat them.
+    texts: Texts,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Texts {
+    orgs: Vec<std::sync::Arc<str>>,
+    metrics: Vec<std::sync::Arc<str>>,
+    domains: Vec<std::sync::Arc<str>>,
+    types: Vec<std::sync::Arc<str>>,
+    words: foldhash::HashMap<&'static str, std::sync::Arc<str>>,
 }
 
 impl Reference {
@@ -26,7 +37,39 @@ impl Reference {
     ) -> Self {
         let org_index = organisations.iter().enumerate().map(|(i, o)| (o.ods_code.clone(), i)).collect();
         let metric_index = metrics.iter().enumerate().map(|(i, m)| (m.metric_id.clone(), i)).collect();
-        Self { organisations, domains, metrics, standards, systems, deployments, org_index, metric_index }
+        let texts = Texts {
+            orgs: organisations.iter().map(|o| o.ods_code.as_str().into()).collect(),
+            metrics: metrics.iter().map(|m| m.metric_id.as_str().into()).collect(),
+            domains: domains.iter().map(|d| d.domain_id.as_str().into()).collect(),
+            types: TrustType::ALL.iter().map(|t| t.as_str().into()).collect(),
+            words: ["all", "improving", "worsening", "stable"].into_iter().map(|w| (w, w.into())).collect(),
+        };
+        Self { organisations, domains, metrics, standards, systems, deployments, org_index, metric_index, texts }
+    }
+
+    /// The shared ODS code of the organisation at `position`.
+    pub fn org_text(&self, position: usize) -> std::sync::Arc<str> {
+        self.texts.orgs[position].clone()
+    }
+
+    /// The shared id of the metric at `position`.
+    pub fn metric_text(&self, position: usize) -> std::sync::Arc<str> {
+        self.texts.metrics[position].clone()
+    }
+
+    /// The shared id of the domain at `position`.
+    pub fn domain_text(&self, position: usize) -> std::sync::Arc<str> {
+        self.texts.domains[position].clone()
+    }
+
+    /// The shared name of the trust type at `position` of `TrustType::ALL`.
+    pub fn type_text(&self, position: usize) -> std::sync::Arc<str> {
+        self.texts.types[position].clone()
+    }
+
+    /// A shared copy of one of the words the tables use (`all`, `improving`, `worsening`, `stable`).
+    pub fn word(&self, word: &str) -> std::sync::Arc<str> {
+        self.texts.words.get(word).cloned().unwrap_or_else(|| word.into())
     }
 
     pub fn organisation(&self, ods_code: &str) -> Option<&Organisation> {

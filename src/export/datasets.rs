@@ -73,8 +73,8 @@ pub fn write_export<W: Write>(
                 })
                 .map(|m| {
                     vec![
-                        Cell::text(&m.metric_id),
-                        Cell::text(&m.domain),
+                        Cell::text(&*m.metric_id),
+                        Cell::text(&*m.domain),
                         Cell::text(&m.name),
                         Cell::text(m.unit.as_str()),
                         Cell::Number(m.scale_min),
@@ -127,14 +127,14 @@ pub fn write_export<W: Write>(
                         Cell::text(o.trust_type.as_str()),
                         Cell::text(&o.region),
                         Cell::text(o.exemplar.as_str()),
-                        Cell::text(&m.metric_id),
-                        Cell::text(&m.domain),
+                        Cell::text(&*m.metric_id),
+                        Cell::text(&*m.domain),
                         Cell::text(p.to_string()),
                         Cell::text(p.start().to_string()),
                         Cell::text(p.end().to_string()),
                         Cell::Number(v.value),
                         Cell::Int(v.revision),
-                        Cell::text(&v.submitted_at),
+                        Cell::text(&*v.submitted_at),
                     ]
                 })
             },
@@ -163,10 +163,10 @@ pub fn write_export<W: Write>(
                 })
                 .map(|b| {
                     vec![
-                        Cell::text(&b.metric_id),
-                        Cell::text(&b.domain),
+                        Cell::text(&*b.metric_id),
+                        Cell::text(&*b.domain),
                         Cell::text(q(b.period_index)),
-                        Cell::text(&b.peer_group),
+                        Cell::text(&*b.peer_group),
                         Cell::Int(b.n),
                         Cell::Number(b.min),
                         Cell::Number(b.p25),
@@ -205,9 +205,9 @@ pub fn write_export<W: Write>(
                 })
                 .map(|t| {
                     vec![
-                        Cell::text(&t.org_code),
-                        Cell::text(&t.trust_type),
-                        Cell::text(&t.metric_id),
+                        Cell::text(&*t.org_code),
+                        Cell::text(&*t.trust_type),
+                        Cell::text(&*t.metric_id),
                         Cell::text(q(t.period_index)),
                         Cell::Number(t.value),
                         Cell::Int(t.rank),
@@ -229,10 +229,10 @@ pub fn write_export<W: Write>(
                 })
                 .map(|i| {
                     vec![
-                        Cell::text(&i.org_code),
-                        Cell::text(&i.trust_type),
+                        Cell::text(&*i.org_code),
+                        Cell::text(&*i.trust_type),
                         Cell::text(q(i.period_index)),
-                        Cell::text(&i.domain),
+                        Cell::text(&*i.domain),
                         Cell::opt_number(i.domain_index),
                         Cell::Int(i.n_metrics),
                         Cell::Int(i.n_applicable),
@@ -254,12 +254,12 @@ pub fn write_export<W: Write>(
                 })
                 .map(|t| {
                     vec![
-                        Cell::text(&t.org_code),
-                        Cell::text(&t.metric_id),
+                        Cell::text(&*t.org_code),
+                        Cell::text(&*t.metric_id),
                         Cell::text(q(t.period_index)),
                         Cell::opt_number(t.change),
                         Cell::opt_number(t.slope),
-                        t.trend.as_ref().map_or(Cell::Empty, Cell::text),
+                        t.trend.as_deref().map_or(Cell::Empty, Cell::text),
                     ]
                 }),
         )?,
@@ -272,9 +272,9 @@ pub fn write_export<W: Write>(
                 })
                 .map(|g| {
                     vec![
-                        Cell::text(&g.metric_id),
+                        Cell::text(&*g.metric_id),
                         Cell::text(q(g.period_index)),
-                        Cell::text(&g.peer_group),
+                        Cell::text(&*g.peer_group),
                         Cell::Int(g.n),
                         Cell::Int(g.n_behind),
                         Cell::Number(g.share_behind),
@@ -346,8 +346,8 @@ pub fn write_export<W: Write>(
                 .map(|t| {
                     let (latest, baseline, progress) = f.progress(t);
                     vec![
-                        Cell::text(&t.org_code),
-                        Cell::text(&t.metric_id),
+                        Cell::text(&*t.org_code),
+                        Cell::text(&*t.metric_id),
                         Cell::text(t.period.to_string()),
                         Cell::Number(t.target),
                         Cell::text(t.set_in.to_string()),

@@ -312,15 +312,25 @@ impl Store {
 }
 
 fn current_values_of(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<CurrentValue>> {
+    // Codes and timestamps repeat across millions of values: one shared copy of each.
+    let mut seen: foldhash::HashSet<crate::analytics::Text> = Default::default();
+    let mut intern = |text: &str| match seen.get(text) {
+        Some(t) => t.clone(),
+        None => {
+            let t: crate::analytics::Text = text.into();
+            seen.insert(t.clone());
+            t
+        }
+    };
     rows.into_iter()
         .map(|r| {
             Ok(CurrentValue {
-                org_code: r.try_get(0)?,
-                metric_id: r.try_get(1)?,
+                org_code: intern(r.try_get_unchecked::<&str, _>(0)?),
+                metric_id: intern(r.try_get_unchecked::<&str, _>(1)?),
                 period_index: r.try_get::<i64, _>(2)? as i32,
                 value: r.try_get(3)?,
                 revision: r.try_get(4)?,
-                submitted_at: r.try_get(5)?,
+                submitted_at: intern(r.try_get_unchecked::<&str, _>(5)?),
             })
         })
         .collect()
@@ -345,12 +355,12 @@ pub struct ValueRevision {
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct CurrentValue {
-    pub org_code: String,
-    pub metric_id: String,
+    pub org_code: crate::analytics::Text,
+    pub metric_id: crate::analytics::Text,
     pub period_index: i32,
     pub value: f64,
     pub revision: i64,
-    pub submitted_at: String,
+    pub submitted_at: crate::analytics::Text,
 }
 
 /// Records how many rows were stored, audits the acceptance, commits, and answers.

@@ -82,7 +82,7 @@ async fn gaps(
     let positions: Vec<&TrustBenchmarkRow> = f
         .trust_benchmarks()
         .filter(|t| {
-            Some(t.period_index) == period.map(|p| p.index()) && peer.is_none_or(|p| p.as_str() == t.trust_type)
+            Some(t.period_index) == period.map(|p| p.index()) && peer.is_none_or(|p| p.as_str() == &*t.trust_type)
         })
         .filter(|t| t.behind_best_practice.is_some())
         .filter(|t| {
@@ -97,7 +97,7 @@ async fn gaps(
         .domains
         .iter()
         .map(|d| {
-            let of: Vec<&TrustBenchmarkRow> = positions.iter().copied().filter(|t| t.domain == d.domain_id).collect();
+            let of: Vec<&TrustBenchmarkRow> = positions.iter().copied().filter(|t| *t.domain == *d.domain_id).collect();
             let n = behind(&of);
             ShareLine { href: String::new(), name: d.name.clone(), behind: n, of: of.len(), share: share(n, of.len()) }
         })
@@ -106,8 +106,8 @@ async fn gaps(
     let mut per_trust: BTreeMap<&str, Vec<&TrustBenchmarkRow>> = BTreeMap::new();
     let mut per_metric: BTreeMap<(&str, &str), Vec<&TrustBenchmarkRow>> = BTreeMap::new();
     for t in &positions {
-        per_trust.entry(t.org_code.as_str()).or_default().push(t);
-        per_metric.entry((t.metric_id.as_str(), t.trust_type.as_str())).or_default().push(t);
+        per_trust.entry(&*t.org_code).or_default().push(t);
+        per_metric.entry((&*t.metric_id, &*t.trust_type)).or_default().push(t);
     }
     let mut by_trust: Vec<ShareLine> = per_trust
         .into_iter()

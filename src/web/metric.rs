@@ -131,7 +131,9 @@ fn build(
             let points = f
                 .trust_benchmarks()
                 .filter(|r| {
-                    r.metric_id == metric.metric_id && r.period_index == period.index() && r.trust_type == t.as_str()
+                    *r.metric_id == *metric.metric_id
+                        && r.period_index == period.index()
+                        && &*r.trust_type == t.as_str()
                 })
                 .map(|r| (r.value, f.reference.organisation(&r.org_code).is_some_and(|o| o.exemplar.is_exemplar())))
                 .collect();
@@ -157,7 +159,7 @@ fn build(
             });
         }
         for r in f.trust_benchmarks().filter(|r| {
-            r.metric_id == metric.metric_id && r.period_index == period.index() && r.trust_type == peer.as_str()
+            *r.metric_id == *metric.metric_id && r.period_index == period.index() && &*r.trust_type == peer.as_str()
         }) {
             let org = f.reference.organisation(&r.org_code);
             if region.as_deref().is_some_and(|x| org.is_none_or(|o| o.region != x))
@@ -168,8 +170,8 @@ fn build(
             ranks.push(RankRow {
                 gap_value: r.gap_to_exemplar,
                 value_number: r.value,
-                org_code: r.org_code.clone(),
-                name: org.map_or(r.org_code.clone(), |o| o.name.clone()),
+                org_code: r.org_code.to_string(),
+                name: org.map_or(r.org_code.to_string(), |o| o.name.clone()),
                 exemplar: org.is_some_and(|o| o.exemplar.is_exemplar()),
                 value: num(Some(r.value)),
                 rank: r.rank,
@@ -177,7 +179,7 @@ fn build(
                 gap: num(r.gap_to_exemplar),
                 trend: f
                     .trend(&r.org_code, &metric.metric_id, period)
-                    .and_then(|t| t.trend.clone())
+                    .and_then(|t| t.trend.as_deref().map(str::to_string))
                     .unwrap_or_default(),
             });
         }

@@ -83,7 +83,7 @@ async fn overview(
 
 fn maturity_at(f: &Figures, period: Quarter, t: TrustType) -> Vec<(f64, bool)> {
     f.indices()
-        .filter(|i| i.period_index == period.index() && i.domain == "all" && i.trust_type == t.as_str())
+        .filter(|i| i.period_index == period.index() && &*i.domain == "all" && &*i.trust_type == t.as_str())
         .filter_map(|i| {
             let v = i.domain_index?;
             Some((v, f.reference.organisation(&i.org_code).is_some_and(|o| o.exemplar.is_exemplar())))
@@ -158,7 +158,7 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         .iter()
         .map(|d| {
             let (mut ex, mut others) = (Vec::new(), Vec::new());
-            for i in f.indices().filter(|i| i.period_index == period.index() && i.domain == d.domain_id) {
+            for i in f.indices().filter(|i| i.period_index == period.index() && *i.domain == *d.domain_id) {
                 if let Some(v) = i.domain_index {
                     let is_ex = f.reference.organisation(&i.org_code).is_some_and(|o| o.exemplar.is_exemplar());
                     if is_ex { ex.push(v) } else { others.push(v) }
@@ -212,9 +212,9 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         .into_iter()
         .take(10)
         .map(|g| GapRow {
-            metric_id: g.metric_id.clone(),
-            metric: f.reference.metric(&g.metric_id).map_or(g.metric_id.clone(), |m| m.name.clone()),
-            peer_group: g.peer_group.parse::<TrustType>().map_or(g.peer_group.clone(), |t| t.label().into()),
+            metric_id: g.metric_id.to_string(),
+            metric: f.reference.metric(&g.metric_id).map_or(g.metric_id.to_string(), |m| m.name.clone()),
+            peer_group: g.peer_group.parse::<TrustType>().map_or(g.peer_group.to_string(), |t| t.label().into()),
             n: g.n,
             n_behind: g.n_behind,
             share: format!("{:.0}%", g.share_behind * 100.0),

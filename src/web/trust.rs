@@ -200,7 +200,10 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>, query: &PageQu
                 quartile: pos.quartile,
                 rank: format!("{} of {}", pos.rank, b.n),
                 gap: num(pos.gap_to_exemplar),
-                trend: f.trend(&org.ods_code, &m.metric_id, p).and_then(|t| t.trend.clone()).unwrap_or_default(),
+                trend: f
+                    .trend(&org.ods_code, &m.metric_id, p)
+                    .and_then(|t| t.trend.as_deref().map(str::to_string))
+                    .unwrap_or_default(),
                 revision,
             });
             if pos.behind_best_practice == Some(true) {
@@ -370,7 +373,8 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>, query: &PageQu
 /// Sorted domain indices of a peer group, and of its exemplar trusts.
 fn peer_indices(f: &Figures, p: Quarter, trust_type: &str, domain: &str) -> (Vec<f64>, Vec<f64>) {
     let (mut all, mut ex) = (Vec::new(), Vec::new());
-    for i in f.indices().filter(|i| i.period_index == p.index() && i.trust_type == trust_type && i.domain == domain) {
+    for i in f.indices().filter(|i| i.period_index == p.index() && &*i.trust_type == trust_type && &*i.domain == domain)
+    {
         if let Some(v) = i.domain_index {
             all.push(v);
             if f.reference.organisation(&i.org_code).is_some_and(|o| o.exemplar.is_exemplar()) {
