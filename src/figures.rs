@@ -148,6 +148,50 @@ fn periods_of(values: &[CurrentValue]) -> Vec<i32> {
     periods
 }
 
+/// The tables with their codes replaced by the reference's shared copies (a decoded snapshot
+/// has one copy per row).
+fn share_texts(reference: &Reference, mut t: Tables) -> Tables {
+    let org = |x: &mut analytics::Text| {
+        if let Some(i) = reference.org_position(x) {
+            *x = reference.org_text(i);
+        }
+    };
+    let metric = |x: &mut analytics::Text| {
+        if let Some(i) = reference.metric_position(x) {
+            *x = reference.metric_text(i);
+        }
+    };
+    let word = |x: &mut analytics::Text| {
+        let shared = match reference.domains.iter().position(|d| *d.domain_id == **x) {
+            Some(i) => reference.domain_text(i),
+            None => match crate::domain::TrustType::ALL.iter().position(|t| t.as_str() == &**x) {
+                Some(i) => reference.type_text(i),
+                None => reference.word(x),
+            },
+        };
+        *x = shared;
+    };
+    for r in &mut t.benchmarks {
+        (metric(&mut r.metric_id), word(&mut r.domain), word(&mut r.peer_group));
+    }
+    for r in &mut t.trust_benchmarks {
+        (org(&mut r.org_code), word(&mut r.trust_type), metric(&mut r.metric_id), word(&mut r.domain));
+    }
+    for r in &mut t.indices {
+        (org(&mut r.org_code), word(&mut r.trust_type), word(&mut r.domain));
+    }
+    for r in &mut t.trends {
+        (org(&mut r.org_code), metric(&mut r.metric_id));
+        if let Some(w) = r.trend.as_mut() {
+            word(w);
+        }
+    }
+    for r in &mut t.gaps {
+        (metric(&mut r.metric_id), word(&mut r.peer_group));
+    }
+    t
+}
+
 /// Every table's rows, quarter by quarter (each table keeps its order within a quarter).
 fn split_tables(tables: Tables) -> BTreeMap<i32, Tables> {
     let mut out: BTreeMap<i32, Tables> = BTreeMap::new();
@@ -192,8 +236,10 @@ impl Figures {
                 let changes = store.changes_between(snap.data_version, data_version).await?;
                 let decoded: Result<BTreeMap<i32, Tables>, _> = snap
                     .quarters
-                    .iter()
-                    .map(|(p, payload)| rmp_serde::from_slice::<Tables>(payload).map(|t| (*p, t)))
+                    .into_iter()
+                    .map(|(p, payload)| {
+                        rmp_serde::from_slice::<Tables>(&payload).map(|t| (p, share_texts(&reference, t)))
+                    })
                     .collect();
                 match decoded {
                     Ok(tables) if !changes.organisations => Some((snap.computed_at, tables, changes.values)),

@@ -289,7 +289,7 @@ impl Store {
     pub async fn current_values(&self) -> Result<Vec<CurrentValue>> {
         let query =
             sqlx::query("SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM current_values");
-        current_values_of(query.fetch_all(&self.pool).await?)
+        current_values_of(query.fetch(&self.pool)).await
     }
 
     /// What was accepted after data version `since` up to `until`: the current values those
@@ -306,13 +306,17 @@ impl Store {
             "SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM current_values \
              WHERE submission_id > $1 AND submission_id <= $2",
         );
-        let values = current_values_of(query.bind(since).bind(until).fetch_all(&self.pool).await?)?;
+        let values = current_values_of(query.bind(since).bind(until).fetch(&self.pool)).await?;
         Ok(Changes { values, organisations: organisations > 0 })
     }
 }
 
-fn current_values_of(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<CurrentValue>> {
-    // Codes and timestamps repeat across millions of values: one shared copy of each.
+/// Current values from a stream of rows, one row at a time (at national scale the rows would
+/// not fit beside the values), with one shared copy of each code and timestamp.
+async fn current_values_of(
+    mut rows: futures_util::stream::BoxStream<'_, Result<sqlx::any::AnyRow, sqlx::Error>>,
+) -> Result<Vec<CurrentValue>> {
+    use futures_util::TryStreamExt;
     let mut seen: foldhash::HashSet<crate::analytics::Text> = Default::default();
     let mut intern = |text: &str| match seen.get(text) {
         Some(t) => t.clone(),
@@ -322,18 +326,18 @@ fn current_values_of(rows: Vec<sqlx::any::AnyRow>) -> Result<Vec<CurrentValue>> 
             t
         }
     };
-    rows.into_iter()
-        .map(|r| {
-            Ok(CurrentValue {
-                org_code: intern(r.try_get_unchecked::<&str, _>(0)?),
-                metric_id: intern(r.try_get_unchecked::<&str, _>(1)?),
-                period_index: r.try_get::<i64, _>(2)? as i32,
-                value: r.try_get(3)?,
-                revision: r.try_get(4)?,
-                submitted_at: intern(r.try_get_unchecked::<&str, _>(5)?),
-            })
-        })
-        .collect()
+    let mut values = Vec::new();
+    while let Some(r) = rows.try_next().await? {
+        values.push(CurrentValue {
+            org_code: intern(r.try_get_unchecked::<&str, _>(0)?),
+            metric_id: intern(r.try_get_unchecked::<&str, _>(1)?),
+            period_index: r.try_get::<i64, _>(2)? as i32,
+            value: r.try_get(3)?,
+            revision: r.try_get(4)?,
+            submitted_at: intern(r.try_get_unchecked::<&str, _>(5)?),
+        });
+    }
+    Ok(values)
 }
 
 /// See `Store::changes_between`.
