@@ -172,22 +172,31 @@ fn share_texts(reference: &Reference, mut t: Tables) -> Tables {
         *x = shared;
     };
     for r in &mut t.benchmarks {
-        (metric(&mut r.metric_id), word(&mut r.domain), word(&mut r.peer_group));
+        metric(&mut r.metric_id);
+        word(&mut r.domain);
+        word(&mut r.peer_group);
     }
     for r in &mut t.trust_benchmarks {
-        (org(&mut r.org_code), word(&mut r.trust_type), metric(&mut r.metric_id), word(&mut r.domain));
+        org(&mut r.org_code);
+        word(&mut r.trust_type);
+        metric(&mut r.metric_id);
+        word(&mut r.domain);
     }
     for r in &mut t.indices {
-        (org(&mut r.org_code), word(&mut r.trust_type), word(&mut r.domain));
+        org(&mut r.org_code);
+        word(&mut r.trust_type);
+        word(&mut r.domain);
     }
     for r in &mut t.trends {
-        (org(&mut r.org_code), metric(&mut r.metric_id));
+        org(&mut r.org_code);
+        metric(&mut r.metric_id);
         if let Some(w) = r.trend.as_mut() {
             word(w);
         }
     }
     for r in &mut t.gaps {
-        (metric(&mut r.metric_id), word(&mut r.peer_group));
+        metric(&mut r.metric_id);
+        word(&mut r.peer_group);
     }
     t
 }
