@@ -1,29 +1,52 @@
 #!/usr/bin/env bash
-# Bulk ingest, side by side in one run: `exemplar import submissions` (every row validated, stored
-# as revisions with the audit entry, then the benchmarks recomputed) against `sqlite3 .import` of
-# the same file into a bare table. Usage: benches/ingest.sh [quarters ...]   (default: 4 12 48)
+# Bulk ingest, side by side in one run, on both backends: `exemplar import submissions` (every row
+# validated, stored as a revision with its audit entry, then the benchmarks brought up to date)
+# against the database's own loader on the same file into a bare table: `sqlite3 .import`, and
+# `psql \copy` on the machine's PostgreSQL (PG=postgres://… to change it; PG= to skip).
+# Usage: benches/ingest.sh [ORGANISATIONS:QUARTERS ...]   (default: 202:11 1100:30)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PG=${PG-postgres://postgres@127.0.0.1:5432}
 command -v sqlite3 >/dev/null || { apt-get update -qq && apt-get install -y -qq sqlite3 >/dev/null; }
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 cargo build --release --quiet
 BIN="${CARGO_TARGET_DIR:-target}/release/exemplar"
 DIR=$(mktemp -d)
-trap 'rm -rf "$DIR"' EXIT
+DB=exemplar_ingest_bench
+trap 'rm -rf "$DIR"; [ -n "$PG" ] && psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1' EXIT
+secs() { awk -v a="$(date +%s.%N)" -v b="$1" 'BEGIN {print a - b}'; }
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB"
-printf '%-10s %-10s %-14s %-22s %-14s %s\n' quarters rows "sqlite3 (s)" "exemplar import (s)" ratio "exemplar peak RSS"
-for Q in "${@:-4 12 48}"; do
-  for q in $Q; do
-    "$BIN" demo --quarters "$q" --seed 1 --end 2026-Q3 -o "$DIR/demo.csv" 2>/dev/null
+printf '%-10s %-8s %-16s %-20s %-8s %s\n' rows backend "loader (s)" "exemplar import (s)" ratio "exemplar peak RSS"
+for size in "${@:-202:11 1100:30}"; do
+  for s in $size; do
+    orgs=${s%%:*}; quarters=${s##*:}
+    "$BIN" demo --trusts "$orgs" --quarters "$quarters" --seed 1 --end 2026-Q3 -o "$DIR/demo.csv" \
+      --organisations-output "$DIR/synthetic.csv" 2>/dev/null
     rows=$(($(wc -l <"$DIR/demo.csv") - 1))
-    rm -f "$DIR/bare.db"
-    start=$(date +%s.%N)
-    sqlite3 "$DIR/bare.db" "CREATE TABLE v (org_code TEXT, metric_id TEXT, period TEXT, value REAL);" ".mode csv" ".import --skip 1 $DIR/demo.csv v"
-    bare=$(awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN {print a - b}')
-    rm -f "$DIR"/app.db*
-    "$BIN" --database-url "sqlite://$DIR/app.db" export organisations >/dev/null   # creates the database, untimed
-    /usr/bin/time -f '%e %M' -o "$DIR/time" "$BIN" --database-url "sqlite://$DIR/app.db" import submissions "$DIR/demo.csv" >/dev/null
-    read -r app rss <"$DIR/time"
-    printf '%-10s %-10s %-14.2f %-22.2f %-14.1f %s MiB\n' "$q" "$rows" "$bare" "$app" "$(awk -v a="$app" -v b="$bare" 'BEGIN {print a / b}')" "$((rss / 1024))"
+    backends="sqlite"; [ -n "$PG" ] && backends="sqlite postgres"
+    for backend in $backends; do
+      if [ "$backend" = sqlite ]; then
+        rm -f "$DIR"/bare.db "$DIR"/app.db*
+        start=$(date +%s.%N)
+        sqlite3 "$DIR/bare.db" "CREATE TABLE v (org_code TEXT, metric_id TEXT, period TEXT, value REAL);" ".mode csv" ".import --skip 1 $DIR/demo.csv v"
+        loader=$(secs "$start")
+        url="sqlite://$DIR/app.db"
+      else
+        psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+        psql -q "$PG/postgres" -c "CREATE DATABASE $DB" >/dev/null
+        psql -q "$PG/$DB" -c "CREATE TABLE bare (org_code TEXT, metric_id TEXT, period TEXT, value DOUBLE PRECISION)" >/dev/null
+        start=$(date +%s.%N)
+        psql -q "$PG/$DB" -c "\\copy bare FROM '$DIR/demo.csv' WITH (FORMAT csv, HEADER true)" >/dev/null
+        loader=$(secs "$start")
+        psql -q "$PG/$DB" -c "DROP TABLE bare" >/dev/null
+        url="$PG/$DB"
+      fi
+      # The database and its organisations first, untimed.
+      "$BIN" --database-url "$url" export organisations -o /dev/null 2>/dev/null
+      if [ "$(wc -l <"$DIR/synthetic.csv")" -gt 1 ]; then "$BIN" --database-url "$url" import organisations "$DIR/synthetic.csv" >/dev/null 2>&1; fi
+      /usr/bin/time -f '%e %M' -o "$DIR/time" "$BIN" --database-url "$url" import submissions "$DIR/demo.csv" >/dev/null 2>&1
+      read -r app rss <"$DIR/time"
+      printf '%-10s %-8s %-16.2f %-20.2f %-8.1f %s MiB\n' "$rows" "$backend" "$loader" "$app" "$(awk -v a="$app" -v b="$loader" 'BEGIN {print a / b}')" "$((rss / 1024))"
+    done
   done
 done

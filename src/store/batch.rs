@@ -23,7 +23,11 @@ pub async fn insert(
     rows: impl IntoIterator<Item = Vec<Cell>>,
     suffix: &str,
 ) -> Result<()> {
-    let per_statement = (30_000 / columns.len()).clamp(1, 1000);
+    // SQLite binds a parameter in time proportional to the statement's parameter count (sqlx
+    // looks each one up by name), so a statement's cost grows with its square: keep SQLite's
+    // statements small. PostgreSQL gains from fewer round trips.
+    let params = if conn.backend_name() == "SQLite" { 128 } else { 30_000 };
+    let per_statement = (params / columns.len()).clamp(1, 1000);
     let mut chunk: Vec<Vec<Cell>> = Vec::with_capacity(per_statement);
     for row in rows {
         chunk.push(row);
