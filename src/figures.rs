@@ -362,21 +362,33 @@ impl Figures {
             }
         }
         let values_of = |p: i32| fresh_values.get(&p).or_else(|| self.quarters.get(&p).map(|q| &q.core.values));
-        let mut frame = analytics::ValuesBuilder::default();
-        for p in analytics::window_periods(&touched) {
-            let whole = touched.binary_search(&p).is_ok();
+        // Every value of the touched quarters, for their tables; the changed pairs' values around
+        // them, for those pairs' trends.
+        let (mut whole, mut pair_values) = (analytics::ValuesBuilder::default(), analytics::ValuesBuilder::default());
+        for &p in &touched {
             for v in values_of(p).into_iter().flatten() {
-                if whole || key(&v.org_code, &v.metric_id).is_some_and(|k| pairs.contains(&k)) {
-                    frame.push(reference, &v.org_code, &v.metric_id, v.period_index, v.value);
+                whole.push(reference, &v.org_code, &v.metric_id, v.period_index, v.value);
+            }
+        }
+        for p in analytics::window_periods(&touched) {
+            for v in values_of(p).into_iter().flatten() {
+                if key(&v.org_code, &v.metric_id).is_some_and(|k| pairs.contains(&k)) {
+                    pair_values.push(reference, &v.org_code, &v.metric_id, v.period_index, v.value);
                 }
             }
         }
         let affected: Vec<i32> =
             analytics::affected_periods(&touched).into_iter().filter(|p| values_of(*p).is_some()).collect();
         let t0 = std::time::Instant::now();
-        let frames = analytics::compute_frames(reference, frame.finish()?, Some(&affected))?;
+        let tables =
+            analytics::compute_parts(reference, whole.finish()?, Some(&touched), analytics::Parts::AllButTrends)?;
+        let trends =
+            analytics::compute_parts(reference, pair_values.finish()?, Some(&affected), analytics::Parts::TrendsOnly)?;
         let t1 = std::time::Instant::now();
-        let mut fresh = split_tables(frames.tables(reference)?);
+        let mut fresh = split_tables(tables.tables(reference)?);
+        for (p, t) in split_tables(trends.tables(reference)?) {
+            fresh.entry(p).or_default().trends = t.trends;
+        }
         let t2 = std::time::Instant::now();
         let of_pairs = |t: &TrendRow| key(&t.org_code, &t.metric_id).is_some_and(|k| pairs.contains(&k));
         let metric_pos = |id: &str| reference.metric_position(id).unwrap_or(usize::MAX);
@@ -386,7 +398,7 @@ impl Figures {
             let old = self.quarters.get(&p);
             let mut trends: Vec<TrendRow> =
                 old.into_iter().flat_map(|q| q.trends.rows.iter()).filter(|t| !of_pairs(t)).cloned().collect();
-            trends.extend(std::mem::take(&mut new.trends).into_iter().filter(|t| of_pairs(t)));
+            trends.extend(std::mem::take(&mut new.trends));
             trends.sort_by(|a, b| {
                 a.org_code.cmp(&b.org_code).then_with(|| metric_pos(&a.metric_id).cmp(&metric_pos(&b.metric_id)))
             });

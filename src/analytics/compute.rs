@@ -39,12 +39,20 @@ pub struct Frames {
 impl Frames {
     /// Every table as typed rows, in the stable order of `sort`.
     pub fn tables(&self, reference: &Reference) -> PolarsResult<Tables> {
+        // A frame with no columns is a table that was not asked for (see `Parts`).
+        fn rows<T>(
+            df: &DataFrame,
+            reference: &Reference,
+            f: fn(&Reader) -> PolarsResult<Vec<T>>,
+        ) -> PolarsResult<Vec<T>> {
+            if df.width() == 0 { Ok(Vec::new()) } else { f(&Reader(df, reference)) }
+        }
         let mut tables = Tables {
-            benchmarks: benchmark_rows(&Reader(&self.benchmarks, reference))?,
-            trust_benchmarks: trust_rows(&Reader(&self.trust_benchmarks, reference))?,
-            indices: index_rows(&Reader(&self.indices, reference))?,
-            trends: trend_rows(&Reader(&self.trends, reference))?,
-            gaps: gap_rows(&Reader(&self.gaps, reference))?,
+            benchmarks: rows(&self.benchmarks, reference, benchmark_rows)?,
+            trust_benchmarks: rows(&self.trust_benchmarks, reference, trust_rows)?,
+            indices: rows(&self.indices, reference, index_rows)?,
+            trends: rows(&self.trends, reference, trend_rows)?,
+            gaps: rows(&self.gaps, reference, gap_rows)?,
         };
         sort(&mut tables, reference);
         Ok(tables)
@@ -61,12 +69,19 @@ impl Frames {
     }
 
     fn append(&mut self, other: Frames) -> PolarsResult<()> {
-        self.benchmarks.vstack_mut_owned(other.benchmarks)?;
-        self.trust_benchmarks.vstack_mut_owned(other.trust_benchmarks)?;
-        self.indices.vstack_mut_owned(other.indices)?;
-        self.trends.vstack_mut_owned(other.trends)?;
-        self.gaps.vstack_mut_owned(other.gaps)?;
-        Ok(())
+        fn stack(all: &mut DataFrame, more: DataFrame) -> PolarsResult<()> {
+            if all.width() == 0 {
+                *all = more;
+            } else if more.width() > 0 {
+                all.vstack_mut_owned(more)?;
+            }
+            Ok(())
+        }
+        stack(&mut self.benchmarks, other.benchmarks)?;
+        stack(&mut self.trust_benchmarks, other.trust_benchmarks)?;
+        stack(&mut self.indices, other.indices)?;
+        stack(&mut self.trends, other.trends)?;
+        stack(&mut self.gaps, other.gaps)
     }
 }
 
@@ -79,6 +94,25 @@ impl Frames {
 /// it is what makes an incremental refresh exact: recomputing the quarters a submission touched,
 /// and the three after them for the trends, gives the figures a full recompute gives.
 pub fn compute_frames(reference: &Reference, values: DataFrame, periods: Option<&[i32]>) -> PolarsResult<Frames> {
+    compute_parts(reference, values, periods, Parts::All)
+}
+
+/// Which tables to compute: an incremental refresh needs every table but the trends of the
+/// quarters it touches, and the trends alone of the (organisation, metric) pairs it changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parts {
+    All,
+    AllButTrends,
+    TrendsOnly,
+}
+
+/// `compute_frames` for some of the tables; the others come back as empty frames.
+pub fn compute_parts(
+    reference: &Reference,
+    values: DataFrame,
+    periods: Option<&[i32]>,
+    parts: Parts,
+) -> PolarsResult<Frames> {
     // A canonical order, so that sums (means) add up in the same order whatever order the
     // database returned the values in: a refresh then equals a full recompute to the last bit.
     let values = values.sort(["period_index", "metric_id", "org_code"], SortMultipleOptions::default())?;
@@ -95,7 +129,7 @@ pub fn compute_frames(reference: &Reference, values: DataFrame, periods: Option<
             let from = index.partition_point(|&q| q < p - 3);
             let current = values.slice(start as i64, end - start);
             let window = values.slice(from as i64, end - from);
-            let frames = one_period(p, current, window, &orgs, &metrics, &applicable)?;
+            let frames = one_period(p, current, window, &orgs, &metrics, &applicable, parts)?;
             match out.as_mut() {
                 Some(all) => all.append(frames)?,
                 None => out = Some(frames),
@@ -106,7 +140,7 @@ pub fn compute_frames(reference: &Reference, values: DataFrame, periods: Option<
     match out {
         Some(frames) => Ok(frames),
         // No quarter at all: the frames of an empty quarter, so that every table has its columns.
-        None => one_period(0, values.clear(), values.clear(), &orgs, &metrics, &applicable),
+        None => one_period(0, values.clear(), values.clear(), &orgs, &metrics, &applicable, parts),
     }
 }
 
@@ -136,17 +170,31 @@ fn one_period(
     orgs: &LazyFrame,
     metrics: &LazyFrame,
     applicable: &LazyFrame,
+    parts: Parts,
 ) -> PolarsResult<Frames> {
     let joined = current
         .lazy()
         .join(orgs.clone(), [col("org_code")], [col("org_code")], inner())
         .join(metrics.clone(), [col("metric_id")], [col("metric_id")], inner())
         .collect()?;
+    let trends = match parts {
+        Parts::AllButTrends => DataFrame::empty(),
+        _ => trends(joined.clone().lazy(), window.lazy(), p).collect()?,
+    };
+    if parts == Parts::TrendsOnly {
+        let empty = DataFrame::empty();
+        return Ok(Frames {
+            benchmarks: empty.clone(),
+            trust_benchmarks: empty.clone(),
+            indices: empty.clone(),
+            trends,
+            gaps: empty,
+        });
+    }
     let benchmarks = peer_statistics(joined.clone().lazy()).collect()?;
-    let trust = trust_positions(joined.clone().lazy(), benchmarks.clone().lazy())?.collect()?;
+    let trust = trust_positions(joined.lazy(), benchmarks.clone().lazy())?.collect()?;
     let gaps = gap_summary(trust.clone().lazy()).collect()?;
     let indices = indices(trust.clone().lazy(), applicable.clone()).collect()?;
-    let trends = trends(joined.lazy(), window.lazy(), p).collect()?;
     Ok(Frames { benchmarks, trust_benchmarks: trust, indices, trends, gaps })
 }
 

@@ -6,6 +6,6 @@ mod compute;
 mod frames;
 mod tables;
 
-pub use compute::{Frames, affected_periods, compute, compute_frames, sort, window_periods};
+pub use compute::{Frames, Parts, affected_periods, compute, compute_frames, compute_parts, sort, window_periods};
 pub use frames::{ValuesBuilder, values_frame};
 pub use tables::*;
