@@ -33,23 +33,8 @@ impl Store {
             "",
         )
         .await?;
-        insert(
-            conn,
-            "organisations",
-            &["ods_code", "name", "trust_type", "region", "exemplar", "exemplar_cohort"],
-            reference.organisations.iter().map(|o| {
-                vec![
-                    Cell::Text(o.ods_code.clone()),
-                    Cell::Text(o.name.clone()),
-                    Cell::Text(o.trust_type.to_string()),
-                    Cell::Text(o.region.clone()),
-                    Cell::Text(o.exemplar.to_string()),
-                    Cell::OptInt(o.exemplar_cohort.map(i64::from)),
-                ]
-            }),
-            "",
-        )
-        .await?;
+        insert(conn, "organisations", ORGANISATION_COLUMNS, reference.organisations.iter().map(organisation_cells), "")
+            .await?;
         insert(
             conn,
             "metrics",
@@ -232,6 +217,19 @@ impl Store {
     }
 }
 
+const ORGANISATION_COLUMNS: &[&str] = &["ods_code", "name", "trust_type", "region", "exemplar", "exemplar_cohort"];
+
+fn organisation_cells(o: &Organisation) -> Vec<Cell> {
+    vec![
+        Cell::Text(o.ods_code.clone()),
+        Cell::Text(o.name.clone()),
+        Cell::Text(o.trust_type.to_string()),
+        Cell::Text(o.region.clone()),
+        Cell::Text(o.exemplar.to_string()),
+        Cell::OptInt(o.exemplar_cohort.map(i64::from)),
+    ]
+}
+
 fn parse<T: std::str::FromStr<Err = String>>(text: String) -> Result<T> {
     text.parse().map_err(anyhow::Error::msg)
 }
@@ -254,17 +252,8 @@ impl Store {
         insert(
             &mut tx,
             "organisations",
-            &["ods_code", "name", "trust_type", "region", "exemplar", "exemplar_cohort"],
-            orgs.iter().map(|o| {
-                vec![
-                    Cell::Text(o.ods_code.clone()),
-                    Cell::Text(o.name.clone()),
-                    Cell::Text(o.trust_type.to_string()),
-                    Cell::Text(o.region.clone()),
-                    Cell::Text(o.exemplar.to_string()),
-                    Cell::OptInt(o.exemplar_cohort.map(i64::from)),
-                ]
-            }),
+            ORGANISATION_COLUMNS,
+            orgs.iter().map(organisation_cells),
             "ON CONFLICT (ods_code) DO UPDATE SET name = excluded.name, trust_type = excluded.trust_type, \
              region = excluded.region, exemplar = excluded.exemplar, exemplar_cohort = excluded.exemplar_cohort",
         )
