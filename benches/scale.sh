@@ -48,10 +48,10 @@ CREATE TEMP TABLE v (org_code TEXT, metric_id TEXT, period TEXT, value REAL);
 INSERT INTO submissions (kind, status, content_hash, submitted_by, submitted_at, source, filename, rows_total, rows_stored, errors)
   SELECT 'metrics', 'accepted', 'bench-fixture', 'bench', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 'cli', 'values.csv', count(*), count(*), '[]' FROM v;
 CREATE TEMP TABLE s AS SELECT max(id) AS id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') AS at FROM submissions;
-INSERT INTO metric_values (org_code, metric_id, period_index, revision, value, comment, submission_id, submitted_at)
-  SELECT org_code, metric_id, CAST(substr(period, 1, 4) AS INTEGER) * 4 + CAST(substr(period, 7, 1) AS INTEGER), 1, value, NULL, s.id, s.at FROM v, s;
-INSERT INTO current_values (org_code, metric_id, period_index, value, revision, submission_id, submitted_at)
-  SELECT org_code, metric_id, period_index, value, 1, submission_id, submitted_at FROM metric_values;
+INSERT INTO metric_values (period_index, org_code, metric_id, revision, value, comment, submission_id, submitted_at)
+  SELECT CAST(substr(period, 1, 4) AS INTEGER) * 4 + CAST(substr(period, 7, 1) AS INTEGER), org_code, metric_id, 1, value, NULL, s.id, s.at FROM v, s
+  ORDER BY 1, 2, 3;
+INSERT INTO value_periods (period_index) SELECT DISTINCT period_index FROM metric_values;
 INSERT INTO audit_log (at, actor, action, subject, submission_id, detail) SELECT s.at, 'bench', 'submission.accept', 'metrics', s.id, 'fixture' FROM s;
 SQL
     values=$(sqlite3 "$DIR/app.db" "SELECT count(*) FROM current_values")

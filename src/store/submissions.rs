@@ -124,16 +124,24 @@ impl Store {
         let at = super::now_text();
 
         let periods: BTreeSet<i32> = rows.iter().map(|r| r.period.index()).collect();
+        // The current value of a key is its highest revision.
         let mut current: HashMap<(String, String, i32), (f64, i64)> = HashMap::new();
         for p in &periods {
-            let found =
-                sqlx::query("SELECT org_code, metric_id, value, revision FROM current_values WHERE period_index = $1")
-                    .bind(i64::from(*p))
-                    .fetch_all(&mut *tx)
-                    .await?;
+            let found = sqlx::query("SELECT org_code, metric_id, value, revision FROM metric_values WHERE period_index = $1")
+                .bind(i64::from(*p))
+                .fetch_all(&mut *tx)
+                .await?;
             for r in found {
-                current.insert((r.try_get(0)?, r.try_get(1)?, *p), (r.try_get(2)?, r.try_get(3)?));
+                let (value, revision): (f64, i64) = (r.try_get(2)?, r.try_get(3)?);
+                let entry = current.entry((r.try_get(0)?, r.try_get(1)?, *p)).or_insert((value, revision));
+                if revision > entry.1 {
+                    *entry = (value, revision);
+                }
             }
+            sqlx::query("INSERT INTO value_periods (period_index) VALUES ($1) ON CONFLICT (period_index) DO NOTHING")
+                .bind(i64::from(*p))
+                .execute(&mut *tx)
+                .await?;
         }
         let mut changed = Vec::new();
         for row in rows {
@@ -144,17 +152,21 @@ impl Store {
                 None => changed.push((row, 1)),
             }
         }
+        // In key order, so that each quarter's part of the table grows at one end.
+        changed.sort_by(|(a, _), (b, _)| {
+            (a.period.index(), &a.org_code, &a.metric_id).cmp(&(b.period.index(), &b.org_code, &b.metric_id))
+        });
         insert(
             &mut tx,
             "metric_values",
-            &["org_code", "metric_id", "period_index", "revision", "value", "comment", "submission_id", "submitted_at"],
+            &["period_index", "org_code", "metric_id", "revision", "value", "comment", "submission_id", "submitted_at"],
             changed
                 .iter()
                 .map(|(r, rev)| {
                     vec![
+                        Cell::Int(i64::from(r.period.index())),
                         Cell::Text(r.org_code.clone()),
                         Cell::Text(r.metric_id.clone()),
-                        Cell::Int(i64::from(r.period.index())),
                         Cell::Int(*rev),
                         Cell::Float(r.value),
                         Cell::OptText(r.comment.clone()),
@@ -164,26 +176,6 @@ impl Store {
                 })
                 .collect::<Vec<_>>(),
             "",
-        )
-        .await?;
-        insert(
-            &mut tx,
-            "current_values",
-            &["org_code", "metric_id", "period_index", "value", "revision", "submission_id", "submitted_at"],
-            changed.iter().map(|(r, rev)| {
-                vec![
-                    Cell::Text(r.org_code.clone()),
-                    Cell::Text(r.metric_id.clone()),
-                    Cell::Int(i64::from(r.period.index())),
-                    Cell::Float(r.value),
-                    Cell::Int(*rev),
-                    Cell::Int(id),
-                    Cell::Text(at.clone()),
-                ]
-            })
-            .collect::<Vec<_>>(),
-            "ON CONFLICT (org_code, metric_id, period_index) DO UPDATE SET value = excluded.value, \
-             revision = excluded.revision, submission_id = excluded.submission_id, submitted_at = excluded.submitted_at",
         )
         .await?;
         let quarters: Vec<String> = periods.iter().map(|p| Quarter::from_index(*p).to_string()).collect();
@@ -237,7 +229,8 @@ impl Store {
     pub async fn value_history(&self, org_code: &str, metric_id: &str) -> Result<Vec<ValueRevision>> {
         let rows = sqlx::query(
             "SELECT period_index, revision, value, comment, submission_id, submitted_at FROM metric_values \
-             WHERE org_code = $1 AND metric_id = $2 ORDER BY period_index DESC, revision DESC",
+             WHERE period_index IN (SELECT period_index FROM value_periods) AND org_code = $1 AND metric_id = $2 \
+             ORDER BY period_index DESC, revision DESC",
         )
         .bind(org_code)
         .bind(metric_id)
@@ -261,8 +254,9 @@ impl Store {
     pub async fn revised_values(&self, org_code: &str) -> Result<Vec<(String, ValueRevision)>> {
         let rows = sqlx::query(
             "SELECT v.metric_id, v.period_index, v.revision, v.value, v.comment, v.submission_id, v.submitted_at \
-             FROM metric_values v WHERE v.org_code = $1 AND EXISTS (SELECT 1 FROM metric_values w WHERE w.org_code = v.org_code \
-             AND w.metric_id = v.metric_id AND w.period_index = v.period_index AND w.revision > 1) \
+             FROM metric_values v WHERE v.period_index IN (SELECT period_index FROM value_periods) AND v.org_code = $1 \
+             AND EXISTS (SELECT 1 FROM metric_values w WHERE w.period_index = v.period_index AND w.org_code = v.org_code \
+             AND w.metric_id = v.metric_id AND w.revision > 1) \
              ORDER BY v.metric_id, v.period_index DESC, v.revision DESC",
         )
         .bind(org_code)
@@ -287,8 +281,11 @@ impl Store {
 
     /// The current value of every (organisation, metric, quarter).
     pub async fn current_values(&self) -> Result<Vec<CurrentValue>> {
-        let query =
-            sqlx::query("SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM current_values");
+        // In key order, each key's revisions in a run with the current (highest) one last.
+        let query = sqlx::query(
+            "SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM metric_values \
+             ORDER BY period_index, org_code, metric_id, revision",
+        );
         current_values_of(query.fetch(&self.pool)).await
     }
 
@@ -303,8 +300,10 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         let query = sqlx::query(
-            "SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM current_values \
-             WHERE submission_id > $1 AND submission_id <= $2",
+            "SELECT v.org_code, v.metric_id, v.period_index, v.value, v.revision, v.submitted_at FROM metric_values v \
+             WHERE v.submission_id > $1 AND v.submission_id <= $2 AND NOT EXISTS (SELECT 1 FROM metric_values w \
+             WHERE w.period_index = v.period_index AND w.org_code = v.org_code AND w.metric_id = v.metric_id \
+             AND w.revision > v.revision)",
         );
         let values = current_values_of(query.bind(since).bind(until).fetch(&self.pool)).await?;
         Ok(Changes { values, organisations: organisations > 0 })
@@ -312,7 +311,8 @@ impl Store {
 }
 
 /// Current values from a stream of rows, one row at a time (at national scale the rows would
-/// not fit beside the values), with one shared copy of each code and timestamp.
+/// not fit beside the values), with one shared copy of each code and timestamp. Rows of the same
+/// key in a run are revisions in ascending order: the last one is kept.
 async fn current_values_of(
     mut rows: futures_util::stream::BoxStream<'_, Result<sqlx::any::AnyRow, sqlx::Error>>,
 ) -> Result<Vec<CurrentValue>> {
@@ -328,10 +328,18 @@ async fn current_values_of(
     };
     let mut values = Vec::new();
     while let Some(r) = rows.try_next().await? {
+        let period_index = r.try_get::<i64, _>(2)? as i32;
+        let (org, metric) = (r.try_get_unchecked::<&str, _>(0)?, r.try_get_unchecked::<&str, _>(1)?);
+        let same_key = |v: &CurrentValue| {
+            v.period_index == period_index && &*v.org_code == org && &*v.metric_id == metric
+        };
+        if values.last().is_some_and(same_key) {
+            values.pop();
+        }
         values.push(CurrentValue {
-            org_code: intern(r.try_get_unchecked::<&str, _>(0)?),
-            metric_id: intern(r.try_get_unchecked::<&str, _>(1)?),
-            period_index: r.try_get::<i64, _>(2)? as i32,
+            org_code: intern(org),
+            metric_id: intern(metric),
+            period_index,
             value: r.try_get(3)?,
             revision: r.try_get(4)?,
             submitted_at: intern(r.try_get_unchecked::<&str, _>(5)?),
