@@ -299,12 +299,20 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let who = Submitter { name: "cli-operator".into(), source: "cli".into(), own_org: None };
             let today = chrono::Utc::now().date_naive();
             let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+            let started = std::time::Instant::now();
             let answer = submit(&store, &reference, today, bytes, format, name, &who, dry_run).await?;
+            let committed = started.elapsed();
             let rejected = answer.is_rejected();
             print_answer(&answer);
             if matches!(answer, Answer::Stored(crate::store::Outcome::Accepted { .. })) {
+                println!("Validated and committed in {:.2} s.", committed.as_secs_f64());
+                let started = std::time::Instant::now();
                 let f = Figures::load(&store).await?;
-                println!("Benchmarks recomputed for data version {}.", f.data_version);
+                println!(
+                    "Benchmarks recomputed for data version {} in {:.2} s.",
+                    f.data_version,
+                    started.elapsed().as_secs_f64()
+                );
             }
             Ok(if rejected { 1 } else { 0 })
         }

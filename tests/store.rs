@@ -147,3 +147,18 @@ async fn the_audit_log_is_append_only() {
     assert!(sqlx::query("UPDATE audit_log SET actor = 'x'").execute(store.pool()).await.is_err());
     assert_eq!(count(&store, "audit_log").await, entries);
 }
+
+#[tokio::test]
+async fn a_comment_with_quotes_and_a_statement_of_its_own_is_stored_as_written() {
+    let (_db, store) = fresh().await;
+    let comment = "it's \"fine\"'); DROP TABLE metric_values; --";
+    let file = format!(
+        "org_code,metric_id,period,value,comment\nRGT,digital_leadership_capability,2024-Q2,3,\"{}\"\n",
+        comment.replace('"', "\"\"")
+    );
+    let answer = submit(&store, file.into_bytes()).await;
+    assert!(matches!(answer, Answer::Stored(Outcome::Accepted { stored: 1, .. })), "{answer:?}");
+    let history = store.value_history("RGT", "digital_leadership_capability").await.unwrap();
+    assert_eq!(history[0].comment.as_deref(), Some(comment));
+    assert_eq!(count(&store, "metric_values").await, 1);
+}

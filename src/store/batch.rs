@@ -26,7 +26,10 @@ pub async fn insert(
     // SQLite binds a parameter in time proportional to the statement's parameter count (sqlx
     // looks each one up by name), so a statement's cost grows with its square: keep SQLite's
     // statements small. PostgreSQL gains from fewer round trips.
-    let params = if conn.backend_name() == "SQLite" { 128 } else { 30_000 };
+    if conn.backend_name() == "SQLite" {
+        return insert_sqlite(conn, table, columns, rows, suffix).await;
+    }
+    let params = 30_000;
     let per_statement = (params / columns.len()).clamp(1, 1000);
     let mut chunk: Vec<Vec<Cell>> = Vec::with_capacity(per_statement);
     for row in rows {
@@ -40,6 +43,72 @@ pub async fn insert(
         execute(conn, table, columns, &chunk, suffix).await?;
     }
     Ok(())
+}
+
+/// SQLite: 500 rows a statement with the cells written as SQL literals. Bound through sqlx, a
+/// statement of 16 rows (128 parameters, see above) cost about 12 µs a row, six times what SQLite
+/// itself spends storing it. Numbers are written by Rust's float and integer formatting; text is
+/// an SQL string literal with its quotes doubled, which is all SQLite's tokenizer gives meaning
+/// to. A chunk with a NUL character in a text falls back to bound parameters.
+async fn insert_sqlite(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    columns: &[&str],
+    rows: impl IntoIterator<Item = Vec<Cell>>,
+    suffix: &str,
+) -> Result<()> {
+    let mut chunk: Vec<Vec<Cell>> = Vec::with_capacity(500);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        chunk.clear();
+        chunk.extend(rows.by_ref().take(500));
+        match literal_statement(table, columns, &chunk, suffix) {
+            Some(sql) => {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await?;
+            }
+            None => {
+                for part in chunk.chunks((128 / columns.len()).max(1)) {
+                    execute(conn, table, columns, part, suffix).await?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `INSERT INTO table (columns) VALUES (…), (…) suffix` with literal cells; `None` when a text
+/// holds a NUL character.
+fn literal_statement(table: &str, columns: &[&str], rows: &[Vec<Cell>], suffix: &str) -> Option<String> {
+    use std::fmt::Write;
+    fn text(sql: &mut String, t: &str) -> Option<()> {
+        if t.contains('\0') {
+            return None;
+        }
+        sql.push('\'');
+        sql.push_str(&t.replace('\'', "''"));
+        sql.push('\'');
+        Some(())
+    }
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    for (i, row) in rows.iter().enumerate() {
+        sql.push_str(if i == 0 { "(" } else { ",(" });
+        for (c, cell) in row.iter().enumerate() {
+            if c > 0 {
+                sql.push(',');
+            }
+            match cell {
+                Cell::Int(v) | Cell::OptInt(Some(v)) => write!(sql, "{v}").ok()?,
+                Cell::Float(v) if v.is_finite() => write!(sql, "{v:?}").ok()?,
+                Cell::Float(_) => return None,
+                Cell::Text(t) | Cell::OptText(Some(t)) => text(&mut sql, t)?,
+                Cell::OptText(None) | Cell::OptInt(None) => sql.push_str("NULL"),
+            }
+        }
+        sql.push(')');
+    }
+    sql.push(' ');
+    sql.push_str(suffix);
+    Some(sql)
 }
 
 async fn execute(
@@ -82,4 +151,22 @@ async fn execute(
     }
     query.execute(&mut *conn).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_cells_double_their_quotes_and_keep_floats_real() {
+        let rows = vec![vec![Cell::Text("RGT".into()), Cell::Float(3.0), Cell::OptText(Some("it's ok".into()))]];
+        let sql = literal_statement("t", &["a", "b", "c"], &rows, "").unwrap();
+        assert_eq!(sql, "INSERT INTO t (a, b, c) VALUES ('RGT',3.0,'it''s ok') ");
+    }
+
+    #[test]
+    fn a_text_with_a_nul_character_is_left_to_bound_parameters() {
+        let rows = vec![vec![Cell::Text("a\0b".into())]];
+        assert_eq!(literal_statement("t", &["a"], &rows, ""), None);
+    }
 }
