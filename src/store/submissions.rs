@@ -127,10 +127,11 @@ impl Store {
         // The current value of a key is its highest revision.
         let mut current: HashMap<(String, String, i32), (f64, i64)> = HashMap::new();
         for p in &periods {
-            let found = sqlx::query("SELECT org_code, metric_id, value, revision FROM metric_values WHERE period_index = $1")
-                .bind(i64::from(*p))
-                .fetch_all(&mut *tx)
-                .await?;
+            let found =
+                sqlx::query("SELECT org_code, metric_id, value, revision FROM metric_values WHERE period_index = $1")
+                    .bind(i64::from(*p))
+                    .fetch_all(&mut *tx)
+                    .await?;
             for r in found {
                 let (value, revision): (f64, i64) = (r.try_get(2)?, r.try_get(3)?);
                 let entry = current.entry((r.try_get(0)?, r.try_get(1)?, *p)).or_insert((value, revision));
@@ -330,9 +331,8 @@ async fn current_values_of(
     while let Some(r) = rows.try_next().await? {
         let period_index = r.try_get::<i64, _>(2)? as i32;
         let (org, metric) = (r.try_get_unchecked::<&str, _>(0)?, r.try_get_unchecked::<&str, _>(1)?);
-        let same_key = |v: &CurrentValue| {
-            v.period_index == period_index && &*v.org_code == org && &*v.metric_id == metric
-        };
+        let same_key =
+            |v: &CurrentValue| v.period_index == period_index && &*v.org_code == org && &*v.metric_id == metric;
         if values.last().is_some_and(same_key) {
             values.pop();
         }
