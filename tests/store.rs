@@ -151,7 +151,7 @@ async fn the_audit_log_is_append_only() {
 #[tokio::test]
 async fn a_comment_with_quotes_and_a_statement_of_its_own_is_stored_as_written() {
     let (_db, store) = fresh().await;
-    let comment = "it's \"fine\"'); DROP TABLE metric_values; --";
+    let comment = r#"it's "fine" \' \\'); DROP TABLE metric_values; --"#;
     let file = format!(
         "org_code,metric_id,period,value,comment\nRGT,digital_leadership_capability,2024-Q2,3,\"{}\"\n",
         comment.replace('"', "\"\"")
