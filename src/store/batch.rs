@@ -16,15 +16,6 @@ pub enum Cell {
 }
 
 /// Inserts `rows` into `table (columns)`, `suffix` appended to each statement (e.g. ON CONFLICT).
-///
-/// 500 rows a statement with the cells written as SQL literals. Bound through sqlx, a SQLite
-/// statement had to stay at 128 parameters (sqlx looks each parameter up by name, in time that
-/// grows with the statement's parameter count, so a statement's cost grew with its square), and
-/// such 16-row statements cost about 12 µs a row, six times what SQLite itself spends storing
-/// it. Numbers are written by Rust's integer and float formatting; text is a string literal with
-/// its quotes doubled (on PostgreSQL an `E'…'` literal with its backslashes doubled too, whatever
-/// `standard_conforming_strings` says). A chunk with a NUL character in a text, which neither
-/// database's literals can hold, goes in with bound parameters instead.
 pub async fn insert(
     conn: &mut sqlx::AnyConnection,
     table: &str,
@@ -32,22 +23,52 @@ pub async fn insert(
     rows: impl IntoIterator<Item = Vec<Cell>>,
     suffix: &str,
 ) -> Result<()> {
-    let dialect = if conn.backend_name() == "SQLite" { Dialect::Sqlite } else { Dialect::Postgres };
-    let bound_rows = match dialect {
-        Dialect::Sqlite => (128 / columns.len()).max(1),
-        Dialect::Postgres => (30_000 / columns.len()).clamp(1, 1000),
-    };
+    // PostgreSQL gains from fewer round trips, with bound parameters: literal statements of
+    // the same rows took 1.6 times as long to commit 1.5 million values (BENCHMARKS.md).
+    if conn.backend_name() == "SQLite" {
+        return insert_sqlite(conn, table, columns, rows, suffix).await;
+    }
+    let params = 30_000;
+    let per_statement = (params / columns.len()).clamp(1, 1000);
+    let mut chunk: Vec<Vec<Cell>> = Vec::with_capacity(per_statement);
+    for row in rows {
+        chunk.push(row);
+        if chunk.len() == per_statement {
+            execute(conn, table, columns, &chunk, suffix).await?;
+            chunk.clear();
+        }
+    }
+    if !chunk.is_empty() {
+        execute(conn, table, columns, &chunk, suffix).await?;
+    }
+    Ok(())
+}
+
+/// SQLite: 500 rows a statement with the cells written as SQL literals. sqlx binds a SQLite
+/// parameter in time proportional to the statement's parameter count (it looks each one up by
+/// name), so bound statements had to stay at 128 parameters; such a statement of 16 rows cost
+/// about 12 µs a row, six times what SQLite itself spends storing it. Numbers are written by
+/// Rust's float and integer formatting; text is an SQL string literal with its quotes doubled,
+/// which is all SQLite's tokenizer gives meaning to. A chunk with a NUL character in a text
+/// falls back to bound parameters.
+async fn insert_sqlite(
+    conn: &mut sqlx::AnyConnection,
+    table: &str,
+    columns: &[&str],
+    rows: impl IntoIterator<Item = Vec<Cell>>,
+    suffix: &str,
+) -> Result<()> {
     let mut chunk: Vec<Vec<Cell>> = Vec::with_capacity(500);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         chunk.clear();
         chunk.extend(rows.by_ref().take(500));
-        match literal_statement(dialect, table, columns, &chunk, suffix) {
+        match literal_statement(table, columns, &chunk, suffix) {
             Some(sql) => {
                 sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await?;
             }
             None => {
-                for part in chunk.chunks(bound_rows) {
+                for part in chunk.chunks((128 / columns.len()).max(1)) {
                     execute(conn, table, columns, part, suffix).await?;
                 }
             }
@@ -56,41 +77,19 @@ pub async fn insert(
     Ok(())
 }
 
-/// How a backend writes a text literal.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dialect {
-    Sqlite,
-    Postgres,
-}
-
 /// `INSERT INTO table (columns) VALUES (…), (…) suffix` with literal cells; `None` when a text
 /// holds a NUL character.
-fn literal_statement(
-    dialect: Dialect,
-    table: &str,
-    columns: &[&str],
-    rows: &[Vec<Cell>],
-    suffix: &str,
-) -> Option<String> {
+fn literal_statement(table: &str, columns: &[&str], rows: &[Vec<Cell>], suffix: &str) -> Option<String> {
     use std::fmt::Write;
-    let text = |sql: &mut String, t: &str| -> Option<()> {
+    fn text(sql: &mut String, t: &str) -> Option<()> {
         if t.contains('\0') {
             return None;
         }
-        match dialect {
-            Dialect::Sqlite => sql.push('\''),
-            Dialect::Postgres => sql.push_str("E'"),
-        }
-        for c in t.chars() {
-            match c {
-                '\'' => sql.push_str("''"),
-                '\\' if dialect == Dialect::Postgres => sql.push_str("\\\\"),
-                c => sql.push(c),
-            }
-        }
+        sql.push('\'');
+        sql.push_str(&t.replace('\'', "''"));
         sql.push('\'');
         Some(())
-    };
+    }
     let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
     for (i, row) in rows.iter().enumerate() {
         sql.push_str(if i == 0 { "(" } else { ",(" });
@@ -162,20 +161,13 @@ mod tests {
     #[test]
     fn literal_cells_double_their_quotes_and_keep_floats_real() {
         let rows = vec![vec![Cell::Text("RGT".into()), Cell::Float(3.0), Cell::OptText(Some("it's ok".into()))]];
-        let sql = literal_statement(Dialect::Sqlite, "t", &["a", "b", "c"], &rows, "").unwrap();
+        let sql = literal_statement("t", &["a", "b", "c"], &rows, "").unwrap();
         assert_eq!(sql, "INSERT INTO t (a, b, c) VALUES ('RGT',3.0,'it''s ok') ");
-    }
-
-    #[test]
-    fn postgres_literals_escape_backslashes_as_well_as_quotes() {
-        let rows = vec![vec![Cell::OptText(Some(r"a\'b".into())), Cell::OptInt(None)]];
-        let sql = literal_statement(Dialect::Postgres, "t", &["a", "b"], &rows, "").unwrap();
-        assert_eq!(sql, r"INSERT INTO t (a, b) VALUES (E'a\\''b',NULL) ");
     }
 
     #[test]
     fn a_text_with_a_nul_character_is_left_to_bound_parameters() {
         let rows = vec![vec![Cell::Text("a\0b".into())]];
-        assert_eq!(literal_statement(Dialect::Sqlite, "t", &["a"], &rows, ""), None);
+        assert_eq!(literal_statement("t", &["a"], &rows, ""), None);
     }
 }
