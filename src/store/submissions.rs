@@ -124,20 +124,15 @@ impl Store {
         let at = super::now_text();
 
         let periods: BTreeSet<i32> = rows.iter().map(|r| r.period.index()).collect();
-        // The current value of a key is its highest revision.
         let mut current: HashMap<(String, String, i32), (f64, i64)> = HashMap::new();
         for p in &periods {
             let found =
-                sqlx::query("SELECT org_code, metric_id, value, revision FROM metric_values WHERE period_index = $1")
+                sqlx::query("SELECT org_code, metric_id, value, revision FROM current_values WHERE period_index = $1")
                     .bind(i64::from(*p))
                     .fetch_all(&mut *tx)
                     .await?;
             for r in found {
-                let (value, revision): (f64, i64) = (r.try_get(2)?, r.try_get(3)?);
-                let entry = current.entry((r.try_get(0)?, r.try_get(1)?, *p)).or_insert((value, revision));
-                if revision > entry.1 {
-                    *entry = (value, revision);
-                }
+                current.insert((r.try_get(0)?, r.try_get(1)?, *p), (r.try_get(2)?, r.try_get(3)?));
             }
             sqlx::query("INSERT INTO value_periods (period_index) VALUES ($1) ON CONFLICT (period_index) DO NOTHING")
                 .bind(i64::from(*p))
@@ -301,10 +296,8 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         let query = sqlx::query(
-            "SELECT v.org_code, v.metric_id, v.period_index, v.value, v.revision, v.submitted_at FROM metric_values v \
-             WHERE v.submission_id > $1 AND v.submission_id <= $2 AND NOT EXISTS (SELECT 1 FROM metric_values w \
-             WHERE w.period_index = v.period_index AND w.org_code = v.org_code AND w.metric_id = v.metric_id \
-             AND w.revision > v.revision)",
+            "SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM current_values \
+             WHERE submission_id > $1 AND submission_id <= $2",
         );
         let values = current_values_of(query.bind(since).bind(until).fetch(&self.pool)).await?;
         Ok(Changes { values, organisations: organisations > 0 })
