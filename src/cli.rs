@@ -8,7 +8,7 @@ use crate::domain::Role;
 use crate::export::{Filters, write_export};
 use crate::figures::Figures;
 use crate::store::Actor;
-use crate::submit::{Answer, Format, Submitter, submit};
+use crate::submit::{Answer, Format, Submitter, submit_file};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
@@ -286,8 +286,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             };
             let store = crate::app::open_store(&url).await?;
             let reference = store.reference().await?;
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let format = match (wanted, Format::sniff(&bytes)) {
+            let format = match (wanted, sniff_file(&file)?) {
                 ("targets", Format::MetricsCsv | Format::TargetsCsv) => Format::TargetsCsv,
                 ("conformance", f @ (Format::ConformanceCsv | Format::TestReport)) => f,
                 ("conformance", Format::MeasureReport) => Format::TestReport,
@@ -300,7 +299,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let today = chrono::Utc::now().date_naive();
             let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
             let started = std::time::Instant::now();
-            let answer = submit(&store, &reference, today, bytes, format, name, &who, dry_run).await?;
+            let answer = submit_file(&store, &reference, today, &file, format, name, &who, dry_run).await?;
             let committed = started.elapsed();
             let rejected = answer.is_rejected();
             print_answer(&answer);
@@ -480,4 +479,19 @@ fn print_answer(answer: &Answer) {
             }
         }
     }
+}
+
+/// The format of a file, from its first 64 KiB; a JSON resource is read whole to find its type.
+fn sniff_file(path: &std::path::Path) -> Result<Format> {
+    use std::io::Read;
+    let mut start = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(64 * 1024).read_to_end(&mut start))
+        .with_context(|| format!("reading {}", path.display()))?;
+    let bom = start.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&start);
+    if bom.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        let whole = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        return Ok(Format::sniff(&whole));
+    }
+    Ok(Format::sniff(&start))
 }

@@ -210,7 +210,7 @@ pub async fn submit(
         Ok(Parsed::Values(rows)) if format.kind() == SubmissionKind::Targets => {
             store.store_target_rows(&sub, &rows, Quarter::last_ended(today)).await?
         }
-        Ok(Parsed::Values(rows)) => store.store_metric_rows(&sub, &rows).await?,
+        Ok(Parsed::Values(rows)) => store.store_metric_rows(&sub, rows).await?,
         Ok(Parsed::Conformance(rows)) => store.store_conformance_rows(&sub, &rows).await?,
         Err(errors) => store.record_rejection(&sub, total, errors).await?,
     }))
@@ -227,4 +227,132 @@ pub async fn submit_metrics(
     dry_run: bool,
 ) -> Result<Answer> {
     submit(store, reference, today, bytes, Format::MetricsCsv, filename, who, dry_run).await
+}
+
+/// How many valid rows the validator hands the store at a time.
+const CHUNK: usize = 8192;
+
+/// Submits a file from disk, as [`submit`] would submit its bytes. A metric CSV is streamed:
+/// it is read and validated on one thread while the store writes the valid rows on another,
+/// inside the submission's transaction, so that memory stays the same however long the file
+/// (see `Store::store_metric_feed`). Other formats are read whole.
+#[expect(clippy::too_many_arguments, reason = "each argument is one fact of the submission")]
+pub async fn submit_file(
+    store: &Store,
+    reference: &Reference,
+    today: chrono::NaiveDate,
+    path: &std::path::Path,
+    format: Format,
+    filename: Option<String>,
+    who: &Submitter,
+    dry_run: bool,
+) -> Result<Answer> {
+    use anyhow::Context;
+    if format != Format::MetricsCsv {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        return submit(store, reference, today, bytes, format, filename, who, dry_run).await;
+    }
+    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+    let (sender, feed) = tokio::sync::mpsc::channel(4);
+    let end_sender = sender.clone();
+    let (reference, own_org, send) = (reference.clone(), who.own_org.clone(), !dry_run);
+    let validator = tokio::task::spawn_blocking(move || -> Result<(usize, crate::store::Feed)> {
+        let rules = Rules { reference: &reference, today, own_org: own_org.as_deref() };
+        let mut input = Tally::new(std::io::BufReader::with_capacity(1 << 16, file));
+        let (mut chunk, mut valid) = (Vec::with_capacity(CHUNK), 0);
+        let mut errors =
+            crate::ingest::metrics::stream_csv(&mut input, &rules, crate::ingest::metrics::CSV_METRICS, |row| {
+                valid += 1;
+                if send {
+                    chunk.push(row);
+                    if chunk.len() == CHUNK {
+                        // A closed channel means the store has failed: its error is the answer.
+                        let _ = sender.blocking_send(crate::store::Feed::Rows(std::mem::take(&mut chunk)));
+                    }
+                }
+            });
+        // The whole file counts towards its hash and its rows, even after a row that stops the reader.
+        let rest = std::io::copy(&mut input, &mut std::io::sink());
+        if let Some(e) = input.error.take() {
+            return Err(e.into());
+        }
+        rest?;
+        errors.sort_by_key(|e| e.row);
+        if errors.is_empty() && !chunk.is_empty() {
+            let _ = sender.blocking_send(crate::store::Feed::Rows(chunk));
+        }
+        let (content_hash, rows) = input.finish();
+        Ok((valid, crate::store::Feed::End { content_hash, rows, errors }))
+    });
+    if dry_run {
+        let (valid, end) = validator.await??;
+        let crate::store::Feed::End { rows, errors, .. } = end else { unreachable!("the validator ends with End") };
+        return Ok(if errors.is_empty() {
+            Answer::DryRun { status: "valid", rows: valid, errors }
+        } else {
+            Answer::DryRun { status: "rejected", rows, errors }
+        });
+    }
+    let sub = NewSubmission {
+        kind: format.kind(),
+        content_hash: String::new(),
+        submitted_by: who.name.clone(),
+        source: who.source.clone(),
+        filename,
+        org_code: who.own_org.clone(),
+    };
+    // The end of the file is sent from here once the validator has sent its last rows.
+    let (stored, ended) = tokio::join!(store.store_metric_feed(&sub, feed), async {
+        let (_, end) = validator.await??;
+        let _ = end_sender.send(end).await;
+        anyhow::Ok(())
+    });
+    ended?;
+    Ok(Answer::Stored(stored?))
+}
+
+/// Reads through, hashing the bytes and counting the data lines as `data_lines` does, and keeps
+/// a read error for the caller (the CSV reader would report it as the end of the file).
+struct Tally<R> {
+    inner: R,
+    hash: Sha256,
+    lines: usize,
+    line_has_text: bool,
+    error: Option<std::io::Error>,
+}
+
+impl<R> Tally<R> {
+    fn new(inner: R) -> Self {
+        Self { inner, hash: Sha256::new(), lines: 0, line_has_text: false, error: None }
+    }
+
+    /// The content hash, and the lines after the header that are not blank.
+    fn finish(self) -> (String, usize) {
+        let lines = self.lines + usize::from(self.line_has_text);
+        (format!("{:x}", self.hash.finalize()), lines.saturating_sub(1))
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Tally<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let n = match self.inner.read(out) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Err(e),
+            Err(e) => {
+                let kind = e.kind();
+                self.error = Some(e);
+                return Err(kind.into());
+            }
+        };
+        self.hash.update(&out[..n]);
+        for b in &out[..n] {
+            if *b == b'\n' {
+                self.lines += usize::from(self.line_has_text);
+                self.line_has_text = false;
+            } else if !b.is_ascii_whitespace() {
+                self.line_has_text = true;
+            }
+        }
+        Ok(n)
+    }
 }

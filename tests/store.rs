@@ -162,3 +162,123 @@ async fn a_comment_with_quotes_and_a_statement_of_its_own_is_stored_as_written()
     assert_eq!(history[0].comment.as_deref(), Some(comment));
     assert_eq!(count(&store, "metric_values").await, 1);
 }
+
+/// One backend's answers to the same sequence of submissions through both paths.
+async fn both_paths(store: &Store, bytes: Vec<u8>, dry_run: bool, streamed: bool) -> Answer {
+    use exemplar::submit::{Format, submit_file};
+    let reference = store.reference().await.unwrap();
+    if !streamed {
+        return submit_metrics(store, &reference, today(), bytes, Some("f.csv".into()), &operator(), dry_run)
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.csv");
+    std::fs::write(&path, &bytes).unwrap();
+    let name = Some("f.csv".into());
+    submit_file(store, &reference, today(), &path, Format::MetricsCsv, name, &operator(), dry_run).await.unwrap()
+}
+
+/// What a store holds, less the times: every revision, the submissions and the audit log.
+async fn holdings(store: &Store) -> (Vec<(i64, String, String, i64, f64, Option<String>, i64)>, Vec<String>) {
+    let values = sqlx::query_as(
+        "SELECT period_index, org_code, metric_id, revision, value, comment, submission_id FROM metric_values \
+         ORDER BY period_index, org_code, metric_id, revision",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let mut log: Vec<String> = store
+        .submissions(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| {
+            let errors: Vec<String> = s.errors.iter().map(ToString::to_string).collect();
+            format!(
+                "{} {} {} {} {} {:?} {}",
+                s.id,
+                s.kind,
+                s.status,
+                s.rows_total,
+                s.rows_stored,
+                s.filename,
+                errors.join("; ")
+            )
+        })
+        .collect();
+    let audit: Vec<(String, String, Option<i64>, String)> =
+        sqlx::query_as("SELECT action, subject, submission_id, detail FROM audit_log ORDER BY id")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    log.extend(audit.into_iter().map(|a| format!("{a:?}")));
+    (values, log)
+}
+
+#[tokio::test]
+async fn a_file_streamed_from_disk_stores_exactly_what_the_same_bytes_store_errors_included() {
+    use exemplar::demo::{DemoOptions, write_demo};
+    let (_a, whole) = fresh().await;
+    let (_b, streamed) = fresh().await;
+    let reference = whole.reference().await.unwrap();
+    let end = exemplar::domain::Quarter::parse("2026-Q2").unwrap();
+    // Long enough to reach the store in several chunks.
+    let options = DemoOptions { trusts: Some(120), quarters: 5, seed: 3, end };
+    let mut first = Vec::new();
+    let rows = write_demo(&reference, &options, &mut first).unwrap();
+    assert!(rows > 20_000, "{rows} rows");
+    let text = String::from_utf8(first.clone()).unwrap();
+    // Revisions: every other value sent again, a third of them changed to another seed's value
+    // for the same key, one with a comment holding quotes; CRLF line ends.
+    let mut other = Vec::new();
+    write_demo(&reference, &DemoOptions { seed: 4, ..options.clone() }, &mut other).unwrap();
+    let other: std::collections::HashMap<String, String> = String::from_utf8(other)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.rsplit_once(',').map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect();
+    let mut second = String::from("org_code,metric_id,period,value,comment\r\n");
+    for (i, line) in text.lines().skip(1).enumerate().filter(|(i, _)| i % 2 == 0) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let key = line.rsplit_once(',').unwrap().0;
+        let value = match other.get(key) {
+            Some(v) if i % 3 == 0 => v.clone(),
+            _ => cells[3].to_string(),
+        };
+        second.push_str(&format!(
+            "{},{},{},{value},{}\r\n",
+            cells[0],
+            cells[1],
+            cells[2],
+            if i == 4 { "\"it's \"\"revised\"\"\"" } else { "" }
+        ));
+    }
+    // Problems early, in the middle and after the last chunk: a repeat, an unknown trust, a bad number.
+    let lines: Vec<&str> = text.lines().collect();
+    let mut bad: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    bad[3] = "RZZ99,digital_leadership_capability,2026-Q1,3".into();
+    let middle = bad.len() / 2;
+    bad[middle] = bad[middle + 1].clone();
+    let last = bad.len() - 1;
+    bad[last] = bad[last].rsplit_once(',').map(|(k, _)| format!("{k},lots")).unwrap();
+    let bad = (bad.join("\n") + "\n\n").into_bytes();
+    let files = [
+        (first.clone(), true),
+        (bad.clone(), true),
+        (first.clone(), false),
+        (bad.clone(), false),
+        (second.clone().into_bytes(), false),
+        (first.clone(), false),
+        (b"org_code,metric_id\n".to_vec(), false),
+    ];
+    for (bytes, dry_run) in files {
+        let a = both_paths(&whole, bytes.clone(), dry_run, false).await;
+        let b = both_paths(&streamed, bytes, dry_run, true).await;
+        assert_eq!(a, b);
+    }
+    let (a, b) = (holdings(&whole).await, holdings(&streamed).await);
+    assert!(a.0.iter().any(|v| v.3 == 2), "the second file revised values");
+    assert!(a.1.iter().any(|l| l.contains("duplicate")) && a.1.iter().any(|l| l.contains("rejected")));
+    assert_eq!(a, b);
+}

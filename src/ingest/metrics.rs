@@ -59,12 +59,31 @@ pub const CSV_TARGETS: Fields =
 pub struct Validator<'r> {
     rules: &'r Rules<'r>,
     fields: Fields,
-    seen: HashMap<(String, String, Quarter), usize>,
+    /// For each quarter given, the row that first gave each (organisation, metric), at the
+    /// position `organisation × metrics + metric`; 0 where none has. Its size is bounded by the
+    /// reference data and the quarters, however long the file.
+    seen: HashMap<i32, Vec<u32>>,
 }
 
 impl<'r> Validator<'r> {
     pub fn new(rules: &'r Rules<'r>, fields: Fields) -> Self {
         Self { rules, fields, seen: HashMap::new() }
+    }
+
+    /// The row that first gave this key, after recording `row` as its first when none had.
+    fn first_row(&mut self, org: &str, metric: &str, period: Quarter, row: usize) -> Option<usize> {
+        let reference = self.rules.reference;
+        let (o, m) = (reference.org_position(org)?, reference.metric_position(metric)?);
+        let cells = reference.organisations.len() * reference.metrics.len();
+        let grid = self.seen.entry(period.index()).or_insert_with(|| vec![0; cells]);
+        let cell = &mut grid[o * reference.metrics.len() + m];
+        match *cell {
+            0 => {
+                *cell = u32::try_from(row).unwrap_or(u32::MAX);
+                None
+            }
+            first => Some(first as usize),
+        }
     }
 
     /// The valid row, or `None` with every problem of the row added to `errors`.
@@ -131,15 +150,12 @@ impl<'r> Validator<'r> {
             _ => None,
         };
         if let (Some(org), Some(metric), Some(period)) = (&org, metric, period) {
-            let key = (org.clone(), metric.metric_id.clone(), period);
-            if let Some(first) = self.seen.get(&key) {
+            if let Some(first) = self.first_row(org, &metric.metric_id, period, row) {
                 errors.push(RowError::new(
                     row,
                     f.period,
                     format!("{org} {} {period} is already given in row {first}", metric.metric_id),
                 ));
-            } else {
-                self.seen.insert(key, row);
             }
         }
         let comment = raw.comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
@@ -164,9 +180,27 @@ pub fn parse_targets_csv<R: Read>(input: R, rules: &Rules<'_>) -> Result<Vec<Met
 
 fn parse_csv<R: Read>(input: R, rules: &Rules<'_>, fields: Fields) -> Result<Vec<MetricRow>, Vec<RowError>> {
     let mut rows = Vec::new();
+    let mut errors = stream_csv(input, rules, fields, |row| rows.push(row));
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        errors.sort_by_key(|e| e.row);
+        Err(errors)
+    }
+}
+
+/// Validates a metric or targets CSV row by row, handing each valid row to `valid` as long as
+/// no problem has been found, and answers every problem (unsorted). Nothing of the file is kept
+/// but the repeat check's grid, so that a file of any length is checked in the same memory.
+pub fn stream_csv<R: Read>(
+    input: R,
+    rules: &Rules<'_>,
+    fields: Fields,
+    mut valid: impl FnMut(MetricRow),
+) -> Vec<RowError> {
     let mut validator = Validator::new(rules, fields);
     let optional: &[&'static str] = if fields.targets { &[] } else { &["comment"] };
-    let mut errors = read_rows(
+    read_rows(
         input,
         &[fields.org, fields.metric, fields.period, fields.value],
         optional,
@@ -184,17 +218,13 @@ fn parse_csv<R: Read>(input: R, rules: &Rules<'_>, fields: Fields) -> Result<Vec
             if unreadable {
                 return;
             }
-            if let Some(valid) = validator.check(raw, errors) {
-                rows.push(valid);
+            if let Some(row) = validator.check(raw, errors)
+                && errors.is_empty()
+            {
+                valid(row);
             }
         },
-    );
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        errors.sort_by_key(|e| e.row);
-        Err(errors)
-    }
+    )
 }
 
 /// Checks an organisation code against the reference data and the submitter's own trust.

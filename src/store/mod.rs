@@ -20,7 +20,9 @@ mod uploads;
 pub use accounts::{Actor, AuditEntry, Session, TokenInfo, User};
 pub use conformance::ConformanceRecord;
 pub use findings::{FINDING_STATUSES, FINDING_SUBJECTS, Finding, NewFinding};
-pub use submissions::{Changes, CurrentValue, NewSubmission, Outcome, SubmissionKind, SubmissionRecord, ValueRevision};
+pub use submissions::{
+    Changes, CurrentValue, Feed, NewSubmission, Outcome, SubmissionKind, SubmissionRecord, ValueRevision,
+};
 pub use targets::Target;
 
 use anyhow::{Context, Result};

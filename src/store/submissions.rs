@@ -9,7 +9,6 @@ use crate::ingest::metrics::MetricRow;
 use anyhow::Result;
 use serde::Serialize;
 use sqlx::Row;
-use std::collections::{BTreeSet, HashMap};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -88,8 +87,7 @@ impl Store {
         .await?;
         if let Some(original) = original {
             let id = insert_submission(&mut tx, sub, "duplicate", rows, 0, &[]).await?;
-            let detail = format!("same content as submission {original}");
-            audit(&mut tx, &sub.submitted_by, "submission.duplicate", sub.kind.as_str(), Some(id), &detail).await?;
+            audit_duplicate(&mut tx, sub, id, original).await?;
             tx.commit().await?;
             return Ok(Err(Outcome::Duplicate { submission_id: id, rows, original }));
         }
@@ -101,82 +99,89 @@ impl Store {
     pub async fn record_rejection(&self, sub: &NewSubmission, rows: usize, errors: Vec<RowError>) -> Result<Outcome> {
         let mut tx = self.begin_write().await?;
         let id = insert_submission(&mut tx, sub, "rejected", rows, 0, &errors).await?;
-        audit(
-            &mut tx,
-            &sub.submitted_by,
-            "submission.reject",
-            sub.kind.as_str(),
-            Some(id),
-            &format!("{} errors", errors.len()),
-        )
-        .await?;
+        audit_rejection(&mut tx, sub, id, &errors).await?;
         tx.commit().await?;
         Ok(Outcome::Rejected { submission_id: id, rows, errors })
     }
 
     /// Stores validated metric rows as one submission: each changed value becomes a new
     /// revision; a byte-identical resend stores nothing.
-    pub async fn store_metric_rows(&self, sub: &NewSubmission, rows: &[MetricRow]) -> Result<Outcome> {
-        let (_guard, mut tx, id) = match self.open_submission(sub, rows.len()).await? {
+    pub async fn store_metric_rows(&self, sub: &NewSubmission, rows: Vec<MetricRow>) -> Result<Outcome> {
+        let total = rows.len();
+        let (_guard, mut tx, id) = match self.open_submission(sub, total).await? {
             Ok(opened) => opened,
             Err(duplicate) => return Ok(duplicate),
         };
-        let at = super::now_text();
+        let mut writer = ValueWriter::new(id);
+        writer.write(&mut tx, rows).await?;
+        close_submission(tx, sub, id, total, writer.stored, &writer.detail(total)).await
+    }
 
-        let periods: BTreeSet<i32> = rows.iter().map(|r| r.period.index()).collect();
-        let mut current: HashMap<(String, String, i32), (f64, i64)> = HashMap::new();
-        for p in &periods {
-            let found =
-                sqlx::query("SELECT org_code, metric_id, value, revision FROM current_values WHERE period_index = $1")
-                    .bind(i64::from(*p))
-                    .fetch_all(&mut *tx)
-                    .await?;
-            for r in found {
-                current.insert((r.try_get(0)?, r.try_get(1)?, *p), (r.try_get(2)?, r.try_get(3)?));
+    /// Stores a metric submission as it is validated: the rows arrive in chunks while the rest
+    /// of the file is still being read, and are written inside the submission's transaction.
+    /// The end of the feed says whether the file was valid: if not, everything written is
+    /// rolled back and the rejection recorded; a file accepted before is recorded as a
+    /// duplicate. `sub.content_hash` is taken from the end of the feed.
+    pub async fn store_metric_feed(
+        &self,
+        sub: &NewSubmission,
+        mut feed: tokio::sync::mpsc::Receiver<Feed>,
+    ) -> Result<Outcome> {
+        let (_guard, mut tx) = self.write().await?;
+        let id = insert_submission(&mut tx, sub, "accepted", 0, 0, &[]).await?;
+        // The values go in a savepoint, so that a file found invalid or already accepted keeps
+        // its submission's row (and id) without them.
+        let mut values = sqlx::Connection::begin(&mut *tx).await?;
+        let mut writer = ValueWriter::new(id);
+        let (content_hash, total, errors) = loop {
+            match feed.recv().await {
+                Some(Feed::Rows(rows)) => writer.write(&mut values, rows).await?,
+                Some(Feed::End { content_hash, rows, errors }) => break (content_hash, rows, errors),
+                None => anyhow::bail!("the submission's rows stopped before the end of the file"),
             }
-            sqlx::query("INSERT INTO value_periods (period_index) VALUES ($1) ON CONFLICT (period_index) DO NOTHING")
-                .bind(i64::from(*p))
-                .execute(&mut *tx)
-                .await?;
-        }
-        let mut changed = Vec::new();
-        for row in rows {
-            let key = (row.org_code.clone(), row.metric_id.clone(), row.period.index());
-            match current.get(&key) {
-                Some((value, _)) if *value == row.value => {}
-                Some((_, revision)) => changed.push((row, revision + 1)),
-                None => changed.push((row, 1)),
-            }
-        }
-        // In key order, so that each quarter's part of the table grows at one end.
-        changed.sort_by(|(a, _), (b, _)| {
-            (a.period.index(), &a.org_code, &a.metric_id).cmp(&(b.period.index(), &b.org_code, &b.metric_id))
-        });
-        insert(
-            &mut tx,
-            "metric_values",
-            &["period_index", "org_code", "metric_id", "revision", "value", "comment", "submission_id", "submitted_at"],
-            changed
-                .iter()
-                .map(|(r, rev)| {
-                    vec![
-                        Cell::Int(i64::from(r.period.index())),
-                        Cell::Text(r.org_code.clone()),
-                        Cell::Text(r.metric_id.clone()),
-                        Cell::Int(*rev),
-                        Cell::Float(r.value),
-                        Cell::OptText(r.comment.clone()),
-                        Cell::Int(id),
-                        Cell::Text(at.clone()),
-                    ]
-                })
-                .collect::<Vec<_>>(),
-            "",
+        };
+        let sub = NewSubmission { content_hash, ..sub.clone() };
+        let original: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(id) FROM submissions WHERE kind = $1 AND content_hash = $2 AND status = 'accepted' AND id <> $3",
         )
+        .bind(sub.kind.as_str())
+        .bind(&sub.content_hash)
+        .bind(id)
+        .fetch_one(&mut *values)
         .await?;
-        let quarters: Vec<String> = periods.iter().map(|p| Quarter::from_index(*p).to_string()).collect();
-        let detail = format!("{} rows, {} new revisions, quarters {}", rows.len(), changed.len(), quarters.join(" "));
-        close_submission(tx, sub, id, rows.len(), changed.len(), &detail).await
+        let status = match (errors.is_empty(), original) {
+            (false, _) => "rejected",
+            (true, Some(_)) => "duplicate",
+            (true, None) => "accepted",
+        };
+        if status == "accepted" {
+            values.commit().await?;
+        } else {
+            values.rollback().await?;
+        }
+        sqlx::query(
+            "UPDATE submissions SET status = $1, content_hash = $2, rows_total = $3, errors = $4 WHERE id = $5",
+        )
+        .bind(status)
+        .bind(&sub.content_hash)
+        .bind(total as i64)
+        .bind(serde_json::to_string(&errors)?)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        match original {
+            _ if !errors.is_empty() => {
+                audit_rejection(&mut tx, &sub, id, &errors).await?;
+                tx.commit().await?;
+                Ok(Outcome::Rejected { submission_id: id, rows: total, errors })
+            }
+            Some(original) => {
+                audit_duplicate(&mut tx, &sub, id, original).await?;
+                tx.commit().await?;
+                Ok(Outcome::Duplicate { submission_id: id, rows: total, original })
+            }
+            None => close_submission(tx, &sub, id, total, writer.stored, &writer.detail(total)).await,
+        }
     }
 
     /// The newest submissions, of one trust's submitters when `org_code` is given.
@@ -341,6 +346,114 @@ async fn current_values_of(
     Ok(values)
 }
 
+/// What a streamed metric submission hands the store: valid rows in chunks, then the end of
+/// the file with its content hash, its number of data rows and every problem found.
+#[derive(Debug)]
+pub enum Feed {
+    Rows(Vec<MetricRow>),
+    End { content_hash: String, rows: usize, errors: Vec<RowError> },
+}
+
+/// Writes one submission's values as revisions, a chunk at a time. Each quarter's current
+/// values are read when the submission first reaches it, keyed by small numbers given to the
+/// codes, so that what it holds grows with the quarters the submission touches, not its length.
+struct ValueWriter {
+    submission_id: i64,
+    submitted_at: String,
+    codes: foldhash::HashMap<String, u32>,
+    /// Per quarter: (organisation, metric) → (current value, its revision).
+    current: std::collections::BTreeMap<i32, foldhash::HashMap<(u32, u32), (f64, i64)>>,
+    stored: usize,
+}
+
+impl ValueWriter {
+    fn new(submission_id: i64) -> Self {
+        Self {
+            submission_id,
+            submitted_at: super::now_text(),
+            codes: Default::default(),
+            current: Default::default(),
+            stored: 0,
+        }
+    }
+
+    fn code(&mut self, text: &str) -> u32 {
+        if let Some(n) = self.codes.get(text) {
+            return *n;
+        }
+        let n = self.codes.len() as u32;
+        self.codes.insert(text.to_string(), n);
+        n
+    }
+
+    /// Stores the rows that change a value, each as its key's next revision.
+    async fn write(&mut self, conn: &mut sqlx::AnyConnection, rows: Vec<MetricRow>) -> Result<()> {
+        let mut changed = Vec::with_capacity(rows.len());
+        for row in rows {
+            let p = row.period.index();
+            if !self.current.contains_key(&p) {
+                let found = sqlx::query(
+                    "SELECT org_code, metric_id, value, revision FROM current_values WHERE period_index = $1",
+                )
+                .bind(i64::from(p))
+                .fetch_all(&mut *conn)
+                .await?;
+                let mut values = foldhash::HashMap::default();
+                for r in found {
+                    let key =
+                        (self.code(r.try_get_unchecked::<&str, _>(0)?), self.code(r.try_get_unchecked::<&str, _>(1)?));
+                    values.insert(key, (r.try_get(2)?, r.try_get(3)?));
+                }
+                self.current.insert(p, values);
+                sqlx::query(
+                    "INSERT INTO value_periods (period_index) VALUES ($1) ON CONFLICT (period_index) DO NOTHING",
+                )
+                .bind(i64::from(p))
+                .execute(&mut *conn)
+                .await?;
+            }
+            let key = (self.code(&row.org_code), self.code(&row.metric_id));
+            let revision = match self.current[&p].get(&key) {
+                Some((value, _)) if *value == row.value => continue,
+                Some((_, revision)) => revision + 1,
+                None => 1,
+            };
+            changed.push((row, revision));
+        }
+        // In key order, so that each quarter's part of the table grows at one end.
+        changed.sort_by(|(a, _), (b, _)| {
+            (a.period.index(), &a.org_code, &a.metric_id).cmp(&(b.period.index(), &b.org_code, &b.metric_id))
+        });
+        self.stored += changed.len();
+        let (id, at) = (self.submission_id, self.submitted_at.clone());
+        insert(
+            conn,
+            "metric_values",
+            &["period_index", "org_code", "metric_id", "revision", "value", "comment", "submission_id", "submitted_at"],
+            changed.into_iter().map(|(r, rev)| {
+                vec![
+                    Cell::Int(i64::from(r.period.index())),
+                    Cell::Text(r.org_code),
+                    Cell::Text(r.metric_id),
+                    Cell::Int(rev),
+                    Cell::Float(r.value),
+                    Cell::OptText(r.comment),
+                    Cell::Int(id),
+                    Cell::Text(at.clone()),
+                ]
+            }),
+            "",
+        )
+        .await
+    }
+
+    /// The audit entry's detail.
+    fn detail(&self, rows: usize) -> String {
+        let quarters: Vec<String> = self.current.keys().map(|p| Quarter::from_index(*p).to_string()).collect();
+        format!("{rows} rows, {} new revisions, quarters {}", self.stored, quarters.join(" "))
+    }
+}
+
 /// See `Store::changes_between`.
 #[derive(Debug, Default)]
 pub struct Changes {
@@ -412,6 +525,26 @@ pub(super) async fn insert_submission(
     .bind(sub.org_code.clone())
     .fetch_one(&mut **tx)
     .await?)
+}
+
+async fn audit_rejection(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    sub: &NewSubmission,
+    id: i64,
+    errors: &[RowError],
+) -> Result<()> {
+    let detail = format!("{} errors", errors.len());
+    audit(tx, &sub.submitted_by, "submission.reject", sub.kind.as_str(), Some(id), &detail).await
+}
+
+async fn audit_duplicate(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    sub: &NewSubmission,
+    id: i64,
+    original: i64,
+) -> Result<()> {
+    let detail = format!("same content as submission {original}");
+    audit(tx, &sub.submitted_by, "submission.duplicate", sub.kind.as_str(), Some(id), &detail).await
 }
 
 /// Appends one entry to the audit log, with where the actor came from.
