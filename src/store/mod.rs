@@ -13,6 +13,7 @@ mod conformance;
 mod findings;
 mod reference;
 mod snapshots;
+mod sqlite_feed;
 mod submissions;
 mod targets;
 mod uploads;
@@ -44,6 +45,8 @@ pub struct Store {
     backend: Backend,
     /// Serialises this instance's writers; PostgreSQL adds an advisory lock across instances.
     write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// The SQLite database's file, for the streamed submissions' own connection.
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Store {
@@ -86,7 +89,14 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("migrations/postgres"),
         };
         migrator.run(&pool).await.context("applying the migrations")?;
-        Ok(Self { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())) })
+        let sqlite_file = match backend {
+            Backend::Sqlite => {
+                let options: sqlx::sqlite::SqliteConnectOptions = url.parse()?;
+                Some(options.get_filename().to_path_buf())
+            }
+            Backend::Postgres => None,
+        };
+        Ok(Self { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())), sqlite_file })
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -9,6 +9,7 @@ use crate::ingest::metrics::MetricRow;
 use anyhow::Result;
 use serde::Serialize;
 use sqlx::Row;
+use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -114,7 +115,7 @@ impl Store {
         };
         let mut writer = ValueWriter::new(id);
         writer.write(&mut tx, rows).await?;
-        close_submission(tx, sub, id, total, writer.stored, &writer.detail(total)).await
+        close_submission(tx, sub, id, total, writer.revisions.stored, &writer.revisions.detail(total)).await
     }
 
     /// Stores a metric submission as it is validated: the rows arrive in chunks while the rest
@@ -127,6 +128,11 @@ impl Store {
         sub: &NewSubmission,
         mut feed: tokio::sync::mpsc::Receiver<Feed>,
     ) -> Result<Outcome> {
+        if let Some(file) = self.sqlite_file.clone() {
+            let _guard = self.write_lock.clone().lock_owned().await;
+            let sub = sub.clone();
+            return tokio::task::spawn_blocking(move || super::sqlite_feed::store_feed(&file, &sub, feed)).await?;
+        }
         let (_guard, mut tx) = self.write().await?;
         let id = insert_submission(&mut tx, sub, "accepted", 0, 0, &[]).await?;
         // The values go in a savepoint, so that a file found invalid or already accepted keeps
@@ -141,14 +147,12 @@ impl Store {
             }
         };
         let sub = NewSubmission { content_hash, ..sub.clone() };
-        let original: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(id) FROM submissions WHERE kind = $1 AND content_hash = $2 AND status = 'accepted' AND id <> $3",
-        )
-        .bind(sub.kind.as_str())
-        .bind(&sub.content_hash)
-        .bind(id)
-        .fetch_one(&mut *values)
-        .await?;
+        let original: Option<i64> = sqlx::query_scalar(EARLIER_SAME)
+            .bind(sub.kind.as_str())
+            .bind(&sub.content_hash)
+            .bind(id)
+            .fetch_one(&mut *values)
+            .await?;
         let status = match (errors.is_empty(), original) {
             (false, _) => "rejected",
             (true, Some(_)) => "duplicate",
@@ -159,16 +163,14 @@ impl Store {
         } else {
             values.rollback().await?;
         }
-        sqlx::query(
-            "UPDATE submissions SET status = $1, content_hash = $2, rows_total = $3, errors = $4 WHERE id = $5",
-        )
-        .bind(status)
-        .bind(&sub.content_hash)
-        .bind(total as i64)
-        .bind(serde_json::to_string(&errors)?)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query(SETTLE)
+            .bind(status)
+            .bind(&sub.content_hash)
+            .bind(total as i64)
+            .bind(serde_json::to_string(&errors)?)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         match original {
             _ if !errors.is_empty() => {
                 audit_rejection(&mut tx, &sub, id, &errors).await?;
@@ -180,7 +182,9 @@ impl Store {
                 tx.commit().await?;
                 Ok(Outcome::Duplicate { submission_id: id, rows: total, original })
             }
-            None => close_submission(tx, &sub, id, total, writer.stored, &writer.detail(total)).await,
+            None => {
+                close_submission(tx, &sub, id, total, writer.revisions.stored, &writer.revisions.detail(total)).await
+            }
         }
     }
 
@@ -354,27 +358,40 @@ pub enum Feed {
     End { content_hash: String, rows: usize, errors: Vec<RowError> },
 }
 
-/// Writes one submission's values as revisions, a chunk at a time. Each quarter's current
-/// values are read when the submission first reaches it, keyed by small numbers given to the
-/// codes, so that what it holds grows with the quarters the submission touches, not its length.
-struct ValueWriter {
-    submission_id: i64,
-    submitted_at: String,
+/// A quarter's current values, for the revision bookkeeping.
+pub(super) const CURRENT_OF_QUARTER: &str =
+    "SELECT org_code, metric_id, value, revision FROM current_values WHERE period_index = $1";
+/// Records that a quarter holds values.
+pub(super) const ADD_QUARTER: &str =
+    "INSERT INTO value_periods (period_index) VALUES ($1) ON CONFLICT (period_index) DO NOTHING";
+pub(super) const VALUE_COLUMNS: [&str; 8] =
+    ["period_index", "org_code", "metric_id", "revision", "value", "comment", "submission_id", "submitted_at"];
+/// The earliest accepted submission of the same kind and content, other than `$3`.
+pub(super) const EARLIER_SAME: &str =
+    "SELECT MIN(id) FROM submissions WHERE kind = $1 AND content_hash = $2 AND status = 'accepted' AND id <> $3";
+/// Settles a streamed submission once its file has been read to the end.
+pub(super) const SETTLE: &str =
+    "UPDATE submissions SET status = $1, content_hash = $2, rows_total = $3, errors = $4 WHERE id = $5";
+pub(super) const SET_STORED: &str = "UPDATE submissions SET rows_stored = $1 WHERE id = $2";
+pub(super) const INSERT_SUBMISSION: &str = "INSERT INTO submissions (kind, status, content_hash, submitted_by, submitted_at, source, filename, rows_total, rows_stored, errors, org_code) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
+pub(super) const INSERT_AUDIT: &str =
+    "INSERT INTO audit_log (at, actor, action, subject, submission_id, detail) VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// One submission's revision bookkeeping, a chunk at a time: which rows change a value, and
+/// each one's revision. Each quarter's current values are read (by the caller, see `missing`)
+/// when the submission first reaches it, keyed by small numbers given to the codes, so that what
+/// it holds grows with the quarters the submission touches, not with its length.
+pub(super) struct Revisions {
     codes: foldhash::HashMap<String, u32>,
     /// Per quarter: (organisation, metric) → (current value, its revision).
     current: std::collections::BTreeMap<i32, foldhash::HashMap<(u32, u32), (f64, i64)>>,
-    stored: usize,
+    pub(super) stored: usize,
 }
 
-impl ValueWriter {
-    fn new(submission_id: i64) -> Self {
-        Self {
-            submission_id,
-            submitted_at: super::now_text(),
-            codes: Default::default(),
-            current: Default::default(),
-            stored: 0,
-        }
+impl Revisions {
+    pub(super) fn new() -> Self {
+        Self { codes: Default::default(), current: Default::default(), stored: 0 }
     }
 
     fn code(&mut self, text: &str) -> u32 {
@@ -386,50 +403,72 @@ impl ValueWriter {
         n
     }
 
-    /// Stores the rows that change a value, each as its key's next revision.
-    async fn write(&mut self, conn: &mut sqlx::AnyConnection, rows: Vec<MetricRow>) -> Result<()> {
+    /// The quarters of `rows` whose current values have not been read yet.
+    pub(super) fn missing(&self, rows: &[MetricRow]) -> BTreeSet<i32> {
+        rows.iter().map(|r| r.period.index()).filter(|p| !self.current.contains_key(p)).collect()
+    }
+
+    /// Adds quarter `period`'s current values: (organisation, metric, value, revision).
+    pub(super) fn add_quarter(&mut self, period: i32, found: Vec<(String, String, f64, i64)>) {
+        let mut values = foldhash::HashMap::default();
+        for (org, metric, value, revision) in found {
+            values.insert((self.code(&org), self.code(&metric)), (value, revision));
+        }
+        self.current.insert(period, values);
+    }
+
+    /// The rows that change a value, each with its key's next revision, in key order (so that
+    /// each quarter's part of the table grows at one end). Every quarter must have been added.
+    pub(super) fn changes(&mut self, rows: Vec<MetricRow>) -> Vec<(MetricRow, i64)> {
         let mut changed = Vec::with_capacity(rows.len());
         for row in rows {
-            let p = row.period.index();
-            if !self.current.contains_key(&p) {
-                let found = sqlx::query(
-                    "SELECT org_code, metric_id, value, revision FROM current_values WHERE period_index = $1",
-                )
-                .bind(i64::from(p))
-                .fetch_all(&mut *conn)
-                .await?;
-                let mut values = foldhash::HashMap::default();
-                for r in found {
-                    let key =
-                        (self.code(r.try_get_unchecked::<&str, _>(0)?), self.code(r.try_get_unchecked::<&str, _>(1)?));
-                    values.insert(key, (r.try_get(2)?, r.try_get(3)?));
-                }
-                self.current.insert(p, values);
-                sqlx::query(
-                    "INSERT INTO value_periods (period_index) VALUES ($1) ON CONFLICT (period_index) DO NOTHING",
-                )
-                .bind(i64::from(p))
-                .execute(&mut *conn)
-                .await?;
-            }
             let key = (self.code(&row.org_code), self.code(&row.metric_id));
-            let revision = match self.current[&p].get(&key) {
+            let revision = match self.current[&row.period.index()].get(&key) {
                 Some((value, _)) if *value == row.value => continue,
                 Some((_, revision)) => revision + 1,
                 None => 1,
             };
             changed.push((row, revision));
         }
-        // In key order, so that each quarter's part of the table grows at one end.
         changed.sort_by(|(a, _), (b, _)| {
             (a.period.index(), &a.org_code, &a.metric_id).cmp(&(b.period.index(), &b.org_code, &b.metric_id))
         });
         self.stored += changed.len();
+        changed
+    }
+
+    /// The acceptance's audit detail.
+    pub(super) fn detail(&self, rows: usize) -> String {
+        let quarters: Vec<String> = self.current.keys().map(|p| Quarter::from_index(*p).to_string()).collect();
+        format!("{rows} rows, {} new revisions, quarters {}", self.stored, quarters.join(" "))
+    }
+}
+
+/// Writes one submission's values through sqlx, a chunk at a time (see `Revisions`).
+struct ValueWriter {
+    submission_id: i64,
+    submitted_at: String,
+    revisions: Revisions,
+}
+
+impl ValueWriter {
+    fn new(submission_id: i64) -> Self {
+        Self { submission_id, submitted_at: super::now_text(), revisions: Revisions::new() }
+    }
+
+    /// Stores the rows that change a value, each as its key's next revision.
+    async fn write(&mut self, conn: &mut sqlx::AnyConnection, rows: Vec<MetricRow>) -> Result<()> {
+        for p in self.revisions.missing(&rows) {
+            let found = sqlx::query_as(CURRENT_OF_QUARTER).bind(i64::from(p)).fetch_all(&mut *conn).await?;
+            self.revisions.add_quarter(p, found);
+            sqlx::query(ADD_QUARTER).bind(i64::from(p)).execute(&mut *conn).await?;
+        }
+        let changed = self.revisions.changes(rows);
         let (id, at) = (self.submission_id, self.submitted_at.clone());
         insert(
             conn,
             "metric_values",
-            &["period_index", "org_code", "metric_id", "revision", "value", "comment", "submission_id", "submitted_at"],
+            &VALUE_COLUMNS,
             changed.into_iter().map(|(r, rev)| {
                 vec![
                     Cell::Int(i64::from(r.period.index())),
@@ -445,12 +484,6 @@ impl ValueWriter {
             "",
         )
         .await
-    }
-
-    /// The audit entry's detail.
-    fn detail(&self, rows: usize) -> String {
-        let quarters: Vec<String> = self.current.keys().map(|p| Quarter::from_index(*p).to_string()).collect();
-        format!("{rows} rows, {} new revisions, quarters {}", self.stored, quarters.join(" "))
     }
 }
 
@@ -490,11 +523,7 @@ pub(super) async fn close_submission(
     stored: usize,
     detail: &str,
 ) -> Result<Outcome> {
-    sqlx::query("UPDATE submissions SET rows_stored = $1 WHERE id = $2")
-        .bind(stored as i64)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(SET_STORED).bind(stored as i64).bind(id).execute(&mut *tx).await?;
     audit(&mut tx, &sub.submitted_by, "submission.accept", sub.kind.as_str(), Some(id), detail).await?;
     tx.commit().await?;
     Ok(Outcome::Accepted { submission_id: id, rows, stored, unchanged: rows - stored })
@@ -508,23 +537,28 @@ pub(super) async fn insert_submission(
     stored: usize,
     errors: &[RowError],
 ) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO submissions (kind, status, content_hash, submitted_by, submitted_at, source, filename, rows_total, rows_stored, errors, org_code) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-    )
-    .bind(sub.kind.as_str())
-    .bind(status)
-    .bind(&sub.content_hash)
-    .bind(&sub.submitted_by)
-    .bind(super::now_text())
-    .bind(&sub.source)
-    .bind(sub.filename.clone())
-    .bind(rows as i64)
-    .bind(stored as i64)
-    .bind(serde_json::to_string(errors)?)
-    .bind(sub.org_code.clone())
-    .fetch_one(&mut **tx)
-    .await?)
+    Ok(sqlx::query_scalar(INSERT_SUBMISSION)
+        .bind(sub.kind.as_str())
+        .bind(status)
+        .bind(&sub.content_hash)
+        .bind(&sub.submitted_by)
+        .bind(super::now_text())
+        .bind(&sub.source)
+        .bind(sub.filename.clone())
+        .bind(rows as i64)
+        .bind(stored as i64)
+        .bind(serde_json::to_string(errors)?)
+        .bind(sub.org_code.clone())
+        .fetch_one(&mut **tx)
+        .await?)
+}
+
+pub(super) fn rejection_detail(errors: &[RowError]) -> String {
+    format!("{} errors", errors.len())
+}
+
+pub(super) fn duplicate_detail(original: i64) -> String {
+    format!("same content as submission {original}")
 }
 
 async fn audit_rejection(
@@ -533,7 +567,7 @@ async fn audit_rejection(
     id: i64,
     errors: &[RowError],
 ) -> Result<()> {
-    let detail = format!("{} errors", errors.len());
+    let detail = rejection_detail(errors);
     audit(tx, &sub.submitted_by, "submission.reject", sub.kind.as_str(), Some(id), &detail).await
 }
 
@@ -543,7 +577,7 @@ async fn audit_duplicate(
     id: i64,
     original: i64,
 ) -> Result<()> {
-    let detail = format!("same content as submission {original}");
+    let detail = duplicate_detail(original);
     audit(tx, &sub.submitted_by, "submission.duplicate", sub.kind.as_str(), Some(id), &detail).await
 }
 
@@ -578,16 +612,14 @@ pub(super) async fn audit(
     submission_id: Option<i64>,
     detail: &str,
 ) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor, action, subject, submission_id, detail) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(super::now_text())
-    .bind(actor)
-    .bind(action)
-    .bind(subject)
-    .bind(submission_id)
-    .bind(detail)
-    .execute(&mut **tx)
-    .await?;
+    sqlx::query(INSERT_AUDIT)
+        .bind(super::now_text())
+        .bind(actor)
+        .bind(action)
+        .bind(subject)
+        .bind(submission_id)
+        .bind(detail)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
