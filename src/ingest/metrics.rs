@@ -149,14 +149,14 @@ impl<'r> Validator<'r> {
             (_, None) => missing(row, f.value, errors),
             _ => None,
         };
-        if let (Some(org), Some(metric), Some(period)) = (&org, metric, period) {
-            if let Some(first) = self.first_row(org, &metric.metric_id, period, row) {
-                errors.push(RowError::new(
-                    row,
-                    f.period,
-                    format!("{org} {} {period} is already given in row {first}", metric.metric_id),
-                ));
-            }
+        if let (Some(org), Some(metric), Some(period)) = (&org, metric, period)
+            && let Some(first) = self.first_row(org, &metric.metric_id, period, row)
+        {
+            errors.push(RowError::new(
+                row,
+                f.period,
+                format!("{org} {} {period} is already given in row {first}", metric.metric_id),
+            ));
         }
         let comment = raw.comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
         match (org, metric, period, value) {

@@ -378,6 +378,9 @@ pub(super) const INSERT_SUBMISSION: &str = "INSERT INTO submissions (kind, statu
 pub(super) const INSERT_AUDIT: &str =
     "INSERT INTO audit_log (at, actor, action, subject, submission_id, detail) VALUES ($1, $2, $3, $4, $5, $6)";
 
+/// One quarter's current values: (organisation, metric) → (value, revision).
+type QuarterValues = foldhash::HashMap<(u32, u32), (f64, i64)>;
+
 /// One submission's revision bookkeeping, a chunk at a time: which rows change a value, and
 /// each one's revision. Each quarter's current values are read (by the caller, see `missing`)
 /// when the submission first reaches it, keyed by small numbers given to the codes, so that what
@@ -385,7 +388,7 @@ pub(super) const INSERT_AUDIT: &str =
 pub(super) struct Revisions {
     codes: foldhash::HashMap<String, u32>,
     /// Per quarter: (organisation, metric) → (current value, its revision).
-    current: std::collections::BTreeMap<i32, foldhash::HashMap<(u32, u32), (f64, i64)>>,
+    current: std::collections::BTreeMap<i32, QuarterValues>,
     pub(super) stored: usize,
 }
 
