@@ -251,7 +251,7 @@ async fn a_file_streamed_from_disk_stores_exactly_what_the_same_bytes_store_erro
             cells[0],
             cells[1],
             cells[2],
-            if i == 4 { "\"it's \"\"revised\"\"\"" } else { "" }
+            if i == 6 { "\"it's \"\"revised\"\" C:\\path\ttab\"" } else { "" }
         ));
     }
     // Problems early, in the middle and after the last chunk: a repeat, an unknown trust, a bad number.
@@ -279,6 +279,8 @@ async fn a_file_streamed_from_disk_stores_exactly_what_the_same_bytes_store_erro
     }
     let (a, b) = (holdings(&whole).await, holdings(&streamed).await);
     assert!(a.0.iter().any(|v| v.3 == 2), "the second file revised values");
+    let comment = "it's \"revised\" C:\\path\ttab";
+    assert!(a.0.iter().any(|v| v.5.as_deref() == Some(comment)), "the comment is stored as written");
     assert!(a.1.iter().any(|l| l.contains("duplicate")) && a.1.iter().any(|l| l.contains("rejected")));
     assert_eq!(a, b);
 }

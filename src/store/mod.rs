@@ -11,6 +11,7 @@ mod accounts;
 mod batch;
 mod conformance;
 mod findings;
+mod postgres_feed;
 mod reference;
 mod snapshots;
 mod sqlite_feed;
@@ -47,6 +48,8 @@ pub struct Store {
     write_lock: Arc<tokio::sync::Mutex<()>>,
     /// The SQLite database's file, for the streamed submissions' own connection.
     sqlite_file: Option<std::path::PathBuf>,
+    /// The database's URL, for the streamed submissions' own PostgreSQL connection.
+    url: String,
 }
 
 impl std::fmt::Debug for Store {
@@ -96,7 +99,7 @@ impl Store {
             }
             Backend::Postgres => None,
         };
-        Ok(Self { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())), sqlite_file })
+        Ok(Self { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())), sqlite_file, url: url.to_string() })
     }
 
     pub fn pool(&self) -> &AnyPool {
@@ -144,11 +147,14 @@ impl Store {
         let guard = self.write_lock.clone().lock_owned().await;
         let mut tx = self.begin_write().await?;
         if self.backend == Backend::Postgres {
-            sqlx::query("SELECT pg_advisory_xact_lock(7243001)").execute(&mut *tx).await?;
+            sqlx::query(WRITERS_LOCK).execute(&mut *tx).await?;
         }
         Ok((guard, tx))
     }
 }
+
+/// PostgreSQL's lock shared by every instance's writers, held until the transaction ends.
+const WRITERS_LOCK: &str = "SELECT pg_advisory_xact_lock(7243001)";
 
 /// A database URL without its password, for messages.
 pub fn redact(url: &str) -> String {

@@ -126,66 +126,16 @@ impl Store {
     pub async fn store_metric_feed(
         &self,
         sub: &NewSubmission,
-        mut feed: tokio::sync::mpsc::Receiver<Feed>,
+        feed: tokio::sync::mpsc::Receiver<Feed>,
     ) -> Result<Outcome> {
+        // Each backend's native bulk interface, on a connection of its own.
         if let Some(file) = self.sqlite_file.clone() {
             let _guard = self.write_lock.clone().lock_owned().await;
             let sub = sub.clone();
             return tokio::task::spawn_blocking(move || super::sqlite_feed::store_feed(&file, &sub, feed)).await?;
         }
-        let (_guard, mut tx) = self.write().await?;
-        let id = insert_submission(&mut tx, sub, "accepted", 0, 0, &[]).await?;
-        // The values go in a savepoint, so that a file found invalid or already accepted keeps
-        // its submission's row (and id) without them.
-        let mut values = sqlx::Connection::begin(&mut *tx).await?;
-        let mut writer = ValueWriter::new(id);
-        let (content_hash, total, errors) = loop {
-            match feed.recv().await {
-                Some(Feed::Rows(rows)) => writer.write(&mut values, rows).await?,
-                Some(Feed::End { content_hash, rows, errors }) => break (content_hash, rows, errors),
-                None => anyhow::bail!("the submission's rows stopped before the end of the file"),
-            }
-        };
-        let sub = NewSubmission { content_hash, ..sub.clone() };
-        let original: Option<i64> = sqlx::query_scalar(EARLIER_SAME)
-            .bind(sub.kind.as_str())
-            .bind(&sub.content_hash)
-            .bind(id)
-            .fetch_one(&mut *values)
-            .await?;
-        let status = match (errors.is_empty(), original) {
-            (false, _) => "rejected",
-            (true, Some(_)) => "duplicate",
-            (true, None) => "accepted",
-        };
-        if status == "accepted" {
-            values.commit().await?;
-        } else {
-            values.rollback().await?;
-        }
-        sqlx::query(SETTLE)
-            .bind(status)
-            .bind(&sub.content_hash)
-            .bind(total as i64)
-            .bind(serde_json::to_string(&errors)?)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        match original {
-            _ if !errors.is_empty() => {
-                audit_rejection(&mut tx, &sub, id, &errors).await?;
-                tx.commit().await?;
-                Ok(Outcome::Rejected { submission_id: id, rows: total, errors })
-            }
-            Some(original) => {
-                audit_duplicate(&mut tx, &sub, id, original).await?;
-                tx.commit().await?;
-                Ok(Outcome::Duplicate { submission_id: id, rows: total, original })
-            }
-            None => {
-                close_submission(tx, &sub, id, total, writer.revisions.stored, &writer.revisions.detail(total)).await
-            }
-        }
+        let _guard = self.write_lock.clone().lock_owned().await;
+        super::postgres_feed::store_feed(&self.url, sub, feed).await
     }
 
     /// The newest submissions, of one trust's submitters when `org_code` is given.
