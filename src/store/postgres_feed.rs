@@ -40,27 +40,47 @@ pub(super) async fn store_feed(
     sqlx::raw_sql("SAVEPOINT submission_values").execute(&mut *tx).await?;
     let mut revisions = Revisions::new();
     let copy = format!("COPY metric_values ({}) FROM STDIN", VALUE_COLUMNS.join(", "));
+    // One COPY runs for as long as the chunks keep to the quarters already read, so that the
+    // server stores one chunk while the next is validated and sent.
     let mut data = Vec::new();
+    let mut pending: Option<Vec<MetricRow>> = None;
     let (content_hash, total, errors) = loop {
-        match feed.recv().await {
-            Some(Feed::Rows(rows)) => {
-                for p in revisions.missing(&rows) {
-                    let found = sqlx::query_as(CURRENT_OF_QUARTER).bind(i64::from(p)).fetch_all(&mut *tx).await?;
-                    revisions.add_quarter(p, found);
-                    sqlx::query(ADD_QUARTER).bind(i64::from(p)).execute(&mut *tx).await?;
-                }
-                data.clear();
-                for (row, revision) in revisions.changes(rows) {
-                    copy_line(&mut data, &row, revision, id, &at);
-                }
-                if !data.is_empty() {
-                    let mut copy_in = tx.copy_in_raw(&copy).await?;
-                    copy_in.send(data.as_slice()).await?;
-                    copy_in.finish().await?;
-                }
+        let rows = match pending.take() {
+            Some(rows) => rows,
+            None => match feed.recv().await {
+                Some(Feed::Rows(rows)) => rows,
+                Some(Feed::End { content_hash, rows, errors }) => break (content_hash, rows, errors),
+                None => bail!("the submission's rows stopped before the end of the file"),
+            },
+        };
+        for p in revisions.missing(&rows) {
+            let found = sqlx::query_as(CURRENT_OF_QUARTER).bind(i64::from(p)).fetch_all(&mut *tx).await?;
+            revisions.add_quarter(p, found);
+            sqlx::query(ADD_QUARTER).bind(i64::from(p)).execute(&mut *tx).await?;
+        }
+        let mut copy_in = tx.copy_in_raw(&copy).await?;
+        let mut rows = rows;
+        let end = loop {
+            data.clear();
+            for (row, revision) in revisions.changes(rows) {
+                copy_line(&mut data, &row, revision, id, &at);
             }
-            Some(Feed::End { content_hash, rows, errors }) => break (content_hash, rows, errors),
-            None => bail!("the submission's rows stopped before the end of the file"),
+            if !data.is_empty() {
+                copy_in.send(data.as_slice()).await?;
+            }
+            match feed.recv().await {
+                Some(Feed::Rows(next)) if revisions.missing(&next).is_empty() => rows = next,
+                Some(Feed::Rows(next)) => {
+                    pending = Some(next);
+                    break None;
+                }
+                Some(Feed::End { content_hash, rows, errors }) => break Some((content_hash, rows, errors)),
+                None => bail!("the submission's rows stopped before the end of the file"),
+            }
+        };
+        copy_in.finish().await?;
+        if let Some(end) = end {
+            break end;
         }
     };
     let original: Option<i64> =
