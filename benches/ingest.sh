@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bulk ingest, side by side in one run, on both backends: `exemplar import submissions` (every row
-# validated, stored as a revision with its audit entry and committed — the time it prints — then
-# the benchmarks brought up to date and their snapshot stored: the whole process's time)
+# validated, stored as a revision with its audit entry and committed: the time it prints; and the
+# whole process's time, start-up and migrations included)
 # against the database's own loader on the same file into a bare table: `sqlite3 .import`, and
 # `psql \copy` on the machine's PostgreSQL (PG=postgres://… to change it; PG= to skip).
 # Usage: benches/ingest.sh [ORGANISATIONS:QUARTERS ...]   (default: 202:11 1100:30)
