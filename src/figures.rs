@@ -380,13 +380,22 @@ impl Figures {
         let affected: Vec<i32> =
             analytics::affected_periods(&touched).into_iter().filter(|p| values_of(*p).is_some()).collect();
         let t0 = std::time::Instant::now();
-        let tables =
-            analytics::compute_parts(reference, whole.finish()?, Some(&touched), analytics::Parts::AllButTrends)?;
-        let trends =
-            analytics::compute_parts(reference, pair_values.finish()?, Some(&affected), analytics::Parts::TrendsOnly)?;
+        // The two computations are independent, and each is a chain of small polars queries
+        // whose fixed costs leave cores idle: they run side by side.
+        let (whole, pair_values) = (whole.finish()?, pair_values.finish()?);
+        let (tables, trends) = std::thread::scope(|scope| {
+            let tables = scope.spawn(|| {
+                analytics::compute_parts(reference, whole, Some(&touched), analytics::Parts::AllButTrends)
+                    .and_then(|frames| frames.tables(reference))
+            });
+            let trends =
+                analytics::compute_parts(reference, pair_values, Some(&affected), analytics::Parts::TrendsOnly)
+                    .and_then(|frames| frames.tables(reference));
+            (tables.join().expect("the benchmark computation does not panic"), trends)
+        });
         let t1 = std::time::Instant::now();
-        let mut fresh = split_tables(tables.tables(reference)?);
-        for (p, t) in split_tables(trends.tables(reference)?) {
+        let mut fresh = split_tables(tables?);
+        for (p, t) in split_tables(trends?) {
             fresh.entry(p).or_default().trends = t.trends;
         }
         let t2 = std::time::Instant::now();
@@ -396,12 +405,23 @@ impl Figures {
         for &p in &affected {
             let mut new = fresh.remove(&p).unwrap_or_default();
             let old = self.quarters.get(&p);
-            let mut trends: Vec<TrendRow> =
-                old.into_iter().flat_map(|q| q.trends.rows.iter()).filter(|t| !of_pairs(t)).cloned().collect();
-            trends.extend(std::mem::take(&mut new.trends));
-            trends.sort_by(|a, b| {
+            // The quarter's trends stay in their order (organisation, then metric in catalogue
+            // order): the changed pairs' new rows are merged into the others, which are sorted.
+            let order = |a: &TrendRow, b: &TrendRow| {
                 a.org_code.cmp(&b.org_code).then_with(|| metric_pos(&a.metric_id).cmp(&metric_pos(&b.metric_id)))
-            });
+            };
+            let mut changed = std::mem::take(&mut new.trends);
+            changed.sort_by(order);
+            let kept = old.into_iter().flat_map(|q| q.trends.rows.iter()).filter(|t| !of_pairs(t));
+            let mut trends: Vec<TrendRow> = Vec::with_capacity(old.map_or(0, |q| q.trends.rows.len()) + changed.len());
+            let mut changed = changed.into_iter().peekable();
+            for t in kept {
+                while let Some(c) = changed.next_if(|c| order(c, t).is_lt()) {
+                    trends.push(c);
+                }
+                trends.push(t.clone());
+            }
+            trends.extend(changed);
             let trends = Arc::new(Trends::new(reference, trends));
             let core = match old {
                 Some(q) if touched.binary_search(&p).is_err() => q.core.clone(),
@@ -490,14 +510,22 @@ impl Figures {
 
     fn quality_of(&self, p: i32) -> Vec<QualityFlag> {
         let Some(q) = self.quarters.get(&p) else { return Vec::new() };
-        let mut flags: Vec<QualityFlag> = q
-            .core
-            .values
-            .iter()
-            .flat_map(|v| {
-                crate::quality::check(self, &v.org_code, &v.metric_id, Quarter::from_index(v.period_index), v.value)
-            })
-            .collect();
+        let check = |values: &[CurrentValue]| -> Vec<QualityFlag> {
+            values
+                .iter()
+                .flat_map(|v| {
+                    let period = Quarter::from_index(v.period_index);
+                    crate::quality::check(self, &v.org_code, &v.metric_id, period, v.value)
+                })
+                .collect()
+        };
+        // A quarter's values, in as many parts as there are cores, joined in their order.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let part = q.core.values.len().div_ceil(cores).max(1);
+        let mut flags: Vec<QualityFlag> = std::thread::scope(|scope| {
+            let parts: Vec<_> = q.core.values.chunks(part).map(|values| scope.spawn(move || check(values))).collect();
+            parts.into_iter().flat_map(|h| h.join().expect("the quality checks do not panic")).collect()
+        });
         self.sort_flags(&mut flags);
         flags
     }
