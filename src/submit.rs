@@ -256,11 +256,12 @@ pub async fn submit_file(
     let (sender, feed) = tokio::sync::mpsc::channel(4);
     let end_sender = sender.clone();
     let (reference, own_org, send) = (reference.clone(), who.own_org.clone(), !dry_run);
-    let validator = tokio::task::spawn_blocking(move || -> Result<(usize, crate::store::Feed)> {
+    // Answers (valid rows, content hash, data rows, errors).
+    let validator = tokio::task::spawn_blocking(move || -> Result<(usize, String, usize, Vec<RowError>)> {
         let rules = Rules { reference: &reference, today, own_org: own_org.as_deref() };
         let mut input = Tally::new(std::io::BufReader::with_capacity(1 << 16, file));
         let (mut chunk, mut valid) = (Vec::with_capacity(CHUNK), 0);
-        let mut errors =
+        let errors =
             crate::ingest::metrics::stream_csv(&mut input, &rules, crate::ingest::metrics::CSV_METRICS, |row| {
                 valid += 1;
                 if send {
@@ -277,16 +278,14 @@ pub async fn submit_file(
             return Err(e.into());
         }
         rest?;
-        errors.sort_by_key(|e| e.row);
         if errors.is_empty() && !chunk.is_empty() {
             let _ = sender.blocking_send(crate::store::Feed::Rows(chunk));
         }
         let (content_hash, rows) = input.finish();
-        Ok((valid, crate::store::Feed::End { content_hash, rows, errors }))
+        Ok((valid, content_hash, rows, errors))
     });
     if dry_run {
-        let (valid, end) = validator.await??;
-        let crate::store::Feed::End { rows, errors, .. } = end else { unreachable!("the validator ends with End") };
+        let (valid, _, rows, errors) = validator.await??;
         return Ok(if errors.is_empty() {
             Answer::DryRun { status: "valid", rows: valid, errors }
         } else {
@@ -303,8 +302,8 @@ pub async fn submit_file(
     };
     // The end of the file is sent from here once the validator has sent its last rows.
     let (stored, ended) = tokio::join!(store.store_metric_feed(&sub, feed), async {
-        let (_, end) = validator.await??;
-        let _ = end_sender.send(end).await;
+        let (_, content_hash, rows, errors) = validator.await??;
+        let _ = end_sender.send(crate::store::Feed::End { content_hash, rows, errors }).await;
         anyhow::Ok(())
     });
     ended?;

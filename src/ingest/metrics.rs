@@ -180,17 +180,12 @@ pub fn parse_targets_csv<R: Read>(input: R, rules: &Rules<'_>) -> Result<Vec<Met
 
 fn parse_csv<R: Read>(input: R, rules: &Rules<'_>, fields: Fields) -> Result<Vec<MetricRow>, Vec<RowError>> {
     let mut rows = Vec::new();
-    let mut errors = stream_csv(input, rules, fields, |row| rows.push(row));
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        errors.sort_by_key(|e| e.row);
-        Err(errors)
-    }
+    let errors = stream_csv(input, rules, fields, |row| rows.push(row));
+    if errors.is_empty() { Ok(rows) } else { Err(errors) }
 }
 
 /// Validates a metric or targets CSV row by row, handing each valid row to `valid` as long as
-/// no problem has been found, and answers every problem (unsorted). Nothing of the file is kept
+/// no problem has been found, and answers every problem, by row. Nothing of the file is kept
 /// but the repeat check's grid, so that a file of any length is checked in the same memory.
 pub fn stream_csv<R: Read>(
     input: R,
@@ -200,7 +195,7 @@ pub fn stream_csv<R: Read>(
 ) -> Vec<RowError> {
     let mut validator = Validator::new(rules, fields);
     let optional: &[&'static str] = if fields.targets { &[] } else { &["comment"] };
-    read_rows(
+    let mut errors = read_rows(
         input,
         &[fields.org, fields.metric, fields.period, fields.value],
         optional,
@@ -224,7 +219,9 @@ pub fn stream_csv<R: Read>(
                 valid(row);
             }
         },
-    )
+    );
+    errors.sort_by_key(|e| e.row);
+    errors
 }
 
 /// Checks an organisation code against the reference data and the submitter's own trust.

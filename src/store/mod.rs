@@ -46,9 +46,7 @@ pub struct Store {
     backend: Backend,
     /// Serialises this instance's writers; PostgreSQL adds an advisory lock across instances.
     write_lock: Arc<tokio::sync::Mutex<()>>,
-    /// The SQLite database's file, for the streamed submissions' own connection.
-    sqlite_file: Option<std::path::PathBuf>,
-    /// The database's URL, for the streamed submissions' own PostgreSQL connection.
+    /// The database's URL, for the streamed submissions' own connection.
     url: String,
 }
 
@@ -92,14 +90,7 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("migrations/postgres"),
         };
         migrator.run(&pool).await.context("applying the migrations")?;
-        let sqlite_file = match backend {
-            Backend::Sqlite => {
-                let options: sqlx::sqlite::SqliteConnectOptions = url.parse()?;
-                Some(options.get_filename().to_path_buf())
-            }
-            Backend::Postgres => None,
-        };
-        Ok(Self { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())), sqlite_file, url: url.to_string() })
+        Ok(Self { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())), url: url.to_string() })
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -5,7 +5,7 @@
 
 use super::submissions::{
     ADD_QUARTER, CURRENT_OF_QUARTER, EARLIER_SAME, Feed, INSERT_AUDIT, INSERT_SUBMISSION, NewSubmission, Outcome,
-    Revisions, SET_STORED, SETTLE, VALUE_COLUMNS, duplicate_detail, rejection_detail,
+    Revisions, SET_STORED, SETTLE, Settlement, VALUE_COLUMNS,
 };
 use crate::ingest::metrics::MetricRow;
 use anyhow::{Result, bail};
@@ -85,26 +85,8 @@ pub(super) async fn store_feed(
     };
     let original: Option<i64> =
         sqlx::query_scalar(EARLIER_SAME).bind(kind).bind(&content_hash).bind(id).fetch_one(&mut *tx).await?;
-    let (status, action, detail, outcome) = match original {
-        _ if !errors.is_empty() => {
-            let detail = rejection_detail(&errors);
-            ("rejected", "submission.reject", detail, Outcome::Rejected { submission_id: id, rows: total, errors })
-        }
-        Some(original) => {
-            let outcome = Outcome::Duplicate { submission_id: id, rows: total, original };
-            ("duplicate", "submission.duplicate", duplicate_detail(original), outcome)
-        }
-        None => {
-            let stored = revisions.stored;
-            let outcome = Outcome::Accepted { submission_id: id, rows: total, stored, unchanged: total - stored };
-            ("accepted", "submission.accept", revisions.detail(total), outcome)
-        }
-    };
-    let errors = match &outcome {
-        Outcome::Rejected { errors, .. } => serde_json::to_string(errors)?,
-        _ => "[]".to_string(),
-    };
-    if status == "accepted" {
+    let end = Settlement::new(id, total, errors, original, &revisions)?;
+    if end.keeps_values() {
         sqlx::raw_sql("RELEASE SAVEPOINT submission_values").execute(&mut *tx).await?;
         sqlx::query(SET_STORED).bind(revisions.stored as i64).bind(id).execute(&mut *tx).await?;
     } else {
@@ -113,25 +95,25 @@ pub(super) async fn store_feed(
             .await?;
     }
     sqlx::query(SETTLE)
-        .bind(status)
+        .bind(end.status)
         .bind(&content_hash)
         .bind(total as i64)
-        .bind(errors)
+        .bind(&end.errors)
         .bind(id)
         .execute(&mut *tx)
         .await?;
     sqlx::query(INSERT_AUDIT)
         .bind(super::now_text())
         .bind(&sub.submitted_by)
-        .bind(action)
+        .bind(end.action)
         .bind(kind)
         .bind(id)
-        .bind(detail)
+        .bind(&end.detail)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
     conn.close().await?;
-    Ok(outcome)
+    Ok(end.outcome)
 }
 
 /// One row in COPY's text format: tab-separated, `\N` for NULL, with backslashes, tabs and line

@@ -7,7 +7,7 @@
 
 use super::submissions::{
     ADD_QUARTER, CURRENT_OF_QUARTER, EARLIER_SAME, Feed, INSERT_AUDIT, INSERT_SUBMISSION, NewSubmission, Outcome,
-    Revisions, SET_STORED, SETTLE, VALUE_COLUMNS, duplicate_detail, rejection_detail,
+    Revisions, SET_STORED, SETTLE, Settlement, VALUE_COLUMNS,
 };
 use anyhow::{Result, bail};
 use rusqlite::{OpenFlags, params};
@@ -78,36 +78,18 @@ pub(super) fn store_feed(
         }
     };
     let original: Option<i64> = db.query_row(EARLIER_SAME, params![kind, content_hash, id], |r| r.get(0))?;
-    let (status, action, detail, outcome) = match original {
-        _ if !errors.is_empty() => {
-            let detail = rejection_detail(&errors);
-            ("rejected", "submission.reject", detail, Outcome::Rejected { submission_id: id, rows: total, errors })
-        }
-        Some(original) => {
-            let outcome = Outcome::Duplicate { submission_id: id, rows: total, original };
-            ("duplicate", "submission.duplicate", duplicate_detail(original), outcome)
-        }
-        None => {
-            let stored = revisions.stored;
-            let outcome = Outcome::Accepted { submission_id: id, rows: total, stored, unchanged: total - stored };
-            ("accepted", "submission.accept", revisions.detail(total), outcome)
-        }
-    };
-    let errors = match &outcome {
-        Outcome::Rejected { errors, .. } => serde_json::to_string(errors)?,
-        _ => "[]".to_string(),
-    };
-    if status == "accepted" {
+    let end = Settlement::new(id, total, errors, original, &revisions)?;
+    if end.keeps_values() {
         db.execute_batch("RELEASE submission_values")?;
         db.execute(SET_STORED, params![revisions.stored as i64, id])?;
     } else {
         db.execute_batch("ROLLBACK TO submission_values; RELEASE submission_values")?;
     }
-    db.execute(SETTLE, params![status, content_hash, total as i64, errors, id])?;
-    db.execute(INSERT_AUDIT, params![super::now_text(), sub.submitted_by, action, kind, id, detail])?;
+    db.execute(SETTLE, params![end.status, content_hash, total as i64, end.errors, id])?;
+    db.execute(INSERT_AUDIT, params![super::now_text(), sub.submitted_by, end.action, kind, id, end.detail])?;
     drop((many, one));
     db.execute_batch("COMMIT")?;
-    Ok(outcome)
+    Ok(end.outcome)
 }
 
 /// Rows a statement: SQLite keeps its place in the table between the rows of one statement, so

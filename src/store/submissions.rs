@@ -129,13 +129,15 @@ impl Store {
         feed: tokio::sync::mpsc::Receiver<Feed>,
     ) -> Result<Outcome> {
         // Each backend's native bulk interface, on a connection of its own.
-        if let Some(file) = self.sqlite_file.clone() {
-            let _guard = self.write_lock.clone().lock_owned().await;
-            let sub = sub.clone();
-            return tokio::task::spawn_blocking(move || super::sqlite_feed::store_feed(&file, &sub, feed)).await?;
-        }
         let _guard = self.write_lock.clone().lock_owned().await;
-        super::postgres_feed::store_feed(&self.url, sub, feed).await
+        match self.backend {
+            super::Backend::Sqlite => {
+                let options: sqlx::sqlite::SqliteConnectOptions = self.url.parse()?;
+                let (file, sub) = (options.get_filename().to_path_buf(), sub.clone());
+                tokio::task::spawn_blocking(move || super::sqlite_feed::store_feed(&file, &sub, feed)).await?
+            }
+            super::Backend::Postgres => super::postgres_feed::store_feed(&self.url, sub, feed).await,
+        }
     }
 
     /// The newest submissions, of one trust's submitters when `org_code` is given.
@@ -397,6 +399,61 @@ impl Revisions {
     }
 }
 
+/// How a streamed submission ends, once its file has been read to the end: what its row and
+/// audit entry record, and the answer. The same on every backend.
+pub(super) struct Settlement {
+    /// `accepted`, `rejected` or `duplicate`; only an accepted one keeps its values.
+    pub(super) status: &'static str,
+    pub(super) action: &'static str,
+    pub(super) detail: String,
+    /// The errors as the submission's row stores them.
+    pub(super) errors: String,
+    pub(super) outcome: Outcome,
+}
+
+impl Settlement {
+    /// `errors` found in the file; `original`, an earlier accepted submission of the same content.
+    pub(super) fn new(
+        id: i64,
+        rows: usize,
+        errors: Vec<RowError>,
+        original: Option<i64>,
+        revisions: &Revisions,
+    ) -> Result<Self> {
+        let errors_text = serde_json::to_string(&errors)?;
+        Ok(match original {
+            _ if !errors.is_empty() => Self {
+                status: "rejected",
+                action: "submission.reject",
+                detail: rejection_detail(&errors),
+                errors: errors_text,
+                outcome: Outcome::Rejected { submission_id: id, rows, errors },
+            },
+            Some(original) => Self {
+                status: "duplicate",
+                action: "submission.duplicate",
+                detail: duplicate_detail(original),
+                errors: errors_text,
+                outcome: Outcome::Duplicate { submission_id: id, rows, original },
+            },
+            None => {
+                let stored = revisions.stored;
+                Self {
+                    status: "accepted",
+                    action: "submission.accept",
+                    detail: revisions.detail(rows),
+                    errors: errors_text,
+                    outcome: Outcome::Accepted { submission_id: id, rows, stored, unchanged: rows - stored },
+                }
+            }
+        })
+    }
+
+    pub(super) fn keeps_values(&self) -> bool {
+        self.status == "accepted"
+    }
+}
+
 /// Writes one submission's values through sqlx, a chunk at a time (see `Revisions`).
 struct ValueWriter {
     submission_id: i64,
@@ -506,11 +563,11 @@ pub(super) async fn insert_submission(
         .await?)
 }
 
-pub(super) fn rejection_detail(errors: &[RowError]) -> String {
+fn rejection_detail(errors: &[RowError]) -> String {
     format!("{} errors", errors.len())
 }
 
-pub(super) fn duplicate_detail(original: i64) -> String {
+fn duplicate_detail(original: i64) -> String {
     format!("same content as submission {original}")
 }
 
