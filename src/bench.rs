@@ -1,6 +1,9 @@
 //! `exemplar bench recompute`: the full recompute of every SPEC §4 table from a values file, as
 //! the server does it, timed, with the process's peak memory and a checksum of each table (row
 //! count and column sums) that `benches/recompute.sh` compares with DuckDB's on the same file.
+//!
+//! `exemplar bench refresh`: the incremental refresh after one trust's submission to one
+//! quarter (`Figures::apply`, what a server does after each commit), timed quarter by quarter.
 
 use crate::analytics::{Frames, ValuesBuilder, compute_frames};
 use crate::domain::{Quarter, Reference};
@@ -80,9 +83,105 @@ fn reference_with(path: Option<&Path>) -> Result<Reference> {
     Ok(Reference::new(orgs, bundled.domains, bundled.metrics, bundled.standards, bundled.systems, bundled.deployments))
 }
 
+/// Figures from a values file, then one trust's submission after another applied to them: every
+/// metric the trust has in a quarter, with other values. The quarters are the latest and those
+/// `back` quarters before it; each gets `rounds` submissions from different trusts. Prints one
+/// line per quarter with the fastest, median and slowest apply, in milliseconds.
+pub fn refresh(values: &Path, organisations: Option<&Path>, rounds: usize, back: &[i32]) -> Result<()> {
+    let reference = reference_with(organisations)?;
+    let values = read_current_values(&reference, values)?;
+    let start = Instant::now();
+    let tables = crate::analytics::compute(&reference, &values).map_err(|e| anyhow::anyhow!("computing: {e}"))?;
+    let mut figures = crate::figures::Figures::new(1, crate::store::now_text(), reference, values, tables);
+    println!("values {}", figures.value_count());
+    println!("full_s {:.3}", start.elapsed().as_secs_f64());
+    let Some(latest) = figures.latest_period() else { bail!("the values file has no values") };
+    // A small deterministic generator: the same file gives the same submissions.
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for &b in back {
+        let p = latest.index() - b;
+        let orgs: Vec<crate::analytics::Text> = figures
+            .values()
+            .filter(|v| v.period_index == p)
+            .map(|v| v.org_code.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if orgs.is_empty() {
+            println!("quarter {} has no values", Quarter::from_index(p));
+            continue;
+        }
+        let mut times = Vec::with_capacity(rounds);
+        for round in 0..rounds {
+            let org = &orgs[(round * 7919) % orgs.len()];
+            let changed: Vec<crate::store::CurrentValue> = figures
+                .values()
+                .filter(|v| v.period_index == p && v.org_code == *org)
+                .map(|v| {
+                    let m = figures.reference.metric(&v.metric_id).expect("a known metric");
+                    let value = m.scale_min + (m.scale_max - m.scale_min) * next();
+                    crate::store::CurrentValue { value, revision: v.revision + 1, ..v.clone() }
+                })
+                .collect();
+            let version = figures.data_version + 1;
+            let t = Instant::now();
+            figures = figures.apply(version, changed)?;
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "refresh {} ({b} back): min {:.1} ms, median {:.1} ms, max {:.1} ms over {rounds}",
+            Quarter::from_index(p),
+            times[0],
+            times[times.len() / 2],
+            times[times.len() - 1]
+        );
+    }
+    println!("peak_mib {}", peak_mib());
+    Ok(())
+}
+
+/// A values file as current values (revision 1), with the reference's shared codes.
+fn read_current_values(reference: &Reference, path: &Path) -> Result<Vec<crate::store::CurrentValue>> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut reader = csv::Reader::from_reader(std::io::BufReader::with_capacity(1 << 20, file));
+    let header = reader.byte_headers()?.clone();
+    let at = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name.as_bytes()));
+    let (Some(o), Some(m), Some(p), Some(v)) = (at("org_code"), at("metric_id"), at("period"), at("value")) else {
+        bail!("{}: expected the columns org_code, metric_id, period and value", path.display());
+    };
+    let submitted_at: crate::analytics::Text = crate::store::now_text().into();
+    let mut out = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    while reader.read_byte_record(&mut record)? {
+        let row = record.position().map_or(0, |p| p.line());
+        let text = |i: usize| std::str::from_utf8(&record[i]).with_context(|| format!("row {row}: not UTF-8"));
+        let period = Quarter::parse(text(p)?).map_err(|e| anyhow::anyhow!("row {row}, column period: {e}"))?;
+        let value = text(v)?.parse::<f64>().with_context(|| format!("row {row}, column value"))?;
+        let (Some(oi), Some(mi)) = (reference.org_position(text(o)?), reference.metric_position(text(m)?)) else {
+            bail!("row {row}: an organisation or metric the reference data does not have");
+        };
+        out.push(crate::store::CurrentValue {
+            org_code: reference.org_text(oi),
+            metric_id: reference.metric_text(mi),
+            period_index: period.index(),
+            value,
+            revision: 1,
+            submitted_at: submitted_at.clone(),
+        });
+    }
+    Ok(out)
+}
+
 /// Streams a values file (`org_code, metric_id, period, value`) into a frame, row by row: the
 /// file is never held whole as text.
-pub fn read_values(reference: &Reference, path: &Path) -> Result<DataFrame> {
+pub fn read_values(reference: &Reference, path: &Path) -> Result<crate::analytics::Values> {
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut reader = csv::Reader::from_reader(std::io::BufReader::with_capacity(1 << 20, file));
     let header = reader.byte_headers()?.clone();

@@ -47,7 +47,7 @@ pub enum Command {
     /// Manage API tokens
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Measure: the full benchmark recompute from a values file, timed (see benches/)
+    /// Measure: the full benchmark recompute and the refresh after a submission, timed (see benches/)
     #[command(subcommand)]
     Bench(BenchCommand),
 }
@@ -62,6 +62,21 @@ pub enum BenchCommand {
         /// The organisations (columns of the organisations export); the reference trusts when absent
         #[arg(long)]
         organisations: Option<PathBuf>,
+    },
+    /// Apply one trust's submission after another to the figures of a values CSV, as a server
+    /// refreshes after each commit; print the time each quarter's refresh takes
+    Refresh {
+        /// A values file: org_code,metric_id,period,value
+        values: PathBuf,
+        /// The organisations (columns of the organisations export); the reference trusts when absent
+        #[arg(long)]
+        organisations: Option<PathBuf>,
+        /// Submissions per quarter
+        #[arg(long, default_value_t = 9)]
+        rounds: usize,
+        /// The quarters submitted to, as quarters before the latest
+        #[arg(long, value_delimiter = ',', default_value = "0,4,12")]
+        back: Vec<i32>,
     },
 }
 
@@ -341,6 +356,13 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Token(command) => token_command(&url, command).await,
         Command::Bench(BenchCommand::Recompute { values, organisations }) => {
             tokio::task::spawn_blocking(move || crate::bench::recompute(&values, organisations.as_deref())).await??;
+            Ok(0)
+        }
+        Command::Bench(BenchCommand::Refresh { values, organisations, rounds, back }) => {
+            tokio::task::spawn_blocking(move || {
+                crate::bench::refresh(&values, organisations.as_deref(), rounds.max(1), &back)
+            })
+            .await??;
             Ok(0)
         }
         Command::Demo(args) => {

@@ -47,7 +47,8 @@ struct Core {
 #[derive(Debug, Default)]
 struct Trends {
     rows: Vec<TrendRow>,
-    at: Map<(u32, u32)>,
+    /// Shared between versions while the rows keep their places.
+    at: Arc<Map<(u32, u32)>>,
 }
 
 /// One quarter's tables as the snapshot stores them (the fields of `Tables`, in its order).
@@ -81,14 +82,32 @@ fn domain_pos(reference: &Reference, domain: &str) -> u32 {
     }
 }
 
+/// Where each value of a quarter is, by its (organisation, metric) positions; values of codes
+/// the reference does not know are left out.
+fn index_values(reference: &Reference, values: &[CurrentValue]) -> Map<(u32, u32)> {
+    values.iter().enumerate().filter_map(|(i, v)| Some((key_of(reference, &v.org_code, &v.metric_id)?, i))).collect()
+}
+
+/// The (organisation, metric) positions of known codes.
+fn key_of(reference: &Reference, org: &str, metric: &str) -> Option<(u32, u32)> {
+    Some((reference.org_position(org)? as u32, reference.metric_position(metric)? as u32))
+}
+
 impl Core {
-    fn new(reference: &Reference, values: Vec<CurrentValue>, tables: Tables) -> Self {
+    /// A quarter's figures from its values (with `value_at`, their index, when the caller has
+    /// it) and its tables.
+    fn new(
+        reference: &Reference,
+        values: Vec<CurrentValue>,
+        value_at: Option<Map<(u32, u32)>>,
+        tables: Tables,
+    ) -> Self {
         let (org, metric) = (|c: &str| org_pos(reference, c), |m: &str| metric_pos(reference, m));
         Self {
             benchmark_at: enumerate(tables.benchmarks.iter().map(|b| (metric(&b.metric_id), type_pos(&b.peer_group)))),
             trust_at: enumerate(tables.trust_benchmarks.iter().map(|t| (org(&t.org_code), metric(&t.metric_id)))),
             index_at: enumerate(tables.indices.iter().map(|x| (org(&x.org_code), domain_pos(reference, &x.domain)))),
-            value_at: enumerate(values.iter().map(|v| (org(&v.org_code), metric(&v.metric_id)))),
+            value_at: value_at.unwrap_or_else(|| index_values(reference, &values)),
             values,
             benchmarks: tables.benchmarks,
             trust_benchmarks: tables.trust_benchmarks,
@@ -101,14 +120,61 @@ impl Core {
 impl Trends {
     fn new(reference: &Reference, rows: Vec<TrendRow>) -> Self {
         let at = enumerate(rows.iter().map(|t| (org_pos(reference, &t.org_code), metric_pos(reference, &t.metric_id))));
-        Self { rows, at }
+        Self { rows, at: Arc::new(at) }
+    }
+
+    /// These trends with the rows of the pairs in `changed` replaced by `fresh` (the new trends of
+    /// those pairs in this quarter), in the same order: organisation, then metric in catalogue
+    /// order.
+    fn with(&self, reference: &Reference, pairs: &foldhash::HashSet<(u32, u32)>, fresh: Vec<TrendRow>) -> Self {
+        let keyed: Vec<((u32, u32), TrendRow)> =
+            fresh.into_iter().filter_map(|t| Some((key_of(reference, &t.org_code, &t.metric_id)?, t))).collect();
+        let old = pairs.iter().filter(|k| self.at.contains_key(k)).count();
+        if keyed.len() == old && keyed.iter().all(|(k, _)| self.at.contains_key(k)) {
+            // The same pairs as before (the usual revision): each new row takes its old one's
+            // place, and the index stays.
+            let mut rows = self.rows.clone();
+            for (k, t) in keyed {
+                rows[self.at[&k]] = t;
+            }
+            return Self { rows, at: self.at.clone() };
+        }
+        // Some pairs are new to the quarter: the new rows are merged into the others, by key.
+        let mut key_at = vec![(u32::MAX, u32::MAX); self.rows.len()];
+        for (k, &i) in self.at.iter() {
+            key_at[i] = *k;
+        }
+        let order = |a: &(&str, u32), b: &(&str, u32)| a.cmp(b);
+        let mut keyed = keyed;
+        keyed.sort_by(|(a, x), (b, y)| order(&(&x.org_code, a.1), &(&y.org_code, b.1)));
+        let mut rows = Vec::with_capacity(self.rows.len() + keyed.len());
+        let mut keys = Vec::with_capacity(self.rows.len() + keyed.len());
+        let mut fresh = keyed.into_iter().peekable();
+        for (t, k) in self.rows.iter().zip(key_at) {
+            if pairs.contains(&k) {
+                continue;
+            }
+            while let Some((fk, ft)) =
+                fresh.next_if(|(fk, ft)| order(&(&ft.org_code, fk.1), &(&t.org_code, k.1)).is_lt())
+            {
+                rows.push(ft);
+                keys.push(fk);
+            }
+            rows.push(t.clone());
+            keys.push(k);
+        }
+        for (fk, ft) in fresh {
+            rows.push(ft);
+            keys.push(fk);
+        }
+        Self { rows, at: Arc::new(enumerate(keys.into_iter())) }
     }
 }
 
 impl QuarterFigures {
     fn new(reference: &Reference, values: Vec<CurrentValue>, mut tables: Tables) -> Self {
         let trends = Arc::new(Trends::new(reference, std::mem::take(&mut tables.trends)));
-        Self { core: Arc::new(Core::new(reference, values, tables)), trends }
+        Self { core: Arc::new(Core::new(reference, values, None, tables)), trends }
     }
 
     fn tables(&self) -> QuarterTables<'_> {
@@ -344,36 +410,47 @@ impl Figures {
     pub fn apply(&self, data_version: i64, changed: Vec<CurrentValue>) -> Result<Figures> {
         let reference = &self.reference;
         let touched = periods_of(&changed);
-        let key = |org: &str, metric: &str| -> Option<(u32, u32)> {
-            Some((reference.org_position(org)? as u32, reference.metric_position(metric)? as u32))
-        };
-        let pairs: std::collections::HashSet<(u32, u32)> =
+        let key = |org: &str, metric: &str| key_of(reference, org, metric);
+        let pairs: foldhash::HashSet<(u32, u32)> =
             changed.iter().filter_map(|v| key(&v.org_code, &v.metric_id)).collect();
-        let mut fresh_values: BTreeMap<i32, Vec<CurrentValue>> = BTreeMap::new();
+        // The touched quarters' values with the changes, and where each is.
+        let mut fresh_values: BTreeMap<i32, (Vec<CurrentValue>, Map<(u32, u32)>)> = BTreeMap::new();
         for v in changed {
             let p = v.period_index;
-            let quarter = self.quarters.get(&p);
-            let values =
-                fresh_values.entry(p).or_insert_with(|| quarter.map(|q| q.core.values.clone()).unwrap_or_default());
-            let at = key(&v.org_code, &v.metric_id).and_then(|k| quarter?.core.value_at.get(&k));
-            match at {
-                Some(&i) => values[i] = v,
+            let (values, at) = fresh_values.entry(p).or_insert_with(|| {
+                self.quarters.get(&p).map(|q| (q.core.values.clone(), q.core.value_at.clone())).unwrap_or_default()
+            });
+            match key(&v.org_code, &v.metric_id) {
+                Some(k) => match at.get(&k) {
+                    Some(&i) => values[i] = v,
+                    None => {
+                        at.insert(k, values.len());
+                        values.push(v);
+                    }
+                },
                 None => values.push(v),
             }
         }
-        let values_of = |p: i32| fresh_values.get(&p).or_else(|| self.quarters.get(&p).map(|q| &q.core.values));
+        let values_of = |p: i32| -> Option<(&[CurrentValue], &Map<(u32, u32)>)> {
+            match fresh_values.get(&p) {
+                Some((values, at)) => Some((values, at)),
+                None => self.quarters.get(&p).map(|q| (&q.core.values[..], &q.core.value_at)),
+            }
+        };
         // Every value of the touched quarters, for their tables; the changed pairs' values around
         // them, for those pairs' trends.
         let (mut whole, mut pair_values) = (analytics::ValuesBuilder::default(), analytics::ValuesBuilder::default());
         for &p in &touched {
-            for v in values_of(p).into_iter().flatten() {
-                whole.push(reference, &v.org_code, &v.metric_id, v.period_index, v.value);
+            let Some((values, at)) = values_of(p) else { continue };
+            for (&(o, m), &i) in at {
+                whole.push_coded(o, m, p, values[i].value);
             }
         }
         for p in analytics::window_periods(&touched) {
-            for v in values_of(p).into_iter().flatten() {
-                if key(&v.org_code, &v.metric_id).is_some_and(|k| pairs.contains(&k)) {
-                    pair_values.push(reference, &v.org_code, &v.metric_id, v.period_index, v.value);
+            let Some((values, at)) = values_of(p) else { continue };
+            for &(o, m) in &pairs {
+                if let Some(&i) = at.get(&(o, m)) {
+                    pair_values.push_coded(o, m, p, values[i].value);
                 }
             }
         }
@@ -399,33 +476,19 @@ impl Figures {
             fresh.entry(p).or_default().trends = t.trends;
         }
         let t2 = std::time::Instant::now();
-        let of_pairs = |t: &TrendRow| key(&t.org_code, &t.metric_id).is_some_and(|k| pairs.contains(&k));
-        let metric_pos = |id: &str| reference.metric_position(id).unwrap_or(usize::MAX);
         let mut quarters = self.quarters.clone();
         for &p in &affected {
             let mut new = fresh.remove(&p).unwrap_or_default();
             let old = self.quarters.get(&p);
-            // The quarter's trends stay in their order (organisation, then metric in catalogue
-            // order): the changed pairs' new rows are merged into the others, which are sorted.
-            let order = |a: &TrendRow, b: &TrendRow| {
-                a.org_code.cmp(&b.org_code).then_with(|| metric_pos(&a.metric_id).cmp(&metric_pos(&b.metric_id)))
-            };
-            let mut changed = std::mem::take(&mut new.trends);
-            changed.sort_by(order);
-            let kept = old.into_iter().flat_map(|q| q.trends.rows.iter()).filter(|t| !of_pairs(t));
-            let mut trends: Vec<TrendRow> = Vec::with_capacity(old.map_or(0, |q| q.trends.rows.len()) + changed.len());
-            let mut changed = changed.into_iter().peekable();
-            for t in kept {
-                while let Some(c) = changed.next_if(|c| order(c, t).is_lt()) {
-                    trends.push(c);
-                }
-                trends.push(t.clone());
-            }
-            trends.extend(changed);
-            let trends = Arc::new(Trends::new(reference, trends));
-            let core = match old {
-                Some(q) if touched.binary_search(&p).is_err() => q.core.clone(),
-                _ => Arc::new(Core::new(reference, values_of(p).cloned().unwrap_or_default(), new)),
+            let trends = std::mem::take(&mut new.trends);
+            let trends = Arc::new(match old {
+                Some(q) => q.trends.with(reference, &pairs, trends),
+                None => Trends::new(reference, trends),
+            });
+            let core = match (old, fresh_values.remove(&p)) {
+                (_, Some((values, at))) => Arc::new(Core::new(reference, values, Some(at), new)),
+                (Some(q), None) => q.core.clone(),
+                (None, None) => Arc::new(Core::new(reference, Vec::new(), None, new)),
             };
             quarters.insert(p, QuarterFigures { core, trends });
         }
@@ -449,13 +512,15 @@ impl Figures {
             let flags = if touched.binary_search(&p).is_ok() {
                 f.quality_of(p)
             } else {
+                // Only the changed pairs' flags can change in a quarter after a touched one.
                 let of_pair = |org: &str, metric: &str| key(org, metric).is_some_and(|k| pairs.contains(&k));
                 let kept = f.quality.get(&p).into_iter().flat_map(|q| q.iter());
                 let mut flags: Vec<QualityFlag> =
                     kept.filter(|x| !of_pair(&x.org_code, &x.metric_id)).cloned().collect();
-                for v in q.core.values.iter().filter(|v| of_pair(&v.org_code, &v.metric_id)) {
-                    flags.extend(crate::quality::check(&f, &v.org_code, &v.metric_id, Quarter::from_index(p), v.value));
-                }
+                let mut at: Vec<(&(u32, u32), usize)> =
+                    pairs.iter().filter_map(|k| Some((k, *q.core.value_at.get(k)?))).collect();
+                at.sort_unstable();
+                flags.extend(at.into_iter().flat_map(|(k, i)| f.flags_at(p, *k, &q.core.values[i])));
                 f.sort_flags(&mut flags);
                 flags
             };
@@ -510,31 +575,56 @@ impl Figures {
 
     fn quality_of(&self, p: i32) -> Vec<QualityFlag> {
         let Some(q) = self.quarters.get(&p) else { return Vec::new() };
-        let check = |values: &[CurrentValue]| -> Vec<QualityFlag> {
-            values
-                .iter()
-                .flat_map(|v| {
-                    let period = Quarter::from_index(v.period_index);
-                    crate::quality::check(self, &v.org_code, &v.metric_id, period, v.value)
-                })
-                .collect()
-        };
+        // Values of codes the reference does not know raise no flags (`quality::check`).
+        let mut at: Vec<((u32, u32), usize)> = q.core.value_at.iter().map(|(k, i)| (*k, *i)).collect();
+        at.sort_unstable();
         // A quarter's values, in as many parts as there are cores, joined in their order.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let part = q.core.values.len().div_ceil(cores).max(1);
+        let part = at.len().div_ceil(cores).max(1);
         let mut flags: Vec<QualityFlag> = std::thread::scope(|scope| {
-            let parts: Vec<_> = q.core.values.chunks(part).map(|values| scope.spawn(move || check(values))).collect();
+            let parts: Vec<_> = at
+                .chunks(part)
+                .map(|at| {
+                    scope.spawn(move || {
+                        at.iter().flat_map(|(k, i)| self.flags_at(p, *k, &q.core.values[*i])).collect::<Vec<_>>()
+                    })
+                })
+                .collect();
             parts.into_iter().flat_map(|h| h.join().expect("the quality checks do not panic")).collect()
         });
         self.sort_flags(&mut flags);
         flags
     }
 
+    /// `quality::check` of the value `v` of the pair at `key` in quarter `p`, by positions.
+    fn flags_at(&self, p: i32, (o, m): (u32, u32), v: &CurrentValue) -> Vec<QualityFlag> {
+        let (org, metric) = (&self.reference.organisations[o as usize], &self.reference.metrics[m as usize]);
+        let mut history = [0.0; 4];
+        let mut n = 0;
+        for k in 1..=4 {
+            if let Some(value) =
+                self.quarters.get(&(p - k)).and_then(|q| q.core.value_at.get(&(o, m)).map(|&i| q.core.values[i].value))
+            {
+                history[n] = value;
+                n += 1;
+            }
+        }
+        let peers = (m, type_pos(org.trust_type.as_str()));
+        let bench_in = |p: i32| {
+            self.quarters.get(&p).and_then(|q| q.core.benchmark_at.get(&peers).map(|&i| &q.core.benchmarks[i]))
+        };
+        let bench = bench_in(p).or_else(|| bench_in(p - 1));
+        crate::quality::flags_of(metric, &v.org_code, Quarter::from_index(p), v.value, &history[..n], bench)
+    }
+
     /// Flags by organisation, then metric in catalogue order, then rule.
     fn sort_flags(&self, flags: &mut [QualityFlag]) {
         let metric_pos = |id: &str| self.reference.metric_position(id).unwrap_or(usize::MAX);
         flags.sort_by(|a, b| {
-            (&*a.org_code, metric_pos(&a.metric_id), a.rule).cmp(&(&*b.org_code, metric_pos(&b.metric_id), b.rule))
+            a.org_code
+                .cmp(&b.org_code)
+                .then_with(|| metric_pos(&a.metric_id).cmp(&metric_pos(&b.metric_id)))
+                .then(a.rule.cmp(b.rule))
         });
     }
 

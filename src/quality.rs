@@ -1,7 +1,8 @@
 //! Data-quality flags: accepted values that look implausible, far from the trust's own history
 //! or far outside its peers. Flagged values are kept and counted; the flag says which rule.
 
-use crate::domain::{Quarter, Reference};
+use crate::analytics::BenchmarkRow;
+use crate::domain::{Metric, Quarter, Reference};
 use crate::figures::Figures;
 use serde::Serialize;
 
@@ -37,20 +38,37 @@ pub fn rules_text() -> String {
 
 /// The flags a value `v` of `org` for `metric` in `period` would raise against `figures`.
 pub fn check(f: &Figures, org: &str, metric_id: &str, period: Quarter, v: f64) -> Vec<QualityFlag> {
-    let mut flags = Vec::new();
     let r: &Reference = &f.reference;
-    let (Some(m), Some(o)) = (r.metric(metric_id), r.organisation(org)) else { return flags };
+    let (Some(m), Some(o)) = (r.metric(metric_id), r.organisation(org)) else { return Vec::new() };
+    let history: Vec<f64> =
+        (1..=4).filter_map(|k| f.value_at(org, metric_id, period.index() - k).map(|x| x.value)).collect();
+    let bench = f
+        .benchmark(metric_id, period, o.trust_type.as_str())
+        .or_else(|| f.benchmark(metric_id, period.previous(), o.trust_type.as_str()));
+    flags_of(m, org, period, v, &history, bench)
+}
+
+/// The flags of a value `v` of `org` for metric `m` in `period`, from the trust's values of the
+/// metric in the four quarters before (`history`, nearest first) and the statistics of its peer
+/// group in that quarter, or else the quarter before (`bench`).
+pub fn flags_of(
+    m: &Metric,
+    org: &str,
+    period: Quarter,
+    v: f64,
+    history: &[f64],
+    bench: Option<&BenchmarkRow>,
+) -> Vec<QualityFlag> {
+    let mut flags = Vec::new();
     let span = m.scale_max - m.scale_min;
     let flag = |rule, detail| QualityFlag {
         org_code: org.to_string(),
-        metric_id: metric_id.to_string(),
+        metric_id: m.metric_id.clone(),
         period_index: period.index(),
         value: v,
         rule,
         detail,
     };
-    let history: Vec<f64> =
-        (1..=4).filter_map(|k| f.value_at(org, metric_id, period.index() - k).map(|x| x.value)).collect();
     if history.len() >= 2 {
         let mean = history.iter().sum::<f64>() / history.len() as f64;
         if (v - mean).abs() > HISTORY_SHARE * span {
@@ -60,9 +78,6 @@ pub fn check(f: &Figures, org: &str, metric_id: &str, period: Quarter, v: f64) -
             ));
         }
     }
-    let bench = f
-        .benchmark(metric_id, period, o.trust_type.as_str())
-        .or_else(|| f.benchmark(metric_id, period.previous(), o.trust_type.as_str()));
     if let Some(b) = bench.filter(|b| b.n >= 5) {
         let iqr = (b.p75 - b.p25).max(0.02 * span);
         let (lo, hi) = (b.p25 - PEER_IQRS * iqr, b.p75 + PEER_IQRS * iqr);

@@ -88,6 +88,19 @@ fn incremental_refresh_equals_full_recompute_after_each_random_submission() {
             full.quality().collect::<Vec<_>>(),
             "flags after round {round}"
         );
+        // Pages and exports read the rows in the figures' own order, quarter by quarter: the
+        // same after a refresh, and each quarter's rows in the order of `sort`.
+        fn by_quarter<T: Clone>(rows: &[T], period: impl Fn(&T) -> i32) -> Vec<T> {
+            let mut rows = rows.to_vec();
+            rows.sort_by_key(|r| period(r));
+            rows
+        }
+        let trends: Vec<_> = figures.trends().cloned().collect();
+        assert_eq!(trends, by_quarter(&expected.trends, |r| r.period_index), "trend order, round {round}");
+        let trust: Vec<_> = figures.trust_benchmarks().cloned().collect();
+        assert_eq!(trust, by_quarter(&expected.trust_benchmarks, |r| r.period_index), "trust order, round {round}");
+        let indices: Vec<_> = figures.indices().cloned().collect();
+        assert_eq!(indices, by_quarter(&expected.indices, |r| r.period_index), "index order, round {round}");
         assert_eq!(figures.value_count(), all.len());
     }
 }

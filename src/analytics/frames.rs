@@ -45,18 +45,54 @@ impl ValuesBuilder {
         }
     }
 
-    pub fn finish(self) -> PolarsResult<DataFrame> {
-        df!(
-            "org_code" => self.orgs,
-            "metric_id" => self.metrics,
-            "period_index" => self.periods,
-            "value" => self.values,
-        )
+    /// A value of the organisation and metric at these positions in the reference.
+    pub fn push_coded(&mut self, org: u32, metric: u32, period_index: i32, value: f64) {
+        self.orgs.push(position(org as usize));
+        self.metrics.push(position(metric as usize));
+        self.periods.push(period_index);
+        self.values.push(value);
+    }
+
+    /// The values, in the canonical order of `Values`.
+    pub fn finish(self) -> PolarsResult<Values> {
+        use rayon::prelude::*;
+        // Positions and quarters are small and non-negative: one packed key sorts them, and the
+        // row number keeps equal keys (none come from the store) in the order they came.
+        let packed = |i: usize| {
+            let field = |x: i32| u64::from(x.max(0) as u32 & 0x1f_ffff);
+            (field(self.periods[i]) << 42 | field(self.metrics[i]) << 21 | field(self.orgs[i]), i as u32)
+        };
+        let mut order: Vec<(u64, u32)> = (0..self.values.len()).into_par_iter().map(packed).collect();
+        order.par_sort_unstable();
+        let gather = |column: &[i32]| order.iter().map(|&(_, i)| column[i as usize]).collect::<Vec<_>>();
+        let values: Vec<f64> = order.iter().map(|&(_, i)| self.values[i as usize]).collect();
+        Ok(Values(df!(
+            "org_code" => gather(&self.orgs),
+            "metric_id" => gather(&self.metrics),
+            "period_index" => gather(&self.periods),
+            "value" => values,
+        )?))
+    }
+}
+
+/// The values frame (`org_code, metric_id, period_index, value`, coded) in a canonical order:
+/// by quarter, then metric, then organisation. Sums (means) then add up in the same order
+/// whatever order the values came in, so that a refresh equals a full recompute to the last bit.
+#[derive(Debug, Clone)]
+pub struct Values(DataFrame);
+
+impl Values {
+    pub fn frame(&self) -> &DataFrame {
+        &self.0
+    }
+
+    pub fn height(&self) -> usize {
+        self.0.height()
     }
 }
 
 /// The values frame of current values.
-pub fn values_frame(reference: &Reference, values: &[CurrentValue]) -> PolarsResult<DataFrame> {
+pub fn values_frame(reference: &Reference, values: &[CurrentValue]) -> PolarsResult<Values> {
     let mut builder = ValuesBuilder::default();
     for v in values {
         builder.push(reference, &v.org_code, &v.metric_id, v.period_index, v.value);

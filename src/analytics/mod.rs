@@ -7,5 +7,5 @@ mod frames;
 mod tables;
 
 pub use compute::{Frames, Parts, affected_periods, compute, compute_frames, compute_parts, sort, window_periods};
-pub use frames::{ValuesBuilder, values_frame};
+pub use frames::{Values, ValuesBuilder, values_frame};
 pub use tables::*;

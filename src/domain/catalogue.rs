@@ -13,6 +13,8 @@ pub struct Reference {
     pub deployments: Vec<Deployment>,
     org_index: foldhash::HashMap<String, usize>,
     metric_index: foldhash::HashMap<String, usize>,
+    /// Each organisation's place in the order of ODS codes, by position in `organisations`.
+    org_ranks: Vec<u32>,
     /// Shared copies of the codes, for the millions of computed rows that repeat them.
     texts: Texts,
 }
@@ -37,6 +39,12 @@ impl Reference {
     ) -> Self {
         let org_index = organisations.iter().enumerate().map(|(i, o)| (o.ods_code.clone(), i)).collect();
         let metric_index = metrics.iter().enumerate().map(|(i, m)| (m.metric_id.clone(), i)).collect();
+        let mut by_code: Vec<usize> = (0..organisations.len()).collect();
+        by_code.sort_by(|&a, &b| organisations[a].ods_code.cmp(&organisations[b].ods_code));
+        let mut org_ranks = vec![0; organisations.len()];
+        for (rank, &i) in by_code.iter().enumerate() {
+            org_ranks[i] = rank as u32;
+        }
         let texts = Texts {
             orgs: organisations.iter().map(|o| o.ods_code.as_str().into()).collect(),
             metrics: metrics.iter().map(|m| m.metric_id.as_str().into()).collect(),
@@ -44,12 +52,28 @@ impl Reference {
             types: TrustType::ALL.iter().map(|t| t.as_str().into()).collect(),
             words: ["all", "improving", "worsening", "stable"].into_iter().map(|w| (w, w.into())).collect(),
         };
-        Self { organisations, domains, metrics, standards, systems, deployments, org_index, metric_index, texts }
+        Self {
+            organisations,
+            domains,
+            metrics,
+            standards,
+            systems,
+            deployments,
+            org_index,
+            metric_index,
+            org_ranks,
+            texts,
+        }
     }
 
     /// The shared ODS code of the organisation at `position`.
     pub fn org_text(&self, position: usize) -> std::sync::Arc<str> {
         self.texts.orgs[position].clone()
+    }
+
+    /// Where the organisation at `position` comes in the order of ODS codes.
+    pub fn org_rank(&self, position: usize) -> u32 {
+        self.org_ranks[position]
     }
 
     /// The shared id of the metric at `position`.
