@@ -94,6 +94,7 @@ pub fn refresh(values: &Path, organisations: Option<&Path>, rounds: usize, back:
     let tables = crate::analytics::compute(&reference, &values).map_err(|e| anyhow::anyhow!("computing: {e}"))?;
     let mut figures = crate::figures::Figures::new(1, crate::store::now_text(), reference, values, tables);
     println!("values {}", figures.value_count());
+    println!("flags {}", figures.quality().count());
     println!("full_s {:.3}", start.elapsed().as_secs_f64());
     let Some(latest) = figures.latest_period() else { bail!("the values file has no values") };
     // A small deterministic generator: the same file gives the same submissions.

@@ -510,7 +510,7 @@ impl Figures {
         for p in touched.iter().copied().chain(after) {
             let Some(q) = f.quarters.get(&p) else { continue };
             let flags = if touched.binary_search(&p).is_ok() {
-                f.quality_of(p)
+                f.quality_after(p, self.quality.get(&p).map_or(&[], |q| &q[..]), &pairs)
             } else {
                 // Only the changed pairs' flags can change in a quarter after a touched one.
                 let of_pair = |org: &str, metric: &str| key(org, metric).is_some_and(|k| pairs.contains(&k));
@@ -520,7 +520,8 @@ impl Figures {
                 let mut at: Vec<(&(u32, u32), usize)> =
                     pairs.iter().filter_map(|k| Some((k, *q.core.value_at.get(k)?))).collect();
                 at.sort_unstable();
-                flags.extend(at.into_iter().flat_map(|(k, i)| f.flags_at(p, *k, &q.core.values[i])));
+                let checker = Checker::new(&f, p);
+                flags.extend(at.into_iter().flat_map(|(k, i)| checker.flags(*k, &q.core.values[i])));
                 f.sort_flags(&mut flags);
                 flags
             };
@@ -575,6 +576,7 @@ impl Figures {
 
     fn quality_of(&self, p: i32) -> Vec<QualityFlag> {
         let Some(q) = self.quarters.get(&p) else { return Vec::new() };
+        let checker = Checker::new(self, p);
         // Values of codes the reference does not know raise no flags (`quality::check`).
         let mut at: Vec<((u32, u32), usize)> = q.core.value_at.iter().map(|(k, i)| (*k, *i)).collect();
         at.sort_unstable();
@@ -585,8 +587,9 @@ impl Figures {
             let parts: Vec<_> = at
                 .chunks(part)
                 .map(|at| {
+                    let checker = &checker;
                     scope.spawn(move || {
-                        at.iter().flat_map(|(k, i)| self.flags_at(p, *k, &q.core.values[*i])).collect::<Vec<_>>()
+                        at.iter().flat_map(|(k, i)| checker.flags(*k, &q.core.values[*i])).collect::<Vec<_>>()
                     })
                 })
                 .collect();
@@ -596,25 +599,29 @@ impl Figures {
         flags
     }
 
-    /// `quality::check` of the value `v` of the pair at `key` in quarter `p`, by positions.
-    fn flags_at(&self, p: i32, (o, m): (u32, u32), v: &CurrentValue) -> Vec<QualityFlag> {
-        let (org, metric) = (&self.reference.organisations[o as usize], &self.reference.metrics[m as usize]);
-        let mut history = [0.0; 4];
-        let mut n = 0;
-        for k in 1..=4 {
-            if let Some(value) =
-                self.quarters.get(&(p - k)).and_then(|q| q.core.value_at.get(&(o, m)).map(|&i| q.core.values[i].value))
-            {
-                history[n] = value;
-                n += 1;
+    /// The flags of quarter `p` after the values of `pairs` changed in it (or in the quarters
+    /// before), from its flags before (`old`). Another pair's value and history are as they were,
+    /// so its history flag is too; its peer group's statistics may have changed, so its peer
+    /// flag is checked again.
+    fn quality_after(&self, p: i32, old: &[QualityFlag], pairs: &foldhash::HashSet<(u32, u32)>) -> Vec<QualityFlag> {
+        let Some(q) = self.quarters.get(&p) else { return Vec::new() };
+        let checker = Checker::new(self, p);
+        let key = |x: &QualityFlag| key_of(&self.reference, &x.org_code, &x.metric_id);
+        let mut flags: Vec<QualityFlag> = old
+            .iter()
+            .filter(|x| x.rule == crate::quality::RULE_HISTORY && key(x).is_some_and(|k| !pairs.contains(&k)))
+            .cloned()
+            .collect();
+        for (&k, &i) in &q.core.value_at {
+            let v = &q.core.values[i];
+            if pairs.contains(&k) {
+                flags.extend(checker.flags(k, v));
+            } else {
+                flags.extend(checker.peer_flags(k, v));
             }
         }
-        let peers = (m, type_pos(org.trust_type.as_str()));
-        let bench_in = |p: i32| {
-            self.quarters.get(&p).and_then(|q| q.core.benchmark_at.get(&peers).map(|&i| &q.core.benchmarks[i]))
-        };
-        let bench = bench_in(p).or_else(|| bench_in(p - 1));
-        crate::quality::flags_of(metric, &v.org_code, Quarter::from_index(p), v.value, &history[..n], bench)
+        self.sort_flags(&mut flags);
+        flags
     }
 
     /// Flags by organisation, then metric in catalogue order, then rule.
@@ -782,5 +789,59 @@ impl Figures {
         let q = self.quarters.get(&period.index())?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
         q.trends.at.get(&key).map(|&i| &q.trends.rows[i])
+    }
+}
+
+/// `quality::check` for the values of one quarter, by positions: the quarters before and the
+/// peer groups' statistics are looked up once for the whole quarter.
+struct Checker<'a> {
+    reference: &'a Reference,
+    period: Quarter,
+    /// The four quarters before that have figures, nearest first.
+    before: Vec<&'a Core>,
+    /// By metric × trust type: the peer group's statistics in the quarter, or else the one before.
+    peers: Vec<Option<&'a BenchmarkRow>>,
+}
+
+const TYPES: usize = crate::domain::TrustType::ALL.len();
+
+impl<'a> Checker<'a> {
+    fn new(f: &'a Figures, p: i32) -> Self {
+        let core = |p: i32| f.quarters.get(&p).map(|q| &*q.core);
+        let before = (1..=4).filter_map(|k| core(p - k)).collect();
+        let bench_in =
+            |c: Option<&'a Core>, key: (u32, u32)| c.and_then(|c| Some(&c.benchmarks[*c.benchmark_at.get(&key)?]));
+        let (now, previous) = (core(p), core(p - 1));
+        let peers = (0..f.reference.metrics.len() * TYPES)
+            .map(|i| {
+                let key = ((i / TYPES) as u32, (i % TYPES) as u32);
+                bench_in(now, key).or_else(|| bench_in(previous, key))
+            })
+            .collect();
+        Self { reference: &f.reference, period: Quarter::from_index(p), before, peers }
+    }
+
+    fn flags(&self, (o, m): (u32, u32), v: &CurrentValue) -> Vec<QualityFlag> {
+        let mut history = [0.0; 4];
+        let mut n = 0;
+        for c in &self.before {
+            if let Some(&i) = c.value_at.get(&(o, m)) {
+                history[n] = c.values[i].value;
+                n += 1;
+            }
+        }
+        self.check((o, m), v, &history[..n])
+    }
+
+    /// The peer flag alone (`flags` without the history).
+    fn peer_flags(&self, key: (u32, u32), v: &CurrentValue) -> Vec<QualityFlag> {
+        self.check(key, v, &[])
+    }
+
+    fn check(&self, (o, m): (u32, u32), v: &CurrentValue, history: &[f64]) -> Vec<QualityFlag> {
+        let (org, metric) = (&self.reference.organisations[o as usize], &self.reference.metrics[m as usize]);
+        let t = crate::domain::TrustType::ALL.iter().position(|t| *t == org.trust_type).unwrap_or(0);
+        let bench = self.peers[m as usize * TYPES + t];
+        crate::quality::flags_of(metric, &v.org_code, self.period, v.value, history, bench)
     }
 }

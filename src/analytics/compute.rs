@@ -68,6 +68,18 @@ impl Frames {
         ]
     }
 
+    /// No table (each a frame with no columns).
+    fn empty() -> Self {
+        let empty = DataFrame::empty();
+        Frames {
+            benchmarks: empty.clone(),
+            trust_benchmarks: empty.clone(),
+            indices: empty.clone(),
+            trends: empty.clone(),
+            gaps: empty,
+        }
+    }
+
     fn append(&mut self, other: Frames) -> PolarsResult<()> {
         fn stack(all: &mut DataFrame, more: DataFrame) -> PolarsResult<()> {
             if all.width() == 0 {
@@ -119,6 +131,8 @@ pub fn compute_parts(
     let metrics = metrics_frame(reference)?.lazy();
     let applicable = applicable_frame(reference)?.lazy();
     let mut out: Option<Frames> = None;
+    // The trends alone are small (the changed pairs'): every quarter's go in one query.
+    let mut trend_plans = Vec::new();
     let mut start = 0;
     while start < index.len() {
         let p = index[start];
@@ -127,18 +141,26 @@ pub fn compute_parts(
             let from = index.partition_point(|&q| q < p - 3);
             let current = values.slice(start as i64, end - start);
             let window = values.slice(from as i64, end - from);
-            let frames = one_period(p, current, window, &orgs, &metrics, &applicable, parts)?;
-            match out.as_mut() {
-                Some(all) => all.append(frames)?,
-                None => out = Some(frames),
+            let plans = one_period(p, current, window, &orgs, &metrics, &applicable, parts)?;
+            if parts == Parts::TrendsOnly {
+                trend_plans.extend(plans.trends);
+            } else {
+                let frames = plans.run()?;
+                match out.as_mut() {
+                    Some(all) => all.append(frames)?,
+                    None => out = Some(frames),
+                }
             }
         }
         start = end;
     }
+    if !trend_plans.is_empty() {
+        return Ok(Frames { trends: concat(trend_plans, UnionArgs::default())?.collect()?, ..Frames::empty() });
+    }
     match out {
         Some(frames) => Ok(frames),
         // No quarter at all: the frames of an empty quarter, so that every table has its columns.
-        None => one_period(0, values.clear(), values.clear(), &orgs, &metrics, &applicable, parts),
+        None => one_period(0, values.clear(), values.clear(), &orgs, &metrics, &applicable, parts)?.run(),
     }
 }
 
@@ -160,6 +182,39 @@ pub fn window_periods(touched: &[i32]) -> Vec<i32> {
     out
 }
 
+/// The plans of one quarter's tables, not yet run: the trends unless `Parts::AllButTrends`,
+/// and the others unless `Parts::TrendsOnly`.
+struct Plans {
+    trends: Option<LazyFrame>,
+    /// Peer statistics, trust positions, gaps and indices.
+    rest: Option<[LazyFrame; 4]>,
+}
+
+impl Plans {
+    /// Runs the plans as one query, so that what they share is computed once.
+    fn run(self) -> PolarsResult<Frames> {
+        let (trends_asked, rest_asked) = (self.trends.is_some(), self.rest.is_some());
+        let mut plans: Vec<LazyFrame> = self.trends.into_iter().collect();
+        plans.extend(self.rest.into_iter().flatten());
+        let Some(first) = plans.first() else { return Ok(Frames::empty()) };
+        let flags = first.get_current_optimizations();
+        let mut frames = LazyFrame::collect_all_with_engine(
+            plans.into_iter().map(|p| p.logical_plan).collect(),
+            Engine::InMemory,
+            flags,
+        )?
+        .into_iter();
+        let mut next = || frames.next().unwrap_or_default();
+        let trends = if trends_asked { next() } else { DataFrame::empty() };
+        if !rest_asked {
+            return Ok(Frames { trends, ..Frames::empty() });
+        }
+        let (statistics, trust, gaps, indices) = (next(), next(), next(), next());
+        let (benchmarks, trust, gaps) = (statistics.drop("peer")?, trust.drop("peer")?, gaps.drop("peer")?);
+        Ok(Frames { benchmarks, trust_benchmarks: trust, indices, trends, gaps })
+    }
+}
+
 /// The tables of one quarter from its values (`current`) and those of the three before (`window`).
 fn one_period(
     p: i32,
@@ -169,7 +224,7 @@ fn one_period(
     metrics: &LazyFrame,
     applicable: &LazyFrame,
     parts: Parts,
-) -> PolarsResult<Frames> {
+) -> PolarsResult<Plans> {
     // Within one quarter a peer group is a metric and a trust type: one integer key (`peer`)
     // groups and joins several times faster than the three columns.
     let joined = current
@@ -177,27 +232,16 @@ fn one_period(
         .join(orgs.clone(), [col("org_code")], [col("org_code")], inner())
         .join(metrics.clone(), [col("metric_id")], [col("metric_id")], inner())
         .with_columns([(col("metric_id") * lit(TYPES) + col("trust_type")).alias("peer")])
-        .collect()?;
-    let trends = match parts {
-        Parts::AllButTrends => DataFrame::empty(),
-        _ => trends(joined.clone().lazy(), window.lazy(), p).collect()?,
+        .cache();
+    let trends = (parts != Parts::AllButTrends).then(|| trends(joined.clone(), window.lazy(), p));
+    let rest = if parts == Parts::TrendsOnly {
+        None
+    } else {
+        let statistics = peer_statistics(joined.clone()).cache();
+        let trust = trust_positions(joined, statistics.clone())?.cache();
+        Some([statistics, trust.clone(), gap_summary(trust.clone()), indices(trust, applicable.clone())])
     };
-    if parts == Parts::TrendsOnly {
-        let empty = DataFrame::empty();
-        return Ok(Frames {
-            benchmarks: empty.clone(),
-            trust_benchmarks: empty.clone(),
-            indices: empty.clone(),
-            trends,
-            gaps: empty,
-        });
-    }
-    let statistics = peer_statistics(joined.clone().lazy()).collect()?;
-    let trust = trust_positions(joined.lazy(), statistics.clone().lazy())?.collect()?;
-    let gaps = gap_summary(trust.clone().lazy()).collect()?;
-    let indices = indices(trust.clone().lazy(), applicable.clone()).collect()?;
-    let (benchmarks, trust, gaps) = (statistics.drop("peer")?, trust.drop("peer")?, gaps.drop("peer")?);
-    Ok(Frames { benchmarks, trust_benchmarks: trust, indices, trends, gaps })
+    Ok(Plans { trends, rest })
 }
 
 /// n, min, quartiles (type 7), max, mean, exemplar count and median per peer group; national
@@ -408,8 +452,8 @@ fn ordered<K: Ord>(height: usize, key: impl Fn(usize) -> K) -> Vec<usize> {
 }
 
 /// The place of each row's organisation in the order of ODS codes.
-fn org_ranks(r: &Reader, name: &str) -> PolarsResult<Vec<u32>> {
-    Ok(r.i32(name)?.into_iter().map(|c| r.1.org_rank(c as usize)).collect())
+fn org_ranks(r: &Reader, org: &super::frames::Coded) -> Vec<u32> {
+    (0..r.0.height()).map(|i| r.1.org_rank(org.code(i) as usize)).collect()
 }
 
 fn benchmark_rows(r: &Reader) -> PolarsResult<Vec<BenchmarkRow>> {
@@ -419,14 +463,13 @@ fn benchmark_rows(r: &Reader) -> PolarsResult<Vec<BenchmarkRow>> {
         (r.i64("n")?, r.f64("min")?, r.f64("p25")?, r.f64("median")?, r.f64("p75")?, r.f64("max")?, r.f64("mean")?);
     let (exemplar_n, exemplar_median, national) =
         (r.i64("exemplar_n")?, r.opt_f64("exemplar_median")?, r.f64("national_median")?);
-    let (m, t) = (r.i32("metric_id")?, r.i32("trust_type")?);
-    Ok(ordered(r.0.height(), |i| (m[i], period[i], t[i]))
+    Ok(ordered(r.0.height(), |i| (metric.code(i), period[i], peer.code(i)))
         .into_iter()
         .map(|i| BenchmarkRow {
-            metric_id: metric[i].clone(),
-            domain: domain[i].clone(),
+            metric_id: metric.at(i),
+            domain: domain.at(i),
             period_index: period[i],
-            peer_group: peer[i].clone(),
+            peer_group: peer.at(i),
             n: n[i],
             min: min[i],
             p25: p25[i],
@@ -453,14 +496,14 @@ fn trust_rows(r: &Reader) -> PolarsResult<Vec<TrustBenchmarkRow>> {
         (r.f64("value")?, r.i64("rank")?, r.f64("percentile")?, r.i64("quartile")?, r.f64("score")?);
     let (gap_e, gap_m, behind) =
         (r.opt_f64("gap_to_exemplar")?, r.f64("gap_to_median")?, r.opt_bool("behind_best_practice")?);
-    let (m, t, o) = (r.i32("metric_id")?, r.i32("trust_type")?, org_ranks(r, "org_code")?);
-    Ok(ordered(r.0.height(), |i| (m[i], period[i], t[i], rank[i], o[i]))
+    let o = org_ranks(r, &org);
+    Ok(ordered(r.0.height(), |i| (metric.code(i), period[i], tt.code(i), rank[i], o[i]))
         .into_iter()
         .map(|i| TrustBenchmarkRow {
-            org_code: org[i].clone(),
-            trust_type: tt[i].clone(),
-            metric_id: metric[i].clone(),
-            domain: domain[i].clone(),
+            org_code: org.at(i),
+            trust_type: tt.at(i),
+            metric_id: metric.at(i),
+            domain: domain.at(i),
             period_index: period[i],
             value: value[i],
             rank: rank[i],
@@ -479,14 +522,14 @@ fn index_rows(r: &Reader) -> PolarsResult<Vec<IndexRow>> {
         (r.org("org_code")?, r.trust_type("trust_type")?, r.i32("period_index")?, r.domain("domain")?);
     let (index, n, applicable) = (r.opt_f64("domain_index")?, r.i64("n_metrics")?, r.i64("n_applicable")?);
     // The maturity index (domain code −1) after the domains.
-    let (o, d) = (org_ranks(r, "org_code")?, r.i32("domain")?);
-    Ok(ordered(r.0.height(), |i| (o[i], period[i], d[i] as u32))
+    let o = org_ranks(r, &org);
+    Ok(ordered(r.0.height(), |i| (o[i], period[i], domain.code(i) as u32))
         .into_iter()
         .map(|i| IndexRow {
-            org_code: org[i].clone(),
-            trust_type: tt[i].clone(),
+            org_code: org.at(i),
+            trust_type: tt.at(i),
             period_index: period[i],
-            domain: domain[i].clone(),
+            domain: domain.at(i),
             domain_index: index[i],
             n_metrics: n[i],
             n_applicable: applicable[i],
@@ -498,12 +541,12 @@ fn trend_rows(r: &Reader) -> PolarsResult<Vec<TrendRow>> {
     let (org, metric, period) = (r.org("org_code")?, r.metric("metric_id")?, r.i32("period_index")?);
     let (change, slope) = (r.opt_f64("change")?, r.opt_f64("slope")?);
     let trend = r.0.column("trend")?.str()?.iter().map(|t| t.map(|w| r.1.word(w))).collect::<Vec<_>>();
-    let (o, m) = (org_ranks(r, "org_code")?, r.i32("metric_id")?);
-    Ok(ordered(r.0.height(), |i| (o[i], m[i], period[i]))
+    let o = org_ranks(r, &org);
+    Ok(ordered(r.0.height(), |i| (o[i], metric.code(i), period[i]))
         .into_iter()
         .map(|i| TrendRow {
-            org_code: org[i].clone(),
-            metric_id: metric[i].clone(),
+            org_code: org.at(i),
+            metric_id: metric.at(i),
             period_index: period[i],
             change: change[i],
             slope: slope[i],
@@ -515,13 +558,12 @@ fn trend_rows(r: &Reader) -> PolarsResult<Vec<TrendRow>> {
 fn gap_rows(r: &Reader) -> PolarsResult<Vec<GapRow>> {
     let (metric, period, peer) = (r.metric("metric_id")?, r.i32("period_index")?, r.trust_type("trust_type")?);
     let (n, behind, median_gap) = (r.i64("n")?, r.i64("n_behind")?, r.opt_f64("median_gap")?);
-    let (m, t) = (r.i32("metric_id")?, r.i32("trust_type")?);
-    Ok(ordered(r.0.height(), |i| (m[i], period[i], t[i]))
+    Ok(ordered(r.0.height(), |i| (metric.code(i), period[i], peer.code(i)))
         .into_iter()
         .map(|i| GapRow {
-            metric_id: metric[i].clone(),
+            metric_id: metric.at(i),
             period_index: period[i],
-            peer_group: peer[i].clone(),
+            peer_group: peer.at(i),
             n: n[i],
             n_behind: behind[i],
             share_behind: if n[i] == 0 { 0.0 } else { behind[i] as f64 / n[i] as f64 },

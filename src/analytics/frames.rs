@@ -141,29 +141,45 @@ pub fn applicable_frame(reference: &Reference) -> PolarsResult<DataFrame> {
 /// Reads typed columns out of a collected frame, turning codes back into text.
 pub struct Reader<'a>(pub &'a DataFrame, pub &'a Reference);
 
-impl Reader<'_> {
-    fn codes(&self, name: &str) -> PolarsResult<Vec<i32>> {
-        self.i32(name)
+/// A column of codes, made text row by row: each row takes one shared copy.
+pub struct Coded<'a> {
+    codes: Vec<i32>,
+    text: Box<dyn Fn(i32) -> Text + 'a>,
+}
+
+impl Coded<'_> {
+    pub fn at(&self, row: usize) -> Text {
+        (self.text)(self.codes[row])
     }
 
-    pub fn org(&self, name: &str) -> PolarsResult<Vec<Text>> {
-        Ok(self.codes(name)?.into_iter().map(|c| self.1.org_text(c as usize)).collect())
+    pub fn code(&self, row: usize) -> i32 {
+        self.codes[row]
+    }
+}
+
+impl<'a> Reader<'a> {
+    fn coded(&self, name: &str, text: impl Fn(i32) -> Text + 'a) -> PolarsResult<Coded<'a>> {
+        Ok(Coded { codes: self.i32(name)?, text: Box::new(text) })
     }
 
-    pub fn metric(&self, name: &str) -> PolarsResult<Vec<Text>> {
-        Ok(self.codes(name)?.into_iter().map(|c| self.1.metric_text(c as usize)).collect())
+    pub fn org(&self, name: &str) -> PolarsResult<Coded<'a>> {
+        let r = self.1;
+        self.coded(name, move |c| r.org_text(c as usize))
     }
 
-    pub fn trust_type(&self, name: &str) -> PolarsResult<Vec<Text>> {
-        Ok(self.codes(name)?.into_iter().map(|c| self.1.type_text(c as usize)).collect())
+    pub fn metric(&self, name: &str) -> PolarsResult<Coded<'a>> {
+        let r = self.1;
+        self.coded(name, move |c| r.metric_text(c as usize))
     }
 
-    pub fn domain(&self, name: &str) -> PolarsResult<Vec<Text>> {
-        Ok(self
-            .codes(name)?
-            .into_iter()
-            .map(|c| if c == ALL_DOMAINS { self.1.word("all") } else { self.1.domain_text(c as usize) })
-            .collect())
+    pub fn trust_type(&self, name: &str) -> PolarsResult<Coded<'a>> {
+        let r = self.1;
+        self.coded(name, move |c| r.type_text(c as usize))
+    }
+
+    pub fn domain(&self, name: &str) -> PolarsResult<Coded<'a>> {
+        let r = self.1;
+        self.coded(name, move |c| if c == ALL_DOMAINS { r.word("all") } else { r.domain_text(c as usize) })
     }
 
     pub fn opt_f64(&self, name: &str) -> PolarsResult<Vec<Option<f64>>> {
@@ -181,7 +197,8 @@ impl Reader<'_> {
     }
 
     pub fn i32(&self, name: &str) -> PolarsResult<Vec<i32>> {
-        Ok(self.i64(name)?.into_iter().map(|v| v as i32).collect())
+        let col = self.0.column(name)?.cast(&DataType::Int32)?;
+        Ok(col.i32()?.iter().map(|v| v.unwrap_or_default()).collect())
     }
 
     pub fn opt_bool(&self, name: &str) -> PolarsResult<Vec<Option<bool>>> {
