@@ -6,7 +6,7 @@
 //! their `$1` placeholders as parameters numbered in order.
 
 use super::submissions::{
-    ADD_QUARTER, CURRENT_OF_QUARTER, EARLIER_SAME, Feed, INSERT_AUDIT, INSERT_SUBMISSION, NewSubmission, Outcome,
+    ADD_QUARTER, ADD_SUBMISSION_QUARTER, CURRENT_OF_QUARTER, EARLIER_SAME, Feed, INSERT_AUDIT, INSERT_SUBMISSION, NewSubmission, Outcome,
     Revisions, SET_STORED, SETTLE, Settlement, VALUE_COLUMNS,
 };
 use anyhow::{Result, bail};
@@ -60,6 +60,7 @@ pub(super) fn store_feed(
                             .collect::<Result<Vec<_>, _>>()?;
                         revisions.add_quarter(p, found);
                         db.execute(ADD_QUARTER, [p])?;
+                        db.execute(ADD_SUBMISSION_QUARTER, rusqlite::params![id, p])?;
                     }
                     let changed = revisions.changes(rows);
                     let mut groups = changed.chunks_exact(ROWS_PER_INSERT);

@@ -258,7 +258,8 @@ impl Store {
         .await?;
         let query = sqlx::query(
             "SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM current_values \
-             WHERE submission_id > $1 AND submission_id <= $2",
+             WHERE period_index IN (SELECT period_index FROM submission_quarters WHERE submission_id > $1 AND submission_id <= $2) \
+             AND submission_id > $1 AND submission_id <= $2",
         );
         let values = current_values_of(query.bind(since).bind(until).fetch(&self.pool)).await?;
         Ok(Changes { values, organisations: organisations > 0 })
@@ -316,6 +317,9 @@ pub(super) const CURRENT_OF_QUARTER: &str =
 /// Records that a quarter holds values.
 pub(super) const ADD_QUARTER: &str =
     "INSERT INTO value_periods (period_index) VALUES ($1) ON CONFLICT (period_index) DO NOTHING";
+/// Records that submission `$1` stores values in quarter `$2` (see `changes_between`).
+pub(super) const ADD_SUBMISSION_QUARTER: &str =
+    "INSERT INTO submission_quarters (submission_id, period_index) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 pub(super) const VALUE_COLUMNS: [&str; 8] =
     ["period_index", "org_code", "metric_id", "revision", "value", "comment", "submission_id", "submitted_at"];
 /// The earliest accepted submission of the same kind and content, other than `$3`.
@@ -472,6 +476,7 @@ impl ValueWriter {
             let found = sqlx::query_as(CURRENT_OF_QUARTER).bind(i64::from(p)).fetch_all(&mut *conn).await?;
             self.revisions.add_quarter(p, found);
             sqlx::query(ADD_QUARTER).bind(i64::from(p)).execute(&mut *conn).await?;
+            sqlx::query(ADD_SUBMISSION_QUARTER).bind(self.submission_id).bind(i64::from(p)).execute(&mut *conn).await?;
         }
         let changed = self.revisions.changes(rows);
         let (id, at) = (self.submission_id, self.submitted_at.clone());
