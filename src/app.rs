@@ -249,7 +249,8 @@ fn check(answer: Answer) -> Result<()> {
 /// Serves on `listener` until interrupted, keeping the figures in step with the database.
 pub async fn serve(listener: TcpListener, state: AppState) -> Result<()> {
     let poller = state.clone();
-    let every = std::time::Duration::from_secs(state.config.poll_seconds.max(1));
+    // At least every 10 ms: a look at the data version is one small query.
+    let every = std::time::Duration::from_secs_f64(state.config.poll_seconds.max(0.01));
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;

@@ -13,7 +13,7 @@ pub struct Config {
     /// Where `static/` is served from.
     pub static_dir: PathBuf,
     /// How often to look for submissions made by other instances or the command line.
-    pub poll_seconds: u64,
+    pub poll_seconds: f64,
     /// The address users reach the service at; session cookies are `Secure` when it is https.
     pub public_url: Option<String>,
 }
@@ -25,7 +25,11 @@ impl Config {
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("static"));
         let max_body_bytes =
             std::env::var("EXEMPLAR_MAX_BODY_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(50 * 1024 * 1024);
-        let poll_seconds = std::env::var("EXEMPLAR_POLL_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(2);
+        let poll_seconds = std::env::var("EXEMPLAR_POLL_SECONDS")
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .unwrap_or(2.0);
         let public_url = std::env::var("EXEMPLAR_PUBLIC_URL").ok().filter(|u| !u.is_empty());
         Self { database_url, addr, demo, max_body_bytes, static_dir, poll_seconds, public_url }
     }

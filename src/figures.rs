@@ -352,6 +352,11 @@ impl Figures {
             let f = Arc::new(f.with(targets, conformance));
             if stale {
                 f.store_snapshot(store).await?;
+            } else {
+                // Nothing was computed: the first refresh would start polars' threads and fill
+                // its allocator. One quarter computed now, in the background, does that instead.
+                let warm = f.clone();
+                tokio::task::spawn_blocking(move || warm.warm_up());
             }
             return Ok(f);
         }
@@ -535,6 +540,21 @@ impl Figures {
             "apply"
         );
         Ok(f)
+    }
+
+    /// Computes the latest quarter's tables and drops them (see `load`).
+    fn warm_up(&self) {
+        let Some((&p, q)) = self.quarters.last_key_value() else { return };
+        let mut values = analytics::ValuesBuilder::default();
+        for (&(o, m), &i) in &q.core.value_at {
+            values.push_coded(o, m, p, q.core.values[i].value);
+        }
+        let computed = values.finish().and_then(|v| {
+            analytics::compute_parts(&self.reference, v, Some(&[p]), analytics::Parts::All)?.tables(&self.reference)
+        });
+        if let Err(e) = computed {
+            tracing::warn!(error = %e, "could not warm up the benchmark computation");
+        }
     }
 
     /// Figures from values and tables split by quarter, with every quality flag checked.

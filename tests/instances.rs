@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 async fn a_submission_to_one_instance_shows_on_the_other_within_seconds() {
     let db = TestDb::new();
     let url = db.url.clone();
-    let first = TestApp::spawn_with(db, false, |c| c.poll_seconds = 1).await;
-    let second = TestApp::spawn_with(TestDb::sharing(&url), false, |c| c.poll_seconds = 1).await;
+    let first = TestApp::spawn_with(db, false, |c| c.poll_seconds = 0.5).await;
+    let second = TestApp::spawn_with(TestDb::sharing(&url), false, |c| c.poll_seconds = 0.5).await;
     first.user("one@rgt.example", Role::Trust, Some("RGT")).await;
     let token = first.token("one@rgt.example").await;
 

@@ -444,10 +444,11 @@ fn trends(joined: LazyFrame, window: LazyFrame, p: i32) -> LazyFrame {
         .select(cols(&["org_code", "metric_id", "period_index", "change", "slope", "trend"]))
 }
 
-/// A frame's row numbers in the order of `key` (stable).
+/// A frame's row numbers in the order of `key` (each row's key is its own: the keys are the
+/// table's key columns).
 fn ordered<K: Ord>(height: usize, key: impl Fn(usize) -> K) -> Vec<usize> {
     let mut order: Vec<usize> = (0..height).collect();
-    order.sort_by_key(|&i| key(i));
+    order.sort_unstable_by_key(|&i| key(i));
     order
 }
 
