@@ -15,6 +15,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 type Map<K> = foldhash::HashMap<K, usize>;
+/// Where each row of a quarter's table is, by two positions in the reference: organisation and
+/// metric (values, trust positions, trends), metric and trust type (benchmarks), organisation
+/// and domain (indices).
+type Index = Map<(u32, u32)>;
 
 fn enumerate<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = K>) -> Map<K> {
     keys.enumerate().map(|(i, k)| (k, i)).collect()
@@ -38,17 +42,17 @@ struct Core {
     trust_benchmarks: Vec<TrustBenchmarkRow>,
     indices: Vec<IndexRow>,
     gaps: Vec<GapRow>,
-    benchmark_at: Map<(u32, u32)>,
-    trust_at: Map<(u32, u32)>,
-    index_at: Map<(u32, u32)>,
-    value_at: Map<(u32, u32)>,
+    benchmark_at: Index,
+    trust_at: Index,
+    index_at: Index,
+    value_at: Index,
 }
 
 #[derive(Debug, Default)]
 struct Trends {
     rows: Vec<TrendRow>,
     /// Shared between versions while the rows keep their places.
-    at: Arc<Map<(u32, u32)>>,
+    at: Arc<Index>,
 }
 
 /// One quarter's tables as the snapshot stores them (the fields of `Tables`, in its order).
@@ -84,7 +88,7 @@ fn domain_pos(reference: &Reference, domain: &str) -> u32 {
 
 /// Where each value of a quarter is, by its (organisation, metric) positions; values of codes
 /// the reference does not know are left out.
-fn index_values(reference: &Reference, values: &[CurrentValue]) -> Map<(u32, u32)> {
+fn index_values(reference: &Reference, values: &[CurrentValue]) -> Index {
     values.iter().enumerate().filter_map(|(i, v)| Some((key_of(reference, &v.org_code, &v.metric_id)?, i))).collect()
 }
 
@@ -96,12 +100,7 @@ fn key_of(reference: &Reference, org: &str, metric: &str) -> Option<(u32, u32)> 
 impl Core {
     /// A quarter's figures from its values (with `value_at`, their index, when the caller has
     /// it) and its tables.
-    fn new(
-        reference: &Reference,
-        values: Vec<CurrentValue>,
-        value_at: Option<Map<(u32, u32)>>,
-        tables: Tables,
-    ) -> Self {
+    fn new(reference: &Reference, values: Vec<CurrentValue>, value_at: Option<Index>, tables: Tables) -> Self {
         let (org, metric) = (|c: &str| org_pos(reference, c), |m: &str| metric_pos(reference, m));
         Self {
             benchmark_at: enumerate(tables.benchmarks.iter().map(|b| (metric(&b.metric_id), type_pos(&b.peer_group)))),
@@ -419,7 +418,7 @@ impl Figures {
         let pairs: foldhash::HashSet<(u32, u32)> =
             changed.iter().filter_map(|v| key(&v.org_code, &v.metric_id)).collect();
         // The touched quarters' values with the changes, and where each is.
-        let mut fresh_values: BTreeMap<i32, (Vec<CurrentValue>, Map<(u32, u32)>)> = BTreeMap::new();
+        let mut fresh_values: BTreeMap<i32, (Vec<CurrentValue>, Index)> = BTreeMap::new();
         for v in changed {
             let p = v.period_index;
             let (values, at) = fresh_values.entry(p).or_insert_with(|| {
@@ -436,7 +435,7 @@ impl Figures {
                 None => values.push(v),
             }
         }
-        let values_of = |p: i32| -> Option<(&[CurrentValue], &Map<(u32, u32)>)> {
+        let values_of = |p: i32| -> Option<(&[CurrentValue], &Index)> {
             match fresh_values.get(&p) {
                 Some((values, at)) => Some((values, at)),
                 None => self.quarters.get(&p).map(|q| (&q.core.values[..], &q.core.value_at)),

@@ -4,8 +4,8 @@
 //! the middle of one). The statements are the store's own (`submissions.rs`).
 
 use super::submissions::{
-    ADD_QUARTER, ADD_SUBMISSION_QUARTER, CURRENT_OF_QUARTER, EARLIER_SAME, Feed, INSERT_AUDIT, INSERT_SUBMISSION, NewSubmission, Outcome,
-    Revisions, SET_STORED, SETTLE, Settlement, VALUE_COLUMNS,
+    ADD_QUARTER, ADD_SUBMISSION_QUARTER, CURRENT_OF_QUARTER, EARLIER_SAME, Feed, INSERT_AUDIT, INSERT_SUBMISSION,
+    NewSubmission, Outcome, Revisions, SET_STORED, SETTLE, Settlement, VALUE_COLUMNS,
 };
 use crate::ingest::metrics::MetricRow;
 use anyhow::{Result, bail};

@@ -6,8 +6,8 @@
 //! their `$1` placeholders as parameters numbered in order.
 
 use super::submissions::{
-    ADD_QUARTER, ADD_SUBMISSION_QUARTER, CURRENT_OF_QUARTER, EARLIER_SAME, Feed, INSERT_AUDIT, INSERT_SUBMISSION, NewSubmission, Outcome,
-    Revisions, SET_STORED, SETTLE, Settlement, VALUE_COLUMNS,
+    ADD_QUARTER, ADD_SUBMISSION_QUARTER, CURRENT_OF_QUARTER, EARLIER_SAME, Feed, INSERT_AUDIT, INSERT_SUBMISSION,
+    NewSubmission, Outcome, Revisions, SET_STORED, SETTLE, Settlement, VALUE_COLUMNS,
 };
 use anyhow::{Result, bail};
 use rusqlite::{OpenFlags, params};
