@@ -122,7 +122,7 @@ impl Trends {
         Self { rows, at: Arc::new(at) }
     }
 
-    /// These trends with the rows of the pairs in `changed` replaced by `fresh` (the new trends of
+    /// These trends with the rows of the changed `pairs` replaced by `fresh` (the new trends of
     /// those pairs in this quarter), in the same order: organisation, then metric in catalogue
     /// order.
     fn with(&self, reference: &Reference, pairs: &foldhash::HashSet<(u32, u32)>, fresh: Vec<TrendRow>) -> Self {
