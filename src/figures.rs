@@ -386,8 +386,10 @@ impl Figures {
         if changes.organisations {
             return Self::load(store).await;
         }
-        let targets = store.targets().await?;
-        let conformance = store.conformance_results().await?;
+        // Targets and conformance results are read again only when a submission brought some.
+        let targets = if changes.targets { store.targets().await? } else { previous.targets.clone() };
+        let conformance =
+            if changes.conformance { store.conformance_results().await? } else { previous.conformance.clone() };
         let read = started.elapsed();
         let f = tokio::task::spawn_blocking(move || previous.apply(data_version, changes.values)).await??;
         tracing::debug!(

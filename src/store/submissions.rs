@@ -247,22 +247,28 @@ impl Store {
     }
 
     /// What was accepted after data version `since` up to `until`: the current values those
-    /// submissions stored, and whether any of them changed the organisations.
+    /// submissions stored, and which other kinds of submission there were.
     pub async fn changes_between(&self, since: i64, until: i64) -> Result<Changes> {
-        let organisations: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM submissions WHERE kind = 'organisations' AND status = 'accepted' AND id > $1 AND id <= $2",
+        let kinds: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT kind FROM submissions WHERE status = 'accepted' AND id > $1 AND id <= $2",
         )
         .bind(since)
         .bind(until)
-        .fetch_one(&self.pool)
+        .fetch_all(&self.pool)
         .await?;
+        let any = |kind: SubmissionKind| kinds.iter().any(|k| k == kind.as_str());
         let query = sqlx::query(
             "SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM current_values \
              WHERE period_index IN (SELECT period_index FROM submission_quarters WHERE submission_id > $1 AND submission_id <= $2) \
              AND submission_id > $1 AND submission_id <= $2",
         );
         let values = current_values_of(query.bind(since).bind(until).fetch(&self.pool)).await?;
-        Ok(Changes { values, organisations: organisations > 0 })
+        Ok(Changes {
+            values,
+            organisations: any(SubmissionKind::Organisations),
+            targets: any(SubmissionKind::Targets),
+            conformance: any(SubmissionKind::Conformance),
+        })
     }
 }
 
@@ -506,7 +512,11 @@ impl ValueWriter {
 #[derive(Debug, Default)]
 pub struct Changes {
     pub values: Vec<CurrentValue>,
+    /// Whether any of the submissions changed the organisations, the targets, the conformance
+    /// results.
     pub organisations: bool,
+    pub targets: bool,
+    pub conformance: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
