@@ -150,39 +150,28 @@ pub fn refresh(values: &Path, organisations: Option<&Path>, rounds: usize, back:
 
 /// A values file as current values (revision 1), with the reference's shared codes.
 fn read_current_values(reference: &Reference, path: &Path) -> Result<Vec<crate::store::CurrentValue>> {
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut reader = csv::Reader::from_reader(std::io::BufReader::with_capacity(1 << 20, file));
-    let header = reader.byte_headers()?.clone();
-    let at = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name.as_bytes()));
-    let (Some(o), Some(m), Some(p), Some(v)) = (at("org_code"), at("metric_id"), at("period"), at("value")) else {
-        bail!("{}: expected the columns org_code, metric_id, period and value", path.display());
-    };
     let submitted_at: crate::analytics::Text = crate::store::now_text().into();
     let mut out = Vec::new();
-    let mut record = csv::ByteRecord::new();
-    while reader.read_byte_record(&mut record)? {
-        let row = record.position().map_or(0, |p| p.line());
-        let text = |i: usize| std::str::from_utf8(&record[i]).with_context(|| format!("row {row}: not UTF-8"));
-        let period = Quarter::parse(text(p)?).map_err(|e| anyhow::anyhow!("row {row}, column period: {e}"))?;
-        let value = text(v)?.parse::<f64>().with_context(|| format!("row {row}, column value"))?;
-        let (Some(oi), Some(mi)) = (reference.org_position(text(o)?), reference.metric_position(text(m)?)) else {
+    each_value(path, |row, org, metric, period, value| {
+        let (Some(o), Some(m)) = (reference.org_position(org), reference.metric_position(metric)) else {
             bail!("row {row}: an organisation or metric the reference data does not have");
         };
         out.push(crate::store::CurrentValue {
-            org_code: reference.org_text(oi),
-            metric_id: reference.metric_text(mi),
+            org_code: reference.org_text(o),
+            metric_id: reference.metric_text(m),
             period_index: period.index(),
             value,
             revision: 1,
             submitted_at: submitted_at.clone(),
         });
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 
-/// Streams a values file (`org_code, metric_id, period, value`) into a frame, row by row: the
-/// file is never held whole as text.
-pub fn read_values(reference: &Reference, path: &Path) -> Result<crate::analytics::Values> {
+/// Reads a values file (`org_code, metric_id, period, value`) row by row, handing each row's
+/// line number and fields to `f`: the file is never held whole as text.
+fn each_value(path: &Path, mut f: impl FnMut(u64, &str, &str, Quarter, f64) -> Result<()>) -> Result<()> {
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut reader = csv::Reader::from_reader(std::io::BufReader::with_capacity(1 << 20, file));
     let header = reader.byte_headers()?.clone();
@@ -190,15 +179,24 @@ pub fn read_values(reference: &Reference, path: &Path) -> Result<crate::analytic
     let (Some(o), Some(m), Some(p), Some(v)) = (at("org_code"), at("metric_id"), at("period"), at("value")) else {
         bail!("{}: expected the columns org_code, metric_id, period and value", path.display());
     };
-    let mut frame = ValuesBuilder::default();
     let mut record = csv::ByteRecord::new();
     while reader.read_byte_record(&mut record)? {
         let row = record.position().map_or(0, |p| p.line());
         let text = |i: usize| std::str::from_utf8(&record[i]).with_context(|| format!("row {row}: not UTF-8"));
         let period = Quarter::parse(text(p)?).map_err(|e| anyhow::anyhow!("row {row}, column period: {e}"))?;
         let value = text(v)?.parse::<f64>().with_context(|| format!("row {row}, column value"))?;
-        frame.push(reference, text(o)?, text(m)?, period.index(), value);
+        f(row, text(o)?, text(m)?, period, value)?;
     }
+    Ok(())
+}
+
+/// Streams a values file (`org_code, metric_id, period, value`) into a frame (see `each_value`).
+pub fn read_values(reference: &Reference, path: &Path) -> Result<crate::analytics::Values> {
+    let mut frame = ValuesBuilder::default();
+    each_value(path, |_, org, metric, period, value| {
+        frame.push(reference, org, metric, period.index(), value);
+        Ok(())
+    })?;
     Ok(frame.finish()?)
 }
 

@@ -56,14 +56,15 @@ impl ValuesBuilder {
     /// The values, in the canonical order of `Values`.
     pub fn finish(self) -> PolarsResult<Values> {
         use rayon::prelude::*;
-        // Positions and quarters are small and non-negative: one packed key sorts them, and the
-        // row number keeps equal keys (none come from the store) in the order they came.
+        // Positions and quarters are small and non-negative (below 2^21: two million
+        // organisations or metrics): one packed key sorts them, and the row number keeps equal
+        // keys (none come from the store) in the order they came.
         let packed = |i: usize| {
             let field = |x: i32| u64::from(x.max(0) as u32 & 0x1f_ffff);
             (field(self.periods[i]) << 42 | field(self.metrics[i]) << 21 | field(self.orgs[i]), i as u32)
         };
-        // In parallel only for a full recompute: a refresh's few thousand values sort faster
-        // on the calling thread than with a pool to wake.
+        // In parallel only for a full recompute: a refresh's quarter of values sorts faster on
+        // the calling thread than with a pool to wake.
         let mut order: Vec<(u64, u32)>;
         if self.values.len() < 1 << 20 {
             order = (0..self.values.len()).map(packed).collect();
