@@ -51,7 +51,6 @@ CREATE TEMP TABLE s AS SELECT max(id) AS id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now
 INSERT INTO metric_values (period_index, org_code, metric_id, revision, value, comment, submission_id, submitted_at)
   SELECT CAST(substr(period, 1, 4) AS INTEGER) * 4 + CAST(substr(period, 7, 1) AS INTEGER), org_code, metric_id, 1, value, NULL, s.id, s.at FROM v, s
   ORDER BY 1, 2, 3;
-INSERT INTO value_periods (period_index) SELECT DISTINCT period_index FROM metric_values;
 INSERT INTO submission_quarters (submission_id, period_index) SELECT DISTINCT submission_id, period_index FROM metric_values;
 INSERT INTO audit_log (at, actor, action, subject, submission_id, detail) SELECT s.at, 'bench', 'submission.accept', 'metrics', s.id, 'fixture' FROM s;
 SQL

@@ -92,6 +92,13 @@ fn index_values(reference: &Reference, values: &[CurrentValue]) -> Index {
     values.iter().enumerate().filter_map(|(i, v)| Some((key_of(reference, &v.org_code, &v.metric_id)?, i))).collect()
 }
 
+/// Adds the values of quarter `p` (with `at`, their index) to a values frame, by position.
+fn push_quarter(frame: &mut analytics::ValuesBuilder, p: i32, values: &[CurrentValue], at: &Index) {
+    for (&(o, m), &i) in at {
+        frame.push_coded(o, m, p, values[i].value);
+    }
+}
+
 /// The (organisation, metric) positions of known codes.
 fn key_of(reference: &Reference, org: &str, metric: &str) -> Option<(u32, u32)> {
     Some((reference.org_position(org)? as u32, reference.metric_position(metric)? as u32))
@@ -448,9 +455,7 @@ impl Figures {
         let (mut whole, mut pair_values) = (analytics::ValuesBuilder::default(), analytics::ValuesBuilder::default());
         for &p in &touched {
             let Some((values, at)) = values_of(p) else { continue };
-            for (&(o, m), &i) in at {
-                whole.push_coded(o, m, p, values[i].value);
-            }
+            push_quarter(&mut whole, p, values, at);
         }
         for p in analytics::window_periods(&touched) {
             let Some((values, at)) = values_of(p) else { continue };
@@ -523,11 +528,12 @@ impl Figures {
                 let kept = f.quality.get(&p).into_iter().flat_map(|q| q.iter());
                 let mut flags: Vec<QualityFlag> =
                     kept.filter(|x| !of_pair(&x.org_code, &x.metric_id)).cloned().collect();
-                let mut at: Vec<(&(u32, u32), usize)> =
-                    pairs.iter().filter_map(|k| Some((k, *q.core.value_at.get(k)?))).collect();
-                at.sort_unstable();
                 let checker = Checker::new(&f, p);
-                flags.extend(at.into_iter().flat_map(|(k, i)| checker.flags(*k, &q.core.values[i])));
+                for k in &pairs {
+                    if let Some(&i) = q.core.value_at.get(k) {
+                        flags.extend(checker.flags(*k, &q.core.values[i]));
+                    }
+                }
                 f.sort_flags(&mut flags);
                 flags
             };
@@ -547,9 +553,7 @@ impl Figures {
     fn warm_up(&self) {
         let Some((&p, q)) = self.quarters.last_key_value() else { return };
         let mut values = analytics::ValuesBuilder::default();
-        for (&(o, m), &i) in &q.core.value_at {
-            values.push_coded(o, m, p, q.core.values[i].value);
-        }
+        push_quarter(&mut values, p, &q.core.values, &q.core.value_at);
         let computed = values.finish().and_then(|v| {
             analytics::compute_parts(&self.reference, v, Some(&[p]), analytics::Parts::All)?.tables(&self.reference)
         });
@@ -599,9 +603,8 @@ impl Figures {
         let Some(q) = self.quarters.get(&p) else { return Vec::new() };
         let checker = Checker::new(self, p);
         // Values of codes the reference does not know raise no flags (`quality::check`).
-        let mut at: Vec<((u32, u32), usize)> = q.core.value_at.iter().map(|(k, i)| (*k, *i)).collect();
-        at.sort_unstable();
-        // A quarter's values, in as many parts as there are cores, joined in their order.
+        let at: Vec<((u32, u32), usize)> = q.core.value_at.iter().map(|(k, i)| (*k, *i)).collect();
+        // A quarter's values, in as many parts as there are cores; the flags are sorted after.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let part = at.len().div_ceil(cores).max(1);
         let mut flags: Vec<QualityFlag> = std::thread::scope(|scope| {

@@ -1,6 +1,7 @@
 -- The quarters each submission stored values in. What changed after a data version is read
 -- quarter by quarter through the value table's primary key, so that table needs no index on
--- submission_id: that index cost a bulk import on PostgreSQL a third of its time.
+-- submission_id: that index cost a bulk import on PostgreSQL a third of its time. The quarters
+-- that hold values are those of this table, so `value_periods` goes.
 CREATE TABLE submission_quarters (
     submission_id INTEGER NOT NULL,
     period_index INTEGER NOT NULL,
@@ -9,3 +10,4 @@ CREATE TABLE submission_quarters (
 INSERT INTO submission_quarters (submission_id, period_index)
     SELECT DISTINCT submission_id, period_index FROM metric_values;
 DROP INDEX metric_values_by_submission;
+DROP TABLE value_periods;

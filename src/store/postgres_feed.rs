@@ -4,8 +4,8 @@
 //! the middle of one). The statements are the store's own (`submissions.rs`).
 
 use super::submissions::{
-    ADD_QUARTER, ADD_SUBMISSION_QUARTER, CURRENT_OF_QUARTER, EARLIER_SAME, Feed, INSERT_AUDIT, INSERT_SUBMISSION,
-    NewSubmission, Outcome, Revisions, SET_STORED, SETTLE, Settlement, VALUE_COLUMNS,
+    ADD_SUBMISSION_QUARTER, CURRENT_OF_QUARTER, EARLIER_SAME, Feed, INSERT_AUDIT, INSERT_SUBMISSION, NewSubmission,
+    Outcome, Revisions, SET_STORED, SETTLE, Settlement, VALUE_COLUMNS,
 };
 use crate::ingest::metrics::MetricRow;
 use anyhow::{Result, bail};
@@ -56,7 +56,6 @@ pub(super) async fn store_feed(
         for p in revisions.missing(&rows) {
             let found = sqlx::query_as(CURRENT_OF_QUARTER).bind(i64::from(p)).fetch_all(&mut *tx).await?;
             revisions.add_quarter(p, found);
-            sqlx::query(ADD_QUARTER).bind(i64::from(p)).execute(&mut *tx).await?;
             sqlx::query(ADD_SUBMISSION_QUARTER).bind(id).bind(i64::from(p)).execute(&mut *tx).await?;
         }
         let mut copy_in = tx.copy_in_raw(&copy).await?;

@@ -6,8 +6,8 @@
 //! their `$1` placeholders as parameters numbered in order.
 
 use super::submissions::{
-    ADD_QUARTER, ADD_SUBMISSION_QUARTER, CURRENT_OF_QUARTER, EARLIER_SAME, Feed, INSERT_AUDIT, INSERT_SUBMISSION,
-    NewSubmission, Outcome, Revisions, SET_STORED, SETTLE, Settlement, VALUE_COLUMNS,
+    ADD_SUBMISSION_QUARTER, CURRENT_OF_QUARTER, EARLIER_SAME, Feed, INSERT_AUDIT, INSERT_SUBMISSION, NewSubmission,
+    Outcome, Revisions, SET_STORED, SETTLE, Settlement, VALUE_COLUMNS,
 };
 use anyhow::{Result, bail};
 use rusqlite::{OpenFlags, params};
@@ -59,7 +59,6 @@ pub(super) fn store_feed(
                             .query_map([p], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
                             .collect::<Result<Vec<_>, _>>()?;
                         revisions.add_quarter(p, found);
-                        db.execute(ADD_QUARTER, [p])?;
                         db.execute(ADD_SUBMISSION_QUARTER, rusqlite::params![id, p])?;
                     }
                     let changed = revisions.changes(rows);

@@ -186,7 +186,7 @@ impl Store {
     pub async fn value_history(&self, org_code: &str, metric_id: &str) -> Result<Vec<ValueRevision>> {
         let rows = sqlx::query(
             "SELECT period_index, revision, value, comment, submission_id, submitted_at FROM metric_values \
-             WHERE period_index IN (SELECT period_index FROM value_periods) AND org_code = $1 AND metric_id = $2 \
+             WHERE period_index IN (SELECT DISTINCT period_index FROM submission_quarters) AND org_code = $1 AND metric_id = $2 \
              ORDER BY period_index DESC, revision DESC",
         )
         .bind(org_code)
@@ -211,7 +211,7 @@ impl Store {
     pub async fn revised_values(&self, org_code: &str) -> Result<Vec<(String, ValueRevision)>> {
         let rows = sqlx::query(
             "SELECT v.metric_id, v.period_index, v.revision, v.value, v.comment, v.submission_id, v.submitted_at \
-             FROM metric_values v WHERE v.period_index IN (SELECT period_index FROM value_periods) AND v.org_code = $1 \
+             FROM metric_values v WHERE v.period_index IN (SELECT DISTINCT period_index FROM submission_quarters) AND v.org_code = $1 \
              AND EXISTS (SELECT 1 FROM metric_values w WHERE w.period_index = v.period_index AND w.org_code = v.org_code \
              AND w.metric_id = v.metric_id AND w.revision > 1) \
              ORDER BY v.metric_id, v.period_index DESC, v.revision DESC",
@@ -320,9 +320,6 @@ pub enum Feed {
 /// A quarter's current values, for the revision bookkeeping.
 pub(super) const CURRENT_OF_QUARTER: &str =
     "SELECT org_code, metric_id, value, revision FROM current_values WHERE period_index = $1";
-/// Records that a quarter holds values.
-pub(super) const ADD_QUARTER: &str =
-    "INSERT INTO value_periods (period_index) VALUES ($1) ON CONFLICT (period_index) DO NOTHING";
 /// Records that submission `$1` stores values in quarter `$2` (see `changes_between`).
 pub(super) const ADD_SUBMISSION_QUARTER: &str =
     "INSERT INTO submission_quarters (submission_id, period_index) VALUES ($1, $2) ON CONFLICT DO NOTHING";
@@ -481,7 +478,6 @@ impl ValueWriter {
         for p in self.revisions.missing(&rows) {
             let found = sqlx::query_as(CURRENT_OF_QUARTER).bind(i64::from(p)).fetch_all(&mut *conn).await?;
             self.revisions.add_quarter(p, found);
-            sqlx::query(ADD_QUARTER).bind(i64::from(p)).execute(&mut *conn).await?;
             sqlx::query(ADD_SUBMISSION_QUARTER).bind(self.submission_id).bind(i64::from(p)).execute(&mut *conn).await?;
         }
         let changed = self.revisions.changes(rows);
