@@ -1,11 +1,13 @@
 //! A streamed metric submission on PostgreSQL, on a native connection so that the values go in
 //! by `COPY … FROM STDIN`, a chunk at a time, instead of multi-row INSERTs of bound parameters.
+//! A chunk's values for one quarter and organisation go in as one row of `value_batches`, the
+//! metrics in arrays (migration 0008).
 //! A quarter's current values are read between two chunks' COPYs (a connection cannot query in
 //! the middle of one). The statements are the store's own (`submissions.rs`).
 
 use super::submissions::{
     ADD_SUBMISSION_QUARTER, CURRENT_OF_QUARTER, EARLIER_SAME, Feed, INSERT_AUDIT, INSERT_SUBMISSION, NewSubmission,
-    Outcome, Revisions, SET_STORED, SETTLE, Settlement, VALUE_COLUMNS,
+    Outcome, Revisions, SET_STORED, SETTLE, Settlement,
 };
 use crate::ingest::metrics::MetricRow;
 use anyhow::{Result, bail};
@@ -39,7 +41,8 @@ pub(super) async fn store_feed(
     // As on every backend, the values go in a savepoint that an invalid or repeated file undoes.
     sqlx::raw_sql("SAVEPOINT submission_values").execute(&mut *tx).await?;
     let mut revisions = Revisions::new();
-    let copy = format!("COPY metric_values ({}) FROM STDIN", VALUE_COLUMNS.join(", "));
+    let copy = "COPY value_batches (period_index, org_code, submission_id, submitted_at, metric_ids, revisions, vals, comments) \
+                FROM STDIN";
     // One COPY runs for as long as the chunks keep to the quarters already read, so that the
     // server stores one chunk while the next is validated and sent.
     let mut data = Vec::new();
@@ -58,12 +61,14 @@ pub(super) async fn store_feed(
             revisions.add_quarter(p, found);
             sqlx::query(ADD_SUBMISSION_QUARTER).bind(id).bind(i64::from(p)).execute(&mut *tx).await?;
         }
-        let mut copy_in = tx.copy_in_raw(&copy).await?;
+        let mut copy_in = tx.copy_in_raw(copy).await?;
         let mut rows = rows;
         let end = loop {
             data.clear();
-            for (row, revision) in revisions.changes(rows) {
-                copy_line(&mut data, &row, revision, id, &at);
+            let mut changes = revisions.changes(rows);
+            changes.sort_by(|(a, _), (b, _)| (a.period, &a.org_code).cmp(&(b.period, &b.org_code)));
+            for batch in changes.chunk_by(|(a, _), (b, _)| a.period == b.period && a.org_code == b.org_code) {
+                batch_line(&mut data, batch, id, &at);
             }
             if !data.is_empty() {
                 copy_in.send(data.as_slice()).await?;
@@ -116,10 +121,11 @@ pub(super) async fn store_feed(
     Ok(end.outcome)
 }
 
-/// One row in COPY's text format: tab-separated, `\N` for NULL, with backslashes, tabs and line
-/// ends in texts escaped.
-fn copy_line(out: &mut Vec<u8>, row: &MetricRow, revision: i64, submission_id: i64, at: &str) {
-    use std::io::Write;
+/// One batch in COPY's text format: tab-separated, with backslashes, tabs and line ends in texts
+/// escaped. The batch's rows share a quarter and an organisation; their metrics, revisions,
+/// values and comments go in array literals, each text element quoted (`NULL` for no comment).
+fn batch_line(out: &mut Vec<u8>, batch: &[(MetricRow, i64)], submission_id: i64, at: &str) {
+    use std::fmt::Write as _;
     fn text(out: &mut Vec<u8>, t: &str) {
         for b in t.bytes() {
             match b {
@@ -131,17 +137,46 @@ fn copy_line(out: &mut Vec<u8>, row: &MetricRow, revision: i64, submission_id: i
             }
         }
     }
-    let _ = write!(out, "{}\t", row.period.index());
-    text(out, &row.org_code);
-    out.push(b'\t');
-    text(out, &row.metric_id);
-    let _ = write!(out, "\t{revision}\t{:?}\t", row.value);
-    match &row.comment {
-        Some(c) => text(out, c),
-        None => out.extend_from_slice(b"\\N"),
+    /// An array literal of `items`, each written by `item` after a separating comma.
+    fn array<T>(items: &[(MetricRow, i64)], mut item: impl FnMut(&mut String, &(MetricRow, i64)) -> T) -> String {
+        let mut a = String::from("{");
+        for (i, row) in items.iter().enumerate() {
+            if i > 0 {
+                a.push(',');
+            }
+            item(&mut a, row);
+        }
+        a.push('}');
+        a
     }
-    let _ = write!(out, "\t{submission_id}\t");
+    fn quoted(a: &mut String, t: &str) {
+        a.push('"');
+        for c in t.chars() {
+            if c == '"' || c == '\\' {
+                a.push('\\');
+            }
+            a.push(c);
+        }
+        a.push('"');
+    }
+    let Some((first, _)) = batch.first() else { return };
+    out.extend_from_slice(format!("{}\t", first.period.index()).as_bytes());
+    text(out, &first.org_code);
+    out.extend_from_slice(format!("\t{submission_id}\t").as_bytes());
     text(out, at);
+    let fields = [
+        array(batch, |a, (r, _)| quoted(a, &r.metric_id)),
+        array(batch, |a, (_, rev)| write!(a, "{rev}")),
+        array(batch, |a, (r, _)| write!(a, "{:?}", r.value)),
+        array(batch, |a, (r, _)| match &r.comment {
+            Some(c) => quoted(a, c),
+            None => a.push_str("NULL"),
+        }),
+    ];
+    for field in fields {
+        out.push(b'\t');
+        text(out, &field);
+    }
     out.push(b'\n');
 }
 
@@ -150,18 +185,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn copy_text_escapes_what_copy_gives_meaning_to() {
-        let row = MetricRow {
+    fn a_batch_line_quotes_array_elements_and_escapes_what_copy_gives_meaning_to() {
+        let row = |metric: &str, value: f64, comment: Option<&str>| MetricRow {
             row: 2,
             org_code: "RGT".into(),
-            metric_id: "m".into(),
+            metric_id: metric.into(),
             period: crate::domain::Quarter::parse("2024-Q2").unwrap(),
-            value: 3.0,
-            comment: Some("a\tb\\c\nd".into()),
+            value,
+            comment: comment.map(Into::into),
         };
+        let batch = [(row("m", 3.0, Some("a\tb\\c\nd \"e\" NULL")), 2), (row("n,o", 0.25, None), 1)];
         let mut out = Vec::new();
-        copy_line(&mut out, &row, 2, 7, "t");
-        let expected = format!("{}\tRGT\tm\t2\t3.0\ta\\tb\\\\c\\nd\t7\tt\n", row.period.index());
+        batch_line(&mut out, &batch, 7, "t");
+        let expected = format!(
+            "{}\tRGT\t7\tt\t{{\"m\",\"n,o\"}}\t{{2,1}}\t{{3.0,0.25}}\t{{\"a\\tb\\\\\\\\c\\nd \\\\\"e\\\\\" NULL\",NULL}}\n",
+            batch[0].0.period.index()
+        );
         assert_eq!(String::from_utf8(out).unwrap(), expected);
     }
 }
