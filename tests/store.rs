@@ -150,17 +150,21 @@ async fn the_audit_log_is_append_only() {
 
 #[tokio::test]
 async fn a_comment_with_quotes_and_a_statement_of_its_own_is_stored_as_written() {
-    let (_db, store) = fresh().await;
-    let comment = r#"it's "fine" \' \\'); DROP TABLE metric_values; --"#;
+    // Both paths: the streamed one writes PostgreSQL's values in COPY text with array literals,
+    // where backslashes, quotes, braces, commas, tabs and the word NULL all mean something.
+    let comment = "it's \"fine\" \\' \\\\'); DROP TABLE metric_values; -- {a,\tb} NULL";
     let file = format!(
         "org_code,metric_id,period,value,comment\nRGT,digital_leadership_capability,2024-Q2,3,\"{}\"\n",
         comment.replace('"', "\"\"")
     );
-    let answer = submit(&store, file.into_bytes()).await;
-    assert!(matches!(answer, Answer::Stored(Outcome::Accepted { stored: 1, .. })), "{answer:?}");
-    let history = store.value_history("RGT", "digital_leadership_capability").await.unwrap();
-    assert_eq!(history[0].comment.as_deref(), Some(comment));
-    assert_eq!(count(&store, "metric_values").await, 1);
+    for streamed in [false, true] {
+        let (_db, store) = fresh().await;
+        let answer = both_paths(&store, file.clone().into_bytes(), false, streamed).await;
+        assert!(matches!(answer, Answer::Stored(Outcome::Accepted { stored: 1, .. })), "{answer:?}");
+        let history = store.value_history("RGT", "digital_leadership_capability").await.unwrap();
+        assert_eq!(history[0].comment.as_deref(), Some(comment), "streamed: {streamed}");
+        assert_eq!(count(&store, "metric_values").await, 1);
+    }
 }
 
 /// One backend's answers to the same sequence of submissions through both paths.
