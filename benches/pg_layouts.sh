@@ -33,6 +33,7 @@ COLS="period_index BIGINT NOT NULL, org_code TEXT NOT NULL, metric_id TEXT NOT N
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $(($(wc -l <"$DIR/demo.csv") - 1)) values"
 for round in $(seq "$rounds"); do
   psql -q "$PG/$DB" >/dev/null <<SQL
+SET client_min_messages = warning;
 DROP TABLE IF EXISTS bare, per_value, int8_key, brin_only, batches;
 CREATE TABLE bare (org_code TEXT, metric_id TEXT, period TEXT, value DOUBLE PRECISION);
 CREATE TABLE per_value ($COLS, PRIMARY KEY (period_index, org_code, metric_id, revision));

@@ -65,8 +65,8 @@ pub(super) async fn store_feed(
         let mut rows = rows;
         let end = loop {
             data.clear();
-            let mut changes = revisions.changes(rows);
-            changes.sort_by(|(a, _), (b, _)| (a.period, &a.org_code).cmp(&(b.period, &b.org_code)));
+            // In key order, so a chunk's values of one quarter and organisation are together.
+            let changes = revisions.changes(rows);
             for batch in changes.chunk_by(|(a, _), (b, _)| a.period == b.period && a.org_code == b.org_code) {
                 batch_line(&mut data, batch, id, &at);
             }
@@ -125,8 +125,13 @@ pub(super) async fn store_feed(
 /// escaped. The batch's rows share a quarter and an organisation; their metrics, revisions,
 /// values and comments go in array literals, each text element quoted (`NULL` for no comment).
 fn batch_line(out: &mut Vec<u8>, batch: &[(MetricRow, i64)], submission_id: i64, at: &str) {
-    use std::fmt::Write as _;
+    use std::io::Write;
+    /// A text field, COPY's characters escaped.
     fn text(out: &mut Vec<u8>, t: &str) {
+        if !t.bytes().any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r')) {
+            out.extend_from_slice(t.as_bytes());
+            return;
+        }
         for b in t.bytes() {
             match b {
                 b'\\' => out.extend_from_slice(b"\\\\"),
@@ -137,46 +142,53 @@ fn batch_line(out: &mut Vec<u8>, batch: &[(MetricRow, i64)], submission_id: i64,
             }
         }
     }
-    /// An array literal of `items`, each written by `item` after a separating comma.
-    fn array<T>(items: &[(MetricRow, i64)], mut item: impl FnMut(&mut String, &(MetricRow, i64)) -> T) -> String {
-        let mut a = String::from("{");
-        for (i, row) in items.iter().enumerate() {
-            if i > 0 {
-                a.push(',');
+    /// A quoted array element inside a COPY field: the array's escapes (a backslash before `"`
+    /// and `\`), then COPY's (every backslash doubled, tabs and line ends escaped).
+    fn element(out: &mut Vec<u8>, t: &str) {
+        out.push(b'"');
+        if !t.bytes().any(|b| matches!(b, b'"' | b'\\' | b'\t' | b'\n' | b'\r')) {
+            out.extend_from_slice(t.as_bytes());
+        } else {
+            for b in t.bytes() {
+                match b {
+                    b'"' => out.extend_from_slice(b"\\\\\""),
+                    b'\\' => out.extend_from_slice(b"\\\\\\\\"),
+                    b'\t' => out.extend_from_slice(b"\\t"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    _ => out.push(b),
+                }
             }
-            item(&mut a, row);
         }
-        a.push('}');
-        a
+        out.push(b'"');
     }
-    fn quoted(a: &mut String, t: &str) {
-        a.push('"');
-        for c in t.chars() {
-            if c == '"' || c == '\\' {
-                a.push('\\');
+    /// A tab, then `{a,b,…}` with each element written by `item`.
+    fn array(out: &mut Vec<u8>, batch: &[(MetricRow, i64)], item: impl Fn(&mut Vec<u8>, &MetricRow, i64)) {
+        out.extend_from_slice(b"\t{");
+        for (i, (row, revision)) in batch.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
             }
-            a.push(c);
+            item(out, row, *revision);
         }
-        a.push('"');
+        out.push(b'}');
     }
     let Some((first, _)) = batch.first() else { return };
-    out.extend_from_slice(format!("{}\t", first.period.index()).as_bytes());
+    let _ = write!(out, "{}\t", first.period.index());
     text(out, &first.org_code);
-    out.extend_from_slice(format!("\t{submission_id}\t").as_bytes());
+    let _ = write!(out, "\t{submission_id}\t");
     text(out, at);
-    let fields = [
-        array(batch, |a, (r, _)| quoted(a, &r.metric_id)),
-        array(batch, |a, (_, rev)| write!(a, "{rev}")),
-        array(batch, |a, (r, _)| write!(a, "{:?}", r.value)),
-        array(batch, |a, (r, _)| match &r.comment {
-            Some(c) => quoted(a, c),
-            None => a.push_str("NULL"),
-        }),
-    ];
-    for field in fields {
-        out.push(b'\t');
-        text(out, &field);
-    }
+    array(out, batch, |out, row, _| element(out, &row.metric_id));
+    array(out, batch, |out, _, revision| {
+        let _ = write!(out, "{revision}");
+    });
+    array(out, batch, |out, row, _| {
+        let _ = write!(out, "{:?}", row.value);
+    });
+    array(out, batch, |out, row, _| match &row.comment {
+        Some(c) => element(out, c),
+        None => out.extend_from_slice(b"NULL"),
+    });
     out.push(b'\n');
 }
 
