@@ -12,6 +12,7 @@ mod batch;
 mod conformance;
 mod findings;
 mod postgres_feed;
+mod postgres_values;
 mod reference;
 mod snapshots;
 mod sqlite_feed;

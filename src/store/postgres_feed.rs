@@ -6,8 +6,8 @@
 //! the middle of one). The statements are the store's own (`submissions.rs`).
 
 use super::submissions::{
-    ADD_SUBMISSION_QUARTER, CURRENT_OF_QUARTER, EARLIER_SAME, Feed, INSERT_AUDIT, INSERT_SUBMISSION, NewSubmission,
-    Outcome, Revisions, SET_STORED, SETTLE, Settlement,
+    ADD_SUBMISSION_QUARTER, EARLIER_SAME, Feed, INSERT_AUDIT, INSERT_SUBMISSION, NewSubmission, Outcome, Revisions,
+    SET_STORED, SETTLE, Settlement,
 };
 use crate::ingest::metrics::MetricRow;
 use anyhow::{Result, bail};
@@ -57,7 +57,7 @@ pub(super) async fn store_feed(
             },
         };
         for p in revisions.missing(&rows) {
-            let found = sqlx::query_as(CURRENT_OF_QUARTER).bind(i64::from(p)).fetch_all(&mut *tx).await?;
+            let found = super::postgres_values::current_of_quarter(&mut tx, p).await?;
             revisions.add_quarter(p, found);
             sqlx::query(ADD_SUBMISSION_QUARTER).bind(id).bind(i64::from(p)).execute(&mut *tx).await?;
         }

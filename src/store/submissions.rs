@@ -238,6 +238,9 @@ impl Store {
 
     /// The current value of every (organisation, metric, quarter).
     pub async fn current_values(&self) -> Result<Vec<CurrentValue>> {
+        if self.backend == super::Backend::Postgres {
+            return super::postgres_values::current_values(&self.url).await;
+        }
         // In key order, each key's revisions in a run with the current (highest) one last.
         let query = sqlx::query(
             "SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM metric_values \
@@ -279,15 +282,8 @@ async fn current_values_of(
     mut rows: futures_util::stream::BoxStream<'_, Result<sqlx::any::AnyRow, sqlx::Error>>,
 ) -> Result<Vec<CurrentValue>> {
     use futures_util::TryStreamExt;
-    let mut seen: foldhash::HashSet<crate::analytics::Text> = Default::default();
-    let mut intern = |text: &str| match seen.get(text) {
-        Some(t) => t.clone(),
-        None => {
-            let t: crate::analytics::Text = text.into();
-            seen.insert(t.clone());
-            t
-        }
-    };
+    let mut interner = Interner::default();
+    let mut intern = |text: &str| interner.get(text);
     let mut values = Vec::new();
     while let Some(r) = rows.try_next().await? {
         let period_index = r.try_get::<i64, _>(2)? as i32;
@@ -307,6 +303,23 @@ async fn current_values_of(
         });
     }
     Ok(values)
+}
+
+/// One shared copy of each code and timestamp among the values read.
+#[derive(Default)]
+pub(super) struct Interner(foldhash::HashSet<crate::analytics::Text>);
+
+impl Interner {
+    pub(super) fn get(&mut self, text: &str) -> crate::analytics::Text {
+        match self.0.get(text) {
+            Some(t) => t.clone(),
+            None => {
+                let t: crate::analytics::Text = text.into();
+                self.0.insert(t.clone());
+                t
+            }
+        }
+    }
 }
 
 /// What a streamed metric submission hands the store: valid rows in chunks, then the end of
