@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::demo::{DemoOptions, write_demo};
 use crate::domain::Quarter;
 use crate::domain::Role;
-use crate::export::{Filters, write_export};
+use crate::export::{Filters, Format as ExportFormat, Out, write_export};
 use crate::figures::Figures;
 use crate::store::Actor;
 use crate::submit::{Answer, Format, Submitter, submit_file};
@@ -191,7 +191,7 @@ pub struct ExportArgs {
     #[arg(long)]
     pub exemplar: Option<String>,
     /// Output format
-    #[arg(long, default_value = "csv", value_parser = ["csv"])]
+    #[arg(long, default_value = "csv", value_parser = ["csv", "parquet"])]
     pub format: String,
     /// Output file (standard output when absent)
     #[arg(short, long)]
@@ -342,14 +342,16 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 exemplar: args.exemplar,
             };
             let filter = filters.parse(&f.reference).map_err(anyhow::Error::msg)?;
-            let out: Box<dyn Write> = match &args.output {
+            let out: Box<dyn Write + Send> = match &args.output {
                 Some(path) => {
                     Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?)
                 }
-                None => Box::new(std::io::stdout().lock()),
+                None => Box::new(std::io::stdout()),
             };
             let findings = store.findings().await?;
-            write_export(&args.name, &f, &findings, &filter, std::io::BufWriter::new(out))?;
+            let format = ExportFormat::parse(&args.format).context("the format is csv or parquet")?;
+            let out = Out { writer: std::io::BufWriter::new(out), format };
+            write_export(&args.name, &f, &findings, &filter, out)?;
             Ok(0)
         }
         Command::User(command) => user_command(&url, command).await,

@@ -242,3 +242,32 @@ async fn the_background_start_becomes_ready_with_the_stored_snapshot() {
     assert_eq!(f.data_version, version);
     assert_eq!(f.tables(), first.state.figures().tables(), "the snapshot gives the same figures");
 }
+
+#[tokio::test]
+async fn every_export_in_parquet_holds_what_its_csv_holds_typed() {
+    let app = TestApp::spawn(true).await;
+    for (name, _) in exemplar::export::EXPORTS {
+        let (_, csv) = app.text(&format!("/export/{name}.csv")).await;
+        let response = app.get(&format!("/export/{name}.parquet?peer_group=acute")).await;
+        assert_eq!(response.status().as_u16(), 200, "{name}.parquet");
+        assert_eq!(response.headers()["content-type"], "application/vnd.apache.parquet");
+        let unfiltered = app.get(&format!("/export/{name}.parquet")).await.bytes().await.unwrap();
+        let mut file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut file, &unfiltered).unwrap();
+        let (header, rows) = exemplar::export::parquet_rows(file).unwrap();
+        let (csv_header, csv_rows) = parse_csv(&csv);
+        assert_eq!(header, csv_header, "{name}: the same columns");
+        assert_eq!(rows.len(), csv_rows.len(), "{name}: the same rows");
+        for (row, csv_row) in rows.iter().zip(&csv_rows) {
+            for ((cell, csv_cell), column) in row.iter().zip(csv_row).zip(&header) {
+                // The CSV file guards text a spreadsheet would run; Parquet keeps it as it is.
+                assert!(
+                    cell == csv_cell || exemplar::export::guard(cell) == *csv_cell,
+                    "{name}.{column}: {cell:?} in Parquet, {csv_cell:?} in CSV"
+                );
+            }
+        }
+    }
+    let (status, _) = app.text("/export/benchmarks.xlsx").await;
+    assert_eq!(status, 404);
+}

@@ -1,12 +1,17 @@
 //! The conformance exports: results, systems, trusts' conformance and the upgrade list.
 
-use super::{Cell, Filter, write_csv};
+use super::{Cell, Filter, Out, write_table};
 use crate::conformance::{Current, system_status, trust_conformance, upgrades};
 use crate::figures::Figures;
 use std::io::Write;
 
 /// Writes one of the conformance exports, as of today.
-pub fn write_conformance_export<W: Write>(name: &str, f: &Figures, filter: &Filter, out: W) -> anyhow::Result<bool> {
+pub fn write_conformance_export<W: Write + Send>(
+    name: &str,
+    f: &Figures,
+    filter: &Filter,
+    out: Out<W>,
+) -> anyhow::Result<bool> {
     let r = &f.reference;
     let today = chrono::Utc::now().date_naive();
     let current = Current::on(&f.conformance, today);
@@ -17,7 +22,7 @@ pub fn write_conformance_export<W: Write>(name: &str, f: &Figures, filter: &Filt
                 && r.organisation(subject).is_some_and(|o| filter.peer_ok(o.trust_type.as_str())))
     };
     match name {
-        "conformance" => write_csv(
+        "conformance" => write_table(
             out,
             &["subject", "subject_kind", "standard_id", "result", "assessed_on", "assessor", "current"],
             f.conformance.iter().filter(|c| subject_ok(&c.subject, &c.subject_kind)).map(|c| {
@@ -33,7 +38,7 @@ pub fn write_conformance_export<W: Write>(name: &str, f: &Figures, filter: &Filt
                 ]
             }),
         )?,
-        "systems" => write_csv(
+        "systems" => write_table(
             out,
             &["system_id", "supplier", "product", "version", "procurable", "failing_standards"],
             r.systems.iter().map(|s| {
@@ -48,7 +53,7 @@ pub fn write_conformance_export<W: Write>(name: &str, f: &Figures, filter: &Filt
                 ]
             }),
         )?,
-        "trust_conformance" => write_csv(
+        "trust_conformance" => write_table(
             out,
             &["org_code", "required", "passed", "conformance_rate", "failing"],
             r.organisations
@@ -65,7 +70,7 @@ pub fn write_conformance_export<W: Write>(name: &str, f: &Figures, filter: &Filt
                     ]
                 }),
         )?,
-        "upgrades" => write_csv(
+        "upgrades" => write_table(
             out,
             &["org_code", "org_name", "region", "system_id", "function", "failing_standards", "mandatory_since"],
             upgrades(r, &current, today)

@@ -1,6 +1,6 @@
 //! Each export's columns and rows, in SPEC §7's order.
 
-use super::{Cell, Filter, write_csv};
+use super::{Cell, Filter, Out, write_table};
 use crate::domain::Quarter;
 use crate::figures::Figures;
 use std::io::Write;
@@ -35,17 +35,17 @@ pub const EXPORTS: &[(&str, &str)] = &[
 
 /// Writes export `name` with `filter`; `Ok(false)` when there is no such export.
 /// `findings` are the board's findings, which live outside the figures of a data version.
-pub fn write_export<W: Write>(
+pub fn write_export<W: Write + Send>(
     name: &str,
     f: &Figures,
     findings: &[crate::store::Finding],
     filter: &Filter,
-    out: W,
+    out: Out<W>,
 ) -> anyhow::Result<bool> {
     let r = &f.reference;
     let q = |i: i32| Quarter::from_index(i).to_string();
     match name {
-        "organisations" => write_csv(
+        "organisations" => write_table(
             out,
             &["org_code", "org_name", "trust_type", "region", "exemplar", "exemplar_cohort"],
             r.organisations
@@ -62,7 +62,7 @@ pub fn write_export<W: Write>(
                     ]
                 }),
         )?,
-        "metrics" => write_csv(
+        "metrics" => write_table(
             out,
             &["metric_id", "domain", "name", "unit", "scale_min", "scale_max", "direction", "applies_to"],
             r.metrics
@@ -84,7 +84,7 @@ pub fn write_export<W: Write>(
                     ]
                 }),
         )?,
-        "values" => write_csv(
+        "values" => write_table(
             out,
             &[
                 "org_code",
@@ -139,7 +139,7 @@ pub fn write_export<W: Write>(
                 })
             },
         )?,
-        "benchmarks" => write_csv(
+        "benchmarks" => write_table(
             out,
             &[
                 "metric_id",
@@ -180,7 +180,7 @@ pub fn write_export<W: Write>(
                     ]
                 }),
         )?,
-        "trust_benchmarks" => write_csv(
+        "trust_benchmarks" => write_table(
             out,
             &[
                 "org_code",
@@ -220,7 +220,7 @@ pub fn write_export<W: Write>(
                     ]
                 }),
         )?,
-        "indices" => write_csv(
+        "indices" => write_table(
             out,
             &["org_code", "trust_type", "period", "domain", "domain_index", "n_metrics", "n_applicable"],
             f.indices()
@@ -239,7 +239,7 @@ pub fn write_export<W: Write>(
                     ]
                 }),
         )?,
-        "trends" => write_csv(
+        "trends" => write_table(
             out,
             &["org_code", "metric_id", "period", "change", "slope", "trend"],
             f.trends()
@@ -263,7 +263,7 @@ pub fn write_export<W: Write>(
                     ]
                 }),
         )?,
-        "gaps" => write_csv(
+        "gaps" => write_table(
             out,
             &["metric_id", "period", "peer_group", "n", "n_behind", "share_behind", "median_gap"],
             f.gaps()
@@ -282,7 +282,7 @@ pub fn write_export<W: Write>(
                     ]
                 }),
         )?,
-        "findings" => write_csv(
+        "findings" => write_table(
             out,
             &[
                 "finding_id",
@@ -318,7 +318,7 @@ pub fn write_export<W: Write>(
                     ]
                 }),
         )?,
-        "standards" => write_csv(
+        "standards" => write_table(
             out,
             &["standard_id", "name", "category", "version", "mandatory_from", "assessed_at", "reference"],
             r.standards.iter().map(|x| {
@@ -333,7 +333,7 @@ pub fn write_export<W: Write>(
                 ]
             }),
         )?,
-        "targets" => write_csv(
+        "targets" => write_table(
             out,
             &["org_code", "metric_id", "period", "target", "set_in", "baseline", "latest_value", "progress"],
             f.targets

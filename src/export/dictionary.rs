@@ -13,6 +13,32 @@ pub struct Column {
     pub meaning: &'static str,
 }
 
+/// What a column's values are, for the typed exports (Parquet): from its unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    Float,
+    Int,
+    Bool,
+}
+
+impl Column {
+    pub fn kind(&self) -> Kind {
+        match self.unit {
+            "count" | "count from 1" | "year" | "number" | "1–4" | "rank, 1 = best" => Kind::Int,
+            "true/false" => Kind::Bool,
+            u if u.starts_with("share") || u.starts_with("the metric's unit") || u.ends_with("0–100") => Kind::Float,
+            _ => Kind::Text,
+        }
+    }
+}
+
+/// The kind of every column called `name` (the dictionary gives a name one kind in every
+/// export); text for a name it does not have.
+pub fn kind_of(name: &str) -> Kind {
+    DICTIONARY.iter().find(|c| c.name == name).map_or(Kind::Text, Column::kind)
+}
+
 const fn col(export: &'static str, name: &'static str, unit: &'static str, meaning: &'static str) -> Column {
     Column { export, name, unit, meaning }
 }
@@ -445,7 +471,14 @@ mod tests {
         );
         let mut buf = Vec::new();
         assert!(
-            super::super::write_export(name, &figures, &[], &super::super::Filter::default(), &mut buf).unwrap(),
+            super::super::write_export(
+                name,
+                &figures,
+                &[],
+                &super::super::Filter::default(),
+                super::super::Out::csv(&mut buf)
+            )
+            .unwrap(),
             "{name} is listed in EXPORTS but not written"
         );
         let text = String::from_utf8(buf).unwrap();
@@ -469,6 +502,17 @@ mod tests {
             );
             assert!(!c.unit.is_empty() && !c.meaning.is_empty(), "{}.{} needs a unit and a meaning", c.export, c.name);
         }
+    }
+
+    #[test]
+    fn a_column_name_has_one_kind_in_every_export() {
+        for c in DICTIONARY {
+            assert_eq!(c.kind(), kind_of(c.name), "{}.{}", c.export, c.name);
+        }
+        assert_eq!(kind_of("median"), Kind::Float);
+        assert_eq!(kind_of("rank"), Kind::Int);
+        assert_eq!(kind_of("behind_best_practice"), Kind::Bool);
+        assert_eq!(kind_of("org_code"), Kind::Text);
     }
 
     #[test]

@@ -1,12 +1,14 @@
-//! CSV exports of SPEC §7: fixed columns, filters, empty cells for no value, and text cells
-//! guarded against spreadsheet formula injection.
+//! The exports of SPEC §7, as CSV or Parquet: fixed columns, filters, empty cells for no value,
+//! and CSV text cells guarded against spreadsheet formula injection.
 
 mod conformance;
 mod datasets;
 mod dictionary;
+mod parquet;
 
 pub use datasets::{EXPORTS, write_export};
 pub use dictionary::{Column, DICTIONARY};
+pub use parquet::{parquet_rows, write_parquet};
 
 use crate::domain::{Quarter, Reference};
 use std::io::Write;
@@ -127,8 +129,63 @@ impl Filter {
     }
 }
 
+/// An export's file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Parquet,
+}
+
+impl Format {
+    /// An export's file name split into the export and its format: `values.parquet`.
+    pub fn of_file(file: &str) -> Option<(&str, Format)> {
+        let (name, extension) = file.rsplit_once('.')?;
+        Some((name, Self::parse(extension)?))
+    }
+
+    /// `csv` or `parquet`.
+    pub fn parse(extension: &str) -> Option<Format> {
+        match extension {
+            "csv" => Some(Format::Csv),
+            "parquet" => Some(Format::Parquet),
+            _ => None,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Parquet => "application/vnd.apache.parquet",
+        }
+    }
+}
+
+/// Where an export goes: a writer, and the format to write in.
+pub struct Out<W> {
+    pub writer: W,
+    pub format: Format,
+}
+
+impl<W> Out<W> {
+    pub fn csv(writer: W) -> Self {
+        Self { writer, format: Format::Csv }
+    }
+}
+
+/// Writes a header and rows in `out`'s format.
+pub fn write_table<W: Write + Send>(
+    out: Out<W>,
+    header: &[&str],
+    rows: impl Iterator<Item = Vec<Cell>>,
+) -> anyhow::Result<()> {
+    match out.format {
+        Format::Csv => write_csv(out.writer, header, rows),
+        Format::Parquet => parquet::write_parquet(out.writer, header, rows),
+    }
+}
+
 /// Writes a header and rows as RFC 4180 CSV.
-pub fn write_csv<W: Write>(out: W, header: &[&str], rows: impl Iterator<Item = Vec<Cell>>) -> anyhow::Result<()> {
+fn write_csv<W: Write>(out: W, header: &[&str], rows: impl Iterator<Item = Vec<Cell>>) -> anyhow::Result<()> {
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
     w.write_record(header)?;
     for row in rows {

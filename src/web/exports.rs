@@ -1,10 +1,10 @@
-//! The exports page and the CSV downloads of SPEC §7.
+//! The exports page and the CSV and Parquet downloads of SPEC §7.
 
 use super::render;
 use crate::app::AppState;
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
-use crate::export::{Column, DICTIONARY, EXPORTS, Filters, write_export};
+use crate::export::{Column, DICTIONARY, EXPORTS, Filters, Format, Out, write_export};
 use askama::Template;
 use axum::Extension;
 use axum::Router;
@@ -47,17 +47,16 @@ async fn download(
     Path(file): Path<String>,
     Query(filters): Query<Filters>,
 ) -> Result<Response> {
-    let name = file
-        .strip_suffix(".csv")
-        .ok_or_else(|| AppError::NotFound(format!("There is no export '{file}'.")))?
-        .to_string();
+    let (name, format) = Format::of_file(&file)
+        .map(|(name, format)| (name.to_string(), format))
+        .ok_or_else(|| AppError::NotFound(format!("There is no export '{file}'.")))?;
     let f = state.figures();
     let filter = filters.parse(&f.reference).map_err(AppError::BadRequest)?;
     let version = f.data_version;
     let findings = state.store.findings().await?;
     let (found, body) = super::blocking(move || {
         let mut body = Vec::new();
-        let found = write_export(&name, &f, &findings, &filter, &mut body)?;
+        let found = write_export(&name, &f, &findings, &filter, Out { writer: &mut body, format })?;
         Ok((found, body))
     })
     .await?;
@@ -66,7 +65,7 @@ async fn download(
     }
     Ok((
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_TYPE, format.content_type().to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
             (header::HeaderName::from_static("x-data-version"), version.to_string()),
         ],
