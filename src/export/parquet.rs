@@ -15,10 +15,15 @@ use parquet::schema::types::Type;
 use std::io::Write;
 use std::sync::Arc;
 
-/// Writes `header` and `rows` as one Parquet file with one row group.
-pub fn write_parquet<W: Write + Send>(out: W, header: &[&str], rows: impl Iterator<Item = Vec<Cell>>) -> Result<()> {
-    let rows: Vec<Vec<Cell>> = rows.collect();
-    let column = |j: usize| rows.iter().map(move |r| r.get(j).unwrap_or(&Cell::Empty));
+/// Rows per row group: what the writer holds at a time, however long the export.
+const ROW_GROUP: usize = 1 << 16;
+
+/// Writes `header` and `rows` as one Parquet file, in row groups of `ROW_GROUP` rows.
+pub fn write_parquet<W: Write + Send>(
+    out: W,
+    header: &[&str],
+    mut rows: impl Iterator<Item = Vec<Cell>>,
+) -> Result<()> {
     let kinds: Vec<Kind> = header.iter().map(|name| kind_of(name)).collect();
     let fields = header
         .iter()
@@ -40,6 +45,25 @@ pub fn write_parquet<W: Write + Send>(out: W, header: &[&str], rows: impl Iterat
         .collect::<Result<Vec<_>>>()?;
     let schema = Arc::new(Type::group_type_builder("export").with_fields(fields).build()?);
     let mut writer = SerializedFileWriter::new(out, schema, Arc::new(WriterProperties::builder().build()))?;
+    loop {
+        let chunk: Vec<Vec<Cell>> = rows.by_ref().take(ROW_GROUP).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        write_group(&mut writer, header, &kinds, &chunk)?;
+    }
+    writer.close()?;
+    Ok(())
+}
+
+/// One row group of `rows`.
+fn write_group<W: Write + Send>(
+    writer: &mut SerializedFileWriter<W>,
+    header: &[&str],
+    kinds: &[Kind],
+    rows: &[Vec<Cell>],
+) -> Result<()> {
+    let column = |j: usize| rows.iter().map(move |r| r.get(j).unwrap_or(&Cell::Empty));
     let mut group = writer.next_row_group()?;
     let mut j = 0;
     while let Some(mut column_writer) = group.next_column()? {
@@ -85,7 +109,6 @@ pub fn write_parquet<W: Write + Send>(out: W, header: &[&str], rows: impl Iterat
         j += 1;
     }
     group.close()?;
-    writer.close()?;
     Ok(())
 }
 
@@ -171,6 +194,18 @@ mod tests {
             .collect();
         use parquet::basic::Type;
         assert_eq!(kinds, [Type::BYTE_ARRAY, Type::DOUBLE, Type::INT64, Type::BOOLEAN]);
+    }
+
+    #[test]
+    fn a_long_export_goes_in_row_groups_of_its_rows_in_order() {
+        let n = ROW_GROUP + 3;
+        let mut file = tempfile::tempfile().unwrap();
+        write_parquet(&mut file, &["rank"], (0..n as i64).map(|i| vec![Cell::Int(i)])).unwrap();
+        let reader = parquet::file::serialized_reader::SerializedFileReader::new(file.try_clone().unwrap()).unwrap();
+        assert_eq!(parquet::file::reader::FileReader::metadata(&reader).num_row_groups(), 2);
+        let (_, rows) = parquet_rows(file).unwrap();
+        assert_eq!(rows.len(), n);
+        assert!(rows.iter().enumerate().all(|(i, r)| r[0] == i.to_string()));
     }
 
     #[test]
