@@ -126,13 +126,19 @@ pub(super) async fn store_feed(
 /// values and comments go in array literals, each text element quoted (`NULL` for no comment).
 fn batch_line(out: &mut Vec<u8>, batch: &[(MetricRow, i64)], submission_id: i64, at: &str) {
     use std::io::Write;
-    /// A text field, COPY's characters escaped.
-    fn text(out: &mut Vec<u8>, t: &str) {
-        if !t.bytes().any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r')) {
+    /// A text in COPY's escapes (backslashes doubled, tabs and line ends escaped); inside an
+    /// array element (`quoted`), the array's own backslash before `"` and `\` comes first, so
+    /// it is doubled too.
+    fn escaped(out: &mut Vec<u8>, t: &str, quoted: bool) {
+        let special = |b: u8| matches!(b, b'\\' | b'\t' | b'\n' | b'\r') || (quoted && b == b'"');
+        if !t.bytes().any(special) {
             out.extend_from_slice(t.as_bytes());
             return;
         }
         for b in t.bytes() {
+            if quoted && matches!(b, b'"' | b'\\') {
+                out.extend_from_slice(b"\\\\");
+            }
             match b {
                 b'\\' => out.extend_from_slice(b"\\\\"),
                 b'\t' => out.extend_from_slice(b"\\t"),
@@ -142,24 +148,10 @@ fn batch_line(out: &mut Vec<u8>, batch: &[(MetricRow, i64)], submission_id: i64,
             }
         }
     }
-    /// A quoted array element inside a COPY field: the array's escapes (a backslash before `"`
-    /// and `\`), then COPY's (every backslash doubled, tabs and line ends escaped).
+    /// A quoted array element inside a COPY field.
     fn element(out: &mut Vec<u8>, t: &str) {
         out.push(b'"');
-        if !t.bytes().any(|b| matches!(b, b'"' | b'\\' | b'\t' | b'\n' | b'\r')) {
-            out.extend_from_slice(t.as_bytes());
-        } else {
-            for b in t.bytes() {
-                match b {
-                    b'"' => out.extend_from_slice(b"\\\\\""),
-                    b'\\' => out.extend_from_slice(b"\\\\\\\\"),
-                    b'\t' => out.extend_from_slice(b"\\t"),
-                    b'\n' => out.extend_from_slice(b"\\n"),
-                    b'\r' => out.extend_from_slice(b"\\r"),
-                    _ => out.push(b),
-                }
-            }
-        }
+        escaped(out, t, true);
         out.push(b'"');
     }
     /// A tab, then `{a,b,…}` with each element written by `item`.
@@ -175,9 +167,9 @@ fn batch_line(out: &mut Vec<u8>, batch: &[(MetricRow, i64)], submission_id: i64,
     }
     let Some((first, _)) = batch.first() else { return };
     let _ = write!(out, "{}\t", first.period.index());
-    text(out, &first.org_code);
+    escaped(out, &first.org_code, false);
     let _ = write!(out, "\t{submission_id}\t");
-    text(out, at);
+    escaped(out, at, false);
     array(out, batch, |out, row, _| element(out, &row.metric_id));
     array(out, batch, |out, _, revision| {
         let _ = write!(out, "{revision}");

@@ -282,8 +282,7 @@ async fn current_values_of(
     mut rows: futures_util::stream::BoxStream<'_, Result<sqlx::any::AnyRow, sqlx::Error>>,
 ) -> Result<Vec<CurrentValue>> {
     use futures_util::TryStreamExt;
-    let mut interner = Interner::default();
-    let mut intern = |text: &str| interner.get(text);
+    let mut intern = Interner::default();
     let mut values = Vec::new();
     while let Some(r) = rows.try_next().await? {
         let period_index = r.try_get::<i64, _>(2)? as i32;
@@ -294,12 +293,12 @@ async fn current_values_of(
             values.pop();
         }
         values.push(CurrentValue {
-            org_code: intern(org),
-            metric_id: intern(metric),
+            org_code: intern.get(org),
+            metric_id: intern.get(metric),
             period_index,
             value: r.try_get(3)?,
             revision: r.try_get(4)?,
-            submitted_at: intern(r.try_get_unchecked::<&str, _>(5)?),
+            submitted_at: intern.get(r.try_get_unchecked::<&str, _>(5)?),
         });
     }
     Ok(values)
