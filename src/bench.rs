@@ -1,4 +1,4 @@
-//! `exemplar bench recompute`: the full recompute of every SPEC §4 table from a values file, as
+//! `exemplar bench recompute`: the full recompute of every table of docs/RULES.md §4 from a values file, as
 //! the server does it, timed, with the process's peak memory and a checksum of each table (row
 //! count and column sums) that `benches/recompute.sh` compares with DuckDB's on the same file.
 //!

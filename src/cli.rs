@@ -54,7 +54,7 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
-    /// Compute every SPEC §4 table from a values CSV; print the times, the peak memory and a
+    /// Compute every table of docs/RULES.md §4 from a values CSV; print the times, the peak memory and a
     /// checksum of each table
     Recompute {
         /// A values file: org_code,metric_id,period,value
@@ -233,8 +233,8 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let addr = listener.local_addr()?;
             println!("Exemplar is serving http://{addr}/ (the benchmarks load in the background)");
             if state.store.state("demo_loaded").await?.is_some() {
-                println!("Demo accounts (password \"{}\"):", crate::app::DEMO_PASSWORD);
-                for (email, role, org) in crate::app::DEMO_USERS {
+                println!("Demo accounts (password \"{}\"):", crate::demo::seed::DEMO_PASSWORD);
+                for (email, role, org) in crate::demo::seed::DEMO_USERS {
                     println!("  {email:<22} {role}{}", org.map(|o| format!(" for {o}")).unwrap_or_default());
                 }
             } else {
@@ -250,7 +250,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let who = Submitter { name: "cli-operator".into(), source: "cli".into(), own_org: None };
             let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let (found, outcome) = crate::app::import_dspt(&store, &reference, &bytes, &name, &who).await?;
+            let (found, outcome) = crate::demo::seed::import_dspt(&store, &reference, &bytes, &name, &who).await?;
             for (status, n) in &found.by_status {
                 println!("{n:>5}  {status}");
             }
@@ -340,8 +340,9 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 org_code: args.org_code,
                 region: args.region,
                 exemplar: args.exemplar,
+                ..Filters::default()
             };
-            let filter = filters.parse(&f.reference).map_err(anyhow::Error::msg)?;
+            let filter = filters.parse(&f.reference, f.latest_period()).map_err(anyhow::Error::msg)?;
             let out: Box<dyn Write + Send> = match &args.output {
                 Some(path) => {
                     Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?)

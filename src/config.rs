@@ -16,6 +16,8 @@ pub struct Config {
     pub poll_seconds: f64,
     /// The address users reach the service at; session cookies are `Secure` when it is https.
     pub public_url: Option<String>,
+    /// How long a request waits for the figures after a start before it is answered 503.
+    pub load_wait_seconds: f64,
 }
 
 impl Config {
@@ -31,7 +33,8 @@ impl Config {
             .filter(|s| s.is_finite() && *s > 0.0)
             .unwrap_or(2.0);
         let public_url = std::env::var("EXEMPLAR_PUBLIC_URL").ok().filter(|u| !u.is_empty());
-        Self { database_url, addr, demo, max_body_bytes, static_dir, poll_seconds, public_url }
+        let load_wait_seconds = 10.0;
+        Self { database_url, addr, demo, max_body_bytes, static_dir, poll_seconds, public_url, load_wait_seconds }
     }
 
     pub fn secure_cookies(&self) -> bool {
@@ -42,11 +45,25 @@ impl Config {
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
-            .field("database_url", &crate::store::redact(&self.database_url))
+            .field("database_url", &redact(&self.database_url))
             .field("addr", &self.addr)
             .field("demo", &self.demo)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("static_dir", &self.static_dir)
             .finish()
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
     }
 }

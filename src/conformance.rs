@@ -1,4 +1,4 @@
-//! Conformance and procurement (SPEC §5): the current result of each subject for each standard,
+//! Conformance and procurement (docs/RULES.md §5): the current result of each subject for each standard,
 //! which systems may be bought on a date, each trust's conformance rate, the upgrade list, and
 //! trusts whose self-assessed maturity outruns their verified conformance.
 

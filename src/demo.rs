@@ -1,6 +1,9 @@
 //! Deterministic demo submissions of any size: exemplar trusts ahead and improving faster, some
 //! trusts behind in some domains, ties from rounding, gaps, and a few implausible outliers.
 
+/// Filling a new database with the demo data and accounts.
+pub mod seed;
+
 use crate::domain::{Direction, Metric, Organisation, Quarter, Reference, Unit};
 use std::io::Write;
 

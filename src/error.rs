@@ -1,7 +1,9 @@
-//! One error type for the app, mapped to an HTTP status in one place.
+//! One error type for the app, mapped to an HTTP status in one place. How an error is shown
+//! (an HTML page, `application/problem+json` under `/api`, plain text for a download) is the web
+//! layer's choice: the response carries a `Problem` for it to render.
 
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -11,6 +13,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("{0}")]
     Forbidden(String),
+    /// Not ready yet (the figures are loading): try again after this many seconds.
+    #[error("{message}")]
+    Unavailable { message: String, retry_after: u32 },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -23,23 +28,39 @@ impl From<askama::Error> for AppError {
     }
 }
 
+/// What went wrong, in words for the person who asked: a title and a detail (RFC 9457's names).
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub title: &'static str,
+    pub detail: String,
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let (status, title, message) = match &self {
+        let (status, title, detail) = match &self {
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, "Page not found", m.clone()),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "There is a problem with the request", m.clone()),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "You cannot do this", m.clone()),
+            AppError::Unavailable { message, .. } => {
+                (StatusCode::SERVICE_UNAVAILABLE, "The figures are not ready yet", message.clone())
+            }
             AppError::Internal(e) => {
                 tracing::error!(error = ?e, "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Sorry, there is a problem with the service",
-                    "Try again later.".to_string(),
+                    "Try again later.".into(),
                 )
             }
         };
-        let page = crate::web::ErrorPage { title, message: &message };
-        let body = askama::Template::render(&page).unwrap_or_else(|_| format!("{title}: {message}"));
-        (status, Html(body)).into_response()
+        let mut response =
+            (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{title}: {detail}"))
+                .into_response();
+        if let AppError::Unavailable { retry_after, .. } = self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        response.extensions_mut().insert(Problem { status, title, detail });
+        response
     }
 }

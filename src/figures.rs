@@ -6,9 +6,12 @@
 //! version recomputes and rebuilds only those quarters and shares every other one with the
 //! version before (see `Figures::refresh`).
 
+/// Data-quality flags for implausible values.
+pub mod quality;
+
 use crate::analytics::{self, BenchmarkRow, GapRow, IndexRow, Tables, TrendRow, TrustBenchmarkRow};
 use crate::domain::{Quarter, Reference};
-use crate::quality::QualityFlag;
+use crate::figures::quality::QualityFlag;
 use crate::store::{CurrentValue, Store};
 use anyhow::{Context, Result};
 use std::collections::BTreeMap;
@@ -408,7 +411,7 @@ impl Figures {
     }
 
     /// These figures with `changed` values applied, as data version `data_version`, recomputing
-    /// only what the changes can change (SPEC §4 makes it exact):
+    /// only what the changes can change (docs/RULES.md §4 makes it exact):
     ///
     /// - in each quarter a change touches, every table but the trends: they depend on that
     ///   quarter's values only;
@@ -633,7 +636,7 @@ impl Figures {
         let key = |x: &QualityFlag| key_of(&self.reference, &x.org_code, &x.metric_id);
         let mut flags: Vec<QualityFlag> = old
             .iter()
-            .filter(|x| x.rule == crate::quality::RULE_HISTORY && key(x).is_some_and(|k| !pairs.contains(&k)))
+            .filter(|x| x.rule == crate::figures::quality::RULE_HISTORY && key(x).is_some_and(|k| !pairs.contains(&k)))
             .cloned()
             .collect();
         for (&k, &i) in &q.core.value_at {
@@ -866,6 +869,6 @@ impl<'a> Checker<'a> {
         let (org, metric) = (&self.reference.organisations[o as usize], &self.reference.metrics[m as usize]);
         let t = crate::domain::TrustType::ALL.iter().position(|t| *t == org.trust_type).unwrap_or(0);
         let bench = self.peers[m as usize * TYPES + t];
-        crate::quality::flags_of(metric, &v.org_code, self.period, v.value, history, bench)
+        crate::figures::quality::flags_of(metric, &v.org_code, self.period, v.value, history, bench)
     }
 }

@@ -29,8 +29,6 @@ pub mod export;
 pub mod figures;
 /// Parsing submissions and reference files.
 pub mod ingest;
-/// Data-quality flags for implausible values.
-pub mod quality;
 /// The database.
 pub mod store;
 /// Submitting values: validate, then store all or nothing.

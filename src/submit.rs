@@ -180,6 +180,7 @@ fn data_lines(bytes: &[u8]) -> usize {
 
 /// Validates a submission and, unless `dry_run`, stores it all or records the rejection.
 #[expect(clippy::too_many_arguments, reason = "each argument is one fact of the submission")]
+#[tracing::instrument(skip_all, fields(format = format.as_str(), by = %who.name, dry_run))]
 pub async fn submit(
     store: &Store,
     reference: &Reference,
@@ -206,14 +207,34 @@ pub async fn submit(
         filename,
         org_code: who.own_org.clone(),
     };
-    Ok(Answer::Stored(match parsed {
+    let outcome = match parsed {
         Ok(Parsed::Values(rows)) if format.kind() == SubmissionKind::Targets => {
             store.store_target_rows(&sub, &rows, Quarter::last_ended(today)).await?
         }
         Ok(Parsed::Values(rows)) => store.store_metric_rows(&sub, rows).await?,
         Ok(Parsed::Conformance(rows)) => store.store_conformance_rows(&sub, &rows).await?,
         Err(errors) => store.record_rejection(&sub, total, errors).await?,
-    }))
+    };
+    trace_outcome(&outcome);
+    Ok(Answer::Stored(outcome))
+}
+
+/// One log line per settled submission, with its id, so that it can be followed through the
+/// refresh that brings the figures to its data version (the refresh logs `data_version`: the
+/// id of the latest submission).
+pub fn trace_outcome(outcome: &crate::store::Outcome) {
+    use crate::store::Outcome::*;
+    match outcome {
+        Accepted { submission_id, rows, stored, .. } => {
+            tracing::info!(submission_id, rows, stored, "submission accepted")
+        }
+        Duplicate { submission_id, original, .. } => {
+            tracing::info!(submission_id, original, "submission is a duplicate")
+        }
+        Rejected { submission_id, rows, errors } => {
+            tracing::info!(submission_id, rows, errors = errors.len(), "submission rejected")
+        }
+    }
 }
 
 /// A metric CSV submission; see [`submit`].
@@ -307,7 +328,9 @@ pub async fn submit_file(
         anyhow::Ok(())
     });
     ended?;
-    Ok(Answer::Stored(stored?))
+    let stored = stored?;
+    trace_outcome(&stored);
+    Ok(Answer::Stored(stored))
 }
 
 /// Reads through, hashing the bytes and counting the data lines as `data_lines` does, and keeps

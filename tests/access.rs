@@ -3,8 +3,8 @@
 mod common;
 
 use common::{TestApp, TestDb, csrf_of, small_csv};
-use exemplar::auth::access::{Access, ROUTES};
 use exemplar::domain::Role;
+use exemplar::web::access::{Access, ROUTES};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Who {

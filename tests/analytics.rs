@@ -1,4 +1,4 @@
-//! Every SPEC §4 figure on a small dataset computed by hand.
+//! Every figure of docs/RULES.md §4 on a small dataset computed by hand.
 
 use exemplar::analytics::{Tables, compute};
 use exemplar::domain::*;

@@ -163,7 +163,7 @@ async fn every_page_passes_axe_core_wcag_2_2_aa() {
     let b = &browser.client;
     let app = TestApp::spawn(true).await;
     let system = app.state.figures().reference.systems[0].system_id.clone();
-    let mut pages: Vec<String> = exemplar::auth::access::ROUTES
+    let mut pages: Vec<String> = exemplar::web::access::ROUTES
         .iter()
         .filter(|(method, route, _)| {
             *method == "GET" && !route.starts_with("/api/") && !route.starts_with("/export/") && *route != "/healthz"

@@ -195,15 +195,18 @@ fn quantile(s: &[f64], p: f64) -> f64 {
     s[lo] + (h - lo as f64) * (s[h.ceil() as usize] - s[lo])
 }
 
-/// An instance that starts in the background answers at once; until its figures are loaded its
-/// pages say so (and are not cached), then they show the figures.
+/// An instance that starts in the background answers at once; until its figures are loaded a
+/// page waits for them, for a bounded time, then answers 503 with `Retry-After` — never a page
+/// with figures missing; once they are loaded the page shows them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn while_the_figures_load_pages_say_so_and_then_show_them() {
+async fn while_the_figures_load_pages_wait_or_answer_503_and_then_show_them() {
     use exemplar::app::AppState;
     use exemplar::figures::Figures;
     let first = TestApp::spawn(true).await;
     let store = exemplar::app::open_store(&first.db.url).await.unwrap();
-    let config = exemplar::config::Config::new(first.db.url.clone(), "127.0.0.1:0".into(), false);
+    let mut config = exemplar::config::Config::new(first.db.url.clone(), "127.0.0.1:0".into(), false);
+    // No waiting, and no refresh but the test's own.
+    (config.load_wait_seconds, config.poll_seconds) = (0.0, 3600.0);
     let loading = Figures::loading(store.reference().await.unwrap());
     let state = AppState::new(store, config, std::sync::Arc::new(loading));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -212,15 +215,19 @@ async fn while_the_figures_load_pages_say_so_and_then_show_them() {
     let client = reqwest::Client::new();
     let health: serde_json::Value = client.get(format!("{base}/healthz")).send().await.unwrap().json().await.unwrap();
     assert_eq!(health["figures"], "loading");
-    let page = client.get(format!("{base}/")).send().await.unwrap().text().await.unwrap();
-    assert!(page.contains("The benchmarks are loading"), "{page}");
+    let response = client.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert_eq!(response.headers()["retry-after"], "5");
+    let page = response.text().await.unwrap();
+    assert!(page.contains("still being loaded"), "{page}");
     assert!(!page.contains("Figures computed from data version"));
     state.refresh().await.unwrap();
     let health: serde_json::Value = client.get(format!("{base}/healthz")).send().await.unwrap().json().await.unwrap();
     assert_eq!(health["figures"], "ready");
     assert_eq!(health["data_version"], first.state.figures().data_version);
-    let page = client.get(format!("{base}/")).send().await.unwrap().text().await.unwrap();
-    assert!(!page.contains("The benchmarks are loading"));
+    let response = client.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
     assert!(page.contains(&format!("Figures computed from data version {}", first.state.figures().data_version)));
 }
 

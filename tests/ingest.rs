@@ -1,4 +1,4 @@
-//! Metric submissions (SPEC §3) parsed against the bundled reference data.
+//! Metric submissions (docs/RULES.md §3.1) parsed against the bundled reference data.
 //!
 //! Every refused input is checked for the row, the column and a distinctive part of the reason,
 //! and for the absence of any accepted rows. The header is row 1, so the first data row is row 2.

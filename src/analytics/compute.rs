@@ -1,9 +1,10 @@
-//! The polars pipeline from current values to every SPEC §4 table.
+//! The polars pipeline from current values to every table of docs/RULES.md §4.
 
+use super::exact::{Places, snap};
 use super::frames::{ALL_DOMAINS, Reader, Values, applicable_frame, metrics_frame, organisations_frame, values_frame};
 use super::tables::*;
+use crate::domain::CurrentValue;
 use crate::domain::Reference;
-use crate::store::CurrentValue;
 use polars::prelude::*;
 
 /// How many trust types there are: `metric × TYPES + type` is a peer group's key in a quarter.
@@ -100,7 +101,7 @@ impl Frames {
 /// Computes the tables of the quarters in `periods` (of every quarter with a value when `None`)
 /// from `values` (`org_code, metric_id, period_index, value`).
 ///
-/// Every table of SPEC §4 but the trends depends only on the values of its own quarter, and the
+/// Every table of docs/RULES.md §4 but the trends depends only on the values of its own quarter, and the
 /// trends of quarter `p` only on quarters `p − 3 … p`; so the work goes one quarter at a time.
 /// That keeps the working set to one quarter's values (the peak memory at national scale), and
 /// it is what makes an incremental refresh exact: recomputing the quarters a submission touched,
@@ -130,6 +131,7 @@ pub fn compute_parts(
     let orgs = organisations_frame(reference)?.lazy();
     let metrics = metrics_frame(reference)?.lazy();
     let applicable = applicable_frame(reference)?.lazy();
+    let places = QuarterPlaces::of(reference, values)?;
     let mut out: Option<Frames> = None;
     // The trends alone are small (the changed pairs'): every quarter's go in one query.
     let mut trend_plans = Vec::new();
@@ -141,7 +143,8 @@ pub fn compute_parts(
             let from = index.partition_point(|&q| q < p - 3);
             let current = values.slice(start as i64, end - start);
             let window = values.slice(from as i64, end - from);
-            let plans = one_period(p, current, window, &orgs, &metrics, &applicable, parts)?;
+            let factors = places.factors(p)?.lazy();
+            let plans = one_period(p, current, window, &orgs, &metrics, factors, &applicable, parts)?;
             if parts == Parts::TrendsOnly {
                 trend_plans.extend(plans.trends);
             } else {
@@ -160,7 +163,10 @@ pub fn compute_parts(
     match out {
         Some(frames) => Ok(frames),
         // No quarter at all: the frames of an empty quarter, so that every table has its columns.
-        None => one_period(0, values.clear(), values.clear(), &orgs, &metrics, &applicable, parts)?.run(),
+        None => {
+            let factors = places.factors(0)?.lazy();
+            one_period(0, values.clear(), values.clear(), &orgs, &metrics, factors, &applicable, parts)?.run()
+        }
     }
 }
 
@@ -210,18 +216,67 @@ impl Plans {
             return Ok(Frames { trends, ..Frames::empty() });
         }
         let (statistics, trust, gaps, indices) = (next(), next(), next(), next());
-        let (benchmarks, trust, gaps) = (statistics.drop("peer")?, trust.drop("peer")?, gaps.drop("peer")?);
+        let (benchmarks, trust, gaps) =
+            (statistics.drop("peer")?.drop("fq")?, trust.drop("peer")?.drop("fq")?, gaps.drop("peer")?);
         Ok(Frames { benchmarks, trust_benchmarks: trust, indices, trends, gaps })
     }
 }
 
+/// The decimal places of the values of each quarter and metric, with those of each metric's
+/// scale, from which a quarter's snapping factors come (see `exact`).
+struct QuarterPlaces {
+    scale: Vec<Places>,
+    /// Each quarter with values, and the places of its values by metric position.
+    quarters: std::collections::BTreeMap<i32, Vec<Places>>,
+}
+
+impl QuarterPlaces {
+    fn of(reference: &Reference, values: &DataFrame) -> PolarsResult<Self> {
+        let scale: Vec<Places> = reference
+            .metrics
+            .iter()
+            .map(|m| {
+                let mut p = Places::default();
+                p.add(m.scale_min);
+                p.add(m.scale_max);
+                p
+            })
+            .collect();
+        let mut quarters = std::collections::BTreeMap::new();
+        let (period, metric) = (values.column("period_index")?.i32()?, values.column("metric_id")?.i32()?);
+        let value = values.column("value")?.f64()?;
+        for ((p, m), v) in period.into_no_null_iter().zip(metric.into_no_null_iter()).zip(value.into_no_null_iter()) {
+            let by_metric = quarters.entry(p).or_insert_with(|| vec![Places::default(); scale.len()]);
+            if let Some(places) = by_metric.get_mut(m as usize) {
+                places.add(v);
+            }
+        }
+        Ok(QuarterPlaces { scale, quarters })
+    }
+
+    /// `metric_id, fq, ft`: the factor that snaps quarter `p`'s peer statistics and gaps (its
+    /// own values), and the one that snaps its trends (the values of `p − 3 … p`).
+    fn factors(&self, p: i32) -> PolarsResult<DataFrame> {
+        let of = |q: i32, m: usize| self.quarters.get(&q).map_or(Places::default(), |by_metric| by_metric[m]);
+        let (mut fq, mut ft) = (Vec::with_capacity(self.scale.len()), Vec::with_capacity(self.scale.len()));
+        for (m, scale) in self.scale.iter().enumerate() {
+            fq.push(scale.merge(of(p, m)).factor());
+            ft.push((p - 3..=p).fold(*scale, |all, q| all.merge(of(q, m))).factor());
+        }
+        let ids: Vec<i32> = (0..self.scale.len() as i32).collect();
+        df!("metric_id" => ids, "fq" => fq, "ft" => ft)
+    }
+}
+
 /// The tables of one quarter from its values (`current`) and those of the three before (`window`).
+#[expect(clippy::too_many_arguments, reason = "the shared frames of every quarter, passed through")]
 fn one_period(
     p: i32,
     current: DataFrame,
     window: DataFrame,
     orgs: &LazyFrame,
     metrics: &LazyFrame,
+    factors: LazyFrame,
     applicable: &LazyFrame,
     parts: Parts,
 ) -> PolarsResult<Plans> {
@@ -231,6 +286,7 @@ fn one_period(
         .lazy()
         .join(orgs.clone(), [col("org_code")], [col("org_code")], inner())
         .join(metrics.clone(), [col("metric_id")], [col("metric_id")], inner())
+        .join(factors, [col("metric_id")], [col("metric_id")], inner())
         .with_columns([(col("metric_id") * lit(TYPES) + col("trust_type")).alias("peer")])
         .cache();
     let trends = (parts != Parts::AllButTrends).then(|| trends(joined.clone(), window.lazy(), p));
@@ -245,9 +301,15 @@ fn one_period(
 }
 
 /// n, min, quartiles (type 7), max, mean, exemplar count and median per peer group; national
-/// median. One quarter's values, with their peer group's key (`peer`).
+/// median. One quarter's values, with their peer group's key (`peer`). The quantiles are
+/// snapped to the decimals they are (`fq`), so that decisions against them are exact.
 fn peer_statistics(joined: LazyFrame) -> LazyFrame {
-    let national = joined.clone().group_by([col("metric_id")]).agg([col("value").median().alias("national_median")]);
+    let fq = || col("fq");
+    let national = joined
+        .clone()
+        .group_by([col("metric_id")])
+        .agg([col("value").median().alias("national_median"), fq().first().alias("fq")])
+        .select([col("metric_id"), snap(col("national_median"), fq()).alias("national_median")]);
     joined
         .group_by([col("peer")])
         .agg([
@@ -264,7 +326,9 @@ fn peer_statistics(joined: LazyFrame) -> LazyFrame {
             col("value").mean().alias("mean"),
             col("is_exemplar").cast(DataType::Int64).sum().alias("exemplar_n"),
             col("value").filter(col("is_exemplar")).median().alias("exemplar_median"),
+            fq().first().alias("fq"),
         ])
+        .with_columns(["p25", "median", "p75", "exemplar_median"].map(|q| snap(col(q), fq()).alias(q)))
         .join(national, [col("metric_id")], [col("metric_id")], left())
 }
 
@@ -300,8 +364,8 @@ fn trust_positions(joined: LazyFrame, benchmarks: LazyFrame) -> PolarsResult<Laz
                 .otherwise(lit(100.0) * (n() - col("rank").cast(DataType::Float64)) / (n() - lit(1.0)))
                 .alias("percentile"),
             when(d().gt(lit(0.0))).then(higher).otherwise(lower).alias("quartile"),
-            (d() * (col("exemplar_median") - v())).alias("gap_to_exemplar"),
-            (d() * (col("median") - v())).alias("gap_to_median"),
+            snap(d() * (col("exemplar_median") - v()), col("fq")).alias("gap_to_exemplar"),
+            snap(d() * (col("median") - v()), col("fq")).alias("gap_to_median"),
             when(d().gt(lit(0.0)))
                 .then(lit(100.0) * (v() - col("scale_min")) / span())
                 .otherwise(lit(100.0) * (col("scale_max") - v()) / span())
@@ -323,6 +387,7 @@ fn trust_positions(joined: LazyFrame, benchmarks: LazyFrame) -> PolarsResult<Laz
             "gap_to_exemplar",
             "gap_to_median",
             "behind_best_practice",
+            "fq",
         ])))
 }
 
@@ -334,7 +399,8 @@ fn gap_summary(trust: LazyFrame) -> LazyFrame {
         col("trust_type").first().alias("trust_type"),
         len().cast(DataType::Int64).alias("n"),
         col("behind_best_practice").cast(DataType::Int64).sum().alias("n_behind"),
-        col("gap_to_exemplar").median().alias("median_gap"),
+        // The median of gaps with `k + 2` places has at most one place more.
+        snap(col("gap_to_exemplar").median(), col("fq").first() * lit(10.0)).alias("median_gap"),
     ])
 }
 
@@ -405,6 +471,7 @@ fn trends(joined: LazyFrame, window: LazyFrame, p: i32) -> LazyFrame {
             col("value").alias("v0"),
             col("d"),
             (col("scale_max") - col("scale_min")).alias("span"),
+            col("ft"),
         ])
         .join(lagged, cols(&key), cols(&key), left());
     // x is the quarter relative to p (0, −1, −2, −3): the slope is the same as on year × 4 + quarter.
@@ -423,21 +490,28 @@ fn trends(joined: LazyFrame, window: LazyFrame, p: i32) -> LazyFrame {
         sy = sy + y(k);
         sxy = sxy + y(k) * lit(x);
     }
-    let slope = (col("n") * col("sxy") - col("sx") * col("sy")) / (col("n") * col("sxx") - col("sx") * col("sx"));
+    // slope = numerator / denominator, the denominator a positive integer; the label compares the
+    // numerator (snapped: a decimal) with the threshold times the denominator, so exactly.
+    let ft = || col("ft");
+    let numerator = snap(col("n") * col("sxy") - col("sx") * col("sy"), ft());
+    let denominator = col("n") * col("sxx") - col("sx") * col("sx");
     frame
         .with_columns([n.alias("n"), sx.alias("sx"), sxx.alias("sxx"), sy.alias("sy"), sxy.alias("sxy")])
         .with_columns([
-            (col("d") * (col("v0") - col("v1"))).alias("change"),
-            when(col("n").gt_eq(lit(3.0)))
-                .then(col("d") * slope)
-                .otherwise(lit(NULL).cast(DataType::Float64))
-                .alias("slope"),
+            snap(col("d") * (col("v0") - col("v1")), ft()).alias("change"),
+            (col("d") * numerator).alias("numerator"),
+            snap(lit(0.01) * col("span") * denominator.clone(), ft()).alias("threshold"),
+            denominator.alias("denominator"),
         ])
+        .with_columns([when(col("n").gt_eq(lit(3.0)))
+            .then(col("numerator") / col("denominator"))
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .alias("slope")])
         .with_columns([when(col("slope").is_null())
             .then(lit(NULL).cast(DataType::String))
-            .when(col("slope").gt(lit(0.01) * col("span")))
+            .when(col("numerator").gt(col("threshold")))
             .then(lit("improving"))
-            .when(col("slope").lt(lit(-0.01) * col("span")))
+            .when(col("numerator").lt(-col("threshold")))
             .then(lit("worsening"))
             .otherwise(lit("stable"))
             .alias("trend")])

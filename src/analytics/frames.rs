@@ -6,8 +6,8 @@
 //! The codes become text again only when frames become typed rows.
 
 use super::tables::Text;
+use crate::domain::CurrentValue;
 use crate::domain::{Reference, TrustType};
-use crate::store::CurrentValue;
 use polars::prelude::*;
 
 /// The domain code of the maturity index rows (`domain = all`).

@@ -1,8 +1,9 @@
 //! Benchmarks with polars: peer distributions, ranks, quartiles, gaps, scores, domain and
-//! maturity indices, trends and gap summaries, exactly as SPEC §4 defines them.
+//! maturity indices, trends and gap summaries, exactly as docs/RULES.md §4 defines them.
 //! Frames in, typed tables out; pure and synchronous.
 
 mod compute;
+mod exact;
 mod frames;
 mod tables;
 

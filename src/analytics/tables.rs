@@ -2,8 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Shared text: the codes and names that millions of rows repeat are one allocation each.
-pub type Text = std::sync::Arc<str>;
+pub use crate::domain::Text;
 
 /// Peer-group statistics of one metric in one quarter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

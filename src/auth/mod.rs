@@ -1,7 +1,6 @@
 //! Who is asking: passwords (Argon2id), server-side sessions behind a cookie, API tokens,
 //! the one table of who may use which route, CSRF tokens and sign-in rate limits.
 
-pub mod access;
 pub mod password;
 pub mod rate;
 

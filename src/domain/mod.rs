@@ -1,12 +1,16 @@
 //! Validated domain types; no HTTP, no SQL.
 
 pub mod catalogue;
+pub mod filters;
 pub mod ids;
 pub mod quarter;
 pub mod reference;
+pub mod rows;
 pub mod value;
 
 pub use catalogue::Reference;
+pub use filters::{Filter, Filters};
 pub use ids::{MetricId, OdsCode};
 pub use quarter::Quarter;
 pub use reference::*;
+pub use rows::{ConformanceRow, CurrentValue, MetricRow, RowError, Text};

@@ -77,7 +77,7 @@ text_enum!(
 );
 
 text_enum!(
-    /// What a signed-in user may do (SPEC §1).
+    /// What a signed-in user may do (docs/RULES.md §1).
     Role { Trust = "trust", Board = "board", Analyst = "analyst", Admin = "admin" }
 );
 
@@ -179,7 +179,7 @@ impl Metric {
         text.split(';').map(str::parse).collect()
     }
 
-    /// The 0–100 score of SPEC §4: where `v` sits on the metric's scale, higher is better.
+    /// The 0–100 score of docs/RULES.md §4.2: where `v` sits on the metric's scale, higher is better.
     pub fn score(&self, v: f64) -> f64 {
         let span = self.scale_max - self.scale_min;
         match self.direction {

@@ -1,4 +1,4 @@
-//! Each export's columns and rows, in SPEC §7's order.
+//! Each export's columns and rows, in the order of docs/RULES.md §7.4.
 
 use super::{Cell, Filter, Out, write_table};
 use crate::domain::Quarter;

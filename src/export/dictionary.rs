@@ -1,4 +1,4 @@
-//! The exports' data dictionary (SPEC §7): every column of every export, in order, with its unit and meaning.
+//! The exports' data dictionary (docs/RULES.md §7): every column of every export, in order, with its unit and meaning.
 
 /// One column of one export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

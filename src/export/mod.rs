@@ -1,4 +1,4 @@
-//! The exports of SPEC §7, as CSV or Parquet: fixed columns, filters, empty cells for no value,
+//! The exports of docs/RULES.md §7, as CSV or Parquet: fixed columns, filters, empty cells for no value,
 //! and CSV text cells guarded against spreadsheet formula injection.
 
 mod conformance;
@@ -10,7 +10,6 @@ pub use datasets::{EXPORTS, write_export};
 pub use dictionary::{Column, DICTIONARY};
 pub use parquet::{parquet_rows, write_parquet};
 
-use crate::domain::{Quarter, Reference};
 use std::io::Write;
 
 /// One cell of an export.
@@ -55,79 +54,7 @@ pub fn guard(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}") } else { text.to_string() }
 }
 
-/// The optional filters every export takes.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct Filters {
-    pub period: Option<String>,
-    pub peer_group: Option<String>,
-    pub metric_id: Option<String>,
-    /// One ODS code, or several separated by commas.
-    pub org_code: Option<String>,
-    pub region: Option<String>,
-    /// Exemplar cohort: `gde`, `fast_follower` or `none`.
-    pub exemplar: Option<String>,
-}
-
-/// Filters checked against the reference data.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub period: Option<Quarter>,
-    pub peer_group: Option<String>,
-    pub metric_id: Option<String>,
-    pub org_codes: Vec<String>,
-    pub region: Option<String>,
-    pub exemplar: Option<crate::domain::Exemplar>,
-}
-
-impl Filters {
-    /// Checks each given filter; an empty value means no filter.
-    pub fn parse(&self, reference: &Reference) -> Result<Filter, String> {
-        let given = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
-        let period = given(&self.period).map(|p| Quarter::parse(&p)).transpose().map_err(|e| format!("period: {e}"))?;
-        let peer_group = given(&self.peer_group);
-        if let Some(p) = &peer_group {
-            p.parse::<crate::domain::TrustType>().map_err(|e| format!("peer_group: {e}"))?;
-        }
-        let metric_id = given(&self.metric_id);
-        if let Some(m) = metric_id.as_deref().filter(|m| reference.metric(m).is_none()) {
-            return Err(format!("metric_id: unknown metric '{m}'"));
-        }
-        let org_codes: Vec<String> = given(&self.org_code)
-            .map(|o| o.split(',').map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()).collect())
-            .unwrap_or_default();
-        if let Some(o) = org_codes.iter().find(|o| reference.organisation(o).is_none()) {
-            return Err(format!("org_code: unknown organisation '{o}'"));
-        }
-        let exemplar = given(&self.exemplar).map(|e| e.parse()).transpose().map_err(|e| format!("exemplar: {e}"))?;
-        let region = given(&self.region);
-        if let Some(r) = region.as_deref().filter(|r| !crate::domain::REGIONS.iter().any(|(_, n)| n == r)) {
-            return Err(format!("region: '{r}' is not an NHS England region"));
-        }
-        Ok(Filter { period, peer_group, metric_id, org_codes, region, exemplar })
-    }
-}
-
-impl Filter {
-    pub fn period_ok(&self, period_index: i32) -> bool {
-        self.period.is_none_or(|p| p.index() == period_index)
-    }
-
-    pub fn peer_ok(&self, trust_type: &str) -> bool {
-        self.peer_group.as_deref().is_none_or(|p| p == trust_type)
-    }
-
-    pub fn metric_ok(&self, metric_id: &str) -> bool {
-        self.metric_id.as_deref().is_none_or(|m| m == metric_id)
-    }
-
-    /// Organisation codes, and region and exemplar cohort through the reference data.
-    pub fn org_ok(&self, reference: &Reference, org_code: &str) -> bool {
-        let org = reference.organisation(org_code);
-        (self.org_codes.is_empty() || self.org_codes.iter().any(|o| o == org_code))
-            && self.region.as_deref().is_none_or(|r| org.is_some_and(|o| o.region == r))
-            && self.exemplar.is_none_or(|e| org.is_some_and(|o| o.exemplar == e))
-    }
-}
+pub use crate::domain::filters::{Filter, Filters};
 
 /// An export's file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

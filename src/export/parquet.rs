@@ -1,4 +1,4 @@
-//! The exports in Parquet (SPEC §7): the same columns as the CSV files, typed by the data
+//! The exports in Parquet (docs/RULES.md §7.2): the same columns as the CSV files, typed by the data
 //! dictionary (`dictionary::Kind`, from each column's unit): text, a 64-bit float, a 64-bit
 //! integer or a boolean, so that a file's schema does not depend on the rows a filter leaves.
 //! An empty cell, and a number that is not finite, is null. Text is written as it is: the `'`

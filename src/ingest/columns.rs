@@ -74,7 +74,26 @@ impl Columns {
     pub fn width(&self) -> usize {
         self.width
     }
+
+    /// The expected column at position `i` of the file, if any.
+    fn name_at(&self, i: usize) -> Option<&'static str> {
+        self.positions.iter().position(|p| *p == Some(i)).map(|k| self.names[k])
+    }
 }
+
+/// Columns whose cells may hold line breaks (inside quotes); in any other a line break means a
+/// quote was opened and not closed.
+const FREE_TEXT: [&str; 5] = ["comment", "evidence", "assessor", "name", "description"];
+
+/// The first cell of `record` outside the free-text columns that runs over a line break.
+fn runaway_cell(columns: &Columns, record: &csv::ByteRecord) -> Option<&'static str> {
+    record.iter().enumerate().find_map(|(i, cell)| {
+        let name = columns.name_at(i)?;
+        (cell.contains(&b'\n') && !FREE_TEXT.contains(&name)).then_some(name)
+    })
+}
+
+const NOT_CLOSED: &str = "a quoted field is not closed: add the closing quote (\") where the cell ends";
 
 fn describe(required: &[&str], optional: &[&str]) -> String {
     let mut text = required.join(", ");
@@ -132,6 +151,11 @@ pub fn read_rows<R: Read>(
                     continue; // a blank line
                 }
                 data_rows += 1;
+                if let Some(name) = runaway_cell(&columns, &record) {
+                    // The record started where the reader stood before it.
+                    errors.push(RowError::new(before.max(row.min(before)), name, NOT_CLOSED));
+                    continue;
+                }
                 if record.len() != columns.width() {
                     errors.push(RowError::new(
                         row,
@@ -149,6 +173,12 @@ pub fn read_rows<R: Read>(
             }
         }
     }
+    // A quote still open at the end of the file (in a free-text cell: the others are caught above).
+    if let Some(line) = reader.get_ref().open_quote()
+        && !errors.iter().any(|e| e.message == NOT_CLOSED)
+    {
+        errors.push(RowError::new(line, "", NOT_CLOSED));
+    }
     if data_rows == 0 && errors.is_empty() {
         errors.push(RowError::new(2, "", "the file has a header row but no data rows"));
     }
@@ -156,18 +186,63 @@ pub fn read_rows<R: Read>(
 }
 
 /// Reads CRLF as LF and ends the input with a line feed, so that the CSV reader's line count
-/// gives every record the line it starts on.
+/// gives every record the line it starts on. Follows the quoting as it goes, so that a quote
+/// left open at the end of the file is known with the line it was opened on.
 pub struct LineEnds<R> {
     inner: R,
     buf: Vec<u8>,
     pos: usize,
     last: Option<u8>,
     done: bool,
+    quotes: Quotes,
+}
+
+/// Where the text stands in RFC 4180 quoting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted field: closes it, or escapes a second one.
+    QuoteInQuoted,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Quotes {
+    state: Quoting,
+    line: usize,
+    opened_on: usize,
+}
+
+impl Quotes {
+    fn step(&mut self, b: u8) {
+        use Quoting::*;
+        self.state = match (self.state, b) {
+            (Quoted, b'"') => QuoteInQuoted,
+            (Quoted, _) => Quoted,
+            (QuoteInQuoted, b'"') => Quoted,
+            (FieldStart, b'"') => {
+                self.opened_on = self.line;
+                Quoted
+            }
+            (_, b',' | b'\n') => FieldStart,
+            _ => Unquoted,
+        };
+        if b == b'\n' {
+            self.line += 1;
+        }
+    }
 }
 
 impl<R: Read> LineEnds<R> {
     pub fn new(inner: R) -> Self {
-        Self { inner, buf: Vec::with_capacity(64 * 1024), pos: 0, last: None, done: false }
+        let quotes = Quotes { state: Quoting::FieldStart, line: 1, opened_on: 1 };
+        Self { inner, buf: Vec::with_capacity(64 * 1024), pos: 0, last: None, done: false, quotes }
+    }
+
+    /// The line of a quote that the whole input left open, once it has all been read.
+    pub fn open_quote(&self) -> Option<usize> {
+        (self.done && self.quotes.state == Quoting::Quoted).then_some(self.quotes.opened_on)
     }
 
     fn fill(&mut self) -> std::io::Result<()> {
@@ -194,6 +269,9 @@ impl<R: Read> LineEnds<R> {
                 }
                 self.last = Some(b);
             }
+        }
+        for &b in &self.buf {
+            self.quotes.step(b);
         }
         Ok(())
     }
@@ -227,5 +305,36 @@ mod tests {
         assert_eq!(normalise(b"a\nb"), b"a\nb\n");
         assert_eq!(normalise(b"a\rb\r"), b"a\nb\n");
         assert_eq!(normalise(b""), b"");
+    }
+
+    fn problems(input: &str) -> Vec<String> {
+        read_rows(input.as_bytes(), &["org_code", "value"], &["comment"], |_, _, _, _| {})
+            .iter()
+            .map(|e| format!("{} {} {}", e.row, e.column, e.message))
+            .collect()
+    }
+
+    #[test]
+    fn a_quote_left_open_at_the_end_of_the_file_is_an_error_on_its_row() {
+        let errors = problems("org_code,value\nRGT,1\nRGT,\"12");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("3 value a quoted field is not closed"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_quote_left_open_earlier_is_an_error_on_its_row_not_a_bad_number() {
+        let errors = problems("org_code,value\nRGT,\"12\nRJ1,4\nRJ2,\"5\"\n");
+        assert!(errors.iter().any(|e| e.starts_with("2 value a quoted field is not closed")), "{errors:?}");
+    }
+
+    #[test]
+    fn a_quote_left_open_in_a_comment_at_the_end_is_an_error_too() {
+        let errors = problems("org_code,value,comment\nRGT,1,\"all fine\n");
+        assert_eq!(errors, vec!["2  a quoted field is not closed: add the closing quote (\") where the cell ends"]);
+    }
+
+    #[test]
+    fn quoted_cells_with_escaped_quotes_and_line_breaks_in_comments_are_fine() {
+        assert!(problems("org_code,value,comment\n\"RGT\",1,\"said \"\"fine\"\"\nand more\"\n").is_empty());
     }
 }

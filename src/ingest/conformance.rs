@@ -9,17 +9,7 @@ use chrono::NaiveDate;
 use serde_json::Value;
 use std::io::Read;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConformanceRow {
-    pub row: usize,
-    pub subject: String,
-    pub subject_kind: AssessedAt,
-    pub standard_id: String,
-    pub result: Conformance,
-    pub assessed_on: NaiveDate,
-    pub assessor: Option<String>,
-    pub evidence: Option<String>,
-}
+pub use crate::domain::rows::ConformanceRow;
 
 /// One result as read, before any check.
 #[derive(Debug, Clone, Default)]

@@ -8,16 +8,7 @@ use chrono::NaiveDate;
 use std::collections::HashMap;
 use std::io::Read;
 
-/// One valid row of a metric submission (or, with `value` as the target, of a targets file).
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricRow {
-    pub row: usize,
-    pub org_code: String,
-    pub metric_id: String,
-    pub period: Quarter,
-    pub value: f64,
-    pub comment: Option<String>,
-}
+pub use crate::domain::rows::MetricRow;
 
 /// What a submission may contain besides the reference data: today's date (no quarter that has
 /// not ended) and, for a trust's own submitter, the one organisation it may submit for.

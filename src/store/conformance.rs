@@ -4,7 +4,7 @@ use super::Store;
 use super::batch::{Cell, insert};
 use super::submissions::{NewSubmission, Outcome, close_submission};
 use crate::domain::Conformance;
-use crate::ingest::conformance::ConformanceRow;
+use crate::domain::ConformanceRow;
 use anyhow::Result;
 use sqlx::Row;
 

@@ -69,7 +69,9 @@ impl Store {
             anyhow::bail!("unsupported database URL: use sqlite://FILE or postgres://…");
         };
         if !Any::database_exists(url).await.unwrap_or(false) {
-            Any::create_database(url).await.with_context(|| format!("creating the database {}", redact(url)))?;
+            Any::create_database(url)
+                .await
+                .with_context(|| format!("creating the database {}", crate::config::redact(url)))?;
         }
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
@@ -85,7 +87,7 @@ impl Store {
             })
             .connect(url)
             .await
-            .with_context(|| format!("connecting to {}", redact(url)))?;
+            .with_context(|| format!("connecting to {}", crate::config::redact(url)))?;
         let migrator = match backend {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("migrations/postgres"),
@@ -147,20 +149,6 @@ impl Store {
 
 /// PostgreSQL's lock shared by every instance's writers, held until the transaction ends.
 const WRITERS_LOCK: &str = "SELECT pg_advisory_xact_lock(7243001)";
-
-/// A database URL without its password, for messages.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            match creds.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..s + 3], user, &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
 
 pub fn now_text() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()

@@ -9,7 +9,7 @@ use super::submissions::{
     ADD_SUBMISSION_QUARTER, EARLIER_SAME, Feed, INSERT_AUDIT, INSERT_SUBMISSION, NewSubmission, Outcome, Revisions,
     SET_STORED, SETTLE, Settlement,
 };
-use crate::ingest::metrics::MetricRow;
+use crate::domain::MetricRow;
 use anyhow::{Result, bail};
 use sqlx::{Connection, PgConnection};
 

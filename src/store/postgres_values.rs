@@ -43,11 +43,11 @@ async fn read(
     let mut intern = Interner::default();
     let mut values = Vec::new();
     // One (quarter, organisation)'s values from all its batches: (metric, revision, value, time).
-    let mut group: Vec<(crate::analytics::Text, i64, f64, crate::analytics::Text)> = Vec::new();
-    let mut key: Option<(i32, crate::analytics::Text)> = None;
-    let flush = |key: &Option<(i32, crate::analytics::Text)>, group: &mut Vec<_>, values: &mut Vec<CurrentValue>| {
+    let mut group: Vec<(crate::domain::Text, i64, f64, crate::domain::Text)> = Vec::new();
+    let mut key: Option<(i32, crate::domain::Text)> = None;
+    let flush = |key: &Option<(i32, crate::domain::Text)>, group: &mut Vec<_>, values: &mut Vec<CurrentValue>| {
         let Some((period_index, org_code)) = key else { return };
-        group.sort_unstable_by(|a: &(crate::analytics::Text, i64, f64, _), b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        group.sort_unstable_by(|a: &(crate::domain::Text, i64, f64, _), b| (&a.0, a.1).cmp(&(&b.0, b.1)));
         for run in group.chunk_by(|a, b| a.0 == b.0) {
             let (metric_id, revision, value, submitted_at) = run.last().expect("a run is never empty").clone();
             values.push(CurrentValue {

@@ -111,7 +111,7 @@ fn insert_values(rows: usize) -> String {
 /// Binds `rows` (value, revision) to a statement of `insert_values(rows.len())`.
 fn bind_rows(
     statement: &mut rusqlite::Statement<'_>,
-    rows: &[(crate::ingest::metrics::MetricRow, i64)],
+    rows: &[(crate::domain::MetricRow, i64)],
     submission_id: i64,
     at: &str,
 ) -> rusqlite::Result<()> {

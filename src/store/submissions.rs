@@ -3,9 +3,9 @@
 
 use super::Store;
 use super::batch::{Cell, insert};
+use crate::domain::MetricRow;
 use crate::domain::Quarter;
-use crate::ingest::RowError;
-use crate::ingest::metrics::MetricRow;
+use crate::domain::RowError;
 use anyhow::Result;
 use serde::Serialize;
 use sqlx::Row;
@@ -306,14 +306,14 @@ async fn current_values_of(
 
 /// One shared copy of each code and timestamp among the values read.
 #[derive(Default)]
-pub(super) struct Interner(foldhash::HashSet<crate::analytics::Text>);
+pub(super) struct Interner(foldhash::HashSet<crate::domain::Text>);
 
 impl Interner {
-    pub(super) fn get(&mut self, text: &str) -> crate::analytics::Text {
+    pub(super) fn get(&mut self, text: &str) -> crate::domain::Text {
         match self.0.get(text) {
             Some(t) => t.clone(),
             None => {
-                let t: crate::analytics::Text = text.into();
+                let t: crate::domain::Text = text.into();
                 self.0.insert(t.clone());
                 t
             }
@@ -537,15 +537,7 @@ pub struct ValueRevision {
     pub submitted_at: String,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub struct CurrentValue {
-    pub org_code: crate::analytics::Text,
-    pub metric_id: crate::analytics::Text,
-    pub period_index: i32,
-    pub value: f64,
-    pub revision: i64,
-    pub submitted_at: crate::analytics::Text,
-}
+pub use crate::domain::rows::CurrentValue;
 
 /// Records how many rows were stored, audits the acceptance, commits, and answers.
 pub(super) async fn close_submission(

@@ -4,8 +4,8 @@
 use super::batch::{Cell, insert};
 use super::submissions::{NewSubmission, Outcome, close_submission};
 use super::{Store, now_text};
+use crate::domain::MetricRow;
 use crate::domain::Quarter;
-use crate::ingest::metrics::MetricRow;
 use anyhow::Result;
 use sqlx::Row;
 use std::collections::HashMap;

@@ -2,9 +2,9 @@
 //! sign-in, with a CSRF token; failures rate-limited per account and per address and audited.
 
 use super::render;
-use crate::app::AppState;
 use crate::auth::{Auth, SESSION_COOKIE, SESSION_HOURS, hash_secret, password, random_token};
 use crate::error::{AppError, Result};
+use crate::web::AppState;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;

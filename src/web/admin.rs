@@ -1,10 +1,10 @@
 //! The audit log, for admins: every write, sign-in and account change, newest first.
 
 use super::render;
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::error::Result;
 use crate::store::AuditEntry;
+use crate::web::AppState;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Html;

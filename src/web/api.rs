@@ -1,13 +1,13 @@
 //! The submission API: `POST /api/v1/submissions` (CSV or FHIR JSON, `?dry_run=true`) and
 //! `GET /api/v1/submissions/{id}`, answering JSON.
 
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::domain::Role;
 use crate::error::AppError;
 use crate::ingest::RowError;
 use crate::store::Outcome;
 use crate::submit::{Answer, Format, Submitter, submit};
+use crate::web::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -79,7 +79,7 @@ async fn create(
     };
     let who = Submitter { name: user.email.clone(), source: "api".into(), own_org: user.org_code.clone() };
     let f = state.figures();
-    let today = chrono::Utc::now().date_naive();
+    let today = state.today();
     let answer = match submit(&state.store, &f.reference, today, body.to_vec(), format, None, &who, q.dry_run).await {
         Ok(a) => a,
         Err(e) => return AppError::Internal(e).into_response(),

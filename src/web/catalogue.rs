@@ -1,10 +1,10 @@
 //! The metric catalogue and the methods page.
 
 use super::render;
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::domain::Metric;
 use crate::error::Result;
+use crate::web::AppState;
 use askama::Template;
 use axum::Extension;
 use axum::Router;

@@ -2,14 +2,14 @@
 //! evidence beside its verified conformance rate, with the rule that flags a gap.
 
 use super::render;
-use super::systems::DateQuery;
+use super::view::Params;
 use super::view::{Meta, SortHeader, num, sort_headers};
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::conformance::{Current, claim_flagged, claim_rule, trust_conformance};
 use crate::error::Result;
+use crate::web::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -43,10 +43,10 @@ pub struct ClaimsPage {
 async fn claims(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Query(q): Query<DateQuery>,
+    Params(q): Params,
 ) -> Result<Html<String>> {
     let f = state.figures();
-    let today = chrono::Utc::now().date_naive();
+    let today = state.today();
     let current = Current::on(&f.conformance, today);
     let period = f.latest_period();
     let mut rows: Vec<ClaimRow> = f
@@ -72,7 +72,7 @@ async fn claims(
             }
         })
         .collect();
-    let sort = q.page.sort.as_deref().unwrap_or("flag");
+    let sort = q.sort.as_deref().unwrap_or("flag");
     let key = |v: Option<f64>| v.unwrap_or(f64::MIN);
     match sort {
         "trust" => rows.sort_by(|a, b| a.name.cmp(&b.name)),
@@ -82,7 +82,7 @@ async fn claims(
         _ => rows.sort_by(|a, b| a.flagged.cmp(&b.flagged).then(b.name.cmp(&a.name))),
     }
     // Flagged trusts first unless the user asks otherwise.
-    let descending = q.page.dir.as_deref().map_or(sort == "flag", |d| d == "desc");
+    let descending = q.dir.as_deref().map_or(sort == "flag", |d| d == "desc");
     if descending {
         rows.reverse();
     }

@@ -1,14 +1,15 @@
 //! Compare: up to 20 trusts × their metrics as a heat map coloured by quartile, with the table.
 
-use super::view::{Choice, Meta, PageQuery, period_choices, region_choices, type_choices};
+use super::view::Params;
+use super::view::{Choice, Meta, period_choices, region_choices, type_choices};
 use super::{blocking, render};
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::charts::{HeatMap, heat_map};
 use crate::domain::{Organisation, TrustType};
 use crate::error::Result;
+use crate::web::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -17,13 +18,6 @@ pub const MAX_TRUSTS: usize = 20;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/compare", get(compare))
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct CompareQuery {
-    pub orgs: Option<String>,
-    #[serde(flatten)]
-    pub page: PageQuery,
 }
 
 #[derive(Template)]
@@ -46,12 +40,12 @@ pub struct ComparePage {
 async fn compare(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Query(q): Query<CompareQuery>,
+    Params(q): Params,
 ) -> Result<Html<String>> {
     let f = state.figures();
-    let period = q.page.period(&f)?;
-    let peer = q.page.peer_group()?;
-    let region = q.page.region();
+    let period = q.period(&f)?;
+    let peer = q.peer_group()?;
+    let region = q.region()?;
     let orgs_text = q.orgs.clone().unwrap_or_default();
     let page = blocking(move || {
         let wanted: Vec<String> =

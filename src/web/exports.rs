@@ -1,14 +1,15 @@
-//! The exports page and the CSV and Parquet downloads of SPEC §7.
+//! The exports page and the CSV and Parquet downloads of docs/RULES.md §7.
 
 use super::render;
-use crate::app::AppState;
+use super::view::Params;
 use crate::auth::Auth;
 use crate::error::{AppError, Result};
-use crate::export::{Column, DICTIONARY, EXPORTS, Filters, Format, Out, write_export};
+use crate::export::{Column, DICTIONARY, EXPORTS, Format, Out, write_export};
+use crate::web::AppState;
 use askama::Template;
 use axum::Extension;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -45,13 +46,13 @@ async fn index(State(state): State<AppState>, Extension(auth): Extension<Auth>) 
 async fn download(
     State(state): State<AppState>,
     Path(file): Path<String>,
-    Query(filters): Query<Filters>,
+    Params(filters): Params,
 ) -> Result<Response> {
     let (name, format) = Format::of_file(&file)
         .map(|(name, format)| (name.to_string(), format))
         .ok_or_else(|| AppError::NotFound(format!("There is no export '{file}'.")))?;
     let f = state.figures();
-    let filter = filters.parse(&f.reference).map_err(AppError::BadRequest)?;
+    let filter = filters.parse(&f.reference, f.latest_period()).map_err(AppError::BadRequest)?;
     let version = f.data_version;
     let findings = state.store.findings().await?;
     let (found, body) = super::blocking(move || {

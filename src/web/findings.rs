@@ -2,11 +2,11 @@
 //! a trust, shown on the pages they refer to, readable by every signed-in user.
 
 use super::render;
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::domain::Role;
 use crate::error::{AppError, Result};
 use crate::store::{FINDING_STATUSES, FINDING_SUBJECTS, Finding, NewFinding};
+use crate::web::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};

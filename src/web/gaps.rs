@@ -2,17 +2,18 @@
 //! domain, by trust and by metric, for a quarter, trust type, region and exemplar cohort.
 
 use super::render;
+use super::view::Params;
 use super::view::{
-    Choice, Meta, PageQuery, SortHeader, exemplar_choices, num, period_choices, quantile, query_string, region_choices,
+    Choice, Meta, SortHeader, exemplar_choices, num, period_choices, quantile, query_string, region_choices,
     sort_headers, sorted, type_choices,
 };
 use crate::analytics::TrustBenchmarkRow;
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::domain::TrustType;
 use crate::error::Result;
+use crate::web::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -71,12 +72,12 @@ fn behind(rows: &[&TrustBenchmarkRow]) -> usize {
 async fn gaps(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Query(query): Query<PageQuery>,
+    Params(query): Params,
 ) -> Result<Html<String>> {
     let f = state.figures();
     let period = query.period(&f)?;
     let peer = query.peer_group()?;
-    let region = query.region();
+    let region = query.region()?;
     let cohort = query.exemplar()?;
     // Every trust's position on every metric with an exemplar benchmark, under the filters.
     let positions: Vec<&TrustBenchmarkRow> = f

@@ -2,17 +2,18 @@
 //! ranked table of trusts.
 
 use super::cached_page;
+use super::view::Params;
 use super::view::{Choice, Meta, PageQuery, num, period_choices, type_choices};
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::charts::{StripChart, StripGroup, TrendChart, TrendSeries, strip_chart, trend_chart};
 use crate::domain::{Metric, Quarter, TrustType};
 use crate::error::{AppError, Result};
 use crate::figures::Figures;
+use crate::web::AppState;
 use askama::Template;
 use axum::Extension;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Html;
 use axum::routing::get;
 
@@ -85,7 +86,7 @@ async fn metric_page(
     Extension(auth): Extension<Auth>,
     uri: axum::http::Uri,
     Path(metric_id): Path<String>,
-    Query(query): Query<PageQuery>,
+    Params(query): Params,
 ) -> Result<Html<String>> {
     let f = state.figures();
     let metric = f
@@ -100,7 +101,7 @@ async fn metric_page(
         &state,
         findings.into_iter().filter(|x| x.subject_kind == "metric" && x.subject == metric_id).collect(),
     );
-    let key = format!("{}|{}|{uri}", f.data_version, super::findings::stamp(&findings));
+    let key = super::page_key(&state, f.data_version, &super::findings::stamp(&findings), &uri);
     cached_page(&state, &auth, key, move || {
         let mut page = build(&f, metric, period, peer, &query)?;
         page.findings = findings;
@@ -116,7 +117,7 @@ fn build(
     peer: Option<TrustType>,
     query: &PageQuery,
 ) -> Result<MetricPage> {
-    let region = query.region();
+    let region = query.region()?;
     let cohort = query.exemplar()?;
     let applicable: Vec<TrustType> = TrustType::ALL.iter().copied().filter(|t| metric.applies(*t)).collect();
     let peer =
@@ -279,7 +280,7 @@ fn build(
         headers,
         findings: Vec::new(),
         flags,
-        flag_rules: crate::quality::rules_text(),
+        flag_rules: crate::figures::quality::rules_text(),
         meta: Meta::of(f),
         domain: f.reference.domain(&metric.domain).map_or(metric.domain.clone(), |d| d.name.clone()),
         applies_to: if metric.applies_to.is_empty() {

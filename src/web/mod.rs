@@ -1,24 +1,26 @@
 //! HTTP: one router per area, merged here; handlers parse, call the layers below, and render.
 
+pub mod access;
 mod account;
 mod admin;
 mod api;
 mod catalogue;
 mod claims;
 mod compare;
+mod errors;
 mod exports;
 mod findings;
 mod gaps;
 mod metric;
 mod overview;
 mod standards;
+mod state;
 mod submit;
 mod systems;
 mod trust;
 mod trusts;
 mod view;
 
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::domain::Role;
 use crate::error::{AppError, Result};
@@ -27,6 +29,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Json, Router};
+pub use state::{AppState, Clock, PageCache};
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
@@ -53,8 +56,10 @@ pub fn router(state: AppState) -> Router {
         .merge(trusts::router())
         .merge(gaps::router())
         .fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::access::enforce))
-        .layer(axum::middleware::from_fn(crate::auth::access::security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), errors::when_ready))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::access::enforce))
+        .layer(axum::middleware::from_fn(errors::by_audience))
+        .layer(axum::middleware::from_fn(crate::web::access::security_headers))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -81,8 +86,14 @@ pub fn cached(state: &AppState, auth: &Auth, key: &str) -> Option<Html<String>> 
     state.pages.get(key).map(|html| with_account(&html, auth))
 }
 
-/// Serves a page from the cache, or builds it off the async runtime and caches it. The key must
-/// name everything the page shows: the data version, the URL, and anything else that can change.
+/// The cache key of a page: everything it depends on — the data version, today's date (the
+/// standards in force, so procurement, change with it), the URL, and `more` (findings, say).
+pub fn page_key(state: &AppState, data_version: i64, more: &str, uri: &axum::http::Uri) -> String {
+    format!("{data_version}|{}|{more}|{uri}", state.today())
+}
+
+/// Serves a page from the cache, or builds it off the async runtime and caches it. The key,
+/// from `page_key`, names everything the page shows.
 pub async fn cached_page<T: Template + Send + 'static>(
     state: &AppState,
     auth: &Auth,

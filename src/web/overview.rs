@@ -2,17 +2,18 @@
 //! trend and the largest best-practice gaps.
 
 use super::cached_page;
-use super::view::{Choice, Meta, PageQuery, num, period_choices, quantile, sorted};
-use crate::app::AppState;
+use super::view::Params;
+use super::view::{Choice, Meta, num, period_choices, quantile, sorted};
 use crate::auth::Auth;
 use crate::charts::{StripChart, StripGroup, TrendChart, TrendSeries, strip_chart, trend_chart};
 use crate::domain::{Quarter, TrustType};
 use crate::error::Result;
 use crate::figures::Figures;
+use crate::web::AppState;
 use askama::Template;
 use axum::Extension;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 
@@ -73,11 +74,11 @@ async fn overview(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     uri: axum::http::Uri,
-    Query(query): Query<PageQuery>,
+    Params(query): Params,
 ) -> Result<Html<String>> {
     let f = state.figures();
     let period = query.period(&f)?;
-    let key = format!("{}|{uri}", f.data_version);
+    let key = super::page_key(&state, f.data_version, "", &uri);
     cached_page(&state, &auth, key, move || build(&f, period)).await
 }
 

@@ -2,12 +2,12 @@
 //! and how many systems and trusts currently meet it.
 
 use super::render;
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::conformance::Current;
 use crate::domain::{AssessedAt, Standard};
 use crate::error::{AppError, Result};
 use crate::store::ConformanceRecord;
+use crate::web::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Html;
@@ -42,7 +42,7 @@ pub struct StandardsPage {
 
 async fn standards(State(state): State<AppState>, Extension(auth): Extension<Auth>) -> Result<Html<String>> {
     let f = state.figures();
-    let today = chrono::Utc::now().date_naive();
+    let today = state.today();
     let current = Current::on(&f.conformance, today);
     let standards = f
         .reference
@@ -90,7 +90,7 @@ async fn standard(
         .standard(&id)
         .cloned()
         .ok_or_else(|| AppError::NotFound(format!("There is no standard '{id}'.")))?;
-    let today = chrono::Utc::now().date_naive();
+    let today = state.today();
     let current = Current::on(&f.conformance, today);
     let subjects: Vec<(String, String)> = match s.assessed_at {
         AssessedAt::System => {

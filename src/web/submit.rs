@@ -2,14 +2,14 @@
 //! every error), confirm; and the history of submissions.
 
 use super::render;
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::domain::{Quarter, Role};
 use crate::error::{AppError, Result};
+use crate::figures::quality::QualityFlag;
 use crate::ingest::RowError;
-use crate::quality::QualityFlag;
 use crate::store::{Outcome, SubmissionRecord};
 use crate::submit::{Answer, Format, Submitter, submit, validate};
+use crate::web::AppState;
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -115,7 +115,7 @@ async fn preview(
     }
     let format = Format::sniff(&bytes);
     let f = state.figures();
-    let today = chrono::Utc::now().date_naive();
+    let today = state.today();
     let bytes = std::sync::Arc::new(bytes);
     let (total, parsed) = validate(&f.reference, today, bytes.clone(), format, Some(org_code)).await?;
     let upload_id = match &parsed {
@@ -133,7 +133,7 @@ async fn preview(
         metrics: Vec::new(),
         revisions: Vec::new(),
         flags: Vec::new(),
-        rules: crate::quality::rules_text(),
+        rules: crate::figures::quality::rules_text(),
     };
     match parsed {
         Err(errors) => page.errors = errors,
@@ -177,7 +177,7 @@ async fn preview(
                         });
                     }
                 }
-                page.flags.extend(crate::quality::check(&f, &r.org_code, &r.metric_id, r.period, r.value));
+                page.flags.extend(crate::figures::quality::check(&f, &r.org_code, &r.metric_id, r.period, r.value));
             }
             page.quarters = by_quarter.into_values().collect();
             page.metrics = by_metric.into_iter().collect();
@@ -212,7 +212,7 @@ async fn confirm(
         Format::parse(&format).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown upload format {format}")))?;
     let who = Submitter { name: auth.actor().name, source: "web".into(), own_org: Some(org_code) };
     let f = state.figures();
-    let today = chrono::Utc::now().date_naive();
+    let today = state.today();
     let answer = submit(&state.store, &f.reference, today, bytes, format, filename, &who, false).await?;
     let id = match &answer {
         Answer::Stored(Outcome::Accepted { submission_id, .. }) => {

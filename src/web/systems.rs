@@ -2,15 +2,16 @@
 //! history, and the deployments that must be upgraded.
 
 use super::render;
+use super::view::Params;
 use super::view::{Choice, Meta, PageQuery, SortHeader, region_choices, sort_headers, type_choices};
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::conformance::{Current, system_status, upgrades};
 use crate::domain::{AssessedAt, Standard};
 use crate::error::{AppError, Result};
 use crate::store::ConformanceRecord;
+use crate::web::AppState;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Html;
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -23,19 +24,12 @@ pub fn router() -> Router<AppState> {
         .route("/systems/{system_id}", get(system))
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct DateQuery {
-    pub on: Option<String>,
-    #[serde(flatten)]
-    pub page: PageQuery,
-}
-
-impl DateQuery {
+impl PageQuery {
     /// The date the user picked, or today.
-    pub fn date(&self) -> Result<NaiveDate> {
+    pub fn date(&self, today: NaiveDate) -> Result<NaiveDate> {
         match self.on.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
             Some(d) => d.parse().map_err(|_| AppError::BadRequest(format!("'{d}' is not a date such as 2026-04-01"))),
-            None => Ok(chrono::Utc::now().date_naive()),
+            None => Ok(today),
         }
     }
 }
@@ -63,10 +57,10 @@ pub struct SystemsPage {
 async fn systems(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Query(q): Query<DateQuery>,
+    Params(q): Params,
 ) -> Result<Html<String>> {
     let f = state.figures();
-    let on = q.date()?;
+    let on = q.date(state.today())?;
     let current = Current::on(&f.conformance, on);
     let standards: Vec<&Standard> =
         f.reference.standards.iter().filter(|s| s.assessed_at == AssessedAt::System).collect();
@@ -94,7 +88,7 @@ async fn systems(
         })
         .collect();
     let mut rows = rows;
-    let sort = q.page.sort.as_deref().unwrap_or("system");
+    let sort = q.sort.as_deref().unwrap_or("system");
     match sort {
         "procurable" => rows.sort_by(|a, b| (a.procurable, &a.name).cmp(&(b.procurable, &b.name))),
         "fails" => rows.sort_by(|a, b| {
@@ -104,7 +98,7 @@ async fn systems(
         "trusts" => rows.sort_by(|a, b| (a.deployed_at, &a.name).cmp(&(b.deployed_at, &b.name))),
         _ => rows.sort_by(|a, b| a.name.cmp(&b.name)),
     }
-    let descending = q.page.descending();
+    let descending = q.descending();
     if descending {
         rows.reverse();
     }
@@ -160,7 +154,7 @@ async fn system(
         .iter()
         .find(|s| s.system_id == id)
         .ok_or_else(|| AppError::NotFound(format!("There is no system '{id}'.")))?;
-    let today = chrono::Utc::now().date_naive();
+    let today = state.today();
     let st = system_status(&f.reference, &Current::on(&f.conformance, today), &id, today);
     let mut results: Vec<ConformanceRecord> = f.conformance.iter().filter(|r| r.subject == id).cloned().collect();
     results.sort_by(|a, b| (&b.assessed_on, b.id).cmp(&(&a.assessed_on, a.id)));
@@ -210,12 +204,12 @@ pub struct UpgradesPage {
 async fn upgrade_list(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Query(q): Query<DateQuery>,
+    Params(q): Params,
 ) -> Result<Html<String>> {
     let f = state.figures();
-    let on = q.date()?;
-    let region = q.page.region();
-    let peer = q.page.peer_group()?;
+    let on = q.date(state.today())?;
+    let region = q.region()?;
+    let peer = q.peer_group()?;
     let rows = upgrades(&f.reference, &Current::on(&f.conformance, on), on)
         .into_iter()
         .filter_map(|u| {
@@ -239,14 +233,14 @@ async fn upgrade_list(
         })
         .collect();
     let mut rows: Vec<UpgradeRow> = rows;
-    let sort = q.page.sort.as_deref().unwrap_or("trust");
+    let sort = q.sort.as_deref().unwrap_or("trust");
     match sort {
         "region" => rows.sort_by(|a, b| (&a.region, &a.org_name).cmp(&(&b.region, &b.org_name))),
         "system" => rows.sort_by(|a, b| (&a.system_id, &a.org_name).cmp(&(&b.system_id, &b.org_name))),
         "function" => rows.sort_by(|a, b| (&a.function, &a.org_name).cmp(&(&b.function, &b.org_name))),
         _ => rows.sort_by(|a, b| (&a.org_name, &a.system_id).cmp(&(&b.org_name, &b.system_id))),
     }
-    let descending = q.page.descending();
+    let descending = q.descending();
     if descending {
         rows.reverse();
     }

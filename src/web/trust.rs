@@ -2,17 +2,18 @@
 //! deployed systems and its gaps; and the searchable list of trusts.
 
 use super::cached_page;
+use super::view::Params;
 use super::view::{Choice, Meta, PageQuery, num, period_choices, quantile, sorted};
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::charts::{SpineChart, SpineRow, spine_chart};
 use crate::domain::{Organisation, Quarter};
 use crate::error::{AppError, Result};
 use crate::figures::Figures;
+use crate::web::AppState;
 use askama::Template;
 use axum::Extension;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Html;
 use axum::routing::get;
 
@@ -123,7 +124,7 @@ async fn trust_page(
     Extension(auth): Extension<Auth>,
     uri: axum::http::Uri,
     Path(code): Path<String>,
-    Query(query): Query<PageQuery>,
+    Params(query): Params,
 ) -> Result<Html<String>> {
     let f = state.figures();
     let code = code.to_ascii_uppercase();
@@ -138,13 +139,14 @@ async fn trust_page(
         &state,
         findings.into_iter().filter(|x| x.subject_kind == "trust" && x.subject == org.ods_code).collect(),
     );
-    let key = format!("{}|{}|{uri}", f.data_version, super::findings::stamp(&findings));
+    let key = super::page_key(&state, f.data_version, &super::findings::stamp(&findings), &uri);
     if let Some(html) = super::cached(&state, &auth, &key) {
         return Ok(html);
     }
     let revised = state.store.revised_values(&org.ods_code).await?;
+    let today = state.today();
     cached_page(&state, &auth, key, move || {
-        let mut page = build(&f, org, period, &query)?;
+        let mut page = build(&f, org, period, &query, today)?;
         page.findings = findings;
         page.history = revised
             .into_iter()
@@ -163,7 +165,13 @@ async fn trust_page(
     .await
 }
 
-fn build(f: &Figures, org: Organisation, period: Option<Quarter>, query: &PageQuery) -> Result<TrustPage> {
+fn build(
+    f: &Figures,
+    org: Organisation,
+    period: Option<Quarter>,
+    query: &PageQuery,
+    today: chrono::NaiveDate,
+) -> Result<TrustPage> {
     let tt = org.trust_type.as_str();
     let (mut rows, mut metrics, mut gaps) = (Vec::new(), Vec::new(), Vec::new());
     let mut domains = Vec::new();
@@ -273,7 +281,6 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>, query: &PageQu
         ),
         rows,
     })?;
-    let today = chrono::Utc::now().date_naive();
     let current = crate::conformance::Current::on(&f.conformance, today);
     let own = crate::conformance::trust_conformance(&f.reference, &current, &org.ods_code, today);
     let peer_rates = super::view::sorted(
@@ -352,7 +359,7 @@ fn build(f: &Figures, org: Organisation, period: Option<Quarter>, query: &PageQu
         targets,
         history: Vec::new(),
         flags,
-        flag_rules: crate::quality::rules_text(),
+        flag_rules: crate::figures::quality::rules_text(),
         meta: Meta::of(f),
         type_label: org.trust_type.label().into(),
         exemplar_label: org.exemplar.label().into(),

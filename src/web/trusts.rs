@@ -2,15 +2,15 @@
 //! cohort, sortable by any column with links, downloadable with the same filters.
 
 use super::render;
+use super::view::Params;
 use super::view::{
-    Choice, Meta, PageQuery, SortHeader, exemplar_choices, num, query_string, region_choices, sort_headers,
-    type_choices,
+    Choice, Meta, SortHeader, exemplar_choices, num, query_string, region_choices, sort_headers, type_choices,
 };
-use crate::app::AppState;
 use crate::auth::Auth;
 use crate::error::Result;
+use crate::web::AppState;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -46,12 +46,12 @@ pub struct TrustsPage {
 async fn trusts(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
-    Query(query): Query<PageQuery>,
+    Params(query): Params,
 ) -> Result<Html<String>> {
     let f = state.figures();
     let period = query.period(&f)?;
     let peer = query.peer_group()?;
-    let region = query.region();
+    let region = query.region()?;
     let cohort = query.exemplar()?;
     let q = query.q.clone().unwrap_or_default();
     let needle = q.trim().to_lowercase();

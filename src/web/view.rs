@@ -4,49 +4,45 @@ use crate::domain::{Quarter, TrustType};
 use crate::error::{AppError, Result};
 use crate::figures::Figures;
 
-/// Filters a page keeps in its URL.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct PageQuery {
-    pub period: Option<String>,
-    pub peer_group: Option<String>,
-    pub region: Option<String>,
-    pub q: Option<String>,
-    /// Exemplar cohort: `gde`, `fast_follower` or `none`.
-    pub exemplar: Option<String>,
-    /// A column to sort by, and `desc` for descending.
-    pub sort: Option<String>,
-    pub dir: Option<String>,
-}
+/// Filters a page keeps in its URL: the one filter model (`domain::Filters`).
+pub type PageQuery = crate::domain::Filters;
 
 impl PageQuery {
     /// The chosen quarter, or the latest with data.
     pub fn period(&self, f: &Figures) -> Result<Option<Quarter>> {
-        match self.period.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-            Some(p) => Quarter::parse(p).map(Some).map_err(|e| AppError::BadRequest(format!("period: {e}"))),
-            None => Ok(f.latest_period()),
-        }
+        self.quarter(f.latest_period(), true).map_err(AppError::BadRequest)
     }
 
     pub fn peer_group(&self) -> Result<Option<TrustType>> {
-        match self.peer_group.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-            Some(p) => p.parse().map(Some).map_err(|e| AppError::BadRequest(format!("peer_group: {e}"))),
-            None => Ok(None),
-        }
+        self.trust_type().map_err(AppError::BadRequest)
     }
 
     pub fn exemplar(&self) -> Result<Option<crate::domain::Exemplar>> {
-        match self.exemplar.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-            Some(p) => p.parse().map(Some).map_err(|e| AppError::BadRequest(format!("exemplar: {e}"))),
-            None => Ok(None),
-        }
+        self.cohort().map_err(AppError::BadRequest)
     }
 
     pub fn descending(&self) -> bool {
         self.dir.as_deref() == Some("desc")
     }
 
-    pub fn region(&self) -> Option<String> {
-        self.region.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string)
+    /// The region, checked against the seven NHS England regions.
+    pub fn region(&self) -> Result<Option<String>> {
+        self.checked_region().map_err(AppError::BadRequest)
+    }
+}
+
+/// The query of a page or download in the one filter model; an unknown parameter or a value
+/// that cannot be read is a 400 that names the accepted parameters.
+pub struct Params(pub PageQuery);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Params {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self> {
+        match axum::extract::Query::<PageQuery>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(q)) => Ok(Params(q)),
+            Err(e) => Err(AppError::BadRequest(crate::domain::filters::unreadable(&e.body_text()))),
+        }
     }
 }
 

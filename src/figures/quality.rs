@@ -1,9 +1,9 @@
 //! Data-quality flags: accepted values that look implausible, far from the trust's own history
 //! or far outside its peers. Flagged values are kept and counted; the flag says which rule.
 
+use super::Figures;
 use crate::analytics::BenchmarkRow;
 use crate::domain::{Metric, Quarter, Reference};
-use crate::figures::Figures;
 use serde::Serialize;
 
 /// Far from its own history: more than this share of the scale from the trust's recent mean.

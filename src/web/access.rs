@@ -1,9 +1,9 @@
 //! Who may use which route: one table, enforced by one middleware. Pages send signed-out users
 //! to sign in; the API answers 401 and 403 as JSON.
 
-use super::{Auth, SESSION_COOKIE, hash_secret, user_of_token};
-use crate::app::AppState;
+use crate::auth::{Auth, SESSION_COOKIE, hash_secret, user_of_token};
 use crate::domain::Role;
+use crate::web::AppState;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -147,7 +147,7 @@ fn forbidden(path: &str) -> Response {
         (StatusCode::FORBIDDEN, axum::Json(serde_json::json!({ "error": "your role may not use this" })))
             .into_response()
     } else {
-        let page = crate::web::ErrorPage { title: "You cannot use this page", message: "Your role does not allow it." };
+        let page = super::ErrorPage { title: "You cannot use this page", message: "Your role does not allow it." };
         let body = askama::Template::render(&page).unwrap_or_default();
         (StatusCode::FORBIDDEN, axum::response::Html(body)).into_response()
     }

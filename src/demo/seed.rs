@@ -1,0 +1,110 @@
+//! Filling a new database with the demo: twelve quarters of submissions, corrections,
+//! conformance results, the published DSPT files and one account per role.
+
+use super::{DemoOptions, quarter_rows};
+use crate::domain::Quarter;
+use crate::store::Store;
+use crate::submit::{Answer, Submitter, submit_metrics};
+use anyhow::Result;
+
+/// Fills a database that has never had demo data with twelve quarters of demo submissions
+/// (one per quarter) and one set of corrections, so that revisions show.
+pub async fn load_demo(store: &Store) -> Result<()> {
+    if store.state("demo_loaded").await?.is_some() {
+        return Ok(());
+    }
+    let reference = store.reference().await?;
+    let today = chrono::Utc::now().date_naive();
+    let options = DemoOptions { trusts: None, quarters: 12, seed: 2016, end: Quarter::last_ended(today) };
+    let who = Submitter { name: "demo".into(), source: "demo".into(), own_org: None };
+    for q in 0..options.quarters {
+        let rows = quarter_rows(&reference, &options, q);
+        let period = rows.first().map(|r| r.2.to_string()).unwrap_or_default();
+        let csv = rows_to_csv(rows.iter().map(|r| (r.0.as_str(), r.1.as_str(), r.2, r.3)))?;
+        check(submit_metrics(store, &reference, today, csv, Some(format!("demo-{period}.csv")), &who, false).await?)?;
+    }
+    // A restatement: some trusts correct a few of their latest values.
+    let latest = quarter_rows(&reference, &options, options.quarters - 1);
+    let corrections: Vec<_> = latest
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 97 == 0)
+        .filter_map(|(_, r)| {
+            let m = reference.metric(&r.1)?;
+            let span = m.scale_max - m.scale_min;
+            let v = if r.3 + span * 0.05 <= m.scale_max { r.3 + span * 0.05 } else { r.3 - span * 0.05 };
+            let v = if m.unit == crate::domain::Unit::Boolean { 1.0 - r.3 } else { (v * 10.0).round() / 10.0 };
+            Some((r.0.as_str(), r.1.as_str(), r.2, v))
+        })
+        .collect();
+    let csv = rows_to_csv(corrections.into_iter())?;
+    check(submit_metrics(store, &reference, today, csv, Some("demo-corrections.csv".into()), &who, false).await?)?;
+    let conformance = crate::demo::conformance_csv(&reference, options.seed, today);
+    let format = crate::submit::Format::ConformanceCsv;
+    let name = Some("demo-conformance.csv".to_string());
+    check(crate::submit::submit(store, &reference, today, conformance, format, name, &who, false).await?)?;
+    for (file, bytes) in DSPT_FILES {
+        import_dspt(store, &reference, bytes, file, &who).await?;
+    }
+    for (email, role, org) in DEMO_USERS {
+        let hash = crate::auth::password::hash(DEMO_PASSWORD.to_string()).await?;
+        let by = crate::store::Actor::new("demo", None);
+        store.add_user(email, *role, *org, Some(&hash), &by).await?;
+    }
+    store.set_state("demo_loaded", &crate::store::now_text()).await?;
+    Ok(())
+}
+
+/// The published DSPT files shipped in `data/`, loaded with the demo data.
+pub const DSPT_FILES: &[(&str, &[u8])] = &[
+    ("dspt_trusts_2021_22.csv", include_bytes!("../../data/dspt_trusts_2021_22.csv")),
+    ("dspt_trusts_2022_23.csv", include_bytes!("../../data/dspt_trusts_2022_23.csv")),
+];
+
+/// Loads a published DSPT file as one conformance submission; returns what it found.
+pub async fn import_dspt(
+    store: &Store,
+    reference: &crate::domain::Reference,
+    bytes: &[u8],
+    filename: &str,
+    who: &Submitter,
+) -> Result<(crate::ingest::dspt::DsptImport, crate::store::Outcome)> {
+    let found = crate::ingest::dspt::parse_dspt(bytes, reference)?;
+    let sub = crate::store::NewSubmission {
+        kind: crate::store::SubmissionKind::Conformance,
+        content_hash: crate::submit::content_hash(bytes),
+        submitted_by: who.name.clone(),
+        source: "dspt".into(),
+        filename: Some(filename.to_string()),
+        org_code: None,
+    };
+    let outcome = store.store_conformance_rows(&sub, &found.rows).await?;
+    Ok((found, outcome))
+}
+
+/// The demo accounts, one per role, created with the demo data only.
+pub const DEMO_USERS: &[(&str, crate::domain::Role, Option<&str>)] = &[
+    ("trust@example.org", crate::domain::Role::Trust, Some("RGT")),
+    ("board@example.org", crate::domain::Role::Board, None),
+    ("analyst@example.org", crate::domain::Role::Analyst, None),
+    ("admin@example.org", crate::domain::Role::Admin, None),
+];
+
+/// The demo accounts' password; no other account has a default password.
+pub const DEMO_PASSWORD: &str = "exemplar-demo";
+
+fn rows_to_csv<'a>(rows: impl Iterator<Item = (&'a str, &'a str, Quarter, f64)>) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["org_code", "metric_id", "period", "value"])?;
+    for (org, metric, period, value) in rows {
+        w.write_record([org, metric, &period.to_string(), &crate::demo::format_value(value)])?;
+    }
+    Ok(w.into_inner()?)
+}
+
+fn check(answer: Answer) -> Result<()> {
+    if answer.is_rejected() {
+        anyhow::bail!("the demo data was rejected: {answer:?}");
+    }
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! The one filter model of pages, exports and the API: the parameters an address may carry,
+//! checked against the reference data. An unknown parameter is an error, never ignored.
+
+use super::{Exemplar, Quarter, Reference, TrustType};
+
+/// The parameters of a page's or an export's address, as written. Every one is optional; an
+/// empty value means no filter.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Filters {
+    /// A quarter (`2024-Q2` or `2024/25 Q1`), or `latest`: the latest quarter with data.
+    pub period: Option<String>,
+    pub peer_group: Option<String>,
+    pub metric_id: Option<String>,
+    /// One ODS code, or several separated by commas.
+    pub org_code: Option<String>,
+    pub region: Option<String>,
+    /// Exemplar cohort: `gde`, `fast_follower` or `none`.
+    pub exemplar: Option<String>,
+    /// Pages: words to search trusts for.
+    pub q: Option<String>,
+    /// Pages: a column to sort by, and `desc` for descending.
+    pub sort: Option<String>,
+    pub dir: Option<String>,
+    /// The compare page: ODS codes separated by commas.
+    pub orgs: Option<String>,
+    /// The systems pages: the date procurement is judged on.
+    pub on: Option<String>,
+}
+
+/// The names `Filters` accepts, for error messages.
+pub const PARAMETERS: [&str; 11] =
+    ["period", "peer_group", "metric_id", "org_code", "region", "exemplar", "q", "sort", "dir", "orgs", "on"];
+
+/// Filters checked against the reference data.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub period: Option<Quarter>,
+    pub peer_group: Option<String>,
+    pub metric_id: Option<String>,
+    pub org_codes: Vec<String>,
+    pub region: Option<String>,
+    pub exemplar: Option<Exemplar>,
+}
+
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl Filters {
+    /// The chosen quarter: `latest` (and no choice, when `default_latest`) is `latest`.
+    pub fn quarter(&self, latest: Option<Quarter>, default_latest: bool) -> Result<Option<Quarter>, String> {
+        match given(&self.period) {
+            Some(p) if p.eq_ignore_ascii_case("latest") => Ok(latest),
+            Some(p) => Quarter::parse(p).map(Some).map_err(|e| format!("period: {e}, or latest")),
+            None => Ok(if default_latest { latest } else { None }),
+        }
+    }
+
+    pub fn trust_type(&self) -> Result<Option<TrustType>, String> {
+        given(&self.peer_group).map(str::parse).transpose().map_err(|e| format!("peer_group: {e}"))
+    }
+
+    pub fn cohort(&self) -> Result<Option<Exemplar>, String> {
+        given(&self.exemplar).map(str::parse).transpose().map_err(|e| format!("exemplar: {e}"))
+    }
+
+    /// The region, one of the seven NHS England regions.
+    pub fn checked_region(&self) -> Result<Option<String>, String> {
+        match given(&self.region) {
+            Some(r) if !super::REGIONS.iter().any(|(_, n)| *n == r) => {
+                let names: Vec<&str> = super::REGIONS.iter().map(|(_, n)| *n).collect();
+                Err(format!("region: '{r}' is not an NHS England region; the regions are {}", names.join(", ")))
+            }
+            r => Ok(r.map(str::to_string)),
+        }
+    }
+
+    /// Checks each given filter; `latest` is the latest quarter with data.
+    pub fn parse(&self, reference: &Reference, latest: Option<Quarter>) -> Result<Filter, String> {
+        let period = self.quarter(latest, false)?;
+        let peer_group = self.trust_type()?.map(|t| t.as_str().to_string());
+        let metric_id = given(&self.metric_id).map(str::to_string);
+        if let Some(m) = metric_id.as_deref().filter(|m| reference.metric(m).is_none()) {
+            return Err(format!("metric_id: unknown metric '{m}'"));
+        }
+        let org_codes: Vec<String> = given(&self.org_code)
+            .map(|o| o.split(',').map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()).collect())
+            .unwrap_or_default();
+        if let Some(o) = org_codes.iter().find(|o| reference.organisation(o).is_none()) {
+            return Err(format!("org_code: unknown organisation '{o}'"));
+        }
+        let exemplar = self.cohort()?;
+        let region = self.checked_region()?;
+        Ok(Filter { period, peer_group, metric_id, org_codes, region, exemplar })
+    }
+}
+
+/// The message for an address whose parameters cannot be read (an unknown name, most often).
+pub fn unreadable(detail: &str) -> String {
+    let detail = detail.replace("unknown field", "unknown parameter").replace("expected one of", "expected one of:");
+    format!("The address's parameters cannot be read: {detail}. The parameters are {}.", PARAMETERS.join(", "))
+}
+
+impl Filter {
+    pub fn period_ok(&self, period_index: i32) -> bool {
+        self.period.is_none_or(|p| p.index() == period_index)
+    }
+
+    pub fn peer_ok(&self, trust_type: &str) -> bool {
+        self.peer_group.as_deref().is_none_or(|p| p == trust_type)
+    }
+
+    pub fn metric_ok(&self, metric_id: &str) -> bool {
+        self.metric_id.as_deref().is_none_or(|m| m == metric_id)
+    }
+
+    /// Organisation codes, and region and exemplar cohort through the reference data.
+    pub fn org_ok(&self, reference: &Reference, org_code: &str) -> bool {
+        let org = reference.organisation(org_code);
+        (self.org_codes.is_empty() || self.org_codes.iter().any(|o| o == org_code))
+            && self.region.as_deref().is_none_or(|r| org.is_some_and(|o| o.region == r))
+            && self.exemplar.is_none_or(|e| org.is_some_and(|o| o.exemplar == e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(query: &str) -> Result<Filters, String> {
+        serde_urlencoded::from_str::<Filters>(query).map_err(|e| unreadable(&e.to_string()))
+    }
+
+    #[test]
+    fn an_unknown_parameter_is_an_error_naming_the_accepted_ones() {
+        let error = read("peergroup=acute").unwrap_err();
+        assert!(error.contains("unknown parameter `peergroup`"), "{error}");
+        assert!(error.contains("peer_group"), "{error}");
+    }
+
+    #[test]
+    fn latest_is_the_latest_quarter_with_data() {
+        let latest = Quarter::parse("2025-Q3").ok();
+        let f = read("period=latest").unwrap();
+        assert_eq!(f.quarter(latest, false), Ok(latest));
+        assert_eq!(read("").unwrap().quarter(latest, false), Ok(None));
+        assert_eq!(read("").unwrap().quarter(latest, true), Ok(latest));
+        assert!(read("period=soon").unwrap().quarter(latest, false).is_err());
+    }
+
+    #[test]
+    fn a_region_must_be_one_of_the_seven() {
+        assert!(read("region=london").unwrap().checked_region().unwrap_err().contains("London"));
+        assert_eq!(read("region=London").unwrap().checked_region(), Ok(Some("London".into())));
+    }
+}

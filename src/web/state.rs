@@ -1,0 +1,128 @@
+//! What every handler shares: the store, the figures, the page cache, the clock and the
+//! configuration; and bringing the figures up to the store's data version.
+
+use crate::config::Config;
+use crate::figures::Figures;
+use crate::store::Store;
+use anyhow::Result;
+use std::sync::{Arc, RwLock};
+
+/// What every handler shares: the store, the current figures and the configuration.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub limiter: Arc<crate::auth::rate::SignInLimiter>,
+    /// Rendered pages of the current data version, before the account links are added.
+    pub pages: Arc<PageCache>,
+    figures: Arc<RwLock<Arc<Figures>>>,
+    refresh: Arc<tokio::sync::Mutex<()>>,
+    snapshot_pending: Arc<std::sync::atomic::AtomicBool>,
+    /// Today's date, which decides the standards in force; set by hand only in tests.
+    pub clock: Arc<Clock>,
+}
+
+/// Today's date in UTC, or a date set by hand.
+#[derive(Debug, Default)]
+pub struct Clock {
+    fixed: RwLock<Option<chrono::NaiveDate>>,
+}
+
+impl Clock {
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.fixed.read().expect("clock lock").unwrap_or_else(|| chrono::Utc::now().date_naive())
+    }
+
+    /// Fixes the date (`None`: back to the real one).
+    pub fn set_today(&self, date: Option<chrono::NaiveDate>) {
+        *self.fixed.write().expect("clock lock") = date;
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config, figures: Arc<Figures>) -> Self {
+        Self {
+            store,
+            config: Arc::new(config),
+            limiter: Arc::default(),
+            pages: Arc::default(),
+            figures: Arc::new(RwLock::new(figures)),
+            refresh: Arc::new(tokio::sync::Mutex::new(())),
+            snapshot_pending: Arc::default(),
+            clock: Arc::default(),
+        }
+    }
+
+    /// Today's date, for the standards in force.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.today()
+    }
+
+    /// The figures of the latest data version this instance has loaded.
+    pub fn figures(&self) -> Arc<Figures> {
+        self.figures.read().expect("figures lock").clone()
+    }
+
+    /// Brings the figures up to the store's data version if it is newer than the ones held:
+    /// after a submission here, or one made by another instance or the command line. Only the
+    /// quarters the new values can change are recomputed; the snapshot that instances start
+    /// from is then stored in the background.
+    #[tracing::instrument(skip_all, fields(from = tracing::field::Empty))]
+    pub async fn refresh(&self) -> Result<()> {
+        let _one_at_a_time = self.refresh.lock().await;
+        let started = std::time::Instant::now();
+        let previous = self.figures();
+        tracing::Span::current().record("from", previous.data_version);
+        let figures = Figures::refresh(previous.clone(), &self.store).await?;
+        if Arc::ptr_eq(&figures, &previous) {
+            return Ok(());
+        }
+        tracing::info!(
+            from = previous.data_version,
+            to = figures.data_version,
+            milliseconds = started.elapsed().as_secs_f64() * 1000.0,
+            "the figures are refreshed"
+        );
+        *self.figures.write().expect("figures lock") = figures.clone();
+        self.pages.clear();
+        if !self.snapshot_pending.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let state = self.clone();
+            tokio::spawn(async move {
+                // The newest figures when the previous write ends: writes never queue up.
+                let latest = state.figures();
+                if let Err(e) = latest.store_snapshot(&state.store).await {
+                    tracing::warn!(error = ?e, "could not store the snapshot");
+                }
+                state.snapshot_pending.store(false, std::sync::atomic::Ordering::SeqCst);
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Rendered pages, keyed by a string that starts with the data version; bounded in size.
+#[derive(Default)]
+pub struct PageCache {
+    pages: std::sync::Mutex<std::collections::HashMap<String, Arc<String>>>,
+}
+
+impl PageCache {
+    const MAX_PAGES: usize = 2000;
+
+    pub fn get(&self, key: &str) -> Option<Arc<String>> {
+        self.pages.lock().expect("page cache lock").get(key).cloned()
+    }
+
+    pub fn put(&self, key: String, html: String) {
+        let mut pages = self.pages.lock().expect("page cache lock");
+        if pages.len() >= Self::MAX_PAGES {
+            pages.clear();
+        }
+        pages.insert(key, Arc::new(html));
+    }
+
+    /// Drops every page, when the data version changes.
+    pub fn clear(&self) {
+        self.pages.lock().expect("page cache lock").clear();
+    }
+}
