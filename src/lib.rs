@@ -3,9 +3,9 @@
 
 /// Benchmarks with polars: peer statistics, positions, indices, trends and gaps.
 pub mod analytics;
-/// The application: state, router and server.
+/// The application: start-up and the server.
 pub mod app;
-/// Sign-in, sessions, API tokens and who may use which route.
+/// Password hashing, sessions and API tokens.
 pub mod auth;
 /// `exemplar bench`: the benchmark recompute at any scale, timed, for comparison with DuckDB.
 pub mod bench;
@@ -17,13 +17,11 @@ pub mod cli;
 pub mod config;
 /// Conformance and procurement rules.
 pub mod conformance;
-/// Deterministic demo submissions.
+/// Deterministic demo submissions, and filling a new database with them.
 pub mod demo;
 /// Validated domain types.
 pub mod domain;
-/// The application's error type and its HTTP mapping.
-pub mod error;
-/// CSV exports.
+/// Exports as CSV and Parquet, with their data dictionary.
 pub mod export;
 /// The figures of one data version, shared by pages and exports.
 pub mod figures;
@@ -33,5 +31,5 @@ pub mod ingest;
 pub mod store;
 /// Submitting values: validate, then store all or nothing.
 pub mod submit;
-/// HTTP routes and pages.
+/// HTTP: routes, pages, access by role, the shared state and errors by audience.
 pub mod web;

@@ -91,7 +91,7 @@ pub async fn enforce(State(state): State<AppState>, jar: CookieJar, mut request:
         match user_of_token(&state.store, &token).await {
             Ok(Some(user)) => auth.user = Some(user),
             Ok(None) => return unauthorised(&path, "the API token is not valid or has been revoked"),
-            Err(e) => return crate::error::AppError::Internal(e).into_response(),
+            Err(e) => return crate::web::error::AppError::Internal(e).into_response(),
         }
     } else if let Some(cookie) = jar.get(SESSION_COOKIE) {
         let id_hash = hash_secret(cookie.value());
@@ -101,7 +101,7 @@ pub async fn enforce(State(state): State<AppState>, jar: CookieJar, mut request:
                 auth.session = Some((id_hash, session.csrf_token));
             }
             Ok(None) => {}
-            Err(e) => return crate::error::AppError::Internal(e).into_response(),
+            Err(e) => return crate::web::error::AppError::Internal(e).into_response(),
         }
     }
     let route = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());

@@ -3,7 +3,7 @@
 
 use super::render;
 use crate::auth::{Auth, SESSION_COOKIE, SESSION_HOURS, hash_secret, password, random_token};
-use crate::error::{AppError, Result};
+use crate::web::error::{AppError, Result};
 use crate::web::AppState;
 use askama::Template;
 use axum::extract::{Query, State};

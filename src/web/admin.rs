@@ -2,7 +2,7 @@
 
 use super::render;
 use crate::auth::Auth;
-use crate::error::Result;
+use crate::web::error::Result;
 use crate::store::AuditEntry;
 use crate::web::AppState;
 use askama::Template;

@@ -3,7 +3,7 @@
 
 use crate::auth::Auth;
 use crate::domain::Role;
-use crate::error::AppError;
+use crate::web::error::AppError;
 use crate::ingest::RowError;
 use crate::store::Outcome;
 use crate::submit::{Answer, Format, Submitter, submit};

@@ -3,7 +3,7 @@
 use super::render;
 use crate::auth::Auth;
 use crate::domain::Metric;
-use crate::error::Result;
+use crate::web::error::Result;
 use crate::web::AppState;
 use askama::Template;
 use axum::Extension;

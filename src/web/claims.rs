@@ -6,7 +6,7 @@ use super::view::Params;
 use super::view::{Meta, SortHeader, num, sort_headers};
 use crate::auth::Auth;
 use crate::conformance::{Current, claim_flagged, claim_rule, trust_conformance};
-use crate::error::Result;
+use crate::web::error::Result;
 use crate::web::AppState;
 use askama::Template;
 use axum::extract::State;

@@ -6,7 +6,7 @@ use super::{blocking, render};
 use crate::auth::Auth;
 use crate::charts::{HeatMap, heat_map};
 use crate::domain::{Organisation, TrustType};
-use crate::error::Result;
+use crate::web::error::Result;
 use crate::web::AppState;
 use askama::Template;
 use axum::extract::State;

@@ -5,7 +5,7 @@
 //! `/api`, plain text for a download under `/export/`, and an HTML page for every other page.
 
 use super::ErrorPage;
-use crate::error::{AppError, Problem};
+use crate::web::error::{AppError, Problem};
 use crate::web::AppState;
 use axum::body::Body;
 use axum::extract::{Request, State};

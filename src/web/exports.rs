@@ -3,7 +3,7 @@
 use super::render;
 use super::view::Params;
 use crate::auth::Auth;
-use crate::error::{AppError, Result};
+use crate::web::error::{AppError, Result};
 use crate::export::{Column, DICTIONARY, EXPORTS, Format, Out, write_export};
 use crate::web::AppState;
 use askama::Template;

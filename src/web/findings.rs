@@ -4,7 +4,7 @@
 use super::render;
 use crate::auth::Auth;
 use crate::domain::Role;
-use crate::error::{AppError, Result};
+use crate::web::error::{AppError, Result};
 use crate::store::{FINDING_STATUSES, FINDING_SUBJECTS, Finding, NewFinding};
 use crate::web::AppState;
 use askama::Template;

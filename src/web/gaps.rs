@@ -10,7 +10,7 @@ use super::view::{
 use crate::analytics::TrustBenchmarkRow;
 use crate::auth::Auth;
 use crate::domain::TrustType;
-use crate::error::Result;
+use crate::web::error::Result;
 use crate::web::AppState;
 use askama::Template;
 use axum::extract::State;

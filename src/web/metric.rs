@@ -7,7 +7,7 @@ use super::view::{Choice, Meta, PageQuery, num, period_choices, type_choices};
 use crate::auth::Auth;
 use crate::charts::{StripChart, StripGroup, TrendChart, TrendSeries, strip_chart, trend_chart};
 use crate::domain::{Metric, Quarter, TrustType};
-use crate::error::{AppError, Result};
+use crate::web::error::{AppError, Result};
 use crate::figures::Figures;
 use crate::web::AppState;
 use askama::Template;

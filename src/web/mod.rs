@@ -1,6 +1,7 @@
 //! HTTP: one router per area, merged here; handlers parse, call the layers below, and render.
 
 pub mod access;
+pub mod error;
 mod account;
 mod admin;
 mod api;
@@ -23,7 +24,7 @@ mod view;
 
 use crate::auth::Auth;
 use crate::domain::Role;
-use crate::error::{AppError, Result};
+use crate::web::error::{AppError, Result};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{Html, IntoResponse};

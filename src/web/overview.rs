@@ -7,7 +7,7 @@ use super::view::{Choice, Meta, num, period_choices, quantile, sorted};
 use crate::auth::Auth;
 use crate::charts::{StripChart, StripGroup, TrendChart, TrendSeries, strip_chart, trend_chart};
 use crate::domain::{Quarter, TrustType};
-use crate::error::Result;
+use crate::web::error::Result;
 use crate::figures::Figures;
 use crate::web::AppState;
 use askama::Template;

@@ -5,7 +5,7 @@ use super::render;
 use crate::auth::Auth;
 use crate::conformance::Current;
 use crate::domain::{AssessedAt, Standard};
-use crate::error::{AppError, Result};
+use crate::web::error::{AppError, Result};
 use crate::store::ConformanceRecord;
 use crate::web::AppState;
 use askama::Template;

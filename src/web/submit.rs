@@ -4,7 +4,7 @@
 use super::render;
 use crate::auth::Auth;
 use crate::domain::{Quarter, Role};
-use crate::error::{AppError, Result};
+use crate::web::error::{AppError, Result};
 use crate::figures::quality::QualityFlag;
 use crate::ingest::RowError;
 use crate::store::{Outcome, SubmissionRecord};

@@ -7,7 +7,7 @@ use super::view::{Choice, Meta, PageQuery, SortHeader, region_choices, sort_head
 use crate::auth::Auth;
 use crate::conformance::{Current, system_status, upgrades};
 use crate::domain::{AssessedAt, Standard};
-use crate::error::{AppError, Result};
+use crate::web::error::{AppError, Result};
 use crate::store::ConformanceRecord;
 use crate::web::AppState;
 use askama::Template;

@@ -7,7 +7,7 @@ use super::view::{Choice, Meta, PageQuery, num, period_choices, quantile, sorted
 use crate::auth::Auth;
 use crate::charts::{SpineChart, SpineRow, spine_chart};
 use crate::domain::{Organisation, Quarter};
-use crate::error::{AppError, Result};
+use crate::web::error::{AppError, Result};
 use crate::figures::Figures;
 use crate::web::AppState;
 use askama::Template;

@@ -1,7 +1,7 @@
 //! What pages share: the quarter and filter choices, number formatting and small statistics.
 
 use crate::domain::{Quarter, TrustType};
-use crate::error::{AppError, Result};
+use crate::web::error::{AppError, Result};
 use crate::figures::Figures;
 
 /// Filters a page keeps in its URL: the one filter model (`domain::Filters`).
