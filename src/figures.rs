@@ -9,7 +9,7 @@
 /// Data-quality flags for implausible values.
 pub mod quality;
 
-use crate::analytics::{self, BenchmarkRow, GapRow, IndexRow, Tables, TrendRow, TrustBenchmarkRow};
+use crate::analytics::{self, BenchmarkRow, GapRow, IndexRow, IndexSummaryRow, Tables, TrendRow, TrustBenchmarkRow};
 use crate::domain::{Quarter, Reference};
 use crate::figures::quality::QualityFlag;
 use crate::store::{CurrentValue, Store};
@@ -45,6 +45,7 @@ struct Core {
     trust_benchmarks: Vec<TrustBenchmarkRow>,
     indices: Vec<IndexRow>,
     gaps: Vec<GapRow>,
+    summaries: Vec<IndexSummaryRow>,
     benchmark_at: Index,
     trust_at: Index,
     index_at: Index,
@@ -66,6 +67,7 @@ struct QuarterTables<'a> {
     indices: &'a [IndexRow],
     trends: &'a [TrendRow],
     gaps: &'a [GapRow],
+    summaries: &'a [IndexSummaryRow],
 }
 
 fn org_pos(reference: &Reference, code: &str) -> u32 {
@@ -122,6 +124,7 @@ impl Core {
             trust_benchmarks: tables.trust_benchmarks,
             indices: tables.indices,
             gaps: tables.gaps,
+            summaries: tables.summaries,
         }
     }
 }
@@ -193,6 +196,7 @@ impl QuarterFigures {
             indices: &self.core.indices,
             trends: &self.trends.rows,
             gaps: &self.core.gaps,
+            summaries: &self.core.summaries,
         }
     }
 }
@@ -293,6 +297,9 @@ fn split_tables(tables: Tables) -> BTreeMap<i32, Tables> {
     }
     for r in tables.gaps {
         out.entry(r.period_index).or_default().gaps.push(r);
+    }
+    for r in tables.summaries {
+        out.entry(r.period_index).or_default().summaries.push(r);
     }
     out
 }
@@ -753,6 +760,7 @@ impl Figures {
             all.indices.extend(q.core.indices.iter().cloned());
             all.trends.extend(q.trends.rows.iter().cloned());
             all.gaps.extend(q.core.gaps.iter().cloned());
+            all.summaries.extend(q.core.summaries.iter().cloned());
         }
         analytics::sort(&mut all, &self.reference);
         all
@@ -780,6 +788,18 @@ impl Figures {
         let q = self.quarters.get(&period.index())?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
         q.core.trust_at.get(&key).map(|&i| &q.core.trust_benchmarks[i])
+    }
+
+    /// The domain and maturity indices of one quarter.
+    pub fn indices_in(&self, period: Quarter) -> &[IndexRow] {
+        self.quarters.get(&period.index()).map_or(&[], |q| &q.core.indices)
+    }
+
+    /// The distribution of a domain index (`all`: the maturity index) in `period` over `scope`
+    /// (a trust type, or `england`) and `group` (`all`, `exemplar` or `others`).
+    pub fn summary(&self, period: Quarter, scope: &str, domain: &str, group: &str) -> Option<&IndexSummaryRow> {
+        let q = self.quarters.get(&period.index())?;
+        q.core.summaries.iter().find(|s| &*s.scope == scope && &*s.domain == domain && &*s.group == group)
     }
 
     pub fn index(&self, org_code: &str, period: Quarter, domain: &str) -> Option<&IndexRow> {

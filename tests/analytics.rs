@@ -295,3 +295,42 @@ fn the_gap_summary_counts_the_trusts_behind_the_exemplar_median() {
     // gaps -0.5, 0.5, 0.5, 2.5: median 0.5
     close_opt(g.median_gap, Some(0.5));
 }
+
+#[test]
+fn index_summaries_give_the_quartiles_of_each_index_by_type_and_for_england_by_group() {
+    let t = tables();
+    let r = reference();
+    let p = q("2024-Q4");
+    let type7 = |mut v: Vec<f64>, prob: f64| {
+        v.sort_by(f64::total_cmp);
+        let h = (v.len() - 1) as f64 * prob;
+        let lo = h.floor() as usize;
+        v[lo] + (h - lo as f64) * (v[h.ceil() as usize] - v[lo])
+    };
+    let mut checked = 0;
+    for s in t.summaries.iter().filter(|s| s.period_index == p) {
+        let members: Vec<f64> = t
+            .indices
+            .iter()
+            .filter(|i| i.period_index == p && i.domain == s.domain)
+            .filter(|i| &*s.scope == "england" || i.trust_type == s.scope)
+            .filter(|i| {
+                let exemplar = r.organisation(&i.org_code).unwrap().exemplar.is_exemplar();
+                match &*s.group {
+                    "all" => true,
+                    "exemplar" => exemplar,
+                    _ => !exemplar,
+                }
+            })
+            .filter_map(|i| i.domain_index)
+            .collect();
+        assert_eq!(s.n as usize, members.len(), "{s:?}");
+        close(s.median.unwrap(), type7(members.clone(), 0.5));
+        close(s.p25.unwrap(), type7(members.clone(), 0.25));
+        close(s.p75.unwrap(), type7(members, 0.75));
+        checked += 1;
+    }
+    // Acute and mental health, and England; each with all, exemplar (acute and England only) and others.
+    assert!(t.summaries.iter().any(|s| &*s.scope == "england" && &*s.domain == "all" && &*s.group == "exemplar"));
+    assert!(checked >= 10, "{checked}");
+}

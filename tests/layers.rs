@@ -63,7 +63,8 @@ fn every_module_imports_only_the_layers_below_it() {
     let mut problems = Vec::new();
     for path in paths {
         let relative = path.strip_prefix(&src).unwrap();
-        let top = relative.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_string();
+        let top =
+            relative.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_string();
         if top == "lib" || top == "main" {
             continue;
         }

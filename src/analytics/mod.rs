@@ -7,6 +7,34 @@ mod exact;
 mod frames;
 mod tables;
 
+/// The type-7 quantile of a short sorted list, for a filtered subset a page picks (region,
+/// cohort) that the tables cannot hold for every choice; every other quantile is polars'.
+pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let h = (sorted.len() - 1) as f64 * p;
+    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
+    Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
+}
+
+/// `values` sorted for `quantile`.
+pub fn sorted(mut values: Vec<f64>) -> Vec<f64> {
+    values.sort_by(f64::total_cmp);
+    values
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn short_list_quantiles_interpolate_linearly() {
+        let v = super::sorted(vec![4.0, 1.0, 3.0, 2.0]);
+        assert_eq!(super::quantile(&v, 0.25), Some(1.75));
+        assert_eq!(super::quantile(&v, 0.5), Some(2.5));
+        assert_eq!(super::quantile(&[], 0.5), None);
+    }
+}
+
 pub use compute::{Frames, Parts, affected_periods, compute, compute_frames, compute_parts, sort, window_periods};
 pub use frames::{Values, ValuesBuilder, values_frame};
 pub use tables::*;

@@ -82,6 +82,23 @@ pub struct GapRow {
     pub median_gap: Option<f64>,
 }
 
+/// The distribution of a domain index (or the maturity index, `domain = all`) over a set of
+/// trusts in one quarter: a trust type's, or England's (`scope = england`), and of those their
+/// exemplar trusts or the others (`group`). Quartiles are type 7, as everywhere.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexSummaryRow {
+    pub period_index: i32,
+    /// A trust type, or `england`.
+    pub scope: Text,
+    pub domain: Text,
+    /// `all`, `exemplar` or `others`.
+    pub group: Text,
+    pub n: i64,
+    pub p25: Option<f64>,
+    pub median: Option<f64>,
+    pub p75: Option<f64>,
+}
+
 /// Every computed table for one data version.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tables {
@@ -90,4 +107,5 @@ pub struct Tables {
     pub indices: Vec<IndexRow>,
     pub trends: Vec<TrendRow>,
     pub gaps: Vec<GapRow>,
+    pub summaries: Vec<IndexSummaryRow>,
 }

@@ -3,8 +3,8 @@
 
 use super::render;
 use crate::auth::{Auth, SESSION_COOKIE, SESSION_HOURS, hash_secret, password, random_token};
-use crate::web::error::{AppError, Result};
 use crate::web::AppState;
+use crate::web::error::{AppError, Result};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;

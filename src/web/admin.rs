@@ -2,9 +2,9 @@
 
 use super::render;
 use crate::auth::Auth;
-use crate::web::error::Result;
 use crate::store::AuditEntry;
 use crate::web::AppState;
+use crate::web::error::Result;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Html;

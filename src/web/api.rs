@@ -3,11 +3,11 @@
 
 use crate::auth::Auth;
 use crate::domain::Role;
-use crate::web::error::AppError;
 use crate::ingest::RowError;
 use crate::store::Outcome;
 use crate::submit::{Answer, Format, Submitter, submit};
 use crate::web::AppState;
+use crate::web::error::AppError;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};

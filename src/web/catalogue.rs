@@ -3,8 +3,8 @@
 use super::render;
 use crate::auth::Auth;
 use crate::domain::Metric;
-use crate::web::error::Result;
 use crate::web::AppState;
+use crate::web::error::Result;
 use askama::Template;
 use axum::Extension;
 use axum::Router;

@@ -5,8 +5,8 @@
 //! `/api`, plain text for a download under `/export/`, and an HTML page for every other page.
 
 use super::ErrorPage;
-use crate::web::error::{AppError, Problem};
 use crate::web::AppState;
+use crate::web::error::{AppError, Problem};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};

@@ -3,9 +3,9 @@
 use super::render;
 use super::view::Params;
 use crate::auth::Auth;
-use crate::web::error::{AppError, Result};
 use crate::export::{Column, DICTIONARY, EXPORTS, Format, Out, write_export};
 use crate::web::AppState;
+use crate::web::error::{AppError, Result};
 use askama::Template;
 use axum::Extension;
 use axum::Router;

@@ -4,9 +4,9 @@
 use super::render;
 use crate::auth::Auth;
 use crate::domain::Role;
-use crate::web::error::{AppError, Result};
 use crate::store::{FINDING_STATUSES, FINDING_SUBJECTS, Finding, NewFinding};
 use crate::web::AppState;
+use crate::web::error::{AppError, Result};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};

@@ -4,14 +4,14 @@
 use super::render;
 use super::view::Params;
 use super::view::{
-    Choice, Meta, SortHeader, exemplar_choices, num, period_choices, quantile, query_string, region_choices,
-    sort_headers, sorted, type_choices,
+    Choice, Meta, SortHeader, exemplar_choices, num, period_choices, query_string, region_choices, sort_headers,
+    type_choices,
 };
-use crate::analytics::TrustBenchmarkRow;
+use crate::analytics::{TrustBenchmarkRow, quantile, sorted};
 use crate::auth::Auth;
 use crate::domain::TrustType;
-use crate::web::error::Result;
 use crate::web::AppState;
+use crate::web::error::Result;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Html;

@@ -1,13 +1,13 @@
 //! HTTP: one router per area, merged here; handlers parse, call the layers below, and render.
 
 pub mod access;
-pub mod error;
 mod account;
 mod admin;
 mod api;
 mod catalogue;
 mod claims;
 mod compare;
+pub mod error;
 mod errors;
 mod exports;
 mod findings;

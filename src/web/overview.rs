@@ -3,13 +3,13 @@
 
 use super::cached_page;
 use super::view::Params;
-use super::view::{Choice, Meta, num, period_choices, quantile, sorted};
+use super::view::{Choice, Meta, num, period_choices};
 use crate::auth::Auth;
 use crate::charts::{StripChart, StripGroup, TrendChart, TrendSeries, strip_chart, trend_chart};
 use crate::domain::{Quarter, TrustType};
-use crate::web::error::Result;
 use crate::figures::Figures;
 use crate::web::AppState;
+use crate::web::error::Result;
 use askama::Template;
 use axum::Extension;
 use axum::Router;
@@ -83,8 +83,9 @@ async fn overview(
 }
 
 fn maturity_at(f: &Figures, period: Quarter, t: TrustType) -> Vec<(f64, bool)> {
-    f.indices()
-        .filter(|i| i.period_index == period.index() && &*i.domain == "all" && &*i.trust_type == t.as_str())
+    f.indices_in(period)
+        .iter()
+        .filter(|i| &*i.domain == "all" && &*i.trust_type == t.as_str())
         .filter_map(|i| {
             let v = i.domain_index?;
             Some((v, f.reference.organisation(&i.org_code).is_some_and(|o| o.exemplar.is_exemplar())))
@@ -119,27 +120,26 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
     let mut types = Vec::new();
     for t in TrustType::ALL {
         let points = maturity_at(f, period, *t);
-        let all = sorted(points.iter().map(|p| p.0).collect());
-        let ex = sorted(points.iter().filter(|p| p.1).map(|p| p.0).collect());
-        let others = sorted(points.iter().filter(|p| !p.1).map(|p| p.0).collect());
+        let of = |group: &str| f.summary(period, t.as_str(), "all", group);
+        let median = |group: &str| of(group).and_then(|s| s.median);
+        let all = of("all");
         types.push(TypeRow {
             label: t.label().into(),
             n: points.len(),
-            p25: num(quantile(&all, 0.25)),
-            median: num(quantile(&all, 0.5)),
-            p75: num(quantile(&all, 0.75)),
-            exemplar_median: num(quantile(&ex, 0.5)),
-            others_median: num(quantile(&others, 0.5)),
+            p25: num(all.and_then(|s| s.p25)),
+            median: num(all.and_then(|s| s.median)),
+            p75: num(all.and_then(|s| s.p75)),
+            exemplar_median: num(median("exemplar")),
+            others_median: num(median("others")),
         });
-        if let (Some(p25), Some(median), Some(p75)) = (quantile(&all, 0.25), quantile(&all, 0.5), quantile(&all, 0.75))
-        {
+        if let Some((Some(p25), Some(median_all), Some(p75))) = all.map(|s| (s.p25, s.median, s.p75)) {
             groups.push(StripGroup {
                 label: t.label().into(),
                 points,
                 p25,
-                median,
+                median: median_all,
                 p75,
-                exemplar_median: quantile(&ex, 0.5),
+                exemplar_median: median("exemplar"),
             });
         }
     }
@@ -158,14 +158,8 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         .domains
         .iter()
         .map(|d| {
-            let (mut ex, mut others) = (Vec::new(), Vec::new());
-            for i in f.indices().filter(|i| i.period_index == period.index() && *i.domain == *d.domain_id) {
-                if let Some(v) = i.domain_index {
-                    let is_ex = f.reference.organisation(&i.org_code).is_some_and(|o| o.exemplar.is_exemplar());
-                    if is_ex { ex.push(v) } else { others.push(v) }
-                }
-            }
-            let (e, o) = (quantile(&sorted(ex), 0.5), quantile(&sorted(others), 0.5));
+            let median = |group: &str| f.summary(period, "england", &d.domain_id, group).and_then(|s| s.median);
+            let (e, o) = (median("exemplar"), median("others"));
             domain_values.0.push(e);
             domain_values.1.push(o);
             DomainRow {
@@ -191,7 +185,7 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
     for t in TrustType::ALL {
         let mut points = Vec::new();
         for (k, q) in f.periods.iter().enumerate() {
-            let m = quantile(&sorted(maturity_at(f, *q, *t).into_iter().map(|p| p.0).collect()), 0.5);
+            let m = f.summary(*q, t.as_str(), "all", "all").and_then(|s| s.median);
             trend[k].values.push(num(m));
             if let Some(m) = m {
                 points.push((*q, m));

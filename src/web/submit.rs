@@ -4,12 +4,12 @@
 use super::render;
 use crate::auth::Auth;
 use crate::domain::{Quarter, Role};
-use crate::web::error::{AppError, Result};
 use crate::figures::quality::QualityFlag;
 use crate::ingest::RowError;
 use crate::store::{Outcome, SubmissionRecord};
 use crate::submit::{Answer, Format, Submitter, submit, validate};
 use crate::web::AppState;
+use crate::web::error::{AppError, Result};
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};

@@ -7,9 +7,9 @@ use super::view::{Choice, Meta, PageQuery, SortHeader, region_choices, sort_head
 use crate::auth::Auth;
 use crate::conformance::{Current, system_status, upgrades};
 use crate::domain::{AssessedAt, Standard};
-use crate::web::error::{AppError, Result};
 use crate::store::ConformanceRecord;
 use crate::web::AppState;
+use crate::web::error::{AppError, Result};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::Html;

@@ -3,13 +3,13 @@
 
 use super::cached_page;
 use super::view::Params;
-use super::view::{Choice, Meta, PageQuery, num, period_choices, quantile, sorted};
+use super::view::{Choice, Meta, PageQuery, num, period_choices};
 use crate::auth::Auth;
 use crate::charts::{SpineChart, SpineRow, spine_chart};
 use crate::domain::{Organisation, Quarter};
-use crate::web::error::{AppError, Result};
 use crate::figures::Figures;
 use crate::web::AppState;
+use crate::web::error::{AppError, Result};
 use askama::Template;
 use axum::Extension;
 use axum::Router;
@@ -232,12 +232,12 @@ fn build(
             let Some(own) = f.index(&org.ods_code, p, &d.domain_id) else {
                 continue;
             };
-            let (peers, ex) = peer_indices(f, p, tt, &d.domain_id);
+            let median = |group: &str| f.summary(p, tt, &d.domain_id, group).and_then(|s| s.median);
             domains.push(DomainRow {
                 name: d.name.clone(),
                 index: num(own.domain_index),
-                peer_median: num(quantile(&peers, 0.5)),
-                exemplar_median: num(quantile(&ex, 0.5)),
+                peer_median: num(median("all")),
+                exemplar_median: num(median("exemplar")),
                 coverage: format!("{} of {}", own.n_metrics, own.n_applicable),
             });
         }
@@ -283,7 +283,7 @@ fn build(
     })?;
     let current = crate::conformance::Current::on(&f.conformance, today);
     let own = crate::conformance::trust_conformance(&f.reference, &current, &org.ods_code, today);
-    let peer_rates = super::view::sorted(
+    let peer_rates = crate::analytics::sorted(
         f.reference
             .organisations
             .iter()
@@ -354,7 +354,9 @@ fn build(
         findings: Vec::new(),
         conformance_rate: own.rate().map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_default(),
         conformance_detail: format!("{} of {} required results are current passes", own.passed, own.required),
-        peer_rate: super::view::quantile(&peer_rates, 0.5).map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_default(),
+        peer_rate: crate::analytics::quantile(&peer_rates, 0.5)
+            .map(|r| format!("{:.0}%", r * 100.0))
+            .unwrap_or_default(),
         org_results,
         targets,
         history: Vec::new(),
@@ -375,19 +377,4 @@ fn build(
         gaps: gaps.into_iter().map(|g| g.1).collect(),
         org,
     })
-}
-
-/// Sorted domain indices of a peer group, and of its exemplar trusts.
-fn peer_indices(f: &Figures, p: Quarter, trust_type: &str, domain: &str) -> (Vec<f64>, Vec<f64>) {
-    let (mut all, mut ex) = (Vec::new(), Vec::new());
-    for i in f.indices().filter(|i| i.period_index == p.index() && &*i.trust_type == trust_type && &*i.domain == domain)
-    {
-        if let Some(v) = i.domain_index {
-            all.push(v);
-            if f.reference.organisation(&i.org_code).is_some_and(|o| o.exemplar.is_exemplar()) {
-                ex.push(v);
-            }
-        }
-    }
-    (sorted(all), sorted(ex))
 }

@@ -7,8 +7,8 @@ use super::view::{
     Choice, Meta, SortHeader, exemplar_choices, num, query_string, region_choices, sort_headers, type_choices,
 };
 use crate::auth::Auth;
-use crate::web::error::Result;
 use crate::web::AppState;
+use crate::web::error::Result;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Html;

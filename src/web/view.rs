@@ -1,8 +1,8 @@
 //! What pages share: the quarter and filter choices, number formatting and small statistics.
 
 use crate::domain::{Quarter, TrustType};
-use crate::web::error::{AppError, Result};
 use crate::figures::Figures;
+use crate::web::error::{AppError, Result};
 
 /// Filters a page keeps in its URL: the one filter model (`domain::Filters`).
 pub type PageQuery = crate::domain::Filters;
@@ -87,21 +87,6 @@ pub fn num(v: Option<f64>) -> String {
     }
 }
 
-/// The linear-interpolation (type 7) quantile of sorted values, for page summaries.
-pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let h = (sorted.len() - 1) as f64 * p;
-    let (lo, hi) = (h.floor() as usize, h.ceil() as usize);
-    Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
-}
-
-pub fn sorted(mut v: Vec<f64>) -> Vec<f64> {
-    v.sort_by(f64::total_cmp);
-    v
-}
-
 /// The data version line every page shows.
 pub struct Meta {
     pub data_version: i64,
@@ -183,14 +168,6 @@ fn encode(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn page_quantiles_interpolate_linearly() {
-        let v = sorted(vec![4.0, 1.0, 3.0, 2.0]);
-        assert_eq!(quantile(&v, 0.25), Some(1.75));
-        assert_eq!(quantile(&v, 0.5), Some(2.5));
-        assert_eq!(quantile(&[], 0.5), None);
-    }
 
     #[test]
     fn numbers_show_at_most_two_decimals() {
