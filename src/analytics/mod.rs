@@ -24,6 +24,10 @@ pub fn sorted(mut values: Vec<f64>) -> Vec<f64> {
     values
 }
 
+pub use compute::{Frames, Parts, affected_periods, compute, compute_frames, compute_parts, sort, window_periods};
+pub use frames::{Values, ValuesBuilder, values_frame};
+pub use tables::*;
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -34,7 +38,3 @@ mod tests {
         assert_eq!(super::quantile(&[], 0.5), None);
     }
 }
-
-pub use compute::{Frames, Parts, affected_periods, compute, compute_frames, compute_parts, sort, window_periods};
-pub use frames::{Values, ValuesBuilder, values_frame};
-pub use tables::*;
