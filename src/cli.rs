@@ -8,7 +8,7 @@ use crate::domain::Role;
 use crate::export::{Filters, Format as ExportFormat, Out, write_export};
 use crate::figures::Figures;
 use crate::store::Actor;
-use crate::submit::{Answer, Format, Submitter, submit_file};
+use crate::submit::{Answer, Format, Options, Upload, submit};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
@@ -162,7 +162,12 @@ pub enum ImportCommand {
         dry_run: bool,
     },
     /// A published Data Security and Protection Toolkit trust status file
-    Dspt { file: PathBuf },
+    Dspt {
+        file: PathBuf,
+        /// Validate without storing
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Organisations: CSV with the columns of the organisations export (org_code, org_name,
     /// trust_type, region, exemplar[, exemplar_cohort]); new ones are added, known ones updated
     Organisations {
@@ -244,64 +249,19 @@ pub async fn run(cli: Cli) -> Result<i32> {
             crate::app::serve(listener, state).await?;
             Ok(0)
         }
-        Command::Import(ImportCommand::Dspt { file }) => {
-            let store = crate::app::open_store(&url).await?;
-            let reference = store.reference().await?;
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let who = Submitter { name: "cli-operator".into(), source: "cli".into(), own_org: None };
-            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let (found, outcome) = crate::demo::seed::import_dspt(&store, &reference, &bytes, &name, &who).await?;
-            for (status, n) in &found.by_status {
-                println!("{n:>5}  {status}");
-            }
-            for (row, code, reason) in &found.skipped {
-                println!("row {row} ({code}): not loaded: {reason}");
-            }
-            print_answer(&Answer::Stored(outcome));
-            Figures::load(&store).await?;
-            Ok(0)
-        }
-        Command::Import(ImportCommand::Organisations { file, dry_run }) => {
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let parsed = crate::ingest::organisations::parse_organisations(&bytes);
-            if dry_run {
-                let answer = match parsed {
-                    Ok(orgs) => Answer::DryRun { status: "valid", rows: orgs.len(), errors: Vec::new() },
-                    Err(errors) => Answer::DryRun { status: "rejected", rows: 0, errors },
-                };
-                print_answer(&answer);
-                return Ok(if answer.is_rejected() { 1 } else { 0 });
-            }
-            let store = crate::app::open_store(&url).await?;
-            let sub = crate::store::NewSubmission {
-                kind: crate::store::SubmissionKind::Organisations,
-                content_hash: crate::submit::content_hash(&bytes),
-                submitted_by: "cli-operator".into(),
-                source: "cli".into(),
-                filename: file.file_name().map(|n| n.to_string_lossy().into_owned()),
-                org_code: None,
-            };
-            let outcome = match parsed {
-                Ok(orgs) => store.store_organisations(&sub, &orgs).await?,
-                Err(errors) => {
-                    let rows = errors.iter().map(|e| e.row).max().unwrap_or(1).saturating_sub(1);
-                    store.record_rejection(&sub, rows, errors).await?
-                }
-            };
-            let rejected = matches!(outcome, crate::store::Outcome::Rejected { .. });
-            print_answer(&Answer::Stored(outcome));
-            Ok(if rejected { 1 } else { 0 })
-        }
         Command::Import(command) => {
             let (file, dry_run, wanted) = match command {
                 ImportCommand::Submissions { file, dry_run } => (file, dry_run, "values"),
                 ImportCommand::Targets { file, dry_run } => (file, dry_run, "targets"),
                 ImportCommand::Conformance { file, dry_run } => (file, dry_run, "conformance"),
-                ImportCommand::Dspt { .. } | ImportCommand::Organisations { .. } => unreachable!("handled above"),
+                ImportCommand::Organisations { file, dry_run } => (file, dry_run, "organisations"),
+                ImportCommand::Dspt { file, dry_run } => (file, dry_run, "dspt"),
             };
             let store = crate::app::open_store(&url).await?;
             let reference = store.reference().await?;
             let format = match (wanted, sniff_file(&file)?) {
+                ("organisations", _) => Format::OrganisationsCsv,
+                ("dspt", _) => Format::Dspt,
                 ("targets", Format::MetricsCsv | Format::TargetsCsv) => Format::TargetsCsv,
                 ("conformance", f @ (Format::ConformanceCsv | Format::TestReport)) => f,
                 ("conformance", Format::MeasureReport) => Format::TestReport,
@@ -310,12 +270,14 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 ("values", Format::TestReport) => Format::MeasureReport,
                 (_, f) => bail!("this file holds {}: import it with the matching `exemplar import` command", f.label()),
             };
-            let who = Submitter { name: "cli-operator".into(), source: "cli".into(), own_org: None };
-            let today = chrono::Utc::now().date_naive();
-            let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+            let options = Options::on(chrono::Utc::now().date_naive()).dry_run(dry_run);
             let started = std::time::Instant::now();
-            let answer = submit_file(&store, &reference, today, &file, format, name, &who, dry_run).await?;
+            let submitted = submit(&store, &reference, &Actor::operator(), Upload::file(format, file), options).await?;
             let committed = started.elapsed();
+            for note in &submitted.notes {
+                println!("{note}");
+            }
+            let answer = submitted.answer;
             let rejected = answer.is_rejected();
             print_answer(&answer);
             if matches!(answer, Answer::Stored(crate::store::Outcome::Accepted { .. })) {

@@ -1,38 +1,71 @@
-//! Submitting: validate the whole file, then store it all or record why not. Shared by the
-//! command line, the web form, the API and the demo loader.
+//! One submission pipeline for every kind and every channel (the web form, the API, the command
+//! line, the demo loader): open, validate the whole file, then store it all or record why not,
+//! audit, and log the outcome. See docs/RULES.md §3.5.
+//!
+//! ```text
+//! submit(actor, upload, options)
+//!   ├─ a metric CSV on disk → stream: validated on one thread, stored chunk by chunk in one
+//!   │                         transaction on another (memory flat however long the file)
+//!   └─ anything else        → validate → dry run? answer : store (values, targets, conformance
+//!                             results or organisations), or record the rejection
+//! ```
 
-use crate::domain::{Quarter, Reference};
-use crate::ingest::RowError;
-use crate::ingest::conformance::{ConformanceRow, parse_conformance_csv, parse_test_reports};
-use crate::ingest::metrics::{MetricRow, Rules, parse_metric_csv, parse_targets_csv};
+mod format;
+mod stream;
+
+pub use format::Format;
+
+use crate::domain::{Actor, ConformanceRow, MetricRow, Organisation, Quarter, Reference, RowError};
+use crate::ingest::conformance::{parse_conformance_csv, parse_test_reports};
+use crate::ingest::metrics::{Rules, parse_metric_csv, parse_targets_csv};
 use crate::store::{NewSubmission, Outcome, Store, SubmissionKind};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::path::PathBuf;
 
-/// Who is submitting, from where.
+/// What is submitted: its format, its bytes (or the file holding them) and its file name.
 #[derive(Debug, Clone)]
-pub struct Submitter {
-    pub name: String,
-    pub source: String,
-    /// A trust submitter's own ODS code: rows for other organisations are refused.
-    pub own_org: Option<String>,
+pub struct Upload {
+    pub format: Format,
+    pub body: Body,
+    pub filename: Option<String>,
 }
 
-/// What a submission holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Format {
-    /// `org_code,metric_id,period,value[,comment]`
-    MetricsCsv,
-    /// `org_code,metric_id,period,target`
-    TargetsCsv,
-    /// A FHIR R4 MeasureReport or a Bundle of them.
-    MeasureReport,
-    /// `subject,standard_id,result,assessed_on[,assessor][,evidence]`
-    ConformanceCsv,
-    /// A FHIR R4 TestReport or a Bundle of them.
-    TestReport,
+#[derive(Debug, Clone)]
+pub enum Body {
+    Bytes(Vec<u8>),
+    /// A file on disk: a metric CSV is streamed from it, anything else read whole.
+    File(PathBuf),
+}
+
+impl Upload {
+    pub fn bytes(format: Format, bytes: Vec<u8>, filename: Option<String>) -> Self {
+        Self { format, body: Body::Bytes(bytes), filename }
+    }
+
+    /// A file, named by its last component.
+    pub fn file(format: Format, path: PathBuf) -> Self {
+        let filename = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        Self { format, body: Body::File(path), filename }
+    }
+}
+
+/// How to submit: the date that decides which quarters have ended, and whether only to check.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub today: chrono::NaiveDate,
+    pub dry_run: bool,
+}
+
+impl Options {
+    pub fn on(today: chrono::NaiveDate) -> Self {
+        Self { today, dry_run: false }
+    }
+
+    pub fn dry_run(self, dry_run: bool) -> Self {
+        Self { dry_run, ..self }
+    }
 }
 
 /// Valid rows of a submission, by what they hold.
@@ -40,6 +73,7 @@ pub enum Format {
 pub enum Parsed {
     Values(Vec<MetricRow>),
     Conformance(Vec<ConformanceRow>),
+    Organisations(Vec<Organisation>),
 }
 
 impl Parsed {
@@ -47,6 +81,7 @@ impl Parsed {
         match self {
             Parsed::Values(r) => r.len(),
             Parsed::Conformance(r) => r.len(),
+            Parsed::Organisations(r) => r.len(),
         }
     }
 
@@ -55,68 +90,13 @@ impl Parsed {
     }
 }
 
-impl Format {
-    pub fn kind(self) -> SubmissionKind {
-        match self {
-            Format::MetricsCsv | Format::MeasureReport => SubmissionKind::Metrics,
-            Format::TargetsCsv => SubmissionKind::Targets,
-            Format::ConformanceCsv | Format::TestReport => SubmissionKind::Conformance,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::MetricsCsv => "metrics_csv",
-            Format::TargetsCsv => "targets_csv",
-            Format::MeasureReport => "measure_report",
-            Format::ConformanceCsv => "conformance_csv",
-            Format::TestReport => "test_report",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Format> {
-        [Format::MetricsCsv, Format::TargetsCsv, Format::MeasureReport, Format::ConformanceCsv, Format::TestReport]
-            .into_iter()
-            .find(|f| f.as_str() == text)
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Format::MetricsCsv => "metric values (CSV)",
-            Format::TargetsCsv => "targets (CSV)",
-            Format::MeasureReport => "metric values (FHIR MeasureReport)",
-            Format::ConformanceCsv => "conformance results (CSV)",
-            Format::TestReport => "conformance results (FHIR TestReport)",
-        }
-    }
-
-    /// Guesses the format of an upload from its first bytes and header.
-    pub fn sniff(bytes: &[u8]) -> Format {
-        let start = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let first = start.iter().find(|b| !b.is_ascii_whitespace());
-        if first == Some(&b'{') {
-            let resource = serde_json::from_slice::<serde_json::Value>(start)
-                .ok()
-                .and_then(|v| v.get("resourceType").and_then(|r| r.as_str()).map(str::to_string));
-            let bundle_of_tests =
-                resource.as_deref() == Some("Bundle") && String::from_utf8_lossy(start).contains("\"TestReport\"");
-            return if resource.as_deref() == Some("TestReport") || bundle_of_tests {
-                Format::TestReport
-            } else {
-                Format::MeasureReport
-            };
-        }
-        let header_end = start.iter().position(|b| *b == b'\n').unwrap_or(start.len());
-        let header = String::from_utf8_lossy(&start[..header_end]).to_ascii_lowercase();
-        let has = |name: &str| header.split(',').any(|c| c.trim() == name);
-        if has("standard_id") {
-            Format::ConformanceCsv
-        } else if has("target") {
-            Format::TargetsCsv
-        } else {
-            Format::MetricsCsv
-        }
-    }
+/// A submission checked: its data rows, its valid rows or every problem, and notes for the
+/// person submitting (rows a published file holds that are left out, with why).
+#[derive(Debug, Clone)]
+pub struct Validated {
+    pub rows: usize,
+    pub parsed: Result<Parsed, Vec<RowError>>,
+    pub notes: Vec<String>,
 }
 
 /// The answer to a submission: stored, duplicate, rejected, or (dry run) what would happen.
@@ -139,10 +119,75 @@ impl Answer {
             _ => &[],
         }
     }
+
+    /// The id of the stored (or duplicate, or rejected) submission; none for a dry run.
+    pub fn submission_id(&self) -> Option<i64> {
+        match self {
+            Answer::Stored(
+                Outcome::Accepted { submission_id, .. }
+                | Outcome::Duplicate { submission_id, .. }
+                | Outcome::Rejected { submission_id, .. },
+            ) => Some(*submission_id),
+            Answer::DryRun { .. } => None,
+        }
+    }
+
+    fn dry_run(rows: usize, parsed: &Result<Parsed, Vec<RowError>>) -> Self {
+        match parsed {
+            Ok(valid) => Answer::DryRun { status: "valid", rows: valid.len(), errors: Vec::new() },
+            Err(errors) => Answer::DryRun { status: "rejected", rows, errors: errors.clone() },
+        }
+    }
+}
+
+/// What a submission came to, with notes for the person who sent it.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub answer: Answer,
+    pub notes: Vec<String>,
 }
 
 pub fn content_hash(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
+}
+
+/// Submits `upload` as `actor`: validated whole, then stored all or nothing (or, with
+/// `dry_run`, only checked). Every channel comes here.
+#[tracing::instrument(skip_all, fields(format = upload.format.as_str(), by = %actor.name, via = actor.channel.as_str()))]
+pub async fn submit(
+    store: &Store,
+    reference: &Reference,
+    actor: &Actor,
+    upload: Upload,
+    options: Options,
+) -> Result<Submitted> {
+    let bytes = match upload.body {
+        Body::File(path) if upload.format == Format::MetricsCsv => {
+            let answer = stream::submit_file(store, reference, actor, &path, upload.filename, options).await?;
+            return Ok(Submitted { answer, notes: Vec::new() });
+        }
+        Body::File(path) => std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
+        Body::Bytes(bytes) => bytes,
+    };
+    let hash = content_hash(&bytes);
+    let format = upload.format;
+    let Validated { rows, parsed, notes } =
+        validate(reference, options.today, std::sync::Arc::new(bytes), format, actor.own_org.clone()).await?;
+    if options.dry_run {
+        return Ok(Submitted { answer: Answer::dry_run(rows, &parsed), notes });
+    }
+    let sub = NewSubmission::by(actor, format.kind(), hash, upload.filename);
+    let outcome = match parsed {
+        Ok(Parsed::Values(rows)) if format.kind() == SubmissionKind::Targets => {
+            store.store_target_rows(&sub, &rows, Quarter::last_ended(options.today)).await?
+        }
+        Ok(Parsed::Values(rows)) => store.store_metric_rows(&sub, rows).await?,
+        Ok(Parsed::Conformance(rows)) => store.store_conformance_rows(&sub, &rows).await?,
+        Ok(Parsed::Organisations(orgs)) => store.store_organisations(&sub, &orgs).await?,
+        Err(errors) => store.record_rejection(&sub, rows, errors).await?,
+    };
+    trace_outcome(&outcome);
+    Ok(Submitted { answer: Answer::Stored(outcome), notes })
 }
 
 /// Validates `bytes` in `format` without storing: the valid rows, or every problem.
@@ -152,229 +197,63 @@ pub async fn validate(
     bytes: std::sync::Arc<Vec<u8>>,
     format: Format,
     own_org: Option<String>,
-) -> Result<(usize, Result<Parsed, Vec<RowError>>)> {
+) -> Result<Validated> {
     let reference = reference.clone();
     Ok(tokio::task::spawn_blocking(move || {
         let rules = Rules { reference: &reference, today, own_org: own_org.as_deref() };
         let lines = data_lines(&bytes);
+        let counted = |parsed: Result<Parsed, Vec<RowError>>| {
+            let rows = parsed.as_ref().map_or(0, Parsed::len);
+            Validated { rows, parsed, notes: Vec::new() }
+        };
+        let read = |parsed| Validated { rows: lines, parsed, notes: Vec::new() };
         match format {
-            Format::MetricsCsv => (lines, parse_metric_csv(bytes.as_slice(), &rules).map(Parsed::Values)),
-            Format::TargetsCsv => (lines, parse_targets_csv(bytes.as_slice(), &rules).map(Parsed::Values)),
-            Format::ConformanceCsv => (lines, parse_conformance_csv(bytes.as_slice(), &rules).map(Parsed::Conformance)),
+            Format::MetricsCsv => read(parse_metric_csv(bytes.as_slice(), &rules).map(Parsed::Values)),
+            Format::TargetsCsv => read(parse_targets_csv(bytes.as_slice(), &rules).map(Parsed::Values)),
+            Format::ConformanceCsv => read(parse_conformance_csv(bytes.as_slice(), &rules).map(Parsed::Conformance)),
             Format::MeasureReport => {
-                let parsed = crate::ingest::fhir::parse_measure_reports(&bytes, &rules).map(Parsed::Values);
-                (parsed.as_ref().map_or(0, Parsed::len), parsed)
+                counted(crate::ingest::fhir::parse_measure_reports(&bytes, &rules).map(Parsed::Values))
             }
-            Format::TestReport => {
-                let parsed = parse_test_reports(&bytes, &rules).map(Parsed::Conformance);
-                (parsed.as_ref().map_or(0, Parsed::len), parsed)
+            Format::TestReport => counted(parse_test_reports(&bytes, &rules).map(Parsed::Conformance)),
+            Format::OrganisationsCsv => {
+                read(crate::ingest::organisations::parse_organisations(&bytes).map(Parsed::Organisations))
             }
+            Format::Dspt => dspt(&bytes, &reference, lines),
         }
     })
     .await?)
+}
+
+/// A published DSPT file: its results, and a note of each status's count and of every row left out.
+fn dspt(bytes: &[u8], reference: &Reference, lines: usize) -> Validated {
+    match crate::ingest::dspt::parse_dspt(bytes, reference) {
+        Ok(found) => {
+            let mut notes: Vec<String> =
+                found.by_status.iter().map(|(status, n)| format!("{n:>5}  {status}")).collect();
+            notes.extend(found.skipped.iter().map(|(row, code, why)| format!("row {row} ({code}): not loaded: {why}")));
+            Validated { rows: lines, parsed: Ok(Parsed::Conformance(found.rows)), notes }
+        }
+        Err(e) => Validated { rows: lines, parsed: Err(vec![RowError::new(1, "", e.to_string())]), notes: Vec::new() },
+    }
 }
 
 fn data_lines(bytes: &[u8]) -> usize {
     bytes.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count().saturating_sub(1)
 }
 
-/// Validates a submission and, unless `dry_run`, stores it all or records the rejection.
-#[expect(clippy::too_many_arguments, reason = "each argument is one fact of the submission")]
-#[tracing::instrument(skip_all, fields(format = format.as_str(), by = %who.name, dry_run))]
-pub async fn submit(
-    store: &Store,
-    reference: &Reference,
-    today: chrono::NaiveDate,
-    bytes: Vec<u8>,
-    format: Format,
-    filename: Option<String>,
-    who: &Submitter,
-    dry_run: bool,
-) -> Result<Answer> {
-    let hash = content_hash(&bytes);
-    let (total, parsed) = validate(reference, today, std::sync::Arc::new(bytes), format, who.own_org.clone()).await?;
-    if dry_run {
-        return Ok(match parsed {
-            Ok(rows) => Answer::DryRun { status: "valid", rows: rows.len(), errors: Vec::new() },
-            Err(errors) => Answer::DryRun { status: "rejected", rows: total, errors },
-        });
-    }
-    let sub = NewSubmission {
-        kind: format.kind(),
-        content_hash: hash,
-        submitted_by: who.name.clone(),
-        source: who.source.clone(),
-        filename,
-        org_code: who.own_org.clone(),
-    };
-    let outcome = match parsed {
-        Ok(Parsed::Values(rows)) if format.kind() == SubmissionKind::Targets => {
-            store.store_target_rows(&sub, &rows, Quarter::last_ended(today)).await?
-        }
-        Ok(Parsed::Values(rows)) => store.store_metric_rows(&sub, rows).await?,
-        Ok(Parsed::Conformance(rows)) => store.store_conformance_rows(&sub, &rows).await?,
-        Err(errors) => store.record_rejection(&sub, total, errors).await?,
-    };
-    trace_outcome(&outcome);
-    Ok(Answer::Stored(outcome))
-}
-
 /// One log line per settled submission, with its id, so that it can be followed through the
 /// refresh that brings the figures to its data version (the refresh logs `data_version`: the
 /// id of the latest submission).
-pub fn trace_outcome(outcome: &crate::store::Outcome) {
-    use crate::store::Outcome::*;
+fn trace_outcome(outcome: &Outcome) {
     match outcome {
-        Accepted { submission_id, rows, stored, .. } => {
+        Outcome::Accepted { submission_id, rows, stored, .. } => {
             tracing::info!(submission_id, rows, stored, "submission accepted")
         }
-        Duplicate { submission_id, original, .. } => {
+        Outcome::Duplicate { submission_id, original, .. } => {
             tracing::info!(submission_id, original, "submission is a duplicate")
         }
-        Rejected { submission_id, rows, errors } => {
+        Outcome::Rejected { submission_id, rows, errors } => {
             tracing::info!(submission_id, rows, errors = errors.len(), "submission rejected")
         }
-    }
-}
-
-/// A metric CSV submission; see [`submit`].
-pub async fn submit_metrics(
-    store: &Store,
-    reference: &Reference,
-    today: chrono::NaiveDate,
-    bytes: Vec<u8>,
-    filename: Option<String>,
-    who: &Submitter,
-    dry_run: bool,
-) -> Result<Answer> {
-    submit(store, reference, today, bytes, Format::MetricsCsv, filename, who, dry_run).await
-}
-
-/// How many valid rows the validator hands the store at a time.
-const CHUNK: usize = 8192;
-
-/// Submits a file from disk, as [`submit`] would submit its bytes. A metric CSV is streamed:
-/// it is read and validated on one thread while the store writes the valid rows on another,
-/// inside the submission's transaction, so that memory stays the same however long the file
-/// (see `Store::store_metric_feed`). Other formats are read whole.
-#[expect(clippy::too_many_arguments, reason = "each argument is one fact of the submission")]
-pub async fn submit_file(
-    store: &Store,
-    reference: &Reference,
-    today: chrono::NaiveDate,
-    path: &std::path::Path,
-    format: Format,
-    filename: Option<String>,
-    who: &Submitter,
-    dry_run: bool,
-) -> Result<Answer> {
-    use anyhow::Context;
-    if format != Format::MetricsCsv {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        return submit(store, reference, today, bytes, format, filename, who, dry_run).await;
-    }
-    let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let (sender, feed) = tokio::sync::mpsc::channel(4);
-    let end_sender = sender.clone();
-    let (reference, own_org, send) = (reference.clone(), who.own_org.clone(), !dry_run);
-    // Answers (valid rows, content hash, data rows, errors).
-    let validator = tokio::task::spawn_blocking(move || -> Result<(usize, String, usize, Vec<RowError>)> {
-        let rules = Rules { reference: &reference, today, own_org: own_org.as_deref() };
-        let mut input = Tally::new(std::io::BufReader::with_capacity(1 << 16, file));
-        let (mut chunk, mut valid) = (Vec::with_capacity(CHUNK), 0);
-        let errors =
-            crate::ingest::metrics::stream_csv(&mut input, &rules, crate::ingest::metrics::CSV_METRICS, |row| {
-                valid += 1;
-                if send {
-                    chunk.push(row);
-                    if chunk.len() == CHUNK {
-                        // A closed channel means the store has failed: its error is the answer.
-                        let _ = sender.blocking_send(crate::store::Feed::Rows(std::mem::take(&mut chunk)));
-                    }
-                }
-            });
-        // The whole file counts towards its hash and its rows, even after a row that stops the reader.
-        let rest = std::io::copy(&mut input, &mut std::io::sink());
-        if let Some(e) = input.error.take() {
-            return Err(e.into());
-        }
-        rest?;
-        if errors.is_empty() && !chunk.is_empty() {
-            let _ = sender.blocking_send(crate::store::Feed::Rows(chunk));
-        }
-        let (content_hash, rows) = input.finish();
-        Ok((valid, content_hash, rows, errors))
-    });
-    if dry_run {
-        let (valid, _, rows, errors) = validator.await??;
-        return Ok(if errors.is_empty() {
-            Answer::DryRun { status: "valid", rows: valid, errors }
-        } else {
-            Answer::DryRun { status: "rejected", rows, errors }
-        });
-    }
-    let sub = NewSubmission {
-        kind: format.kind(),
-        content_hash: String::new(),
-        submitted_by: who.name.clone(),
-        source: who.source.clone(),
-        filename,
-        org_code: who.own_org.clone(),
-    };
-    // The end of the file is sent from here once the validator has sent its last rows.
-    let (stored, ended) = tokio::join!(store.store_metric_feed(&sub, feed), async {
-        let (_, content_hash, rows, errors) = validator.await??;
-        let _ = end_sender.send(crate::store::Feed::End { content_hash, rows, errors }).await;
-        anyhow::Ok(())
-    });
-    ended?;
-    let stored = stored?;
-    trace_outcome(&stored);
-    Ok(Answer::Stored(stored))
-}
-
-/// Reads through, hashing the bytes and counting the data lines as `data_lines` does, and keeps
-/// a read error for the caller (the CSV reader would report it as the end of the file).
-struct Tally<R> {
-    inner: R,
-    hash: Sha256,
-    lines: usize,
-    line_has_text: bool,
-    error: Option<std::io::Error>,
-}
-
-impl<R> Tally<R> {
-    fn new(inner: R) -> Self {
-        Self { inner, hash: Sha256::new(), lines: 0, line_has_text: false, error: None }
-    }
-
-    /// The content hash, and the lines after the header that are not blank.
-    fn finish(self) -> (String, usize) {
-        let lines = self.lines + usize::from(self.line_has_text);
-        (format!("{:x}", self.hash.finalize()), lines.saturating_sub(1))
-    }
-}
-
-impl<R: std::io::Read> std::io::Read for Tally<R> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let n = match self.inner.read(out) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => return Err(e),
-            Err(e) => {
-                let kind = e.kind();
-                self.error = Some(e);
-                return Err(kind.into());
-            }
-        };
-        self.hash.update(&out[..n]);
-        for b in &out[..n] {
-            if *b == b'\n' {
-                self.lines += usize::from(self.line_has_text);
-                self.line_has_text = false;
-            } else if !b.is_ascii_whitespace() {
-                self.line_has_text = true;
-            }
-        }
-        Ok(n)
     }
 }

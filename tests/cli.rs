@@ -160,6 +160,11 @@ fn conformance_results_and_the_published_dspt_file_are_imported() {
     assert!(text(&refused.stderr).contains("row 2, column subject"));
 
     let dspt = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/dspt_trusts_2022_23.csv");
+    // The same pipeline as every submission: a dry run stores nothing, a second import is a duplicate.
+    let dry = exemplar(&db, &["import", "dspt", dspt.to_str().unwrap(), "--dry-run"]);
+    assert!(dry.status.success() && text(&dry.stdout).contains("22/23 Standards Met"), "{}", text(&dry.stderr));
+    let before = exemplar(&db, &["export", "conformance", "--org-code", "RGT"]);
+    assert!(!text(&before.stdout).contains(",dspt,"), "the dry run stored nothing");
     let loaded = exemplar(&db, &["import", "dspt", dspt.to_str().unwrap()]);
     let out = text(&loaded.stdout);
     assert!(loaded.status.success(), "{}", text(&loaded.stderr));
@@ -170,6 +175,8 @@ fn conformance_results_and_the_published_dspt_file_are_imported() {
     let results = exemplar(&db, &["export", "conformance", "--org-code", "RGT"]);
     let (_, rows) = parse_csv(&text(&results.stdout));
     assert!(rows.iter().any(|r| r[2] == "dspt") && rows.iter().any(|r| r[2] == "national_data_opt_out"));
+    let again = exemplar(&db, &["import", "dspt", dspt.to_str().unwrap()]);
+    assert!(text(&again.stdout).to_lowercase().contains("duplicate"), "{}", text(&again.stdout));
 }
 
 #[test]

@@ -118,12 +118,10 @@ mod common;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_store_path_refreshes_incrementally_and_equals_a_full_recompute() {
     use exemplar::figures::Figures;
-    use exemplar::submit::{Submitter, submit_metrics};
     let db = common::TestDb::new();
     let store = exemplar::app::open_store(&db.url).await.unwrap();
     let reference = store.reference().await.unwrap();
     let options = DemoOptions { trusts: Some(30), quarters: 6, seed: 3, end: Quarter::parse("2026-Q2").unwrap() };
-    let who = Submitter { name: "test".into(), source: "cli".into(), own_org: None };
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
     let csv = |rows: &[(String, String, Quarter, f64)]| {
         let mut out = String::from("org_code,metric_id,period,value\n");
@@ -136,7 +134,7 @@ async fn the_store_path_refreshes_incrementally_and_equals_a_full_recompute() {
     for q in 0..options.quarters {
         all.extend(quarter_rows(&reference, &options, q));
     }
-    let answer = submit_metrics(&store, &reference, today, csv(&all), None, &who, false).await.unwrap();
+    let answer = common::submit_csv(&store, csv(&all), today, false).await;
     assert!(!answer.is_rejected(), "{answer:?}");
     let mut figures = Figures::load(&store).await.unwrap();
     let snapshot_version = figures.data_version;
@@ -151,7 +149,7 @@ async fn the_store_path_refreshes_incrementally_and_equals_a_full_recompute() {
                 (o, m, p, w)
             })
             .collect();
-        let answer = submit_metrics(&store, &reference, today, csv(&rows), None, &who, false).await.unwrap();
+        let answer = common::submit_csv(&store, csv(&rows), today, false).await;
         assert!(!answer.is_rejected(), "{answer:?}");
         figures = Figures::refresh(figures, &store).await.unwrap();
         let values = store.current_values().await.unwrap();

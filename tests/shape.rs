@@ -107,19 +107,7 @@ async fn right_after_a_start_an_export_waits_for_the_figures_and_never_answers_p
     let period = f.latest_period().unwrap();
     // One more submission that the snapshot does not hold.
     let csv = format!("org_code,metric_id,period,value\nRGT,digital_leadership_capability,{period},4.5\n");
-    let who = exemplar::submit::Submitter { name: "test".into(), source: "test".into(), own_org: None };
-    let answer = exemplar::submit::submit(
-        &state.store,
-        &f.reference,
-        state.today(),
-        csv.into_bytes(),
-        exemplar::submit::Format::MetricsCsv,
-        None,
-        &who,
-        false,
-    )
-    .await
-    .unwrap();
+    let answer = common::submit_csv(&state.store, csv.into_bytes(), state.today(), false).await;
     assert!(!answer.is_rejected(), "{answer:?}");
     drop(state);
 

@@ -6,19 +6,14 @@ mod common;
 use common::{TestDb, small_csv};
 use exemplar::app::open_store;
 use exemplar::store::{Outcome, Store};
-use exemplar::submit::{Answer, Submitter, submit_metrics};
+use exemplar::submit::Answer;
 
 fn today() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
 }
 
-fn operator() -> Submitter {
-    Submitter { name: "tester".into(), source: "test".into(), own_org: None }
-}
-
 async fn submit(store: &Store, bytes: Vec<u8>) -> Answer {
-    let reference = store.reference().await.unwrap();
-    submit_metrics(store, &reference, today(), bytes, None, &operator(), false).await.unwrap()
+    common::submit_csv(store, bytes, today(), false).await
 }
 
 /// A store on a database of its own; keep the `TestDb` alive as long as the store.
@@ -116,9 +111,8 @@ async fn a_file_with_one_bad_row_stores_nothing_and_records_every_error() {
 #[tokio::test]
 async fn a_dry_run_validates_without_storing() {
     let (_db, store) = fresh().await;
-    let reference = store.reference().await.unwrap();
     let file = small_csv(&[("RGT", "digital_leadership_capability", "2024-Q2", "3")]);
-    let answer = submit_metrics(&store, &reference, today(), file, None, &operator(), true).await.unwrap();
+    let answer = common::submit_csv(&store, file, today(), true).await;
     assert!(matches!(answer, Answer::DryRun { status: "valid", rows: 1, .. }), "{answer:?}");
     assert_eq!(count(&store, "submissions").await, 0);
 }
@@ -169,18 +163,18 @@ async fn a_comment_with_quotes_and_a_statement_of_its_own_is_stored_as_written()
 
 /// One backend's answers to the same sequence of submissions through both paths.
 async fn both_paths(store: &Store, bytes: Vec<u8>, dry_run: bool, streamed: bool) -> Answer {
-    use exemplar::submit::{Format, submit_file};
+    use exemplar::submit::{Format, Options, Upload, submit};
     let reference = store.reference().await.unwrap();
-    if !streamed {
-        return submit_metrics(store, &reference, today(), bytes, Some("f.csv".into()), &operator(), dry_run)
-            .await
-            .unwrap();
-    }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f.csv");
-    std::fs::write(&path, &bytes).unwrap();
-    let name = Some("f.csv".into());
-    submit_file(store, &reference, today(), &path, Format::MetricsCsv, name, &operator(), dry_run).await.unwrap()
+    let upload = if streamed {
+        std::fs::write(&path, &bytes).unwrap();
+        Upload::file(Format::MetricsCsv, path)
+    } else {
+        Upload::bytes(Format::MetricsCsv, bytes, Some("f.csv".into()))
+    };
+    let options = Options::on(today()).dry_run(dry_run);
+    submit(store, &reference, &exemplar::domain::Actor::operator(), upload, options).await.unwrap().answer
 }
 
 /// What a store holds, less the times: every revision, the submissions and the audit log.

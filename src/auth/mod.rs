@@ -33,11 +33,15 @@ pub struct Auth {
 }
 
 impl Auth {
-    pub fn actor(&self) -> crate::store::Actor {
-        crate::store::Actor::new(
-            self.user.as_ref().map_or("anonymous".to_string(), |u| u.email.clone()),
-            self.origin.clone(),
-        )
+    /// The signed-in user (or `anonymous`) acting through the web, for their own trust if they
+    /// are bound to one.
+    pub fn actor(&self) -> crate::domain::Actor {
+        crate::domain::Actor {
+            name: self.user.as_ref().map_or("anonymous".to_string(), |u| u.email.clone()),
+            origin: self.origin.clone(),
+            channel: crate::domain::Channel::Web,
+            own_org: self.user.as_ref().and_then(|u| u.org_code.clone()),
+        }
     }
 
     /// Whether `token` is this session's CSRF token (compared in constant time).

@@ -2,10 +2,20 @@
 //! conformance results, the published DSPT files and one account per role.
 
 use super::{DemoOptions, quarter_rows};
-use crate::domain::Quarter;
+use crate::domain::{Actor, Quarter, Reference};
 use crate::store::Store;
-use crate::submit::{Answer, Submitter, submit_metrics};
+use crate::submit::{Format, Options, Upload, submit};
 use anyhow::Result;
+
+/// Submits one demo file; the demo is never rejected.
+async fn send(store: &Store, reference: &Reference, today: chrono::NaiveDate, upload: Upload) -> Result<()> {
+    let name = upload.filename.clone();
+    let submitted = submit(store, reference, &Actor::demo(), upload, Options::on(today)).await?;
+    if submitted.answer.is_rejected() {
+        anyhow::bail!("the demo file {name:?} was rejected: {:?}", submitted.answer);
+    }
+    Ok(())
+}
 
 /// Fills a database that has never had demo data with twelve quarters of demo submissions
 /// (one per quarter) and one set of corrections, so that revisions show.
@@ -16,12 +26,12 @@ pub async fn load_demo(store: &Store) -> Result<()> {
     let reference = store.reference().await?;
     let today = chrono::Utc::now().date_naive();
     let options = DemoOptions { trusts: None, quarters: 12, seed: 2016, end: Quarter::last_ended(today) };
-    let who = Submitter { name: "demo".into(), source: "demo".into(), own_org: None };
     for q in 0..options.quarters {
         let rows = quarter_rows(&reference, &options, q);
         let period = rows.first().map(|r| r.2.to_string()).unwrap_or_default();
         let csv = rows_to_csv(rows.iter().map(|r| (r.0.as_str(), r.1.as_str(), r.2, r.3)))?;
-        check(submit_metrics(store, &reference, today, csv, Some(format!("demo-{period}.csv")), &who, false).await?)?;
+        send(store, &reference, today, Upload::bytes(Format::MetricsCsv, csv, Some(format!("demo-{period}.csv"))))
+            .await?;
     }
     // A restatement: some trusts correct a few of their latest values.
     let latest = quarter_rows(&reference, &options, options.quarters - 1);
@@ -38,18 +48,21 @@ pub async fn load_demo(store: &Store) -> Result<()> {
         })
         .collect();
     let csv = rows_to_csv(corrections.into_iter())?;
-    check(submit_metrics(store, &reference, today, csv, Some("demo-corrections.csv".into()), &who, false).await?)?;
+    send(store, &reference, today, Upload::bytes(Format::MetricsCsv, csv, Some("demo-corrections.csv".into()))).await?;
     let conformance = crate::demo::conformance_csv(&reference, options.seed, today);
-    let format = crate::submit::Format::ConformanceCsv;
-    let name = Some("demo-conformance.csv".to_string());
-    check(crate::submit::submit(store, &reference, today, conformance, format, name, &who, false).await?)?;
+    send(
+        store,
+        &reference,
+        today,
+        Upload::bytes(Format::ConformanceCsv, conformance, Some("demo-conformance.csv".into())),
+    )
+    .await?;
     for (file, bytes) in DSPT_FILES {
-        import_dspt(store, &reference, bytes, file, &who).await?;
+        send(store, &reference, today, Upload::bytes(Format::Dspt, bytes.to_vec(), Some(file.to_string()))).await?;
     }
     for (email, role, org) in DEMO_USERS {
         let hash = crate::auth::password::hash(DEMO_PASSWORD.to_string()).await?;
-        let by = crate::store::Actor::new("demo", None);
-        store.add_user(email, *role, *org, Some(&hash), &by).await?;
+        store.add_user(email, *role, *org, Some(&hash), &Actor::demo()).await?;
     }
     store.set_state("demo_loaded", &crate::store::now_text()).await?;
     Ok(())
@@ -60,27 +73,6 @@ pub const DSPT_FILES: &[(&str, &[u8])] = &[
     ("dspt_trusts_2021_22.csv", include_bytes!("../../data/dspt_trusts_2021_22.csv")),
     ("dspt_trusts_2022_23.csv", include_bytes!("../../data/dspt_trusts_2022_23.csv")),
 ];
-
-/// Loads a published DSPT file as one conformance submission; returns what it found.
-pub async fn import_dspt(
-    store: &Store,
-    reference: &crate::domain::Reference,
-    bytes: &[u8],
-    filename: &str,
-    who: &Submitter,
-) -> Result<(crate::ingest::dspt::DsptImport, crate::store::Outcome)> {
-    let found = crate::ingest::dspt::parse_dspt(bytes, reference)?;
-    let sub = crate::store::NewSubmission {
-        kind: crate::store::SubmissionKind::Conformance,
-        content_hash: crate::submit::content_hash(bytes),
-        submitted_by: who.name.clone(),
-        source: "dspt".into(),
-        filename: Some(filename.to_string()),
-        org_code: None,
-    };
-    let outcome = store.store_conformance_rows(&sub, &found.rows).await?;
-    Ok((found, outcome))
-}
 
 /// The demo accounts, one per role, created with the demo data only.
 pub const DEMO_USERS: &[(&str, crate::domain::Role, Option<&str>)] = &[
@@ -100,11 +92,4 @@ fn rows_to_csv<'a>(rows: impl Iterator<Item = (&'a str, &'a str, Quarter, f64)>)
         w.write_record([org, metric, &period.to_string(), &crate::demo::format_value(value)])?;
     }
     Ok(w.into_inner()?)
-}
-
-fn check(answer: Answer) -> Result<()> {
-    if answer.is_rejected() {
-        anyhow::bail!("the demo data was rejected: {answer:?}");
-    }
-    Ok(())
 }

@@ -1,5 +1,6 @@
 //! Validated domain types; no HTTP, no SQL.
 
+pub mod actor;
 pub mod catalogue;
 pub mod filters;
 pub mod ids;
@@ -8,6 +9,7 @@ pub mod reference;
 pub mod rows;
 pub mod value;
 
+pub use actor::{Actor, Channel};
 pub use catalogue::Reference;
 pub use filters::{Filter, Filters};
 pub use ids::{MetricId, OdsCode};

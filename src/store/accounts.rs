@@ -30,18 +30,7 @@ pub struct TokenInfo {
     pub last_used_at: Option<String>,
 }
 
-/// Who did something and from where, for the audit log.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub name: String,
-    pub origin: Option<String>,
-}
-
-impl Actor {
-    pub fn new(name: impl Into<String>, origin: Option<String>) -> Self {
-        Self { name: name.into(), origin }
-    }
-}
+pub use crate::domain::Actor;
 
 fn user_from(r: &sqlx::any::AnyRow) -> Result<User> {
     Ok(User {

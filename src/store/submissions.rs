@@ -44,6 +44,25 @@ pub struct NewSubmission {
     pub org_code: Option<String>,
 }
 
+impl NewSubmission {
+    /// A submission of `kind` by `actor`.
+    pub fn by(
+        actor: &crate::domain::Actor,
+        kind: SubmissionKind,
+        content_hash: String,
+        filename: Option<String>,
+    ) -> Self {
+        Self {
+            kind,
+            content_hash,
+            submitted_by: actor.name.clone(),
+            source: actor.channel.as_str().into(),
+            filename,
+            org_code: actor.own_org.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {

@@ -2,10 +2,11 @@
 //! `GET /api/v1/submissions/{id}`, answering JSON.
 
 use crate::auth::Auth;
+use crate::domain::Channel;
 use crate::domain::Role;
 use crate::ingest::RowError;
 use crate::store::Outcome;
-use crate::submit::{Answer, Format, Submitter, submit};
+use crate::submit::{Answer, Format, Options, Upload, submit};
 use crate::web::AppState;
 use crate::web::error::AppError;
 use axum::body::Bytes;
@@ -48,9 +49,9 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(user) = auth.user.as_ref().filter(|u| u.role == Role::Trust) else {
+    if auth.user.as_ref().is_none_or(|u| u.role != Role::Trust) {
         return json_error(StatusCode::FORBIDDEN, "only a trust's submitters may submit");
-    };
+    }
     let media = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let media = media.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     let format = match (media.as_str(), q.kind.as_deref()) {
@@ -77,13 +78,14 @@ async fn create(
             );
         }
     };
-    let who = Submitter { name: user.email.clone(), source: "api".into(), own_org: user.org_code.clone() };
+    let actor = auth.actor().via(Channel::Api);
     let f = state.figures();
-    let today = state.today();
-    let answer = match submit(&state.store, &f.reference, today, body.to_vec(), format, None, &who, q.dry_run).await {
-        Ok(a) => a,
-        Err(e) => return AppError::Internal(e).into_response(),
-    };
+    let options = Options::on(state.today()).dry_run(q.dry_run);
+    let answer =
+        match submit(&state.store, &f.reference, &actor, Upload::bytes(format, body.to_vec(), None), options).await {
+            Ok(s) => s.answer,
+            Err(e) => return AppError::Internal(e).into_response(),
+        };
     if matches!(answer, Answer::Stored(Outcome::Accepted { .. }))
         && let Err(e) = state.refresh().await
     {

@@ -7,7 +7,7 @@ use crate::domain::{Quarter, Role};
 use crate::figures::quality::QualityFlag;
 use crate::ingest::RowError;
 use crate::store::{Outcome, SubmissionRecord};
-use crate::submit::{Answer, Format, Submitter, submit, validate};
+use crate::submit::{Format, Options, Upload, Validated, submit, validate};
 use crate::web::AppState;
 use crate::web::error::{AppError, Result};
 use askama::Template;
@@ -117,7 +117,8 @@ async fn preview(
     let f = state.figures();
     let today = state.today();
     let bytes = std::sync::Arc::new(bytes);
-    let (total, parsed) = validate(&f.reference, today, bytes.clone(), format, Some(org_code)).await?;
+    let Validated { rows: total, parsed, .. } =
+        validate(&f.reference, today, bytes.clone(), format, Some(org_code)).await?;
     let upload_id = match &parsed {
         Ok(_) => state.store.save_upload(user_id, format.as_str(), filename.as_deref(), &bytes).await?,
         Err(_) => 0,
@@ -145,6 +146,7 @@ async fn preview(
             }
             page.metrics = by_standard.into_iter().collect();
         }
+        Ok(crate::submit::Parsed::Organisations(orgs)) => page.rows = orgs.len(),
         Ok(crate::submit::Parsed::Values(rows)) => {
             page.rows = rows.len();
             let mut by_quarter: BTreeMap<Quarter, QuarterSummary> = BTreeMap::new();
@@ -210,20 +212,14 @@ async fn confirm(
         .ok_or_else(|| AppError::NotFound("This upload has already been confirmed, or it is not yours.".into()))?;
     let format =
         Format::parse(&format).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown upload format {format}")))?;
-    let who = Submitter { name: auth.actor().name, source: "web".into(), own_org: Some(org_code) };
+    let actor = auth.actor().for_org(Some(org_code));
     let f = state.figures();
-    let today = state.today();
-    let answer = submit(&state.store, &f.reference, today, bytes, format, filename, &who, false).await?;
-    let id = match &answer {
-        Answer::Stored(Outcome::Accepted { submission_id, .. }) => {
-            state.refresh().await?;
-            *submission_id
-        }
-        Answer::Stored(Outcome::Duplicate { submission_id, .. } | Outcome::Rejected { submission_id, .. }) => {
-            *submission_id
-        }
-        Answer::DryRun { .. } => 0,
-    };
+    let upload = Upload::bytes(format, bytes, filename);
+    let answer = submit(&state.store, &f.reference, &actor, upload, Options::on(state.today())).await?.answer;
+    if matches!(answer, crate::submit::Answer::Stored(Outcome::Accepted { .. })) {
+        state.refresh().await?;
+    }
+    let id = answer.submission_id().unwrap_or_default();
     Ok(Redirect::to(&format!("/submissions/{id}")).into_response())
 }
 

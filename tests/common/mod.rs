@@ -144,3 +144,17 @@ pub fn parse_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let rows = r.records().map(|rec| rec.unwrap().iter().map(str::to_string).collect()).collect();
     (header, rows)
 }
+
+/// Submits a metric CSV as the command-line operator would, on `today`.
+pub async fn submit_csv(
+    store: &exemplar::store::Store,
+    bytes: Vec<u8>,
+    today: chrono::NaiveDate,
+    dry_run: bool,
+) -> exemplar::submit::Answer {
+    use exemplar::submit::{Format, Options, Upload, submit};
+    let reference = store.reference().await.unwrap();
+    let upload = Upload::bytes(Format::MetricsCsv, bytes, None);
+    let options = Options::on(today).dry_run(dry_run);
+    submit(store, &reference, &exemplar::domain::Actor::operator(), upload, options).await.unwrap().answer
+}

@@ -1,0 +1,59 @@
+//! The person (or program) acting: who, through which channel, from which address, and, for a
+//! trust's submitter, the one trust they may act for. One type for the audit log, submissions
+//! and every write.
+
+/// How an action reached the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Web,
+    Api,
+    Cli,
+    Demo,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Web => "web",
+            Channel::Api => "api",
+            Channel::Cli => "cli",
+            Channel::Demo => "demo",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub name: String,
+    /// The client's address, when it came over the network.
+    pub origin: Option<String>,
+    pub channel: Channel,
+    /// A trust submitter's own ODS code: rows for other organisations are refused.
+    pub own_org: Option<String>,
+}
+
+impl Actor {
+    /// Someone acting on the command line (or in a test), for no trust in particular.
+    pub fn new(name: impl Into<String>, origin: Option<String>) -> Self {
+        Self { name: name.into(), origin, channel: Channel::Cli, own_org: None }
+    }
+
+    /// The operator of the command line.
+    pub fn operator() -> Self {
+        Self::new("cli-operator", None)
+    }
+
+    /// The demo loader.
+    pub fn demo() -> Self {
+        Self { channel: Channel::Demo, ..Self::new("demo", None) }
+    }
+
+    pub fn via(self, channel: Channel) -> Self {
+        Self { channel, ..self }
+    }
+
+    /// Acting for one trust only.
+    pub fn for_org(self, own_org: Option<String>) -> Self {
+        Self { own_org, ..self }
+    }
+}
