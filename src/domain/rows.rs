@@ -73,3 +73,42 @@ pub struct CurrentValue {
     pub revision: i64,
     pub submitted_at: Text,
 }
+
+/// Where a stored submission ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmissionStatus {
+    /// Every row valid; new values stored as revisions.
+    Accepted,
+    /// Byte-identical to an accepted submission: nothing stored.
+    Duplicate,
+    /// Some row invalid: nothing stored, every problem kept.
+    Rejected,
+}
+
+impl SubmissionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubmissionStatus::Accepted => "accepted",
+            SubmissionStatus::Duplicate => "duplicate",
+            SubmissionStatus::Rejected => "rejected",
+        }
+    }
+}
+
+impl std::str::FromStr for SubmissionStatus {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        [SubmissionStatus::Accepted, SubmissionStatus::Duplicate, SubmissionStatus::Rejected]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| format!("'{text}' is not a submission status"))
+    }
+}
+
+impl std::fmt::Display for SubmissionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

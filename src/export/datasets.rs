@@ -310,7 +310,7 @@ pub fn write_export<W: Write + Send>(
                         Cell::text(&x.subject),
                         Cell::text(&x.title),
                         Cell::text(&x.body),
-                        Cell::text(&x.status),
+                        Cell::text(x.status.as_str()),
                         Cell::text(&x.owner),
                         Cell::text(&x.created_by),
                         Cell::text(&x.created_at),

@@ -26,7 +26,7 @@ pub(super) async fn store_feed(
     let (kind, at) = (sub.kind.as_str(), super::now_text());
     let id: i64 = sqlx::query_scalar(INSERT_SUBMISSION)
         .bind(kind)
-        .bind("accepted")
+        .bind(crate::domain::SubmissionStatus::Accepted.as_str())
         .bind(&sub.content_hash)
         .bind(&sub.submitted_by)
         .bind(&at)
@@ -100,7 +100,7 @@ pub(super) async fn store_feed(
             .await?;
     }
     sqlx::query(SETTLE)
-        .bind(end.status)
+        .bind(end.status.as_str())
         .bind(&content_hash)
         .bind(total as i64)
         .bind(&end.errors)

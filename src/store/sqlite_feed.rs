@@ -31,7 +31,7 @@ pub(super) fn store_feed(
         INSERT_SUBMISSION,
         params![
             kind,
-            "accepted",
+            crate::domain::SubmissionStatus::Accepted.as_str(),
             sub.content_hash,
             sub.submitted_by,
             at,
@@ -85,7 +85,7 @@ pub(super) fn store_feed(
     } else {
         db.execute_batch("ROLLBACK TO submission_values; RELEASE submission_values")?;
     }
-    db.execute(SETTLE, params![end.status, content_hash, total as i64, end.errors, id])?;
+    db.execute(SETTLE, params![end.status.as_str(), content_hash, total as i64, end.errors, id])?;
     db.execute(INSERT_AUDIT, params![super::now_text(), sub.submitted_by, end.action, kind, id, end.detail])?;
     drop((many, one));
     db.execute_batch("COMMIT")?;

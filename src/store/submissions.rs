@@ -6,6 +6,7 @@ use super::batch::{Cell, insert};
 use crate::domain::MetricRow;
 use crate::domain::Quarter;
 use crate::domain::RowError;
+use crate::domain::SubmissionStatus;
 use anyhow::Result;
 use serde::Serialize;
 use sqlx::Row;
@@ -79,7 +80,7 @@ pub enum Outcome {
 pub struct SubmissionRecord {
     pub id: i64,
     pub kind: String,
-    pub status: String,
+    pub status: crate::domain::SubmissionStatus,
     pub submitted_by: String,
     pub submitted_at: String,
     pub source: String,
@@ -106,19 +107,19 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         if let Some(original) = original {
-            let id = insert_submission(&mut tx, sub, "duplicate", rows, 0, &[]).await?;
+            let id = insert_submission(&mut tx, sub, SubmissionStatus::Duplicate, rows, 0, &[]).await?;
             audit_duplicate(&mut tx, sub, id, original).await?;
             tx.commit().await?;
             return Ok(Err(Outcome::Duplicate { submission_id: id, rows, original }));
         }
-        let id = insert_submission(&mut tx, sub, "accepted", rows, 0, &[]).await?;
+        let id = insert_submission(&mut tx, sub, SubmissionStatus::Accepted, rows, 0, &[]).await?;
         Ok(Ok((guard, tx, id)))
     }
 
     /// Records a rejected submission and its errors; no value is stored.
     pub async fn record_rejection(&self, sub: &NewSubmission, rows: usize, errors: Vec<RowError>) -> Result<Outcome> {
         let mut tx = self.begin_write().await?;
-        let id = insert_submission(&mut tx, sub, "rejected", rows, 0, &errors).await?;
+        let id = insert_submission(&mut tx, sub, SubmissionStatus::Rejected, rows, 0, &errors).await?;
         audit_rejection(&mut tx, sub, id, &errors).await?;
         tx.commit().await?;
         Ok(Outcome::Rejected { submission_id: id, rows, errors })
@@ -188,7 +189,7 @@ fn record_from(r: &sqlx::any::AnyRow) -> Result<SubmissionRecord> {
     Ok(SubmissionRecord {
         id: r.try_get(0)?,
         kind: r.try_get(1)?,
-        status: r.try_get(2)?,
+        status: r.try_get::<String, _>(2)?.parse().map_err(anyhow::Error::msg)?,
         submitted_by: r.try_get(3)?,
         submitted_at: r.try_get(4)?,
         source: r.try_get(5)?,
@@ -441,7 +442,7 @@ impl Revisions {
 /// audit entry record, and the answer. The same on every backend.
 pub(super) struct Settlement {
     /// `accepted`, `rejected` or `duplicate`; only an accepted one keeps its values.
-    pub(super) status: &'static str,
+    pub(super) status: SubmissionStatus,
     pub(super) action: &'static str,
     pub(super) detail: String,
     /// The errors as the submission's row stores them.
@@ -461,14 +462,14 @@ impl Settlement {
         let errors_text = serde_json::to_string(&errors)?;
         Ok(match original {
             _ if !errors.is_empty() => Self {
-                status: "rejected",
+                status: SubmissionStatus::Rejected,
                 action: "submission.reject",
                 detail: rejection_detail(&errors),
                 errors: errors_text,
                 outcome: Outcome::Rejected { submission_id: id, rows, errors },
             },
             Some(original) => Self {
-                status: "duplicate",
+                status: SubmissionStatus::Duplicate,
                 action: "submission.duplicate",
                 detail: duplicate_detail(original),
                 errors: errors_text,
@@ -477,7 +478,7 @@ impl Settlement {
             None => {
                 let stored = revisions.stored;
                 Self {
-                    status: "accepted",
+                    status: SubmissionStatus::Accepted,
                     action: "submission.accept",
                     detail: revisions.detail(rows),
                     errors: errors_text,
@@ -488,7 +489,7 @@ impl Settlement {
     }
 
     pub(super) fn keeps_values(&self) -> bool {
-        self.status == "accepted"
+        self.status == SubmissionStatus::Accepted
     }
 }
 
@@ -576,14 +577,14 @@ pub(super) async fn close_submission(
 pub(super) async fn insert_submission(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     sub: &NewSubmission,
-    status: &str,
+    status: SubmissionStatus,
     rows: usize,
     stored: usize,
     errors: &[RowError],
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(INSERT_SUBMISSION)
         .bind(sub.kind.as_str())
-        .bind(status)
+        .bind(status.as_str())
         .bind(&sub.content_hash)
         .bind(&sub.submitted_by)
         .bind(super::now_text())

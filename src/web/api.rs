@@ -139,7 +139,7 @@ async fn show(State(state): State<AppState>, Extension(auth): Extension<Auth>, P
     match super::submit::visible_submission(&state, &auth, id).await {
         Ok(s) => Json(SubmissionAnswer {
             submission_id: Some(s.id),
-            status: s.status,
+            status: s.status.to_string(),
             rows: s.rows_total as usize,
             errors: s.errors,
             dry_run: false,
