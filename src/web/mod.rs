@@ -113,32 +113,29 @@ pub async fn cached_page<T: Template + Send + 'static>(
     Ok(out)
 }
 
-/// The header's links for the signed-in user, or the sign-in link.
-fn account_links(auth: &Auth) -> String {
-    let item = |href: &str, text: &str| {
-        format!(
-            r#"<li class="nhsuk-header__navigation-item"><a class="nhsuk-header__navigation-link" href="{href}">{text}</a></li>"#
-        )
-    };
-    let Some(user) = &auth.user else { return item("/sign-in", "Sign in") };
-    let mut links = item("/compare", "Compare") + &item("/systems", "Systems") + &item("/findings", "Findings");
-    if user.role == Role::Trust {
-        links.push_str(&item("/submit", "Submit"));
-    }
-    links.push_str(&item("/submissions", "Submissions"));
-    if user.role == Role::Admin {
-        links.push_str(&item("/admin/audit", "Audit log"));
-    }
-    links.push_str(&format!(
-        r#"<li class="nhsuk-header__navigation-item"><form method="post" action="/sign-out" class="app-sign-out"><input type="hidden" name="csrf_token" value="{}"><button type="submit" class="nhsuk-header__navigation-link app-link-button">Sign out <span class="nhsuk-u-visually-hidden">{}</span></button></form></li>"#,
-        escape(auth.csrf_token()),
-        escape(&user.email)
-    ));
-    links
+/// The header's links for the signed-in user, or the sign-in link. Pages are cached without
+/// them (they are the same for everyone) and the links go in at `<!--account-->`.
+#[derive(Template)]
+#[template(path = "partials/account.html")]
+struct AccountLinks<'a> {
+    email: Option<&'a str>,
+    csrf_token: &'a str,
+    submits: bool,
+    audits: bool,
 }
 
-pub fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+fn account_links(auth: &Auth) -> String {
+    let user = auth.user.as_ref();
+    let links = AccountLinks {
+        email: user.map(|u| u.email.as_str()),
+        csrf_token: auth.csrf_token(),
+        submits: user.is_some_and(|u| u.role == Role::Trust),
+        audits: user.is_some_and(|u| u.role == Role::Admin),
+    };
+    links.render().unwrap_or_else(|e| {
+        tracing::error!(error = ?e, "the account links did not render");
+        String::new()
+    })
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
