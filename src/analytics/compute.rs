@@ -133,7 +133,7 @@ pub fn compute_parts(
     let values = values.frame();
     let index: Vec<i32> = values.column("period_index")?.i32()?.into_no_null_iter().collect();
     let orgs = organisations_frame(reference)?.lazy();
-    let metrics = metrics_frame(reference)?.lazy();
+    let metrics = metrics_frame(reference)?;
     let applicable = applicable_frame(reference)?.lazy();
     let places = QuarterPlaces::of(reference, values)?;
     let mut out: Option<Frames> = None;
@@ -147,8 +147,8 @@ pub fn compute_parts(
             let from = index.partition_point(|&q| q < p - 3);
             let current = values.slice(start as i64, end - start);
             let window = values.slice(from as i64, end - from);
-            let factors = places.factors(p)?.lazy();
-            let plans = one_period(p, current, window, &orgs, &metrics, factors, &applicable, parts)?;
+            let metrics = places.with_factors(&metrics, p)?.lazy();
+            let plans = one_period(p, current, window, &orgs, metrics, &applicable, parts)?;
             if parts == Parts::TrendsOnly {
                 trend_plans.extend(plans.trends);
             } else {
@@ -165,11 +165,21 @@ pub fn compute_parts(
         return Ok(Frames { trends: concat(trend_plans, UnionArgs::default())?.collect()?, ..Frames::empty() });
     }
     match out {
-        Some(frames) => Ok(frames),
+        // The summaries of every quarter's indices in one query: small frames, where a query
+        // per quarter would cost more than its work.
+        Some(mut frames) => {
+            frames.summaries = index_summaries(frames.indices.clone().lazy(), orgs).collect()?;
+            Ok(frames)
+        }
         // No quarter at all: the frames of an empty quarter, so that every table has its columns.
         None => {
-            let factors = places.factors(0)?.lazy();
-            one_period(0, values.clear(), values.clear(), &orgs, &metrics, factors, &applicable, parts)?.run()
+            let metrics = places.with_factors(&metrics, 0)?.lazy();
+            let mut frames =
+                one_period(0, values.clear(), values.clear(), &orgs, metrics, &applicable, parts)?.run()?;
+            if parts != Parts::TrendsOnly {
+                frames.summaries = index_summaries(frames.indices.clone().lazy(), orgs).collect()?;
+            }
+            Ok(frames)
         }
     }
 }
@@ -196,8 +206,8 @@ pub fn window_periods(touched: &[i32]) -> Vec<i32> {
 /// and the others unless `Parts::TrendsOnly`.
 struct Plans {
     trends: Option<LazyFrame>,
-    /// Peer statistics, trust positions, gaps, indices and their summaries.
-    rest: Option<[LazyFrame; 5]>,
+    /// Peer statistics, trust positions, gaps and indices.
+    rest: Option<[LazyFrame; 4]>,
 }
 
 impl Plans {
@@ -219,10 +229,10 @@ impl Plans {
         if !rest_asked {
             return Ok(Frames { trends, ..Frames::empty() });
         }
-        let (statistics, trust, gaps, indices, summaries) = (next(), next(), next(), next(), next());
+        let (statistics, trust, gaps, indices) = (next(), next(), next(), next());
         let (benchmarks, trust, gaps) =
             (statistics.drop("peer")?.drop("fq")?, trust.drop("peer")?.drop("fq")?, gaps.drop("peer")?);
-        Ok(Frames { benchmarks, trust_benchmarks: trust, indices, trends, gaps, summaries })
+        Ok(Frames { benchmarks, trust_benchmarks: trust, indices, trends, gaps, summaries: DataFrame::empty() })
     }
 }
 
@@ -258,29 +268,27 @@ impl QuarterPlaces {
         Ok(QuarterPlaces { scale, quarters })
     }
 
-    /// `metric_id, fq, ft`: the factor that snaps quarter `p`'s peer statistics and gaps (its
-    /// own values), and the one that snaps its trends (the values of `p − 3 … p`).
-    fn factors(&self, p: i32) -> PolarsResult<DataFrame> {
+    /// The metrics frame (one row per metric, in position order) with `fq`, the factor that
+    /// snaps quarter `p`'s peer statistics and gaps (its own values), and `ft`, the one that
+    /// snaps its trends (the values of `p − 3 … p`).
+    fn with_factors(&self, metrics: &DataFrame, p: i32) -> PolarsResult<DataFrame> {
         let of = |q: i32, m: usize| self.quarters.get(&q).map_or(Places::default(), |by_metric| by_metric[m]);
         let (mut fq, mut ft) = (Vec::with_capacity(self.scale.len()), Vec::with_capacity(self.scale.len()));
         for (m, scale) in self.scale.iter().enumerate() {
             fq.push(scale.merge(of(p, m)).factor());
             ft.push((p - 3..=p).fold(*scale, |all, q| all.merge(of(q, m))).factor());
         }
-        let ids: Vec<i32> = (0..self.scale.len() as i32).collect();
-        df!("metric_id" => ids, "fq" => fq, "ft" => ft)
+        metrics.hstack(&[Column::new("fq".into(), fq), Column::new("ft".into(), ft)])
     }
 }
 
 /// The tables of one quarter from its values (`current`) and those of the three before (`window`).
-#[expect(clippy::too_many_arguments, reason = "the shared frames of every quarter, passed through")]
 fn one_period(
     p: i32,
     current: DataFrame,
     window: DataFrame,
     orgs: &LazyFrame,
-    metrics: &LazyFrame,
-    factors: LazyFrame,
+    metrics: LazyFrame,
     applicable: &LazyFrame,
     parts: Parts,
 ) -> PolarsResult<Plans> {
@@ -289,8 +297,7 @@ fn one_period(
     let joined = current
         .lazy()
         .join(orgs.clone(), [col("org_code")], [col("org_code")], inner())
-        .join(metrics.clone(), [col("metric_id")], [col("metric_id")], inner())
-        .join(factors, [col("metric_id")], [col("metric_id")], inner())
+        .join(metrics, [col("metric_id")], [col("metric_id")], inner())
         .with_columns([(col("metric_id") * lit(TYPES) + col("trust_type")).alias("peer")])
         .cache();
     let trends = (parts != Parts::AllButTrends).then(|| trends(joined.clone(), window.lazy(), p));
@@ -299,9 +306,7 @@ fn one_period(
     } else {
         let statistics = peer_statistics(joined.clone()).cache();
         let trust = trust_positions(joined, statistics.clone())?.cache();
-        let indices = indices(trust.clone(), applicable.clone()).cache();
-        let summaries = index_summaries(indices.clone(), orgs.clone());
-        Some([statistics, trust.clone(), gap_summary(trust), indices, summaries])
+        Some([statistics, trust.clone(), gap_summary(trust.clone()), indices(trust, applicable.clone())])
     };
     Ok(Plans { trends, rest })
 }

@@ -43,46 +43,58 @@ pub fn places(v: f64, at_least: u8) -> Option<u8> {
     (at_least..=MAX_PLACES).find(|&k| has_places(v, k))
 }
 
-/// The decimal places of a set of values: the most any of them needs (`None`: not all decimals).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Places(Option<u8>);
+/// The decimal places of a set of values (the most any of them needs; `None`: not all
+/// decimals), and their largest magnitude.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Places {
+    places: Option<u8>,
+    largest: f64,
+}
 
 impl Default for Places {
     fn default() -> Self {
-        Places(Some(0))
+        Places { places: Some(0), largest: 0.0 }
     }
 }
 
+/// How much larger than the values a snapped figure can be: a slope's numerator
+/// (`n Σxy − Σx Σy` over four quarters) is at most 60 times the largest value.
+const HEADROOM: f64 = 64.0;
+
+/// Snapping rounds `y = x × 10^k` by adding and taking away this number: exact for |y| < 2^51.
+const ROUNDER: f64 = 6_755_399_441_055_744.0; // 1.5 × 2^52
+
 impl Places {
     pub fn add(&mut self, v: f64) {
-        if let Some(k) = self.0
+        self.largest = self.largest.max(v.abs());
+        if let Some(k) = self.places
             && !has_places(v, k)
         {
-            self.0 = places(v, k + 1);
+            self.places = places(v, k + 1);
         }
     }
 
     pub fn merge(self, other: Places) -> Places {
-        Places(self.0.zip(other.0).map(|(a, b)| a.max(b)))
+        Places {
+            places: self.places.zip(other.places).map(|(a, b)| a.max(b)),
+            largest: self.largest.max(other.largest),
+        }
     }
 
     /// The factor `10^(k + 2)` that snaps the figures computed from these values; `None` when
-    /// they are not all decimals.
+    /// they are not all decimals, or too large for a double to hold the figures times it exactly.
     pub fn factor(self) -> Option<f64> {
-        self.0.map(|k| POW10[k as usize + 2])
+        let f = POW10[self.places? as usize + 2];
+        (self.largest * HEADROOM * f < EXACT_INTEGERS / 2.0).then_some(f)
     }
 }
 
-/// `x` rounded to the decimal places of `factor` (a column of `10^places`, null for "leave it").
+/// `x` rounded to the decimal places of `factor` (a column of `10^places`, null for "leave it";
+/// a factor is only given where `x × factor` stays below 2^51, see `Places::factor`).
 pub fn snap(x: Expr, factor: Expr) -> Expr {
-    let scaled = x.clone() * factor.clone();
-    // Round half away from zero by truncating `|y| + 0.5` (exact: |y| is below 2^52).
-    let truncate = |y: Expr| (y + lit(0.5)).cast(DataType::Int64).cast(DataType::Float64);
-    let rounded =
-        when(scaled.clone().gt_eq(lit(0.0))).then(truncate(scaled.clone())).otherwise(-truncate(-scaled.clone()));
-    let exact =
-        factor.clone().is_not_null().and(scaled.clone().lt(lit(EXACT_INTEGERS))).and(scaled.gt(lit(-EXACT_INTEGERS)));
-    when(exact).then(rounded / factor).otherwise(x)
+    // (y + 1.5 × 2^52) − 1.5 × 2^52 is y rounded to an integer, in two IEEE additions.
+    let rounded = (x.clone() * factor.clone() + lit(ROUNDER)) - lit(ROUNDER);
+    (rounded / factor).fill_null(x)
 }
 
 #[cfg(test)]
@@ -105,6 +117,9 @@ mod tests {
             p.add(v);
         }
         assert_eq!(p.factor(), Some(1e4));
+        let mut large = p;
+        large.add(1e12);
+        assert_eq!(large.factor(), None, "too large to snap exactly");
         p.add(std::f64::consts::PI);
         assert_eq!(p.factor(), None);
         assert_eq!(Places::default().merge(p), p);
