@@ -24,7 +24,7 @@ pub fn write_conformance_export<W: Write + Send>(
     match name {
         "conformance" => write_table(
             out,
-            &["subject", "subject_kind", "standard_id", "result", "assessed_on", "assessor", "current"],
+            "conformance",
             f.conformance.iter().filter(|c| subject_ok(&c.subject, &c.subject_kind)).map(|c| {
                 let is_current = current.get(&c.subject, &c.standard_id).is_some_and(|x| x.id == c.id);
                 vec![
@@ -40,7 +40,7 @@ pub fn write_conformance_export<W: Write + Send>(
         )?,
         "systems" => write_table(
             out,
-            &["system_id", "supplier", "product", "version", "procurable", "failing_standards"],
+            "systems",
             r.systems.iter().map(|s| {
                 let st = system_status(r, &current, &s.system_id, today);
                 vec![
@@ -55,7 +55,7 @@ pub fn write_conformance_export<W: Write + Send>(
         )?,
         "trust_conformance" => write_table(
             out,
-            &["org_code", "required", "passed", "conformance_rate", "failing"],
+            "trust_conformance",
             r.organisations
                 .iter()
                 .filter(|o| filter.org_ok(r, &o.ods_code) && filter.peer_ok(o.trust_type.as_str()))
@@ -72,7 +72,7 @@ pub fn write_conformance_export<W: Write + Send>(
         )?,
         "upgrades" => write_table(
             out,
-            &["org_code", "org_name", "region", "system_id", "function", "failing_standards", "mandatory_since"],
+            "upgrades",
             upgrades(r, &current, today)
                 .into_iter()
                 .filter(|u| {

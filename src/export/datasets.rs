@@ -47,7 +47,7 @@ pub fn write_export<W: Write + Send>(
     match name {
         "organisations" => write_table(
             out,
-            &["org_code", "org_name", "trust_type", "region", "exemplar", "exemplar_cohort"],
+            "organisations",
             r.organisations
                 .iter()
                 .filter(|o| filter.peer_ok(o.trust_type.as_str()) && filter.org_ok(r, &o.ods_code))
@@ -64,7 +64,7 @@ pub fn write_export<W: Write + Send>(
         )?,
         "metrics" => write_table(
             out,
-            &["metric_id", "domain", "name", "unit", "scale_min", "scale_max", "direction", "applies_to"],
+            "metrics",
             r.metrics
                 .iter()
                 .filter(|m| {
@@ -84,79 +84,46 @@ pub fn write_export<W: Write + Send>(
                     ]
                 }),
         )?,
-        "values" => write_table(
-            out,
-            &[
-                "org_code",
-                "org_name",
-                "trust_type",
-                "region",
-                "exemplar",
-                "metric_id",
-                "domain",
-                "period",
-                "period_start",
-                "period_end",
-                "value",
-                "revision",
-                "submitted_at",
-            ],
-            {
-                let mut rows: Vec<_> = f
-                    .values()
-                    .filter_map(|v| Some((v, r.organisation(&v.org_code)?, r.metric(&v.metric_id)?)))
-                    .filter(|(v, o, _)| {
-                        filter.period_ok(v.period_index)
-                            && filter.metric_ok(&v.metric_id)
-                            && filter.peer_ok(o.trust_type.as_str())
-                            && filter.org_ok(r, &v.org_code)
-                    })
-                    .collect();
-                rows.sort_by(|a, b| {
-                    (&a.0.org_code, &a.0.metric_id, a.0.period_index).cmp(&(
-                        &b.0.org_code,
-                        &b.0.metric_id,
-                        b.0.period_index,
-                    ))
-                });
-                rows.into_iter().map(|(v, o, m)| {
-                    let p = Quarter::from_index(v.period_index);
-                    vec![
-                        Cell::text(&o.ods_code),
-                        Cell::text(&o.name),
-                        Cell::text(o.trust_type.as_str()),
-                        Cell::text(&o.region),
-                        Cell::text(o.exemplar.as_str()),
-                        Cell::text(&*m.metric_id),
-                        Cell::text(&*m.domain),
-                        Cell::text(p.to_string()),
-                        Cell::text(p.start().to_string()),
-                        Cell::text(p.end().to_string()),
-                        Cell::Number(v.value),
-                        Cell::Int(v.revision),
-                        Cell::text(&*v.submitted_at),
-                    ]
+        "values" => write_table(out, "values", {
+            let mut rows: Vec<_> = f
+                .values()
+                .filter_map(|v| Some((v, r.organisation(&v.org_code)?, r.metric(&v.metric_id)?)))
+                .filter(|(v, o, _)| {
+                    filter.period_ok(v.period_index)
+                        && filter.metric_ok(&v.metric_id)
+                        && filter.peer_ok(o.trust_type.as_str())
+                        && filter.org_ok(r, &v.org_code)
                 })
-            },
-        )?,
+                .collect();
+            rows.sort_by(|a, b| {
+                (&a.0.org_code, &a.0.metric_id, a.0.period_index).cmp(&(
+                    &b.0.org_code,
+                    &b.0.metric_id,
+                    b.0.period_index,
+                ))
+            });
+            rows.into_iter().map(|(v, o, m)| {
+                let p = Quarter::from_index(v.period_index);
+                vec![
+                    Cell::text(&o.ods_code),
+                    Cell::text(&o.name),
+                    Cell::text(o.trust_type.as_str()),
+                    Cell::text(&o.region),
+                    Cell::text(o.exemplar.as_str()),
+                    Cell::text(&*m.metric_id),
+                    Cell::text(&*m.domain),
+                    Cell::text(p.to_string()),
+                    Cell::text(p.start().to_string()),
+                    Cell::text(p.end().to_string()),
+                    Cell::Number(v.value),
+                    Cell::Int(v.revision),
+                    Cell::text(&*v.submitted_at),
+                ]
+            })
+        })?,
         "benchmarks" => write_table(
             out,
-            &[
-                "metric_id",
-                "domain",
-                "period",
-                "peer_group",
-                "n",
-                "min",
-                "p25",
-                "median",
-                "p75",
-                "max",
-                "mean",
-                "exemplar_n",
-                "exemplar_median",
-                "national_median",
-            ],
+            "benchmarks",
             f.benchmarks()
                 .filter(|b| {
                     filter.period_ok(b.period_index) && filter.peer_ok(&b.peer_group) && filter.metric_ok(&b.metric_id)
@@ -182,20 +149,7 @@ pub fn write_export<W: Write + Send>(
         )?,
         "trust_benchmarks" => write_table(
             out,
-            &[
-                "org_code",
-                "trust_type",
-                "metric_id",
-                "period",
-                "value",
-                "rank",
-                "percentile",
-                "quartile",
-                "score",
-                "gap_to_exemplar",
-                "gap_to_median",
-                "behind_best_practice",
-            ],
+            "trust_benchmarks",
             f.trust_benchmarks()
                 .filter(|t| {
                     filter.period_ok(t.period_index)
@@ -222,7 +176,7 @@ pub fn write_export<W: Write + Send>(
         )?,
         "indices" => write_table(
             out,
-            &["org_code", "trust_type", "period", "domain", "domain_index", "n_metrics", "n_applicable"],
+            "indices",
             f.indices()
                 .filter(|i| {
                     filter.period_ok(i.period_index) && filter.peer_ok(&i.trust_type) && filter.org_ok(r, &i.org_code)
@@ -241,7 +195,7 @@ pub fn write_export<W: Write + Send>(
         )?,
         "trends" => write_table(
             out,
-            &["org_code", "metric_id", "period", "change", "slope", "trend"],
+            "trends",
             f.trends()
                 .filter(|t| {
                     filter.period_ok(t.period_index)
@@ -265,7 +219,7 @@ pub fn write_export<W: Write + Send>(
         )?,
         "gaps" => write_table(
             out,
-            &["metric_id", "period", "peer_group", "n", "n_behind", "share_behind", "median_gap"],
+            "gaps",
             f.gaps()
                 .filter(|g| {
                     filter.period_ok(g.period_index) && filter.peer_ok(&g.peer_group) && filter.metric_ok(&g.metric_id)
@@ -284,18 +238,7 @@ pub fn write_export<W: Write + Send>(
         )?,
         "findings" => write_table(
             out,
-            &[
-                "finding_id",
-                "subject_kind",
-                "subject",
-                "title",
-                "text",
-                "status",
-                "owner",
-                "created_by",
-                "created_at",
-                "updated_at",
-            ],
+            "findings",
             findings
                 .iter()
                 .filter(|x| match x.subject_kind.as_str() {
@@ -320,7 +263,7 @@ pub fn write_export<W: Write + Send>(
         )?,
         "standards" => write_table(
             out,
-            &["standard_id", "name", "category", "version", "mandatory_from", "assessed_at", "reference"],
+            "standards",
             r.standards.iter().map(|x| {
                 vec![
                     Cell::text(&x.standard_id),
@@ -335,7 +278,7 @@ pub fn write_export<W: Write + Send>(
         )?,
         "targets" => write_table(
             out,
-            &["org_code", "metric_id", "period", "target", "set_in", "baseline", "latest_value", "progress"],
+            "targets",
             f.targets
                 .iter()
                 .filter(|t| {

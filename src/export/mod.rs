@@ -7,7 +7,7 @@ mod dictionary;
 mod parquet;
 
 pub use datasets::{EXPORTS, write_export};
-pub use dictionary::{Column, DICTIONARY};
+pub use dictionary::{Column, DICTIONARY, Kind};
 pub use parquet::{parquet_rows, write_parquet};
 
 use std::io::Write;
@@ -99,22 +99,33 @@ impl<W> Out<W> {
     }
 }
 
-/// Writes a header and rows in `out`'s format.
+/// Writes export `export`'s header (its columns in the data dictionary, the one place they are
+/// declared) and `rows` in `out`'s format; a row with another number of cells is an error.
 pub fn write_table<W: Write + Send>(
     out: Out<W>,
-    header: &[&str],
+    export: &str,
     rows: impl Iterator<Item = Vec<Cell>>,
 ) -> anyhow::Result<()> {
+    let columns = dictionary::columns(export);
+    anyhow::ensure!(!columns.is_empty(), "the data dictionary has no columns for {export}");
+    let width = columns.len();
+    let rows = rows.enumerate().map(move |(i, row)| {
+        assert_eq!(row.len(), width, "row {i} of {export} has {} cells for {width} columns", row.len());
+        row
+    });
     match out.format {
-        Format::Csv => write_csv(out.writer, header, rows),
-        Format::Parquet => parquet::write_parquet(out.writer, header, rows),
+        Format::Csv => write_csv(out.writer, &columns, rows),
+        Format::Parquet => {
+            let fields: Vec<(&str, Kind)> = columns.iter().map(|c| (c.name, c.kind)).collect();
+            parquet::write_parquet(out.writer, &fields, rows)
+        }
     }
 }
 
 /// Writes a header and rows as RFC 4180 CSV.
-fn write_csv<W: Write>(out: W, header: &[&str], rows: impl Iterator<Item = Vec<Cell>>) -> anyhow::Result<()> {
+fn write_csv<W: Write>(out: W, columns: &[&Column], rows: impl Iterator<Item = Vec<Cell>>) -> anyhow::Result<()> {
     let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
-    w.write_record(header)?;
+    w.write_record(columns.iter().map(|c| c.name))?;
     for row in rows {
         w.write_record(row.iter().map(Cell::render))?;
     }

@@ -5,7 +5,7 @@
 //! that guards a CSV cell against a spreadsheet's formulas is for spreadsheets only.
 
 use super::Cell;
-use super::dictionary::{Kind, kind_of};
+use super::dictionary::Kind;
 use anyhow::Result;
 use parquet::basic::{LogicalType, Repetition, Type as Physical};
 use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int64Type};
@@ -18,16 +18,17 @@ use std::sync::Arc;
 /// Rows per row group: what the writer holds at a time, however long the export.
 const ROW_GROUP: usize = 1 << 16;
 
-/// Writes `header` and `rows` as one Parquet file, in row groups of `ROW_GROUP` rows.
+/// Writes the columns `fields` (name and kind) and `rows` as one Parquet file, in row groups of
+/// `ROW_GROUP` rows.
 pub fn write_parquet<W: Write + Send>(
     out: W,
-    header: &[&str],
+    fields: &[(&str, Kind)],
     mut rows: impl Iterator<Item = Vec<Cell>>,
 ) -> Result<()> {
-    let kinds: Vec<Kind> = header.iter().map(|name| kind_of(name)).collect();
-    let fields = header
+    let kinds: Vec<Kind> = fields.iter().map(|(_, kind)| *kind).collect();
+    let header: Vec<&str> = fields.iter().map(|(name, _)| *name).collect();
+    let fields = fields
         .iter()
-        .zip(&kinds)
         .map(|(name, kind)| {
             let (physical, logical) = match kind {
                 Kind::Bool => (Physical::BOOLEAN, None),
@@ -50,7 +51,7 @@ pub fn write_parquet<W: Write + Send>(
         if chunk.is_empty() {
             break;
         }
-        write_group(&mut writer, header, &kinds, &chunk)?;
+        write_group(&mut writer, &header, &kinds, &chunk)?;
     }
     writer.close()?;
     Ok(())
@@ -158,21 +159,23 @@ pub fn parquet_rows(file: std::fs::File) -> Result<(Vec<String>, Vec<Vec<String>
 mod tests {
     use super::*;
 
-    fn written(header: &[&str], rows: Vec<Vec<Cell>>) -> Result<(Vec<String>, Vec<Vec<String>>)> {
+    fn written(fields: &[(&str, Kind)], rows: Vec<Vec<Cell>>) -> Result<(Vec<String>, Vec<Vec<String>>)> {
         let mut file = tempfile::tempfile()?;
-        write_parquet(&mut file, header, rows.into_iter())?;
+        write_parquet(&mut file, fields, rows.into_iter())?;
         parquet_rows(file)
     }
 
     #[test]
-    fn columns_are_typed_by_the_dictionary_with_nulls_for_no_value() {
+    fn columns_are_typed_by_their_kind_with_nulls_for_no_value() {
         let header = ["org_code", "median", "rank", "behind_best_practice"];
+        let fields =
+            [(header[0], Kind::Text), (header[1], Kind::Float), (header[2], Kind::Int), (header[3], Kind::Bool)];
         let rows = vec![
             vec![Cell::text("=RGT"), Cell::Number(2.5), Cell::Int(1), Cell::Bool(true)],
             vec![Cell::text("RJ1"), Cell::Number(f64::NAN), Cell::Empty, Cell::Empty],
             vec![Cell::Empty, Cell::Int(3), Cell::Int(2), Cell::Bool(false)],
         ];
-        let (names, values) = written(&header, rows).unwrap();
+        let (names, values) = written(&fields, rows).unwrap();
         assert_eq!(names, header);
         assert_eq!(
             values,
@@ -181,9 +184,9 @@ mod tests {
                 .to_vec(),
             "text unguarded, NaN and empty cells null, a whole number in a float column"
         );
-        // The schema is the dictionary's even with no rows.
+        // The schema is the columns' even with no rows.
         let mut file = tempfile::tempfile().unwrap();
-        write_parquet(&mut file, &header, std::iter::empty()).unwrap();
+        write_parquet(&mut file, &fields, std::iter::empty()).unwrap();
         let reader = parquet::file::serialized_reader::SerializedFileReader::new(file).unwrap();
         let kinds: Vec<_> = parquet::file::reader::FileReader::metadata(&reader)
             .file_metadata()
@@ -200,7 +203,7 @@ mod tests {
     fn a_long_export_goes_in_row_groups_of_its_rows_in_order() {
         let n = ROW_GROUP + 3;
         let mut file = tempfile::tempfile().unwrap();
-        write_parquet(&mut file, &["rank"], (0..n as i64).map(|i| vec![Cell::Int(i)])).unwrap();
+        write_parquet(&mut file, &[("rank", Kind::Int)], (0..n as i64).map(|i| vec![Cell::Int(i)])).unwrap();
         let reader = parquet::file::serialized_reader::SerializedFileReader::new(file.try_clone().unwrap()).unwrap();
         assert_eq!(parquet::file::reader::FileReader::metadata(&reader).num_row_groups(), 2);
         let (_, rows) = parquet_rows(file).unwrap();
@@ -210,7 +213,7 @@ mod tests {
 
     #[test]
     fn a_cell_of_another_kind_than_its_column_is_an_error() {
-        let error = written(&["rank"], vec![vec![Cell::Number(1.5)]]).unwrap_err();
+        let error = written(&[("rank", Kind::Int)], vec![vec![Cell::Number(1.5)]]).unwrap_err();
         assert!(error.to_string().contains("column rank"), "{error}");
     }
 }
