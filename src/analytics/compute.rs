@@ -36,7 +36,6 @@ pub struct Frames {
     pub indices: DataFrame,
     pub trends: DataFrame,
     pub gaps: DataFrame,
-    pub summaries: DataFrame,
 }
 
 impl Frames {
@@ -57,8 +56,9 @@ impl Frames {
             indices: rows(&self.indices, reference, index_rows)?,
             trends: rows(&self.trends, reference, trend_rows)?,
             gaps: rows(&self.gaps, reference, gap_rows)?,
-            summaries: rows(&self.summaries, reference, summary_rows)?,
-        })
+            summaries: Vec::new(),
+        }
+        .with_summaries(reference))
     }
 
     pub fn named(&self) -> [(&'static str, &DataFrame); 5] {
@@ -79,8 +79,7 @@ impl Frames {
             trust_benchmarks: empty.clone(),
             indices: empty.clone(),
             trends: empty.clone(),
-            gaps: empty.clone(),
-            summaries: empty,
+            gaps: empty,
         }
     }
 
@@ -97,8 +96,7 @@ impl Frames {
         stack(&mut self.trust_benchmarks, other.trust_benchmarks)?;
         stack(&mut self.indices, other.indices)?;
         stack(&mut self.trends, other.trends)?;
-        stack(&mut self.gaps, other.gaps)?;
-        stack(&mut self.summaries, other.summaries)
+        stack(&mut self.gaps, other.gaps)
     }
 }
 
@@ -165,21 +163,11 @@ pub fn compute_parts(
         return Ok(Frames { trends: concat(trend_plans, UnionArgs::default())?.collect()?, ..Frames::empty() });
     }
     match out {
-        // The summaries of every quarter's indices in one query: small frames, where a query
-        // per quarter would cost more than its work.
-        Some(mut frames) => {
-            frames.summaries = index_summaries(frames.indices.clone().lazy(), orgs).collect()?;
-            Ok(frames)
-        }
+        Some(frames) => Ok(frames),
         // No quarter at all: the frames of an empty quarter, so that every table has its columns.
         None => {
             let metrics = places.with_factors(&metrics, 0)?.lazy();
-            let mut frames =
-                one_period(0, values.clear(), values.clear(), &orgs, metrics, &applicable, parts)?.run()?;
-            if parts != Parts::TrendsOnly {
-                frames.summaries = index_summaries(frames.indices.clone().lazy(), orgs).collect()?;
-            }
-            Ok(frames)
+            one_period(0, values.clear(), values.clear(), &orgs, metrics, &applicable, parts)?.run()
         }
     }
 }
@@ -232,7 +220,7 @@ impl Plans {
         let (statistics, trust, gaps, indices) = (next(), next(), next(), next());
         let (benchmarks, trust, gaps) =
             (statistics.drop("peer")?.drop("fq")?, trust.drop("peer")?.drop("fq")?, gaps.drop("peer")?);
-        Ok(Frames { benchmarks, trust_benchmarks: trust, indices, trends, gaps, summaries: DataFrame::empty() })
+        Ok(Frames { benchmarks, trust_benchmarks: trust, indices, trends, gaps })
     }
 }
 
@@ -465,45 +453,6 @@ fn indices(trust: LazyFrame, applicable: LazyFrame) -> LazyFrame {
     concat([domains, maturity], UnionArgs::default()).expect("same schema")
 }
 
-/// The scope code of England in the summaries (trust types are their positions).
-const ENGLAND: i32 = -1;
-/// The group codes of the summaries: every trust, the exemplar trusts, the others.
-const GROUPS: [&str; 3] = ["all", "exemplar", "others"];
-
-/// Quartiles of each domain index and of the maturity index over each trust type and over
-/// England, for all trusts, the exemplar trusts and the others: what the overview and the
-/// scorecards compare with.
-fn index_summaries(indices: LazyFrame, orgs: LazyFrame) -> LazyFrame {
-    let with = indices.filter(col("domain_index").is_not_null()).join(
-        orgs.select([col("org_code"), col("is_exemplar")]),
-        [col("org_code")],
-        [col("org_code")],
-        inner(),
-    );
-    let mut parts = Vec::new();
-    for scope in [col("trust_type"), lit(ENGLAND)] {
-        for (group, keep) in [(0, lit(true)), (1, col("is_exemplar")), (2, col("is_exemplar").not())] {
-            parts.push(with.clone().filter(keep).select([
-                col("period_index"),
-                scope.clone().alias("scope"),
-                col("domain"),
-                lit(group).alias("group"),
-                col("domain_index"),
-            ]));
-        }
-    }
-    let v = || col("domain_index");
-    concat(parts, UnionArgs::default())
-        .expect("same schema")
-        .group_by(cols(&["period_index", "scope", "domain", "group"]))
-        .agg([
-            len().cast(DataType::Int64).alias("n"),
-            v().quantile(lit(0.25), QuantileMethod::Linear).alias("p25"),
-            v().median().alias("median"),
-            v().quantile(lit(0.75), QuantileMethod::Linear).alias("p75"),
-        ])
-}
-
 /// Change on the previous quarter and the least-squares slope over the last four quarters, for
 /// the values of quarter `p` (`joined`), with the three quarters before it from `window`.
 fn trends(joined: LazyFrame, window: LazyFrame, p: i32) -> LazyFrame {
@@ -697,27 +646,6 @@ fn gap_rows(r: &Reader) -> PolarsResult<Vec<GapRow>> {
         .collect())
 }
 
-fn summary_rows(r: &Reader) -> PolarsResult<Vec<IndexSummaryRow>> {
-    let (period, scope, domain, group) =
-        (r.i32("period_index")?, r.i32("scope")?, r.domain("domain")?, r.i32("group")?);
-    let (n, p25, median, p75) = (r.i64("n")?, r.opt_f64("p25")?, r.opt_f64("median")?, r.opt_f64("p75")?);
-    // England after the trust types, the maturity index (domain −1) after the domains.
-    let order = |i: usize| (period[i], scope[i] as u32, domain.code(i) as u32, group[i]);
-    Ok(ordered(r.0.height(), order)
-        .into_iter()
-        .map(|i| IndexSummaryRow {
-            period_index: period[i],
-            scope: if scope[i] == ENGLAND { r.1.word("england") } else { r.1.type_text(scope[i] as usize) },
-            domain: domain.at(i),
-            group: r.1.word(GROUPS[group[i] as usize]),
-            n: n[i],
-            p25: p25[i],
-            median: median[i],
-            p75: p75[i],
-        })
-        .collect())
-}
-
 /// A stable order: catalogue order for metrics and domains, then quarter, peer group, trust.
 pub fn sort(t: &mut Tables, reference: &Reference) {
     let metric_pos = |id: &str| reference.metric_position(id).unwrap_or(usize::MAX);
@@ -730,8 +658,5 @@ pub fn sort(t: &mut Tables, reference: &Reference) {
     });
     t.indices.sort_by_cached_key(|r| (r.org_code.clone(), r.period_index, domain_pos(&r.domain)));
     t.trends.sort_by_cached_key(|r| (r.org_code.clone(), metric_pos(&r.metric_id), r.period_index));
-    let scope_pos = |s: &str| type_pos(s);
-    let group_pos = |g: &str| GROUPS.iter().position(|x| *x == g).unwrap_or(usize::MAX);
-    t.summaries
-        .sort_by_cached_key(|r| (r.period_index, scope_pos(&r.scope), domain_pos(&r.domain), group_pos(&r.group)));
+    t.summaries = super::summaries::index_summaries(&t.indices, reference);
 }

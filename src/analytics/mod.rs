@@ -5,6 +5,7 @@
 mod compute;
 mod exact;
 mod frames;
+mod summaries;
 mod tables;
 
 /// The type-7 quantile of a short sorted list, for a filtered subset a page picks (region,

@@ -107,5 +107,14 @@ pub struct Tables {
     pub indices: Vec<IndexRow>,
     pub trends: Vec<TrendRow>,
     pub gaps: Vec<GapRow>,
+    /// Derived from `indices` (`with_summaries`).
     pub summaries: Vec<IndexSummaryRow>,
+}
+
+impl Tables {
+    /// These tables with the summaries of their indices.
+    pub fn with_summaries(mut self, reference: &crate::domain::Reference) -> Self {
+        self.summaries = super::summaries::index_summaries(&self.indices, reference);
+        self
+    }
 }
