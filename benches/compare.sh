@@ -51,27 +51,29 @@ for size in "${@:-202:11 1100:30}"; do
   done
 done
 
-# Signed-in pages on the demo data, each build serving in turn.
+# Signed-in pages on the demo data: each build serves in turn, REPS rounds, alternating.
 echo "== pages, demo data, $CONNS connections, ${SECS}s each, signed in as the demo analyst"
 printf '%-34s %12s %12s %8s\n' "requests/s" before after ratio
-declare -A RPS
-for side in before after; do
-  bin=$BEFORE; [ $side = after ] && bin=$AFTER
-  rm -f "$DIR"/demo.db*
-  "$bin" --database-url "sqlite://$DIR/demo.db" serve --addr 127.0.0.1:$PORT >"$DIR/serve.log" 2>&1 &
-  SERVER=$!
-  until curl -fs "http://127.0.0.1:$PORT/healthz" 2>/dev/null | grep -q '"ready"'; do sleep 0.2; done
-  rm -f "$DIR/cj"
-  curl -s -c "$DIR/cj" -b "$DIR/cj" "http://127.0.0.1:$PORT/sign-in" -o "$DIR/si.html"
-  CSRF=$(grep -o 'name="csrf_token" value="[^"]*"' "$DIR/si.html" | head -1 | sed 's/.*value="//; s/"$//')
-  curl -s -c "$DIR/cj" -b "$DIR/cj" -o /dev/null -d "email=analyst@example.org&password=exemplar-demo&csrf_token=$CSRF&next=/" "http://127.0.0.1:$PORT/sign-in"
-  COOKIE=$(awk '/exemplar_session/ {print $7}' "$DIR/cj")
-  for path in /healthz / /metrics/digital_leadership_capability /trusts/RGT; do
-    RPS[$side$path]=$(wrk -t2 -c"$CONNS" -d"${SECS}s" -H "Cookie: exemplar_session=$COOKIE" "http://127.0.0.1:$PORT$path" |
-      awk '/Requests\/sec/ {print $2}')
+PATHS="/healthz / /metrics/digital_leadership_capability /trusts/RGT"
+for rep in $(seq "$REPS"); do
+  for side in before after; do
+    bin=$BEFORE; [ $side = after ] && bin=$AFTER
+    "$bin" --database-url "sqlite://$DIR/demo-$side.db" serve --addr 127.0.0.1:$PORT >"$DIR/serve.log" 2>&1 &
+    SERVER=$!
+    until curl -fs "http://127.0.0.1:$PORT/healthz" 2>/dev/null | grep -q '"ready"'; do sleep 0.2; done
+    rm -f "$DIR/cj"
+    curl -s -c "$DIR/cj" -b "$DIR/cj" "http://127.0.0.1:$PORT/sign-in" -o "$DIR/si.html"
+    CSRF=$(grep -o 'name="csrf_token" value="[^"]*"' "$DIR/si.html" | head -1 | sed 's/.*value="//; s/"$//')
+    curl -s -c "$DIR/cj" -b "$DIR/cj" -o /dev/null -d "email=analyst@example.org&password=exemplar-demo&csrf_token=$CSRF&next=/" "http://127.0.0.1:$PORT/sign-in"
+    COOKIE=$(awk '/exemplar_session/ {print $7}' "$DIR/cj")
+    for path in $PATHS; do
+      wrk -t2 -c"$CONNS" -d"${SECS}s" -H "Cookie: exemplar_session=$COOKIE" "http://127.0.0.1:$PORT$path" |
+        awk '/Requests\/sec/ {print $2}' >>"$DIR/$side.$(echo "$path" | tr '/' '_')"
+    done
+    kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=
   done
-  kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=
 done
-for path in /healthz / /metrics/digital_leadership_capability /trusts/RGT; do
-  row "$path" "${RPS[before$path]}" "${RPS[after$path]}"
+for path in $PATHS; do
+  key=$(echo "$path" | tr '/' '_')
+  row "$path" "$(median <"$DIR/before.$key")" "$(median <"$DIR/after.$key")"
 done

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Full recompute of every SPEC §4 table, side by side in one run: `exemplar bench recompute`
+# Full recompute of every table of docs/RULES.md §4, side by side in one run: `exemplar bench recompute`
 # (polars, one quarter at a time) against DuckDB running the SQL reference
 # (benches/recompute_duckdb.py) on the same CSV files. Both checksums must agree.
 # Usage: benches/recompute.sh [ORGANISATIONS:QUARTERS ...]   (default: 202:11 1100:30 7000:31,

@@ -1,4 +1,4 @@
-"""The SQL reference for SPEC section 4, run by DuckDB: every benchmark table computed from the
+"""The SQL reference for the figures of docs/RULES.md §4, run by DuckDB: every benchmark table computed from the
 same CSV files that `exemplar bench recompute` reads. Prints the load and compute times, the peak
 memory of the process, and a checksum line per table (row count and column sums) that
 benches/recompute.sh compares with the polars side.
@@ -102,7 +102,7 @@ CREATE TABLE indices AS
 
 CREATE TABLE trends AS
   -- x is the quarter relative to p (0, -1, -2, -3): small integers keep the least-squares sums
-  -- exact, so that slopes on the 0.01 x span boundary classify the same way as SPEC's arithmetic.
+  -- exact, so that slopes on the 0.01 x span boundary classify the same way as exact decimal arithmetic.
   WITH lagged AS (
     SELECT j.org_code, j.metric_id, j.period_index, j.d, j.scale_max - j.scale_min AS span,
            j.value AS v0, l1.value AS v1, l2.value AS v2, l3.value AS v3

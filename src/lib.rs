@@ -29,7 +29,7 @@ pub mod figures;
 pub mod ingest;
 /// The database.
 pub mod store;
-/// Submitting values: validate, then store all or nothing.
+/// The one submission pipeline: validate a whole file of any kind, then store it all or nothing.
 pub mod submit;
 /// HTTP: routes, pages, access by role, the shared state and errors by audience.
 pub mod web;

@@ -1,5 +1,5 @@
 //! Who is asking: passwords (Argon2id), server-side sessions behind a cookie, API tokens,
-//! the one table of who may use which route, CSRF tokens and sign-in rate limits.
+//! CSRF tokens and sign-in rate limits. Who may use which route is `web::access`.
 
 pub mod password;
 pub mod rate;

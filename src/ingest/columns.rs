@@ -232,6 +232,31 @@ impl Quotes {
             self.line += 1;
         }
     }
+
+    /// `step` over every byte of `bytes`, jumping over the runs of bytes that change nothing.
+    fn read(&mut self, mut bytes: &[u8]) {
+        let lines = |run: &[u8]| memchr::memchr_iter(b'\n', run).count();
+        while !bytes.is_empty() {
+            if self.state == Quoting::Quoted {
+                // Inside quotes only a quote matters; line feeds are counted.
+                let Some(i) = memchr::memchr(b'"', bytes) else {
+                    self.line += lines(bytes);
+                    return;
+                };
+                self.line += lines(&bytes[..i]);
+                self.state = Quoting::QuoteInQuoted;
+                bytes = &bytes[i + 1..];
+            } else {
+                let i = memchr::memchr3(b'"', b',', b'\n', bytes).unwrap_or(bytes.len());
+                if i > 0 {
+                    self.state = Quoting::Unquoted;
+                }
+                let Some(&b) = bytes.get(i) else { return };
+                self.step(b);
+                bytes = &bytes[i + 1..];
+            }
+        }
+    }
 }
 
 impl<R: Read> LineEnds<R> {
@@ -270,9 +295,7 @@ impl<R: Read> LineEnds<R> {
                 self.last = Some(b);
             }
         }
-        for &b in &self.buf {
-            self.quotes.step(b);
-        }
+        self.quotes.read(&self.buf);
         Ok(())
     }
 }

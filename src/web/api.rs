@@ -69,12 +69,15 @@ async fn create(
             }
         }
         ("text/csv" | "application/fhir+json" | "application/json", Some(other)) => {
-            return json_error(StatusCode::BAD_REQUEST, &format!("kind '{other}' is not metrics or targets"));
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                &format!("kind '{other}' is not metrics, targets or conformance"),
+            );
         }
         _ => {
             return json_error(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "send text/csv (metric values, or targets with ?kind=targets) or application/fhir+json (MeasureReport)",
+                "send text/csv (metric values; targets with ?kind=targets; conformance results with ?kind=conformance) or application/fhir+json (MeasureReport or TestReport)",
             );
         }
     };

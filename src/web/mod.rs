@@ -8,11 +8,11 @@ mod catalogue;
 mod claims;
 mod compare;
 pub mod error;
-mod errors;
 mod exports;
 mod findings;
 mod gaps;
 mod metric;
+mod middleware;
 mod overview;
 mod standards;
 mod state;
@@ -57,9 +57,9 @@ pub fn router(state: AppState) -> Router {
         .merge(trusts::router())
         .merge(gaps::router())
         .fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), errors::when_ready))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::when_ready))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::access::enforce))
-        .layer(axum::middleware::from_fn(errors::by_audience))
+        .layer(axum::middleware::from_fn(middleware::by_audience))
         .layer(axum::middleware::from_fn(crate::web::access::security_headers))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(TraceLayer::new_for_http())

@@ -1,5 +1,5 @@
 //! A trust's scorecard: spine chart, domain indices against peers and exemplars, trends,
-//! deployed systems and its gaps; and the searchable list of trusts.
+//! deployed systems and its gaps.
 
 use super::cached_page;
 use super::view::Params;

@@ -109,7 +109,7 @@ fn problem_json(status: StatusCode, problem: Option<Problem>, is_json: bool, byt
 pub async fn when_ready(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let reads_figures = matches!(*request.method(), Method::GET | Method::HEAD)
-        && !["/healthz", "/static/", "/assets/", "/sign-in", "/sign-out", "/standards", "/methods"]
+        && !["/healthz", "/static/", "/assets/", "/sign-in", "/sign-out", "/methods"]
             .iter()
             .any(|p| path.starts_with(p));
     if reads_figures && state.figures().loading {
