@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Two builds side by side in one run, alternating, as ratios: the full recompute, the refresh
 # after one trust's quarter, the import (validated and committed) and signed-in pages under load.
-# Usage: benches/compare.sh BEFORE_BINARY AFTER_BINARY [ORGANISATIONS:QUARTERS ...]
+# Usage: benches/compare.sh BEFORE_BINARY AFTER_BINARY [ORGANISATIONS:QUARTERS ... | pages]
 #   (default sizes: 202:11 1100:30, about 0.1 and 1.5 million values). REPS (default 3) rounds of
 #   each; the median of each side is kept. CONNS (default 64) and SECS (default 5) set the load.
 # Build the "before" binary from an older commit in a worktree, e.g.
@@ -19,8 +19,10 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2 ? a[(NR+1)/2] : (a[NR/2]
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (a > 0 ? b / a : 0)}'; }
 row() { printf '%-34s %12s %12s %8s\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
 
+[ "${1:-}" = pages ] && SIZES=" "
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $REPS rounds, medians; ratio = after ÷ before (times: lower is better; requests/s: higher is better)"
-for size in "${@:-202:11 1100:30}"; do
+[ "${1:-}" = pages ] && set -- # `pages`: the pages alone
+for size in ${@:-${SIZES:-202:11 1100:30}}; do
   for s in $size; do
     orgs=${s%%:*}; quarters=${s##*:}
     "$AFTER" demo --trusts "$orgs" --quarters "$quarters" --seed 1 --end 2026-Q3 -o "$DIR/values.csv" \

@@ -32,7 +32,7 @@ pub async fn prepare(config: Config) -> Result<AppState> {
 
 /// Like `prepare`, but answers at once: the figures load in the background (from the stored
 /// snapshot, or computed when there is none); until they are ready, reads that show figures
-/// wait for them and then answer 503 (`web::middleware::when_ready`).
+/// wait for them and then answer 503 (`web::middleware::front`).
 pub async fn prepare_in_background(config: Config) -> Result<AppState> {
     let store = open_store(&config.database_url).await?;
     if config.demo {

@@ -5,13 +5,14 @@
 //! `/api`, plain text for a download under `/export/`, and an HTML page for every other page.
 
 use super::ErrorPage;
-use crate::web::AppState;
 use crate::web::error::{AppError, Problem};
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Who reads an answer, from the path it answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,10 +37,52 @@ impl Audience {
 /// Error bodies are small; a larger one is left as it is.
 const MOST_ERROR_BYTES: usize = 16 << 20;
 
-/// Renders every error answer for its audience.
-pub async fn by_audience(request: Request, next: Next) -> Response {
+/// Whether the figures are loaded, and how long a read waits for them: the front layer's
+/// state, one flag rather than the whole `AppState` on every request.
+#[derive(Clone)]
+pub struct Readiness {
+    pub loaded: Arc<AtomicBool>,
+    pub wait: std::time::Duration,
+}
+
+/// The front of every request: while the figures load after a start, a read that shows
+/// figures waits for them (up to the configured `load_wait_seconds`), then answers 503 with
+/// `Retry-After` — never a page or export with figures missing; and every error answer is
+/// rendered for its audience.
+pub async fn front(State(readiness): State<Readiness>, request: Request, next: Next) -> Response {
     let audience = Audience::of(request.uri().path());
-    let response = next.run(request).await;
+    let waits = !readiness.loaded.load(Ordering::Acquire) && reads_figures(&request);
+    let response = match if waits { wait_for_figures(&readiness).await } else { Ok(()) } {
+        Ok(()) => next.run(request).await,
+        Err(unavailable) => unavailable.into_response(),
+    };
+    for_audience(audience, response).await
+}
+
+/// Whether `request` shows figures: a read of anything but the health check, static files,
+/// signing in and out, and the methods page.
+fn reads_figures(request: &Request) -> bool {
+    let path = request.uri().path();
+    matches!(*request.method(), Method::GET | Method::HEAD)
+        && !["/healthz", "/static/", "/assets/", "/sign-in", "/sign-out", "/methods"]
+            .iter()
+            .any(|p| path.starts_with(p))
+}
+
+async fn wait_for_figures(readiness: &Readiness) -> Result<(), AppError> {
+    let deadline = tokio::time::Instant::now() + readiness.wait;
+    while !readiness.loaded.load(Ordering::Acquire) {
+        if tokio::time::Instant::now() >= deadline {
+            let message = "The figures are still being loaded after a start. Try again in a few seconds.";
+            return Err(AppError::Unavailable { message: message.into(), retry_after: 5 });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+/// An error answer rendered for its audience; any other answer as it is.
+async fn for_audience(audience: Audience, response: Response) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
@@ -101,29 +144,6 @@ fn problem_json(status: StatusCode, problem: Option<Problem>, is_json: bool, byt
     object.insert("status".into(), status.as_u16().into());
     object.insert("detail".into(), detail.into());
     serde_json::to_vec(&object).ok()
-}
-
-/// While the figures load after a start, a read that shows figures waits for them (up to the
-/// configured `load_wait_seconds`), then answers 503 with `Retry-After` — never a page or export
-/// with figures missing.
-pub async fn when_ready(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    let reads_figures = matches!(*request.method(), Method::GET | Method::HEAD)
-        && !["/healthz", "/static/", "/assets/", "/sign-in", "/sign-out", "/methods"]
-            .iter()
-            .any(|p| path.starts_with(p));
-    if reads_figures && state.figures().loading {
-        let wait = std::time::Duration::from_secs_f64(state.config.load_wait_seconds.max(0.0));
-        let deadline = tokio::time::Instant::now() + wait;
-        while state.figures().loading {
-            if tokio::time::Instant::now() >= deadline {
-                let message = "The figures are still being loaded after a start. Try again in a few seconds.";
-                return AppError::Unavailable { message: message.into(), retry_after: 5 }.into_response();
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-    }
-    next.run(request).await
 }
 
 #[cfg(test)]

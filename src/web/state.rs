@@ -20,6 +20,9 @@ pub struct AppState {
     snapshot_pending: Arc<std::sync::atomic::AtomicBool>,
     /// Today's date, which decides the standards in force; set by hand only in tests.
     pub clock: Arc<Clock>,
+    /// Whether the figures held are loaded (not the placeholder of a start), for the front
+    /// layer to read without the lock.
+    loaded: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Today's date in UTC, or a date set by hand.
@@ -46,6 +49,7 @@ impl AppState {
             config: Arc::new(config),
             limiter: Arc::default(),
             pages: Arc::default(),
+            loaded: Arc::new(std::sync::atomic::AtomicBool::new(!figures.loading)),
             figures: Arc::new(RwLock::new(figures)),
             refresh: Arc::new(tokio::sync::Mutex::new(())),
             snapshot_pending: Arc::default(),
@@ -56,6 +60,12 @@ impl AppState {
     /// Today's date, for the standards in force.
     pub fn today(&self) -> chrono::NaiveDate {
         self.clock.today()
+    }
+
+    /// What the front layer needs to know of the figures: whether they are loaded.
+    pub fn readiness(&self) -> super::middleware::Readiness {
+        let wait = std::time::Duration::from_secs_f64(self.config.load_wait_seconds.max(0.0));
+        super::middleware::Readiness { loaded: self.loaded.clone(), wait }
     }
 
     /// The figures of the latest data version this instance has loaded.
@@ -84,6 +94,7 @@ impl AppState {
             "the figures are refreshed"
         );
         *self.figures.write().expect("figures lock") = figures.clone();
+        self.loaded.store(!figures.loading, std::sync::atomic::Ordering::Release);
         self.pages.clear();
         if !self.snapshot_pending.swap(true, std::sync::atomic::Ordering::SeqCst) {
             let state = self.clone();
