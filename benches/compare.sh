@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BEFORE=$(realpath "$1"); AFTER=$(realpath "$2"); shift 2
 REPS=${REPS:-3}; CONNS=${CONNS:-64}; SECS=${SECS:-5}; PORT=18093
-for tool in wrk curl; do command -v $tool >/dev/null || { apt-get update -qq && apt-get install -y -qq $tool >/dev/null; }; done
+for tool in wrk curl sqlite3; do command -v $tool >/dev/null || { apt-get update -qq && apt-get install -y -qq $tool >/dev/null; }; done
 DIR=$(mktemp -d)
 SERVER=
 trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; rm -rf "$DIR"' EXIT
@@ -57,10 +57,17 @@ done
 echo "== pages, demo data, $CONNS connections, ${SECS}s each, signed in as the demo analyst"
 printf '%-34s %12s %12s %8s\n' "requests/s" before after ratio
 PATHS="/healthz / /metrics/digital_leadership_capability /trusts/RGT"
+# One demo database, made once by the older build; each server starts on a fresh copy of it.
+"$BEFORE" --database-url "sqlite://$DIR/demo.db" serve --addr 127.0.0.1:$PORT >"$DIR/serve.log" 2>&1 &
+SERVER=$!
+until curl -fs "http://127.0.0.1:$PORT/healthz" 2>/dev/null | grep -q '"ready"'; do sleep 0.2; done
+kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=
+sqlite3 "$DIR/demo.db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null 2>&1 || true
 for rep in $(seq "$REPS"); do
   for side in before after; do
     bin=$BEFORE; [ $side = after ] && bin=$AFTER
-    "$bin" --database-url "sqlite://$DIR/demo-$side.db" serve --addr 127.0.0.1:$PORT >"$DIR/serve.log" 2>&1 &
+    rm -f "$DIR"/copy.db*; cp "$DIR/demo.db" "$DIR/copy.db"; [ -f "$DIR/demo.db-wal" ] && cp "$DIR/demo.db-wal" "$DIR/copy.db-wal"
+    "$bin" --database-url "sqlite://$DIR/copy.db" serve --addr 127.0.0.1:$PORT >"$DIR/serve.log" 2>&1 &
     SERVER=$!
     until curl -fs "http://127.0.0.1:$PORT/healthz" 2>/dev/null | grep -q '"ready"'; do sleep 0.2; done
     rm -f "$DIR/cj"
