@@ -138,3 +138,20 @@ async fn right_after_a_start_an_export_waits_for_the_figures_and_never_answers_p
         other => panic!("answered {other}"),
     }
 }
+
+#[tokio::test]
+async fn head_is_answered_as_get_is_without_a_body() {
+    let app = TestApp::spawn(true).await;
+    for path in ["/", "/healthz", "/standards", "/trusts/RGT", "/export/organisations.csv"] {
+        let get = app.client.get(format!("{}{path}", app.base)).send().await.unwrap().status();
+        let head = app.client.head(format!("{}{path}", app.base)).send().await.unwrap();
+        assert_eq!((head.status().as_u16(), get.as_u16()), (200, 200), "{path}");
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+    }
+    // Signed out, HEAD meets the same access rule as GET: sent to sign in.
+    let anonymous = app.anonymous();
+    let get = anonymous.get(format!("{}/gaps", app.base)).send().await.unwrap().status();
+    let head = anonymous.head(format!("{}/gaps", app.base)).send().await.unwrap().status();
+    assert_eq!(head, get);
+    assert!(head.is_redirection());
+}

@@ -69,6 +69,8 @@ pub fn is_api(path: &str) -> bool {
 }
 
 pub fn access_for(method: &Method, route: &str) -> Option<Access> {
+    // HEAD is GET without the body (axum answers it from the GET handler): the same access.
+    let method = if method == Method::HEAD { &Method::GET } else { method };
     ROUTES.iter().find(|(m, r, _)| *m == method.as_str() && *r == route).map(|(_, _, a)| *a)
 }
 

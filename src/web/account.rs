@@ -54,12 +54,13 @@ fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
         .build()
 }
 
-/// Where to go after signing in: a path on this site only.
+/// Where to go after signing in: a path on this site only, parsed as an HTTP path and query
+/// (which refuses tabs, line breaks, NUL and spaces) and written back from the parse; not a
+/// scheme, a host, or a path a browser would read as one (`//host`, `/\\host`).
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/".to_string(),
-    }
+    next.and_then(|n| n.parse::<axum::http::uri::PathAndQuery>().ok())
+        .filter(|pq| pq.path().starts_with('/') && !pq.path().starts_with("//") && !pq.as_str().contains('\\'))
+        .map_or_else(|| "/".to_string(), |pq| pq.as_str().to_string())
 }
 
 /// Makes sure the browser has a session (so the form can carry a CSRF token).
@@ -142,4 +143,28 @@ async fn sign_out(
         state.store.delete_session(id_hash).await?;
     }
     Ok((jar.remove(Cookie::build(SESSION_COOKIE).path("/").build()), Redirect::to("/")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn after_sign_in_only_a_path_on_this_site_is_followed() {
+        assert_eq!(safe_next(Some("/trusts/RGT?period=latest")), "/trusts/RGT?period=latest");
+        for hostile in [
+            "/\t/evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "https://evil.example/",
+            "evil.example",
+            "/a\nb",
+            "/a\0b",
+            "/a b",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/", "{hostile:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }
