@@ -250,6 +250,18 @@ async fn summary_measure_reports_and_bundles_of_them_are_stored() {
             .any(|v| &*v.metric_id == "digital_leadership_capability" && v.period_index == q2 && v.value == 3.5)
     );
     assert_eq!(values.len(), 3);
+
+    // A yes/no metric's score written as JSON decimals: 1.0 and 0.0 are yes and no.
+    let bundle = format!(
+        r#"{{"resourceType":"Bundle","type":"collection","entry":[{{"resource":{}}},{{"resource":{}}}]}}"#,
+        measure_report("RGT", "digital_strategy_approved", "2025-04-01", "1.0"),
+        measure_report("RGT", "board_digital_lead", "2025-04-01", "0.0")
+    );
+    let (status, body) = api.post("", "application/fhir+json", bundle).await;
+    assert_eq!((status, body["rows"].as_u64()), (201, Some(2)), "{body}");
+    let values = api.app.state.store.current_values().await.unwrap();
+    let of = |metric: &str| values.iter().find(|v| &*v.metric_id == metric).map(|v| v.value);
+    assert_eq!((of("digital_strategy_approved"), of("board_digital_lead")), (Some(1.0), Some(0.0)));
 }
 
 #[tokio::test]

@@ -10,13 +10,21 @@ pub struct Quarter {
     quarter: u8,
 }
 
+/// The years a quarter may be in: from before the first digital-maturity assessments to well
+/// after any target a trust sets (docs/RULES.md §3.1).
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
 impl Quarter {
     pub fn new(year: i32, quarter: u8) -> Result<Self, String> {
         if !(1..=4).contains(&quarter) {
             return Err(format!("quarter {quarter} does not exist: a year has quarters 1 to 4"));
         }
-        if !(1900..=9999).contains(&year) {
-            return Err(format!("year {year} is out of range"));
+        if !YEARS.contains(&year) {
+            return Err(format!(
+                "year {year} is out of range: quarters run from {}-Q1 to {}-Q4",
+                YEARS.start(),
+                YEARS.end()
+            ));
         }
         Ok(Self { year, quarter })
     }
@@ -156,6 +164,13 @@ mod tests {
 
     fn q(text: &str) -> Quarter {
         Quarter::parse(text).unwrap()
+    }
+
+    #[test]
+    fn a_quarter_outside_the_stated_years_is_refused() {
+        assert!(Quarter::parse("1900-Q1").unwrap_err().contains("from 2000-Q1 to 2100-Q4"));
+        assert!(Quarter::parse("2101-Q1").is_err());
+        assert!(Quarter::parse("2000-Q1").is_ok());
     }
 
     #[test]

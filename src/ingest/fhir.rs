@@ -103,7 +103,12 @@ fn raw_row(row: usize, report: &Value, errors: &mut Vec<RowError>) -> Option<Raw
         None => None,
     };
     let value = match report.pointer("/group/0/measureScore/value") {
-        Some(Value::Number(n)) => Some(n.to_string()),
+        // A whole number in JSON's decimal form (1.0) is the whole number: a yes/no metric's
+        // 0.0 and 1.0 are its 0 and 1.
+        Some(Value::Number(n)) => Some(match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            _ => n.to_string(),
+        }),
         Some(Value::String(s)) => {
             errors.push(RowError::new(
                 row,
