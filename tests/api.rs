@@ -323,3 +323,25 @@ async fn two_trusts_submitting_at_the_same_time_are_both_stored_whole() {
     assert_eq!((x.0, y.0), (201, 201));
     assert_eq!(stored(&api.app).await, 8);
 }
+
+#[tokio::test]
+async fn another_trusts_submission_and_a_missing_one_get_the_same_answer() {
+    let api = api().await;
+    // A submission of another trust, made by its own submitter.
+    api.app.user("submitter@rj1.example", Role::Trust, Some("RJ1")).await;
+    let other = api.app.token("submitter@rj1.example").await;
+    let file = small_csv(&[("RJ1", "digital_leadership_capability", "2025-Q1", "3")]);
+    let (status, body) = post_as(&api.app, &other, "", "text/csv", file).await;
+    assert_eq!(status, 201, "{body}");
+    let theirs = body["submission_id"].as_i64().unwrap();
+    let missing = theirs + 1000;
+
+    let ask = |id: i64| {
+        reqwest::Client::new().get(format!("{}/api/v1/submissions/{id}", api.app.base)).bearer_auth(&api.token).send()
+    };
+    let (a, b) = (ask(theirs).await.unwrap(), ask(missing).await.unwrap());
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (404, 404));
+    let detail =
+        |v: Value| v["detail"].as_str().unwrap().replace(&missing.to_string(), "N").replace(&theirs.to_string(), "N");
+    assert_eq!(detail(a.json().await.unwrap()), detail(b.json().await.unwrap()));
+}

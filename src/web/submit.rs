@@ -259,12 +259,12 @@ async fn detail(
 
 /// A submission the user may see.
 pub async fn visible_submission(state: &AppState, auth: &Auth, id: i64) -> Result<SubmissionRecord> {
-    let s =
-        state.store.submission(id).await?.ok_or_else(|| AppError::NotFound(format!("There is no submission {id}.")))?;
+    // One answer for "no such submission" and "another trust's": the answer must not tell a
+    // trust which ids exist.
+    let hidden = || AppError::NotFound(format!("There is no submission {id} that you can see."));
+    let s = state.store.submission(id).await?.ok_or_else(hidden)?;
     match scope(auth) {
-        Some(own) if s.org_code.as_deref() != Some(own.as_str()) => {
-            Err(AppError::NotFound(format!("There is no submission {id} of your trust.")))
-        }
+        Some(own) if s.org_code.as_deref() != Some(own.as_str()) => Err(hidden()),
         _ => Ok(s),
     }
 }
