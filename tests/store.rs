@@ -282,3 +282,14 @@ async fn a_file_streamed_from_disk_stores_exactly_what_the_same_bytes_store_erro
     assert!(a.1.iter().any(|l| l.contains("duplicate")) && a.1.iter().any(|l| l.contains("rejected")));
     assert_eq!(a, b);
 }
+
+#[tokio::test]
+async fn an_upload_confirmed_several_times_at_once_is_taken_once() {
+    let (_db, store) = fresh().await;
+    let by = exemplar::domain::Actor::operator();
+    let user = store.add_user("t@rgt.example", exemplar::domain::Role::Trust, Some("RGT"), None, &by).await.unwrap();
+    let id = store.save_upload(user, "metrics_csv", Some("f.csv"), b"org_code,metric_id,period,value\n").await.unwrap();
+    let takes = futures_util::future::join_all((0..5).map(|_| store.take_upload(id, user))).await;
+    let taken = takes.into_iter().map(Result::unwrap).filter(Option::is_some).count();
+    assert_eq!(taken, 1, "one confirm gets the upload, the others find it gone");
+}

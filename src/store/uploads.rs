@@ -20,13 +20,14 @@ impl Store {
 
     /// Takes a user's upload out of waiting: (format, filename, content).
     pub async fn take_upload(&self, id: i64, user_id: i64) -> Result<Option<(String, Option<String>, Vec<u8>)>> {
-        let row = sqlx::query("SELECT kind, filename, content FROM uploads WHERE id = $1 AND user_id = $2")
+        // Taken and removed in one statement: of several confirms of one upload at once, only
+        // one gets it (the others find nothing), so it is submitted once.
+        let row = sqlx::query("DELETE FROM uploads WHERE id = $1 AND user_id = $2 RETURNING kind, filename, content")
             .bind(id)
             .bind(user_id)
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else { return Ok(None) };
-        sqlx::query("DELETE FROM uploads WHERE id = $1").bind(id).execute(&self.pool).await?;
         Ok(Some((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
     }
 }
