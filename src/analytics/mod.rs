@@ -8,8 +8,8 @@ mod frames;
 mod summaries;
 mod tables;
 
-/// The type-7 quantile of a short sorted list, for a filtered subset a page picks (region,
-/// cohort) that the tables cannot hold for every choice; every other quantile is polars'.
+/// The type-7 quantile of a sorted list (docs/RULES.md §4.1), for the index summaries and for a
+/// subset a page filters by region or cohort; the peer statistics are polars'.
 pub fn quantile(sorted: &[f64], p: f64) -> Option<f64> {
     if sorted.is_empty() {
         return None;

@@ -1,4 +1,4 @@
-//! What pages share: the quarter and filter choices, number formatting and small statistics.
+//! What pages share: the query parameters, the quarter and filter choices, number formatting and sortable headers.
 
 use crate::domain::{Quarter, TrustType};
 use crate::figures::Figures;
