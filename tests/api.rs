@@ -229,17 +229,22 @@ fn measure_report(org: &str, metric: &str, start: &str, score: &str) -> String {
     )
 }
 
+/// A FHIR `Bundle` (a collection) of `resources`.
+fn bundle_of(resources: &[String]) -> String {
+    let entries: Vec<String> = resources.iter().map(|r| format!(r#"{{"resource":{r}}}"#)).collect();
+    format!(r#"{{"resourceType":"Bundle","type":"collection","entry":[{}]}}"#, entries.join(","))
+}
+
 #[tokio::test]
 async fn summary_measure_reports_and_bundles_of_them_are_stored() {
     let api = api().await;
     let one = measure_report("RGT", "digital_leadership_capability", "2025-04-01", "3.5");
     let (status, body) = api.post("", "application/fhir+json", one).await;
     assert_eq!(status, 201, "{body}");
-    let bundle = format!(
-        r#"{{"resourceType":"Bundle","type":"collection","entry":[{{"resource":{}}},{{"resource":{}}}]}}"#,
+    let bundle = bundle_of(&[
         measure_report("RGT", "digital_leadership_capability", "2025-07-01", "4"),
-        measure_report("RGT", "digital_spend_share", "2025-07-01", "3")
-    );
+        measure_report("RGT", "digital_spend_share", "2025-07-01", "3"),
+    ]);
     let (status, body) = api.post("", "application/fhir+json", bundle).await;
     assert_eq!((status, body["rows"].as_u64()), (201, Some(2)), "{body}");
     let values = api.app.state.store.current_values().await.unwrap();
@@ -252,11 +257,10 @@ async fn summary_measure_reports_and_bundles_of_them_are_stored() {
     assert_eq!(values.len(), 3);
 
     // A yes/no metric's score written as JSON decimals: 1.0 and 0.0 are yes and no.
-    let bundle = format!(
-        r#"{{"resourceType":"Bundle","type":"collection","entry":[{{"resource":{}}},{{"resource":{}}}]}}"#,
+    let bundle = bundle_of(&[
         measure_report("RGT", "digital_strategy_approved", "2025-04-01", "1.0"),
-        measure_report("RGT", "board_digital_lead", "2025-04-01", "0.0")
-    );
+        measure_report("RGT", "board_digital_lead", "2025-04-01", "0.0"),
+    ]);
     let (status, body) = api.post("", "application/fhir+json", bundle).await;
     assert_eq!((status, body["rows"].as_u64()), (201, Some(2)), "{body}");
     let values = api.app.state.store.current_values().await.unwrap();
