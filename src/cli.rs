@@ -447,19 +447,31 @@ fn print_answer(answer: &Answer) {
             )
         }
         Answer::Stored(Outcome::Rejected { submission_id, rows, errors }) => {
-            eprintln!("Rejected (submission {submission_id}): {rows} rows, {} problems; nothing stored.", errors.len());
-            for e in errors {
-                eprintln!("  {e}");
-            }
+            eprintln!(
+                "Rejected (submission {submission_id}): {rows} rows, {} problems; nothing stored.",
+                errors.total()
+            );
+            print_errors(errors);
         }
         Answer::DryRun { rows, errors, .. } if errors.is_empty() => {
             println!("Valid: {rows} rows would be stored (dry run).")
         }
         Answer::DryRun { rows, errors, .. } => {
-            eprintln!("Invalid: {rows} rows, {} problems (dry run; nothing stored).", errors.len());
-            for e in errors {
-                eprintln!("  {e}");
-            }
+            eprintln!("Invalid: {rows} rows, {} problems (dry run; nothing stored).", errors.total());
+            print_errors(errors);
+        }
+    }
+}
+
+/// The problems listed, then (when there were more than are listed) how many of each kind.
+fn print_errors(errors: &crate::domain::Errors) {
+    for e in errors {
+        eprintln!("  {e}");
+    }
+    if errors.unlisted() > 0 {
+        eprintln!("  … and {} more. Every problem, by column and kind:", errors.unlisted());
+        for k in errors.summary() {
+            eprintln!("  {:>9}  {}: {}", k.count, if k.column.is_empty() { "(row)" } else { &k.column }, k.reason);
         }
     }
 }

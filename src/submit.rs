@@ -15,7 +15,7 @@ mod stream;
 
 pub use format::Format;
 
-use crate::domain::{Actor, ConformanceRow, MetricRow, Organisation, Quarter, Reference, RowError};
+use crate::domain::{Actor, ConformanceRow, Errors, MetricRow, Organisation, Quarter, Reference, RowError};
 use crate::ingest::conformance::{parse_conformance_csv, parse_test_reports};
 use crate::ingest::metrics::{Rules, parse_metric_csv, parse_targets_csv};
 use crate::store::{NewSubmission, Outcome, Store, SubmissionKind};
@@ -95,7 +95,7 @@ impl Parsed {
 #[derive(Debug, Clone)]
 pub struct Validated {
     pub rows: usize,
-    pub parsed: Result<Parsed, Vec<RowError>>,
+    pub parsed: Result<Parsed, Errors>,
     pub notes: Vec<String>,
 }
 
@@ -104,7 +104,12 @@ pub struct Validated {
 #[serde(untagged)]
 pub enum Answer {
     Stored(Outcome),
-    DryRun { status: &'static str, rows: usize, errors: Vec<RowError> },
+    DryRun {
+        status: &'static str,
+        rows: usize,
+        #[serde(flatten)]
+        errors: Errors,
+    },
 }
 
 impl Answer {
@@ -113,10 +118,10 @@ impl Answer {
             || matches!(self, Answer::DryRun { errors, .. } if !errors.is_empty())
     }
 
-    pub fn errors(&self) -> &[RowError] {
+    pub fn errors(&self) -> Option<&Errors> {
         match self {
-            Answer::Stored(Outcome::Rejected { errors, .. }) | Answer::DryRun { errors, .. } => errors,
-            _ => &[],
+            Answer::Stored(Outcome::Rejected { errors, .. }) | Answer::DryRun { errors, .. } => Some(errors),
+            _ => None,
         }
     }
 
@@ -132,9 +137,9 @@ impl Answer {
         }
     }
 
-    fn dry_run(rows: usize, parsed: &Result<Parsed, Vec<RowError>>) -> Self {
+    fn dry_run(rows: usize, parsed: &Result<Parsed, Errors>) -> Self {
         match parsed {
-            Ok(valid) => Answer::DryRun { status: "valid", rows: valid.len(), errors: Vec::new() },
+            Ok(valid) => Answer::DryRun { status: "valid", rows: valid.len(), errors: Errors::new() },
             Err(errors) => Answer::DryRun { status: "rejected", rows, errors: errors.clone() },
         }
     }
@@ -202,7 +207,7 @@ pub async fn validate(
     Ok(tokio::task::spawn_blocking(move || {
         let rules = Rules { reference: &reference, today, own_org: own_org.as_deref() };
         let lines = data_lines(&bytes);
-        let counted = |parsed: Result<Parsed, Vec<RowError>>| {
+        let counted = |parsed: Result<Parsed, Errors>| {
             let rows = parsed.as_ref().map_or(0, Parsed::len);
             Validated { rows, parsed, notes: Vec::new() }
         };
@@ -233,7 +238,7 @@ fn dspt(bytes: &[u8], reference: &Reference, lines: usize) -> Validated {
             notes.extend(found.skipped.iter().map(|(row, code, why)| format!("row {row} ({code}): not loaded: {why}")));
             Validated { rows: lines, parsed: Ok(Parsed::Conformance(found.rows)), notes }
         }
-        Err(e) => Validated { rows: lines, parsed: Err(vec![RowError::new(1, "", e.to_string())]), notes: Vec::new() },
+        Err(e) => Validated { rows: lines, parsed: Err(RowError::new(1, "", e.to_string()).into()), notes: Vec::new() },
     }
 }
 
@@ -253,7 +258,7 @@ fn trace_outcome(outcome: &Outcome) {
             tracing::info!(submission_id, original, "submission is a duplicate")
         }
         Outcome::Rejected { submission_id, rows, errors } => {
-            tracing::info!(submission_id, rows, errors = errors.len(), "submission rejected")
+            tracing::info!(submission_id, rows, errors = errors.total(), "submission rejected")
         }
     }
 }

@@ -9,9 +9,9 @@
 
 use chrono::NaiveDate;
 use exemplar::domain::{Quarter, Reference, TrustType};
-use exemplar::ingest::RowError;
 use exemplar::ingest::metrics::{MetricRow, Rules, parse_metric_csv};
 use exemplar::ingest::reference::bundled;
+use exemplar::ingest::{Errors, RowError};
 use std::sync::OnceLock;
 
 const HEADER: &str = "org_code,metric_id,period,value\n";
@@ -43,30 +43,30 @@ fn csv(rows: &[&str]) -> Vec<u8> {
     text.into_bytes()
 }
 
-fn parse_with(bytes: &[u8], rules: &Rules<'_>) -> Result<Vec<MetricRow>, Vec<RowError>> {
+fn parse_with(bytes: &[u8], rules: &Rules<'_>) -> Result<Vec<MetricRow>, Errors> {
     parse_metric_csv(bytes, rules)
 }
 
-fn parse(bytes: &[u8]) -> Result<Vec<MetricRow>, Vec<RowError>> {
+fn parse(bytes: &[u8]) -> Result<Vec<MetricRow>, Errors> {
     parse_with(bytes, &rules())
 }
 
-fn accepted(result: Result<Vec<MetricRow>, Vec<RowError>>) -> Vec<MetricRow> {
+fn accepted(result: Result<Vec<MetricRow>, Errors>) -> Vec<MetricRow> {
     match result {
         Ok(rows) => rows,
         Err(errors) => panic!("expected the file to be accepted, got {errors:#?}"),
     }
 }
 
-fn refused(result: Result<Vec<MetricRow>, Vec<RowError>>) -> Vec<RowError> {
+fn refused(result: Result<Vec<MetricRow>, Errors>) -> Vec<RowError> {
     match result {
         Ok(rows) => panic!("expected the file to be refused, got Ok with {rows:#?}"),
-        Err(errors) => errors,
+        Err(errors) => errors.listed().to_vec(),
     }
 }
 
 /// The single error of a refused file.
-fn only_error(result: Result<Vec<MetricRow>, Vec<RowError>>) -> RowError {
+fn only_error(result: Result<Vec<MetricRow>, Errors>) -> RowError {
     let errors = refused(result);
     assert_eq!(errors.len(), 1, "expected exactly one error, got {errors:#?}");
     errors.into_iter().next().unwrap()
@@ -724,4 +724,80 @@ fn a_trust_submitter_may_submit_its_own_rows() {
 
     assert_eq!(rows.len(), 2);
     assert!(rows.iter().all(|r| r.org_code == "RGT"));
+}
+
+/// Errors are bounded: the first thousand are listed, all are counted and summarised by kind.
+#[test]
+fn a_file_of_many_bad_rows_lists_the_first_thousand_and_counts_them_all() {
+    let mut text = String::from("org_code,metric_id,period,value\n");
+    for i in 0..5_000 {
+        text.push_str(&format!("RGT,metric_{i},2024-Q1,50\n"));
+    }
+    let Err(errors) = parse(text.as_bytes()) else { panic!("refused") };
+    assert_eq!(errors.total(), 5_000);
+    assert_eq!(errors.listed().len(), exemplar::domain::rows::MOST_ERRORS_LISTED);
+    assert_eq!(errors.unlisted(), 4_000);
+    assert_eq!((errors[0].row, errors[999].row), (2, 1001), "the first ones, by row");
+    // One kind: the quoted cell text is not part of the reason.
+    assert_eq!(errors.summary().len(), 1, "{:?}", errors.summary());
+    assert_eq!((errors.summary()[0].column.as_str(), errors.summary()[0].count), ("metric_id", 5_000));
+    assert_eq!(errors.summary()[0].reason, "unknown metric '…'");
+    let stored = errors.to_stored();
+    assert!(stored.len() < 200_000, "what is stored is bounded: {} bytes", stored.len());
+    assert_eq!(Errors::from_stored(&stored).unwrap(), errors);
+}
+
+#[test]
+fn errors_stored_as_a_plain_list_before_they_were_bounded_still_read() {
+    let old = r#"[{"row":2,"column":"value","message":"'x' is not a number"}]"#;
+    let errors = Errors::from_stored(old).unwrap();
+    assert_eq!((errors.total(), errors[0].row, errors.summary()[0].count), (1, 2, 1));
+}
+
+#[test]
+fn a_very_wide_header_is_one_error_not_one_per_column() {
+    let wide = |columns: usize| {
+        let mut text = String::from("org_code,metric_id,period,value");
+        for i in 0..columns {
+            text.push_str(&format!(",x{i}"));
+        }
+        text.push_str("\nRGT,clinical_wifi_coverage,2024-Q1,50\n");
+        text
+    };
+    let errors = refused(parse(wide(1_000).as_bytes()));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_error(&errors[0], 1, "", "1004 columns");
+    // A header row over the row limit is stopped before it is read whole.
+    let errors = refused(parse(wide(100_000).as_bytes()));
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_error(&errors[0], 1, "", "the header row is longer than");
+}
+
+#[test]
+fn a_cell_or_a_row_over_the_limits_is_refused_with_its_row() {
+    use exemplar::ingest::columns::{MOST_CELL_BYTES, MOST_ROW_BYTES};
+    let long_comment = "x".repeat(MOST_CELL_BYTES + 1);
+    let text = format!(
+        "org_code,metric_id,period,value,comment\nRGT,clinical_wifi_coverage,2024-Q1,50,fine\nRGT,clinical_wifi_coverage,2024-Q2,50,{long_comment}\n"
+    );
+    assert_error(&only_error(parse(text.as_bytes())), 3, "comment", "longer than 4000 bytes");
+    // A row far over the limit (45 MB in one quoted comment, as a probe sent) stops the reader
+    // at that row, before the row is in memory; the rows before it are still checked.
+    let huge = "y".repeat(45 << 20);
+    let text = format!(
+        "org_code,metric_id,period,value,comment\nRGT,clinical_wifi_coverage,2024-Q1,bad,\nRGT,clinical_wifi_coverage,2024-Q2,50,\"{huge}\"\nRGT,clinical_wifi_coverage,2024-Q3,50,\n"
+    );
+    let errors = refused(parse(text.as_bytes()));
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_error(&errors[0], 2, "value", "not a plain decimal number");
+    assert_error(&errors[1], 3, "", &format!("longer than {MOST_ROW_BYTES} bytes"));
+}
+
+#[test]
+fn an_error_quotes_at_most_the_start_of_a_long_cell() {
+    let text =
+        format!("org_code,metric_id,period,value\nRGT,clinical_wifi_coverage,2024-Q1,{}\n", "9".repeat(3_000) + "x");
+    let error = only_error(parse(text.as_bytes()));
+    assert_error(&error, 2, "value", "…' is not a plain decimal number");
+    assert!(error.message.len() < 100, "{}", error.message);
 }

@@ -105,7 +105,7 @@ async fn a_file_with_one_bad_row_stores_nothing_and_records_every_error() {
     assert_eq!(store.data_version().await.unwrap(), 0);
     let listed = store.submissions(None, 10).await.unwrap();
     assert_eq!(listed[0].id, submission_id);
-    assert_eq!((listed[0].status.as_str(), listed[0].errors.len()), ("rejected", 2));
+    assert_eq!((listed[0].status.as_str(), listed[0].errors.total()), ("rejected", 2));
 }
 
 #[tokio::test]

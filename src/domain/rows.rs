@@ -19,9 +19,57 @@ pub struct RowError {
     pub forbidden: bool,
 }
 
+/// The longest message and column name an error keeps, in bytes, and the most characters of a
+/// cell a message quotes: an error is small whatever the file held.
+const MOST_MESSAGE_BYTES: usize = 300;
+const MOST_COLUMN_BYTES: usize = 100;
+const MOST_QUOTED_CHARS: usize = 40;
+
+/// `message` with each text it quotes ('…') cut to its first `MOST_QUOTED_CHARS` characters.
+fn quoting_less(message: String) -> String {
+    if message.matches('\'').count() % 2 == 1 {
+        return message; // an apostrophe, not quotations
+    }
+    let (mut out, mut quoted, mut n) = (String::with_capacity(message.len().min(512)), false, 0);
+    for c in message.chars() {
+        if c == '\'' {
+            quoted = !quoted;
+            n = 0;
+        } else if quoted {
+            n += 1;
+            if n > MOST_QUOTED_CHARS {
+                if n == MOST_QUOTED_CHARS + 1 {
+                    out.push('…');
+                }
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `text` cut to at most `most` bytes at a character boundary, marked with an ellipsis when cut.
+fn clipped(mut text: String, most: usize) -> String {
+    if text.len() > most {
+        let mut end = most;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
+
 impl RowError {
     pub fn new(row: usize, column: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { row, column: column.into(), message: message.into(), forbidden: false }
+        Self {
+            row,
+            column: clipped(column.into(), MOST_COLUMN_BYTES),
+            message: clipped(quoting_less(message.into()), MOST_MESSAGE_BYTES),
+            forbidden: false,
+        }
     }
 
     pub fn forbidden(row: usize, column: impl Into<String>, message: impl Into<String>) -> Self {
@@ -37,6 +85,188 @@ impl std::fmt::Display for RowError {
             write!(f, "row {}, column {}: {}", self.row, self.column, self.message)
         }
     }
+}
+
+/// How many errors a submission lists: the first, by row. Every error is counted, and
+/// summarised by column and reason, however many there are.
+pub const MOST_ERRORS_LISTED: usize = 1_000;
+/// How many kinds of error (column and reason) the summary tells apart; the rest are counted
+/// together.
+const MOST_ERROR_KINDS: usize = 100;
+
+/// A submission's problems, bounded: the first `MOST_ERRORS_LISTED` errors, how many there
+/// were in all, and how many of each kind, so that what a rejection holds (in memory, in its
+/// answer and in the database) stays small whatever the file held.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct Errors {
+    /// The first errors found, in the order they were found.
+    #[serde(rename = "errors")]
+    listed: Vec<RowError>,
+    /// Every error, listed or not.
+    #[serde(rename = "error_count")]
+    total: usize,
+    /// Each kind's count, most frequent first once `finish`ed.
+    #[serde(rename = "error_summary")]
+    summary: Vec<ErrorKind>,
+    #[serde(skip)]
+    kinds: std::collections::HashMap<(String, String), usize>,
+    /// Some row was for an organisation the submitter may not submit for.
+    #[serde(skip)]
+    forbidden: bool,
+}
+
+/// One kind of error: a column and a reason (the message without the cell text it quotes).
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ErrorKind {
+    pub column: String,
+    pub reason: String,
+    pub count: usize,
+}
+
+impl Errors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, error: RowError) {
+        self.total += 1;
+        self.forbidden |= error.forbidden;
+        let mut key = (error.column.clone(), reason(&error.message));
+        if !self.kinds.contains_key(&key) && self.kinds.len() >= MOST_ERROR_KINDS {
+            key = (String::new(), "other problems".into());
+        }
+        let next = self.summary.len();
+        let k = *self.kinds.entry(key.clone()).or_insert(next);
+        if k == next {
+            self.summary.push(ErrorKind { column: key.0, reason: key.1, count: 0 });
+        }
+        self.summary[k].count += 1;
+        if self.listed.len() < MOST_ERRORS_LISTED {
+            self.listed.push(error);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// How many errors were found, listed or not.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// The errors listed: the first `MOST_ERRORS_LISTED` found.
+    pub fn listed(&self) -> &[RowError] {
+        &self.listed
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, RowError> {
+        self.listed.iter()
+    }
+
+    /// How many errors were found but not listed.
+    pub fn unlisted(&self) -> usize {
+        self.total - self.listed.len()
+    }
+
+    pub fn summary(&self) -> &[ErrorKind] {
+        &self.summary
+    }
+
+    pub fn forbidden(&self) -> bool {
+        self.forbidden
+    }
+
+    /// Whether an error of `message` was found (listed or not).
+    pub fn has_reason(&self, message: &str) -> bool {
+        let reason = reason(message);
+        self.summary.iter().any(|k| k.reason == reason)
+    }
+
+    /// Puts the listed errors in row order and the summary's kinds most frequent first.
+    pub fn finish(mut self) -> Self {
+        self.listed.sort_by_key(|e| e.row);
+        self.summary
+            .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| (&a.column, &a.reason).cmp(&(&b.column, &b.reason))));
+        self.kinds.clear();
+        self
+    }
+
+    /// The errors as a submission's row stores them (JSON), and back; a row written before
+    /// errors were bounded holds a plain list.
+    pub fn to_stored(&self) -> String {
+        serde_json::to_string(self).expect("errors serialise")
+    }
+
+    pub fn from_stored(text: &str) -> Result<Self, serde_json::Error> {
+        match serde_json::from_str::<Errors>(text) {
+            Ok(errors) => Ok(errors),
+            Err(_) => Ok(serde_json::from_str::<Vec<RowError>>(text)?.into_iter().collect::<Errors>().finish()),
+        }
+    }
+}
+
+impl Extend<RowError> for Errors {
+    fn extend<I: IntoIterator<Item = RowError>>(&mut self, iter: I) {
+        for e in iter {
+            self.push(e);
+        }
+    }
+}
+
+/// The `i`th listed error.
+impl std::ops::Index<usize> for Errors {
+    type Output = RowError;
+
+    fn index(&self, i: usize) -> &RowError {
+        &self.listed[i]
+    }
+}
+
+impl From<RowError> for Errors {
+    fn from(error: RowError) -> Self {
+        std::iter::once(error).collect()
+    }
+}
+
+impl FromIterator<RowError> for Errors {
+    fn from_iter<I: IntoIterator<Item = RowError>>(iter: I) -> Self {
+        let mut errors = Errors::new();
+        errors.extend(iter);
+        errors
+    }
+}
+
+impl<'a> IntoIterator for &'a Errors {
+    type Item = &'a RowError;
+    type IntoIter = std::slice::Iter<'a, RowError>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.listed.iter()
+    }
+}
+
+/// The reason of an error message: the message with the cell text it quotes ('…') left out,
+/// so that errors of one kind share one reason.
+fn reason(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut quoted = false;
+    for c in message.chars() {
+        match c {
+            '\'' if !quoted => {
+                quoted = true;
+                out.push_str("'…'");
+            }
+            '\'' => quoted = false,
+            _ if quoted => {}
+            c => out.push(c),
+        }
+    }
+    if quoted {
+        // An apostrophe, not a quotation: keep the message as it was.
+        return message.to_string();
+    }
+    out
 }
 
 /// One valid row of a metric submission (or, with `value` as the target, of a targets file).

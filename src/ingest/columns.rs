@@ -1,8 +1,15 @@
 //! Reading a CSV submission's header and rows: columns in any order, names in any case,
 //! a BOM and CRLF line ends accepted, bytes that are not UTF-8 reported by row and column.
 
-use super::RowError;
+use super::{Errors, RowError};
 use std::io::Read;
+
+/// The most columns a file may have: the widest format has eleven.
+pub const MOST_COLUMNS: usize = 64;
+/// The longest cell, in bytes (a comment or evidence of some 600 words).
+pub const MOST_CELL_BYTES: usize = 4_000;
+/// The longest row, in bytes, line breaks inside quoted cells included.
+pub const MOST_ROW_BYTES: usize = 20_000;
 
 /// Where each expected column sits in the file.
 pub struct Columns {
@@ -18,8 +25,16 @@ impl Columns {
         header: &csv::ByteRecord,
         required: &[&'static str],
         optional: &[&'static str],
-    ) -> Result<Self, Vec<RowError>> {
-        let mut errors = Vec::new();
+    ) -> Result<Self, Errors> {
+        let mut errors = Errors::new();
+        if header.len() > MOST_COLUMNS {
+            let message = format!(
+                "the header row has {} columns; a file has at most {MOST_COLUMNS}: the columns are {}",
+                header.len(),
+                describe(required, optional)
+            );
+            return Err(RowError::new(1, "", message).into());
+        }
         let names: Vec<&'static str> = required.iter().chain(optional).copied().collect();
         let mut positions = vec![None; names.len()];
         for (i, raw) in header.iter().enumerate() {
@@ -53,13 +68,7 @@ impl Columns {
     }
 
     /// The text of column `name` in `record`; `None` when the column is optional and absent.
-    pub fn get<'r>(
-        &self,
-        record: &'r csv::ByteRecord,
-        row: usize,
-        name: &str,
-        errors: &mut Vec<RowError>,
-    ) -> Option<&'r str> {
+    pub fn get<'r>(&self, record: &'r csv::ByteRecord, row: usize, name: &str, errors: &mut Errors) -> Option<&'r str> {
         let k = self.names.iter().position(|n| *n == name)?;
         let raw = record.get(self.positions[k]?)?;
         match std::str::from_utf8(raw) {
@@ -112,9 +121,9 @@ pub fn read_rows<R: Read>(
     input: R,
     required: &[&'static str],
     optional: &[&'static str],
-    mut each: impl FnMut(&Columns, usize, &csv::ByteRecord, &mut Vec<RowError>),
-) -> Vec<RowError> {
-    let mut errors = Vec::new();
+    mut each: impl FnMut(&Columns, usize, &csv::ByteRecord, &mut Errors),
+) -> Errors {
+    let mut errors = Errors::new();
     let mut reader = csv::ReaderBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .has_headers(false)
@@ -128,16 +137,13 @@ pub fn read_rows<R: Read>(
             return errors;
         }
         Err(e) => {
-            errors.push(RowError::new(1, "", format!("the header row cannot be read: {e}")));
+            errors.push(unreadable(reader.get_ref(), 1, &e));
             return errors;
         }
     };
     let columns = match Columns::from_header(&header, required, optional) {
         Ok(c) => c,
-        Err(mut e) => {
-            errors.append(&mut e);
-            return errors;
-        }
+        Err(e) => return e,
     };
     let mut data_rows = 0usize;
     loop {
@@ -158,6 +164,10 @@ pub fn read_rows<R: Read>(
                     errors.push(RowError::new(before.max(row.min(before)), name, NOT_CLOSED));
                     continue;
                 }
+                if let Some(error) = oversized(&columns, row, &record) {
+                    errors.push(error);
+                    continue;
+                }
                 if record.len() != columns.width() {
                     errors.push(RowError::new(
                         row,
@@ -170,14 +180,14 @@ pub fn read_rows<R: Read>(
             }
             Err(e) => {
                 let row = e.position().map_or(before, |p| p.line() as usize);
-                errors.push(RowError::new(row, "", format!("this row cannot be read as CSV: {e}")));
+                errors.push(unreadable(reader.get_ref(), row, &e));
                 break;
             }
         }
     }
     // A quote still open at the end of the file (in a free-text cell: the others are caught above).
     if let Some(line) = reader.get_ref().open_quote()
-        && !errors.iter().any(|e| e.message == NOT_CLOSED)
+        && !errors.has_reason(NOT_CLOSED)
     {
         errors.push(RowError::new(line, "", NOT_CLOSED));
     }
@@ -187,9 +197,34 @@ pub fn read_rows<R: Read>(
     errors
 }
 
+/// A row or cell over the limits (the reader has stopped a longer row before it is whole).
+fn oversized(columns: &Columns, row: usize, record: &csv::ByteRecord) -> Option<RowError> {
+    if record.as_slice().len() > MOST_ROW_BYTES {
+        return Some(RowError::new(row, "", format!("this row is longer than {MOST_ROW_BYTES} bytes")));
+    }
+    let (i, _) = record.iter().enumerate().find(|(_, cell)| cell.len() > MOST_CELL_BYTES)?;
+    let column = columns.name_at(i).map_or_else(|| format!("#{}", i + 1), str::to_string);
+    Some(RowError::new(row, column, format!("the cell is longer than {MOST_CELL_BYTES} bytes")))
+}
+
+/// The error for a row the reader could not read: too long, or not CSV.
+fn unreadable<R>(input: &LineEnds<R>, row: usize, e: &csv::Error) -> RowError {
+    match input.too_long() {
+        Some(1) => RowError::new(1, "", format!("the header row is longer than {MOST_ROW_BYTES} bytes")),
+        Some(line) => RowError::new(
+            line,
+            "",
+            format!("this row is longer than {MOST_ROW_BYTES} bytes; the rest of the file was not read"),
+        ),
+        None if row == 1 => RowError::new(1, "", format!("the header row cannot be read: {e}")),
+        None => RowError::new(row, "", format!("this row cannot be read as CSV: {e}")),
+    }
+}
+
 /// Reads CRLF as LF and ends the input with a line feed, so that the CSV reader's line count
 /// gives every record the line it starts on. Follows the quoting as it goes, so that a quote
-/// left open at the end of the file is known with the line it was opened on.
+/// left open at the end of the file is known with the line it was opened on, and a row longer
+/// than `MOST_ROW_BYTES` is refused before it is all in memory.
 pub struct LineEnds<R> {
     inner: R,
     buf: Vec<u8>,
@@ -214,6 +249,11 @@ struct Quotes {
     state: Quoting,
     line: usize,
     opened_on: usize,
+    /// Bytes read since the last row ended, and the line that row starts on.
+    row_bytes: usize,
+    row_line: usize,
+    /// The line of a row still going on past `MOST_ROW_BYTES`.
+    too_long: Option<usize>,
 }
 
 impl Quotes {
@@ -232,7 +272,16 @@ impl Quotes {
         };
         if b == b'\n' {
             self.line += 1;
+            if self.state == FieldStart {
+                // A line break outside quotes ends the row.
+                self.end_row();
+            }
         }
+    }
+
+    fn end_row(&mut self) {
+        self.row_bytes = 0;
+        self.row_line = self.line;
     }
 
     /// `step` over every byte of `bytes`, jumping over the runs of bytes that change nothing.
@@ -243,9 +292,11 @@ impl Quotes {
                 // Inside quotes only a quote matters; line feeds are counted.
                 let Some(i) = memchr::memchr(b'"', bytes) else {
                     self.line += lines(bytes);
+                    self.row_bytes += bytes.len();
                     return;
                 };
                 self.line += lines(&bytes[..i]);
+                self.row_bytes += i + 1;
                 self.state = Quoting::QuoteInQuoted;
                 bytes = &bytes[i + 1..];
             } else {
@@ -253,6 +304,7 @@ impl Quotes {
                 if i > 0 {
                     self.state = Quoting::Unquoted;
                 }
+                self.row_bytes += (i + 1).min(bytes.len());
                 let Some(&b) = bytes.get(i) else { return };
                 self.step(b);
                 bytes = &bytes[i + 1..];
@@ -261,9 +313,17 @@ impl Quotes {
     }
 }
 
+impl<R> LineEnds<R> {
+    /// The line of a row longer than `MOST_ROW_BYTES`, once the reader has stopped at it.
+    pub fn too_long(&self) -> Option<usize> {
+        self.quotes.too_long
+    }
+}
+
 impl<R: Read> LineEnds<R> {
     pub fn new(inner: R) -> Self {
-        let quotes = Quotes { state: Quoting::FieldStart, line: 1, opened_on: 1 };
+        let quotes =
+            Quotes { state: Quoting::FieldStart, line: 1, opened_on: 1, row_bytes: 0, row_line: 1, too_long: None };
         Self { inner, buf: Vec::with_capacity(64 * 1024), pos: 0, last: None, done: false, quotes }
     }
 
@@ -273,6 +333,9 @@ impl<R: Read> LineEnds<R> {
     }
 
     fn fill(&mut self) -> std::io::Result<()> {
+        if self.quotes.too_long.is_some() {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "a row is too long"));
+        }
         let mut raw = [0u8; 64 * 1024];
         self.buf.clear();
         self.pos = 0;
@@ -298,6 +361,12 @@ impl<R: Read> LineEnds<R> {
             }
         }
         self.quotes.read(&self.buf);
+        if self.quotes.row_bytes > MOST_ROW_BYTES && !self.done {
+            // A row still going on past the limit: the rows before it are served, and the next
+            // read stops, so that no more than the limit and one chunk of it is ever in memory.
+            // (A row that ends within what has been read is refused whole by `read_rows`.)
+            self.quotes.too_long = Some(self.quotes.row_line);
+        }
         Ok(())
     }
 }

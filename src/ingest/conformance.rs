@@ -1,9 +1,9 @@
 //! Conformance results: CSV `subject,standard_id,result,assessed_on[,assessor][,evidence]` and
 //! FHIR R4 `TestReport`s, validated whole against the standards and systems catalogues.
 
-use super::RowError;
 use super::columns::read_rows;
 use super::metrics::{Rules, note};
+use super::{Errors, RowError};
 use crate::domain::{AssessedAt, Conformance, OdsCode};
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -34,9 +34,9 @@ struct Names {
 const CSV: Names = Names { subject: "subject", standard: "standard_id", result: "result", assessed_on: "assessed_on" };
 const FHIR: Names = Names { subject: "participant", standard: "testScript", result: "result", assessed_on: "issued" };
 
-fn check(raw: Raw, names: &Names, rules: &Rules<'_>, errors: &mut Vec<RowError>) -> Option<ConformanceRow> {
+fn check(raw: Raw, names: &Names, rules: &Rules<'_>, errors: &mut Errors) -> Option<ConformanceRow> {
     let (row, r) = (raw.row, rules.reference);
-    let before = errors.len();
+    let before = errors.total();
     let standard = match raw.standard.as_deref().map(str::trim) {
         Some(id) if !id.is_empty() => match r.standard(id) {
             Some(s) => Some(s),
@@ -135,7 +135,7 @@ fn check(raw: Raw, names: &Names, rules: &Rules<'_>, errors: &mut Vec<RowError>)
     };
     let text = |v: Option<String>| v.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
     match (standard, subject_kind, result, assessed_on) {
-        (Some(s), Some(kind), Some(result), Some(assessed_on)) if errors.len() == before => Some(ConformanceRow {
+        (Some(s), Some(kind), Some(result), Some(assessed_on)) if errors.total() == before => Some(ConformanceRow {
             row,
             subject: org.map_or(subject, |c| c.as_str().to_string()),
             subject_kind: kind,
@@ -150,9 +150,9 @@ fn check(raw: Raw, names: &Names, rules: &Rules<'_>, errors: &mut Vec<RowError>)
 }
 
 /// Parses and validates a conformance CSV, all or nothing.
-pub fn parse_conformance_csv<R: Read>(input: R, rules: &Rules<'_>) -> Result<Vec<ConformanceRow>, Vec<RowError>> {
+pub fn parse_conformance_csv<R: Read>(input: R, rules: &Rules<'_>) -> Result<Vec<ConformanceRow>, Errors> {
     let mut rows = Vec::new();
-    let mut errors = read_rows(
+    let errors = read_rows(
         input,
         &["subject", "standard_id", "result", "assessed_on"],
         &["assessor", "evidence"],
@@ -171,19 +171,14 @@ pub fn parse_conformance_csv<R: Read>(input: R, rules: &Rules<'_>) -> Result<Vec
             }
         },
     );
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        errors.sort_by_key(|e| e.row);
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(rows) } else { Err(errors.finish()) }
 }
 
 /// Parses a FHIR R4 TestReport (or a Bundle of them): `testScript` → standard, the `server`
 /// participant → system, `result` → pass or fail, `issued` → date.
-pub fn parse_test_reports(bytes: &[u8], rules: &Rules<'_>) -> Result<Vec<ConformanceRow>, Vec<RowError>> {
-    let json: Value =
-        serde_json::from_slice(bytes).map_err(|e| vec![RowError::new(1, "", format!("the body is not JSON: {e}"))])?;
+pub fn parse_test_reports(bytes: &[u8], rules: &Rules<'_>) -> Result<Vec<ConformanceRow>, Errors> {
+    let json: Value = serde_json::from_slice(bytes)
+        .map_err(|e| Errors::from(RowError::new(1, "", format!("the body is not JSON: {e}"))))?;
     let reports: Vec<&Value> = match json.get("resourceType").and_then(Value::as_str) {
         Some("TestReport") => vec![&json],
         Some("Bundle") => json
@@ -191,15 +186,16 @@ pub fn parse_test_reports(bytes: &[u8], rules: &Rules<'_>) -> Result<Vec<Conform
             .and_then(Value::as_array)
             .map(|e| e.iter().map(|x| x.get("resource").unwrap_or(&Value::Null)).collect())
             .unwrap_or_default(),
-        Some(other) => return Err(vec![RowError::new(1, "resourceType", format!("a {other} is not a TestReport"))]),
+        Some(other) => return Err(RowError::new(1, "resourceType", format!("a {other} is not a TestReport")).into()),
         None => {
-            return Err(vec![RowError::new(1, "resourceType", "this is not a FHIR resource: it has no resourceType")]);
+            return Err(RowError::new(1, "resourceType", "this is not a FHIR resource: it has no resourceType").into());
         }
     };
-    let mut errors = Vec::new();
+    let mut errors = Errors::new();
     let mut rows = Vec::new();
     for (i, report) in reports.into_iter().enumerate() {
         let row = i + 1;
+        let before = errors.total();
         if report.get("resourceType").and_then(Value::as_str) != Some("TestReport") {
             errors.push(RowError::new(row, "resourceType", format!("entry {row} is not a TestReport")));
             continue;
@@ -248,12 +244,12 @@ pub fn parse_test_reports(bytes: &[u8], rules: &Rules<'_>) -> Result<Vec<Conform
             assessor: report.pointer("/tester").and_then(Value::as_str).map(str::to_string),
             evidence: report.get("id").and_then(Value::as_str).map(|id| format!("TestReport/{id}")),
         };
-        if errors.iter().any(|e| e.row == row) {
+        if errors.total() > before {
             continue;
         }
         if let Some(valid) = check(raw, &FHIR, rules, &mut errors) {
             rows.push(valid);
         }
     }
-    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+    if errors.is_empty() { Ok(rows) } else { Err(errors.finish()) }
 }

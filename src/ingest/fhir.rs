@@ -3,8 +3,8 @@
 //! quarter and `group[0].measureScore.value` as the value. Only the fields used are read; the
 //! rest of the resource is left alone. Each report is a "row", numbered from 1 in the bundle.
 
-use super::RowError;
 use super::metrics::{Fields, MetricRow, RawRow, Rules, Validator};
+use super::{Errors, RowError};
 use crate::domain::Quarter;
 use serde_json::Value;
 
@@ -17,9 +17,13 @@ pub const FHIR_FIELDS: Fields = Fields {
 };
 
 /// Parses and validates a MeasureReport or a Bundle of them, all or nothing.
-pub fn parse_measure_reports(bytes: &[u8], rules: &Rules<'_>) -> Result<Vec<MetricRow>, Vec<RowError>> {
+pub fn parse_measure_reports(bytes: &[u8], rules: &Rules<'_>) -> Result<Vec<MetricRow>, Errors> {
     let json: Value = serde_json::from_slice(bytes).map_err(|e| {
-        vec![RowError::new(1, "", format!("the body is not JSON: {e} (line {}, column {})", e.line(), e.column()))]
+        Errors::from(RowError::new(
+            1,
+            "",
+            format!("the body is not JSON: {e} (line {}, column {})", e.line(), e.column()),
+        ))
     })?;
     let reports: Vec<&Value> = match json.get("resourceType").and_then(Value::as_str) {
         Some("MeasureReport") => vec![&json],
@@ -29,20 +33,21 @@ pub fn parse_measure_reports(bytes: &[u8], rules: &Rules<'_>) -> Result<Vec<Metr
             .map(|entries| entries.iter().map(|e| e.get("resource").unwrap_or(&Value::Null)).collect())
             .unwrap_or_default(),
         Some(other) => {
-            return Err(vec![RowError::new(
+            return Err(RowError::new(
                 1,
                 "resourceType",
                 format!("a {other} is not a MeasureReport or a Bundle of MeasureReports"),
-            )]);
+            )
+            .into());
         }
         None => {
-            return Err(vec![RowError::new(1, "resourceType", "this is not a FHIR resource: it has no resourceType")]);
+            return Err(RowError::new(1, "resourceType", "this is not a FHIR resource: it has no resourceType").into());
         }
     };
     if reports.is_empty() {
-        return Err(vec![RowError::new(1, "entry", "the Bundle has no entries")]);
+        return Err(RowError::new(1, "entry", "the Bundle has no entries").into());
     }
-    let mut errors = Vec::new();
+    let mut errors = Errors::new();
     let mut rows = Vec::new();
     let mut validator = Validator::new(rules, FHIR_FIELDS);
     for (i, report) in reports.into_iter().enumerate() {
@@ -57,7 +62,7 @@ pub fn parse_measure_reports(bytes: &[u8], rules: &Rules<'_>) -> Result<Vec<Metr
 }
 
 /// The fields of one report, with the problems of its shape reported.
-fn raw_row(row: usize, report: &Value, errors: &mut Vec<RowError>) -> Option<RawRow> {
+fn raw_row(row: usize, report: &Value, errors: &mut Errors) -> Option<RawRow> {
     match report.get("resourceType").and_then(Value::as_str) {
         Some("MeasureReport") => {}
         Some(other) => {
@@ -69,7 +74,7 @@ fn raw_row(row: usize, report: &Value, errors: &mut Vec<RowError>) -> Option<Raw
             return None;
         }
     }
-    let before = errors.len();
+    let before = errors.total();
     let org = organisation(report, row, errors);
     let metric = match report.get("measure") {
         Some(Value::String(url)) => Some(
@@ -123,7 +128,7 @@ fn raw_row(row: usize, report: &Value, errors: &mut Vec<RowError>) -> Option<Raw
         }
         None => None,
     };
-    if errors.len() > before {
+    if errors.total() > before {
         return None;
     }
     Some(RawRow { row, org, metric, period, value, comment: None })
@@ -131,7 +136,7 @@ fn raw_row(row: usize, report: &Value, errors: &mut Vec<RowError>) -> Option<Raw
 
 /// The ODS code of the report's subject, or else of its reporter: an identifier's value, or an
 /// `Organization/CODE` reference.
-fn organisation(report: &Value, row: usize, errors: &mut Vec<RowError>) -> Option<String> {
+fn organisation(report: &Value, row: usize, errors: &mut Errors) -> Option<String> {
     for field in ["subject", "reporter"] {
         let Some(party) = report.get(field) else { continue };
         if let Some(code) = party.pointer("/identifier/value").and_then(Value::as_str) {

@@ -1,8 +1,8 @@
 //! Metric submissions and targets as CSV (`org_code,metric_id,period,value[,comment]` and
 //! `org_code,metric_id,period,target`), validated whole. FHIR reports reuse the row checks.
 
-use super::RowError;
 use super::columns::read_rows;
+use super::{Errors, RowError};
 use crate::domain::{MetricId, OdsCode, Quarter, Reference, value::parse_value};
 use chrono::NaiveDate;
 use std::collections::HashMap;
@@ -78,9 +78,9 @@ impl<'r> Validator<'r> {
     }
 
     /// The valid row, or `None` with every problem of the row added to `errors`.
-    pub fn check(&mut self, raw: RawRow, errors: &mut Vec<RowError>) -> Option<MetricRow> {
+    pub fn check(&mut self, raw: RawRow, errors: &mut Errors) -> Option<MetricRow> {
         let (row, f, rules) = (raw.row, self.fields, self.rules);
-        let before = errors.len();
+        let before = errors.total();
         let org = match raw.org.as_deref() {
             Some(t) => check_org(t, row, f.org, rules, errors),
             None => missing(row, f.org, errors),
@@ -151,7 +151,7 @@ impl<'r> Validator<'r> {
         }
         let comment = raw.comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
         match (org, metric, period, value) {
-            (Some(org_code), Some(m), Some(period), Some(value)) if errors.len() == before => {
+            (Some(org_code), Some(m), Some(period), Some(value)) if errors.total() == before => {
                 Some(MetricRow { row, org_code, metric_id: m.metric_id.clone(), period, value, comment })
             }
             _ => None,
@@ -160,16 +160,16 @@ impl<'r> Validator<'r> {
 }
 
 /// Parses and validates a whole metric CSV. Either every row is valid, or every problem is listed.
-pub fn parse_metric_csv<R: Read>(input: R, rules: &Rules<'_>) -> Result<Vec<MetricRow>, Vec<RowError>> {
+pub fn parse_metric_csv<R: Read>(input: R, rules: &Rules<'_>) -> Result<Vec<MetricRow>, Errors> {
     parse_csv(input, rules, CSV_METRICS)
 }
 
 /// Parses and validates a whole targets CSV.
-pub fn parse_targets_csv<R: Read>(input: R, rules: &Rules<'_>) -> Result<Vec<MetricRow>, Vec<RowError>> {
+pub fn parse_targets_csv<R: Read>(input: R, rules: &Rules<'_>) -> Result<Vec<MetricRow>, Errors> {
     parse_csv(input, rules, CSV_TARGETS)
 }
 
-fn parse_csv<R: Read>(input: R, rules: &Rules<'_>, fields: Fields) -> Result<Vec<MetricRow>, Vec<RowError>> {
+fn parse_csv<R: Read>(input: R, rules: &Rules<'_>, fields: Fields) -> Result<Vec<MetricRow>, Errors> {
     let mut rows = Vec::new();
     let errors = stream_csv(input, rules, fields, |row| rows.push(row));
     if errors.is_empty() { Ok(rows) } else { Err(errors) }
@@ -178,19 +178,15 @@ fn parse_csv<R: Read>(input: R, rules: &Rules<'_>, fields: Fields) -> Result<Vec
 /// Validates a metric or targets CSV row by row, handing each valid row to `valid` as long as
 /// no problem has been found, and answers every problem, by row. Nothing of the file is kept
 /// but the repeat check's grid, so that a file of any length is checked in the same memory.
-pub fn stream_csv<R: Read>(
-    input: R,
-    rules: &Rules<'_>,
-    fields: Fields,
-    mut valid: impl FnMut(MetricRow),
-) -> Vec<RowError> {
+pub fn stream_csv<R: Read>(input: R, rules: &Rules<'_>, fields: Fields, mut valid: impl FnMut(MetricRow)) -> Errors {
     let mut validator = Validator::new(rules, fields);
     let optional: &[&'static str] = if fields.targets { &[] } else { &["comment"] };
-    let mut errors = read_rows(
+    let errors = read_rows(
         input,
         &[fields.org, fields.metric, fields.period, fields.value],
         optional,
         |cols, row, record, errors| {
+            let before = errors.total();
             let raw = RawRow {
                 row,
                 org: cols.get(record, row, fields.org, errors).map(str::to_string),
@@ -200,8 +196,7 @@ pub fn stream_csv<R: Read>(
                 comment: cols.get(record, row, "comment", errors).map(str::to_string),
             };
             // A cell that is not UTF-8 is reported by `get` and reads as absent: do not report it twice.
-            let unreadable = errors.iter().rev().take_while(|e| e.row == row).any(|e| e.message.contains("not UTF-8"));
-            if unreadable {
+            if errors.total() > before {
                 return;
             }
             if let Some(row) = validator.check(raw, errors)
@@ -211,18 +206,11 @@ pub fn stream_csv<R: Read>(
             }
         },
     );
-    errors.sort_by_key(|e| e.row);
-    errors
+    errors.finish()
 }
 
 /// Checks an organisation code against the reference data and the submitter's own trust.
-pub fn check_org(
-    text: &str,
-    row: usize,
-    column: &str,
-    rules: &Rules<'_>,
-    errors: &mut Vec<RowError>,
-) -> Option<String> {
+pub fn check_org(text: &str, row: usize, column: &str, rules: &Rules<'_>, errors: &mut Errors) -> Option<String> {
     let code = note(OdsCode::parse(text), row, column, errors)?;
     if rules.reference.organisation(code.as_str()).is_none() {
         errors.push(RowError::new(row, column, format!("unknown organisation '{code}'")));
@@ -239,12 +227,12 @@ pub fn check_org(
     Some(code.as_str().to_string())
 }
 
-fn missing<T>(row: usize, column: &str, errors: &mut Vec<RowError>) -> Option<T> {
+fn missing<T>(row: usize, column: &str, errors: &mut Errors) -> Option<T> {
     errors.push(RowError::new(row, column, "this field is missing"));
     None
 }
 
 /// Records a parse error against its row and column.
-pub fn note<T>(result: Result<T, String>, row: usize, column: &str, errors: &mut Vec<RowError>) -> Option<T> {
+pub fn note<T>(result: Result<T, String>, row: usize, column: &str, errors: &mut Errors) -> Option<T> {
     result.map_err(|message| errors.push(RowError::new(row, column, message))).ok()
 }

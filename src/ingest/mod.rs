@@ -9,4 +9,4 @@ pub mod metrics;
 pub mod organisations;
 pub mod reference;
 
-pub use crate::domain::rows::RowError;
+pub use crate::domain::rows::{Errors, RowError};

@@ -2,8 +2,8 @@
 //! analyst downloads can be edited and loaded back. New organisations are added; a known ODS
 //! code has its name, type, region and cohort replaced.
 
-use super::RowError;
 use super::columns::read_rows;
+use super::{Errors, RowError};
 use crate::domain::OdsCode;
 use crate::domain::reference::{Exemplar, Organisation, REGIONS, TrustType};
 use std::collections::HashMap;
@@ -12,11 +12,11 @@ pub const REQUIRED: &[&str] = &["org_code", "org_name", "trust_type", "region", 
 pub const OPTIONAL: &[&str] = &["exemplar_cohort"];
 
 /// Every organisation of the file, or every problem with it (row, column, reason).
-pub fn parse_organisations(bytes: &[u8]) -> Result<Vec<Organisation>, Vec<RowError>> {
+pub fn parse_organisations(bytes: &[u8]) -> Result<Vec<Organisation>, Errors> {
     let mut orgs = Vec::new();
     let mut first_row: HashMap<String, usize> = HashMap::new();
-    let mut errors = read_rows(bytes, REQUIRED, OPTIONAL, |columns, row, record, errors| {
-        let before = errors.len();
+    let errors = read_rows(bytes, REQUIRED, OPTIONAL, |columns, row, record, errors| {
+        let before = errors.total();
         let mut cell = |name: &str| columns.get(record, row, name, errors).map(str::trim).unwrap_or("");
         let (code, name, kind, region, exemplar, cohort) = (
             cell("org_code").to_string(),
@@ -63,12 +63,11 @@ pub fn parse_organisations(bytes: &[u8]) -> Result<Vec<Organisation>, Vec<RowErr
         {
             errors.push(RowError::new(row, "org_code", format!("{code} is already on row {first}")));
         }
-        if errors.len() == before
+        if errors.total() == before
             && let (Some(ods_code), Some(trust_type), Some(exemplar)) = (code, trust_type, exemplar)
         {
             orgs.push(Organisation { ods_code, name, trust_type, region, exemplar, exemplar_cohort: cohort });
         }
     });
-    errors.sort_by_key(|e| e.row);
-    if errors.is_empty() { Ok(orgs) } else { Err(errors) }
+    if errors.is_empty() { Ok(orgs) } else { Err(errors.finish()) }
 }

@@ -3,9 +3,9 @@
 
 use super::Store;
 use super::batch::{Cell, insert};
+use crate::domain::Errors;
 use crate::domain::MetricRow;
 use crate::domain::Quarter;
-use crate::domain::RowError;
 use crate::domain::SubmissionStatus;
 use anyhow::Result;
 use serde::Serialize;
@@ -72,7 +72,12 @@ pub enum Outcome {
     /// Byte-identical to accepted submission `original`: nothing stored.
     Duplicate { submission_id: i64, rows: usize, original: i64 },
     /// Nothing stored; every problem listed.
-    Rejected { submission_id: i64, rows: usize, errors: Vec<RowError> },
+    Rejected {
+        submission_id: i64,
+        rows: usize,
+        #[serde(flatten)]
+        errors: Errors,
+    },
 }
 
 /// A submission as listed in its history.
@@ -87,7 +92,7 @@ pub struct SubmissionRecord {
     pub filename: Option<String>,
     pub rows_total: i64,
     pub rows_stored: i64,
-    pub errors: Vec<RowError>,
+    pub errors: Errors,
     pub org_code: Option<String>,
 }
 
@@ -107,17 +112,17 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         if let Some(original) = original {
-            let id = insert_submission(&mut tx, sub, SubmissionStatus::Duplicate, rows, 0, &[]).await?;
+            let id = insert_submission(&mut tx, sub, SubmissionStatus::Duplicate, rows, 0, &Errors::new()).await?;
             audit_duplicate(&mut tx, sub, id, original).await?;
             tx.commit().await?;
             return Ok(Err(Outcome::Duplicate { submission_id: id, rows, original }));
         }
-        let id = insert_submission(&mut tx, sub, SubmissionStatus::Accepted, rows, 0, &[]).await?;
+        let id = insert_submission(&mut tx, sub, SubmissionStatus::Accepted, rows, 0, &Errors::new()).await?;
         Ok(Ok((guard, tx, id)))
     }
 
     /// Records a rejected submission and its errors; no value is stored.
-    pub async fn record_rejection(&self, sub: &NewSubmission, rows: usize, errors: Vec<RowError>) -> Result<Outcome> {
+    pub async fn record_rejection(&self, sub: &NewSubmission, rows: usize, errors: Errors) -> Result<Outcome> {
         let mut tx = self.begin_write().await?;
         let id = insert_submission(&mut tx, sub, SubmissionStatus::Rejected, rows, 0, &errors).await?;
         audit_rejection(&mut tx, sub, id, &errors).await?;
@@ -196,7 +201,7 @@ fn record_from(r: &sqlx::any::AnyRow) -> Result<SubmissionRecord> {
         filename: r.try_get(6)?,
         rows_total: r.try_get(7)?,
         rows_stored: r.try_get(8)?,
-        errors: serde_json::from_str(&r.try_get::<String, _>(9)?)?,
+        errors: Errors::from_stored(&r.try_get::<String, _>(9)?)?,
         org_code: r.try_get(10)?,
     })
 }
@@ -346,7 +351,7 @@ impl Interner {
 #[derive(Debug)]
 pub enum Feed {
     Rows(Vec<MetricRow>),
-    End { content_hash: String, rows: usize, errors: Vec<RowError> },
+    End { content_hash: String, rows: usize, errors: Errors },
 }
 
 /// A quarter's current values, for the revision bookkeeping.
@@ -455,11 +460,11 @@ impl Settlement {
     pub(super) fn new(
         id: i64,
         rows: usize,
-        errors: Vec<RowError>,
+        errors: Errors,
         original: Option<i64>,
         revisions: &Revisions,
     ) -> Result<Self> {
-        let errors_text = serde_json::to_string(&errors)?;
+        let errors_text = errors.to_stored();
         Ok(match original {
             _ if !errors.is_empty() => Self {
                 status: SubmissionStatus::Rejected,
@@ -580,7 +585,7 @@ pub(super) async fn insert_submission(
     status: SubmissionStatus,
     rows: usize,
     stored: usize,
-    errors: &[RowError],
+    errors: &Errors,
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(INSERT_SUBMISSION)
         .bind(sub.kind.as_str())
@@ -592,14 +597,14 @@ pub(super) async fn insert_submission(
         .bind(sub.filename.clone())
         .bind(rows as i64)
         .bind(stored as i64)
-        .bind(serde_json::to_string(errors)?)
+        .bind(errors.to_stored())
         .bind(sub.org_code.clone())
         .fetch_one(&mut **tx)
         .await?)
 }
 
-fn rejection_detail(errors: &[RowError]) -> String {
-    format!("{} errors", errors.len())
+fn rejection_detail(errors: &Errors) -> String {
+    format!("{} errors", errors.total())
 }
 
 fn duplicate_detail(original: i64) -> String {
@@ -610,7 +615,7 @@ async fn audit_rejection(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     sub: &NewSubmission,
     id: i64,
-    errors: &[RowError],
+    errors: &Errors,
 ) -> Result<()> {
     let detail = rejection_detail(errors);
     audit(tx, &sub.submitted_by, "submission.reject", sub.kind.as_str(), Some(id), &detail).await

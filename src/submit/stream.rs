@@ -2,7 +2,7 @@
 //! writes the valid rows on another, inside one transaction.
 
 use super::{Actor, Answer, Options, trace_outcome};
-use crate::domain::{Reference, RowError};
+use crate::domain::{Errors, Reference};
 use crate::ingest::metrics::Rules;
 use crate::store::{NewSubmission, Store, SubmissionKind};
 use anyhow::{Context, Result};
@@ -29,7 +29,7 @@ pub(super) async fn submit_file(
     let end_sender = sender.clone();
     let (reference, own_org, send) = (reference.clone(), actor.own_org.clone(), !dry_run);
     // Answers (valid rows, content hash, data rows, errors).
-    let validator = tokio::task::spawn_blocking(move || -> Result<(usize, String, usize, Vec<RowError>)> {
+    let validator = tokio::task::spawn_blocking(move || -> Result<(usize, String, usize, Errors)> {
         let rules = Rules { reference: &reference, today, own_org: own_org.as_deref() };
         let mut input = Tally::new(std::io::BufReader::with_capacity(1 << 16, file));
         let (mut chunk, mut valid) = (Vec::with_capacity(CHUNK), 0);

@@ -3,8 +3,8 @@
 
 use crate::auth::Auth;
 use crate::domain::Channel;
+use crate::domain::Errors;
 use crate::domain::Role;
-use crate::ingest::RowError;
 use crate::store::Outcome;
 use crate::submit::{Answer, Format, Options, Upload, submit};
 use crate::web::AppState;
@@ -26,7 +26,8 @@ pub struct SubmissionAnswer {
     pub submission_id: Option<i64>,
     pub status: String,
     pub rows: usize,
-    pub errors: Vec<RowError>,
+    #[serde(flatten)]
+    pub errors: Errors,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub dry_run: bool,
 }
@@ -94,7 +95,7 @@ async fn create(
     {
         return AppError::Internal(e).into_response();
     }
-    let forbidden = answer.errors().iter().any(|e| e.forbidden);
+    let forbidden = answer.errors().is_some_and(Errors::forbidden);
     let (status, body) = match answer {
         Answer::Stored(Outcome::Accepted { submission_id, rows, .. }) => (
             StatusCode::CREATED,
@@ -102,7 +103,7 @@ async fn create(
                 submission_id: Some(submission_id),
                 status: "accepted".into(),
                 rows,
-                errors: vec![],
+                errors: Errors::new(),
                 dry_run: false,
             },
         ),
@@ -112,7 +113,7 @@ async fn create(
                 submission_id: Some(submission_id),
                 status: "duplicate".into(),
                 rows,
-                errors: vec![],
+                errors: Errors::new(),
                 dry_run: false,
             },
         ),

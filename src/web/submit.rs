@@ -3,9 +3,9 @@
 
 use super::render;
 use crate::auth::Auth;
+use crate::domain::Errors;
 use crate::domain::{Quarter, Role};
 use crate::figures::quality::QualityFlag;
-use crate::ingest::RowError;
 use crate::store::{Outcome, SubmissionRecord};
 use crate::submit::{Format, Options, Upload, Validated, submit, validate};
 use crate::web::AppState;
@@ -57,7 +57,7 @@ pub struct PreviewPage {
     pub format: String,
     pub filename: String,
     pub rows: usize,
-    pub errors: Vec<RowError>,
+    pub errors: Errors,
     pub quarters: Vec<QuarterSummary>,
     pub metrics: Vec<(String, usize)>,
     pub revisions: Vec<Revision>,
@@ -129,7 +129,7 @@ async fn preview(
         format: format.label().into(),
         filename: filename.unwrap_or_else(|| "pasted rows".into()),
         rows: total,
-        errors: Vec::new(),
+        errors: Errors::new(),
         quarters: Vec::new(),
         metrics: Vec::new(),
         revisions: Vec::new(),
