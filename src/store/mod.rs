@@ -31,7 +31,7 @@ pub use targets::Target;
 use anyhow::{Context, Result};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::MigrateDatabase;
-use sqlx::{Any, AnyPool, Executor};
+use sqlx::{Any, AnyPool, Connection, Executor};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -83,6 +83,18 @@ impl Store {
                             .await?;
                     }
                     Ok(())
+                })
+            })
+            .after_release(|conn, _| {
+                // A connection goes back to the pool only out of any transaction. When a COMMIT
+                // fails (a full disk, say) the database may have rolled the transaction back
+                // itself, so the driver's own ROLLBACK fails too and the connection would stay
+                // "in a transaction" for good, refusing every later BEGIN. The ping waits for
+                // that ROLLBACK; a connection still in a transaction after it is closed, and
+                // the pool opens a fresh one.
+                Box::pin(async move {
+                    conn.ping().await?;
+                    Ok(!conn.is_in_transaction())
                 })
             })
             .connect(url)

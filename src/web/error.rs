@@ -45,6 +45,12 @@ impl IntoResponse for AppError {
             AppError::Unavailable { message, .. } => {
                 (StatusCode::SERVICE_UNAVAILABLE, "The figures are not ready yet", message.clone())
             }
+            AppError::Internal(e) if disk_full(e) => {
+                tracing::error!(error = ?e, "the database's disk is full");
+                let detail = "The service cannot store anything just now: its database's disk is full. \
+                              Nothing of this request was stored. Try again later.";
+                (StatusCode::SERVICE_UNAVAILABLE, "The service cannot store anything just now", detail.into())
+            }
             AppError::Internal(e) => {
                 tracing::error!(error = ?e, "request failed");
                 (
@@ -57,10 +63,25 @@ impl IntoResponse for AppError {
         let mut response =
             (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{title}: {detail}"))
                 .into_response();
-        if let AppError::Unavailable { retry_after, .. } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        match self {
+            AppError::Unavailable { retry_after, .. } => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            AppError::Internal(_) if status == StatusCode::SERVICE_UNAVAILABLE => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(60));
+            }
+            _ => {}
         }
         response.extensions_mut().insert(Problem { status, title, detail });
         response
     }
+}
+
+/// Whether `e` is the database saying its disk is full: SQLite's `SQLITE_FULL` (13) or
+/// PostgreSQL's `disk_full` (53100).
+fn disk_full(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| match cause.downcast_ref::<sqlx::Error>() {
+        Some(sqlx::Error::Database(db)) => matches!(db.code().as_deref(), Some("13" | "53100")),
+        _ => false,
+    })
 }
