@@ -18,6 +18,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// How long a request waits for the figures after a start before it is answered 503.
     pub load_wait_seconds: f64,
+    /// Proxies (load balancers) whose `X-Forwarded-For` gives the client's address; none by
+    /// default, when the connection's own address is the client's.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Config {
@@ -34,7 +37,21 @@ impl Config {
             .unwrap_or(2.0);
         let public_url = std::env::var("EXEMPLAR_PUBLIC_URL").ok().filter(|u| !u.is_empty());
         let load_wait_seconds = 10.0;
-        Self { database_url, addr, demo, max_body_bytes, static_dir, poll_seconds, public_url, load_wait_seconds }
+        let trusted_proxies = std::env::var("EXEMPLAR_TRUSTED_PROXIES")
+            .ok()
+            .map(|v| trusted_proxies(&v).unwrap_or_else(|e| panic!("EXEMPLAR_TRUSTED_PROXIES: {e}")))
+            .unwrap_or_default();
+        Self {
+            database_url,
+            addr,
+            demo,
+            max_body_bytes,
+            static_dir,
+            poll_seconds,
+            public_url,
+            load_wait_seconds,
+            trusted_proxies,
+        }
     }
 
     pub fn secure_cookies(&self) -> bool {
@@ -50,8 +67,18 @@ impl std::fmt::Debug for Config {
             .field("demo", &self.demo)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("static_dir", &self.static_dir)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
+}
+
+/// A comma-separated list of IP addresses.
+pub fn trusted_proxies(text: &str) -> Result<Vec<std::net::IpAddr>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| t.parse().map_err(|_| format!("'{t}' is not an IP address")))
+        .collect()
 }
 
 /// A database URL without its password, for messages.

@@ -184,3 +184,40 @@ async fn a_small_submission_grows_the_database_by_at_most_the_quarter_it_changes
     let grown = (pages().await - before) * page_size;
     assert!(grown <= largest * 3 / 2 + (1 << 20), "grew {grown} bytes; the largest quarter is {largest}");
 }
+
+/// Posts the sign-in form as a client at `address` (behind the trusted proxy the test server has).
+async fn sign_in_from(app: &TestApp, address: &str, email: &str, password: &str) -> (u16, Option<u64>) {
+    let client = app.anonymous();
+    let page = client.get(format!("{}/sign-in", app.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = common::csrf_of(&page);
+    let response = client
+        .post(format!("{}/sign-in", app.base))
+        .header("x-forwarded-for", address)
+        .form(&[("email", email), ("password", password), ("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let retry = response.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok());
+    (response.status().as_u16(), retry)
+}
+
+/// 200 wrong passwords at once got 102 checked; five from anyone locked the user out for 15
+/// minutes; behind a load balancer everyone shared one address. Now the check and the count are
+/// one step, a stranger's failures delay the user by a minute at most, and the client's address
+/// comes from a trusted proxy's header only.
+#[tokio::test]
+async fn sign_in_limits_cannot_be_raced_or_turned_against_the_user() {
+    let loopback = "127.0.0.1".parse().unwrap();
+    let app = TestApp::spawn_with(TestDb::new(), false, |c| c.trusted_proxies = vec![loopback]).await;
+    app.user("lead@rgt.example", Role::Trust, Some("RGT")).await;
+    let attempts = (0..60).map(|_| sign_in_from(&app, "203.0.113.66", "lead@rgt.example", "not the password"));
+    let answers = futures_util::future::join_all(attempts).await;
+    let checked = answers.iter().filter(|(s, _)| *s == 401).count();
+    assert_eq!(checked, 5, "only the free attempts are checked: {answers:?}");
+    assert!(answers.iter().all(|(s, retry)| *s == 401 || (*s == 429 && retry.is_some())), "{answers:?}");
+    // The user, from their own address, is not held up by the stranger's failures.
+    assert_eq!(sign_in_from(&app, "198.51.100.7", "lead@rgt.example", common::PASSWORD).await.0, 303);
+    // A header from a client that is not a trusted proxy would be ignored (see access.rs's tests);
+    // here the stranger's address is still waiting.
+    assert_eq!(sign_in_from(&app, "203.0.113.66", "lead@rgt.example", common::PASSWORD).await.0, 429);
+}

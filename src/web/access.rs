@@ -9,7 +9,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -80,7 +80,8 @@ pub async fn enforce(State(state): State<AppState>, jar: CookieJar, mut request:
     if path.starts_with("/static/") || path.starts_with("/assets/") {
         return next.run(request).await;
     }
-    let origin = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let origin = peer.map(|peer| client_address(peer, request.headers(), &state.config.trusted_proxies).to_string());
     let mut auth = Auth { origin, ..Auth::default() };
     let bearer = request
         .headers()
@@ -134,6 +135,32 @@ pub async fn enforce(State(state): State<AppState>, jar: CookieJar, mut request:
     next.run(request).await
 }
 
+/// The address a request came from: the connection's, unless that is a trusted proxy, in which
+/// case the nearest address in `X-Forwarded-For` that is not a trusted proxy (read from the
+/// right, since a client may put anything on the left). A header from anyone else is ignored.
+pub fn client_address(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in forwarded.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) if trusted.contains(&ip) => client = ip,
+            Ok(ip) => return ip,
+            // Not an address: stop at the last hop that was one.
+            Err(_) => return client,
+        }
+    }
+    client
+}
+
 fn unauthorised(path: &str, message: &str) -> Response {
     if is_api(path) || path.starts_with("/export/") {
         let mut r = (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({ "error": message }))).into_response();
@@ -179,4 +206,35 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+    use axum::http::HeaderMap;
+    use std::net::IpAddr;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    fn forwarded(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn the_forwarded_address_counts_only_from_a_trusted_proxy() {
+        let proxy = ip("10.0.0.2");
+        let headers = forwarded("203.0.113.9, 198.51.100.4");
+        assert_eq!(client_address(ip("198.51.100.77"), &headers, &[proxy]), ip("198.51.100.77"), "not a proxy");
+        assert_eq!(client_address(proxy, &headers, &[]), proxy, "no proxy is trusted by default");
+        // From the right: the address the trusted proxy saw, not what the client wrote before it.
+        assert_eq!(client_address(proxy, &headers, &[proxy]), ip("198.51.100.4"));
+        let chained = forwarded("203.0.113.9, 198.51.100.4, 10.0.0.3");
+        assert_eq!(client_address(proxy, &chained, &[proxy, ip("10.0.0.3")]), ip("198.51.100.4"));
+        assert_eq!(client_address(proxy, &forwarded("junk"), &[proxy]), proxy);
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &[proxy]), proxy);
+    }
 }

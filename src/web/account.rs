@@ -1,5 +1,5 @@
 //! Signing in and out: a server-side session behind an HttpOnly, SameSite=Lax cookie, renewed at
-//! sign-in, with a CSRF token; failures rate-limited per account and per address and audited.
+//! sign-in, with a CSRF token; failures delayed (see `auth::rate`) and audited.
 
 use super::render;
 use crate::auth::{Auth, SESSION_COOKIE, SESSION_HOURS, hash_secret, password, random_token};
@@ -105,10 +105,21 @@ async fn sign_in(
         };
         Ok((status, render(&auth, &page)?).into_response())
     };
-    if !state.limiter.allowed(&email, &address) {
-        state.store.audit_sign_in(&email, false, auth.origin.clone()).await?;
-        return again(StatusCode::TOO_MANY_REQUESTS, "Too many failed attempts. Wait 15 minutes and try again.");
-    }
+    let attempt = match state.limiter.begin(&email, &address, std::time::Instant::now()) {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            // Not checked, so not audited (a flood would fill the log); the refusal is logged.
+            tracing::warn!(account = %email, address = %address, wait = wait.as_secs(), "sign-in delayed");
+            let seconds = wait.as_secs().max(1);
+            let message = format!(
+                "There have been too many failed attempts to sign in. Wait {} and try again.",
+                if seconds < 90 { format!("{seconds} seconds") } else { format!("{} minutes", seconds.div_ceil(60)) }
+            );
+            let mut response = again(StatusCode::TOO_MANY_REQUESTS, &message)?;
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+            return Ok(response);
+        }
+    };
     let found = state.store.user_by_email(&email).await?;
     let (user, hash) = match found {
         Some((user, hash)) if !user.disabled => (Some(user), hash),
@@ -117,10 +128,10 @@ async fn sign_in(
     let ok = password::verify(form.password, hash).await && user.is_some();
     state.store.audit_sign_in(&email, ok, auth.origin.clone()).await?;
     let Some(user) = user.filter(|_| ok) else {
-        state.limiter.failed(&email, &address);
+        // The attempt stays counted as a failure.
         return again(StatusCode::UNAUTHORIZED, "The email address or password is not right.");
     };
-    state.limiter.succeeded(&email);
+    state.limiter.succeeded(attempt);
     // A new session id at sign-in: the anonymous one is dropped.
     if let Some((old, _)) = &auth.session {
         state.store.delete_session(old).await?;
