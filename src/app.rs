@@ -63,6 +63,16 @@ pub async fn serve(listener: TcpListener, state: AppState) -> Result<()> {
             }
         }
     });
+    let purger = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(10 * 60));
+        loop {
+            every.tick().await;
+            if let Err(e) = purger.purge().await {
+                tracing::warn!(error = ?e, "could not purge expired sessions and previews");
+            }
+        }
+    });
     let app = crate::web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     Ok(())

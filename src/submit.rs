@@ -153,7 +153,7 @@ pub struct Submitted {
 }
 
 pub fn content_hash(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// Submits `upload` as `actor`: validated whole, then stored all or nothing (or, with
@@ -177,7 +177,7 @@ pub async fn submit(
     let hash = content_hash(&bytes);
     let format = upload.format;
     let Validated { rows, parsed, notes } =
-        validate(reference, options.today, std::sync::Arc::new(bytes), format, actor.own_org.clone()).await?;
+        validate(reference, options.today, std::sync::Arc::new(bytes), format, actor).await?;
     if options.dry_run {
         return Ok(Submitted { answer: Answer::dry_run(rows, &parsed), notes });
     }
@@ -201,11 +201,12 @@ pub async fn validate(
     today: chrono::NaiveDate,
     bytes: std::sync::Arc<Vec<u8>>,
     format: Format,
-    own_org: Option<String>,
+    actor: &Actor,
 ) -> Result<Validated> {
     let reference = reference.clone();
+    let actor = actor.clone();
     Ok(tokio::task::spawn_blocking(move || {
-        let rules = Rules { reference: &reference, today, own_org: own_org.as_deref() };
+        let rules = Rules::of(&reference, today, &actor);
         let lines = data_lines(&bytes);
         let counted = |parsed: Result<Parsed, Errors>| {
             let rows = parsed.as_ref().map_or(0, Parsed::len);

@@ -48,17 +48,18 @@ async fn every_route_gives_every_role_the_status_the_route_table_says() {
     common::submit_csv(store, file, chrono::Utc::now().date_naive(), false).await;
     app.state.refresh().await.unwrap();
 
-    let roles = [Role::Trust, Role::Board, Role::Analyst, Role::Admin];
+    let roles = [Role::Trust, Role::Board, Role::Analyst, Role::Assessor, Role::Admin];
     let mut checked = 0;
     for who in [Who::SignedOut].into_iter().chain(roles.iter().map(|r| Who::As(*r))) {
         for (method, route, access) in ROUTES {
             // A fresh session for each request, so that signing out does not end the others.
-            let client = match who {
-                Who::SignedOut => app.anonymous(),
-                Who::As(role) => {
-                    let email = format!("{}-{checked}@access.example", role.as_str());
-                    app.user(&email, role, (role == Role::Trust).then_some("RGT")).await
-                }
+            let email = match who {
+                Who::SignedOut => None,
+                Who::As(role) => Some(format!("{}-{checked}@access.example", role.as_str())),
+            };
+            let client = match (who, &email) {
+                (Who::As(role), Some(email)) => app.user(email, role, (role == Role::Trust).then_some("RGT")).await,
+                _ => app.anonymous(),
             };
             let url = format!("{}{}", app.base, path_of(route));
             let csrf = if *method == "POST" {
@@ -69,7 +70,15 @@ async fn every_route_gives_every_role_the_status_the_route_table_says() {
             };
             let response = match *method {
                 "GET" => client.get(&url).send().await.unwrap(),
-                _ if route.starts_with("/api/") => client.post(&url).body("x").send().await.unwrap(),
+                // A change through the API needs a token (the session cookie alone is refused).
+                _ if route.starts_with("/api/") => match &email {
+                    Some(email) => {
+                        let cookie_only = client.post(&url).body("x").send().await.unwrap();
+                        assert_eq!(cookie_only.status().as_u16(), 401, "{route} with a session cookie only");
+                        client.post(&url).bearer_auth(app.token(email).await).body("x").send().await.unwrap()
+                    }
+                    None => client.post(&url).body("x").send().await.unwrap(),
+                },
                 _ if *route == "/submit" => {
                     let form = reqwest::multipart::Form::new().text("csrf_token", csrf.clone());
                     client.post(&url).multipart(form).send().await.unwrap()
@@ -115,7 +124,7 @@ async fn every_route_gives_every_role_the_status_the_route_table_says() {
             checked += 1;
         }
     }
-    assert_eq!(checked, ROUTES.len() * 5);
+    assert_eq!(checked, ROUTES.len() * 6);
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ fn today() -> chrono::NaiveDate {
 }
 
 fn rules(reference: &exemplar::domain::Reference) -> Rules<'_> {
-    Rules { reference, today: today(), own_org: None }
+    Rules::new(reference, today())
 }
 
 #[test]

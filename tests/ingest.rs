@@ -26,7 +26,7 @@ fn today() -> NaiveDate {
 }
 
 fn rules() -> Rules<'static> {
-    Rules { reference: reference(), today: today(), own_org: None }
+    Rules::new(reference(), today())
 }
 
 fn quarter(text: &str) -> Quarter {

@@ -144,6 +144,7 @@ async fn after_a_full_disk_the_next_requests_work_once_space_is_free() {
             failed += 1;
         }
     }
+    assert!(failed >= 8, "the disk was full for most of them: {failed} failed");
     std::fs::remove_file(filler).unwrap();
     for q in 16..32 {
         let (status, _, body) = post_csv(&app, &token, csv(q)).await;
@@ -220,4 +221,107 @@ async fn sign_in_limits_cannot_be_raced_or_turned_against_the_user() {
     // A header from a client that is not a trusted proxy would be ignored (see access.rs's tests);
     // here the stranger's address is still waiting.
     assert_eq!(sign_in_from(&app, "203.0.113.66", "lead@rgt.example", common::PASSWORD).await.0, 429);
+}
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
+    sqlx::query_scalar(sql).fetch_one(app.state.store.pool()).await.unwrap()
+}
+
+/// Every cookie-less GET /sign-in stored a session row (87,476 in 10 s), and previews never
+/// expired. Now a visitor gets a CSRF cookie and no stored state, a user's waiting previews are
+/// bounded, and expired sessions and stale previews are purged.
+#[tokio::test]
+async fn anonymous_visitors_store_nothing_and_what_expires_is_purged() {
+    let app = TestApp::spawn_on(TestDb::new(), false).await;
+    let before = count(&app, "sessions").await;
+    for _ in 0..50 {
+        let response = reqwest::get(format!("{}/sign-in", app.base)).await.unwrap();
+        assert!(response.headers()["set-cookie"].to_str().unwrap().starts_with("exemplar_csrf="));
+    }
+    assert_eq!(count(&app, "sessions").await, before, "no session row for a visitor");
+    // The visitor's token still signs in, once, with the password.
+    assert!(app.sign_in("nobody@example.org", "wrong password").await.is_err());
+
+    // A trust leaves at most three previews waiting.
+    let trust = app.user("lead@rgt.example", Role::Trust, Some("RGT")).await;
+    let page = trust.get(format!("{}/submit", app.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = common::csrf_of(&page);
+    for value in 0..6 {
+        let pasted = format!("org_code,metric_id,period,value\nRGT,clinical_wifi_coverage,2025-Q1,{value}\n");
+        let form = reqwest::multipart::Form::new().text("csrf_token", csrf.clone()).text("pasted", pasted);
+        let status = trust.post(format!("{}/submit", app.base)).multipart(form).send().await.unwrap().status();
+        assert_eq!(status.as_u16(), 200);
+    }
+    assert_eq!(count(&app, "uploads").await, 3);
+
+    // Sessions past their expiry or idle time, and previews older than a day, are purged.
+    let pool = app.state.store.pool();
+    sqlx::query("UPDATE sessions SET last_seen_at = '2020-01-01T00:00:00Z'").execute(pool).await.unwrap();
+    sqlx::query("UPDATE uploads SET created_at = '2020-01-01T00:00:00Z'").execute(pool).await.unwrap();
+    app.state.purge().await.unwrap();
+    assert_eq!((count(&app, "sessions").await, count(&app, "uploads").await), (0, 0));
+}
+
+#[tokio::test]
+async fn a_session_ends_after_thirty_idle_minutes() {
+    let app = TestApp::spawn_on(TestDb::new(), false).await;
+    let board = app.user("member@board.example", Role::Board, None).await;
+    assert_eq!(board.get(format!("{}/trusts", app.base)).send().await.unwrap().status().as_u16(), 200);
+    let idle = (chrono::Utc::now() - chrono::Duration::minutes(31)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    sqlx::query("UPDATE sessions SET last_seen_at = $1").bind(idle).execute(app.state.store.pool()).await.unwrap();
+    let response = board.get(format!("{}/trusts", app.base)).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 303, "sent to sign in again");
+}
+
+/// A trust could send results for a system it runs, which changed every other trust's
+/// conformance. Now results for a system come from an assessor or an administrator only.
+#[tokio::test]
+async fn results_for_a_system_come_from_its_assessor_not_from_a_trust() {
+    let app = TestApp::spawn_on(TestDb::new(), false).await;
+    let reference = app.state.figures().reference.clone();
+    let deployed = reference.deployments.iter().find(|d| d.ods_code == "RGT").expect("RGT runs a system");
+    let system = deployed.system_id.clone();
+    let csv = format!("subject,standard_id,result,assessed_on\n{system},fhir_uk_core,fail,2025-03-31\n");
+    let post = |token: String, body: String| {
+        let url = format!("{}/api/v1/submissions?kind=conformance", app.base);
+        async move {
+            let r = reqwest::Client::new().post(url).bearer_auth(token).header("content-type", "text/csv").body(body);
+            let r = r.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    app.user("lead@rgt.example", Role::Trust, Some("RGT")).await;
+    let (status, body) = post(app.token("lead@rgt.example").await, csv.clone()).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("come from its assessor"), "{body}");
+    // Its own organisation-level result is the trust's to send.
+    let own = "subject,standard_id,result,assessed_on\nRGT,dspt,pass,2025-03-31\n".to_string();
+    assert_eq!(post(app.token("lead@rgt.example").await, own).await.0, 201);
+
+    app.user("tests@standards.example", Role::Assessor, None).await;
+    let assessor = app.token("tests@standards.example").await;
+    let (status, body) = post(assessor.clone(), csv).await;
+    assert_eq!(status, 201, "{body}");
+    // An assessor sends conformance results only.
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/submissions", app.base))
+        .bearer_auth(assessor)
+        .header("content-type", "text/csv")
+        .body("org_code,metric_id,period,value\nRGT,clinical_wifi_coverage,2025-Q1,50\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+}
+
+#[tokio::test]
+async fn signed_in_pages_are_not_cached_and_https_turns_on_hsts() {
+    let app =
+        TestApp::spawn_with(TestDb::new(), false, |c| c.public_url = Some("https://exemplar.example".into())).await;
+    let page = app.get("/trusts").await;
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert!(page.headers()["strict-transport-security"].to_str().unwrap().starts_with("max-age="));
+    let public = reqwest::get(format!("{}/standards", app.base)).await.unwrap();
+    assert!(public.headers().get("cache-control").is_none_or(|v| v != "no-store"));
 }

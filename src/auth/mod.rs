@@ -8,26 +8,48 @@ use crate::store::{Store, User};
 use sha2::{Digest, Sha256};
 
 pub const SESSION_COOKIE: &str = "exemplar_session";
+/// A visitor's CSRF nonce, before signing in: nothing is stored for it on the server.
+pub const CSRF_COOKIE: &str = "exemplar_csrf";
+/// A session ends this long after signing in, whatever happens...
 pub const SESSION_HOURS: i64 = 12;
+/// ...and this long after its last request.
+pub const SESSION_IDLE_MINUTES: i64 = 30;
+
+pub fn session_idle() -> chrono::Duration {
+    chrono::Duration::minutes(SESSION_IDLE_MINUTES)
+}
 
 /// A new random secret: 32 bytes from the operating system, hex-encoded.
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the operating system's random source");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// What is stored in place of a secret.
 pub fn hash_secret(secret: &str) -> String {
-    format!("{:x}", Sha256::digest(secret.as_bytes()))
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The CSRF token of a visitor who has not signed in: derived (HMAC-SHA256 under the server's
+/// key) from the nonce in their CSRF cookie, so that it needs no stored session. A cross-site
+/// page can neither read the cookie nor compute the token.
+pub fn visitor_csrf(key: &[u8], nonce: &str) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(b"exemplar csrf\0");
+    mac.update(nonce.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// The request's identity, put in the request's extensions by the access middleware.
 #[derive(Debug, Clone, Default)]
 pub struct Auth {
     pub user: Option<User>,
-    /// The session's id hash and CSRF token, when the request carries a session cookie.
-    pub session: Option<(String, String)>,
+    /// The signed-in session's id hash, when the request carries a valid session cookie.
+    pub session: Option<String>,
+    /// The CSRF token the request's forms must carry: the session's, or a visitor's.
+    pub csrf: Option<String>,
     /// The address the request came from.
     pub origin: Option<String>,
 }
@@ -41,13 +63,17 @@ impl Auth {
             origin: self.origin.clone(),
             channel: crate::domain::Channel::Web,
             own_org: self.user.as_ref().and_then(|u| u.org_code.clone()),
+            assesses_systems: self
+                .user
+                .as_ref()
+                .is_some_and(|u| matches!(u.role, crate::domain::Role::Assessor | crate::domain::Role::Admin)),
         }
     }
 
     /// Whether `token` is this session's CSRF token (compared in constant time).
     pub fn csrf_ok(&self, token: &str) -> bool {
-        match &self.session {
-            Some((_, expected)) => {
+        match &self.csrf {
+            Some(expected) => {
                 expected.len() == token.len()
                     && expected.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
             }
@@ -56,7 +82,7 @@ impl Auth {
     }
 
     pub fn csrf_token(&self) -> &str {
-        self.session.as_ref().map_or("", |s| s.1.as_str())
+        self.csrf.as_deref().unwrap_or("")
     }
 }
 

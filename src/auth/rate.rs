@@ -79,7 +79,9 @@ impl SignInLimiter {
         let keys = Self::keys(account, address);
         let wait = keys
             .iter()
-            .filter_map(|(key, rule)| counts.get(key).filter(|c| now.duration_since(c.last) < WINDOW).map(|c| (c, rule)))
+            .filter_map(|(key, rule)| {
+                counts.get(key).filter(|c| now.duration_since(c.last) < WINDOW).map(|c| (c, rule))
+            })
             .map(|(c, rule)| c.next_allowed(*rule).saturating_duration_since(now))
             .max()
             .unwrap_or_default();

@@ -30,12 +30,15 @@ pub struct Actor {
     pub channel: Channel,
     /// A trust submitter's own ODS code: rows for other organisations are refused.
     pub own_org: Option<String>,
+    /// May send results for a system (a standard's assessor, an administrator, the operator):
+    /// they change the conformance of every trust that runs it, so a trust may not.
+    pub assesses_systems: bool,
 }
 
 impl Actor {
     /// Someone acting on the command line (or in a test), for no trust in particular.
     pub fn new(name: impl Into<String>, origin: Option<String>) -> Self {
-        Self { name: name.into(), origin, channel: Channel::Cli, own_org: None }
+        Self { name: name.into(), origin, channel: Channel::Cli, own_org: None, assesses_systems: true }
     }
 
     /// The operator of the command line.
@@ -52,8 +55,9 @@ impl Actor {
         Self { channel, ..self }
     }
 
-    /// Acting for one trust only.
+    /// Acting for one trust only (and so for no system).
     pub fn for_org(self, own_org: Option<String>) -> Self {
-        Self { own_org, ..self }
+        let assesses_systems = self.assesses_systems && own_org.is_none();
+        Self { own_org, assesses_systems, ..self }
     }
 }

@@ -78,7 +78,7 @@ text_enum!(
 
 text_enum!(
     /// What a signed-in user may do (docs/RULES.md §1).
-    Role { Trust = "trust", Board = "board", Analyst = "analyst", Admin = "admin" }
+    Role { Trust = "trust", Board = "board", Analyst = "analyst", Assessor = "assessor", Admin = "admin" }
 );
 
 impl TrustType {

@@ -92,18 +92,23 @@ fn check(raw: Raw, names: &Names, rules: &Rules<'_>, errors: &mut Errors) -> Opt
         }
         (None, _, _) => None,
     };
-    if let (Some(own), Some(kind)) = (rules.own_org, subject_kind) {
-        let allowed = match kind {
-            AssessedAt::Organisation => org.as_ref().is_some_and(|c| c.as_str() == own),
-            AssessedAt::System => r.deployments.iter().any(|d| d.ods_code == own && d.system_id == subject),
-        };
-        if !allowed {
+    match (subject_kind, rules.own_org) {
+        (Some(AssessedAt::System), _) if !rules.assesses_systems => errors.push(RowError::forbidden(
+            row,
+            names.subject,
+            format!(
+                "{subject} is a system: its results change every trust that runs it, so they come from its \
+                 assessor (the standard's test body) or an administrator; a trust sends results for itself only"
+            ),
+        )),
+        (Some(AssessedAt::Organisation), Some(own)) if org.as_ref().is_none_or(|c| c.as_str() != own) => {
             errors.push(RowError::forbidden(
                 row,
                 names.subject,
-                format!("your trust {own} may send results only for itself and the systems it runs, not for {subject}"),
-            ));
+                format!("your trust {own} may send results only for itself, not for {subject}"),
+            ))
         }
+        _ => {}
     }
     let result = match raw.result.as_deref().map(|t| t.trim().to_ascii_lowercase()) {
         Some(t) => note(t.parse::<Conformance>(), row, names.result, errors),

@@ -17,6 +17,20 @@ pub struct Rules<'a> {
     pub reference: &'a Reference,
     pub today: NaiveDate,
     pub own_org: Option<&'a str>,
+    /// Whether results for a system may be sent (see `Actor::assesses_systems`).
+    pub assesses_systems: bool,
+}
+
+impl<'a> Rules<'a> {
+    /// The rules for someone who may send anything: the command-line operator.
+    pub fn new(reference: &'a Reference, today: NaiveDate) -> Self {
+        Self { reference, today, own_org: None, assesses_systems: true }
+    }
+
+    /// The rules for `actor`.
+    pub fn of(reference: &'a Reference, today: NaiveDate, actor: &'a crate::domain::Actor) -> Self {
+        Self { reference, today, own_org: actor.own_org.as_deref(), assesses_systems: actor.assesses_systems }
+    }
 }
 
 /// One row as read, before any check; each field is `None` when absent.

@@ -132,44 +132,79 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a session (signed in when `user_id` is given); the id and CSRF token are the
-    /// caller's to send, only the id's hash is kept.
-    pub async fn create_session(
-        &self,
-        id_hash: &str,
-        user_id: Option<i64>,
-        csrf_token: &str,
-        hours: i64,
-    ) -> Result<()> {
+    /// Starts a signed-in session; the id and CSRF token are the caller's to send, only the
+    /// id's hash is kept.
+    pub async fn create_session(&self, id_hash: &str, user_id: i64, csrf_token: &str, hours: i64) -> Result<()> {
         let now = chrono::Utc::now();
         sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $4)",
         )
         .bind(id_hash)
         .bind(user_id)
         .bind(csrf_token)
         .bind(now_text())
-        .bind((now + chrono::Duration::hours(hours)).format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .bind(time_text(now + chrono::Duration::hours(hours)))
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    pub async fn session(&self, id_hash: &str) -> Result<Option<Session>> {
-        let row = sqlx::query("SELECT user_id, csrf_token, expires_at FROM sessions WHERE id_hash = $1")
-            .bind(id_hash)
-            .fetch_optional(&self.pool)
-            .await?;
+    /// The session, unless it has expired or been idle for `idle`; its last use is recorded
+    /// (at most once a minute, so that reading pages does not write each time).
+    pub async fn session(&self, id_hash: &str, idle: chrono::Duration) -> Result<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT user_id, csrf_token, expires_at, COALESCE(last_seen_at, created_at) FROM sessions WHERE id_hash = $1",
+        )
+        .bind(id_hash)
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(row) = row else { return Ok(None) };
-        if row.try_get::<String, _>(2)? < now_text() {
+        let now = chrono::Utc::now();
+        let idle_since = time_text(now - idle);
+        let last_seen: String = row.try_get(3)?;
+        if row.try_get::<String, _>(2)? < time_text(now) || last_seen < idle_since {
             self.delete_session(id_hash).await?;
             return Ok(None);
+        }
+        if last_seen < time_text(now - chrono::Duration::minutes(1)) {
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+                .bind(time_text(now))
+                .bind(id_hash)
+                .execute(&self.pool)
+                .await?;
         }
         let user = match row.try_get::<Option<i64>, _>(0)? {
             Some(id) => self.user_by_id(id).await?.filter(|u| !u.disabled),
             None => None,
         };
         Ok(Some(Session { user, csrf_token: row.try_get(1)? }))
+    }
+
+    /// Deletes the sessions that have expired or been idle for `idle`, and answers how many.
+    pub async fn purge_sessions(&self, idle: chrono::Duration) -> Result<u64> {
+        let now = chrono::Utc::now();
+        let idle_since = time_text(now - idle);
+        let done = sqlx::query(
+            "DELETE FROM sessions WHERE expires_at < $1 OR COALESCE(last_seen_at, created_at) < $2 OR user_id IS NULL",
+        )
+        .bind(time_text(now))
+        .bind(idle_since)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The secret called `name`, made (32 random bytes) the first time it is asked for; the
+    /// same for every instance on the database.
+    pub async fn secret(&self, name: &str) -> Result<Vec<u8>> {
+        sqlx::query("INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(name)
+            .bind(hex::encode(random_bytes()?))
+            .execute(&self.pool)
+            .await?;
+        let value: String =
+            sqlx::query_scalar("SELECT value FROM secrets WHERE name = $1").bind(name).fetch_one(&self.pool).await?;
+        Ok(hex::decode(value)?)
     }
 
     pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
@@ -286,6 +321,16 @@ impl Store {
             })
             .collect()
     }
+}
+
+fn random_bytes() -> Result<[u8; 32]> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("the operating system's random source: {e}"))?;
+    Ok(bytes)
+}
+
+fn time_text(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

@@ -27,10 +27,10 @@ pub(super) async fn submit_file(
     let file = std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
     let (sender, feed) = tokio::sync::mpsc::channel(4);
     let end_sender = sender.clone();
-    let (reference, own_org, send) = (reference.clone(), actor.own_org.clone(), !dry_run);
+    let (reference, actor_for_rules, send) = (reference.clone(), actor.clone(), !dry_run);
     // Answers (valid rows, content hash, data rows, errors).
     let validator = tokio::task::spawn_blocking(move || -> Result<(usize, String, usize, Errors)> {
-        let rules = Rules { reference: &reference, today, own_org: own_org.as_deref() };
+        let rules = Rules::of(&reference, today, &actor_for_rules);
         let mut input = Tally::new(std::io::BufReader::with_capacity(1 << 16, file));
         let (mut chunk, mut valid) = (Vec::with_capacity(CHUNK), 0);
         let errors =
@@ -96,7 +96,7 @@ impl<R> Tally<R> {
     /// The content hash, and the lines after the header that are not blank.
     fn finish(self) -> (String, usize) {
         let lines = self.lines + usize::from(self.line_has_text);
-        (format!("{:x}", self.hash.finalize()), lines.saturating_sub(1))
+        (hex::encode(self.hash.finalize()), lines.saturating_sub(1))
     }
 }
 

@@ -1,7 +1,7 @@
 //! Who may use which route: one table, enforced by one middleware. Pages send signed-out users
 //! to sign in; the API answers 401 and 403 as JSON.
 
-use crate::auth::{Auth, SESSION_COOKIE, hash_secret, user_of_token};
+use crate::auth::{Auth, CSRF_COOKIE, SESSION_COOKIE, hash_secret, user_of_token, visitor_csrf};
 use crate::domain::Role;
 use crate::web::AppState;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
@@ -55,7 +55,9 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/findings", SignedIn),
     ("POST", "/findings", Roles(&[Board])),
     ("POST", "/findings/{id}/status", Roles(&[Board])),
-    ("POST", "/api/v1/submissions", Roles(&[Trust])),
+    // Trusts send their own figures and results; assessors and administrators send results for
+    // systems (conformance only: `api::create`).
+    ("POST", "/api/v1/submissions", Roles(&[Trust, Assessor, Admin])),
     ("GET", "/api/v1/submissions/{id}", SignedIn),
 ];
 
@@ -96,14 +98,25 @@ pub async fn enforce(State(state): State<AppState>, jar: CookieJar, mut request:
             Ok(None) => return unauthorised(&path, "the API token is not valid or has been revoked"),
             Err(e) => return crate::web::error::AppError::Internal(e).into_response(),
         }
-    } else if let Some(cookie) = jar.get(SESSION_COOKIE) {
+    } else if let Some(cookie) = jar.get(SESSION_COOKIE).filter(|_| !(is_api(&path) && !request.method().is_safe())) {
+        // (A change through the API needs a token: a browser would send the cookie for any
+        // page that posts to it, so the cookie alone never authorises one.)
         let id_hash = hash_secret(cookie.value());
-        match state.store.session(&id_hash).await {
+        match state.store.session(&id_hash, crate::auth::session_idle()).await {
             Ok(Some(session)) => {
                 auth.user = session.user;
-                auth.session = Some((id_hash, session.csrf_token));
+                auth.session = Some(id_hash);
+                auth.csrf = Some(session.csrf_token);
             }
             Ok(None) => {}
+            Err(e) => return crate::web::error::AppError::Internal(e).into_response(),
+        }
+    }
+    if auth.csrf.is_none()
+        && let Some(nonce) = jar.get(CSRF_COOKIE)
+    {
+        match state.csrf_key().await {
+            Ok(key) => auth.csrf = Some(visitor_csrf(&key, nonce.value())),
             Err(e) => return crate::web::error::AppError::Internal(e).into_response(),
         }
     }
@@ -131,8 +144,14 @@ pub async fn enforce(State(state): State<AppState>, jar: CookieJar, mut request:
     if !allowed {
         return forbidden(&path);
     }
+    let signed_in = auth.user.is_some();
     request.extensions_mut().insert(auth);
-    next.run(request).await
+    let mut response = next.run(request).await;
+    if signed_in {
+        // What a signed-in user sees is for them only: no cache keeps it.
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// The address a request came from: the connection's, unless that is a trusted proxy, in which
@@ -191,10 +210,13 @@ fn encode(v: &str) -> String {
         .collect()
 }
 
-/// Security headers on every response.
-pub async fn security_headers(request: Request, next: Next) -> Response {
+/// Security headers on every response; HSTS when the service is reached over https.
+pub async fn security_headers(State(https): State<bool>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
+    if https {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(

@@ -2,7 +2,9 @@
 //! sign-in, with a CSRF token; failures delayed (see `auth::rate`) and audited.
 
 use super::render;
-use crate::auth::{Auth, SESSION_COOKIE, SESSION_HOURS, hash_secret, password, random_token};
+use crate::auth::{
+    Auth, CSRF_COOKIE, SESSION_COOKIE, SESSION_HOURS, hash_secret, password, random_token, visitor_csrf,
+};
 use crate::web::AppState;
 use crate::web::error::{AppError, Result};
 use askama::Template;
@@ -45,8 +47,8 @@ pub struct CsrfForm {
     csrf_token: String,
 }
 
-fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, value))
+fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build((name, value))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -63,14 +65,15 @@ fn safe_next(next: Option<&str>) -> String {
         .map_or_else(|| "/".to_string(), |pq| pq.as_str().to_string())
 }
 
-/// Makes sure the browser has a session (so the form can carry a CSRF token).
-async fn ensure_session(state: &AppState, auth: &Auth, jar: CookieJar) -> Result<(CookieJar, String)> {
-    if let Some((_, csrf)) = &auth.session {
+/// Makes sure the browser can send the sign-in form: the session's CSRF token, or a visitor's,
+/// derived from a new nonce in a cookie (nothing is stored on the server for a visitor).
+async fn ensure_csrf(state: &AppState, auth: &Auth, jar: CookieJar) -> Result<(CookieJar, String)> {
+    if let Some(csrf) = &auth.csrf {
         return Ok((jar, csrf.clone()));
     }
-    let (id, csrf) = (random_token(), random_token());
-    state.store.create_session(&hash_secret(&id), None, &csrf, SESSION_HOURS).await?;
-    Ok((jar.add(session_cookie(state, id)), csrf))
+    let nonce = random_token();
+    let csrf = visitor_csrf(&state.csrf_key().await?, &nonce);
+    Ok((jar.add(cookie(state, CSRF_COOKIE, nonce)), csrf))
 }
 
 async fn sign_in_page(
@@ -79,7 +82,7 @@ async fn sign_in_page(
     jar: CookieJar,
     Query(q): Query<NextQuery>,
 ) -> Result<Response> {
-    let (jar, csrf_token) = ensure_session(&state, &auth, jar).await?;
+    let (jar, csrf_token) = ensure_csrf(&state, &auth, jar).await?;
     let page = SignInPage { csrf_token, next: safe_next(q.next.as_deref()), email: String::new(), error: None };
     Ok((jar, render(&auth, &page)?).into_response())
 }
@@ -132,13 +135,14 @@ async fn sign_in(
         return again(StatusCode::UNAUTHORIZED, "The email address or password is not right.");
     };
     state.limiter.succeeded(attempt);
-    // A new session id at sign-in: the anonymous one is dropped.
-    if let Some((old, _)) = &auth.session {
+    // A new session id at sign-in: any earlier one is dropped.
+    if let Some(old) = &auth.session {
         state.store.delete_session(old).await?;
     }
     let (id, csrf) = (random_token(), random_token());
-    state.store.create_session(&hash_secret(&id), Some(user.id), &csrf, SESSION_HOURS).await?;
-    Ok((jar.add(session_cookie(&state, id)), Redirect::to(&next)).into_response())
+    state.store.create_session(&hash_secret(&id), user.id, &csrf, SESSION_HOURS).await?;
+    let jar = jar.remove(Cookie::build(CSRF_COOKIE).path("/").build());
+    Ok((jar.add(cookie(&state, SESSION_COOKIE, id)), Redirect::to(&next)).into_response())
 }
 
 async fn sign_out(
@@ -150,7 +154,7 @@ async fn sign_out(
     if !auth.csrf_ok(&form.csrf_token) {
         return Err(AppError::Forbidden("The form has expired. Go back, reload the page and try again.".into()));
     }
-    if let Some((id_hash, _)) = &auth.session {
+    if let Some(id_hash) = &auth.session {
         state.store.delete_session(id_hash).await?;
     }
     Ok((jar.remove(Cookie::build(SESSION_COOKIE).path("/").build()), Redirect::to("/")).into_response())

@@ -50,9 +50,9 @@ async fn create(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if auth.user.as_ref().is_none_or(|u| u.role != Role::Trust) {
-        return json_error(StatusCode::FORBIDDEN, "only a trust's submitters may submit");
-    }
+    let Some(role) = auth.user.as_ref().map(|u| u.role) else {
+        return json_error(StatusCode::UNAUTHORIZED, "sign in or send an API token");
+    };
     let media = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let media = media.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     let format = match (media.as_str(), q.kind.as_deref()) {
@@ -82,6 +82,12 @@ async fn create(
             );
         }
     };
+    if role != Role::Trust && !matches!(format, Format::ConformanceCsv | Format::TestReport) {
+        return json_error(
+            StatusCode::FORBIDDEN,
+            "an assessor or administrator sends conformance results only: metric values and targets come from trusts",
+        );
+    }
     let actor = auth.actor().via(Channel::Api);
     let f = state.figures();
     let options = Options::on(state.today()).dry_run(q.dry_run);

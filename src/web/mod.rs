@@ -59,7 +59,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::access::enforce))
         .layer(axum::middleware::from_fn_with_state(state.readiness(), middleware::front))
-        .layer(axum::middleware::from_fn(crate::web::access::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.secure_cookies(),
+            crate::web::access::security_headers,
+        ))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

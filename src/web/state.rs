@@ -23,6 +23,8 @@ pub struct AppState {
     /// Whether the figures held are loaded (not the placeholder of a start), for the front
     /// layer to read without the lock.
     loaded: Arc<std::sync::atomic::AtomicBool>,
+    /// The key visitors' CSRF tokens are derived under, read from the database when first needed.
+    csrf_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 /// Today's date in UTC, or a date set by hand.
@@ -48,6 +50,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             limiter: Arc::default(),
+            csrf_key: Arc::default(),
             pages: Arc::default(),
             loaded: Arc::new(std::sync::atomic::AtomicBool::new(!figures.loading)),
             figures: Arc::new(RwLock::new(figures)),
@@ -78,6 +81,21 @@ impl AppState {
     /// quarters the new values can change are recomputed; the snapshot that instances start
     /// from is then stored in the background.
     #[tracing::instrument(skip_all, fields(from = tracing::field::Empty))]
+    /// The key visitors' CSRF tokens are derived under (`auth::visitor_csrf`).
+    pub async fn csrf_key(&self) -> Result<Vec<u8>> {
+        Ok(self.csrf_key.get_or_try_init(|| self.store.secret("csrf")).await?.clone())
+    }
+
+    /// Deletes what is kept only for a while: expired and idle sessions, stale previews.
+    pub async fn purge(&self) -> Result<()> {
+        let (sessions, uploads) =
+            (self.store.purge_sessions(crate::auth::session_idle()).await?, self.store.purge_uploads().await?);
+        if sessions + uploads > 0 {
+            tracing::info!(sessions, uploads, "purged expired sessions and stale previews");
+        }
+        Ok(())
+    }
+
     pub async fn refresh(&self) -> Result<()> {
         let _one_at_a_time = self.refresh.lock().await;
         let started = std::time::Instant::now();

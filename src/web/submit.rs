@@ -118,7 +118,7 @@ async fn preview(
     let today = state.today();
     let bytes = std::sync::Arc::new(bytes);
     let Validated { rows: total, parsed, .. } =
-        validate(&f.reference, today, bytes.clone(), format, Some(org_code)).await?;
+        validate(&f.reference, today, bytes.clone(), format, &auth.actor().for_org(Some(org_code))).await?;
     let upload_id = match &parsed {
         Ok(_) => state.store.save_upload(user_id, format.as_str(), filename.as_deref(), &bytes).await?,
         Err(_) => 0,
