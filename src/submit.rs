@@ -208,8 +208,9 @@ pub async fn validate(
     Ok(tokio::task::spawn_blocking(move || {
         let rules = Rules::of(&reference, today, &actor);
         let lines = data_lines(&bytes);
+        // A FHIR submission's rows are its resources, whether they are valid or not.
         let counted = |parsed: Result<Parsed, Errors>| {
-            let rows = parsed.as_ref().map_or(0, Parsed::len);
+            let rows = parsed.as_ref().map_or_else(|_| fhir_resources(&bytes), Parsed::len);
             Validated { rows, parsed, notes: Vec::new() }
         };
         let read = |parsed| Validated { rows: lines, parsed, notes: Vec::new() };
@@ -240,6 +241,21 @@ fn dspt(bytes: &[u8], reference: &Reference, lines: usize) -> Validated {
             Validated { rows: lines, parsed: Ok(Parsed::Conformance(found.rows)), notes }
         }
         Err(e) => Validated { rows: lines, parsed: Err(RowError::new(1, "", e.to_string()).into()), notes: Vec::new() },
+    }
+}
+
+/// How many resources a FHIR body holds: a Bundle's entries, or one (none if it is not JSON).
+fn fhir_resources(bytes: &[u8]) -> usize {
+    #[derive(serde::Deserialize)]
+    struct Shape {
+        #[serde(rename = "resourceType")]
+        resource_type: Option<String>,
+        entry: Option<Vec<serde::de::IgnoredAny>>,
+    }
+    match serde_json::from_slice::<Shape>(bytes) {
+        Ok(Shape { resource_type: Some(t), entry }) if t == "Bundle" => entry.map_or(0, |e| e.len()),
+        Ok(_) => 1,
+        Err(_) => 0,
     }
 }
 

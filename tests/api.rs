@@ -256,6 +256,15 @@ async fn summary_measure_reports_and_bundles_of_them_are_stored() {
     );
     assert_eq!(values.len(), 3);
 
+    // A rejected Bundle answers how many resources it held, not 0.
+    let bundle = bundle_of(&[
+        measure_report("RGT", "digital_leadership_capability", "2025-10-01", "4"),
+        measure_report("RGT", "no_such_metric", "2025-10-01", "3"),
+        measure_report("RGT", "digital_spend_share", "2025-10-01", "3"),
+    ]);
+    let (status, body) = api.post("", "application/fhir+json", bundle).await;
+    assert_eq!((status, body["rows"].as_u64()), (422, Some(3)), "{body}");
+
     // A yes/no metric's score written as JSON decimals: 1.0 and 0.0 are yes and no.
     let bundle = bundle_of(&[
         measure_report("RGT", "digital_strategy_approved", "2025-04-01", "1.0"),
@@ -280,7 +289,7 @@ async fn the_published_fhir_examples_each_get_a_clear_answer() {
     for (file, message) in expect {
         let Ok(body) = std::fs::read(dir.join(file)) else { panic!("{file} is in shared/data/fhir") };
         let (status, answer) = api.post("", "application/fhir+json", body).await;
-        assert_eq!(status, 422, "{file}: {answer}");
+        assert_eq!((status, answer["rows"].as_u64()), (422, Some(1)), "{file}: {answer}");
         assert!(answer["errors"].to_string().contains(message), "{file}: {answer}");
     }
     assert_eq!(stored(&api.app).await, 0);
