@@ -366,8 +366,8 @@ async fn user_command(url: &str, command: UserCommand) -> Result<i32> {
             {
                 bail!("there is no trust {o}");
             }
-            let hash = if no_password { None } else { Some(password::hash(read_password()?).await?) };
             let email = email.trim().to_lowercase();
+            let hash = if no_password { None } else { Some(password::hash(read_password()?, &email).await?) };
             let id = store.add_user(&email, role, org.as_ref().map(|o| o.as_str()), hash.as_deref(), &by).await?;
             println!("Added user {id}: {email} ({role})");
         }
@@ -383,7 +383,7 @@ async fn user_command(url: &str, command: UserCommand) -> Result<i32> {
             println!("Disabled {email}");
         }
         UserCommand::SetPassword { email } => {
-            let hash = password::hash(read_password()?).await?;
+            let hash = password::hash(read_password()?, &email).await?;
             store.set_password_hash(&email.trim().to_lowercase(), &hash, &by).await?;
             println!("Password set for {email}");
         }

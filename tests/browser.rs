@@ -82,7 +82,7 @@ async fn a_trust_signs_in_uploads_previews_confirms_and_finds_its_values() {
     let Some(browser) = browser().await else { return };
     let b = &browser.client;
     let app = TestApp::spawn_on(TestDb::new(), false).await;
-    let hash = exemplar::auth::password::hash(common::PASSWORD.into()).await.unwrap();
+    let hash = exemplar::auth::password::hash(common::PASSWORD.into(), "browser@rgt.example").await.unwrap();
     let by = exemplar::store::Actor::new("test", None);
     app.state.store.add_user("browser@rgt.example", Role::Trust, Some("RGT"), Some(&hash), &by).await.unwrap();
 
@@ -185,7 +185,7 @@ async fn every_page_passes_axe_core_wcag_2_2_aa() {
         b.goto(&format!("{}{page}", app.base)).await.unwrap();
         failures.extend(violations(b, &axe).await.into_iter().map(|v| format!("{page} (signed out): {v}")));
     }
-    let hash = exemplar::auth::password::hash(common::PASSWORD.into()).await.unwrap();
+    let hash = exemplar::auth::password::hash(common::PASSWORD.into(), "axe@example").await.unwrap();
     let by = exemplar::store::Actor::new("test", None);
     for (email, role, org) in [("axe@rgt.example", Role::Trust, Some("RGT")), ("axe@admin.example", Role::Admin, None)]
     {
@@ -218,7 +218,7 @@ async fn a_board_member_follows_filters_and_downloads_the_table_as_csv() {
     let Some(browser) = browser().await else { return };
     let b = &browser.client;
     let app = TestApp::spawn(true).await;
-    let hash = exemplar::auth::password::hash(common::PASSWORD.into()).await.unwrap();
+    let hash = exemplar::auth::password::hash(common::PASSWORD.into(), "filters@board.example").await.unwrap();
     let by = exemplar::store::Actor::new("test", None);
     app.state.store.add_user("filters@board.example", Role::Board, None, Some(&hash), &by).await.unwrap();
     sign_in(b, &app.base, "filters@board.example").await;

@@ -61,7 +61,7 @@ pub async fn load_demo(store: &Store) -> Result<()> {
         send(store, &reference, today, Upload::bytes(Format::Dspt, bytes.to_vec(), Some(file.to_string()))).await?;
     }
     for (email, role, org) in DEMO_USERS {
-        let hash = crate::auth::password::hash(DEMO_PASSWORD.to_string()).await?;
+        let hash = crate::auth::password::hash(DEMO_PASSWORD.to_string(), email).await?;
         store.add_user(email, *role, *org, Some(&hash), &Actor::demo()).await?;
     }
     store.set_state("demo_loaded", &crate::store::now_text()).await?;
@@ -79,6 +79,7 @@ pub const DEMO_USERS: &[(&str, crate::domain::Role, Option<&str>)] = &[
     ("trust@example.org", crate::domain::Role::Trust, Some("RGT")),
     ("board@example.org", crate::domain::Role::Board, None),
     ("analyst@example.org", crate::domain::Role::Analyst, None),
+    ("assessor@example.org", crate::domain::Role::Assessor, None),
     ("admin@example.org", crate::domain::Role::Admin, None),
 ];
 

@@ -84,7 +84,7 @@ impl TestApp {
 
     /// Adds a user with the test password and returns a client signed in as that user.
     pub async fn user(&self, email: &str, role: Role, org: Option<&str>) -> reqwest::Client {
-        let hash = exemplar::auth::password::hash(PASSWORD.to_string()).await.unwrap();
+        let hash = exemplar::auth::password::hash(PASSWORD.to_string(), email).await.unwrap();
         let by = exemplar::store::Actor::new("test", None);
         self.state.store.add_user(email, role, org, Some(&hash), &by).await.unwrap();
         self.sign_in(email, PASSWORD).await.expect("signs in")
