@@ -47,6 +47,10 @@ pub enum Command {
     /// Manage API tokens
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Write the whole database to FILE (SQLite's online backup; pg_dump's custom format for PostgreSQL)
+    Backup { file: PathBuf },
+    /// Replace the whole database with a backup FILE (stop the server first)
+    Restore { file: PathBuf },
     /// Measure: the full benchmark recompute and the refresh after a submission, timed (see benches/)
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -315,6 +319,19 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let format = ExportFormat::parse(&args.format).context("the format is csv or parquet")?;
             let out = Out { writer: std::io::BufWriter::new(out), format };
             write_export(&args.name, &f, &findings, &filter, out)?;
+            Ok(0)
+        }
+        Command::Backup { file } => {
+            let store = crate::store::Store::open(&url).await?;
+            store.backup(&file).await?;
+            let bytes = std::fs::metadata(&file).map_or(0, |m| m.len());
+            println!("Backed up {} to {} ({bytes} bytes).", crate::config::redact(&url), file.display());
+            Ok(0)
+        }
+        Command::Restore { file } => {
+            let store = crate::store::Store::open(&url).await?;
+            store.restore(&file).await?;
+            println!("Restored {} from {}.", crate::config::redact(&url), file.display());
             Ok(0)
         }
         Command::User(command) => user_command(&url, command).await,

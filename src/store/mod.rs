@@ -8,6 +8,7 @@
 //! chosen by `Backend` below.
 
 mod accounts;
+mod backup;
 mod batch;
 mod conformance;
 mod findings;
