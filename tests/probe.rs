@@ -325,3 +325,210 @@ async fn signed_in_pages_are_not_cached_and_https_turns_on_hsts() {
     let public = reqwest::get(format!("{}/standards", app.base)).await.unwrap();
     assert!(public.headers().get("cache-control").is_none_or(|v| v != "no-store"));
 }
+
+/// Text users write (comments, file names, findings) is shown as text on every page, never as markup.
+#[tokio::test]
+async fn what_users_write_is_shown_as_text_everywhere() {
+    let app = TestApp::spawn_on(TestDb::new(), false).await;
+    let script = "<script>alert(1)</script>";
+    let csv = format!("org_code,metric_id,period,value,comment\nRGT,clinical_wifi_coverage,2025-Q1,50,\"{script}\"\n");
+    let trust = app.user("lead@rgt.example", Role::Trust, Some("RGT")).await;
+    let page = trust.get(format!("{}/submit", app.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = common::csrf_of(&page);
+    let file = reqwest::multipart::Part::bytes(csv.into_bytes()).file_name(format!("{script}.csv"));
+    let form = reqwest::multipart::Form::new().text("csrf_token", csrf.clone()).part("file", file);
+    let preview =
+        trust.post(format!("{}/submit", app.base)).multipart(form).send().await.unwrap().text().await.unwrap();
+    let escaped = "&#60;script&#62;alert(1)&#60;/script&#62;";
+    assert!(!preview.contains(script) && preview.contains(escaped), "the preview escapes the file name");
+    let upload = preview.split("/submit/").nth(1).and_then(|s| s.split('/').next()).unwrap().to_string();
+    let confirmed = trust
+        .post(format!("{}/submit/{upload}/confirm", app.base))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status().as_u16(), 303);
+    let board = app.user("member@board.example", Role::Board, None).await;
+    let page = board.get(format!("{}/findings", app.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = common::csrf_of(&page);
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("subject_kind", "trust"),
+        ("subject", "RGT"),
+        ("title", script),
+        ("body", script),
+        ("owner", script),
+    ];
+    let added = board.post(format!("{}/findings", app.base)).form(&form).send().await.unwrap();
+    assert!(added.status().is_redirection() || added.status().is_success(), "{}", added.status());
+    for path in ["/trusts/RGT", "/submissions", "/submissions/1", "/findings"] {
+        let html = board.get(format!("{}{path}", app.base)).send().await.unwrap().text().await.unwrap();
+        assert!(!html.contains(script), "{path} shows the text as markup");
+    }
+    let html = board.get(format!("{}/trusts/RGT", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(escaped), "the comment and the finding are shown, escaped");
+}
+
+#[tokio::test]
+async fn paths_outside_the_static_folder_are_not_served() {
+    let app = TestApp::spawn_on(TestDb::new(), false).await;
+    for path in [
+        "/static/../Cargo.toml",
+        "/static/%2e%2e/Cargo.toml",
+        "/static/..%2fCargo.toml",
+        "/static/%2e%2e%2fsrc%2fmain.rs",
+        "/assets/../../Cargo.toml",
+        "/export/..%2f..%2fCargo.toml",
+        "/static//etc/passwd",
+    ] {
+        let response = app.get(path).await;
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        assert!((400..500).contains(&status), "{path}: {status}");
+        assert!(!body.contains("[package]") && !body.contains("root:"), "{path} served a file outside static/");
+    }
+}
+
+#[tokio::test]
+async fn secrets_are_stored_only_as_hashes() {
+    let app = TestApp::spawn_on(TestDb::new(), false).await;
+    let client = app.user("lead@rgt.example", Role::Trust, Some("RGT")).await;
+    let token = app.token("lead@rgt.example").await;
+    let pool = app.state.store.pool();
+    let tokens: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM api_tokens").fetch_all(pool).await.unwrap();
+    assert!(!tokens.is_empty() && tokens.iter().all(|t| *t != token && t.len() == 64));
+    let passwords: Vec<String> = sqlx::query_scalar("SELECT password_hash FROM users WHERE password_hash IS NOT NULL")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert!(passwords.iter().all(|p| p.starts_with("$argon2id$") && !p.contains(common::PASSWORD)));
+    // The session cookie's value is not what the sessions table holds.
+    let page = client.get(format!("{}/trusts", app.base)).send().await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id_hash FROM sessions").fetch_all(pool).await.unwrap();
+    let dump = format!("{ids:?}");
+    assert!(ids.iter().all(|i| i.len() == 64), "{dump}");
+}
+
+/// Every accepted submission has exactly the values it says it stored, and no value belongs to
+/// a submission that is not accepted.
+async fn all_or_nothing(store: &exemplar::store::Store) {
+    let pool = store.pool();
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT s.id, s.rows_stored, (SELECT COUNT(*) FROM metric_values v WHERE v.submission_id = s.id) \
+         FROM submissions s WHERE s.status = 'accepted'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    for (id, stored, found) in rows {
+        assert_eq!(stored, found, "submission {id} stored {stored} values but {found} are there");
+    }
+    let orphans: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM metric_values v WHERE NOT EXISTS \
+         (SELECT 1 FROM submissions s WHERE s.id = v.submission_id AND s.status = 'accepted')",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0, "values of a submission that was not accepted");
+}
+
+/// `kill -9` of an import at any moment leaves all of it or none of it, on either database.
+#[tokio::test]
+async fn an_import_killed_at_any_moment_leaves_all_or_nothing() {
+    let db = TestDb::new();
+    let store = exemplar::app::open_store(&db.url).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let exemplar = |args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_exemplar"));
+        command.args(args).env("DATABASE_URL", &db.url).env("RUST_LOG", "off");
+        command.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+        command
+    };
+    let mut files = Vec::new();
+    for seed in 1..=3 {
+        let file = dir.path().join(format!("values{seed}.csv"));
+        let args =
+            ["demo", "--trusts", "60", "--quarters", "6", "--seed", &seed.to_string(), "-o", file.to_str().unwrap()];
+        assert!(exemplar(&args).status().unwrap().success());
+        files.push(file);
+    }
+    // How long a whole import takes here, to kill the others at moments spread across it.
+    let started = std::time::Instant::now();
+    assert!(exemplar(&["import", "submissions", files[0].to_str().unwrap()]).status().unwrap().success());
+    let whole = started.elapsed();
+    let mut killed = 0;
+    for k in 0..8u32 {
+        let file = &files[1 + (k as usize % 2)];
+        let mut child = exemplar(&["import", "submissions", file.to_str().unwrap()]).spawn().unwrap();
+        std::thread::sleep(whole.mul_f64(f64::from(k) / 8.0 + 0.05));
+        killed += usize::from(child.try_wait().unwrap().is_none());
+        let _ = child.kill(); // SIGKILL
+        child.wait().unwrap();
+        all_or_nothing(&store).await;
+    }
+    assert!(killed >= 4, "most imports were killed before they finished ({killed} of 8)");
+    if db.url.starts_with("sqlite:") {
+        let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(store.pool()).await.unwrap();
+        assert_eq!(check, "ok");
+    }
+    // What was killed can be imported again, whole.
+    for file in &files[1..] {
+        assert!(exemplar(&["import", "submissions", file.to_str().unwrap()]).status().unwrap().success());
+    }
+    all_or_nothing(&store).await;
+}
+
+/// Twenty submissions at once, from twenty trusts, while 64 connections read pages: every one
+/// is stored, none is refused as busy or deadlocked, and the pages keep answering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn submissions_at_once_under_page_load_all_arrive() {
+    let app = TestApp::spawn_on(TestDb::new(), true).await;
+    let codes: Vec<String> =
+        app.state.figures().reference.organisations.iter().take(20).map(|o| o.ods_code.clone()).collect();
+    let mut tokens = Vec::new();
+    for code in &codes {
+        let email = format!("lead@{}.example", code.to_lowercase());
+        app.user(&email, Role::Trust, Some(code)).await;
+        tokens.push(app.token(&email).await);
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..64)
+        .map(|i| {
+            let (client, base, stop) = (app.client.clone(), app.base.clone(), stop.clone());
+            tokio::spawn(async move {
+                let paths = ["/", "/trusts", "/gaps", "/metrics/clinical_wifi_coverage", "/export/values.csv"];
+                let mut failures = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let status = client.get(format!("{base}{}", paths[i % paths.len()])).send().await.unwrap().status();
+                    failures += usize::from(status.is_server_error());
+                }
+                failures
+            })
+        })
+        .collect();
+    let quarter = exemplar::domain::Quarter::last_ended(app.state.today()).to_string();
+    let app = &app;
+    let sends = codes.iter().zip(&tokens).map(|(code, token)| {
+        let body = format!("org_code,metric_id,period,value\n{code},clinical_wifi_coverage,{quarter},42.5\n");
+        async move { post_csv(app, token, body.into_bytes()).await }
+    });
+    let answers = futures_util::future::join_all(sends).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for (status, _, body) in &answers {
+        assert_eq!(*status, 201, "{body}");
+    }
+    for reader in readers {
+        assert_eq!(reader.await.unwrap(), 0, "pages answered 5xx under load");
+    }
+    let index = exemplar::domain::Quarter::parse(&quarter).unwrap().index();
+    let values = app.state.store.current_values().await.unwrap();
+    for code in &codes {
+        let found = values
+            .iter()
+            .find(|v| &*v.org_code == code && &*v.metric_id == "clinical_wifi_coverage" && v.period_index == index);
+        assert_eq!(found.map(|v| v.value), Some(42.5), "{code}");
+    }
+}

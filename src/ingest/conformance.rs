@@ -196,6 +196,9 @@ pub fn parse_test_reports(bytes: &[u8], rules: &Rules<'_>) -> Result<Vec<Conform
             return Err(RowError::new(1, "resourceType", "this is not a FHIR resource: it has no resourceType").into());
         }
     };
+    if reports.is_empty() {
+        return Err(RowError::new(1, "entry", "the Bundle has no entries").into());
+    }
     let mut errors = Errors::new();
     let mut rows = Vec::new();
     for (i, report) in reports.into_iter().enumerate() {
