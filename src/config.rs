@@ -21,6 +21,9 @@ pub struct Config {
     /// Proxies (load balancers) whose `X-Forwarded-For` gives the client's address; none by
     /// default, when the connection's own address is the client's.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Whether `admin` and `board` users must sign in with a second factor (set up at their next
+    /// sign-in): `EXEMPLAR_REQUIRE_MFA=1`.
+    pub require_mfa: bool,
 }
 
 impl Config {
@@ -41,7 +44,10 @@ impl Config {
             .ok()
             .map(|v| trusted_proxies(&v).unwrap_or_else(|e| panic!("EXEMPLAR_TRUSTED_PROXIES: {e}")))
             .unwrap_or_default();
+        let require_mfa =
+            std::env::var("EXEMPLAR_REQUIRE_MFA").is_ok_and(|v| matches!(v.as_str(), "1" | "true" | "yes"));
         Self {
+            require_mfa,
             database_url,
             addr,
             demo,
@@ -68,6 +74,7 @@ impl std::fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("static_dir", &self.static_dir)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("require_mfa", &self.require_mfa)
             .finish()
     }
 }

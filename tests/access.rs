@@ -30,7 +30,13 @@ fn allowed_status(method: &str, route: &str, who: Who) -> u16 {
     match (method, route) {
         ("POST", "/sign-in") => 401,  // the password is wrong
         ("POST", "/sign-out") => 303, // back to the overview
-        ("POST", "/submit") => 422,   // nothing chosen
+        // No sign-in waits for a code: back to the sign-in form.
+        (_, "/sign-in/code") => 303,
+        // Setting up an app: a signed-in user gets the form (a post without a code is refused).
+        ("GET", "/account/two-step") if who != Who::SignedOut => 200,
+        ("POST", "/account/two-step") if who != Who::SignedOut => 303, // no key drawn yet: back to the form
+        (_, "/account/two-step") => 303,
+        ("POST", "/submit") => 422, // nothing chosen
         ("POST", "/submit/{upload_id}/confirm") => 404,
         ("POST", "/api/v1/submissions") => 415,                 // no media type
         ("POST", "/findings" | "/findings/{id}/status") => 422, // the form lacks its fields

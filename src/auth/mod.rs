@@ -1,6 +1,7 @@
 //! Who is asking: passwords (Argon2id), server-side sessions behind a cookie, API tokens,
 //! CSRF tokens and sign-in rate limits. Who may use which route is `web::access`.
 
+pub mod mfa;
 pub mod password;
 pub mod rate;
 
@@ -50,6 +51,10 @@ pub struct Auth {
     pub session: Option<String>,
     /// The CSRF token the request's forms must carry: the session's, or a visitor's.
     pub csrf: Option<String>,
+    /// A user whose password was right but whose second factor is still to come (not signed in).
+    pub pending: Option<User>,
+    /// A TOTP secret the session is enrolling (hex).
+    pub enrolling: Option<String>,
     /// The address the request came from.
     pub origin: Option<String>,
 }

@@ -18,6 +18,17 @@ pub struct User {
 pub struct Session {
     pub user: Option<User>,
     pub csrf_token: String,
+    /// The password was right but the second factor is still to come.
+    pub pending: bool,
+    /// A TOTP secret being enrolled (hex), until its first code confirms it.
+    pub enrolling_secret: Option<String>,
+}
+
+/// A user's second factor: the TOTP secret (hex) and the last time step accepted.
+#[derive(Debug, Clone)]
+pub struct SecondFactor {
+    pub secret: String,
+    pub last_step: Option<i64>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -132,18 +143,26 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a signed-in session; the id and CSRF token are the caller's to send, only the
-    /// id's hash is kept.
-    pub async fn create_session(&self, id_hash: &str, user_id: i64, csrf_token: &str, hours: i64) -> Result<()> {
+    /// Starts a signed-in session (`pending` until a second factor is given); the id and CSRF
+    /// token are the caller's to send, only the id's hash is kept.
+    pub async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: i64,
+        csrf_token: &str,
+        hours: i64,
+        pending: bool,
+    ) -> Result<()> {
         let now = chrono::Utc::now();
         sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $4)",
+            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at, last_seen_at, pending) VALUES ($1, $2, $3, $4, $5, $4, $6)",
         )
         .bind(id_hash)
         .bind(user_id)
         .bind(csrf_token)
         .bind(now_text())
         .bind(time_text(now + chrono::Duration::hours(hours)))
+        .bind(i64::from(pending))
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -153,7 +172,7 @@ impl Store {
     /// (at most once a minute, so that reading pages does not write each time).
     pub async fn session(&self, id_hash: &str, idle: chrono::Duration) -> Result<Option<Session>> {
         let row = sqlx::query(
-            "SELECT user_id, csrf_token, expires_at, COALESCE(last_seen_at, created_at) FROM sessions WHERE id_hash = $1",
+            "SELECT user_id, csrf_token, expires_at, COALESCE(last_seen_at, created_at), pending, enrolling_secret FROM sessions WHERE id_hash = $1",
         )
         .bind(id_hash)
         .fetch_optional(&self.pool)
@@ -177,7 +196,12 @@ impl Store {
             Some(id) => self.user_by_id(id).await?.filter(|u| !u.disabled),
             None => None,
         };
-        Ok(Some(Session { user, csrf_token: row.try_get(1)? }))
+        Ok(Some(Session {
+            user,
+            csrf_token: row.try_get(1)?,
+            pending: row.try_get::<i64, _>(4)? != 0,
+            enrolling_secret: row.try_get(5)?,
+        }))
     }
 
     /// Deletes the sessions that have expired or been idle for `idle`, and answers how many.
@@ -205,6 +229,101 @@ impl Store {
         let value: String =
             sqlx::query_scalar("SELECT value FROM secrets WHERE name = $1").bind(name).fetch_one(&self.pool).await?;
         Ok(hex::decode(value)?)
+    }
+
+    /// The second factor has been given: the session is signed in.
+    pub async fn pass_session(&self, id_hash: &str) -> Result<()> {
+        sqlx::query("UPDATE sessions SET pending = 0, enrolling_secret = NULL WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps a TOTP secret being enrolled with the session, until a code confirms it.
+    pub async fn set_enrolling_secret(&self, id_hash: &str, secret: &str) -> Result<()> {
+        sqlx::query("UPDATE sessions SET enrolling_secret = $1 WHERE id_hash = $2")
+            .bind(secret)
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The user's second factor, if they have enrolled one.
+    pub async fn second_factor(&self, user_id: i64) -> Result<Option<SecondFactor>> {
+        let row =
+            sqlx::query("SELECT totp_secret, totp_last_step FROM users WHERE id = $1 AND totp_secret IS NOT NULL")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|r| Ok(SecondFactor { secret: r.try_get(0)?, last_step: r.try_get(1)? })).transpose()
+    }
+
+    /// Enrols a second factor: the TOTP secret (hex), the step of the code that confirmed it,
+    /// and the hashes of new recovery codes (replacing any earlier ones); audited.
+    pub async fn enrol_second_factor(
+        &self,
+        user_id: i64,
+        secret: &str,
+        step: i64,
+        recovery_hashes: &[String],
+        by: &Actor,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let email: String =
+            sqlx::query_scalar("UPDATE users SET totp_secret = $1, totp_last_step = $2 WHERE id = $3 RETURNING email")
+                .bind(secret)
+                .bind(step)
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        for hash in recovery_hashes {
+            sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+                .bind(user_id)
+                .bind(hash)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let detail = format!("{} recovery codes", recovery_hashes.len());
+        super::submissions::audit_from(&mut tx, by, "mfa.enrol", &email, None, &detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Takes TOTP time step `step` for the user, once: false if it (or a later one) was taken
+    /// before, so that a code cannot be replayed.
+    pub async fn take_totp_step(&self, user_id: i64, step: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(step)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Uses up a recovery code (by its hash): false if it is not one of the user's unused codes.
+    pub async fn use_recovery_code(&self, user_id: i64, code_hash: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE recovery_codes SET used_at = $1 WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+        )
+        .bind(now_text())
+        .bind(user_id)
+        .bind(code_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records a second-factor event (`mfa.success`, `mfa.failure`, `mfa.recovery_code`).
+    pub async fn audit_second_factor(&self, email: &str, action: &str, origin: Option<String>) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        super::submissions::audit_from(&mut tx, &Actor::new(email, origin), action, email, None, "").await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn delete_session(&self, id_hash: &str) -> Result<()> {

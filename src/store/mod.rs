@@ -21,7 +21,7 @@ mod submissions;
 mod targets;
 mod uploads;
 
-pub use accounts::{Actor, AuditEntry, Session, TokenInfo, User};
+pub use accounts::{Actor, AuditEntry, SecondFactor, Session, TokenInfo, User};
 pub use conformance::ConformanceRecord;
 pub use findings::{FINDING_STATUSES, FINDING_SUBJECTS, Finding, NewFinding};
 pub use submissions::{

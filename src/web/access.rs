@@ -37,6 +37,11 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/methods", Public),
     ("GET", "/sign-in", Public),
     ("POST", "/sign-in", Public),
+    // The second factor: for a sign-in whose password was right (the handlers check).
+    ("GET", "/sign-in/code", Public),
+    ("POST", "/sign-in/code", Public),
+    ("GET", "/account/two-step", Public),
+    ("POST", "/account/two-step", Public),
     ("POST", "/sign-out", SignedIn),
     ("GET", "/metrics", SignedIn),
     ("GET", "/metrics/{metric_id}", SignedIn),
@@ -104,9 +109,14 @@ pub async fn enforce(State(state): State<AppState>, jar: CookieJar, mut request:
         let id_hash = hash_secret(cookie.value());
         match state.store.session(&id_hash, crate::auth::session_idle()).await {
             Ok(Some(session)) => {
-                auth.user = session.user;
+                if session.pending {
+                    auth.pending = session.user;
+                } else {
+                    auth.user = session.user;
+                }
                 auth.session = Some(id_hash);
                 auth.csrf = Some(session.csrf_token);
+                auth.enrolling = session.enrolling_secret;
             }
             Ok(None) => {}
             Err(e) => return crate::web::error::AppError::Internal(e).into_response(),
@@ -201,7 +211,7 @@ fn forbidden(path: &str) -> Response {
     }
 }
 
-fn encode(v: &str) -> String {
+pub(super) fn encode(v: &str) -> String {
     v.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),

@@ -17,7 +17,10 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/sign-in", get(sign_in_page).post(sign_in)).route("/sign-out", post(sign_out))
+    Router::new()
+        .route("/sign-in", get(sign_in_page).post(sign_in))
+        .route("/sign-out", post(sign_out))
+        .merge(super::two_step::router())
 }
 
 #[derive(Template)]
@@ -59,7 +62,7 @@ fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static
 /// Where to go after signing in: a path on this site only, parsed as an HTTP path and query
 /// (which refuses tabs, line breaks, NUL and spaces) and written back from the parse; not a
 /// scheme, a host, or a path a browser would read as one (`//host`, `/\\host`).
-fn safe_next(next: Option<&str>) -> String {
+pub(super) fn safe_next(next: Option<&str>) -> String {
     next.and_then(|n| n.parse::<axum::http::uri::PathAndQuery>().ok())
         .filter(|pq| pq.path().starts_with('/') && !pq.path().starts_with("//") && !pq.as_str().contains('\\'))
         .map_or_else(|| "/".to_string(), |pq| pq.as_str().to_string())
@@ -139,10 +142,19 @@ async fn sign_in(
     if let Some(old) = &auth.session {
         state.store.delete_session(old).await?;
     }
+    // With a second factor (or when one is required and not yet set up) the session waits for
+    // it: it is not signed in until the code is given.
+    let has_factor = state.store.second_factor(user.id).await?.is_some();
+    let must_enrol = !has_factor && state.config.require_mfa && crate::auth::mfa::required_for(user.role);
     let (id, csrf) = (random_token(), random_token());
-    state.store.create_session(&hash_secret(&id), user.id, &csrf, SESSION_HOURS).await?;
+    state.store.create_session(&hash_secret(&id), user.id, &csrf, SESSION_HOURS, has_factor || must_enrol).await?;
     let jar = jar.remove(Cookie::build(CSRF_COOKIE).path("/").build());
-    Ok((jar.add(cookie(&state, SESSION_COOKIE, id)), Redirect::to(&next)).into_response())
+    let to = match (has_factor, must_enrol) {
+        (true, _) => format!("/sign-in/code?next={}", super::access::encode(&next)),
+        (_, true) => format!("/account/two-step?next={}", super::access::encode(&next)),
+        _ => next,
+    };
+    Ok((jar.add(cookie(&state, SESSION_COOKIE, id)), Redirect::to(&to)).into_response())
 }
 
 async fn sign_out(

@@ -20,6 +20,7 @@ mod submit;
 mod systems;
 mod trust;
 mod trusts;
+mod two_step;
 mod view;
 
 use crate::auth::Auth;
