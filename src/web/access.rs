@@ -103,7 +103,7 @@ pub async fn enforce(State(state): State<AppState>, jar: CookieJar, mut request:
             Ok(None) => return unauthorised(&path, "the API token is not valid or has been revoked"),
             Err(e) => return crate::web::error::AppError::Internal(e).into_response(),
         }
-    } else if let Some(cookie) = jar.get(SESSION_COOKIE).filter(|_| !(is_api(&path) && !request.method().is_safe())) {
+    } else if let Some(cookie) = jar.get(SESSION_COOKIE).filter(|_| !is_api(&path) || request.method().is_safe()) {
         // (A change through the API needs a token: a browser would send the cookie for any
         // page that posts to it, so the cookie alone never authorises one.)
         let id_hash = hash_secret(cookie.value());

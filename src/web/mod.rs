@@ -125,6 +125,7 @@ struct AccountLinks<'a> {
     csrf_token: &'a str,
     submits: bool,
     audits: bool,
+    two_step: bool,
 }
 
 fn account_links(auth: &Auth) -> String {
@@ -134,6 +135,7 @@ fn account_links(auth: &Auth) -> String {
         csrf_token: auth.csrf_token(),
         submits: user.is_some_and(|u| u.role == Role::Trust),
         audits: user.is_some_and(|u| u.role == Role::Admin),
+        two_step: user.is_some_and(|u| crate::auth::mfa::required_for(u.role)),
     };
     links.render().unwrap_or_else(|e| {
         tracing::error!(error = ?e, "the account links did not render");
