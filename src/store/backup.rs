@@ -17,15 +17,9 @@ impl Store {
         match self.backend {
             Backend::Sqlite => {
                 let (db, file) = (self.sqlite_file()?, file.to_path_buf());
-                tokio::task::spawn_blocking(move || -> Result<()> {
-                    let source =
-                        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                tokio::task::spawn_blocking(move || {
                     let _ = std::fs::remove_file(&file);
-                    let mut target =
-                        rusqlite::Connection::open(&file).with_context(|| format!("creating {}", file.display()))?;
-                    let backup = rusqlite::backup::Backup::new(&source, &mut target)?;
-                    backup.run_to_completion(PAGES_PER_STEP, std::time::Duration::from_millis(5), None)?;
-                    Ok(())
+                    copy_sqlite(&db, &file, std::time::Duration::from_millis(5))
                 })
                 .await?
             }
@@ -58,10 +52,8 @@ impl Store {
                     if tables != 2 {
                         bail!("{} is not a backup of an Exemplar database", file.display());
                     }
-                    let mut target = rusqlite::Connection::open(&db)?;
-                    let backup = rusqlite::backup::Backup::new(&source, &mut target)?;
-                    backup.run_to_completion(PAGES_PER_STEP, std::time::Duration::from_millis(0), None)?;
-                    Ok(())
+                    drop(source);
+                    copy_sqlite(&file, &db, std::time::Duration::ZERO)
                 })
                 .await?
             }
@@ -79,6 +71,16 @@ impl Store {
         let options: sqlx::sqlite::SqliteConnectOptions = self.url.parse()?;
         Ok(options.get_filename().to_path_buf())
     }
+}
+
+/// Copies the SQLite database `from` into `to` with the online backup API, a step of pages at a
+/// time with `pause` between steps.
+fn copy_sqlite(from: &Path, to: &Path, pause: std::time::Duration) -> Result<()> {
+    let source = rusqlite::Connection::open_with_flags(from, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("opening {}", from.display()))?;
+    let mut target = rusqlite::Connection::open(to).with_context(|| format!("opening {}", to.display()))?;
+    rusqlite::backup::Backup::new(&source, &mut target)?.run_to_completion(PAGES_PER_STEP, pause, None)?;
+    Ok(())
 }
 
 /// Runs a PostgreSQL client program, with its error output as the error.

@@ -146,16 +146,29 @@ async fn enrol_page(
     }
     let secret = mfa::new_secret();
     state.store.set_enrolling_secret(&session, &secret).await?;
+    let next = super::account::safe_next(q.next.as_deref());
+    Ok(enrol_form(&auth, user, &secret, next, replacing, None)?.into_response())
+}
+
+/// The set-up form for `secret`, with an error when a code was not right.
+fn enrol_form(
+    auth: &Auth,
+    user: crate::store::User,
+    secret: &str,
+    next: String,
+    replacing: bool,
+    error: Option<String>,
+) -> Result<axum::response::Html<String>> {
     let page = EnrolPage {
         csrf_token: auth.csrf_token().into(),
-        next: super::account::safe_next(q.next.as_deref()),
-        enrolment: mfa::enrolment(&secret, &user.email)?,
+        next,
+        enrolment: mfa::enrolment(secret, &user.email)?,
         email: user.email,
         required: auth.pending.is_some(),
         replacing,
-        error: None,
+        error,
     };
-    Ok(render(&auth, &page)?.into_response())
+    render(auth, &page)
 }
 
 /// Confirms the app with its first code; answers the recovery codes, shown once.
@@ -174,16 +187,9 @@ async fn enrol(
     };
     let Some(step) = mfa::matching_step(&secret, &user.email, &form.code, mfa::now_unix()) else {
         state.store.audit_second_factor(&user.email, "mfa.enrol_failure", auth.origin.clone()).await?;
-        let page = EnrolPage {
-            csrf_token: auth.csrf_token().into(),
-            next,
-            enrolment: mfa::enrolment(&secret, &user.email)?,
-            email: user.email,
-            required: auth.pending.is_some(),
-            replacing: false,
-            error: Some("The code is not right. Enter the six digits your app shows now.".into()),
-        };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&auth, &page)?).into_response());
+        let error = Some("The code is not right. Enter the six digits your app shows now.".into());
+        let page = enrol_form(&auth, user, &secret, next, false, error)?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let codes = mfa::new_recovery_codes();
     let hashes: Vec<String> = codes.iter().map(|c| mfa::recovery_hash(c)).collect();
