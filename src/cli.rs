@@ -242,6 +242,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let addr = listener.local_addr()?;
             println!("Exemplar is serving http://{addr}/ (the benchmarks load in the background)");
             if state.store.state("demo_loaded").await?.is_some() {
+                println!("{}", crate::export::SYNTHETIC_NOTE);
                 println!("Demo accounts (password \"{}\"):", crate::demo::seed::DEMO_PASSWORD);
                 for (email, role, org) in crate::demo::seed::DEMO_USERS {
                     println!("  {email:<22} {role}{}", org.map(|o| format!(" for {o}")).unwrap_or_default());
@@ -317,7 +318,11 @@ pub async fn run(cli: Cli) -> Result<i32> {
             };
             let findings = store.findings().await?;
             let format = ExportFormat::parse(&args.format).context("the format is csv or parquet")?;
-            let out = Out { writer: std::io::BufWriter::new(out), format };
+            let provenance = crate::export::Provenance::of(&f);
+            if provenance.synthetic {
+                eprintln!("{}", crate::export::SYNTHETIC_NOTE);
+            }
+            let out = Out::new(std::io::BufWriter::new(out), format).with_metadata(provenance.metadata(&args.name));
             write_export(&args.name, &f, &findings, &filter, out)?;
             Ok(0)
         }

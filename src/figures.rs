@@ -217,6 +217,9 @@ pub struct Figures {
     pub conformance: Vec<crate::store::ConformanceRecord>,
     /// Still loading at start-up: pages say so instead of showing figures.
     pub loading: bool,
+    /// The database holds demonstration values (invented figures beside real trust names):
+    /// every page and export says so.
+    pub synthetic: bool,
 }
 
 /// The quarters of `values`, without repeats.
@@ -318,6 +321,7 @@ impl Figures {
     /// (with polars, off the async runtime) and stored when there is no usable snapshot or the
     /// organisations changed since.
     pub async fn load(store: &Store) -> Result<Arc<Figures>> {
+        let synthetic = store.state("demo_loaded").await?.is_some();
         let reference = store.reference().await?;
         let data_version = store.data_version().await?;
         let targets = store.targets().await?;
@@ -365,7 +369,7 @@ impl Figures {
                 Ok(Self::assemble(data_version, computed_at, reference, split_values(values), by_quarter))
             })
             .await??;
-            let f = Arc::new(f.with(targets, conformance));
+            let f = Arc::new(Figures { synthetic, ..f.with(targets, conformance) });
             if stale {
                 f.store_snapshot(store).await?;
             } else {
@@ -382,7 +386,7 @@ impl Figures {
             Ok(Self::assemble(data_version, now, reference, split_values(values), split_tables(tables)))
         })
         .await??;
-        let f = Arc::new(f.with(targets, conformance));
+        let f = Arc::new(Figures { synthetic, ..f.with(targets, conformance) });
         f.store_snapshot(store).await?;
         Ok(f)
     }
@@ -523,6 +527,7 @@ impl Figures {
             targets: Vec::new(),
             conformance: Vec::new(),
             loading: false,
+            synthetic: self.synthetic,
         };
         let t3 = std::time::Instant::now();
         let mut after: Vec<i32> = touched.iter().flat_map(|&p| p + 1..=p + 4).collect();
@@ -604,6 +609,7 @@ impl Figures {
             targets: Vec::new(),
             conformance: Vec::new(),
             loading: false,
+            synthetic: false,
         };
         f.quality = periods.iter().map(|p| (*p, Arc::new(f.quality_of(*p)))).collect();
         f

@@ -220,7 +220,7 @@ async fn while_the_figures_load_pages_wait_or_answer_503_and_then_show_them() {
     assert_eq!(response.headers()["retry-after"], "5");
     let page = response.text().await.unwrap();
     assert!(page.contains("still being loaded"), "{page}");
-    assert!(!page.contains("Figures computed from data version"));
+    assert!(!page.contains("Provisional figures"));
     state.refresh().await.unwrap();
     let health: serde_json::Value = client.get(format!("{base}/healthz")).send().await.unwrap().json().await.unwrap();
     assert_eq!(health["figures"], "ready");
@@ -228,7 +228,8 @@ async fn while_the_figures_load_pages_wait_or_answer_503_and_then_show_them() {
     let response = client.get(format!("{base}/")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let page = response.text().await.unwrap();
-    assert!(page.contains(&format!("Figures computed from data version {}", first.state.figures().data_version)));
+    let version = first.state.figures().data_version;
+    assert!(page.contains(&format!("they include every submission up to number {version}")), "the banner names them");
 }
 
 /// `serve` as the command line starts it: answering before the figures are ready, then ready.

@@ -55,6 +55,10 @@ pub struct Auth {
     pub pending: Option<User>,
     /// A TOTP secret the session is enrolling (hex).
     pub enrolling: Option<String>,
+    /// What the figures of the moment are, in words (see `export::Provenance`), for the banner
+    /// every page carries; and whether they are synthetic demonstration figures.
+    pub figures_note: String,
+    pub synthetic: bool,
     /// The address the request came from.
     pub origin: Option<String>,
 }

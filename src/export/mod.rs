@@ -5,10 +5,12 @@ mod conformance;
 mod datasets;
 mod dictionary;
 mod parquet;
+mod provenance;
 
 pub use datasets::{EXPORTS, write_export};
 pub use dictionary::{Column, DICTIONARY, Kind};
 pub use parquet::{parquet_rows, write_parquet};
+pub use provenance::{Provenance, REFERENCE_LICENCE, SYNTHETIC_NOTE};
 
 use std::io::Write;
 
@@ -79,6 +81,13 @@ impl Format {
         }
     }
 
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+        }
+    }
+
     pub fn content_type(self) -> &'static str {
         match self {
             Format::Csv => "text/csv; charset=utf-8",
@@ -87,15 +96,25 @@ impl Format {
     }
 }
 
-/// Where an export goes: a writer, and the format to write in.
+/// Where an export goes: a writer, the format to write in, and the key-value metadata a
+/// Parquet file carries (its provenance).
 pub struct Out<W> {
     pub writer: W,
     pub format: Format,
+    pub metadata: Vec<(String, String)>,
 }
 
 impl<W> Out<W> {
+    pub fn new(writer: W, format: Format) -> Self {
+        Self { writer, format, metadata: Vec::new() }
+    }
+
     pub fn csv(writer: W) -> Self {
-        Self { writer, format: Format::Csv }
+        Self::new(writer, Format::Csv)
+    }
+
+    pub fn with_metadata(self, metadata: Vec<(String, String)>) -> Self {
+        Self { metadata, ..self }
     }
 }
 
@@ -117,7 +136,7 @@ pub fn write_table<W: Write + Send>(
         Format::Csv => write_csv(out.writer, &columns, rows),
         Format::Parquet => {
             let fields: Vec<(&str, Kind)> = columns.iter().map(|c| (c.name, c.kind)).collect();
-            parquet::write_parquet(out.writer, &fields, rows)
+            parquet::write_parquet(out.writer, &fields, &out.metadata, rows)
         }
     }
 }

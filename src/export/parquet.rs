@@ -23,6 +23,7 @@ const ROW_GROUP: usize = 1 << 16;
 pub fn write_parquet<W: Write + Send>(
     out: W,
     fields: &[(&str, Kind)],
+    metadata: &[(String, String)],
     mut rows: impl Iterator<Item = Vec<Cell>>,
 ) -> Result<()> {
     let kinds: Vec<Kind> = fields.iter().map(|(_, kind)| *kind).collect();
@@ -45,7 +46,11 @@ pub fn write_parquet<W: Write + Send>(
         })
         .collect::<Result<Vec<_>>>()?;
     let schema = Arc::new(Type::group_type_builder("export").with_fields(fields).build()?);
-    let mut writer = SerializedFileWriter::new(out, schema, Arc::new(WriterProperties::builder().build()))?;
+    let metadata: Vec<parquet::file::metadata::KeyValue> =
+        metadata.iter().map(|(k, v)| parquet::file::metadata::KeyValue::new(k.clone(), v.clone())).collect();
+    let properties =
+        WriterProperties::builder().set_key_value_metadata((!metadata.is_empty()).then_some(metadata)).build();
+    let mut writer = SerializedFileWriter::new(out, schema, Arc::new(properties))?;
     loop {
         let chunk: Vec<Vec<Cell>> = rows.by_ref().take(ROW_GROUP).collect();
         if chunk.is_empty() {
@@ -161,7 +166,7 @@ mod tests {
 
     fn written(fields: &[(&str, Kind)], rows: Vec<Vec<Cell>>) -> Result<(Vec<String>, Vec<Vec<String>>)> {
         let mut file = tempfile::tempfile()?;
-        write_parquet(&mut file, fields, rows.into_iter())?;
+        write_parquet(&mut file, fields, &[], rows.into_iter())?;
         parquet_rows(file)
     }
 
@@ -186,7 +191,7 @@ mod tests {
         );
         // The schema is the columns' even with no rows.
         let mut file = tempfile::tempfile().unwrap();
-        write_parquet(&mut file, &fields, std::iter::empty()).unwrap();
+        write_parquet(&mut file, &fields, &[], std::iter::empty()).unwrap();
         let reader = parquet::file::serialized_reader::SerializedFileReader::new(file).unwrap();
         let kinds: Vec<_> = parquet::file::reader::FileReader::metadata(&reader)
             .file_metadata()
@@ -203,7 +208,7 @@ mod tests {
     fn a_long_export_goes_in_row_groups_of_its_rows_in_order() {
         let n = ROW_GROUP + 3;
         let mut file = tempfile::tempfile().unwrap();
-        write_parquet(&mut file, &[("rank", Kind::Int)], (0..n as i64).map(|i| vec![Cell::Int(i)])).unwrap();
+        write_parquet(&mut file, &[("rank", Kind::Int)], &[], (0..n as i64).map(|i| vec![Cell::Int(i)])).unwrap();
         let reader = parquet::file::serialized_reader::SerializedFileReader::new(file.try_clone().unwrap()).unwrap();
         assert_eq!(parquet::file::reader::FileReader::metadata(&reader).num_row_groups(), 2);
         let (_, rows) = parquet_rows(file).unwrap();

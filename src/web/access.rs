@@ -89,7 +89,14 @@ pub async fn enforce(State(state): State<AppState>, jar: CookieJar, mut request:
     }
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let origin = peer.map(|peer| client_address(peer, request.headers(), &state.config.trusted_proxies).to_string());
-    let mut auth = Auth { origin, ..Auth::default() };
+    let figures = state.figures();
+    let mut auth = Auth {
+        origin,
+        synthetic: figures.synthetic,
+        figures_note: if figures.loading { String::new() } else { crate::export::Provenance::of(&figures).words() },
+        ..Auth::default()
+    };
+    drop(figures);
     let bearer = request
         .headers()
         .get(header::AUTHORIZATION)

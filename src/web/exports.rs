@@ -3,7 +3,7 @@
 use super::render;
 use super::view::Params;
 use crate::auth::Auth;
-use crate::export::{Column, DICTIONARY, EXPORTS, Format, Out, write_export};
+use crate::export::{Column, DICTIONARY, EXPORTS, Format, Out, Provenance, write_export};
 use crate::web::AppState;
 use crate::web::error::{AppError, Result};
 use askama::Template;
@@ -53,11 +53,14 @@ async fn download(
         .ok_or_else(|| AppError::NotFound(format!("There is no export '{file}'.")))?;
     let f = state.figures();
     let filter = filters.parse(&f.reference, f.latest_period()).map_err(AppError::BadRequest)?;
-    let version = f.data_version;
+    let provenance = Provenance::of(&f);
+    let file_name = provenance.file_name(&name, format.extension());
+    let metadata = provenance.metadata(&name);
     let findings = state.store.findings().await?;
     let (found, body) = super::blocking(move || {
         let mut body = Vec::new();
-        let found = write_export(&name, &f, &findings, &filter, Out { writer: &mut body, format })?;
+        let out = Out::new(&mut body, format).with_metadata(metadata);
+        let found = write_export(&name, &f, &findings, &filter, out)?;
         Ok((found, body))
     })
     .await?;
@@ -67,8 +70,10 @@ async fn download(
     Ok((
         [
             (header::CONTENT_TYPE, format.content_type().to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
-            (header::HeaderName::from_static("x-data-version"), version.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
+            (header::HeaderName::from_static("x-data-version"), provenance.data_version.to_string()),
+            (header::HeaderName::from_static("x-exemplar-status"), "provisional".to_string()),
+            (header::HeaderName::from_static("x-exemplar-synthetic"), provenance.synthetic.to_string()),
         ],
         body,
     )

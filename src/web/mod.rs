@@ -82,7 +82,21 @@ pub fn render<T: Template>(auth: &Auth, page: &T) -> Result<Html<String>> {
 }
 
 fn with_account(html: &str, auth: &Auth) -> Html<String> {
-    Html(html.replacen("<!--account-->", &account_links(auth), 1))
+    let html = html.replacen("<!--account-->", &account_links(auth), 1);
+    Html(html.replacen("<!--banner-->", &banner(auth), 1))
+}
+
+/// The banner under the header of every page: synthetic demonstration figures said so, and what
+/// the figures shown are (provisional, which submissions, when computed).
+#[derive(Template)]
+#[template(path = "partials/banner.html")]
+struct Banner<'a> {
+    synthetic: bool,
+    figures_note: &'a str,
+}
+
+fn banner(auth: &Auth) -> String {
+    Banner { synthetic: auth.synthetic, figures_note: &auth.figures_note }.render().unwrap_or_default()
 }
 
 /// A page from this instance's cache, if `key` (which names the data version) is there.

@@ -87,16 +87,15 @@ pub fn num(v: Option<f64>) -> String {
     }
 }
 
-/// The data version line every page shows.
+/// Whether the page's figures are still loading (what they are is said by the banner every
+/// page carries: `web::banner`).
 pub struct Meta {
-    pub data_version: i64,
-    pub computed_at: String,
     pub loading: bool,
 }
 
 impl Meta {
     pub fn of(f: &Figures) -> Self {
-        Self { data_version: f.data_version, computed_at: f.computed_at.clone(), loading: f.loading }
+        Self { loading: f.loading }
     }
 }
 
