@@ -47,6 +47,15 @@ pub enum Command {
     /// Manage API tokens
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Publish QUARTER's figures as they stand as a release that never changes; prints its id last
+    Publish {
+        quarter: String,
+        /// What the release holds, for its readers
+        #[arg(long)]
+        note: String,
+    },
+    /// List the published releases, newest first
+    Releases,
     /// Write the whole database to FILE (SQLite's online backup; pg_dump's custom format for PostgreSQL)
     Backup { file: PathBuf },
     /// Replace the whole database with a backup FILE (stop the server first)
@@ -205,6 +214,12 @@ pub struct ExportArgs {
     /// Output file (standard output when absent)
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// A published release's figures (its id, or latest) instead of the provisional ones
+    #[arg(long)]
+    pub release: Option<String>,
+    /// The figures as they stood at a moment, such as 2026-10-01T12:00:00Z
+    #[arg(long)]
+    pub as_of: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -299,7 +314,29 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 bail!("there is no export '{}': choose one of {}", args.name, names.join(", "));
             }
             let store = crate::app::open_store(&url).await?;
-            let f = Figures::load(&store).await?;
+            let edition = Filters { release: args.release.clone(), as_of: args.as_of.clone(), ..Filters::default() }
+                .edition()
+                .map_err(anyhow::Error::msg)?;
+            let (f, provenance) = match &edition {
+                crate::domain::filters::Edition::Provisional => {
+                    let f = Figures::load(&store).await?;
+                    let p = crate::export::Provenance::of(&f);
+                    (f, p)
+                }
+                crate::domain::filters::Edition::Release(id) => {
+                    let release = crate::publish::find(&store, id).await.map_err(anyhow::Error::msg)?;
+                    let cut = crate::store::Cut::Version(release.data_version);
+                    let f = Figures::at(&store, cut, release.published_at.clone()).await?;
+                    let p = crate::export::Provenance::published(&f, &release);
+                    (f, p)
+                }
+                crate::domain::filters::Edition::AsOf(moment) => {
+                    let moment = moment.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+                    let f = Figures::at(&store, crate::store::Cut::Moment(moment.clone()), moment.clone()).await?;
+                    let p = crate::export::Provenance::as_of(&f, &moment);
+                    (f, p)
+                }
+            };
             let filters = Filters {
                 period: args.period,
                 peer_group: args.peer_group,
@@ -318,12 +355,28 @@ pub async fn run(cli: Cli) -> Result<i32> {
             };
             let findings = store.findings().await?;
             let format = ExportFormat::parse(&args.format).context("the format is csv or parquet")?;
-            let provenance = crate::export::Provenance::of(&f);
             if provenance.synthetic {
                 eprintln!("{}", crate::export::SYNTHETIC_NOTE);
             }
             let out = Out::new(std::io::BufWriter::new(out), format).with_metadata(provenance.metadata(&args.name));
             write_export(&args.name, &f, &findings, &filter, out)?;
+            Ok(0)
+        }
+        Command::Publish { quarter, note } => {
+            let quarter = Quarter::parse(&quarter).map_err(anyhow::Error::msg)?;
+            let store = crate::app::open_store(&url).await?;
+            let release = crate::publish::publish(&store, quarter, &note, &Actor::operator()).await?;
+            let changes = crate::publish::Changes::of(&release);
+            println!("Published {quarter} at data version {}: {}.", release.data_version, changes.summary());
+            println!("Release {}", release.id);
+            Ok(0)
+        }
+        Command::Releases => {
+            let store = crate::app::open_store(&url).await?;
+            for r in store.releases().await? {
+                let changes = crate::publish::Changes::of(&r);
+                println!("{}\t{}\tv{}\t{}\t{}", r.id, r.published_at, r.data_version, changes.summary(), r.note);
+            }
             Ok(0)
         }
         Command::Backup { file } => {

@@ -391,6 +391,29 @@ impl Figures {
         Ok(f)
     }
 
+    /// The figures at `cut` — a release's data version, or a moment (`as_of`) — computed in
+    /// full from the revision history, with the targets and conformance results submitted up to
+    /// it. `computed_at` is what they say they were computed at: a release's publication time,
+    /// so that its files never change.
+    pub async fn at(store: &Store, cut: crate::store::Cut, computed_at: String) -> Result<Arc<Figures>> {
+        let synthetic = store.state("demo_loaded").await?.is_some();
+        let reference = store.reference().await?;
+        let data_version = store.data_version_at(&cut).await?;
+        let values = store.values_at(&cut).await?;
+        let targets = store.targets_at(data_version).await?;
+        let mut conformance = store.conformance_results().await?;
+        conformance.retain(|c| c.submission_id <= data_version);
+        let f = tokio::task::spawn_blocking(move || -> Result<Figures> {
+            if values.is_empty() {
+                return Ok(Self::new(data_version, computed_at, reference, Vec::new(), Tables::default()));
+            }
+            let tables = analytics::compute(&reference, &values).context("computing the benchmarks")?;
+            Ok(Self::assemble(data_version, computed_at, reference, split_values(values), split_tables(tables)))
+        })
+        .await??;
+        Ok(Arc::new(Figures { synthetic, ..f.with(targets, conformance) }))
+    }
+
     /// The figures of the store's data version, from `previous`: the values accepted since are
     /// applied, and only the quarters they can change are recomputed (see `Figures::apply`).
     /// A change of organisations (peer groups) recomputes everything.

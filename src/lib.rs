@@ -28,6 +28,8 @@ pub mod figures;
 /// Parsing submissions and reference files.
 pub mod ingest;
 /// The database.
+/// Publishing releases: frozen figures with their changes.
+pub mod publish;
 pub mod store;
 /// The one submission pipeline: validate a whole file of any kind, then store it all or nothing.
 pub mod submit;

@@ -17,6 +17,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("conformance", 3),
     ("figures", 3),
     ("submit", 3),
+    ("publish", 3),
     ("export", 4),
     ("demo", 4),
     ("web", 5),

@@ -26,11 +26,36 @@ pub struct Filters {
     pub orgs: Option<String>,
     /// The systems pages: the date procurement is judged on.
     pub on: Option<String>,
+    /// Exports: a published release's id (`2026-Q3.1`), or `latest`.
+    pub release: Option<String>,
+    /// Exports: the figures as they stood at a moment (`2026-10-01T12:00:00Z`).
+    pub as_of: Option<String>,
 }
 
 /// The names `Filters` accepts, for error messages.
-pub const PARAMETERS: [&str; 11] =
-    ["period", "peer_group", "metric_id", "org_code", "region", "exemplar", "q", "sort", "dir", "orgs", "on"];
+pub const PARAMETERS: [&str; 13] = [
+    "period",
+    "peer_group",
+    "metric_id",
+    "org_code",
+    "region",
+    "exemplar",
+    "q",
+    "sort",
+    "dir",
+    "orgs",
+    "on",
+    "release",
+    "as_of",
+];
+
+/// Which figures an export holds: the provisional ones, a release's, or those of a moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Edition {
+    Provisional,
+    Release(String),
+    AsOf(chrono::DateTime<chrono::Utc>),
+}
 
 /// Filters checked against the reference data.
 #[derive(Debug, Clone, Default)]
@@ -48,6 +73,20 @@ fn given(v: &Option<String>) -> Option<&str> {
 }
 
 impl Filters {
+    /// Which figures: `release` (an id, or `latest`) or `as_of` (an RFC 3339 time), not both.
+    pub fn edition(&self) -> Result<Edition, String> {
+        match (given(&self.release), given(&self.as_of)) {
+            (Some(_), Some(_)) => Err("give release or as_of, not both".into()),
+            (Some(r), None) => Ok(Edition::Release(r.to_string())),
+            (None, Some(t)) => {
+                chrono::DateTime::parse_from_rfc3339(t).map(|t| Edition::AsOf(t.with_timezone(&chrono::Utc))).map_err(
+                    |_| format!("as_of: '{t}' is not a time such as 2026-10-01T12:00:00Z (RFC 3339, with its offset)"),
+                )
+            }
+            (None, None) => Ok(Edition::Provisional),
+        }
+    }
+
     /// The chosen quarter: `latest` (and no choice, when `default_latest`) is `latest`.
     pub fn quarter(&self, latest: Option<Quarter>, default_latest: bool) -> Result<Option<Quarter>, String> {
         match given(&self.period) {

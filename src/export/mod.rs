@@ -10,7 +10,7 @@ mod provenance;
 pub use datasets::{EXPORTS, write_export};
 pub use dictionary::{Column, DICTIONARY, Kind};
 pub use parquet::{parquet_rows, write_parquet};
-pub use provenance::{Provenance, REFERENCE_LICENCE, SYNTHETIC_NOTE};
+pub use provenance::{Provenance, REFERENCE_LICENCE, SYNTHETIC_NOTE, Status};
 
 use std::io::Write;
 

@@ -4,6 +4,14 @@
 
 use crate::figures::Figures;
 
+/// Which figures: the provisional ones, a published release, or those of a moment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    Provisional,
+    Published { release: String, published_at: String },
+    AsOf(String),
+}
+
 /// The provenance of figures shown or downloaded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Provenance {
@@ -12,48 +20,98 @@ pub struct Provenance {
     pub computed_at: String,
     /// Demonstration values beside real trust names, not NHS data.
     pub synthetic: bool,
+    pub status: Status,
 }
 
 /// The licence of the reference data every export carries.
 pub const REFERENCE_LICENCE: &str = "Reference data: NHS England, Open Government Licence v3.0";
 
 impl Provenance {
+    /// The provisional figures `f`.
     pub fn of(f: &Figures) -> Self {
-        Self { data_version: f.data_version, computed_at: f.computed_at.clone(), synthetic: f.synthetic }
+        Self {
+            data_version: f.data_version,
+            computed_at: f.computed_at.clone(),
+            synthetic: f.synthetic,
+            status: Status::Provisional,
+        }
     }
 
-    /// `trust_benchmarks_provisional_v16.csv`, with `_synthetic` before the extension for demo figures.
+    /// A release's figures.
+    pub fn published(f: &Figures, release: &crate::store::Release) -> Self {
+        let status = Status::Published { release: release.id.clone(), published_at: release.published_at.clone() };
+        Self { status, ..Self::of(f) }
+    }
+
+    /// The figures as they stood at `moment`.
+    pub fn as_of(f: &Figures, moment: &str) -> Self {
+        Self { status: Status::AsOf(moment.to_string()), ..Self::of(f) }
+    }
+
+    /// `trust_benchmarks_provisional_v16.csv`, `trust_benchmarks_2026-Q3.1.csv` or
+    /// `trust_benchmarks_as_of_20261001T120000Z.csv`, with `_synthetic` before the extension
+    /// for demo figures.
     pub fn file_name(&self, dataset: &str, extension: &str) -> String {
         let synthetic = if self.synthetic { "_synthetic" } else { "" };
-        format!("{dataset}_provisional_v{}{synthetic}.{extension}", self.data_version)
+        let what = match &self.status {
+            Status::Provisional => format!("provisional_v{}", self.data_version),
+            Status::Published { release, .. } => release.clone(),
+            Status::AsOf(moment) => format!("as_of_{}", moment.replace(['-', ':'], "")),
+        };
+        format!("{dataset}_{what}{synthetic}.{extension}")
     }
 
     /// Key-value metadata for a Parquet file of `dataset`.
     pub fn metadata(&self, dataset: &str) -> Vec<(String, String)> {
+        let status = match &self.status {
+            Status::Provisional => "provisional",
+            Status::Published { .. } => "published",
+            Status::AsOf(_) => "as_of",
+        };
         let mut pairs = vec![
             ("dataset", dataset.to_string()),
-            ("status", "provisional".to_string()),
+            ("status", status.to_string()),
             ("data_version", self.data_version.to_string()),
             ("computed_at", self.computed_at.clone()),
             ("synthetic", self.synthetic.to_string()),
             ("licence", REFERENCE_LICENCE.to_string()),
         ];
+        match &self.status {
+            Status::Published { release, published_at } => {
+                pairs.push(("release", release.clone()));
+                pairs.push(("published_at", published_at.clone()));
+            }
+            Status::AsOf(moment) => pairs.push(("as_of", moment.clone())),
+            Status::Provisional => {}
+        }
+        if matches!(self.status, Status::AsOf(_)) && self.data_version == 0 {
+            pairs.push(("note", "No submission had been accepted by then: the export is empty.".to_string()));
+        }
         if self.synthetic {
-            pairs.push(("note", SYNTHETIC_NOTE.to_string()));
+            pairs.push(("synthetic_note", SYNTHETIC_NOTE.to_string()));
         }
         pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
 
-    /// In words, for a page: "Provisional figures, not yet published: data version 16, computed
-    /// on 4 December 2026 at 14:02 UTC."
+    /// In words, for a page: "Provisional figures, not yet published: they include every
+    /// submission up to number 16, computed on 4 December 2026 at 14:02 UTC."
     pub fn words(&self) -> String {
-        let when = chrono::NaiveDateTime::parse_from_str(&self.computed_at, "%Y-%m-%dT%H:%M:%SZ")
-            .map(|t| t.format("on %-d %B %Y at %H:%M UTC").to_string())
-            .unwrap_or_default();
-        format!(
-            "Provisional figures, not yet published: they include every submission up to number {}, computed {when}.",
-            self.data_version
-        )
+        let when = |t: &str| {
+            chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%SZ")
+                .map(|t| t.format("%-d %B %Y at %H:%M UTC").to_string())
+                .unwrap_or_else(|_| t.to_string())
+        };
+        match &self.status {
+            Status::Provisional => format!(
+                "Provisional figures, not yet published: they include every submission up to number {}, computed on {}.",
+                self.data_version,
+                when(&self.computed_at)
+            ),
+            Status::Published { release, published_at } => {
+                format!("Published on {}, release {release}.", when(published_at))
+            }
+            Status::AsOf(moment) => format!("The figures as they stood on {}.", when(moment)),
+        }
     }
 }
 
@@ -67,11 +125,22 @@ mod tests {
 
     #[test]
     fn a_download_is_named_after_what_it_holds() {
-        let p = Provenance { data_version: 16, computed_at: "2026-12-04T14:02:11Z".into(), synthetic: false };
+        let p = Provenance {
+            data_version: 16,
+            computed_at: "2026-12-04T14:02:11Z".into(),
+            synthetic: false,
+            status: Status::Provisional,
+        };
         assert_eq!(p.file_name("trust_benchmarks", "csv"), "trust_benchmarks_provisional_v16.csv");
         let demo = Provenance { synthetic: true, ..p.clone() };
         assert_eq!(demo.file_name("values", "parquet"), "values_provisional_v16_synthetic.parquet");
         assert!(p.words().contains("computed on 4 December 2026 at 14:02 UTC"), "{}", p.words());
         assert!(demo.metadata("values").iter().any(|(k, v)| k == "synthetic" && v == "true"));
+        let release = Status::Published { release: "2026-Q3.1".into(), published_at: "2026-11-12T09:30:00Z".into() };
+        let published = Provenance { status: release, ..p.clone() };
+        assert_eq!(published.file_name("trust_benchmarks", "csv"), "trust_benchmarks_2026-Q3.1.csv");
+        assert_eq!(published.words(), "Published on 12 November 2026 at 09:30 UTC, release 2026-Q3.1.");
+        let then = Provenance { status: Status::AsOf("2026-10-01T12:00:00Z".into()), ..p };
+        assert_eq!(then.file_name("values", "csv"), "values_as_of_20261001T120000Z.csv");
     }
 }

@@ -15,6 +15,7 @@ mod findings;
 mod postgres_feed;
 mod postgres_values;
 mod reference;
+mod releases;
 mod snapshots;
 mod sqlite_feed;
 mod submissions;
@@ -24,8 +25,9 @@ mod uploads;
 pub use accounts::{Actor, AuditEntry, SecondFactor, Session, TokenInfo, User};
 pub use conformance::ConformanceRecord;
 pub use findings::{FINDING_STATUSES, FINDING_SUBJECTS, Finding, NewFinding};
+pub use releases::Release;
 pub use submissions::{
-    Changes, CurrentValue, Feed, NewSubmission, Outcome, SubmissionKind, SubmissionRecord, ValueRevision,
+    Changes, CurrentValue, Cut, Feed, NewSubmission, Outcome, SubmissionKind, SubmissionRecord, ValueRevision,
 };
 pub use targets::Target;
 

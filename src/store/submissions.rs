@@ -274,6 +274,44 @@ impl Store {
         current_values_of(query.fetch(&self.pool)).await
     }
 
+    /// The values as they stood at `cut`: each key's newest revision among those stored by
+    /// submissions up to a data version, or by a moment. Nothing is ever overwritten, so this
+    /// is exact.
+    pub async fn values_at(&self, cut: &Cut) -> Result<Vec<CurrentValue>> {
+        let (condition, bound) = match cut {
+            Cut::Version(v) => ("submission_id <= $1", v.to_string()),
+            Cut::Moment(t) => ("submitted_at <= $1", t.clone()),
+        };
+        let sql = format!(
+            "SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM metric_values \
+             WHERE {condition} ORDER BY period_index, org_code, metric_id, revision"
+        );
+        let query = match cut {
+            Cut::Version(v) => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(*v),
+            Cut::Moment(_) => sqlx::query(sqlx::AssertSqlSafe(sql)).bind(bound),
+        };
+        current_values_of(query.fetch(&self.pool)).await
+    }
+
+    /// The data version at `cut`: the latest accepted submission up to it (0 before any).
+    pub async fn data_version_at(&self, cut: &Cut) -> Result<i64> {
+        let v: Option<i64> = match cut {
+            Cut::Version(v) => {
+                sqlx::query_scalar("SELECT MAX(id) FROM submissions WHERE status = 'accepted' AND id <= $1")
+                    .bind(*v)
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+            Cut::Moment(t) => {
+                sqlx::query_scalar("SELECT MAX(id) FROM submissions WHERE status = 'accepted' AND submitted_at <= $1")
+                    .bind(t)
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+        };
+        Ok(v.unwrap_or(0))
+    }
+
     /// What was accepted after data version `since` up to `until`: the current values those
     /// submissions stored, and which other kinds of submission there were.
     pub async fn changes_between(&self, since: i64, until: i64) -> Result<Changes> {
@@ -298,6 +336,14 @@ impl Store {
             conformance: any(SubmissionKind::Conformance),
         })
     }
+}
+
+/// A point in the revision history: a data version (what a release holds), or a moment
+/// (`as_of`, an ISO 8601 UTC time as the store writes them: `2026-10-01T12:00:00Z`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cut {
+    Version(i64),
+    Moment(String),
 }
 
 /// Current values from a stream of rows, one row at a time (at national scale the rows would

@@ -86,11 +86,19 @@ impl Store {
 
     /// The latest revision of every target.
     pub async fn targets(&self) -> Result<Vec<Target>> {
+        self.targets_at(i64::MAX).await
+    }
+
+    /// The latest revision of every target among those submitted up to data version `version`.
+    pub async fn targets_at(&self, version: i64) -> Result<Vec<Target>> {
         let rows = sqlx::query(
-            "SELECT t.org_code, t.metric_id, t.period_index, t.target, t.set_in_index, t.revision FROM targets t WHERE t.revision = \
-             (SELECT MAX(x.revision) FROM targets x WHERE x.org_code = t.org_code AND x.metric_id = t.metric_id AND x.period_index = t.period_index) \
+            "SELECT t.org_code, t.metric_id, t.period_index, t.target, t.set_in_index, t.revision FROM targets t \
+             WHERE t.submission_id <= $1 AND t.revision = \
+             (SELECT MAX(x.revision) FROM targets x WHERE x.org_code = t.org_code AND x.metric_id = t.metric_id \
+              AND x.period_index = t.period_index AND x.submission_id <= $1) \
              ORDER BY t.org_code, t.metric_id, t.period_index",
         )
+        .bind(version)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()

@@ -35,6 +35,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/systems/{system_id}", SignedIn),
     ("GET", "/gaps/claims", SignedIn),
     ("GET", "/methods", Public),
+    ("GET", "/releases", Public),
     ("GET", "/sign-in", Public),
     ("POST", "/sign-in", Public),
     // The second factor: for a sign-in whose password was right (the handlers check).

@@ -3,7 +3,10 @@
 use super::render;
 use super::view::Params;
 use crate::auth::Auth;
-use crate::export::{Column, DICTIONARY, EXPORTS, Format, Out, Provenance, write_export};
+use crate::domain::filters::Edition;
+use crate::export::{Column, DICTIONARY, EXPORTS, Format, Out, Provenance, Status, write_export};
+use crate::figures::Figures;
+use crate::store::Cut;
 use crate::web::AppState;
 use crate::web::error::{AppError, Result};
 use askama::Template;
@@ -51,9 +54,27 @@ async fn download(
     let (name, format) = Format::of_file(&file)
         .map(|(name, format)| (name.to_string(), format))
         .ok_or_else(|| AppError::NotFound(format!("There is no export '{file}'.")))?;
-    let f = state.figures();
+    let edition = filters.edition().map_err(AppError::BadRequest)?;
+    let (f, provenance) = match &edition {
+        Edition::Provisional => {
+            let f = state.figures();
+            let p = Provenance::of(&f);
+            (f, p)
+        }
+        Edition::Release(id) => {
+            let release = crate::publish::find(&state.store, id).await.map_err(AppError::NotFound)?;
+            let f = state.release_figures(&release).await?;
+            let p = Provenance::published(&f, &release);
+            (f, p)
+        }
+        Edition::AsOf(moment) => {
+            let moment = moment.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            let f = Figures::at(&state.store, Cut::Moment(moment.clone()), moment.clone()).await?;
+            let p = Provenance::as_of(&f, &moment);
+            (f, p)
+        }
+    };
     let filter = filters.parse(&f.reference, f.latest_period()).map_err(AppError::BadRequest)?;
-    let provenance = Provenance::of(&f);
     let file_name = provenance.file_name(&name, format.extension());
     let metadata = provenance.metadata(&name);
     let findings = state.store.findings().await?;
@@ -72,12 +93,20 @@ async fn download(
             (header::CONTENT_TYPE, format.content_type().to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
             (header::HeaderName::from_static("x-data-version"), provenance.data_version.to_string()),
-            (header::HeaderName::from_static("x-exemplar-status"), "provisional".to_string()),
+            (header::HeaderName::from_static("x-exemplar-status"), status_word(&provenance).to_string()),
             (header::HeaderName::from_static("x-exemplar-synthetic"), provenance.synthetic.to_string()),
         ],
         body,
     )
         .into_response())
+}
+
+fn status_word(p: &Provenance) -> &'static str {
+    match p.status {
+        Status::Provisional => "provisional",
+        Status::Published { .. } => "published",
+        Status::AsOf(_) => "as_of",
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod gaps;
 mod metric;
 mod middleware;
 mod overview;
+mod releases;
 mod standards;
 mod state;
 mod submit;
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(compare::router())
         .merge(trusts::router())
         .merge(gaps::router())
+        .merge(releases::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::access::enforce))
         .layer(axum::middleware::from_fn_with_state(state.readiness(), middleware::front))

@@ -25,6 +25,8 @@ pub struct AppState {
     loaded: Arc<std::sync::atomic::AtomicBool>,
     /// The key visitors' CSRF tokens are derived under, read from the database when first needed.
     csrf_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    /// The figures of the releases asked for lately, by release id (a release never changes).
+    releases: Arc<std::sync::Mutex<Vec<(String, Arc<Figures>)>>>,
 }
 
 /// Today's date in UTC, or a date set by hand.
@@ -51,6 +53,7 @@ impl AppState {
             config: Arc::new(config),
             limiter: Arc::default(),
             csrf_key: Arc::default(),
+            releases: Arc::default(),
             pages: Arc::default(),
             loaded: Arc::new(std::sync::atomic::AtomicBool::new(!figures.loading)),
             figures: Arc::new(RwLock::new(figures)),
@@ -81,6 +84,22 @@ impl AppState {
     /// quarters the new values can change are recomputed; the snapshot that instances start
     /// from is then stored in the background.
     #[tracing::instrument(skip_all, fields(from = tracing::field::Empty))]
+    /// A release's figures: recomputed from the revision history at its data version the first
+    /// time, then kept (the last few releases asked for).
+    pub async fn release_figures(&self, release: &crate::store::Release) -> Result<Arc<Figures>> {
+        const KEPT: usize = 4;
+        if let Some((_, f)) = self.releases.lock().expect("releases lock").iter().find(|(id, _)| *id == release.id) {
+            return Ok(f.clone());
+        }
+        let cut = crate::store::Cut::Version(release.data_version);
+        let f = Figures::at(&self.store, cut, release.published_at.clone()).await?;
+        let mut kept = self.releases.lock().expect("releases lock");
+        kept.retain(|(id, _)| *id != release.id);
+        kept.insert(0, (release.id.clone(), f.clone()));
+        kept.truncate(KEPT);
+        Ok(f)
+    }
+
     /// The key visitors' CSRF tokens are derived under (`auth::visitor_csrf`).
     pub async fn csrf_key(&self) -> Result<Vec<u8>> {
         Ok(self.csrf_key.get_or_try_init(|| self.store.secret("csrf")).await?.clone())

@@ -1,0 +1,104 @@
+//! Published releases never change; `as_of` gives the figures of any moment; the release
+//! calendar lists what changed. On both databases.
+
+mod common;
+
+use common::{TestApp, TestDb};
+use exemplar::domain::{Actor, Quarter, Role};
+
+async fn send(app: &TestApp, token: &str, csv: String) {
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/submissions", app.base))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201, "{}", r.text().await.unwrap());
+}
+
+async fn download(app: &TestApp, path: &str) -> (u16, String, Vec<u8>) {
+    let r = app.get(path).await;
+    let status = r.status().as_u16();
+    let name = r.headers().get("content-disposition").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    (status, name, r.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn a_release_never_changes_as_of_reproduces_the_past_and_revisions_are_listed() {
+    let app = TestApp::spawn_on(TestDb::new(), false).await;
+    app.user("lead@rgt.example", Role::Trust, Some("RGT")).await;
+    app.user("lead@r0a.example", Role::Trust, Some("R0A")).await;
+    let (rgt, r0a) = (app.token("lead@rgt.example").await, app.token("lead@r0a.example").await);
+    let quarter = Quarter::last_ended(app.state.today());
+    let q = quarter.to_string();
+    let rows = |org: &str, wifi: f64| {
+        format!(
+            "org_code,metric_id,period,value\n{org},clinical_wifi_coverage,{q},{wifi}\n{org},digital_spend_share,{q},2.5\n"
+        )
+    };
+    send(&app, &rgt, rows("RGT", 80.0)).await;
+    send(&app, &r0a, rows("R0A", 60.0)).await;
+    app.state.refresh().await.unwrap();
+
+    let first =
+        exemplar::publish::publish(&app.state.store, quarter, "First publication", &Actor::operator()).await.unwrap();
+    assert_eq!(first.id, format!("{q}.1"));
+    let refused = exemplar::publish::publish(&app.state.store, quarter, "Again", &Actor::operator()).await;
+    assert!(refused.unwrap_err().to_string().contains("nothing has been submitted since release"));
+
+    let release_path = format!("/export/trust_benchmarks.csv?release={}", first.id);
+    let (status, name, published) = download(&app, &release_path).await;
+    assert_eq!(status, 200);
+    assert_eq!(name, format!("attachment; filename=\"trust_benchmarks_{}.csv\"", first.id));
+    let (_, _, provisional_before) = download(&app, "/export/trust_benchmarks.csv").await;
+    // Times are kept to the second: the moment before the revision is a second after the first values.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let moment = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+
+    // A revision: the release is byte-identical, the provisional figures are not.
+    send(&app, &rgt, rows("RGT", 95.0)).await;
+    app.state.refresh().await.unwrap();
+    let (_, _, again) = download(&app, &release_path).await;
+    assert!(again == published, "the release's CSV changed after a later submission");
+    let (_, _, provisional_after) = download(&app, "/export/trust_benchmarks.csv").await;
+    assert!(provisional_after != provisional_before, "the provisional figures show the revision");
+    let (_, _, latest) = download(&app, "/export/trust_benchmarks.csv?release=latest").await;
+    assert!(latest == published);
+
+    // `as_of` reproduces the provisional figures of that moment.
+    let (status, name, then) = download(&app, &format!("/export/trust_benchmarks.csv?as_of={moment}")).await;
+    assert_eq!(status, 200);
+    assert!(name.contains("trust_benchmarks_as_of_"), "{name}");
+    assert!(then == provisional_before, "as_of gives the figures as they stood");
+
+    // The next release lists the revision with the value published before.
+    let second = exemplar::publish::publish(&app.state.store, quarter, "Revised", &Actor::operator()).await.unwrap();
+    assert_eq!(second.id, format!("{q}.2"));
+    let changes = exemplar::publish::Changes::of(&second);
+    assert_eq!(changes.since.as_deref(), Some(first.id.as_str()));
+    assert_eq!(changes.revised.len(), 1, "{changes:?}");
+    let revised = &changes.revised[0];
+    assert_eq!((revised.org_code.as_str(), revised.published, revised.now), ("RGT", 80.0, 95.0));
+    let (_, page) = (200, reqwest::get(format!("{}/releases", app.base)).await.unwrap().text().await.unwrap());
+    assert!(
+        page.contains(&first.id) && page.contains(&second.id) && page.contains("Revised in release"),
+        "public calendar"
+    );
+
+    // Bad input.
+    let (status, _, body) = download(&app, "/export/values.csv?release=1999-Q1.7").await;
+    let body = String::from_utf8(body).unwrap();
+    assert_eq!(status, 404);
+    assert!(body.contains(&first.id) && body.contains(&second.id), "the answer lists the releases: {body}");
+    let (status, _, body) = download(&app, "/export/values.csv?as_of=yesterday").await;
+    assert_eq!(status, 400);
+    assert!(String::from_utf8(body).unwrap().contains("2026-10-01T12:00:00Z"));
+    let (status, _, body) = download(&app, "/export/values.csv?as_of=2001-01-01T00:00:00Z").await;
+    assert_eq!((status, String::from_utf8(body).unwrap().lines().count()), (200, 1), "an empty export, not an error");
+    assert_eq!(app.get("/trusts?release=latest").await.status().as_u16(), 400, "pages say release is for downloads");
+    let audit = app.state.store.audit_log(50).await.unwrap();
+    assert_eq!(audit.iter().filter(|e| e.action == "release.publish").count(), 2);
+}
