@@ -47,6 +47,15 @@ pub enum Command {
     /// Manage API tokens
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Collection windows: open a quarter for submissions until a date, close it, reopen it for one trust
+    #[command(subcommand)]
+    Window(WindowCommand),
+    /// Sign off a trust's figures for a quarter ("these are our figures")
+    Signoff {
+        quarter: String,
+        #[arg(long)]
+        org: String,
+    },
     /// Publish QUARTER's figures as they stand as a release that never changes; prints its id last
     Publish {
         quarter: String,
@@ -90,6 +99,24 @@ pub enum BenchCommand {
         /// The quarters submitted to, as quarters before the latest
         #[arg(long, value_delimiter = ',', default_value = "0,4,12")]
         back: Vec<i32>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WindowCommand {
+    /// Open QUARTER for collection until a date (YYYY-MM-DD, the end of that day UTC) or time
+    Open {
+        quarter: String,
+        #[arg(long)]
+        closes: String,
+    },
+    /// Close QUARTER's collection now
+    Close { quarter: String },
+    /// Let one trust submit for QUARTER again after its window closed
+    Reopen {
+        quarter: String,
+        #[arg(long)]
+        org: String,
     },
 }
 
@@ -362,6 +389,41 @@ pub async fn run(cli: Cli) -> Result<i32> {
             write_export(&args.name, &f, &findings, &filter, out)?;
             Ok(0)
         }
+        Command::Window(command) => {
+            let store = crate::app::open_store(&url).await?;
+            let by = Actor::operator();
+            match command {
+                WindowCommand::Open { quarter, closes } => {
+                    let quarter = Quarter::parse(&quarter).map_err(anyhow::Error::msg)?;
+                    let closes_at = closing_time(&closes)?;
+                    store.open_window(&quarter.to_string(), &closes_at, &by).await?;
+                    println!("{quarter} is open for collection until {closes_at}.");
+                }
+                WindowCommand::Close { quarter } => {
+                    let quarter = Quarter::parse(&quarter).map_err(anyhow::Error::msg)?;
+                    store.close_window(&quarter.to_string(), &by).await?;
+                    println!("{quarter}'s collection is closed.");
+                }
+                WindowCommand::Reopen { quarter, org } => {
+                    let quarter = Quarter::parse(&quarter).map_err(anyhow::Error::msg)?;
+                    let org = org.trim().to_ascii_uppercase();
+                    if store.reference().await?.organisation(&org).is_none() {
+                        bail!("there is no trust {org}");
+                    }
+                    store.reopen_window(&quarter.to_string(), &org, &by).await?;
+                    println!("{quarter} is reopened for {org}.");
+                }
+            }
+            Ok(0)
+        }
+        Command::Signoff { quarter, org } => {
+            let quarter = Quarter::parse(&quarter).map_err(anyhow::Error::msg)?;
+            let store = crate::app::open_store(&url).await?;
+            let org = org.trim().to_ascii_uppercase();
+            store.sign_off(&quarter, &org, &Actor::operator().for_org(Some(org.clone()))).await?;
+            println!("{org} has signed off {quarter}.");
+            Ok(0)
+        }
         Command::Publish { quarter, note } => {
             let quarter = Quarter::parse(&quarter).map_err(anyhow::Error::msg)?;
             let store = crate::app::open_store(&url).await?;
@@ -528,6 +590,7 @@ fn print_answer(answer: &Answer) {
             );
             print_errors(errors);
         }
+        Answer::Closed { message, .. } => eprintln!("Refused: {message}"),
         Answer::DryRun { rows, errors, .. } if errors.is_empty() => {
             println!("Valid: {rows} rows would be stored (dry run).")
         }
@@ -536,6 +599,17 @@ fn print_answer(answer: &Answer) {
             print_errors(errors);
         }
     }
+}
+
+/// A closing date (`2026-11-15`: the end of that day, UTC) or time (RFC 3339), as the store writes times.
+fn closing_time(text: &str) -> Result<String> {
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        return Ok(format!("{day}T23:59:59Z"));
+    }
+    let t = chrono::DateTime::parse_from_rfc3339(text.trim()).map_err(|_| {
+        anyhow::anyhow!("'{text}' is not a date such as 2026-11-15 or a time such as 2026-11-15T17:00:00Z")
+    })?;
+    Ok(t.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
 /// The problems listed, then (when there were more than are listed) how many of each kind.

@@ -110,6 +110,11 @@ pub enum Answer {
         #[serde(flatten)]
         errors: Errors,
     },
+    /// Refused whole: the collection of a quarter it holds has closed (docs/RULES.md §3.7).
+    Closed {
+        rows: usize,
+        message: String,
+    },
 }
 
 impl Answer {
@@ -133,7 +138,7 @@ impl Answer {
                 | Outcome::Duplicate { submission_id, .. }
                 | Outcome::Rejected { submission_id, .. },
             ) => Some(*submission_id),
-            Answer::DryRun { .. } => None,
+            Answer::DryRun { .. } | Answer::Closed { .. } => None,
         }
     }
 
@@ -178,6 +183,19 @@ pub async fn submit(
     let format = upload.format;
     let Validated { rows, parsed, notes } =
         validate(reference, options.today, std::sync::Arc::new(bytes), format, actor).await?;
+    if let (Some(org), Ok(Parsed::Values(valid))) = (&actor.own_org, &parsed) {
+        let mut quarters: Vec<String> = valid.iter().map(|r| r.period.to_string()).collect();
+        quarters.sort();
+        quarters.dedup();
+        if let Some(window) = store.closed_to(org, &quarters).await?.first() {
+            let message = format!(
+                "the collection of {} closed at {}: nothing was stored. An administrator can reopen it for {org} \
+                 (exemplar window reopen {} --org {org}).",
+                window.quarter, window.closes_at, window.quarter
+            );
+            return Ok(Submitted { answer: Answer::Closed { rows, message }, notes });
+        }
+    }
     if options.dry_run {
         return Ok(Submitted { answer: Answer::dry_run(rows, &parsed), notes });
     }

@@ -38,8 +38,8 @@ fn allowed_status(method: &str, route: &str, who: Who) -> u16 {
         (_, "/account/two-step") => 303,
         ("POST", "/submit") => 422, // nothing chosen
         ("POST", "/submit/{upload_id}/confirm") => 404,
-        ("POST", "/api/v1/submissions") => 415,                 // no media type
-        ("POST", "/findings" | "/findings/{id}/status") => 422, // the form lacks its fields
+        ("POST", "/api/v1/submissions") => 415, // no media type
+        ("POST", "/findings" | "/findings/{id}/status" | "/completeness/sign-off") => 422, // the form lacks its fields
         ("GET", "/submissions/{id}" | "/api/v1/submissions/{id}") if trust => 404, // not its trust's
         _ => 200,
     }

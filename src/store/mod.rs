@@ -10,6 +10,7 @@
 mod accounts;
 mod backup;
 mod batch;
+mod collection;
 mod conformance;
 mod findings;
 mod postgres_feed;
@@ -23,6 +24,7 @@ mod targets;
 mod uploads;
 
 pub use accounts::{Actor, AuditEntry, SecondFactor, Session, TokenInfo, User};
+pub use collection::{Progress, Window};
 pub use conformance::ConformanceRecord;
 pub use findings::{FINDING_STATUSES, FINDING_SUBJECTS, Finding, NewFinding};
 pub use releases::Release;

@@ -36,6 +36,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/gaps/claims", SignedIn),
     ("GET", "/methods", Public),
     ("GET", "/releases", Public),
+    ("GET", "/completeness", SignedIn),
+    ("POST", "/completeness/sign-off", Roles(&[Trust])),
     ("GET", "/sign-in", Public),
     ("POST", "/sign-in", Public),
     // The second factor: for a sign-in whose password was right (the handlers check).

@@ -133,6 +133,10 @@ async fn create(
                 dry_run: false,
             },
         ),
+        Answer::Closed { rows, message } => {
+            let body = serde_json::json!({ "status": "closed", "rows": rows, "error": message });
+            return (StatusCode::CONFLICT, Json(body)).into_response();
+        }
         Answer::DryRun { rows, errors, .. } if errors.is_empty() => (
             StatusCode::OK,
             SubmissionAnswer { submission_id: None, status: "accepted".into(), rows, errors, dry_run: true },

@@ -13,6 +13,8 @@ pub enum AppError {
     BadRequest(String),
     #[error("{0}")]
     Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
     /// Not ready yet (the figures are loading): try again after this many seconds.
     #[error("{message}")]
     Unavailable { message: String, retry_after: u32 },
@@ -42,6 +44,7 @@ impl IntoResponse for AppError {
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, "Page not found", m.clone()),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "There is a problem with the request", m.clone()),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "You cannot do this", m.clone()),
+            AppError::Conflict(m) => (StatusCode::CONFLICT, "This cannot be done now", m.clone()),
             AppError::Unavailable { message, .. } => {
                 (StatusCode::SERVICE_UNAVAILABLE, "The figures are not ready yet", message.clone())
             }

@@ -7,6 +7,7 @@ mod api;
 mod catalogue;
 mod claims;
 mod compare;
+mod completeness;
 pub mod error;
 mod exports;
 mod findings;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(trusts::router())
         .merge(gaps::router())
         .merge(releases::router())
+        .merge(completeness::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::access::enforce))
         .layer(axum::middleware::from_fn_with_state(state.readiness(), middleware::front))

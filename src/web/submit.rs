@@ -216,6 +216,9 @@ async fn confirm(
     let f = state.figures();
     let upload = Upload::bytes(format, bytes, filename);
     let answer = submit(&state.store, &f.reference, &actor, upload, Options::on(state.today())).await?.answer;
+    if let crate::submit::Answer::Closed { message, .. } = &answer {
+        return Err(AppError::Conflict(format!("This file cannot be stored: {message}")));
+    }
     if matches!(answer, crate::submit::Answer::Stored(Outcome::Accepted { .. })) {
         state.refresh().await?;
     }
