@@ -62,6 +62,9 @@ pub enum Command {
         /// What the release holds, for its readers
         #[arg(long)]
         note: String,
+        /// Publish even though some trusts have not signed off their figures (they are named)
+        #[arg(long)]
+        yes: bool,
     },
     /// List the published releases, newest first
     Releases,
@@ -424,10 +427,10 @@ pub async fn run(cli: Cli) -> Result<i32> {
             println!("{org} has signed off {quarter}.");
             Ok(0)
         }
-        Command::Publish { quarter, note } => {
+        Command::Publish { quarter, note, yes } => {
             let quarter = Quarter::parse(&quarter).map_err(anyhow::Error::msg)?;
             let store = crate::app::open_store(&url).await?;
-            let release = crate::publish::publish(&store, quarter, &note, &Actor::operator()).await?;
+            let release = crate::publish::publish(&store, quarter, &note, yes, &Actor::operator()).await?;
             let changes = crate::publish::Changes::of(&release);
             println!("Published {quarter} at data version {}: {}.", release.data_version, changes.summary());
             println!("Release {}", release.id);

@@ -84,12 +84,23 @@ fn changes(since: Option<&Release>, before: &[CurrentValue], now: &[CurrentValue
     out
 }
 
-/// Publishes `quarter` as it stands: refused when it has no values, or when nothing has been
-/// submitted since the quarter's last release.
-pub async fn publish(store: &Store, quarter: Quarter, note: &str, by: &Actor) -> Result<Release> {
+/// Publishes `quarter` as it stands: refused when it has no values, when nothing has been
+/// submitted since the quarter's last release, or — unless `confirmed` — when some trust that
+/// sent figures for it has not signed them off (they are named).
+pub async fn publish(store: &Store, quarter: Quarter, note: &str, confirmed: bool, by: &Actor) -> Result<Release> {
     let note = note.trim();
     if note.is_empty() {
         bail!("a release needs a note: what it holds, for its readers");
+    }
+    if !confirmed {
+        let unsigned = not_signed_off(store, quarter).await?;
+        if !unsigned.is_empty() {
+            bail!(
+                "{} trusts sent figures for {quarter} but have not signed them off: {}. Publish anyway only with explicit confirmation (--yes)",
+                unsigned.len(),
+                unsigned.join(", ")
+            );
+        }
     }
     let data_version = store.data_version().await?;
     let now = store.values_at(&Cut::Version(data_version)).await?;
@@ -107,6 +118,18 @@ pub async fn publish(store: &Store, quarter: Quarter, note: &str, by: &Actor) ->
     };
     let changes = changes(previous, &before, &now);
     store.add_release(&quarter.to_string(), data_version, note, &serde_json::to_string(&changes)?, by).await
+}
+
+/// The trusts with figures for `quarter` that they have not signed off.
+pub async fn not_signed_off(store: &Store, quarter: Quarter) -> Result<Vec<String>> {
+    let orgs: Vec<String> = store.reference().await?.organisations.iter().map(|o| o.ods_code.clone()).collect();
+    let progress = store.progress(&quarter, &orgs).await?;
+    Ok(orgs
+        .into_iter()
+        .zip(progress)
+        .filter(|(_, p)| *p == crate::store::Progress::Submitted)
+        .map(|(o, _)| o)
+        .collect())
 }
 
 /// The release `id` names (`latest`: the newest), or an error listing the releases there are.

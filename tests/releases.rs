@@ -43,9 +43,9 @@ async fn a_release_never_changes_as_of_reproduces_the_past_and_revisions_are_lis
     app.state.refresh().await.unwrap();
 
     let first =
-        exemplar::publish::publish(&app.state.store, quarter, "First publication", &Actor::operator()).await.unwrap();
+        exemplar::publish::publish(&app.state.store, quarter, "First publication", true, &Actor::operator()).await.unwrap();
     assert_eq!(first.id, format!("{q}.1"));
-    let refused = exemplar::publish::publish(&app.state.store, quarter, "Again", &Actor::operator()).await;
+    let refused = exemplar::publish::publish(&app.state.store, quarter, "Again", true, &Actor::operator()).await;
     assert!(refused.unwrap_err().to_string().contains("nothing has been submitted since release"));
 
     let release_path = format!("/export/trust_benchmarks.csv?release={}", first.id);
@@ -75,7 +75,7 @@ async fn a_release_never_changes_as_of_reproduces_the_past_and_revisions_are_lis
     assert!(then == provisional_before, "as_of gives the figures as they stood");
 
     // The next release lists the revision with the value published before.
-    let second = exemplar::publish::publish(&app.state.store, quarter, "Revised", &Actor::operator()).await.unwrap();
+    let second = exemplar::publish::publish(&app.state.store, quarter, "Revised", true, &Actor::operator()).await.unwrap();
     assert_eq!(second.id, format!("{q}.2"));
     let changes = exemplar::publish::Changes::of(&second);
     assert_eq!(changes.since.as_deref(), Some(first.id.as_str()));
