@@ -146,6 +146,13 @@ pub enum UserCommand {
         #[arg(long)]
         email: String,
     },
+    /// Let a user publish releases (or, with --revoke, no longer)
+    Publisher {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        revoke: bool,
+    },
     /// Set a user's password, read from standard input (asked twice on a terminal)
     SetPassword {
         #[arg(long)]
@@ -521,6 +528,10 @@ async fn user_command(url: &str, command: UserCommand) -> Result<i32> {
         UserCommand::Disable { email } => {
             store.set_user_disabled(&email.trim().to_lowercase(), true, &by).await?;
             println!("Disabled {email}");
+        }
+        UserCommand::Publisher { email, revoke } => {
+            store.set_publisher(&email.trim().to_lowercase(), !revoke, &by).await?;
+            println!("{email} {} publish releases", if revoke { "may no longer" } else { "may now" });
         }
         UserCommand::SetPassword { email } => {
             let hash = password::hash(read_password()?, &email).await?;

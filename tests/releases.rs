@@ -42,8 +42,9 @@ async fn a_release_never_changes_as_of_reproduces_the_past_and_revisions_are_lis
     send(&app, &r0a, rows("R0A", 60.0)).await;
     app.state.refresh().await.unwrap();
 
-    let first =
-        exemplar::publish::publish(&app.state.store, quarter, "First publication", true, &Actor::operator()).await.unwrap();
+    let first = exemplar::publish::publish(&app.state.store, quarter, "First publication", true, &Actor::operator())
+        .await
+        .unwrap();
     assert_eq!(first.id, format!("{q}.1"));
     let refused = exemplar::publish::publish(&app.state.store, quarter, "Again", true, &Actor::operator()).await;
     assert!(refused.unwrap_err().to_string().contains("nothing has been submitted since release"));
@@ -75,7 +76,8 @@ async fn a_release_never_changes_as_of_reproduces_the_past_and_revisions_are_lis
     assert!(then == provisional_before, "as_of gives the figures as they stood");
 
     // The next release lists the revision with the value published before.
-    let second = exemplar::publish::publish(&app.state.store, quarter, "Revised", true, &Actor::operator()).await.unwrap();
+    let second =
+        exemplar::publish::publish(&app.state.store, quarter, "Revised", true, &Actor::operator()).await.unwrap();
     assert_eq!(second.id, format!("{q}.2"));
     let changes = exemplar::publish::Changes::of(&second);
     assert_eq!(changes.since.as_deref(), Some(first.id.as_str()));
@@ -101,4 +103,44 @@ async fn a_release_never_changes_as_of_reproduces_the_past_and_revisions_are_lis
     assert_eq!(app.get("/trusts?release=latest").await.status().as_u16(), 400, "pages say release is for downloads");
     let audit = app.state.store.audit_log(50).await.unwrap();
     assert_eq!(audit.iter().filter(|e| e.action == "release.publish").count(), 2);
+}
+
+#[tokio::test]
+async fn a_publisher_publishes_on_the_web_and_visitors_see_only_published_figures() {
+    let app = TestApp::spawn_on(TestDb::new(), false).await;
+    app.user("lead@rgt.example", Role::Trust, Some("RGT")).await;
+    let token = app.token("lead@rgt.example").await;
+    let quarter = Quarter::last_ended(app.state.today());
+    let q = quarter.to_string();
+    send(&app, &token, format!("org_code,metric_id,period,value\nRGT,clinical_wifi_coverage,{q},80\n")).await;
+    app.state.refresh().await.unwrap();
+    let visitor = reqwest::get(format!("{}/", app.base)).await.unwrap().text().await.unwrap();
+    assert!(visitor.contains("Nothing has been published yet"), "a visitor sees no provisional figures");
+
+    let analyst = app.user("stats@dhsc.example", Role::Analyst, None).await;
+    let page = analyst.get(format!("{}/releases", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("Publish a release"), "only with the publisher permission");
+    let form = |csrf: &str, confirm: bool| {
+        let mut f = vec![("csrf_token", csrf.to_string()), ("period", q.clone()), ("note", "Quarterly figures".into())];
+        if confirm {
+            f.push(("confirm", "yes".into()));
+        }
+        f
+    };
+    let refused =
+        analyst.post(format!("{}/releases", app.base)).form(&form(&common::csrf_of(&page), true)).send().await.unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    app.state.store.set_publisher("stats@dhsc.example", true, &Actor::operator()).await.unwrap();
+    let page = analyst.get(format!("{}/releases", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("Publish a release"));
+    let csrf = common::csrf_of(&page);
+    let unconfirmed = analyst.post(format!("{}/releases", app.base)).form(&form(&csrf, false)).send().await.unwrap();
+    assert_eq!(unconfirmed.status().as_u16(), 422);
+    assert!(unconfirmed.text().await.unwrap().contains("have not signed them off: RGT"));
+    let published = analyst.post(format!("{}/releases", app.base)).form(&form(&csrf, true)).send().await.unwrap();
+    assert_eq!(published.status().as_u16(), 303);
+    let visitor = reqwest::get(format!("{}/", app.base)).await.unwrap().text().await.unwrap();
+    assert!(visitor.contains(&format!("release {q}.1")), "the visitor's page names the release");
+    let (_, signed_in) = app.text("/").await;
+    assert!(signed_in.contains("Provisional figures"), "signed in, the provisional figures, marked");
 }

@@ -22,3 +22,4 @@ CREATE TABLE signoffs (
     signed_at TEXT NOT NULL,
     PRIMARY KEY (quarter, org_code)
 );
+ALTER TABLE users ADD COLUMN can_publish INTEGER NOT NULL DEFAULT 0;

@@ -39,6 +39,32 @@ impl Progress {
 }
 
 impl Store {
+    /// Whether the user may publish releases (an administrator grants it to analysts).
+    pub async fn can_publish(&self, user_id: i64) -> Result<bool> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT can_publish FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(v.unwrap_or(0) != 0)
+    }
+
+    /// Grants (or takes back) the publisher permission; audited.
+    pub async fn set_publisher(&self, email: &str, publisher: bool, by: &Actor) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE users SET can_publish = $1 WHERE email = $2")
+            .bind(i64::from(publisher))
+            .bind(email)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            bail!("there is no user {email}");
+        }
+        let action = if publisher { "user.grant_publisher" } else { "user.revoke_publisher" };
+        super::submissions::audit_from(&mut tx, by, action, email, None, "").await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn window(&self, quarter: &str) -> Result<Option<Window>> {
         let row = sqlx::query("SELECT quarter, closes_at, closed_at FROM collection_windows WHERE quarter = $1")
             .bind(quarter)

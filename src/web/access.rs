@@ -36,6 +36,8 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/gaps/claims", SignedIn),
     ("GET", "/methods", Public),
     ("GET", "/releases", Public),
+    // An analyst or administrator with the publisher permission (the handler checks it).
+    ("POST", "/releases", Roles(&[Analyst, Admin])),
     ("GET", "/completeness", SignedIn),
     ("POST", "/completeness/sign-off", Roles(&[Trust])),
     ("GET", "/sign-in", Public),
@@ -139,6 +141,17 @@ pub async fn enforce(State(state): State<AppState>, jar: CookieJar, mut request:
             Ok(key) => auth.csrf = Some(visitor_csrf(&key, nonce.value())),
             Err(e) => return crate::web::error::AppError::Internal(e).into_response(),
         }
+    }
+    if auth.user.is_none() && !auth.figures_note.is_empty() {
+        // A visitor sees published figures only: the banner names the release.
+        auth.figures_note = match state.store.releases().await {
+            Ok(releases) => match releases.first() {
+                Some(r) => crate::export::Provenance::published(&state.figures(), r).words(),
+                None => "Nothing has been published yet: the figures appear here once the first release is published."
+                    .into(),
+            },
+            Err(e) => return crate::web::error::AppError::Internal(e).into_response(),
+        };
     }
     let route = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
     let access = match route {

@@ -76,9 +76,16 @@ async fn overview(
     uri: axum::http::Uri,
     Params(query): Params,
 ) -> Result<Html<String>> {
-    let f = state.figures();
+    // Signed out, the newest release; signed in, the provisional figures (the banner says which).
+    let (f, edition) = match auth.user {
+        Some(_) => (state.figures(), "provisional".to_string()),
+        None => {
+            let (f, release) = state.public_figures().await?;
+            (f, release.map_or("unpublished".into(), |r| r.id))
+        }
+    };
     let period = query.period(&f)?;
-    let key = super::page_key(&state, f.data_version, "", &uri);
+    let key = super::page_key(&state, f.data_version, &edition, &uri);
     cached_page(&state, &auth, key, move || build(&f, period)).await
 }
 

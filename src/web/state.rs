@@ -100,6 +100,27 @@ impl AppState {
         Ok(f)
     }
 
+    /// What a visitor who has not signed in sees: the newest release's figures (with the
+    /// release), or none before anything is published.
+    pub async fn public_figures(&self) -> Result<(Arc<Figures>, Option<crate::store::Release>)> {
+        match self.store.releases().await?.into_iter().next() {
+            Some(release) => Ok((self.release_figures(&release).await?, Some(release))),
+            None => {
+                let empty = crate::store::Release {
+                    id: "unpublished".into(),
+                    quarter: String::new(),
+                    sequence: 0,
+                    data_version: 0,
+                    published_at: String::new(),
+                    published_by: String::new(),
+                    note: String::new(),
+                    changes: String::new(),
+                };
+                Ok((self.release_figures(&empty).await?, None))
+            }
+        }
+    }
+
     /// The key visitors' CSRF tokens are derived under (`auth::visitor_csrf`).
     pub async fn csrf_key(&self) -> Result<Vec<u8>> {
         Ok(self.csrf_key.get_or_try_init(|| self.store.secret("csrf")).await?.clone())
