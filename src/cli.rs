@@ -66,8 +66,12 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// List the published releases, newest first
-    Releases,
+    /// List the published releases, newest first; --next sets the next planned publication date
+    Releases {
+        /// The next planned publication date (YYYY-MM-DD), shown on /releases
+        #[arg(long)]
+        next: Option<String>,
+    },
     /// Write the whole database to FILE (SQLite's online backup; pg_dump's custom format for PostgreSQL)
     Backup { file: PathBuf },
     /// Replace the whole database with a backup FILE (stop the server first)
@@ -443,8 +447,17 @@ pub async fn run(cli: Cli) -> Result<i32> {
             println!("Release {}", release.id);
             Ok(0)
         }
-        Command::Releases => {
+        Command::Releases { next } => {
             let store = crate::app::open_store(&url).await?;
+            if let Some(next) = next {
+                let day = chrono::NaiveDate::parse_from_str(next.trim(), "%Y-%m-%d")
+                    .map_err(|_| anyhow::anyhow!("'{next}' is not a date such as 2027-02-12"))?;
+                if day < chrono::Utc::now().date_naive() {
+                    bail!("{day} is in the past: the next publication is planned for a later date");
+                }
+                store.set_state("next_release", &day.to_string()).await?;
+                println!("The next publication is planned for {day}.");
+            }
             for r in store.releases().await? {
                 let changes = crate::publish::Changes::of(&r);
                 println!("{}\t{}\tv{}\t{}\t{}", r.id, r.published_at, r.data_version, changes.summary(), r.note);

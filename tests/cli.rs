@@ -292,3 +292,34 @@ fn a_backup_restored_into_an_empty_database_gives_byte_identical_exports() {
     assert!(!exemplar(&copy, &["restore", junk.to_str().unwrap()]).status.success());
     assert_eq!(exemplar(&db, &["export", "values"]).stdout, exemplar(&copy, &["export", "values"]).stdout);
 }
+
+/// The publication commands as an administrator runs them.
+#[test]
+fn windows_sign_off_and_publication_from_the_command_line() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("values.csv");
+    std::fs::write(&file, "org_code,metric_id,period,value\nRGT,clinical_wifi_coverage,2025-Q4,80\n").unwrap();
+    assert!(exemplar(&db, &["import", "submissions", file.to_str().unwrap()]).status.success());
+    let past = exemplar(&db, &["window", "open", "2025-Q4", "--closes", "2020-01-01"]);
+    assert!(!past.status.success() && text(&past.stderr).contains("in the past"));
+    assert!(exemplar(&db, &["window", "open", "2025-Q4", "--closes", "2099-12-31"]).status.success());
+    assert!(exemplar(&db, &["signoff", "2025-Q4", "--org", "RGT"]).status.success());
+    let published = exemplar(&db, &["publish", "2025-Q4", "--note", "First"]);
+    assert!(published.status.success(), "{}", text(&published.stderr));
+    let id = text(&published.stdout).split_whitespace().last().unwrap().to_string();
+    assert_eq!(id, "2025-Q4.1");
+    let again = exemplar(&db, &["publish", "2025-Q4", "--note", "Again"]);
+    assert!(!again.status.success() && text(&again.stderr).contains("nothing has been submitted since"));
+    assert!(exemplar(&db, &["releases", "--next", "2099-01-15"]).status.success());
+    assert!(!exemplar(&db, &["releases", "--next", "2001-01-15"]).status.success());
+    let listed = exemplar(&db, &["releases"]);
+    assert!(text(&listed.stdout).starts_with("2025-Q4.1\t"));
+    let (a, b) = (
+        exemplar(&db, &["export", "values", "--release", &id]),
+        exemplar(&db, &["export", "values", "--release", "latest"]),
+    );
+    assert!(
+        a.status.success() && a.stdout == b.stdout && text(&a.stdout).contains(",2025-Q4,2025-10-01,2025-12-31,80,1,")
+    );
+}

@@ -33,6 +33,8 @@ pub struct ReleasesPage {
     pub publisher: Option<Vec<Choice>>,
     pub csrf_token: String,
     pub error: Option<String>,
+    /// The next planned publication date, in words.
+    pub next: Option<String>,
 }
 
 /// Whether the signed-in user may publish.
@@ -101,5 +103,8 @@ async fn page(state: &AppState, auth: &Auth) -> Result<ReleasesPage> {
     } else {
         None
     };
-    Ok(ReleasesPage { releases, publisher, csrf_token: auth.csrf_token().into(), error: None })
+    let next = state.store.state("next_release").await?.and_then(|d| {
+        chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok().map(|d| d.format("%-d %B %Y").to_string())
+    });
+    Ok(ReleasesPage { releases, publisher, csrf_token: auth.csrf_token().into(), error: None, next })
 }
