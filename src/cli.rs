@@ -400,7 +400,9 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 eprintln!("{}", crate::export::SYNTHETIC_NOTE);
             }
             let out = Out::new(std::io::BufWriter::new(out), format).with_metadata(provenance.metadata(&args.name));
-            write_export(&args.name, &f, &findings, &filter, out)?;
+            let releases = store.releases().await?;
+            let records = crate::export::Records { findings: &findings, releases: &releases };
+            write_export(&args.name, &f, &records, &filter, out)?;
             Ok(0)
         }
         Command::Window(command) => {

@@ -84,6 +84,15 @@ async fn a_release_never_changes_as_of_reproduces_the_past_and_revisions_are_lis
     assert_eq!(changes.revised.len(), 1, "{changes:?}");
     let revised = &changes.revised[0];
     assert_eq!((revised.org_code.as_str(), revised.published, revised.now), ("RGT", 80.0, 95.0));
+    let (status, _, revisions) = download(&app, "/export/revisions.csv").await;
+    let (header, rows) = common::parse_csv(&String::from_utf8(revisions).unwrap());
+    assert_eq!(status, 200);
+    assert_eq!(header[..3], ["release", "published_at", "since_release"]);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (&rows[0][0], &rows[0][2], &rows[0][3], &rows[0][6], &rows[0][7]),
+        (&second.id, &first.id, &"RGT".to_string(), &"80".to_string(), &"95".to_string())
+    );
     let (_, page) = (200, reqwest::get(format!("{}/releases", app.base)).await.unwrap().text().await.unwrap());
     assert!(
         page.contains(&first.id) && page.contains(&second.id) && page.contains("Revised in release"),

@@ -31,17 +31,46 @@ pub const EXPORTS: &[(&str, &str)] = &[
         "targets",
         "The latest target of each exemplar trust for each metric and quarter, with its baseline and progress.",
     ),
+    (
+        "revisions",
+        "Every value revised after it was published, with the release that published it and the one that revised it.",
+    ),
 ];
+
+/// What the store keeps besides the figures that some exports list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Records<'a> {
+    pub findings: &'a [crate::store::Finding],
+    pub releases: &'a [crate::store::Release],
+}
 
 /// Writes export `name` with `filter`; `Ok(false)` when there is no such export.
 /// `findings` are the board's findings, which live outside the figures of a data version.
+/// A release's change list, as far as the revisions export reads it (see `publish::Changes`).
+#[derive(Default, serde::Deserialize)]
+struct RevisionList {
+    since: Option<String>,
+    #[serde(default)]
+    revised: Vec<RevisedValue>,
+}
+
+#[derive(serde::Deserialize)]
+struct RevisedValue {
+    org_code: String,
+    metric_id: String,
+    period: String,
+    published: f64,
+    now: f64,
+}
+
 pub fn write_export<W: Write + Send>(
     name: &str,
     f: &Figures,
-    findings: &[crate::store::Finding],
+    records: &Records<'_>,
     filter: &Filter,
     out: Out<W>,
 ) -> anyhow::Result<bool> {
+    let findings = records.findings;
     let r = &f.reference;
     let q = |i: i32| Quarter::from_index(i).to_string();
     match name {
@@ -236,6 +265,30 @@ pub fn write_export<W: Write + Send>(
                     ]
                 }),
         )?,
+        "revisions" => {
+            let mut rows = Vec::new();
+            // Oldest release first.
+            for release in records.releases.iter().rev() {
+                let changes: RevisionList = serde_json::from_str(&release.changes).unwrap_or_default();
+                for v in changes.revised.iter().filter(|v| {
+                    filter.metric_ok(&v.metric_id)
+                        && filter.org_ok(r, &v.org_code)
+                        && Quarter::parse(&v.period).is_ok_and(|p| filter.period_ok(p.index()))
+                }) {
+                    rows.push(vec![
+                        Cell::text(&release.id),
+                        Cell::text(&release.published_at),
+                        changes.since.as_deref().map_or(Cell::Empty, Cell::text),
+                        Cell::text(&v.org_code),
+                        Cell::text(&v.metric_id),
+                        Cell::text(&v.period),
+                        Cell::Number(v.published),
+                        Cell::Number(v.now),
+                    ]);
+                }
+            }
+            write_table(out, "revisions", rows.into_iter())?
+        }
         "findings" => write_table(
             out,
             "findings",

@@ -549,6 +549,20 @@ pub const DICTIONARY: &[Column] = &[
         "share (1 = reached)",
         "(latest_value − baseline) ÷ (target − baseline); empty without a baseline or a latest value, or when the target equals the baseline.",
     ),
+    col("revisions", "release", Kind::Text, "id", "The release that published the revised value (docs/RULES.md §3.8)."),
+    col("revisions", "published_at", Kind::Text, "UTC timestamp", "When that release was published."),
+    col(
+        "revisions",
+        "since_release",
+        Kind::Text,
+        "id",
+        "The release that had published the value before; empty for the first.",
+    ),
+    col("revisions", "org_code", Kind::Text, "ODS code", "The trust whose value was revised."),
+    col("revisions", "metric_id", Kind::Text, "id", "The metric revised."),
+    col("revisions", "period", Kind::Text, "YYYY-Qn", "The quarter of the value."),
+    col("revisions", "published_value", Kind::Float, "metric's unit", "The value as the earlier release published it."),
+    col("revisions", "revised_value", Kind::Float, "metric's unit", "The value as the later release publishes it."),
 ];
 
 #[cfg(test)]
@@ -572,7 +586,7 @@ mod tests {
             super::super::write_export(
                 name,
                 &figures,
-                &[],
+                &super::super::Records::default(),
                 &super::super::Filter::default(),
                 super::super::Out::csv(&mut buf)
             )

@@ -77,11 +77,12 @@ async fn download(
     let filter = filters.parse(&f.reference, f.latest_period()).map_err(AppError::BadRequest)?;
     let file_name = provenance.file_name(&name, format.extension());
     let metadata = provenance.metadata(&name);
-    let findings = state.store.findings().await?;
+    let (findings, releases) = (state.store.findings().await?, state.store.releases().await?);
     let (found, body) = super::blocking(move || {
         let mut body = Vec::new();
         let out = Out::new(&mut body, format).with_metadata(metadata);
-        let found = write_export(&name, &f, &findings, &filter, out)?;
+        let records = crate::export::Records { findings: &findings, releases: &releases };
+        let found = write_export(&name, &f, &records, &filter, out)?;
         Ok((found, body))
     })
     .await?;
