@@ -25,7 +25,6 @@ db = sqlite3.connect(sys.argv[1])
 then = (datetime.datetime.utcnow() - datetime.timedelta(days=395)).strftime("%Y-%m-%dT%H:%M:%SZ")
 last = db.execute("SELECT MAX(period_index) FROM metric_values").fetchone()[0]
 db.execute("UPDATE metric_values SET submitted_at = ? WHERE period_index < ?", (then, last - 3))
-db.execute("UPDATE current_values SET submitted_at = ? WHERE period_index < ?", (then, last - 3))
 db.commit()
 PY
 printf 'analyst password 12345\n' | "$BIN" user add --email bench@example.org --role analyst >/dev/null
