@@ -280,14 +280,14 @@ async fn summary_measure_reports_and_bundles_of_them_are_stored() {
 #[tokio::test]
 async fn the_published_fhir_examples_each_get_a_clear_answer() {
     let api = api().await;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/fhir");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz/corpus");
     let expect = [
         ("measurereport-numer-EXM130.json", "the subject is Patient/numer-EXM130"),
         ("measurereport-strat1-EXM111-expectedresults.json", "the subject is Patient/"),
         ("testreport-example.json", "unknown standard 'testscript-example'"),
     ];
     for (file, message) in expect {
-        let Ok(body) = std::fs::read(dir.join(file)) else { panic!("{file} is in shared/data/fhir") };
+        let Ok(body) = std::fs::read(dir.join(file)) else { panic!("{file} is in tests/fuzz/corpus") };
         let (status, answer) = api.post("", "application/fhir+json", body).await;
         assert_eq!((status, answer["rows"].as_u64()), (422, Some(1)), "{file}: {answer}");
         assert!(answer["errors"].to_string().contains(message), "{file}: {answer}");

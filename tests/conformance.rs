@@ -84,7 +84,7 @@ fn test_reports_shaped_like_the_hl7_example_load_and_bad_ones_are_refused() {
     );
     assert!(parse(r#"{"resourceType":"MeasureReport"}"#)[0].message.contains("not a TestReport"));
     let hl7 = std::fs::read(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/fhir/testreport-example.json"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz/corpus/testreport-example.json"),
     )
     .unwrap();
     let errors = exemplar::ingest::conformance::parse_test_reports(&hl7, &rules(&reference)).unwrap_err();
