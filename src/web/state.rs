@@ -26,8 +26,11 @@ pub struct AppState {
     /// The key visitors' CSRF tokens are derived under, read from the database when first needed.
     csrf_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
     /// The figures of the releases asked for lately, by release id (a release never changes).
-    releases: Arc<std::sync::Mutex<Vec<(String, Arc<Figures>)>>>,
+    releases: Arc<std::sync::Mutex<KeptReleases>>,
 }
+
+/// The releases' figures kept, newest asked for first, by release id.
+type KeptReleases = Vec<(String, Arc<Figures>)>;
 
 /// Today's date in UTC, or a date set by hand.
 #[derive(Debug, Default)]
