@@ -6,7 +6,7 @@ use crate::auth::{
     Auth, CSRF_COOKIE, SESSION_COOKIE, SESSION_HOURS, hash_secret, password, random_token, visitor_csrf,
 };
 use crate::web::AppState;
-use crate::web::error::{AppError, Result};
+use crate::web::error::Result;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -96,9 +96,7 @@ async fn sign_in(
     jar: CookieJar,
     Form(form): Form<SignInForm>,
 ) -> Result<Response> {
-    if !auth.csrf_ok(&form.csrf_token) {
-        return Err(AppError::Forbidden("The form has expired. Go back, reload the page and try again.".into()));
-    }
+    super::check_csrf(&auth, &form.csrf_token)?;
     let email = form.email.trim().to_lowercase();
     let address = auth.origin.clone().unwrap_or_default();
     let next = safe_next(form.next.as_deref());
@@ -163,9 +161,7 @@ async fn sign_out(
     jar: CookieJar,
     Form(form): Form<CsrfForm>,
 ) -> Result<Response> {
-    if !auth.csrf_ok(&form.csrf_token) {
-        return Err(AppError::Forbidden("The form has expired. Go back, reload the page and try again.".into()));
-    }
+    super::check_csrf(&auth, &form.csrf_token)?;
     if let Some(id_hash) = &auth.session {
         state.store.delete_session(id_hash).await?;
     }

@@ -98,9 +98,7 @@ async fn sign_off(
     Extension(auth): Extension<Auth>,
     Form(form): Form<SignOffForm>,
 ) -> Result<Response> {
-    if !auth.csrf_ok(&form.csrf_token) {
-        return Err(AppError::Forbidden("The form has expired. Go back, reload the page and try again.".into()));
-    }
+    super::check_csrf(&auth, &form.csrf_token)?;
     let org = auth
         .user
         .as_ref()

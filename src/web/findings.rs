@@ -97,9 +97,7 @@ async fn add(
     Extension(auth): Extension<Auth>,
     Form(form): Form<FindingForm>,
 ) -> Result<Response> {
-    if !auth.csrf_ok(&form.csrf_token) {
-        return Err(AppError::Forbidden("The form has expired. Go back, reload the page and try again.".into()));
-    }
+    super::check_csrf(&auth, &form.csrf_token)?;
     let f = state.figures();
     let subject = form.subject.trim().to_string();
     let problem = if !FINDING_SUBJECTS.contains(&form.subject_kind.as_str()) {
@@ -143,9 +141,7 @@ async fn set_status(
     Path(id): Path<i64>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response> {
-    if !auth.csrf_ok(&form.csrf_token) {
-        return Err(AppError::Forbidden("The form has expired. Go back, reload the page and try again.".into()));
-    }
+    super::check_csrf(&auth, &form.csrf_token)?;
     state
         .store
         .set_finding_status(id, &form.status, &auth.actor())

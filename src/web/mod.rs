@@ -80,6 +80,15 @@ pub struct ErrorPage<'a> {
     pub message: &'a str,
 }
 
+/// Refuses a form whose CSRF token is not the request's (`Auth::csrf_ok`) with 403.
+pub fn check_csrf(auth: &Auth, token: &str) -> Result<()> {
+    if auth.csrf_ok(token) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden("The form has expired. Go back, reload the page and try again.".into()))
+    }
+}
+
 /// Renders a page for `auth`'s user (the header's account links); a failure becomes a 500.
 pub fn render<T: Template>(auth: &Auth, page: &T) -> Result<Html<String>> {
     Ok(with_account(&page.render()?, auth))

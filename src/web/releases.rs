@@ -60,9 +60,7 @@ async fn publish(
     Extension(auth): Extension<Auth>,
     Form(form): Form<PublishForm>,
 ) -> Result<Response> {
-    if !auth.csrf_ok(&form.csrf_token) {
-        return Err(AppError::Forbidden("The form has expired. Go back, reload the page and try again.".into()));
-    }
+    super::check_csrf(&auth, &form.csrf_token)?;
     if !is_publisher(&state, &auth).await? {
         return Err(AppError::Forbidden(
             "Only an analyst or administrator with the publisher permission publishes.".into(),

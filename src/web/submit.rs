@@ -101,9 +101,7 @@ async fn preview(
             _ => {}
         }
     }
-    if !auth.csrf_ok(&csrf) {
-        return Err(AppError::Forbidden("The form has expired. Go back, reload the page and try again.".into()));
-    }
+    super::check_csrf(&auth, &csrf)?;
     let bytes = if file.is_empty() { pasted.into_bytes() } else { file };
     if bytes.iter().all(u8::is_ascii_whitespace) {
         let page = SubmitPage {
@@ -202,9 +200,7 @@ async fn confirm(
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response> {
     let (user_id, org_code) = trust_of(&auth)?;
-    if !auth.csrf_ok(&form.csrf_token) {
-        return Err(AppError::Forbidden("The form has expired. Go back, reload the page and try again.".into()));
-    }
+    super::check_csrf(&auth, &form.csrf_token)?;
     let (format, filename, bytes) = state
         .store
         .take_upload(upload_id, user_id)

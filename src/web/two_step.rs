@@ -5,7 +5,7 @@ use super::render;
 use crate::auth::Auth;
 use crate::auth::mfa::{self, Enrolment};
 use crate::web::AppState;
-use crate::web::error::{AppError, Result};
+use crate::web::error::Result;
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -59,10 +59,6 @@ pub struct CodesPage {
     pub codes: Vec<String>,
 }
 
-fn expired() -> AppError {
-    AppError::Forbidden("The form has expired. Go back, reload the page and try again.".into())
-}
-
 /// Back to the sign-in form (the password first).
 fn to_sign_in() -> Response {
     Redirect::to("/sign-in").into_response()
@@ -88,9 +84,7 @@ async fn code(
     Form(form): Form<CodeForm>,
 ) -> Result<Response> {
     let (Some(user), Some(session)) = (auth.pending.clone(), auth.session.clone()) else { return Ok(to_sign_in()) };
-    if !auth.csrf_ok(&form.csrf_token) {
-        return Err(expired());
-    }
+    super::check_csrf(&auth, &form.csrf_token)?;
     let next = super::account::safe_next(form.next.as_deref());
     let again = |status: StatusCode, message: String| -> Result<Response> {
         let page = CodePage { csrf_token: auth.csrf_token().into(), next: next.clone(), error: Some(message) };
@@ -178,9 +172,7 @@ async fn enrol(
     Form(form): Form<CodeForm>,
 ) -> Result<Response> {
     let (Some(user), Some(session)) = (enrolling_user(&auth), auth.session.clone()) else { return Ok(to_sign_in()) };
-    if !auth.csrf_ok(&form.csrf_token) {
-        return Err(expired());
-    }
+    super::check_csrf(&auth, &form.csrf_token)?;
     let next = super::account::safe_next(form.next.as_deref());
     let Some(secret) = auth.enrolling.clone() else {
         return Ok(Redirect::to(&format!("/account/two-step?next={}", super::access::encode(&next))).into_response());
