@@ -39,6 +39,14 @@ impl Changes {
 
     /// One line, for lists: "2 new quarters, 40 trusts added, 9,305 new values, 3 revised".
     pub fn summary(&self) -> String {
+        if self.since.is_none() {
+            return format!(
+                "the first release: {} quarters, {} trusts, {} values",
+                self.new_quarters.len(),
+                self.trusts_added.len(),
+                self.new_values
+            );
+        }
         let mut parts = Vec::new();
         if !self.new_quarters.is_empty() {
             parts.push(format!("new quarters {}", self.new_quarters.join(", ")));
