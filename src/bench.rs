@@ -163,6 +163,7 @@ fn read_current_values(reference: &Reference, path: &Path) -> Result<Vec<crate::
             value,
             revision: 1,
             submitted_at: submitted_at.clone(),
+            counts: None,
         });
         Ok(())
     })?;

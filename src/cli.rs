@@ -8,6 +8,7 @@ use crate::domain::Role;
 use crate::export::{Filters, Format as ExportFormat, Out, write_export};
 use crate::figures::Figures;
 use crate::store::Actor;
+use crate::store::WindowChange;
 use crate::submit::{Answer, Format, Options, Upload, submit};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
@@ -394,42 +395,25 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 }
                 None => Box::new(std::io::stdout()),
             };
-            let findings = store.findings().await?;
+            let stored = crate::export::Stored::load(&store, &f, &args.name, &filter).await?;
             let format = ExportFormat::parse(&args.format).context("the format is csv or parquet")?;
             if provenance.synthetic {
                 eprintln!("{}", crate::export::SYNTHETIC_NOTE);
             }
             let out = Out::new(std::io::BufWriter::new(out), format).with_metadata(provenance.metadata(&args.name));
-            let releases = store.releases().await?;
-            let records = crate::export::Records { findings: &findings, releases: &releases };
-            write_export(&args.name, &f, &records, &filter, out)?;
+            write_export(&args.name, &f, &stored.records(), &filter, out)?;
             Ok(0)
         }
         Command::Window(command) => {
             let store = crate::app::open_store(&url).await?;
             let by = Actor::operator();
-            match command {
-                WindowCommand::Open { quarter, closes } => {
-                    let quarter = Quarter::parse(&quarter).map_err(anyhow::Error::msg)?;
-                    let closes_at = closing_time(&closes)?;
-                    store.open_window(&quarter.to_string(), &closes_at, &by).await?;
-                    println!("{quarter} is open for collection until {closes_at}.");
-                }
-                WindowCommand::Close { quarter } => {
-                    let quarter = Quarter::parse(&quarter).map_err(anyhow::Error::msg)?;
-                    store.close_window(&quarter.to_string(), &by).await?;
-                    println!("{quarter}'s collection is closed.");
-                }
-                WindowCommand::Reopen { quarter, org } => {
-                    let quarter = Quarter::parse(&quarter).map_err(anyhow::Error::msg)?;
-                    let org = org.trim().to_ascii_uppercase();
-                    if store.reference().await?.organisation(&org).is_none() {
-                        bail!("there is no trust {org}");
-                    }
-                    store.reopen_window(&quarter.to_string(), &org, &by).await?;
-                    println!("{quarter} is reopened for {org}.");
-                }
-            }
+            let (quarter, change) = match command {
+                WindowCommand::Open { quarter, closes } => (quarter, WindowChange::Open { closes }),
+                WindowCommand::Close { quarter } => (quarter, WindowChange::Close),
+                WindowCommand::Reopen { quarter, org } => (quarter, WindowChange::Reopen { org }),
+            };
+            let quarter = Quarter::parse(&quarter).map_err(anyhow::Error::msg)?;
+            println!("{}", store.change_window(quarter, change, &by).await?);
             Ok(0)
         }
         Command::Signoff { quarter, org } => {
@@ -631,16 +615,6 @@ fn print_answer(answer: &Answer) {
 }
 
 /// A closing date (`2026-11-15`: the end of that day, UTC) or time (RFC 3339), as the store writes times.
-fn closing_time(text: &str) -> Result<String> {
-    if let Ok(day) = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
-        return Ok(format!("{day}T23:59:59Z"));
-    }
-    let t = chrono::DateTime::parse_from_rfc3339(text.trim()).map_err(|_| {
-        anyhow::anyhow!("'{text}' is not a date such as 2026-11-15 or a time such as 2026-11-15T17:00:00Z")
-    })?;
-    Ok(t.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string())
-}
-
 /// The problems listed, then (when there were more than are listed) how many of each kind.
 fn print_errors(errors: &crate::domain::Errors) {
     for e in errors {

@@ -4,7 +4,7 @@
 /// Filling a new database with the demo data and accounts.
 pub mod seed;
 
-use crate::domain::{Direction, Metric, Organisation, Quarter, Reference, Unit};
+use crate::domain::{Counts, Direction, Metric, Organisation, Quarter, Reference, TrustType, Unit};
 use std::io::Write;
 
 #[derive(Debug, Clone)]
@@ -102,19 +102,109 @@ pub fn pick_trusts<'r>(reference: &'r Reference, options: &DemoOptions) -> Vec<&
     picked
 }
 
-/// Writes the demo CSV (`org_code,metric_id,period,value`), quarter by quarter; returns the row count.
+/// Writes the demo CSV (`org_code,metric_id,period,value,numerator,denominator`), quarter by
+/// quarter; returns the row count.
 pub fn write_demo<W: Write>(reference: &Reference, options: &DemoOptions, out: W) -> anyhow::Result<usize> {
     let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(["org_code", "metric_id", "period", "value"])?;
     let mut rows = 0;
     for q in 0..options.quarters {
-        for row in quarter_rows(reference, options, q) {
-            writer.write_record([row.0.as_str(), row.1.as_str(), &row.2.to_string(), &format_value(row.3)])?;
-            rows += 1;
-        }
+        let quarter = quarter_rows(reference, options, q);
+        rows += quarter.len();
+        write_rows(
+            reference,
+            options.seed,
+            quarter.iter().map(|r| (r.0.as_str(), r.1.as_str(), r.2, r.3)),
+            &mut writer,
+            q == 0,
+        )?;
     }
     writer.flush()?;
     Ok(rows)
+}
+
+/// Writes demo rows as CSV (with the header when `header`): a proportion's row with its
+/// counts (see `counts_for`), any other with its value alone.
+pub fn write_rows<'a, W: Write>(
+    reference: &Reference,
+    seed: u64,
+    rows: impl Iterator<Item = (&'a str, &'a str, Quarter, f64)>,
+    writer: &mut csv::Writer<W>,
+    header: bool,
+) -> anyhow::Result<()> {
+    if header {
+        writer.write_record(["org_code", "metric_id", "period", "value", "numerator", "denominator"])?;
+    }
+    for (org, metric, period, value) in rows {
+        let counted = reference
+            .organisation(org)
+            .zip(reference.metric(metric))
+            .and_then(|(o, m)| counts_for(seed, o, m, period, value));
+        match counted {
+            Some((value, c)) => writer.write_record([
+                org,
+                metric,
+                &period.to_string(),
+                &format_value(value),
+                &c.numerator.to_string(),
+                &c.denominator.to_string(),
+            ])?,
+            None => writer.write_record([org, metric, &period.to_string(), &format_value(value), "", ""])?,
+        }
+    }
+    Ok(())
+}
+
+/// A proportion's demo counts near `value` (a percentage), with the value they make (to two
+/// decimals): the denominator sized to the trust and to what is counted — tens of systems or
+/// programmes, hundreds of vehicles, beds or digital posts, thousands of staff, tens of
+/// thousands of patients, contacts or records a quarter. `None` for a metric that is not a
+/// proportion.
+pub fn counts_for(
+    seed: u64,
+    org: &Organisation,
+    metric: &Metric,
+    period: Quarter,
+    value: f64,
+) -> Option<(f64, Counts)> {
+    if !metric.is_proportion() {
+        return None;
+    }
+    let mut size_rng = fastrand::Rng::with_seed(mix(&[seed, hash(&org.ods_code), 0x517E]));
+    // The trust's size, from small (0.4) to very large (2.5) against a typical trust of its type.
+    let size = 0.4 + 2.1 * size_rng.f64().powf(1.6);
+    let staff = match org.trust_type {
+        TrustType::Acute => 7_000.0,
+        TrustType::MentalHealth => 3_500.0,
+        TrustType::Community => 2_800.0,
+        TrustType::Ambulance => 4_000.0,
+    } * size;
+    let counted = metric.counted.as_str();
+    let base = if counted.contains("systems") || counted.contains("programmes") {
+        30.0 * size.sqrt()
+    } else if counted.contains("vehicles") {
+        120.0 * size
+    } else if counted.contains("posts") {
+        staff / 40.0
+    } else if counted.contains("beds") {
+        staff / 9.0
+    } else if counted.contains("accounts") || counted.contains("workstations") {
+        staff / 2.5
+    } else if counted.contains("surveyed") || counted.contains("phishing") {
+        staff * 0.6
+    } else if counted.contains("staff") {
+        staff * if counted.contains("clinical") { 0.55 } else { 1.0 }
+    } else if counted.contains("forms") || counted.contains("referrals") || counted.contains("discharges") {
+        staff * 0.8
+    } else {
+        // Patients, contacts, records, letters, visits, administrations, observations, results.
+        staff * 6.0
+    };
+    let mut rng =
+        fastrand::Rng::with_seed(mix(&[seed, hash(&org.ods_code), hash(&metric.metric_id), period.index() as u64]));
+    let denominator = (base * (0.92 + 0.16 * rng.f64())).round().max(8.0) as u32;
+    let numerator = ((value / 100.0) * f64::from(denominator)).round().clamp(0.0, f64::from(denominator)) as u32;
+    let made = (100.0 * f64::from(numerator) / f64::from(denominator) * 100.0).round() / 100.0;
+    Some((made, Counts { numerator, denominator }))
 }
 
 /// The demo rows of quarter number `q` (0 = the oldest) as (org, metric, quarter, value).

@@ -8,6 +8,8 @@
 
 /// Data-quality flags for implausible values.
 pub mod quality;
+/// Intervals, significance, funnels and Making Data Count charts.
+pub mod statistics;
 
 use crate::analytics::{self, BenchmarkRow, GapRow, IndexRow, IndexSummaryRow, Tables, TrendRow, TrustBenchmarkRow};
 use crate::domain::{Quarter, Reference};
@@ -50,6 +52,8 @@ struct Core {
     trust_at: Index,
     index_at: Index,
     value_at: Index,
+    /// The quarter's intervals and funnels, computed when first asked for.
+    statistics: std::sync::OnceLock<statistics::QuarterStatistics>,
 }
 
 #[derive(Debug, Default)]
@@ -125,6 +129,7 @@ impl Core {
             indices: tables.indices,
             gaps: tables.gaps,
             summaries: tables.summaries,
+            statistics: Default::default(),
         }
     }
 }

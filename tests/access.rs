@@ -39,7 +39,10 @@ fn allowed_status(method: &str, route: &str, who: Who) -> u16 {
         ("POST", "/submit") => 422, // nothing chosen
         ("POST", "/submit/{upload_id}/confirm") => 404,
         ("POST", "/api/v1/submissions") => 415, // no media type
-        ("POST", "/findings" | "/findings/{id}/status" | "/completeness/sign-off" | "/releases") => 422, // the form lacks its fields
+        (
+            "POST",
+            "/findings" | "/findings/{id}/status" | "/completeness/sign-off" | "/completeness/window" | "/releases",
+        ) => 422, // the form lacks its fields
         ("GET", "/submissions/{id}" | "/api/v1/submissions/{id}") if trust => 404, // not its trust's
         _ => 200,
     }

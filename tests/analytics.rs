@@ -23,6 +23,7 @@ fn metric(
         scale_max: max,
         direction,
         applies_to,
+        counted: String::new(),
     }
 }
 
@@ -70,6 +71,7 @@ fn values() -> Vec<CurrentValue> {
         value,
         revision: 1,
         submitted_at: "2025-01-01T00:00:00Z".into(),
+        counts: None,
     };
     vec![
         // The quarter under test, 2024-Q4.

@@ -19,6 +19,7 @@ fn reference() -> Reference {
         scale_max: 100.0,
         direction,
         applies_to: vec![],
+        counted: String::new(),
     };
     let org = |code: &str, exemplar: Exemplar| Organisation {
         ods_code: code.into(),
@@ -47,6 +48,7 @@ fn value(org: &str, metric: &str, period: &str, value: f64) -> CurrentValue {
         value,
         revision: 1,
         submitted_at: "2025-01-01T00:00:00Z".into(),
+        counts: None,
     }
 }
 

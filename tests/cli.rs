@@ -28,7 +28,7 @@ fn the_demo_file_is_the_same_for_the_same_seed_and_differs_for_another() {
     assert_eq!(a.stdout, b.stdout);
     assert_ne!(a.stdout, c.stdout);
     let (header, rows) = parse_csv(&text(&a.stdout));
-    assert_eq!(header, ["org_code", "metric_id", "period", "value"]);
+    assert_eq!(header, ["org_code", "metric_id", "period", "value", "numerator", "denominator"]);
     let orgs: std::collections::BTreeSet<_> = rows.iter().map(|r| r[0].clone()).collect();
     let periods: std::collections::BTreeSet<_> = rows.iter().map(|r| r[2].clone()).collect();
     assert_eq!(orgs.len(), 12);

@@ -20,6 +20,7 @@ fn current(values: &BTreeMap<Key, f64>) -> Vec<CurrentValue> {
             value: *v,
             revision: 1,
             submitted_at: "".into(),
+            counts: None,
         })
         .collect()
 }

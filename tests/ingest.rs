@@ -537,6 +537,7 @@ fn a_valid_row_is_parsed_into_its_fields() {
             period: quarter("2024-Q2"),
             value: 87.5,
             comment: None,
+            counts: None,
         }]
     );
 }

@@ -109,7 +109,11 @@ async fn a_release_never_changes_as_of_reproduces_the_past_and_revisions_are_lis
     assert!(String::from_utf8(body).unwrap().contains("2026-10-01T12:00:00Z"));
     let (status, _, body) = download(&app, "/export/values.csv?as_of=2001-01-01T00:00:00Z").await;
     assert_eq!((status, String::from_utf8(body).unwrap().lines().count()), (200, 1), "an empty export, not an error");
-    assert_eq!(app.get("/trusts?release=latest").await.status().as_u16(), 400, "pages say release is for downloads");
+    let (status, page) = app.text("/trusts?release=latest").await;
+    assert_eq!(status, 200, "a page shows a release");
+    assert!(page.contains(&format!("release {}", second.id)), "the banner names the release shown");
+    assert_eq!(app.get("/trusts?release=1999-Q1.7").await.status().as_u16(), 404, "an unknown release");
+    assert_eq!(app.get("/trusts?as_of=2026-10-01T12:00:00Z").await.status().as_u16(), 400, "as_of is for downloads");
     let audit = app.state.store.audit_log(50).await.unwrap();
     assert_eq!(audit.iter().filter(|e| e.action == "release.publish").count(), 2);
 }

@@ -234,13 +234,16 @@ async fn a_file_streamed_from_disk_stores_exactly_what_the_same_bytes_store_erro
     let other: std::collections::HashMap<String, String> = String::from_utf8(other)
         .unwrap()
         .lines()
-        .filter_map(|l| l.rsplit_once(',').map(|(k, v)| (k.to_string(), v.to_string())))
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells.len() >= 4).then(|| (cells[..3].join(","), cells[3].to_string()))
+        })
         .collect();
     let mut second = String::from("org_code,metric_id,period,value,comment\r\n");
     for (i, line) in text.lines().skip(1).enumerate().filter(|(i, _)| i % 2 == 0) {
         let cells: Vec<&str> = line.split(',').collect();
-        let key = line.rsplit_once(',').unwrap().0;
-        let value = match other.get(key) {
+        let key = cells[..3].join(",");
+        let value = match other.get(&key) {
             Some(v) if i % 3 == 0 => v.clone(),
             _ => cells[3].to_string(),
         };

@@ -61,6 +61,31 @@ pub struct Auth {
     pub synthetic: bool,
     /// The address the request came from.
     pub origin: Option<String>,
+    /// Which figures the request is shown (docs/RULES.md §3.8).
+    pub shown: Shown,
+}
+
+/// Which figures a request is shown: the provisional ones (the board, analysts, administrators,
+/// and a trust's own users on their own trust's pages), a published release (anyone who asks
+/// with `release=ID`; visitors and trust users by default), or nothing, for a reader who sees
+/// published figures only before anything is published.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Shown {
+    #[default]
+    Provisional,
+    Release(crate::store::Release),
+    Unpublished,
+}
+
+impl Shown {
+    /// Part of the key of a cached page, naming the figures it shows.
+    pub fn key(&self) -> &str {
+        match self {
+            Shown::Provisional => "provisional",
+            Shown::Release(r) => &r.id,
+            Shown::Unpublished => "unpublished",
+        }
+    }
 }
 
 impl Auth {

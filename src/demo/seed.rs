@@ -29,7 +29,7 @@ pub async fn load_demo(store: &Store) -> Result<()> {
     for q in 0..options.quarters {
         let rows = quarter_rows(&reference, &options, q);
         let period = rows.first().map(|r| r.2.to_string()).unwrap_or_default();
-        let csv = rows_to_csv(rows.iter().map(|r| (r.0.as_str(), r.1.as_str(), r.2, r.3)))?;
+        let csv = rows_to_csv(&reference, options.seed, rows.iter().map(|r| (r.0.as_str(), r.1.as_str(), r.2, r.3)))?;
         send(store, &reference, today, Upload::bytes(Format::MetricsCsv, csv, Some(format!("demo-{period}.csv"))))
             .await?;
     }
@@ -47,7 +47,7 @@ pub async fn load_demo(store: &Store) -> Result<()> {
             Some((r.0.as_str(), r.1.as_str(), r.2, v))
         })
         .collect();
-    let csv = rows_to_csv(corrections.into_iter())?;
+    let csv = rows_to_csv(&reference, options.seed, corrections.into_iter())?;
     send(store, &reference, today, Upload::bytes(Format::MetricsCsv, csv, Some("demo-corrections.csv".into()))).await?;
     let conformance = crate::demo::conformance_csv(&reference, options.seed, today);
     send(
@@ -86,11 +86,12 @@ pub const DEMO_USERS: &[(&str, crate::domain::Role, Option<&str>)] = &[
 /// The demo accounts' password; no other account has a default password.
 pub const DEMO_PASSWORD: &str = "exemplar-demo";
 
-fn rows_to_csv<'a>(rows: impl Iterator<Item = (&'a str, &'a str, Quarter, f64)>) -> Result<Vec<u8>> {
+fn rows_to_csv<'a>(
+    reference: &Reference,
+    seed: u64,
+    rows: impl Iterator<Item = (&'a str, &'a str, Quarter, f64)>,
+) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["org_code", "metric_id", "period", "value"])?;
-    for (org, metric, period, value) in rows {
-        w.write_record([org, metric, &period.to_string(), &crate::demo::format_value(value)])?;
-    }
+    crate::demo::write_rows(reference, seed, rows, &mut w, true)?;
     Ok(w.into_inner()?)
 }

@@ -15,4 +15,4 @@ pub use filters::{Filter, Filters};
 pub use ids::{MetricId, OdsCode};
 pub use quarter::Quarter;
 pub use reference::*;
-pub use rows::{ConformanceRow, CurrentValue, ErrorKind, Errors, MetricRow, RowError, SubmissionStatus, Text};
+pub use rows::{ConformanceRow, Counts, CurrentValue, ErrorKind, Errors, MetricRow, RowError, SubmissionStatus, Text};

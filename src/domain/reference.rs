@@ -156,9 +156,17 @@ pub struct Metric {
     pub direction: Direction,
     /// The trust types it applies to; empty means all.
     pub applies_to: Vec<TrustType>,
+    /// For a proportion, what its denominator counts ("staff", "inpatient discharges"); empty
+    /// for a metric that is not a proportion of counts.
+    pub counted: String,
 }
 
 impl Metric {
+    /// Whether the metric is a proportion whose counts trusts send (docs/RULES.md §3.9).
+    pub fn is_proportion(&self) -> bool {
+        !self.counted.is_empty()
+    }
+
     pub fn applies(&self, trust_type: TrustType) -> bool {
         self.applies_to.is_empty() || self.applies_to.contains(&trust_type)
     }

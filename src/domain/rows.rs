@@ -278,6 +278,30 @@ pub struct MetricRow {
     pub period: Quarter,
     pub value: f64,
     pub comment: Option<String>,
+    /// The counts behind a proportion, when the row gave them.
+    pub counts: Option<Counts>,
+}
+
+/// The counts behind a proportion: `numerator` of `denominator` (docs/RULES.md §3.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Counts {
+    pub numerator: u32,
+    pub denominator: u32,
+}
+
+impl Counts {
+    /// Counts as stored: both or neither (anything else is not counts).
+    pub fn of(numerator: Option<i64>, denominator: Option<i64>) -> Option<Counts> {
+        Some(Counts { numerator: u32::try_from(numerator?).ok()?, denominator: u32::try_from(denominator?).ok()? })
+    }
+
+    pub fn numerator(c: Option<Counts>) -> Option<i64> {
+        c.map(|c| i64::from(c.numerator))
+    }
+
+    pub fn denominator(c: Option<Counts>) -> Option<i64> {
+        c.map(|c| i64::from(c.denominator))
+    }
 }
 
 /// One valid row of a conformance submission.
@@ -302,6 +326,9 @@ pub struct CurrentValue {
     pub value: f64,
     pub revision: i64,
     pub submitted_at: Text,
+    /// The counts behind the value, when the trust sent them.
+    #[serde(default)]
+    pub counts: Option<Counts>,
 }
 
 /// Where a stored submission ended.

@@ -72,6 +72,7 @@ mod tests {
             scale_max: max,
             direction: Direction::HigherBetter,
             applies_to: Vec::new(),
+            counted: String::new(),
         }
     }
 

@@ -35,6 +35,23 @@ pub const EXPORTS: &[(&str, &str)] = &[
         "revisions",
         "Every value revised after it was published, with the release that published it and the one that revised it.",
     ),
+    (
+        "intervals",
+        "Each proportion's 95 % and 99.8 % Wilson score intervals and its significance against England and its peer group.",
+    ),
+    (
+        "funnels",
+        "Each proportion metric's funnel plot per quarter: each trust's denominator and value with the control limits at it.",
+    ),
+    (
+        "spc",
+        "Making Data Count XmR charts of each trust's quarterly series: mean, process limits, special causes and icons.",
+    ),
+    ("spc_groups", "Making Data Count XmR charts of each peer group's median per metric and quarter."),
+    (
+        "completeness",
+        "Each quarter's collection: whether each trust has submitted, signed off or not started, and the window's closing time.",
+    ),
 ];
 
 /// What the store keeps besides the figures that some exports list.
@@ -42,6 +59,46 @@ pub const EXPORTS: &[(&str, &str)] = &[
 pub struct Records<'a> {
     pub findings: &'a [crate::store::Finding],
     pub releases: &'a [crate::store::Release],
+    /// Each quarter's collection: its window, and where each trust of the reference data (in
+    /// its order) stands.
+    pub completeness: &'a [QuarterProgress],
+}
+
+/// One quarter's collection, for the completeness export.
+#[derive(Debug, Clone)]
+pub struct QuarterProgress {
+    pub quarter: Quarter,
+    pub window: Option<crate::store::Window>,
+    pub progress: Vec<crate::store::Progress>,
+}
+
+/// The records an export reads from the store, read once for the web and the command line.
+#[derive(Debug, Default)]
+pub struct Stored {
+    findings: Vec<crate::store::Finding>,
+    releases: Vec<crate::store::Release>,
+    completeness: Vec<QuarterProgress>,
+}
+
+impl Stored {
+    /// Reads what export `name` needs: the completeness of the quarters `filter` keeps (every
+    /// quarter with data) only for the completeness export.
+    pub async fn load(store: &crate::store::Store, f: &Figures, name: &str, filter: &Filter) -> anyhow::Result<Self> {
+        let mut completeness = Vec::new();
+        if name == "completeness" {
+            let orgs: Vec<String> = f.reference.organisations.iter().map(|o| o.ods_code.clone()).collect();
+            for quarter in f.periods.iter().filter(|q| filter.period_ok(q.index())) {
+                let progress = store.progress(quarter, &orgs).await?;
+                let window = store.window(&quarter.to_string()).await?;
+                completeness.push(QuarterProgress { quarter: *quarter, window, progress });
+            }
+        }
+        Ok(Self { findings: store.findings().await?, releases: store.releases().await?, completeness })
+    }
+
+    pub fn records(&self) -> Records<'_> {
+        Records { findings: &self.findings, releases: &self.releases, completeness: &self.completeness }
+    }
 }
 
 /// Writes export `name` with `filter`; `Ok(false)` when there is no such export.
@@ -288,6 +345,134 @@ pub fn write_export<W: Write + Send>(
                 }
             }
             write_table(out, "revisions", rows.into_iter())?
+        }
+        "intervals" => {
+            let keep_org = |o: &str| {
+                filter.org_ok(r, o)
+                    && filter
+                        .peer_group
+                        .as_deref()
+                        .is_none_or(|p| r.organisation(o).is_some_and(|o| o.trust_type.as_str() == p))
+            };
+            let rows = f.periods.iter().filter(|p| filter.period_ok(p.index())).flat_map(|p| {
+                f.statistics(*p)
+                    .map(|s| s.intervals.as_slice())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|i| filter.metric_ok(&i.metric_id) && keep_org(&i.org_code))
+                    .map(|i| {
+                        let bound = |b: Option<(f64, f64)>, upper: bool| {
+                            Cell::opt_number(b.map(|(l, u)| if upper { u } else { l }))
+                        };
+                        vec![
+                            Cell::text(&*i.org_code),
+                            Cell::text(&*i.metric_id),
+                            Cell::text(q(i.period_index)),
+                            i.counts.map_or(Cell::Empty, |c| Cell::Int(i64::from(c.numerator))),
+                            i.counts.map_or(Cell::Empty, |c| Cell::Int(i64::from(c.denominator))),
+                            Cell::Number(i.value),
+                            bound(i.ci95, false),
+                            bound(i.ci95, true),
+                            bound(i.ci998, false),
+                            bound(i.ci998, true),
+                            Cell::opt_number(i.england_value),
+                            Cell::text(i.vs_england_95.as_str()),
+                            Cell::text(i.vs_england_998.as_str()),
+                            Cell::opt_number(i.peer_value),
+                            Cell::text(i.vs_peers_95.as_str()),
+                            Cell::text(i.vs_peers_998.as_str()),
+                        ]
+                    })
+                    .collect::<Vec<_>>()
+            });
+            write_table(out, "intervals", rows)?
+        }
+        "funnels" => {
+            let rows = f.periods.iter().filter(|p| filter.period_ok(p.index())).flat_map(|p| {
+                f.statistics(*p)
+                    .map(|s| s.funnels.as_slice())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|x| {
+                        filter.metric_ok(&x.metric_id)
+                            && filter.org_ok(r, &x.org_code)
+                            && filter
+                                .peer_group
+                                .as_deref()
+                                .is_none_or(|p| r.organisation(&x.org_code).is_some_and(|o| o.trust_type.as_str() == p))
+                    })
+                    .map(|x| {
+                        vec![
+                            Cell::text(&*x.metric_id),
+                            Cell::text(q(x.period_index)),
+                            Cell::text(&*x.org_code),
+                            Cell::Int(i64::from(x.counts.denominator)),
+                            Cell::Number(x.value),
+                            Cell::Number(x.pooled_value),
+                            Cell::Number(x.point.lower_95),
+                            Cell::Number(x.point.upper_95),
+                            Cell::Number(x.point.lower_998),
+                            Cell::Number(x.point.upper_998),
+                            Cell::text(x.point.position.as_str()),
+                        ]
+                    })
+                    .collect::<Vec<_>>()
+            });
+            write_table(out, "funnels", rows)?
+        }
+        "spc" | "spc_groups" => {
+            let groups = name == "spc_groups";
+            let keep = |subject: &str, metric: &str| {
+                filter.metric_ok(metric)
+                    && if groups {
+                        filter.peer_ok(subject)
+                    } else {
+                        filter.org_ok(r, subject)
+                            && filter
+                                .peer_group
+                                .as_deref()
+                                .is_none_or(|p| r.organisation(subject).is_some_and(|o| o.trust_type.as_str() == p))
+                    }
+            };
+            let rows = f.spc_rows(groups, keep).into_iter().filter(|x| filter.period_ok(x.period_index)).map(|x| {
+                vec![
+                    Cell::text(&*x.subject),
+                    Cell::text(&*x.metric_id),
+                    Cell::text(q(x.period_index)),
+                    Cell::Number(x.value),
+                    Cell::Number(x.mean),
+                    Cell::opt_number(x.limits.map(|l| l.0)),
+                    Cell::opt_number(x.limits.map(|l| l.1)),
+                    Cell::text(x.point.rule.as_str()),
+                    Cell::text(x.point.point_type.as_str()),
+                    Cell::text(x.variation_icon),
+                    x.assurance_icon.map_or(Cell::Empty, Cell::text),
+                ]
+            });
+            write_table(out, name, rows)?
+        }
+        "completeness" => {
+            let now = crate::store::now_text();
+            let rows = records.completeness.iter().flat_map(|c| {
+                r.organisations
+                    .iter()
+                    .zip(&c.progress)
+                    .filter(|(o, _)| filter.peer_ok(o.trust_type.as_str()) && filter.org_ok(r, &o.ods_code))
+                    .map(|(o, p)| {
+                        vec![
+                            Cell::text(c.quarter.to_string()),
+                            Cell::text(&o.ods_code),
+                            Cell::text(&o.name),
+                            Cell::text(o.trust_type.as_str()),
+                            Cell::text(&o.region),
+                            Cell::text(p.as_str()),
+                            c.window.as_ref().map_or(Cell::Empty, |w| Cell::text(&w.closes_at)),
+                            c.window.as_ref().map_or(Cell::Empty, |w| Cell::Bool(w.is_closed(&now))),
+                        ]
+                    })
+                    .collect::<Vec<_>>()
+            });
+            write_table(out, "completeness", rows)?
         }
         "findings" => write_table(
             out,

@@ -7,10 +7,10 @@ mod dictionary;
 mod parquet;
 mod provenance;
 
-pub use datasets::{EXPORTS, Records, write_export};
+pub use datasets::{EXPORTS, QuarterProgress, Records, Stored, write_export};
 pub use dictionary::{Column, DICTIONARY, Kind};
 pub use parquet::{parquet_rows, write_parquet};
-pub use provenance::{Provenance, REFERENCE_LICENCE, SYNTHETIC_NOTE, Status};
+pub use provenance::{Provenance, REFERENCE_LICENCE, SYNTHETIC_NOTE, Status, UNPUBLISHED};
 
 use std::io::Write;
 

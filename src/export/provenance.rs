@@ -8,8 +8,13 @@ use crate::figures::Figures;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Status {
     Provisional,
-    Published { release: String, published_at: String },
+    Published {
+        release: String,
+        published_at: String,
+    },
     AsOf(String),
+    /// Nothing published yet, for a reader who sees published figures only: empty.
+    Unpublished,
 }
 
 /// The provenance of figures shown or downloaded.
@@ -43,6 +48,11 @@ impl Provenance {
         Self { status, ..Self::of(f) }
     }
 
+    /// No figures: nothing is published yet.
+    pub fn unpublished(f: &Figures) -> Self {
+        Self { status: Status::Unpublished, ..Self::of(f) }
+    }
+
     /// The figures as they stood at `moment`.
     pub fn as_of(f: &Figures, moment: &str) -> Self {
         Self { status: Status::AsOf(moment.to_string()), ..Self::of(f) }
@@ -57,6 +67,7 @@ impl Provenance {
             Status::Provisional => format!("provisional_v{}", self.data_version),
             Status::Published { release, .. } => release.clone(),
             Status::AsOf(moment) => format!("as_of_{}", moment.replace(['-', ':'], "")),
+            Status::Unpublished => "unpublished".into(),
         };
         format!("{dataset}_{what}{synthetic}.{extension}")
     }
@@ -67,6 +78,7 @@ impl Provenance {
             Status::Provisional => "provisional",
             Status::Published { .. } => "published",
             Status::AsOf(_) => "as_of",
+            Status::Unpublished => "unpublished",
         };
         let mut pairs = vec![
             ("dataset", dataset.to_string()),
@@ -82,6 +94,7 @@ impl Provenance {
                 pairs.push(("published_at", published_at.clone()));
             }
             Status::AsOf(moment) => pairs.push(("as_of", moment.clone())),
+            Status::Unpublished => pairs.push(("note", UNPUBLISHED.to_string())),
             Status::Provisional => {}
         }
         if matches!(self.status, Status::AsOf(_)) && self.data_version == 0 {
@@ -111,9 +124,14 @@ impl Provenance {
                 format!("Published on {}, release {release}.", when(published_at))
             }
             Status::AsOf(moment) => format!("The figures as they stood on {}.", when(moment)),
+            Status::Unpublished => UNPUBLISHED.to_string(),
         }
     }
 }
+
+/// What a reader who sees published figures only is told before the first release.
+pub const UNPUBLISHED: &str =
+    "Nothing has been published yet: the figures appear here once the first release is published.";
 
 /// What every page and export says about demonstration figures.
 pub const SYNTHETIC_NOTE: &str =

@@ -1,6 +1,7 @@
 //! FHIR R4 `MeasureReport`s (alone or in a `Bundle`) as metric submissions: the subject's or
 //! reporter's ODS code, the measure's last path segment as the metric id, `period.start` as the
-//! quarter and `group[0].measureScore.value` as the value. Only the fields used are read; the
+//! quarter and `group[0].measureScore.value` as the value, with the group's `numerator` and
+//! `denominator` populations as a proportion's counts. Only the fields used are read; the
 //! rest of the resource is left alone. Each report is a "row", numbered from 1 in the bundle.
 
 use super::metrics::{Fields, MetricRow, RawRow, Rules, Validator};
@@ -13,7 +14,10 @@ pub const FHIR_FIELDS: Fields = Fields {
     metric: "measure",
     period: "period.start",
     value: "group[0].measureScore.value",
+    numerator: "group[0].population[numerator].count",
+    denominator: "group[0].population[denominator].count",
     targets: false,
+    counts_where_any: true,
 };
 
 /// Parses and validates a MeasureReport or a Bundle of them, all or nothing.
@@ -131,7 +135,21 @@ fn raw_row(row: usize, report: &Value, errors: &mut Errors) -> Option<RawRow> {
     if errors.total() > before {
         return None;
     }
-    Some(RawRow { row, org, metric, period, value, comment: None })
+    let count = |code: &str| {
+        report.pointer("/group/0/population").and_then(Value::as_array).and_then(|populations| {
+            populations
+                .iter()
+                .find(|p| {
+                    p.pointer("/code/coding").and_then(Value::as_array).is_some_and(|codings| {
+                        codings.iter().any(|c| c.get("code").and_then(Value::as_str) == Some(code))
+                    })
+                })
+                .and_then(|p| p.get("count"))
+                .map(|c| c.to_string())
+        })
+    };
+    let (numerator, denominator) = (count("numerator"), count("denominator"));
+    Some(RawRow { row, org, metric, period, value, comment: None, numerator, denominator })
 }
 
 /// The ODS code of the report's subject, or else of its reporter: an identifier's value, or an

@@ -42,6 +42,9 @@ pub struct RawRow {
     pub period: Option<String>,
     pub value: Option<String>,
     pub comment: Option<String>,
+    /// The counts behind a proportion (metric submissions only).
+    pub numerator: Option<String>,
+    pub denominator: Option<String>,
 }
 
 /// What the fields are called in the source, for error messages, and what kind of values they hold.
@@ -51,14 +54,27 @@ pub struct Fields {
     pub metric: &'static str,
     pub period: &'static str,
     pub value: &'static str,
+    /// What the counts are called.
+    pub numerator: &'static str,
+    pub denominator: &'static str,
     /// Targets are for future quarters and only for exemplar trusts.
     pub targets: bool,
+    /// Whether counts sent for a metric that is not a proportion are left unread rather than
+    /// refused: a FHIR MeasureReport carries its populations whatever the measure.
+    pub counts_where_any: bool,
 }
 
-pub const CSV_METRICS: Fields =
-    Fields { org: "org_code", metric: "metric_id", period: "period", value: "value", targets: false };
-pub const CSV_TARGETS: Fields =
-    Fields { org: "org_code", metric: "metric_id", period: "period", value: "target", targets: true };
+pub const CSV_METRICS: Fields = Fields {
+    org: "org_code",
+    metric: "metric_id",
+    period: "period",
+    value: "value",
+    numerator: "numerator",
+    denominator: "denominator",
+    targets: false,
+    counts_where_any: false,
+};
+pub const CSV_TARGETS: Fields = Fields { value: "target", targets: true, ..CSV_METRICS };
 
 /// Checks rows one by one, remembering keys to refuse repeats within the submission.
 pub struct Validator<'r> {
@@ -144,16 +160,43 @@ impl<'r> Validator<'r> {
                 format!("{} does not apply to {} trusts like {org}", metric.metric_id, tt.label().to_lowercase()),
             ));
         }
-        let value = match (metric, raw.value.as_deref()) {
+        let counts = check_counts(&raw, metric, row, f, errors);
+        // FHIR writes a proportion's score as a fraction (0–1): with counts that make that
+        // fraction, the value is the percentage the counts make.
+        let fraction = |t: &str| {
+            f.counts_where_any
+                && counts.is_some_and(|(share, _)| {
+                    t.trim().parse::<f64>().is_ok_and(|v| (v - share / 100.0).abs() <= 0.000_5)
+                })
+        };
+        let value_text = raw.value.as_deref().filter(|t| (!t.trim().is_empty() || counts.is_none()) && !fraction(t));
+        let value = match (metric, value_text) {
             (Some(m), Some(t)) => note(parse_value(t, m), row, f.value, errors),
             // The metric is unknown, but the number's form can still be checked.
             (None, Some(t)) if !t.trim().is_empty() => {
                 note(crate::domain::value::parse_decimal(t), row, f.value, errors);
                 None
             }
+            // Counts alone: the value is the percentage they make.
+            (_, None) if counts.is_some() => counts.map(|(c, _)| c),
             (_, None) => missing(row, f.value, errors),
             _ => None,
         };
+        if let (Some(v), Some((share, _))) = (value, counts)
+            && (v - share).abs() > 0.05
+        {
+            errors.push(RowError::new(
+                row,
+                f.value,
+                format!(
+                    "the value {v} disagrees with the counts: {} of {} is {:.2} %, more than 0.05 points away",
+                    counts.map_or(0, |(_, c)| c.numerator),
+                    counts.map_or(0, |(_, c)| c.denominator),
+                    share
+                ),
+            ));
+        }
+        let counts = counts.map(|(_, c)| c);
         if let (Some(org), Some(metric), Some(period)) = (&org, metric, period)
             && let Some(first) = self.first_row(org, &metric.metric_id, period, row)
         {
@@ -166,7 +209,7 @@ impl<'r> Validator<'r> {
         let comment = raw.comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
         match (org, metric, period, value) {
             (Some(org_code), Some(m), Some(period), Some(value)) if errors.total() == before => {
-                Some(MetricRow { row, org_code, metric_id: m.metric_id.clone(), period, value, comment })
+                Some(MetricRow { row, org_code, metric_id: m.metric_id.clone(), period, value, comment, counts })
             }
             _ => None,
         }
@@ -194,7 +237,8 @@ fn parse_csv<R: Read>(input: R, rules: &Rules<'_>, fields: Fields) -> Result<Vec
 /// but the repeat check's grid, so that a file of any length is checked in the same memory.
 pub fn stream_csv<R: Read>(input: R, rules: &Rules<'_>, fields: Fields, mut valid: impl FnMut(MetricRow)) -> Errors {
     let mut validator = Validator::new(rules, fields);
-    let optional: &[&'static str] = if fields.targets { &[] } else { &["comment"] };
+    let optional: &[&'static str] =
+        if fields.targets { &[] } else { &["comment", fields.numerator, fields.denominator] };
     let errors = read_rows(
         input,
         &[fields.org, fields.metric, fields.period, fields.value],
@@ -208,6 +252,8 @@ pub fn stream_csv<R: Read>(input: R, rules: &Rules<'_>, fields: Fields, mut vali
                 period: cols.get(record, row, fields.period, errors).map(str::to_string),
                 value: cols.get(record, row, fields.value, errors).map(str::to_string),
                 comment: cols.get(record, row, "comment", errors).map(str::to_string),
+                numerator: cols.get(record, row, fields.numerator, errors).map(str::to_string),
+                denominator: cols.get(record, row, fields.denominator, errors).map(str::to_string),
             };
             // A cell that is not UTF-8 is reported by `get` and reads as absent: do not report it twice.
             if errors.total() > before {
@@ -239,6 +285,77 @@ pub fn check_org(text: &str, row: usize, column: &str, rules: &Rules<'_>, errors
         return None;
     }
     Some(code.as_str().to_string())
+}
+
+/// The counts of a row, checked: whole, not negative, the denominator above zero and not below
+/// the numerator, both or neither, and only for a proportion. With them, the percentage they
+/// make.
+fn check_counts(
+    raw: &RawRow,
+    metric: Option<&crate::domain::Metric>,
+    row: usize,
+    f: Fields,
+    errors: &mut Errors,
+) -> Option<(f64, crate::domain::Counts)> {
+    let given = |t: &Option<String>| t.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+    let (numerator, denominator) = (given(&raw.numerator), given(&raw.denominator));
+    if numerator.is_none() && denominator.is_none() {
+        return None;
+    }
+    if let Some(m) = metric.filter(|m| !m.is_proportion()) {
+        if f.counts_where_any {
+            return None;
+        }
+        let column = if numerator.is_some() { f.numerator } else { f.denominator };
+        errors.push(RowError::new(
+            row,
+            column,
+            format!("{} is not a proportion: send its value without a numerator and denominator", m.metric_id),
+        ));
+        return None;
+    }
+    let count = |text: Option<String>, column: &str, errors: &mut Errors| -> Option<u32> {
+        let Some(text) = text else {
+            let other = if column == f.numerator { f.denominator } else { f.numerator };
+            errors.push(RowError::new(row, column, format!("give the {column} with the {other}, or neither")));
+            return None;
+        };
+        let n = match crate::domain::value::parse_decimal(&text) {
+            Ok(n) => n,
+            Err(e) => {
+                errors.push(RowError::new(row, column, e));
+                return None;
+            }
+        };
+        let problem = if n < 0.0 {
+            Some(format!("the {column} {text} is negative: counts are 0 or more"))
+        } else if n.fract() != 0.0 {
+            Some(format!("the {column} {text} is not a whole number: counts are whole"))
+        } else if n > f64::from(u32::MAX) {
+            Some(format!("the {column} {text} is too large (at most {})", u32::MAX))
+        } else {
+            None
+        };
+        match problem {
+            Some(p) => {
+                errors.push(RowError::new(row, column, p));
+                None
+            }
+            None => Some(n as u32),
+        }
+    };
+    let n = count(numerator, f.numerator, errors);
+    let d = count(denominator, f.denominator, errors);
+    let (n, d) = (n?, d?);
+    if d == 0 {
+        errors.push(RowError::new(row, f.denominator, "the denominator is 0: a proportion needs at least one counted"));
+        return None;
+    }
+    if n > d {
+        errors.push(RowError::new(row, f.numerator, format!("the numerator {n} is above the denominator {d}")));
+        return None;
+    }
+    Some((100.0 * f64::from(n) / f64::from(d), crate::domain::Counts { numerator: n, denominator: d }))
 }
 
 fn missing<T>(row: usize, column: &str, errors: &mut Errors) -> Option<T> {

@@ -59,6 +59,8 @@ struct MetricRow {
     scale_max: f64,
     direction: String,
     applies_to: String,
+    #[serde(default)]
+    counted: String,
 }
 
 #[derive(Deserialize)]
@@ -95,6 +97,9 @@ pub fn parse(files: &ReferenceFiles<'_>) -> Result<Reference> {
             if !domains.iter().any(|d| d.domain_id == r.domain) {
                 bail!("metric {} names unknown domain {}", r.metric_id, r.domain);
             }
+            if !r.counted.is_empty() && r.unit != "percent" {
+                bail!("metric {} names what it counts but is not a percentage", r.metric_id);
+            }
             if r.scale_min.partial_cmp(&r.scale_max) != Some(std::cmp::Ordering::Less) {
                 bail!("metric {} has scale_min not below scale_max", r.metric_id);
             }
@@ -108,6 +113,7 @@ pub fn parse(files: &ReferenceFiles<'_>) -> Result<Reference> {
                 description: r.description,
                 scale_min: r.scale_min,
                 scale_max: r.scale_max,
+                counted: r.counted,
             })
         })
         .collect::<Result<Vec<_>>>()

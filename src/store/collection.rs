@@ -19,6 +19,32 @@ impl Window {
     }
 }
 
+/// A change to a quarter's collection window, from the command line or the completeness page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WindowChange {
+    /// Open (or move the closing of) the window until `closes`: a date (the end of that day,
+    /// UTC) or an RFC 3339 time.
+    Open {
+        closes: String,
+    },
+    Close,
+    /// Let one trust (an ODS code) submit again after the window closed.
+    Reopen {
+        org: String,
+    },
+}
+
+/// `2026-11-15` (the end of that day, UTC) or an RFC 3339 time, as stored.
+pub fn closing_time(text: &str) -> Result<String> {
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        return Ok(format!("{day}T23:59:59Z"));
+    }
+    let t = chrono::DateTime::parse_from_rfc3339(text.trim()).map_err(|_| {
+        anyhow::anyhow!("'{text}' is not a date such as 2026-11-15 or a time such as 2026-11-15T17:00:00Z")
+    })?;
+    Ok(t.with_timezone(&chrono::Utc).format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
 /// Where one trust stands in one quarter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -29,6 +55,15 @@ pub enum Progress {
 }
 
 impl Progress {
+    /// The word the completeness export uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Progress::NotStarted => "not_started",
+            Progress::Submitted => "submitted",
+            Progress::SignedOff => "signed_off",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Progress::NotStarted => "Not started",
@@ -63,6 +98,35 @@ impl Store {
         super::submissions::audit_from(&mut tx, by, action, email, None, "").await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Makes `change` to `quarter`'s window; says what was done, in a sentence.
+    pub async fn change_window(
+        &self,
+        quarter: crate::domain::Quarter,
+        change: WindowChange,
+        by: &Actor,
+    ) -> Result<String> {
+        let q = quarter.to_string();
+        match change {
+            WindowChange::Open { closes } => {
+                let closes_at = closing_time(&closes)?;
+                self.open_window(&q, &closes_at, by).await?;
+                Ok(format!("{q} is open for collection until {closes_at}."))
+            }
+            WindowChange::Close => {
+                self.close_window(&q, by).await?;
+                Ok(format!("{q}'s collection is closed."))
+            }
+            WindowChange::Reopen { org } => {
+                let org = org.trim().to_ascii_uppercase();
+                if self.reference().await?.organisation(&org).is_none() {
+                    bail!("there is no trust {org}");
+                }
+                self.reopen_window(&q, &org, by).await?;
+                Ok(format!("{q} is reopened for {org}."))
+            }
+        }
     }
 
     pub async fn window(&self, quarter: &str) -> Result<Option<Window>> {

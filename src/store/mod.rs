@@ -24,7 +24,7 @@ mod targets;
 mod uploads;
 
 pub use accounts::{Actor, AuditEntry, SecondFactor, Session, TokenInfo, User};
-pub use collection::{Progress, Window};
+pub use collection::{Progress, Window, WindowChange, closing_time};
 pub use conformance::ConformanceRecord;
 pub use findings::{FINDING_STATUSES, FINDING_SUBJECTS, Finding, NewFinding};
 pub use releases::Release;

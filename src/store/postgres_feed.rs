@@ -41,8 +41,8 @@ pub(super) async fn store_feed(
     // As on every backend, the values go in a savepoint that an invalid or repeated file undoes.
     sqlx::raw_sql("SAVEPOINT submission_values").execute(&mut *tx).await?;
     let mut revisions = Revisions::new();
-    let copy = "COPY value_batches (period_index, org_code, submission_id, submitted_at, metric_ids, revisions, vals, comments) \
-                FROM STDIN";
+    let copy = "COPY value_batches (period_index, org_code, submission_id, submitted_at, metric_ids, revisions, vals, comments, \
+                numerators, denominators) FROM STDIN";
     // One COPY runs for as long as the chunks keep to the quarters already read, so that the
     // server stores one chunk while the next is validated and sent.
     let mut data = Vec::new();
@@ -181,6 +181,19 @@ fn batch_line(out: &mut Vec<u8>, batch: &[(MetricRow, i64)], submission_id: i64,
         Some(c) => element(out, c),
         None => out.extend_from_slice(b"NULL"),
     });
+    // The counts: NULL for a batch without any (most), else an array with NULL where a row has none.
+    if batch.iter().all(|(row, _)| row.counts.is_none()) {
+        out.extend_from_slice(b"\t\\N\t\\N");
+    } else {
+        for numerator in [true, false] {
+            array(out, batch, |out, row, _| match row.counts {
+                Some(c) => {
+                    let _ = write!(out, "{}", if numerator { c.numerator } else { c.denominator });
+                }
+                None => out.extend_from_slice(b"NULL"),
+            });
+        }
+    }
     out.push(b'\n');
 }
 
@@ -197,12 +210,13 @@ mod tests {
             period: crate::domain::Quarter::parse("2024-Q2").unwrap(),
             value,
             comment: comment.map(Into::into),
+            counts: None,
         };
         let batch = [(row("m", 3.0, Some("a\tb\\c\nd \"e\" NULL")), 2), (row("n,o", 0.25, None), 1)];
         let mut out = Vec::new();
         batch_line(&mut out, &batch, 7, "t");
         let expected = format!(
-            "{}\tRGT\t7\tt\t{{\"m\",\"n,o\"}}\t{{2,1}}\t{{3.0,0.25}}\t{{\"a\\tb\\\\\\\\c\\nd \\\\\"e\\\\\" NULL\",NULL}}\n",
+            "{}\tRGT\t7\tt\t{{\"m\",\"n,o\"}}\t{{2,1}}\t{{3.0,0.25}}\t{{\"a\\tb\\\\\\\\c\\nd \\\\\"e\\\\\" NULL\",NULL}}\t\\N\t\\N\n",
             batch[0].0.period.index()
         );
         assert_eq!(String::from_utf8(out).unwrap(), expected);

@@ -12,7 +12,11 @@ use sqlx::{Connection, PgConnection, Row};
 /// Every batch, and one quarter's, the (quarter, organisation) groups together.
 macro_rules! batches {
     ($rest:literal) => {
-        concat!("SELECT period_index, org_code, submitted_at, metric_ids, revisions, vals FROM value_batches ", $rest)
+        concat!(
+            "SELECT period_index, org_code, submitted_at, metric_ids, revisions, vals, numerators, denominators \
+             FROM value_batches ",
+            $rest
+        )
     };
 }
 
@@ -25,15 +29,21 @@ pub(super) async fn current_values(url: &str) -> Result<Vec<CurrentValue>> {
     Ok(values)
 }
 
-/// Quarter `period`'s current values, for a submission's revision bookkeeping:
-/// (organisation, metric, value, revision).
+/// Quarter `period`'s current values, for a submission's revision bookkeeping.
 pub(super) async fn current_of_quarter(
     conn: &mut PgConnection,
     period: i32,
-) -> Result<Vec<(String, String, f64, i64)>> {
+) -> Result<Vec<super::submissions::Current>> {
     let query = sqlx::query(batches!("WHERE period_index = $1 ORDER BY org_code"));
     let values = read(query.bind(i64::from(period)).fetch(conn)).await?;
-    Ok(values.into_iter().map(|v| (v.org_code.to_string(), v.metric_id.to_string(), v.value, v.revision)).collect())
+    let counts = crate::domain::Counts::numerator;
+    Ok(values
+        .into_iter()
+        .map(|v| {
+            let (n, d) = (counts(v.counts), crate::domain::Counts::denominator(v.counts));
+            (v.org_code.to_string(), v.metric_id.to_string(), v.value, v.revision, n, d)
+        })
+        .collect())
 }
 
 /// The current values of a stream of batches in (quarter, organisation) order.
@@ -42,14 +52,16 @@ async fn read(
 ) -> Result<Vec<CurrentValue>> {
     let mut intern = Interner::default();
     let mut values = Vec::new();
-    // One (quarter, organisation)'s values from all its batches: (metric, revision, value, time).
-    let mut group: Vec<(crate::domain::Text, i64, f64, crate::domain::Text)> = Vec::new();
+    // One (quarter, organisation)'s values from all its batches: (metric, revision, value, time,
+    // counts).
+    type Entry = (crate::domain::Text, i64, f64, crate::domain::Text, Option<crate::domain::Counts>);
+    let mut group: Vec<Entry> = Vec::new();
     let mut key: Option<(i32, crate::domain::Text)> = None;
     let flush = |key: &Option<(i32, crate::domain::Text)>, group: &mut Vec<_>, values: &mut Vec<CurrentValue>| {
         let Some((period_index, org_code)) = key else { return };
-        group.sort_unstable_by(|a: &(crate::domain::Text, i64, f64, _), b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+        group.sort_unstable_by(|a: &Entry, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
         for run in group.chunk_by(|a, b| a.0 == b.0) {
-            let (metric_id, revision, value, submitted_at) = run.last().expect("a run is never empty").clone();
+            let (metric_id, revision, value, submitted_at, counts) = run.last().expect("a run is never empty").clone();
             values.push(CurrentValue {
                 org_code: org_code.clone(),
                 metric_id,
@@ -57,6 +69,7 @@ async fn read(
                 value,
                 revision,
                 submitted_at,
+                counts,
             });
         }
         group.clear();
@@ -72,8 +85,12 @@ async fn read(
         let metrics: Vec<String> = r.try_get(3)?;
         let revisions: Vec<i64> = r.try_get(4)?;
         let vals: Vec<f64> = r.try_get(5)?;
-        for ((metric, revision), value) in metrics.iter().zip(revisions).zip(vals) {
-            group.push((intern.get(metric), revision, value, at.clone()));
+        let numerators: Option<Vec<Option<i64>>> = r.try_get(6)?;
+        let denominators: Option<Vec<Option<i64>>> = r.try_get(7)?;
+        for (i, ((metric, revision), value)) in metrics.iter().zip(revisions).zip(vals).enumerate() {
+            let count = |c: &Option<Vec<Option<i64>>>| c.as_ref().and_then(|c| c.get(i).copied().flatten());
+            let counts = crate::domain::Counts::of(count(&numerators), count(&denominators));
+            group.push((intern.get(metric), revision, value, at.clone(), counts));
         }
     }
     flush(&key, &mut group, &mut values);

@@ -48,6 +48,7 @@ impl Store {
                 "scale_max",
                 "direction",
                 "applies_to",
+                "counted",
                 "position",
             ],
             reference.metrics.iter().enumerate().map(|(i, m)| {
@@ -61,6 +62,7 @@ impl Store {
                     Cell::Float(m.scale_max),
                     Cell::Text(m.direction.to_string()),
                     Cell::Text(m.applies_to_text()),
+                    Cell::Text(m.counted.clone()),
                     Cell::Int(i as i64),
                 ]
             }),
@@ -164,7 +166,7 @@ impl Store {
             .into_iter()
             .map(|r| Ok(Domain { domain_id: r.try_get(0)?, name: r.try_get(1)?, description: r.try_get(2)? }))
             .collect::<Result<Vec<_>>>()?;
-        let metrics = sqlx::query("SELECT metric_id, domain, name, description, unit, scale_min, scale_max, direction, applies_to FROM metrics ORDER BY position")
+        let metrics = sqlx::query("SELECT metric_id, domain, name, description, unit, scale_min, scale_max, direction, applies_to, counted FROM metrics ORDER BY position")
             .fetch_all(&self.pool).await?
             .into_iter()
             .map(|r| Ok(Metric {
@@ -177,6 +179,7 @@ impl Store {
                 scale_max: r.try_get(6)?,
                 direction: parse(r.try_get(7)?)?,
                 applies_to: Metric::parse_applies_to(&r.try_get::<String, _>(8)?).map_err(anyhow::Error::msg)?,
+                counted: r.try_get(9)?,
             }))
             .collect::<Result<Vec<_>>>()?;
         let standards = sqlx::query("SELECT standard_id, name, category, version, mandatory_from, assessed_at, reference, description FROM standards ORDER BY position")

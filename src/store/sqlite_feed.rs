@@ -56,7 +56,7 @@ pub(super) fn store_feed(
                     for p in revisions.missing(&rows) {
                         let found = db
                             .prepare(CURRENT_OF_QUARTER)?
-                            .query_map([p], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                            .query_map([p], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
                             .collect::<Result<Vec<_>, _>>()?;
                         revisions.add_quarter(p, found);
                         db.execute(ADD_SUBMISSION_QUARTER, rusqlite::params![id, p])?;
@@ -126,6 +126,8 @@ fn bind_rows(
         statement.raw_bind_parameter(n + 6, r.comment.as_deref())?;
         statement.raw_bind_parameter(n + 7, submission_id)?;
         statement.raw_bind_parameter(n + 8, at)?;
+        statement.raw_bind_parameter(n + 9, crate::domain::Counts::numerator(r.counts))?;
+        statement.raw_bind_parameter(n + 10, crate::domain::Counts::denominator(r.counts))?;
     }
     Ok(())
 }

@@ -268,7 +268,7 @@ impl Store {
         }
         // In key order, each key's revisions in a run with the current (highest) one last.
         let query = sqlx::query(
-            "SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM metric_values \
+            "SELECT org_code, metric_id, period_index, value, revision, submitted_at, numerator, denominator FROM metric_values \
              ORDER BY period_index, org_code, metric_id, revision",
         );
         current_values_of(query.fetch(&self.pool)).await
@@ -283,7 +283,7 @@ impl Store {
             Cut::Moment(t) => ("submitted_at <= $1", t.clone()),
         };
         let sql = format!(
-            "SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM metric_values \
+            "SELECT org_code, metric_id, period_index, value, revision, submitted_at, numerator, denominator FROM metric_values \
              WHERE {condition} ORDER BY period_index, org_code, metric_id, revision"
         );
         let query = match cut {
@@ -324,7 +324,7 @@ impl Store {
         .await?;
         let any = |kind: SubmissionKind| kinds.iter().any(|k| k == kind.as_str());
         let query = sqlx::query(
-            "SELECT org_code, metric_id, period_index, value, revision, submitted_at FROM current_values \
+            "SELECT org_code, metric_id, period_index, value, revision, submitted_at, numerator, denominator FROM current_values \
              WHERE period_index IN (SELECT period_index FROM submission_quarters WHERE submission_id > $1 AND submission_id <= $2) \
              AND submission_id > $1 AND submission_id <= $2",
         );
@@ -370,6 +370,7 @@ async fn current_values_of(
             value: r.try_get(3)?,
             revision: r.try_get(4)?,
             submitted_at: intern.get(r.try_get_unchecked::<&str, _>(5)?),
+            counts: crate::domain::Counts::of(r.try_get(6)?, r.try_get(7)?),
         });
     }
     Ok(values)
@@ -402,12 +403,25 @@ pub enum Feed {
 
 /// A quarter's current values, for the revision bookkeeping.
 pub(super) const CURRENT_OF_QUARTER: &str =
-    "SELECT org_code, metric_id, value, revision FROM current_values WHERE period_index = $1";
+    "SELECT org_code, metric_id, value, revision, numerator, denominator FROM current_values WHERE period_index = $1";
+/// A quarter's current value as a submission's bookkeeping reads it: (organisation, metric,
+/// value, revision, numerator, denominator).
+pub(super) type Current = (String, String, f64, i64, Option<i64>, Option<i64>);
 /// Records that submission `$1` stores values in quarter `$2` (see `changes_between`).
 pub(super) const ADD_SUBMISSION_QUARTER: &str =
     "INSERT INTO submission_quarters (submission_id, period_index) VALUES ($1, $2) ON CONFLICT DO NOTHING";
-pub(super) const VALUE_COLUMNS: [&str; 8] =
-    ["period_index", "org_code", "metric_id", "revision", "value", "comment", "submission_id", "submitted_at"];
+pub(super) const VALUE_COLUMNS: [&str; 10] = [
+    "period_index",
+    "org_code",
+    "metric_id",
+    "revision",
+    "value",
+    "comment",
+    "submission_id",
+    "submitted_at",
+    "numerator",
+    "denominator",
+];
 /// The earliest accepted submission of the same kind and content, other than `$3`.
 pub(super) const EARLIER_SAME: &str =
     "SELECT MIN(id) FROM submissions WHERE kind = $1 AND content_hash = $2 AND status = 'accepted' AND id <> $3";
@@ -421,7 +435,7 @@ pub(super) const INSERT_AUDIT: &str =
     "INSERT INTO audit_log (at, actor, action, subject, submission_id, detail) VALUES ($1, $2, $3, $4, $5, $6)";
 
 /// One quarter's current values: (organisation, metric) → (value, revision).
-type QuarterValues = foldhash::HashMap<(u32, u32), (f64, i64)>;
+type QuarterValues = foldhash::HashMap<(u32, u32), (f64, Option<crate::domain::Counts>, i64)>;
 
 /// One submission's revision bookkeeping, a chunk at a time: which rows change a value, and
 /// each one's revision. Each quarter's current values are read (by the caller, see `missing`)
@@ -429,7 +443,7 @@ type QuarterValues = foldhash::HashMap<(u32, u32), (f64, i64)>;
 /// it holds grows with the quarters the submission touches, not with its length.
 pub(super) struct Revisions {
     codes: foldhash::HashMap<String, u32>,
-    /// Per quarter: (organisation, metric) → (current value, its revision).
+    /// Per quarter: (organisation, metric) → (current value, its counts, its revision).
     current: std::collections::BTreeMap<i32, QuarterValues>,
     pub(super) stored: usize,
 }
@@ -453,11 +467,12 @@ impl Revisions {
         rows.iter().map(|r| r.period.index()).filter(|p| !self.current.contains_key(p)).collect()
     }
 
-    /// Adds quarter `period`'s current values: (organisation, metric, value, revision).
-    pub(super) fn add_quarter(&mut self, period: i32, found: Vec<(String, String, f64, i64)>) {
+    /// Adds quarter `period`'s current values.
+    pub(super) fn add_quarter(&mut self, period: i32, found: Vec<Current>) {
         let mut values = foldhash::HashMap::default();
-        for (org, metric, value, revision) in found {
-            values.insert((self.code(&org), self.code(&metric)), (value, revision));
+        for (org, metric, value, revision, numerator, denominator) in found {
+            let counts = crate::domain::Counts::of(numerator, denominator);
+            values.insert((self.code(&org), self.code(&metric)), (value, counts, revision));
         }
         self.current.insert(period, values);
     }
@@ -469,8 +484,8 @@ impl Revisions {
         for row in rows {
             let key = (self.code(&row.org_code), self.code(&row.metric_id));
             let revision = match self.current[&row.period.index()].get(&key) {
-                Some((value, _)) if *value == row.value => continue,
-                Some((_, revision)) => revision + 1,
+                Some((value, counts, _)) if *value == row.value && *counts == row.counts => continue,
+                Some((_, _, revision)) => revision + 1,
                 None => 1,
             };
             changed.push((row, revision));
@@ -579,6 +594,8 @@ impl ValueWriter {
                     Cell::OptText(r.comment),
                     Cell::Int(id),
                     Cell::Text(at.clone()),
+                    Cell::OptInt(crate::domain::Counts::numerator(r.counts)),
+                    Cell::OptInt(crate::domain::Counts::denominator(r.counts)),
                 ]
             }),
             "",

@@ -40,6 +40,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/releases", Roles(&[Analyst, Admin])),
     ("GET", "/completeness", SignedIn),
     ("POST", "/completeness/sign-off", Roles(&[Trust])),
+    ("POST", "/completeness/window", Roles(&[Admin])),
     ("GET", "/sign-in", Public),
     ("POST", "/sign-in", Public),
     // The second factor: for a sign-in whose password was right (the handlers check).
@@ -142,17 +143,6 @@ pub async fn enforce(State(state): State<AppState>, jar: CookieJar, mut request:
             Err(e) => return crate::web::error::AppError::Internal(e).into_response(),
         }
     }
-    if auth.user.is_none() && !auth.figures_note.is_empty() {
-        // A visitor sees published figures only: the banner names the release.
-        auth.figures_note = match state.store.releases().await {
-            Ok(releases) => match releases.first() {
-                Some(r) => crate::export::Provenance::published(&state.figures(), r).words(),
-                None => "Nothing has been published yet: the figures appear here once the first release is published."
-                    .into(),
-            },
-            Err(e) => return crate::web::error::AppError::Internal(e).into_response(),
-        };
-    }
     let route = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
     let access = match route {
         Some(route) => match access_for(request.method(), &route) {
@@ -177,6 +167,19 @@ pub async fn enforce(State(state): State<AppState>, jar: CookieJar, mut request:
     if !allowed {
         return forbidden(&path);
     }
+    match shown(&state, auth.user.as_ref(), &path, request.uri()).await {
+        Ok(shown) => {
+            if !auth.figures_note.is_empty() {
+                auth.figures_note = match &shown {
+                    crate::auth::Shown::Provisional => auth.figures_note,
+                    crate::auth::Shown::Release(r) => crate::export::Provenance::published(&state.figures(), r).words(),
+                    crate::auth::Shown::Unpublished => crate::export::UNPUBLISHED.into(),
+                };
+            }
+            auth.shown = shown;
+        }
+        Err(e) => return e.into_response(),
+    }
     let signed_in = auth.user.is_some();
     request.extensions_mut().insert(auth);
     let mut response = next.run(request).await;
@@ -185,6 +188,45 @@ pub async fn enforce(State(state): State<AppState>, jar: CookieJar, mut request:
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
+}
+
+/// Which figures a request is shown (docs/RULES.md §3.8): the release its address names
+/// (`release=ID` or `latest`); otherwise the provisional figures for the board, analysts,
+/// assessors and administrators, and for a trust's users on their own trust's pages and their
+/// submissions; the newest release for everyone else.
+async fn shown(
+    state: &AppState,
+    user: Option<&crate::store::User>,
+    path: &str,
+    uri: &axum::http::Uri,
+) -> Result<crate::auth::Shown, crate::web::error::AppError> {
+    use crate::auth::Shown;
+    let asked = axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(uri)
+        .ok()
+        .and_then(|q| q.0.get("release").map(|v| v.trim().to_string()))
+        .filter(|v| !v.is_empty());
+    if let Some(id) = asked {
+        return crate::publish::find(&state.store, &id).await.map(Shown::Release).map_err(|mut e| {
+            e[..1].make_ascii_uppercase();
+            crate::web::error::AppError::NotFound(format!("{e}."))
+        });
+    }
+    let provisional = match user {
+        None => false,
+        Some(u) if u.role == Role::Trust => {
+            let own = u
+                .org_code
+                .as_deref()
+                .is_some_and(|o| path.strip_prefix("/trusts/").is_some_and(|rest| rest.eq_ignore_ascii_case(o)));
+            own || ["/submit", "/submissions", "/completeness", "/api/"].iter().any(|p| path.starts_with(p))
+        }
+        Some(_) => true,
+    };
+    if provisional {
+        return Ok(Shown::Provisional);
+    }
+    let releases = state.store.releases().await?;
+    Ok(releases.into_iter().next().map_or(Shown::Unpublished, Shown::Release))
 }
 
 /// The address a request came from: the connection's, unless that is a trusted proxy, in which

@@ -29,7 +29,7 @@ pub struct MetricsPage {
 }
 
 async fn metrics(State(state): State<AppState>, Extension(auth): Extension<Auth>) -> Result<Html<String>> {
-    let f = state.figures();
+    let f = state.shown_figures(&auth.shown).await?;
     let domains = f
         .reference
         .domains

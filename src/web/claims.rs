@@ -45,7 +45,7 @@ async fn claims(
     Extension(auth): Extension<Auth>,
     Params(q): Params,
 ) -> Result<Html<String>> {
-    let f = state.figures();
+    let f = state.shown_figures(&auth.shown).await?;
     let today = state.today();
     let current = Current::on(&f.conformance, today);
     let period = f.latest_period();

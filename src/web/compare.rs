@@ -42,7 +42,7 @@ async fn compare(
     Extension(auth): Extension<Auth>,
     Params(q): Params,
 ) -> Result<Html<String>> {
-    let f = state.figures();
+    let f = state.shown_figures(&auth.shown).await?;
     let period = q.period(&f)?;
     let peer = q.peer_group()?;
     let region = q.region()?;

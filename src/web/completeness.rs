@@ -15,7 +15,10 @@ use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/completeness", get(page)).route("/completeness/sign-off", post(sign_off))
+    Router::new()
+        .route("/completeness", get(page))
+        .route("/completeness/sign-off", post(sign_off))
+        .route("/completeness/window", post(change_window))
 }
 
 pub struct Row {
@@ -37,6 +40,10 @@ pub struct CompletenessPage {
     /// A trust's submitter's own trust, and where it stands, for the sign-off form.
     pub own: Option<(String, Progress)>,
     pub csrf_token: String,
+    /// Whether the reader may open, close and reopen the window (administrators).
+    pub admin: bool,
+    /// What the administrator's last change did, or why it was refused.
+    pub message: Option<String>,
 }
 
 async fn page(
@@ -44,6 +51,11 @@ async fn page(
     Extension(auth): Extension<Auth>,
     Params(q): Params,
 ) -> Result<Html<String>> {
+    let page = build(&state, &auth, &q).await?;
+    render(&auth, &page)
+}
+
+async fn build(state: &AppState, auth: &Auth, q: &crate::domain::Filters) -> Result<CompletenessPage> {
     let f = state.figures();
     let quarter = q.quarter(f.latest_period(), true).map_err(AppError::BadRequest)?;
     let orgs: Vec<String> = f.reference.organisations.iter().map(|o| o.ods_code.clone()).collect();
@@ -83,8 +95,10 @@ async fn page(
         counts,
         own,
         csrf_token: auth.csrf_token().into(),
+        admin: auth.user.as_ref().is_some_and(|u| u.role == Role::Admin),
+        message: None,
     };
-    render(&auth, &page)
+    Ok(page)
 }
 
 #[derive(serde::Deserialize)]
@@ -107,4 +121,49 @@ async fn sign_off(
     let quarter = Quarter::parse(&form.period).map_err(|e| AppError::BadRequest(format!("period: {e}")))?;
     state.store.sign_off(&quarter, &org, &auth.actor()).await.map_err(|e| AppError::Conflict(e.to_string()))?;
     Ok(Redirect::to(&format!("/completeness?period={quarter}")).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct WindowForm {
+    csrf_token: String,
+    period: String,
+    /// `open`, `close` or `reopen`.
+    action: String,
+    #[serde(default)]
+    closes: String,
+    #[serde(default)]
+    org: String,
+}
+
+/// An administrator opens, closes or reopens the quarter's window (audited by the store). A
+/// refusal is shown on the page, above the forms, with what was typed kept.
+async fn change_window(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Form(form): Form<WindowForm>,
+) -> Result<Response> {
+    use crate::store::WindowChange;
+    super::check_csrf(&auth, &form.csrf_token)?;
+    let quarter = Quarter::parse(&form.period).map_err(|e| AppError::BadRequest(format!("period: {e}")))?;
+    let change = match form.action.as_str() {
+        "open" => WindowChange::Open { closes: form.closes.clone() },
+        "close" => WindowChange::Close,
+        "reopen" => WindowChange::Reopen { org: form.org.clone() },
+        other => return Err(AppError::BadRequest(format!("action: '{other}' is not open, close or reopen"))),
+    };
+    let query = crate::domain::Filters { period: Some(quarter.to_string()), ..Default::default() };
+    match state.store.change_window(quarter, change, &auth.actor()).await {
+        Ok(done) => {
+            let mut page = build(&state, &auth, &query).await?;
+            page.message = Some(done);
+            Ok(render(&auth, &page)?.into_response())
+        }
+        Err(e) => {
+            let mut page = build(&state, &auth, &query).await?;
+            let mut why = e.to_string();
+            why[..1].make_ascii_uppercase();
+            page.message = Some(format!("Nothing was changed: {why}."));
+            Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&auth, &page)?).into_response())
+        }
+    }
 }

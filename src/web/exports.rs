@@ -2,7 +2,7 @@
 
 use super::render;
 use super::view::Params;
-use crate::auth::Auth;
+use crate::auth::{Auth, Shown};
 use crate::domain::filters::Edition;
 use crate::export::{Column, DICTIONARY, EXPORTS, Format, Out, Provenance, Status, write_export};
 use crate::figures::Figures;
@@ -48,6 +48,7 @@ async fn index(State(state): State<AppState>, Extension(auth): Extension<Auth>) 
 
 async fn download(
     State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
     Path(file): Path<String>,
     Params(filters): Params,
 ) -> Result<Response> {
@@ -55,34 +56,46 @@ async fn download(
         .map(|(name, format)| (name.to_string(), format))
         .ok_or_else(|| AppError::NotFound(format!("There is no export '{file}'.")))?;
     let edition = filters.edition().map_err(AppError::BadRequest)?;
-    let (f, provenance) = match &edition {
-        Edition::Provisional => {
+    // `release` is in `auth.shown` already (the access layer found it); without one, the
+    // figures the reader is shown: a trust's users and visitors see the newest release.
+    let (f, provenance) = match (&edition, &auth.shown) {
+        (Edition::AsOf(moment), Shown::Provisional) => {
+            let moment = moment.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            let f = Figures::at(&state.store, Cut::Moment(moment.clone()), moment.clone()).await?;
+            let p = Provenance::as_of(&f, &moment);
+            (f, p)
+        }
+        (Edition::AsOf(_), _) => {
+            return Err(AppError::Forbidden(
+                "as_of shows figures that may never have been published: the board, analysts and administrators \
+                 can ask for it; a trust's users download published releases (release=ID)."
+                    .into(),
+            ));
+        }
+        (_, Shown::Provisional) => {
             let f = state.figures();
             let p = Provenance::of(&f);
             (f, p)
         }
-        Edition::Release(id) => {
-            let release = crate::publish::find(&state.store, id).await.map_err(AppError::NotFound)?;
-            let f = state.release_figures(&release).await?;
-            let p = Provenance::published(&f, &release);
+        (_, Shown::Release(release)) => {
+            let f = state.release_figures(release).await?;
+            let p = Provenance::published(&f, release);
             (f, p)
         }
-        Edition::AsOf(moment) => {
-            let moment = moment.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-            let f = Figures::at(&state.store, Cut::Moment(moment.clone()), moment.clone()).await?;
-            let p = Provenance::as_of(&f, &moment);
+        (_, Shown::Unpublished) => {
+            let f = state.shown_figures(&Shown::Unpublished).await?;
+            let p = Provenance::unpublished(&f);
             (f, p)
         }
     };
     let filter = filters.parse(&f.reference, f.latest_period()).map_err(AppError::BadRequest)?;
     let file_name = provenance.file_name(&name, format.extension());
     let metadata = provenance.metadata(&name);
-    let (findings, releases) = (state.store.findings().await?, state.store.releases().await?);
+    let stored = crate::export::Stored::load(&state.store, &f, &name, &filter).await?;
     let (found, body) = super::blocking(move || {
         let mut body = Vec::new();
         let out = Out::new(&mut body, format).with_metadata(metadata);
-        let records = crate::export::Records { findings: &findings, releases: &releases };
-        let found = write_export(&name, &f, &records, &filter, out)?;
+        let found = write_export(&name, &f, &stored.records(), &filter, out)?;
         Ok((found, body))
     })
     .await?;
@@ -107,6 +120,7 @@ fn status_word(p: &Provenance) -> &'static str {
         Status::Provisional => "provisional",
         Status::Published { .. } => "published",
         Status::AsOf(_) => "as_of",
+        Status::Unpublished => "unpublished",
     }
 }
 

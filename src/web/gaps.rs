@@ -74,7 +74,7 @@ async fn gaps(
     Extension(auth): Extension<Auth>,
     Params(query): Params,
 ) -> Result<Html<String>> {
-    let f = state.figures();
+    let f = state.shown_figures(&auth.shown).await?;
     let period = query.period(&f)?;
     let peer = query.peer_group()?;
     let region = query.region()?;

@@ -88,7 +88,7 @@ async fn metric_page(
     Path(metric_id): Path<String>,
     Params(query): Params,
 ) -> Result<Html<String>> {
-    let f = state.figures();
+    let f = state.shown_figures(&auth.shown).await?;
     let metric = f
         .reference
         .metric(&metric_id)
@@ -101,7 +101,7 @@ async fn metric_page(
         &state,
         findings.into_iter().filter(|x| x.subject_kind == "metric" && x.subject == metric_id).collect(),
     );
-    let key = super::page_key(&state, f.data_version, &super::findings::stamp(&findings), &uri);
+    let key = super::page_key(&state, &auth, f.data_version, &super::findings::stamp(&findings), &uri);
     cached_page(&state, &auth, key, move || {
         let mut page = build(&f, metric, period, peer, &query)?;
         page.findings = findings;

@@ -119,8 +119,8 @@ pub fn cached(state: &AppState, auth: &Auth, key: &str) -> Option<Html<String>> 
 
 /// The cache key of a page: everything it depends on — the data version, today's date (the
 /// standards in force, so procurement, change with it), the URL, and `more` (findings, say).
-pub fn page_key(state: &AppState, data_version: i64, more: &str, uri: &axum::http::Uri) -> String {
-    format!("{data_version}|{}|{more}|{uri}", state.today())
+pub fn page_key(state: &AppState, auth: &Auth, data_version: i64, more: &str, uri: &axum::http::Uri) -> String {
+    format!("{data_version}|{}|{}|{more}|{uri}", auth.shown.key(), state.today())
 }
 
 /// Serves a page from the cache, or builds it off the async runtime and caches it. The key,

@@ -76,16 +76,10 @@ async fn overview(
     uri: axum::http::Uri,
     Params(query): Params,
 ) -> Result<Html<String>> {
-    // Signed out, the newest release; signed in, the provisional figures (the banner says which).
-    let (f, edition) = match auth.user {
-        Some(_) => (state.figures(), "provisional".to_string()),
-        None => {
-            let (f, release) = state.public_figures().await?;
-            (f, release.map_or("unpublished".into(), |r| r.id))
-        }
-    };
+    // The figures the reader is shown (the banner says which).
+    let f = state.shown_figures(&auth.shown).await?;
     let period = query.period(&f)?;
-    let key = super::page_key(&state, f.data_version, &edition, &uri);
+    let key = super::page_key(&state, &auth, f.data_version, "", &uri);
     cached_page(&state, &auth, key, move || build(&f, period)).await
 }
 

@@ -41,7 +41,7 @@ pub struct StandardsPage {
 }
 
 async fn standards(State(state): State<AppState>, Extension(auth): Extension<Auth>) -> Result<Html<String>> {
-    let f = state.figures();
+    let f = state.shown_figures(&auth.shown).await?;
     let today = state.today();
     let current = Current::on(&f.conformance, today);
     let standards = f
@@ -84,7 +84,7 @@ async fn standard(
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
 ) -> Result<Html<String>> {
-    let f = state.figures();
+    let f = state.shown_figures(&auth.shown).await?;
     let s = f
         .reference
         .standard(&id)

@@ -103,13 +103,15 @@ impl AppState {
         Ok(f)
     }
 
-    /// What a visitor who has not signed in sees: the newest release's figures (with the
-    /// release), or none before anything is published.
-    pub async fn public_figures(&self) -> Result<(Arc<Figures>, Option<crate::store::Release>)> {
-        match self.store.releases().await?.into_iter().next() {
-            Some(release) => Ok((self.release_figures(&release).await?, Some(release))),
-            None => {
-                let empty = crate::store::Release {
+    /// The figures a request is shown (`auth::Shown`): the provisional ones, a release's, or
+    /// none before anything is published.
+    pub async fn shown_figures(&self, shown: &crate::auth::Shown) -> Result<Arc<Figures>> {
+        use crate::auth::Shown;
+        match shown {
+            Shown::Provisional => Ok(self.figures()),
+            Shown::Release(release) => self.release_figures(release).await,
+            Shown::Unpublished => {
+                let none = crate::store::Release {
                     id: "unpublished".into(),
                     quarter: String::new(),
                     sequence: 0,
@@ -119,7 +121,7 @@ impl AppState {
                     note: String::new(),
                     changes: String::new(),
                 };
-                Ok((self.release_figures(&empty).await?, None))
+                self.release_figures(&none).await
             }
         }
     }

@@ -59,7 +59,7 @@ async fn systems(
     Extension(auth): Extension<Auth>,
     Params(q): Params,
 ) -> Result<Html<String>> {
-    let f = state.figures();
+    let f = state.shown_figures(&auth.shown).await?;
     let on = q.date(state.today())?;
     let current = Current::on(&f.conformance, on);
     let standards: Vec<&Standard> =
@@ -147,7 +147,7 @@ async fn system(
     Extension(auth): Extension<Auth>,
     Path(id): Path<String>,
 ) -> Result<Html<String>> {
-    let f = state.figures();
+    let f = state.shown_figures(&auth.shown).await?;
     let sys = f
         .reference
         .systems
@@ -206,7 +206,7 @@ async fn upgrade_list(
     Extension(auth): Extension<Auth>,
     Params(q): Params,
 ) -> Result<Html<String>> {
-    let f = state.figures();
+    let f = state.shown_figures(&auth.shown).await?;
     let on = q.date(state.today())?;
     let region = q.region()?;
     let peer = q.peer_group()?;

@@ -126,7 +126,7 @@ async fn trust_page(
     Path(code): Path<String>,
     Params(query): Params,
 ) -> Result<Html<String>> {
-    let f = state.figures();
+    let f = state.shown_figures(&auth.shown).await?;
     let code = code.to_ascii_uppercase();
     let org = f
         .reference
@@ -139,7 +139,7 @@ async fn trust_page(
         &state,
         findings.into_iter().filter(|x| x.subject_kind == "trust" && x.subject == org.ods_code).collect(),
     );
-    let key = super::page_key(&state, f.data_version, &super::findings::stamp(&findings), &uri);
+    let key = super::page_key(&state, &auth, f.data_version, &super::findings::stamp(&findings), &uri);
     if let Some(html) = super::cached(&state, &auth, &key) {
         return Ok(html);
     }

@@ -48,7 +48,7 @@ async fn trusts(
     Extension(auth): Extension<Auth>,
     Params(query): Params,
 ) -> Result<Html<String>> {
-    let f = state.figures();
+    let f = state.shown_figures(&auth.shown).await?;
     let period = query.period(&f)?;
     let peer = query.peer_group()?;
     let region = query.region()?;

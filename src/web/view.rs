@@ -40,9 +40,9 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Params {
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self> {
         match axum::extract::Query::<PageQuery>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(q)) if !parts.uri.path().starts_with("/export/") && (q.release.is_some() || q.as_of.is_some()) => {
+            Ok(axum::extract::Query(q)) if !parts.uri.path().starts_with("/export/") && q.as_of.is_some() => {
                 Err(AppError::BadRequest(
-                    "release and as_of choose the figures of a download (/export/…); pages show the provisional figures".into(),
+                    "as_of chooses the figures of a download (/export/…); pages take release=ID (or latest)".into(),
                 ))
             }
             Ok(axum::extract::Query(q)) => Ok(Params(q)),
