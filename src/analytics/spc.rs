@@ -237,6 +237,27 @@ pub fn chart(values: &[f64], direction: Direction, target: Option<f64>) -> Optio
     Some(Chart { mean: centre, limits, points, variation_icon, assurance_icon })
 }
 
+/// A variation icon in words, for pages (the icon's text equivalent).
+pub fn variation_words(icon: &str) -> &'static str {
+    match icon {
+        "improvement_high" => "Special cause improvement: unusually high",
+        "improvement_low" => "Special cause improvement: unusually low",
+        "concern_high" => "Special cause concern: unusually high",
+        "concern_low" => "Special cause concern: unusually low",
+        _ => "Common cause variation: no significant change",
+    }
+}
+
+/// An assurance icon in words.
+pub fn assurance_words(icon: Option<&str>) -> &'static str {
+    match icon {
+        Some("consistent_pass") => "Will consistently pass the target",
+        Some("consistent_fail") => "Will consistently fail the target",
+        Some("inconsistent") => "Hit and miss: will sometimes pass and sometimes fail the target",
+        _ => "",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

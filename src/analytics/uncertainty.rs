@@ -137,7 +137,17 @@ impl Comparison {
         }
     }
 
-    /// Words for a page: "better than England (95 %)".
+    /// A shape for a page, so that colour is not the only signal.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Better => "▲",
+            Comparison::Similar => "●",
+            Comparison::Worse => "▼",
+            Comparison::NotCompared => "–",
+        }
+    }
+
+    /// Words for a page: "Better", "Similar", "Worse", "Not compared".
     pub fn label(self) -> &'static str {
         match self {
             Comparison::Better => "Better",

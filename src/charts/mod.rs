@@ -3,13 +3,17 @@
 //! and a `<desc>`. Pure and synchronous: callers run them off the async runtime.
 
 mod bars;
+mod funnel;
 mod heatmap;
+mod spc;
 mod spine;
 mod strip;
 mod trend;
 
 pub use bars::{BarChart, bar_chart};
+pub use funnel::{FunnelChart, FunnelPoint, funnel_chart};
 pub use heatmap::{HeatMap, heat_map};
+pub use spc::{PointType, SpcChart, SpcPoint, spc_chart};
 pub use spine::{SpineChart, SpineRow, spine_chart};
 pub use strip::{StripChart, StripGroup, strip_chart};
 pub use trend::{TrendChart, TrendSeries, trend_chart};
@@ -41,6 +45,7 @@ pub type DrawResult = Result<(), Box<dyn std::error::Error>>;
 #[derive(Clone, Copy)]
 pub enum Mark {
     Dot(RGBColor),
+    Square(RGBColor),
     Triangle(RGBColor),
     Line(RGBColor, u32),
 }
@@ -56,6 +61,7 @@ pub fn legend_band(area: &DrawingArea<SVGBackend<'_>, Shift>, items: &[(Mark, &s
         }
         match mark {
             Mark::Dot(c) => area.draw(&Circle::new((x + 6, y), 5, c.filled()))?,
+            Mark::Square(c) => area.draw(&Rectangle::new([(x + 1, y - 5), (x + 11, y + 5)], c.filled()))?,
             Mark::Triangle(c) => area.draw(&TriangleMarker::new((x + 6, y), 7, c.filled()))?,
             Mark::Line(c, w) => area.draw(&PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(*w)))?,
         }

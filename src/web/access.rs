@@ -53,6 +53,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/metrics/{metric_id}", SignedIn),
     ("GET", "/trusts", SignedIn),
     ("GET", "/trusts/{ods_code}", SignedIn),
+    ("GET", "/trusts/{ods_code}/metrics/{metric_id}", SignedIn),
     ("GET", "/gaps", SignedIn),
     ("GET", "/compare", SignedIn),
     ("GET", "/export", SignedIn),

@@ -42,6 +42,18 @@ pub struct QuarterRow {
     pub exemplar_median: String,
 }
 
+/// A trust outside a funnel's limits.
+pub struct OutlierRow {
+    pub org_code: String,
+    pub name: String,
+    pub exemplar: bool,
+    pub numerator: u32,
+    pub denominator: u32,
+    pub value: String,
+    pub limits: String,
+    pub position: &'static str,
+}
+
 pub struct RankRow {
     pub value_number: f64,
     pub gap_value: Option<f64>,
@@ -79,6 +91,11 @@ pub struct MetricPage {
     pub regions: Vec<Choice>,
     pub cohorts: Vec<Choice>,
     pub headers: Vec<super::view::SortHeader>,
+    /// The funnel plot (empty for a metric that is not a proportion), and the trusts outside
+    /// its 95 % limits, high then low.
+    pub funnel_chart: String,
+    pub outliers: Vec<(&'static str, Vec<OutlierRow>)>,
+    pub funnel_trusts: usize,
 }
 
 async fn metric_page(
@@ -108,6 +125,86 @@ async fn metric_page(
         Ok(page)
     })
     .await
+}
+
+/// The funnel plot of a proportion metric in a quarter, with the trusts beyond its 95 % limits.
+fn funnel(
+    f: &Figures,
+    metric: &Metric,
+    period: Option<Quarter>,
+    unit_label: &str,
+) -> Result<(String, Vec<OutlierRow>, Vec<OutlierRow>, usize)> {
+    use crate::analytics::uncertainty::Position;
+    let Some(period) = period.filter(|_| metric.is_proportion()) else {
+        return Ok((String::new(), Vec::new(), Vec::new(), 0));
+    };
+    let rows: Vec<_> = f
+        .statistics(period)
+        .map(|s| s.funnels.iter().filter(|x| *x.metric_id == *metric.metric_id).collect())
+        .unwrap_or_default();
+    let exemplar = |code: &str| f.reference.organisation(code).is_some_and(|o| o.exemplar.is_exemplar());
+    let pooled = rows.first().map_or(0.0, |x| x.pooled_value / 100.0);
+    // The limits from a denominator of 5 to the largest, on a geometric grid.
+    let largest = rows.iter().map(|x| f64::from(x.counts.denominator)).fold(10.0, f64::max) * 1.05;
+    let grid: Vec<f64> = (0..=120).map(|i| 5.0 * (largest / 5.0).powf(f64::from(i) / 120.0)).collect();
+    let line = |level, high| -> Vec<(f64, f64)> {
+        grid.iter().map(|&n| (n, 100.0 * crate::analytics::uncertainty::funnel_limit(n, pooled, level, high))).collect()
+    };
+    use crate::analytics::uncertainty::Level;
+    let count = |p: &[Position]| rows.iter().filter(|x| p.contains(&x.point.position)).count();
+    let chart = crate::charts::funnel_chart(&crate::charts::FunnelChart {
+        id: "funnel".into(),
+        title: format!("{}: funnel plot, {}", metric.name, period.financial_label()),
+        y_label: unit_label.to_string(),
+        pooled: 100.0 * pooled,
+        points: rows
+            .iter()
+            .map(|x| crate::charts::FunnelPoint {
+                denominator: f64::from(x.counts.denominator),
+                value: x.value,
+                beyond: matches!(x.point.position, Position::Above998 | Position::Below998),
+                exemplar: exemplar(&x.org_code),
+            })
+            .collect(),
+        limits: [line(Level::P95, false), line(Level::P95, true), line(Level::P998, false), line(Level::P998, true)],
+        summary: format!(
+            "{} above the 99.8% limit, {} between the 95% and 99.8% limits above, {} within the 95% limits, {} between the limits below, {} below the 99.8% limit.",
+            count(&[Position::Above998]),
+            count(&[Position::Above95]),
+            count(&[Position::Within]),
+            count(&[Position::Below95]),
+            count(&[Position::Below998])
+        ),
+    })?;
+    let outlier = |x: &&crate::figures::statistics::FunnelRow| OutlierRow {
+        org_code: x.org_code.to_string(),
+        name: f.reference.organisation(&x.org_code).map_or(x.org_code.to_string(), |o| o.name.clone()),
+        exemplar: exemplar(&x.org_code),
+        numerator: x.counts.numerator,
+        denominator: x.counts.denominator,
+        value: num(Some(x.value)),
+        limits: format!(
+            "{} to {} (99.8%: {} to {})",
+            num(Some(x.point.lower_95)),
+            num(Some(x.point.upper_95)),
+            num(Some(x.point.lower_998)),
+            num(Some(x.point.upper_998))
+        ),
+        position: match x.point.position {
+            Position::Above998 => "Above the 99.8% limit",
+            Position::Above95 => "Above the 95% limit",
+            Position::Below95 => "Below the 95% limit",
+            Position::Below998 => "Below the 99.8% limit",
+            Position::Within => "Within the limits",
+        },
+    };
+    let mut high: Vec<_> =
+        rows.iter().filter(|x| matches!(x.point.position, Position::Above95 | Position::Above998)).collect();
+    let mut low: Vec<_> =
+        rows.iter().filter(|x| matches!(x.point.position, Position::Below95 | Position::Below998)).collect();
+    high.sort_by(|a, b| b.value.total_cmp(&a.value));
+    low.sort_by(|a, b| a.value.total_cmp(&b.value));
+    Ok((chart, high.into_iter().map(outlier).collect(), low.into_iter().map(outlier).collect(), rows.len()))
 }
 
 fn build(
@@ -241,6 +338,7 @@ fn build(
         y_range: (metric.scale_min, metric.scale_max),
         series,
     })?;
+    let (funnel_chart, outliers_high, outliers_low, funnel_trusts) = funnel(f, &metric, period, &unit_label)?;
     let csv_query = super::view::query_string(&[
         ("metric_id", Some(metric.metric_id.clone())),
         ("period", period.map(|p| p.to_string())),
@@ -278,6 +376,9 @@ fn build(
         regions: super::view::region_choices(region.as_deref()),
         cohorts: super::view::exemplar_choices(cohort),
         headers,
+        funnel_chart,
+        outliers: vec![("Above the limits", outliers_high), ("Below the limits", outliers_low)],
+        funnel_trusts,
         findings: Vec::new(),
         flags,
         flag_rules: crate::figures::quality::rules_text(),

@@ -18,7 +18,9 @@ use axum::response::Html;
 use axum::routing::get;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/trusts/{ods_code}", get(trust_page))
+    Router::new()
+        .route("/trusts/{ods_code}", get(trust_page))
+        .route("/trusts/{ods_code}/metrics/{metric_id}", get(history_page))
 }
 
 pub struct MetricRow {
@@ -34,6 +36,16 @@ pub struct MetricRow {
     pub gap: String,
     pub trend: String,
     pub revision: i64,
+    /// The 95 % interval, or why there is none.
+    pub interval: String,
+    /// Significance against England at 95 %: `better`, `similar`, `worse` or `not_compared`.
+    pub vs_england: crate::analytics::uncertainty::Comparison,
+    /// Making Data Count: the variation icon (`common_cause`, `improvement_high`, …) and its
+    /// words, the assurance in words (empty without a target), and whether limits are drawn.
+    pub variation: &'static str,
+    pub variation_words: &'static str,
+    pub assurance: &'static str,
+    pub run_chart: bool,
 }
 
 pub struct DomainRow {
@@ -197,6 +209,8 @@ fn build(
                 quartile: pos.quartile,
             });
             let revision = f.value_at(&org.ods_code, &m.metric_id, p.index()).map_or(0, |v| v.revision);
+            let interval = f.interval(&org.ods_code, &m.metric_id, p);
+            let spc = f.spc(&org.ods_code, &m.metric_id).map(|(_, c)| c);
             metrics.push(MetricRow {
                 percentile: pos.percentile,
                 score: pos.score,
@@ -213,6 +227,15 @@ fn build(
                     .and_then(|t| t.trend.as_deref().map(str::to_string))
                     .unwrap_or_default(),
                 revision,
+                interval: super::view::interval_text(interval.and_then(|i| i.ci95), m.is_proportion()),
+                vs_england: interval
+                    .map_or(crate::analytics::uncertainty::Comparison::NotCompared, |i| i.vs_england_95),
+                variation: spc.as_ref().map_or("common_cause", |c| c.variation_icon),
+                variation_words: crate::analytics::spc::variation_words(
+                    spc.as_ref().map_or("common_cause", |c| c.variation_icon),
+                ),
+                assurance: crate::analytics::spc::assurance_words(spc.as_ref().and_then(|c| c.assurance_icon)),
+                run_chart: spc.as_ref().is_none_or(|c| c.limits.is_none()),
             });
             if pos.behind_best_practice == Some(true) {
                 let span = m.scale_max - m.scale_min;
@@ -376,5 +399,151 @@ fn build(
         systems,
         gaps: gaps.into_iter().map(|g| g.1).collect(),
         org,
+    })
+}
+
+/// One point of a trust's series of a metric.
+pub struct PointRow {
+    pub quarter: String,
+    pub value: String,
+    pub counts: String,
+    pub interval: String,
+    pub vs_england: crate::analytics::uncertainty::Comparison,
+    pub special_cause: &'static str,
+    pub point_type: &'static str,
+}
+
+/// A trust's history of one metric: its Making Data Count chart and each quarter's value with
+/// its counts, interval and significance.
+#[derive(Template)]
+#[template(path = "trust_metric.html")]
+pub struct HistoryPage {
+    pub meta: Meta,
+    pub org: Organisation,
+    pub metric: crate::domain::Metric,
+    pub unit_label: String,
+    pub chart: String,
+    pub points: Vec<PointRow>,
+    pub variation: &'static str,
+    pub variation_words: &'static str,
+    pub assurance: &'static str,
+    pub target: String,
+    pub run_chart: bool,
+    pub mean: String,
+    pub limits: String,
+}
+
+async fn history_page(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    uri: axum::http::Uri,
+    Path((code, metric_id)): Path<(String, String)>,
+    Params(_query): Params,
+) -> Result<Html<String>> {
+    let f = state.shown_figures(&auth.shown).await?;
+    let code = code.to_ascii_uppercase();
+    let org = f
+        .reference
+        .organisation(&code)
+        .cloned()
+        .ok_or_else(|| AppError::NotFound(format!("There is no trust with the ODS code '{code}'.")))?;
+    let metric = f
+        .reference
+        .metric(&metric_id)
+        .cloned()
+        .ok_or_else(|| AppError::NotFound(format!("There is no metric '{metric_id}'.")))?;
+    if !metric.applies(org.trust_type) {
+        return Err(AppError::NotFound(format!(
+            "{} does not apply to {} trusts like {}.",
+            metric.name,
+            org.trust_type.label().to_lowercase(),
+            org.name
+        )));
+    }
+    let key = super::page_key(&state, &auth, f.data_version, "", &uri);
+    cached_page(&state, &auth, key, move || history(&f, org, metric)).await
+}
+
+fn history(f: &Figures, org: Organisation, metric: crate::domain::Metric) -> Result<HistoryPage> {
+    use crate::analytics::spc::PointType;
+    let unit_label = super::metric::unit_label(&metric);
+    let spc = f.spc(&org.ods_code, &metric.metric_id);
+    let target = f.latest_target(&org.ods_code, &metric.metric_id);
+    let (periods, chart) = match spc {
+        Some((periods, chart)) => (periods, Some(chart)),
+        None => (Vec::new(), None),
+    };
+    let kind = |t: PointType| match t {
+        PointType::Improvement => crate::charts::PointType::Improvement,
+        PointType::Concern => crate::charts::PointType::Concern,
+        PointType::CommonCause => crate::charts::PointType::CommonCause,
+    };
+    let svg = crate::charts::spc_chart(&crate::charts::SpcChart {
+        id: "spc".into(),
+        title: format!("{}: {} by quarter, Making Data Count chart", org.name, metric.name),
+        y_label: unit_label.clone(),
+        points: periods
+            .iter()
+            .zip(chart.iter().flat_map(|c| c.points.iter()))
+            .map(|(p, point)| crate::charts::SpcPoint {
+                quarter: Quarter::from_index(*p),
+                value: point.value,
+                point_type: kind(point.point_type),
+            })
+            .collect(),
+        mean: chart.as_ref().map_or(0.0, |c| c.mean),
+        limits: chart.as_ref().and_then(|c| c.limits),
+        target,
+        scale: (metric.scale_min, metric.scale_max),
+    })?;
+    let points = periods
+        .iter()
+        .zip(chart.iter().flat_map(|c| c.points.iter()))
+        .map(|(p, point)| {
+            let q = Quarter::from_index(*p);
+            let interval = f.interval(&org.ods_code, &metric.metric_id, q);
+            PointRow {
+                quarter: q.financial_label(),
+                value: num(Some(point.value)),
+                counts: interval
+                    .and_then(|i| i.counts)
+                    .map_or(String::new(), |c| format!("{} of {}", c.numerator, c.denominator)),
+                interval: super::view::interval_text(interval.and_then(|i| i.ci95), metric.is_proportion()),
+                vs_england: interval
+                    .map_or(crate::analytics::uncertainty::Comparison::NotCompared, |i| i.vs_england_95),
+                special_cause: match point.rule {
+                    crate::analytics::spc::Rule::OutsideLimits => "A point outside the process limits",
+                    crate::analytics::spc::Rule::Trend => "Seven points in a row rising or falling",
+                    crate::analytics::spc::Rule::TwoInThree => "Two of three points close to a limit",
+                    crate::analytics::spc::Rule::Shift => "Seven points in a row on one side of the mean",
+                    crate::analytics::spc::Rule::None => "",
+                },
+                point_type: match point.point_type {
+                    PointType::Improvement => "Special cause improvement",
+                    PointType::Concern => "Special cause concern",
+                    PointType::CommonCause => "Common cause",
+                },
+            }
+        })
+        .collect::<Vec<_>>();
+    let points = points.into_iter().rev().collect();
+    let icon = chart.as_ref().map_or("common_cause", |c| c.variation_icon);
+    Ok(HistoryPage {
+        meta: Meta::of(f),
+        unit_label,
+        chart: svg,
+        points,
+        variation: icon,
+        variation_words: crate::analytics::spc::variation_words(icon),
+        assurance: crate::analytics::spc::assurance_words(chart.as_ref().and_then(|c| c.assurance_icon)),
+        target: num(target),
+        run_chart: chart.as_ref().is_none_or(|c| c.limits.is_none()),
+        mean: num(chart.as_ref().map(|c| c.mean)),
+        limits: chart
+            .as_ref()
+            .and_then(|c| c.limits)
+            .map_or(String::new(), |(l, u)| format!("{} to {}", num(Some(l)), num(Some(u)))),
+        org,
+        metric,
     })
 }

@@ -181,3 +181,12 @@ mod tests {
         assert_eq!(num(None), "");
     }
 }
+
+/// A 95 % interval in words for a table cell, or why there is none.
+pub fn interval_text(interval: Option<(f64, f64)>, proportion: bool) -> String {
+    match interval {
+        Some((l, u)) => format!("{l:.1} to {u:.1}"),
+        None if proportion => "no interval: no counts submitted".into(),
+        None => "no interval: not a proportion".into(),
+    }
+}

@@ -1,0 +1,116 @@
+//! The statistics against the reference implementations' own output (tests/reference): Making
+//! Data Count charts as NHSRplotthedots computes them, Wilson intervals and funnel limits as
+//! PHStatsMethods computes them.
+
+use exemplar::analytics::spc::{self, PointType, Rule};
+use exemplar::analytics::uncertainty::{Level, Position, funnel_point, wilson};
+use exemplar::domain::Direction;
+
+fn reference(name: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference").join(name);
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| headers.iter().map(String::from).zip(r.unwrap().iter().map(String::from)).collect())
+        .collect()
+}
+
+fn number(text: &str) -> f64 {
+    if text == "NA" || text == "NaN" { f64::NAN } else { text.parse().unwrap() }
+}
+
+fn same(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+}
+
+#[test]
+fn spc_charts_match_nhsrplotthedots_point_by_point() {
+    let rows = reference("spc_nhsrplotthedots.csv");
+    let mut cases: std::collections::BTreeMap<u32, Vec<&std::collections::HashMap<String, String>>> =
+        Default::default();
+    for r in &rows {
+        cases.entry(r["case"].parse().unwrap()).or_default().push(r);
+    }
+    let mut rules_seen = std::collections::BTreeSet::new();
+    for (case, points) in &cases {
+        let direction = if points[0]["direction"] == "1" { Direction::HigherBetter } else { Direction::LowerBetter };
+        let values: Vec<f64> = points.iter().map(|p| number(&p["y"])).collect();
+        let chart = spc::chart(&values, direction, None).unwrap();
+        let (lower, upper) = chart.limits.expect("every reference series has 12 points or more");
+        assert!(same(chart.mean, number(&points[0]["mean"])), "case {case}: mean");
+        assert!(
+            same(lower, number(&points[0]["lpl"])) && same(upper, number(&points[0]["upl"])),
+            "case {case}: limits"
+        );
+        for (i, (p, ours)) in points.iter().zip(&chart.points).enumerate() {
+            let theirs = p["special_cause_type"].as_str();
+            let rule = match theirs {
+                "Above UCL" | "Below LCL" => Rule::OutsideLimits,
+                t if t.starts_with("7 Point Trend") => Rule::Trend,
+                t if t.starts_with("2 in 3") => Rule::TwoInThree,
+                t if t.starts_with("7 Points") => Rule::Shift,
+                _ => Rule::None,
+            };
+            rules_seen.insert(rule.as_str());
+            assert_eq!(ours.rule, rule, "case {case}, point {}: {theirs}", i + 1);
+            assert_eq!(ours.point_type.as_str(), p["point_type"], "case {case}, point {}", i + 1);
+        }
+    }
+    assert_eq!(rules_seen.len(), 5, "every rule fires in the reference data: {rules_seen:?}");
+}
+
+#[test]
+fn where_rules_overlap_the_higher_in_precedence_names_the_point() {
+    // Seven points rising whose last ones are also beyond the upper limit, after points below
+    // the mean that are part of a shift and of two-in-three at once. NHSRplotthedots gives
+    // exactly this (run through its own functions as tests/reference describes).
+    let y = [10.0, 10.4, 9.8, 10.1, 9.9, 10.2, 10.0, 10.1, 9.9, 10.0, 10.3, 10.6, 10.9, 11.2, 11.5, 11.8, 14.0];
+    let c = spc::chart(&y, Direction::HigherBetter, None).unwrap();
+    let rules: Vec<&str> = c.points.iter().map(|p| p.rule.as_str()).collect();
+    let mut expected = vec!["shift", "shift", "outside_limits", "two_in_three", "two_in_three", "shift"];
+    expected.extend(["two_in_three", "two_in_three"]);
+    expected.extend(["trend"; 6]);
+    expected.extend(["outside_limits"; 3]);
+    assert_eq!(rules, expected);
+    assert!(c.points[..8].iter().all(|p| p.point_type == PointType::Concern));
+    assert!(c.points[8..].iter().all(|p| p.point_type == PointType::Improvement));
+    assert_eq!(c.variation_icon, "improvement_high");
+}
+
+#[test]
+fn wilson_intervals_and_funnel_limits_match_phstatsmethods() {
+    let rows = reference("proportions_phstatsmethods.csv");
+    assert!(rows.len() > 200);
+    for r in &rows {
+        let (n, d, pooled) = (number(&r["numerator"]), number(&r["denominator"]), number(&r["pooled"]));
+        let (l95, u95) = wilson(n, d, Level::P95).unwrap();
+        let (l998, u998) = wilson(n, d, Level::P998).unwrap();
+        let context = format!("{n} of {d}");
+        assert!(
+            same(100.0 * l95, number(&r["ci95_lower"])) && same(100.0 * u95, number(&r["ci95_upper"])),
+            "{context}"
+        );
+        assert!(
+            same(100.0 * l998, number(&r["ci998_lower"])) && same(100.0 * u998, number(&r["ci998_upper"])),
+            "{context}"
+        );
+        let point = funnel_point(n, d, pooled).unwrap();
+        for (ours, theirs) in [
+            (point.lower_95, "lower_95"),
+            (point.upper_95, "upper_95"),
+            (point.lower_998, "lower_998"),
+            (point.upper_998, "upper_998"),
+        ] {
+            assert!((ours - number(&r[theirs])).abs() <= 1e-7, "{context}: {theirs} {ours} against {}", r[theirs]);
+        }
+        let expected = match r["significance"].as_str() {
+            "High (0.001)" => Position::Above998,
+            "High (0.025)" => Position::Above95,
+            "Low (0.025)" => Position::Below95,
+            "Low (0.001)" => Position::Below998,
+            _ => Position::Within,
+        };
+        assert_eq!(point.position, expected, "{context} around {pooled}");
+    }
+}
