@@ -802,3 +802,83 @@ fn an_error_quotes_at_most_the_start_of_a_long_cell() {
     assert_error(&error, 2, "value", "…' is not a plain decimal number");
     assert!(error.message.len() < 100, "{}", error.message);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Counts behind a proportion (docs/RULES.md §3.9)
+// ---------------------------------------------------------------------------------------------
+
+/// A file with the count columns and `rows`.
+fn counted(rows: &[&str]) -> Vec<u8> {
+    let mut text = "org_code,metric_id,period,value,numerator,denominator\n".to_string();
+    for row in rows {
+        text.push_str(row);
+        text.push('\n');
+    }
+    text.into_bytes()
+}
+
+#[test]
+fn counts_alone_give_the_value_and_a_value_that_agrees_is_kept() {
+    let rows = accepted(parse(&counted(&[
+        "RGT,eprescribing_coverage,2026-Q1,,1,3",
+        "RGT,data_security_training,2026-Q1,33.3,1,3",
+        "RGT,mfa_coverage,2026-Q1,0,0,40",
+        "RGT,clinical_system_training,2026-Q1,100,40,40",
+        "RGT,digital_leadership_capability,2026-Q1,3,,",
+    ])));
+    assert!((rows[0].value - 100.0 / 3.0).abs() < 1e-12, "{}", rows[0].value);
+    assert_eq!(rows[0].counts.map(|c| (c.numerator, c.denominator)), Some((1, 3)));
+    assert_eq!(rows[1].value, 33.3, "within 0.05 points of 33.33: the value as sent");
+    assert_eq!((rows[2].value, rows[3].value), (0.0, 100.0), "a zero numerator, and one equal to its denominator");
+    assert_eq!(rows[4].counts, None);
+}
+
+#[test]
+fn counts_that_cannot_be_are_refused_each_with_its_row_column_and_reason() {
+    let errors = refused(parse(&counted(&[
+        "RGT,eprescribing_coverage,2026-Q1,50,1,3",
+        "RGT,data_security_training,2026-Q1,,5,4",
+        "RGT,mfa_coverage,2026-Q1,,-1,40",
+        "RGT,clinical_system_training,2026-Q1,,2.5,40",
+        "RGT,staff_mobile_record_access,2026-Q1,,0,0",
+        "RGT,single_sign_on_coverage,2026-Q1,,5,",
+        "RGT,digital_leadership_capability,2026-Q1,3,1,2",
+        "RGT,core_system_availability,2026-Q1,99,99,100",
+    ])));
+    assert_eq!(errors.len(), 8, "{errors:#?}");
+    assert_error(&errors[0], 2, "value", "disagrees with the counts: 1 of 3 is 33.33 %");
+    assert_error(&errors[1], 3, "numerator", "the numerator 5 is above the denominator 4");
+    assert_error(&errors[2], 4, "numerator", "negative");
+    assert_error(&errors[3], 5, "numerator", "not a whole number");
+    assert_error(&errors[4], 6, "denominator", "the denominator is 0");
+    assert_error(&errors[5], 7, "denominator", "give the denominator with the numerator");
+    assert_error(&errors[6], 8, "numerator", "digital_leadership_capability is not a proportion");
+    assert_error(&errors[7], 9, "numerator", "core_system_availability is not a proportion");
+}
+
+#[test]
+fn a_fhir_report_gives_its_numerator_and_denominator_populations_as_counts() {
+    use exemplar::ingest::fhir::parse_measure_reports;
+    let report = |score: &str, n: u32, d: u32| {
+        format!(
+            r#"{{"resourceType":"MeasureReport","status":"complete","type":"summary",
+            "measure":"https://exemplar.example/fhir/Measure/eprescribing_coverage",
+            "subject":{{"identifier":{{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"RGT"}}}},
+            "period":{{"start":"2026-01-01","end":"2026-03-31"}},
+            "group":[{{"population":[
+                {{"code":{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/measure-population","code":"initial-population"}}]}},"count":{d}}},
+                {{"code":{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/measure-population","code":"denominator"}}]}},"count":{d}}},
+                {{"code":{{"coding":[{{"system":"http://terminology.hl7.org/CodeSystem/measure-population","code":"numerator"}}]}},"count":{n}}}],
+              "measureScore":{{"value":{score}}}}}]}}"#
+        )
+    };
+    // FHIR's fraction, and a percentage: both the counts' value.
+    for score in ["0.85", "85"] {
+        let rows = parse_measure_reports(report(score, 850, 1000).as_bytes(), &rules()).unwrap();
+        assert_eq!(rows[0].value, 85.0, "score {score}");
+        assert_eq!(rows[0].counts.map(|c| (c.numerator, c.denominator)), Some((850, 1000)));
+    }
+    let errors = parse_measure_reports(report("0.85", 1001, 1000).as_bytes(), &rules()).unwrap_err();
+    assert!(errors.listed()[0].message.contains("above the denominator"), "{errors:?}");
+    assert_eq!(errors.listed()[0].column, "group[0].population[numerator].count");
+}

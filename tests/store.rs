@@ -178,9 +178,13 @@ async fn both_paths(store: &Store, bytes: Vec<u8>, dry_run: bool, streamed: bool
 }
 
 /// What a store holds, less the times: every revision, the submissions and the audit log.
-async fn holdings(store: &Store) -> (Vec<(i64, String, String, i64, f64, Option<String>, i64)>, Vec<String>) {
+/// One stored revision: quarter, trust, metric, revision, value, comment, submission, counts.
+type Held = (i64, String, String, i64, f64, Option<String>, i64, Option<i64>, Option<i64>);
+
+async fn holdings(store: &Store) -> (Vec<Held>, Vec<String>) {
     let values = sqlx::query_as(
-        "SELECT period_index, org_code, metric_id, revision, value, comment, submission_id FROM metric_values \
+        "SELECT period_index, org_code, metric_id, revision, value, comment, submission_id, numerator, denominator \
+         FROM metric_values \
          ORDER BY period_index, org_code, metric_id, revision",
     )
     .fetch_all(store.pool())
@@ -295,4 +299,42 @@ async fn an_upload_confirmed_several_times_at_once_is_taken_once() {
     let takes = futures_util::future::join_all((0..5).map(|_| store.take_upload(id, user))).await;
     let taken = takes.into_iter().map(Result::unwrap).filter(Option::is_some).count();
     assert_eq!(taken, 1, "one confirm gets the upload, the others find it gone");
+}
+
+#[tokio::test]
+async fn counts_are_stored_with_their_revision_by_every_writer() {
+    // The whole-file writer and the streaming one (SQLite's or PostgreSQL's COPY) store the same.
+    for streamed in [false, true] {
+        let (_db, store) = fresh().await;
+        let file = |rows: &str| format!("org_code,metric_id,period,value,numerator,denominator\n{rows}").into_bytes();
+        let first = file(
+            "RGT,eprescribing_coverage,2026-Q1,,850,1000\n\
+             RGT,data_security_training,2026-Q1,92.5,7400,8000\n\
+             RGT,digital_leadership_capability,2026-Q1,3,,\n",
+        );
+        let answer = both_paths(&store, first, false, streamed).await;
+        assert!(!answer.is_rejected(), "{answer:?}");
+        let values = store.current_values().await.unwrap();
+        let of = |metric: &str, values: &[exemplar::store::CurrentValue]| {
+            let v = values.iter().find(|v| &*v.metric_id == metric).unwrap();
+            (v.value, v.revision, v.counts.map(|c| (c.numerator, c.denominator)))
+        };
+        assert_eq!(of("eprescribing_coverage", &values), (85.0, 1, Some((850, 1000))), "counts alone give the value");
+        assert_eq!(of("data_security_training", &values), (92.5, 1, Some((7400, 8000))));
+        assert_eq!(of("digital_leadership_capability", &values), (3.0, 1, None));
+        // The same value with other counts is a revision; the same value and counts are not.
+        let second = file(
+            "RGT,eprescribing_coverage,2026-Q1,85,1700,2000\n\
+             RGT,data_security_training,2026-Q1,92.5,7400,8000\n",
+        );
+        let answer = both_paths(&store, second, false, streamed).await;
+        assert!(!answer.is_rejected(), "{answer:?}");
+        let values = store.current_values().await.unwrap();
+        assert_eq!(of("eprescribing_coverage", &values), (85.0, 2, Some((1700, 2000))), "streamed: {streamed}");
+        assert_eq!(of("data_security_training", &values), (92.5, 1, Some((7400, 8000))));
+        // The history keeps the first counts with the first revision.
+        let held = holdings(&store).await.0;
+        let first_revision = held.iter().find(|h| h.2 == "eprescribing_coverage" && h.3 == 1).unwrap();
+        assert_eq!((first_revision.7, first_revision.8), (Some(850), Some(1000)));
+    }
 }

@@ -1,7 +1,7 @@
 //! Statistical process control as NHS England's *Making Data Count* reads it, computed as the
 //! NHS-R community's `NHSRplotthedots` computes it (`ptd_spc_standard`,
 //! `ptd_calculate_point_type`, `ptd_calculate_assurance_type`, `ptd_get_icons`), with outlier
-//! screening of moving ranges on (its default) and no rebasing. docs/RULES.md §5.10.
+//! screening of moving ranges on (its default) and no rebasing. docs/RULES.md §4.9.
 //!
 //! The XmR chart: centre line the mean; process limits at mean ± 2.66 × the mean moving range,
 //! moving ranges of 3.267 × that mean or more left out and the mean moving range recomputed.

@@ -3,7 +3,7 @@
 //! funnel-plot control limits around a pooled proportion (`utils_funnel.sigma_adjustment`,
 //! `funnels.calculate_funnel_limits`), where a value falls among them
 //! (`funnels.assign_funnel_significance`), and significance against a comparator (the value's
-//! interval wholly above, overlapping or wholly below it). docs/RULES.md §5.9.
+//! interval wholly above, overlapping or wholly below it). docs/RULES.md §4.8.
 
 use crate::domain::Direction;
 

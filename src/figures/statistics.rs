@@ -1,4 +1,4 @@
-//! The uncertainty behind the figures (docs/RULES.md §5.9, §5.10): each proportion's Wilson
+//! The uncertainty behind the figures (docs/RULES.md §4.8, §4.9): each proportion's Wilson
 //! intervals and its significance against England and its peer group, the funnel plot of each
 //! proportion metric and quarter, and the Making Data Count chart of each trust's and each peer
 //! group median's series. Computed from a quarter's values once per quarter (and shared, like the

@@ -169,7 +169,9 @@ impl<'r> Validator<'r> {
                     t.trim().parse::<f64>().is_ok_and(|v| (v - share / 100.0).abs() <= 0.000_5)
                 })
         };
-        let value_text = raw.value.as_deref().filter(|t| (!t.trim().is_empty() || counts.is_none()) && !fraction(t));
+        let counts_given =
+            [&raw.numerator, &raw.denominator].iter().any(|t| t.as_deref().is_some_and(|t| !t.trim().is_empty()));
+        let value_text = raw.value.as_deref().filter(|t| (!t.trim().is_empty() || !counts_given) && !fraction(t));
         let value = match (metric, value_text) {
             (Some(m), Some(t)) => note(parse_value(t, m), row, f.value, errors),
             // The metric is unknown, but the number's form can still be checked.
@@ -179,6 +181,8 @@ impl<'r> Validator<'r> {
             }
             // Counts alone: the value is the percentage they make.
             (_, None) if counts.is_some() => counts.map(|(c, _)| c),
+            // Counts that cannot be: their own errors say why there is no value.
+            (_, None) if counts_given => None,
             (_, None) => missing(row, f.value, errors),
             _ => None,
         };
