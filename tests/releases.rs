@@ -157,3 +157,53 @@ async fn a_publisher_publishes_on_the_web_and_visitors_see_only_published_figure
     let (_, signed_in) = app.text("/").await;
     assert!(signed_in.contains("Provisional figures"), "signed in, the provisional figures, marked");
 }
+
+#[tokio::test]
+async fn a_trust_sees_its_own_provisional_figures_and_everyone_else_as_published() {
+    let app = TestApp::spawn_on(TestDb::new(), false).await;
+    let rgt = app.user("lead@rgt.example", Role::Trust, Some("RGT")).await;
+    app.user("lead@r0a.example", Role::Trust, Some("R0A")).await;
+    let (rgt_token, r0a_token) = (app.token("lead@rgt.example").await, app.token("lead@r0a.example").await);
+    let q = Quarter::last_ended(app.state.today()).to_string();
+    let csv =
+        |org: &str, value: u32| format!("org_code,metric_id,period,value\n{org},clinical_wifi_coverage,{q},{value}\n");
+    send(&app, &rgt_token, csv("RGT", 80)).await;
+    send(&app, &r0a_token, csv("R0A", 60)).await;
+    app.state.refresh().await.unwrap();
+    let get = |path: &str| {
+        let (client, url) = (rgt.clone(), format!("{}{path}", app.base));
+        async move {
+            let r = client.get(url).send().await.unwrap();
+            let status = r.headers().get("x-exemplar-status").map(|v| v.to_str().unwrap().to_string());
+            (r.status().as_u16(), status, r.text().await.unwrap())
+        }
+    };
+    // Nothing published: the trust's own page is provisional, another trust's is empty.
+    let (_, _, own) = get("/trusts/RGT").await;
+    assert!(own.contains("Provisional figures") && own.contains("Wi-Fi coverage"), "its own provisional figures");
+    let (_, _, other) = get("/trusts/R0A").await;
+    assert!(
+        other.contains("Nothing has been published yet") && !other.contains("Wi-Fi coverage of clinical areas</a>")
+    );
+    let (status, word, body) = get("/export/values.csv").await;
+    assert_eq!((status, word.as_deref(), body.lines().count()), (200, Some("unpublished"), 1), "an empty export");
+
+    // Published, then R0A revises: the trust sees R0A's published value, the analyst the new one.
+    let release =
+        exemplar::publish::publish(&app.state.store, Quarter::parse(&q).unwrap(), "First", true, &Actor::operator())
+            .await
+            .unwrap();
+    send(&app, &r0a_token, csv("R0A", 65)).await;
+    app.state.refresh().await.unwrap();
+    let (_, _, other) = get("/trusts/R0A").await;
+    assert!(other.contains(&format!("release {}", release.id)), "the banner names the release");
+    let (_, word, body) = get("/export/values.csv?org_code=R0A").await;
+    assert_eq!(word.as_deref(), Some("published"));
+    assert!(body.lines().nth(1).unwrap().contains(",60,"), "the published value: {body}");
+    let (_, body) = app.text("/export/values.csv?org_code=R0A").await;
+    assert!(body.lines().nth(1).unwrap().contains(",65,"), "the analyst sees the provisional value: {body}");
+    let (status, _, _) = get("/export/values.csv?as_of=2026-10-01T12:00:00Z").await;
+    assert_eq!(status, 403, "as_of would show unpublished figures of other trusts");
+    let (_, _, own) = get("/trusts/RGT").await;
+    assert!(own.contains("Provisional figures"), "its own page stays provisional");
+}

@@ -2,6 +2,9 @@
 //! Data Count charts as NHSRplotthedots computes them, Wilson intervals and funnel limits as
 //! PHStatsMethods computes them.
 
+mod common;
+
+use common::{TestApp, parse_csv};
 use exemplar::analytics::spc::{self, PointType, Rule};
 use exemplar::analytics::uncertainty::{Level, Position, funnel_point, wilson};
 use exemplar::domain::Direction;
@@ -113,4 +116,78 @@ fn wilson_intervals_and_funnel_limits_match_phstatsmethods() {
         };
         assert_eq!(point.position, expected, "{context} around {pooled}");
     }
+}
+
+#[tokio::test]
+async fn the_demo_shows_intervals_funnels_and_charts_on_pages_and_in_exports() {
+    let app = TestApp::spawn(true).await;
+    let column = |header: &[String], name: &str| header.iter().position(|h| h == name).unwrap();
+
+    // Intervals: every proportion value of the demo has counts; scores have none.
+    let (status, body) = app.text("/export/intervals.csv?org_code=RGT").await;
+    assert_eq!(status, 200);
+    let (h, rows) = parse_csv(&body);
+    assert_eq!(
+        h.join(","),
+        "org_code,metric_id,period,numerator,denominator,value,ci95_lower,ci95_upper,ci998_lower,ci998_upper,\
+         england_value,vs_england_95,vs_england_998,peer_value,vs_peers_95,vs_peers_998"
+    );
+    let proportion = rows.iter().find(|r| r[1] == "eprescribing_coverage").unwrap();
+    let (n, d): (f64, f64) = (proportion[3].parse().unwrap(), proportion[4].parse().unwrap());
+    assert!(d >= 100.0, "a denominator sized to the trust: {d}");
+    let (lower, upper) = wilson(n, d, Level::P95).unwrap();
+    assert!((proportion[6].parse::<f64>().unwrap() - 100.0 * lower).abs() < 1e-9);
+    assert!((proportion[7].parse::<f64>().unwrap() - 100.0 * upper).abs() < 1e-9);
+    assert!(["better", "similar", "worse"].contains(&proportion[column(&h, "vs_england_95")].as_str()));
+    let score = rows.iter().find(|r| r[1] == "digital_leadership_capability").unwrap();
+    assert_eq!((score[3].as_str(), score[6].as_str(), score[11].as_str()), ("", "", "not_compared"));
+
+    // England's value is the pooled proportion of every trust's counts.
+    let (_, body) = app.text("/export/intervals.csv?metric_id=eprescribing_coverage&period=2025-Q2").await;
+    let (_, all) = parse_csv(&body);
+    let (sum_n, sum_d) =
+        all.iter().fold((0.0, 0.0), |(a, b), r| (a + r[3].parse::<f64>().unwrap(), b + r[4].parse::<f64>().unwrap()));
+    assert!((all[0][10].parse::<f64>().unwrap() - 100.0 * sum_n / sum_d).abs() < 1e-9);
+
+    // Funnels: one row per value with counts, limits around the pooled value.
+    let (_, body) = app.text("/export/funnels.csv?metric_id=eprescribing_coverage&period=2025-Q2").await;
+    let (h, funnel) = parse_csv(&body);
+    assert_eq!(
+        h.join(","),
+        "metric_id,period,org_code,denominator,value,pooled_value,lower_95,upper_95,lower_998,upper_998,position"
+    );
+    assert_eq!(funnel.len(), all.len());
+    for r in &funnel {
+        let v: Vec<f64> = (5..10).map(|i| r[i].parse().unwrap()).collect();
+        assert!(v[3] <= v[1] && v[1] <= v[2] && v[2] <= v[4], "99.8% outside 95% around the pooled value: {r:?}");
+    }
+
+    // SPC: twelve demo quarters, so every full series has limits.
+    let (_, body) = app.text("/export/spc.csv?org_code=RGT&metric_id=eprescribing_coverage").await;
+    let (h, spc_rows) = parse_csv(&body);
+    assert_eq!(
+        h.join(","),
+        "org_code,metric_id,period,value,mean,lower_limit,upper_limit,special_cause,point_type,variation_icon,assurance_icon"
+    );
+    let values: Vec<f64> = spc_rows.iter().map(|r| r[3].parse().unwrap()).collect();
+    let chart = spc::chart(&values, Direction::HigherBetter, None).unwrap();
+    assert_eq!(spc_rows.len() >= 12, chart.limits.is_some());
+    assert!((spc_rows[0][4].parse::<f64>().unwrap() - chart.mean).abs() < 1e-9);
+    let (_, body) = app.text("/export/spc_groups.csv?peer_group=acute&metric_id=eprescribing_coverage").await;
+    let (h, groups) = parse_csv(&body);
+    assert_eq!(h[0], "peer_group");
+    assert_eq!(groups.len(), 12, "one point per demo quarter");
+
+    // Pages: the scorecard's significance and icons, the funnel, the trust's chart.
+    let (_, trust) = app.text("/trusts/RGT").await;
+    assert!(trust.contains("Against England") && trust.contains("app-sig--"), "significance on the scorecard");
+    assert!(trust.contains("/trusts/RGT/metrics/eprescribing_coverage"));
+    let (_, metric) = app.text("/metrics/eprescribing_coverage").await;
+    assert!(metric.contains("Funnel plot") && metric.contains("id=\"funnel-title\""), "a funnel plot");
+    let (status, history) = app.text("/trusts/RGT/metrics/eprescribing_coverage").await;
+    assert_eq!(status, 200);
+    assert!(history.contains("id=\"spc-title\"") && history.contains("Variation"));
+    assert_eq!(app.text("/trusts/RGT/metrics/epcr_completion").await.0, 404, "an ambulance metric at an acute trust");
+    let (_, methods) = app.text("/methods").await;
+    assert!(methods.contains("id=\"funnels\"") && methods.contains("id=\"spc\""));
 }
