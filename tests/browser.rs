@@ -178,6 +178,9 @@ async fn every_page_passes_axe_core_wcag_2_2_aa() {
         })
         .collect();
     pages.push("/trusts?peer_group=ambulance&region=London".into());
+    // A proportion: its funnel plot, and a trust's Making Data Count chart of it.
+    pages.push("/metrics/eprescribing_coverage".into());
+    pages.push("/trusts/RGT/metrics/eprescribing_coverage".into());
 
     // Signed out first (the public pages and sign-in), then as a trust's submitter and an admin.
     let mut failures = Vec::new();

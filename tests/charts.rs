@@ -98,6 +98,8 @@ fn the_spine_chart_has_one_row_per_metric_with_its_quartile_written() {
             exemplar: Some(80.0),
             value: 20.0 * i as f64 - 10.0,
             quartile: ((5 - i) % 4 + 1) as i64,
+            interval: None,
+            significance: None,
         })
         .collect();
     let chart = SpineChart { id: "sp".into(), title: "Scorecard".into(), rows };

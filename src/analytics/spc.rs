@@ -248,6 +248,27 @@ pub fn variation_words(icon: &str) -> &'static str {
     }
 }
 
+/// A variation icon in a few words, for a table cell.
+pub fn variation_short(icon: &str) -> &'static str {
+    match icon {
+        "improvement_high" => "Improvement (high)",
+        "improvement_low" => "Improvement (low)",
+        "concern_high" => "Concern (high)",
+        "concern_low" => "Concern (low)",
+        _ => "Common cause",
+    }
+}
+
+/// An assurance icon in a few words, for a table cell.
+pub fn assurance_short(icon: Option<&str>) -> &'static str {
+    match icon {
+        Some("consistent_pass") => "passes the target",
+        Some("consistent_fail") => "fails the target",
+        Some("inconsistent") => "hit and miss",
+        _ => "",
+    }
+}
+
 /// An assurance icon in words.
 pub fn assurance_words(icon: Option<&str>) -> &'static str {
     match icon {

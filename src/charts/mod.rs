@@ -14,7 +14,7 @@ pub use bars::{BarChart, bar_chart};
 pub use funnel::{FunnelChart, FunnelPoint, funnel_chart};
 pub use heatmap::{HeatMap, heat_map};
 pub use spc::{PointType, SpcChart, SpcPoint, spc_chart};
-pub use spine::{SpineChart, SpineRow, spine_chart};
+pub use spine::{Significance, SpineChart, SpineRow, spine_chart};
 pub use strip::{StripChart, StripGroup, strip_chart};
 pub use trend::{TrendChart, TrendSeries, trend_chart};
 

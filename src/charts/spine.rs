@@ -17,6 +17,19 @@ pub struct SpineRow {
     pub value: f64,
     /// 1 (best) to 4.
     pub quartile: i64,
+    /// The value's 95 % interval, as scores, when it has one.
+    pub interval: Option<(f64, f64)>,
+    /// Its significance against England at 95 %, when compared.
+    pub significance: Option<Significance>,
+}
+
+/// A value against a comparator, drawn by shape and colour: better an upward blue triangle,
+/// worse a downward orange one, similar a white circle; not compared, the quartile's circle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Significance {
+    Better,
+    Similar,
+    Worse,
 }
 
 pub struct SpineChart {
@@ -30,15 +43,22 @@ pub fn spine_chart(chart: &SpineChart) -> anyhow::Result<String> {
         return super::no_data(&chart.id, &chart.title, "No values for this trust in this quarter.");
     }
     let by_q = (1..=4).map(|q| chart.rows.iter().filter(|r| r.quartile == q).count()).collect::<Vec<_>>();
+    let sig = |s: Significance| chart.rows.iter().filter(|r| r.significance == Some(s)).count();
     let desc = format!(
         "Spine chart of {} metrics on a 0 to 100 score where right is better: for each metric the peer range (light bar), \
-         inter-quartile range (dark bar), peer median (line), exemplar median (cross) and this trust (circle with its quartile). \
-         Quartile 1 (best): {} metrics; quartile 2: {}; quartile 3: {}; quartile 4: {}.",
+         inter-quartile range (dark bar), peer median (line), exemplar median (cross) and this trust, labelled with its quartile \
+         and, for a proportion with counts, its 95% interval (whiskers) and its significance against England: better \
+         (blue triangle up), similar (white circle) or worse (orange triangle down). \
+         Quartile 1 (best): {} metrics; quartile 2: {}; quartile 3: {}; quartile 4: {}. \
+         Against England: {} better, {} similar, {} worse.",
         chart.rows.len(),
         by_q[0],
         by_q[1],
         by_q[2],
-        by_q[3]
+        by_q[3],
+        sig(Significance::Better),
+        sig(Significance::Similar),
+        sig(Significance::Worse)
     );
     let height = 60 + 26 * chart.rows.len() as u32;
     render(&chart.id, &chart.title, &desc, (900, height), |root| draw(root, chart))
@@ -86,12 +106,53 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, chart: &Spin
         if let Some(e) = r.exemplar {
             c.draw_series(std::iter::once(Cross::new((e, y + 0.5), 6, palette::VERMILLION.stroke_width(2))))?;
         }
-        let colour = palette::QUARTILES[(r.quartile.clamp(1, 4) - 1) as usize];
+        if let Some((a, b)) = r.interval {
+            let (lo, hi) = (a.min(b), a.max(b));
+            c.draw_series(std::iter::once(PathElement::new(
+                vec![(lo, y + 0.5), (hi, y + 0.5)],
+                palette::TEXT.stroke_width(2),
+            )))?;
+            for x in [lo, hi] {
+                c.draw_series(std::iter::once(PathElement::new(
+                    vec![(x, y + 0.3), (x, y + 0.7)],
+                    palette::TEXT.stroke_width(2),
+                )))?;
+            }
+        }
+        let label = match r.significance {
+            Some(Significance::Better) => format!("Q{}, better", r.quartile),
+            Some(Significance::Similar) => format!("Q{}, similar", r.quartile),
+            Some(Significance::Worse) => format!("Q{}, worse", r.quartile),
+            None => format!("Q{}", r.quartile),
+        };
+        // The marker: by significance when compared, else the quartile's circle.
+        let at = (r.value, y + 0.5);
+        let outline = palette::TEXT.stroke_width(1);
+        match r.significance {
+            Some(Significance::Better) => c.draw_series(std::iter::once(
+                EmptyElement::at(at)
+                    + Polygon::new(vec![(0, -8), (8, 6), (-8, 6)], palette::BLUE.filled())
+                    + PathElement::new(vec![(0, -8), (8, 6), (-8, 6), (0, -8)], outline),
+            ))?,
+            Some(Significance::Worse) => c.draw_series(std::iter::once(
+                EmptyElement::at(at)
+                    + Polygon::new(vec![(0, 8), (8, -6), (-8, -6)], palette::ORANGE.filled())
+                    + PathElement::new(vec![(0, 8), (8, -6), (-8, -6), (0, 8)], outline),
+            ))?,
+            Some(Significance::Similar) => c.draw_series(std::iter::once(
+                EmptyElement::at(at)
+                    + Circle::new((0, 0), 7, WHITE.filled())
+                    + Circle::new((0, 0), 7, palette::TEXT.stroke_width(2)),
+            ))?,
+            None => {
+                let colour = palette::QUARTILES[(r.quartile.clamp(1, 4) - 1) as usize];
+                c.draw_series(std::iter::once(
+                    EmptyElement::at(at) + Circle::new((0, 0), 7, colour.filled()) + Circle::new((0, 0), 7, outline),
+                ))?
+            }
+        };
         c.draw_series(std::iter::once(
-            EmptyElement::at((r.value, y + 0.5))
-                + Circle::new((0, 0), 7, colour.filled())
-                + Circle::new((0, 0), 7, palette::TEXT.stroke_width(1))
-                + Text::new(format!("Q{}", r.quartile), (10, -7), ("sans-serif", 12).into_font().color(&palette::TEXT)),
+            EmptyElement::at(at) + Text::new(label, (10, -7), ("sans-serif", 12).into_font().color(&palette::TEXT)),
         ))?;
     }
     Ok(())

@@ -32,6 +32,14 @@ pub async fn load_demo(store: &Store) -> Result<()> {
         let csv = rows_to_csv(&reference, options.seed, rows.iter().map(|r| (r.0.as_str(), r.1.as_str(), r.2, r.3)))?;
         send(store, &reference, today, Upload::bytes(Format::MetricsCsv, csv, Some(format!("demo-{period}.csv"))))
             .await?;
+        // The last two quarters are published as they arrive, so that visitors and trusts see
+        // releases and the corrections below are revisions after publication.
+        if q + 2 >= options.quarters
+            && let Some(first) = rows.first()
+        {
+            let note = "Demonstration release: the figures are synthetic, not NHS data.";
+            crate::publish::publish(store, first.2, note, true, &Actor::demo()).await?;
+        }
     }
     // A restatement: some trusts correct a few of their latest values.
     let latest = quarter_rows(&reference, &options, options.quarters - 1);

@@ -40,6 +40,8 @@ pub struct MetricRow {
     pub interval: String,
     /// Significance against England at 95 %: `better`, `similar`, `worse` or `not_compared`.
     pub vs_england: crate::analytics::uncertainty::Comparison,
+    /// Whether the metric is a proportion (else it has no interval and is not compared).
+    pub proportion: bool,
     /// Making Data Count: the variation icon (`common_cause`, `improvement_high`, …) and its
     /// words, the assurance in words (empty without a target), and whether limits are drawn.
     pub variation: &'static str,
@@ -207,6 +209,19 @@ fn build(
                 exemplar: b.exemplar_median.map(s),
                 value: pos.score,
                 quartile: pos.quartile,
+                interval: f
+                    .interval(&org.ods_code, &m.metric_id, p)
+                    .and_then(|i| i.ci95)
+                    .map(|(lo, hi)| (s(lo), s(hi))),
+                significance: f.interval(&org.ods_code, &m.metric_id, p).and_then(|i| {
+                    use crate::analytics::uncertainty::Comparison;
+                    match i.vs_england_95 {
+                        Comparison::Better => Some(crate::charts::Significance::Better),
+                        Comparison::Similar => Some(crate::charts::Significance::Similar),
+                        Comparison::Worse => Some(crate::charts::Significance::Worse),
+                        Comparison::NotCompared => None,
+                    }
+                }),
             });
             let revision = f.value_at(&org.ods_code, &m.metric_id, p.index()).map_or(0, |v| v.revision);
             let interval = f.interval(&org.ods_code, &m.metric_id, p);
@@ -230,11 +245,12 @@ fn build(
                 interval: super::view::interval_text(interval.and_then(|i| i.ci95), m.is_proportion()),
                 vs_england: interval
                     .map_or(crate::analytics::uncertainty::Comparison::NotCompared, |i| i.vs_england_95),
+                proportion: m.is_proportion(),
                 variation: spc.as_ref().map_or("common_cause", |c| c.variation_icon),
-                variation_words: crate::analytics::spc::variation_words(
+                variation_words: crate::analytics::spc::variation_short(
                     spc.as_ref().map_or("common_cause", |c| c.variation_icon),
                 ),
-                assurance: crate::analytics::spc::assurance_words(spc.as_ref().and_then(|c| c.assurance_icon)),
+                assurance: crate::analytics::spc::assurance_short(spc.as_ref().and_then(|c| c.assurance_icon)),
                 run_chart: spc.as_ref().is_none_or(|c| c.limits.is_none()),
             });
             if pos.behind_best_practice == Some(true) {

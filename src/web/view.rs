@@ -187,6 +187,6 @@ pub fn interval_text(interval: Option<(f64, f64)>, proportion: bool) -> String {
     match interval {
         Some((l, u)) => format!("{l:.1} to {u:.1}"),
         None if proportion => "no interval: no counts submitted".into(),
-        None => "no interval: not a proportion".into(),
+        None => "not a proportion".into(),
     }
 }
