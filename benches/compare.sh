@@ -25,7 +25,9 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; $REPS r
 for size in ${@:-${SIZES:-202:11 1100:30}}; do
   for s in $size; do
     orgs=${s%%:*}; quarters=${s##*:}
-    "$AFTER" demo --trusts "$orgs" --quarters "$quarters" --seed 1 --end 2026-Q3 -o "$DIR/values.csv" \
+    # DEMO_BIN (default AFTER) writes the values: the older build's file when the newer one's
+    # has columns the older cannot import.
+    "${DEMO_BIN:-$AFTER}" demo --trusts "$orgs" --quarters "$quarters" --seed 1 --end 2026-Q3 -o "$DIR/values.csv" \
       --organisations-output "$DIR/synthetic.csv" 2>/dev/null
     rm -f "$DIR"/ref.db*
     if [ "$(wc -l <"$DIR/synthetic.csv")" -gt 1 ]; then "$AFTER" --database-url "sqlite://$DIR/ref.db" import organisations "$DIR/synthetic.csv" >/dev/null; fi

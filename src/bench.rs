@@ -96,6 +96,14 @@ pub fn refresh(values: &Path, organisations: Option<&Path>, rounds: usize, back:
     println!("values {}", figures.value_count());
     println!("flags {}", figures.quality().count());
     println!("full_s {:.3}", start.elapsed().as_secs_f64());
+    // The statistics of docs/RULES.md §4.8 and §4.9 on top: computed when first asked for.
+    let started = Instant::now();
+    let periods = figures.periods.clone();
+    let intervals: usize = periods.iter().filter_map(|p| figures.statistics(*p)).map(|s| s.intervals.len()).sum();
+    println!("statistics_s {:.3} ({intervals} intervals)", started.elapsed().as_secs_f64());
+    let started = Instant::now();
+    let points = figures.spc_rows(false, |_, _| true).len();
+    println!("spc_s {:.3} ({points} points)", started.elapsed().as_secs_f64());
     let Some(latest) = figures.latest_period() else { bail!("the values file has no values") };
     // A small deterministic generator: the same file gives the same submissions.
     let mut state = 0x9e37_79b9_7f4a_7c15_u64;
@@ -148,7 +156,8 @@ pub fn refresh(values: &Path, organisations: Option<&Path>, rounds: usize, back:
     Ok(())
 }
 
-/// A values file as current values (revision 1), with the reference's shared codes.
+/// A values file as current values (revision 1), with the reference's shared codes; a
+/// proportion's value gets counts (a denominator of 50 to 5,049 fixed by its trust and metric).
 fn read_current_values(reference: &Reference, path: &Path) -> Result<Vec<crate::store::CurrentValue>> {
     let submitted_at: crate::analytics::Text = crate::store::now_text().into();
     let mut out = Vec::new();
@@ -156,6 +165,12 @@ fn read_current_values(reference: &Reference, path: &Path) -> Result<Vec<crate::
         let (Some(o), Some(m)) = (reference.org_position(org), reference.metric_position(metric)) else {
             bail!("row {row}: an organisation or metric the reference data does not have");
         };
+        let counts = reference.metrics[m].is_proportion().then(|| {
+            let denominator = 50 + ((o * 7919 + m * 104_729) % 5000) as u32;
+            let numerator =
+                ((value / 100.0) * f64::from(denominator)).round().clamp(0.0, f64::from(denominator)) as u32;
+            crate::domain::Counts { numerator, denominator }
+        });
         out.push(crate::store::CurrentValue {
             org_code: reference.org_text(o),
             metric_id: reference.metric_text(m),
@@ -163,7 +178,7 @@ fn read_current_values(reference: &Reference, path: &Path) -> Result<Vec<crate::
             value,
             revision: 1,
             submitted_at: submitted_at.clone(),
-            counts: None,
+            counts,
         });
         Ok(())
     })?;

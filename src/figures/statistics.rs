@@ -130,6 +130,9 @@ pub fn of_quarter(reference: &Reference, values: &[CurrentValue]) -> QuarterStat
     out
 }
 
+/// A series to chart: its subject (trust or peer group), metric and (quarter, value) points.
+type Series = (Text, Text, Vec<(i32, f64)>);
+
 /// One point of a series' chart, for the `spc` and `spc_groups` exports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpcRow {
@@ -186,7 +189,7 @@ impl Figures {
     /// Every point of every trust's chart (`spc`), or of every peer group median's
     /// (`spc_groups`, when `groups`), keeping the series `keep` accepts (subject, metric).
     pub fn spc_rows(&self, groups: bool, keep: impl Fn(&str, &str) -> bool) -> Vec<SpcRow> {
-        let mut series: std::collections::BTreeMap<(u32, u32), (Text, Text, Vec<(i32, f64)>)> = Default::default();
+        let mut series: std::collections::BTreeMap<(u32, u32), Series> = Default::default();
         if groups {
             for b in self.benchmarks().filter(|b| keep(&b.peer_group, &b.metric_id)) {
                 let key = (super::type_pos(&b.peer_group), self.metric_key(&b.metric_id).unwrap_or(u32::MAX));

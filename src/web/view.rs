@@ -169,6 +169,15 @@ fn encode(v: &str) -> String {
         .collect()
 }
 
+/// A 95 % interval in words for a table cell, or why there is none.
+pub fn interval_text(interval: Option<(f64, f64)>, proportion: bool) -> String {
+    match interval {
+        Some((l, u)) => format!("{l:.1} to {u:.1}"),
+        None if proportion => "no interval: no counts submitted".into(),
+        None => "not a proportion".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,14 +188,5 @@ mod tests {
         assert_eq!(num(Some(2.456)), "2.46");
         assert_eq!(num(Some(-0.001)), "0");
         assert_eq!(num(None), "");
-    }
-}
-
-/// A 95 % interval in words for a table cell, or why there is none.
-pub fn interval_text(interval: Option<(f64, f64)>, proportion: bool) -> String {
-    match interval {
-        Some((l, u)) => format!("{l:.1} to {u:.1}"),
-        None if proportion => "no interval: no counts submitted".into(),
-        None => "not a proportion".into(),
     }
 }
