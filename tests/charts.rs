@@ -118,6 +118,7 @@ fn the_heat_map_writes_each_cells_quartile() {
         rows: vec!["A".into(), "B".into()],
         columns: vec!["m1".into(), "m2".into(), "m3".into()],
         cells: vec![vec![Some(1), Some(2), None], vec![Some(4), Some(3), Some(1)]],
+        significance: false,
     };
     let (_, desc, _, texts) = inspect(&heat_map(&chart).unwrap());
     assert!(desc.contains("Quartile 1: 2 cells; quartile 2: 1; quartile 3: 1; quartile 4: 1; no value: 1"), "{desc}");

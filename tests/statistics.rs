@@ -188,6 +188,11 @@ async fn the_demo_shows_intervals_funnels_and_charts_on_pages_and_in_exports() {
     assert_eq!(status, 200);
     assert!(history.contains("id=\"spc-title\"") && history.contains("Variation"));
     assert_eq!(app.text("/trusts/RGT/metrics/epcr_completion").await.0, 404, "an ambulance metric at an acute trust");
+    let (status, compare) = app.text("/compare?orgs=RGT,R0A,RJ1&colour=significance").await;
+    assert_eq!(status, 200);
+    assert!(compare.contains("significance against England on each proportion metric"), "the heat map by significance");
+    assert!(compare.contains("B better, S similar, W worse"));
+    assert_eq!(app.text("/compare?orgs=RGT&colour=rainbow").await.0, 400);
     let (_, methods) = app.text("/methods").await;
     assert!(methods.contains("id=\"funnels\"") && methods.contains("id=\"spc\""));
 }

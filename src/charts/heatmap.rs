@@ -9,8 +9,10 @@ pub struct HeatMap {
     pub title: String,
     pub rows: Vec<String>,
     pub columns: Vec<String>,
-    /// `cells[row][column]`: the quartile 1–4, or `None` without a value.
+    /// `cells[row][column]`: the quartile 1–4, or `None` without a value; with `significance`,
+    /// 1 better, 2 similar, 3 worse than England, `None` not compared.
     pub cells: Vec<Vec<Option<i64>>>,
+    pub significance: bool,
 }
 
 pub fn heat_map(chart: &HeatMap) -> anyhow::Result<String> {
@@ -19,16 +21,29 @@ pub fn heat_map(chart: &HeatMap) -> anyhow::Result<String> {
     }
     let counts: Vec<usize> = (1..=4).map(|q| chart.cells.iter().flatten().filter(|c| **c == Some(q)).count()).collect();
     let missing = chart.cells.iter().flatten().filter(|c| c.is_none()).count();
-    let desc = format!(
-        "Heat map of {} trusts by {} metrics, each cell the trust's quartile among its peers (1 best, 4 worst) shown as a number \
+    let desc = if chart.significance {
+        format!(
+            "Heat map of {} trusts by {} metrics, each cell the trust's significance against England at 95% shown as a letter \
+             and a colour: B better (blue), S similar (grey), W worse (orange). Better: {} cells; similar: {}; worse: {}; \
+             not compared (no counts, or not a proportion): {missing}.",
+            chart.rows.len(),
+            chart.columns.len(),
+            counts[0],
+            counts[1],
+            counts[2]
+        )
+    } else {
+        format!(
+            "Heat map of {} trusts by {} metrics, each cell the trust's quartile among its peers (1 best, 4 worst) shown as a number \
          and a colour. Quartile 1: {} cells; quartile 2: {}; quartile 3: {}; quartile 4: {}; no value: {missing}.",
-        chart.rows.len(),
-        chart.columns.len(),
-        counts[0],
-        counts[1],
-        counts[2],
-        counts[3]
-    );
+            chart.rows.len(),
+            chart.columns.len(),
+            counts[0],
+            counts[1],
+            counts[2],
+            counts[3]
+        )
+    };
     let (cell, left, top) = (22u32, 300u32, 10u32);
     let width = left + cell * chart.columns.len() as u32 + 20;
     let height = top + cell * chart.rows.len() as u32 + 40;
@@ -52,6 +67,9 @@ fn draw(
         for (c, q) in chart.cells[r].iter().enumerate() {
             let x = left + c as i32 * cell;
             let (fill, text_colour) = match q {
+                Some(1) if chart.significance => (palette::QUARTILES[0].filled(), WHITE),
+                Some(2) if chart.significance => (palette::LIGHT.filled(), palette::TEXT),
+                Some(3) if chart.significance => (palette::ORANGE.filled(), palette::TEXT),
                 Some(q @ 1..=4) => {
                     let colour = palette::QUARTILES[(*q - 1) as usize];
                     (colour.filled(), if *q == 1 || *q == 4 { WHITE } else { palette::TEXT })
@@ -60,7 +78,13 @@ fn draw(
             };
             root.draw(&Rectangle::new([(x, y), (x + cell - 2, y + cell - 2)], fill))?;
             root.draw(&Rectangle::new([(x, y), (x + cell - 2, y + cell - 2)], palette::LIGHT.stroke_width(1)))?;
-            let text = q.map_or("–".to_string(), |q| q.to_string());
+            let text = match q {
+                Some(1) if chart.significance => "B".to_string(),
+                Some(2) if chart.significance => "S".to_string(),
+                Some(3) if chart.significance => "W".to_string(),
+                Some(q) => q.to_string(),
+                None => "–".to_string(),
+            };
             root.draw(&Text::new(text, (x + cell / 2 - 4, y + 4), ("sans-serif", 12).into_font().color(&text_colour)))?;
         }
     }

@@ -26,6 +26,9 @@ pub struct Filters {
     pub orgs: Option<String>,
     /// The systems pages: the date procurement is judged on.
     pub on: Option<String>,
+    /// The compare page: colour the heat map by `quartile` (the default) or `significance`
+    /// against England.
+    pub colour: Option<String>,
     /// Exports: a published release's id (`2026-Q3.1`), or `latest`.
     pub release: Option<String>,
     /// Exports: the figures as they stood at a moment (`2026-10-01T12:00:00Z`).
@@ -33,7 +36,7 @@ pub struct Filters {
 }
 
 /// The names `Filters` accepts, for error messages.
-pub const PARAMETERS: [&str; 13] = [
+pub const PARAMETERS: [&str; 14] = [
     "period",
     "peer_group",
     "metric_id",
@@ -45,6 +48,7 @@ pub const PARAMETERS: [&str; 13] = [
     "dir",
     "orgs",
     "on",
+    "colour",
     "release",
     "as_of",
 ];

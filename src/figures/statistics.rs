@@ -235,6 +235,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_trust_alone_in_its_peer_group_is_similar_to_itself_and_compared_with_england() {
+        let reference = crate::ingest::reference::bundled().unwrap();
+        let types: Vec<(String, TrustType)> =
+            reference.organisations.iter().map(|o| (o.ods_code.clone(), o.trust_type)).collect();
+        let acute = types.iter().find(|(_, t)| *t == TrustType::Acute).unwrap().0.clone();
+        let mental = types.iter().find(|(_, t)| *t == TrustType::MentalHealth).unwrap().0.clone();
+        let value = |org: &str, n: u32, d: u32| CurrentValue {
+            org_code: org.into(),
+            metric_id: "data_security_training".into(),
+            period_index: 100,
+            value: 100.0 * f64::from(n) / f64::from(d),
+            revision: 1,
+            submitted_at: "t".into(),
+            counts: Some(Counts { numerator: n, denominator: d }),
+        };
+        let s = of_quarter(&reference, &[value(&acute, 900, 1000), value(&mental, 100, 1000)]);
+        let alone = &s.intervals[0];
+        assert_eq!(alone.peer_value, Some(90.0));
+        assert_eq!(alone.vs_peers_95, Comparison::Similar);
+        assert_eq!(alone.england_value, Some(50.0));
+        assert_eq!((alone.vs_england_95, s.intervals[1].vs_england_95), (Comparison::Better, Comparison::Worse));
+        assert_eq!(s.funnels.len(), 2);
+    }
+
+    #[test]
     fn pooled_proportions_sum_the_counts() {
         let mut p = Pool::default();
         p.add(Counts { numerator: 1, denominator: 4 });

@@ -35,6 +35,8 @@ pub struct ComparePage {
     pub note: Option<String>,
     pub codes: String,
     pub period_value: String,
+    /// Colouring by significance against England rather than by quartile.
+    pub by_significance: bool,
 }
 
 async fn compare(
@@ -47,6 +49,15 @@ async fn compare(
     let peer = q.peer_group()?;
     let region = q.region()?;
     let orgs_text = q.orgs.clone().unwrap_or_default();
+    let by_significance = match q.colour.as_deref().map(str::trim) {
+        None | Some("" | "quartile") => false,
+        Some("significance") => true,
+        Some(other) => {
+            return Err(crate::web::error::AppError::BadRequest(format!(
+                "colour: '{other}' is not quartile or significance"
+            )));
+        }
+    };
     let page = blocking(move || {
         let wanted: Vec<String> =
             orgs_text.split([',', ' ']).map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()).collect();
@@ -70,7 +81,20 @@ async fn compare(
             .map(|o| {
                 let cells = metrics
                     .iter()
-                    .map(|m| period.and_then(|p| f.position(&o.ods_code, &m.metric_id, p)).map(|t| t.quartile))
+                    .map(|m| {
+                        let p = period?;
+                        if by_significance {
+                            use crate::analytics::uncertainty::Comparison;
+                            match f.interval(&o.ods_code, &m.metric_id, p)?.vs_england_95 {
+                                Comparison::Better => Some(1),
+                                Comparison::Similar => Some(2),
+                                Comparison::Worse => Some(3),
+                                Comparison::NotCompared => None,
+                            }
+                        } else {
+                            f.position(&o.ods_code, &m.metric_id, p).map(|t| t.quartile)
+                        }
+                    })
                     .collect();
                 (o.ods_code.clone(), o.name.clone(), cells)
             })
@@ -78,10 +102,15 @@ async fn compare(
         let period_label = period.map_or("no data yet".into(), |p| p.financial_label());
         let chart = heat_map(&HeatMap {
             id: "compare".into(),
-            title: format!("Quartile of each trust on each metric among its peers, {period_label}"),
+            title: if by_significance {
+                format!("Each trust's significance against England on each proportion metric, {period_label}")
+            } else {
+                format!("Quartile of each trust on each metric among its peers, {period_label}")
+            },
             rows: rows.iter().map(|r| r.1.clone()).collect(),
             columns: metrics.iter().map(|m| m.name.clone()).collect(),
             cells: rows.iter().map(|r| r.2.clone()).collect(),
+            significance: by_significance,
         })?;
         Ok(ComparePage {
             meta: Meta::of(&f),
@@ -96,6 +125,7 @@ async fn compare(
             period_value: period.map(|p| p.to_string()).unwrap_or_default(),
             rows,
             note,
+            by_significance,
         })
     })
     .await?;
