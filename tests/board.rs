@@ -70,7 +70,24 @@ async fn compare_shows_up_to_twenty_trusts_as_a_heat_map_with_its_table() {
     assert!(none.contains("Choose trusts to compare."));
 
     let (_, gaps) = app.text("/gaps?peer_group=mental_health").await;
-    assert!(gaps.contains("By domain") && gaps.contains("By trust") && gaps.contains("By metric"));
+    assert!(gaps.contains("By domain") && gaps.contains("Where the NHS is furthest behind"));
+    assert!(gaps.contains("Which trusts most need help") && gaps.contains("id=\"priority-title\""));
+    // The metric table is in priority order: each row's priority no larger than the one above.
+    let table = &gaps[gaps.find("Gaps by metric and peer group").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let priorities: Vec<f64> = table
+        .split("<tr>")
+        .skip(2)
+        .filter_map(|row| row.split("<td class=\"app-num\">").nth(5)?.split('<').next()?.parse().ok())
+        .collect();
+    assert!(priorities.len() > 5 && priorities.windows(2).all(|w| w[0] >= w[1]), "{priorities:?}");
+    // Every trust, 25 a page, lowest maturity first.
+    let (_, all) = app.text("/gaps").await;
+    assert!(all.contains("page 1 of") && all.contains("page=2#by-trust"), "paged");
+    let (status, second) = app.text("/gaps?page=2").await;
+    assert_eq!(status, 200);
+    assert!(second.contains("page 2 of"));
+    assert_eq!(app.text("/gaps?page=99").await.0, 400);
     let (_, exports) = app.text("/export").await;
     assert!(exports.contains("Data dictionary") && exports.contains("id=\"dict-trust_benchmarks\""));
 }

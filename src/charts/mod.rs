@@ -5,6 +5,7 @@
 mod bars;
 mod funnel;
 mod heatmap;
+mod ranking;
 mod spc;
 mod spine;
 mod strip;
@@ -13,6 +14,7 @@ mod trend;
 pub use bars::{BarChart, bar_chart};
 pub use funnel::{FunnelChart, FunnelPoint, funnel_chart};
 pub use heatmap::{HeatMap, heat_map};
+pub use ranking::{RankingChart, ranking_chart};
 pub use spc::{PointType, SpcChart, SpcPoint, spc_chart};
 pub use spine::{Significance, SpineChart, SpineRow, spine_chart};
 pub use strip::{StripChart, StripGroup, strip_chart};

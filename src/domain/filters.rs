@@ -29,6 +29,8 @@ pub struct Filters {
     /// The compare page: colour the heat map by `quartile` (the default) or `significance`
     /// against England.
     pub colour: Option<String>,
+    /// Pages that list many rows: the page of them, from 1.
+    pub page: Option<String>,
     /// Exports: a published release's id (`2026-Q3.1`), or `latest`.
     pub release: Option<String>,
     /// Exports: the figures as they stood at a moment (`2026-10-01T12:00:00Z`).
@@ -36,7 +38,7 @@ pub struct Filters {
 }
 
 /// The names `Filters` accepts, for error messages.
-pub const PARAMETERS: [&str; 14] = [
+pub const PARAMETERS: [&str; 15] = [
     "period",
     "peer_group",
     "metric_id",
@@ -49,6 +51,7 @@ pub const PARAMETERS: [&str; 14] = [
     "orgs",
     "on",
     "colour",
+    "page",
     "release",
     "as_of",
 ];

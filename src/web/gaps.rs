@@ -24,11 +24,24 @@ pub fn router() -> Router<AppState> {
 }
 
 pub struct ShareLine {
-    pub href: String,
     pub name: String,
     pub behind: usize,
     pub of: usize,
     pub share: String,
+}
+
+/// A trust in the ranking of who most needs help.
+pub struct TrustLine {
+    pub href: String,
+    pub name: String,
+    pub type_label: String,
+    pub maturity_value: Option<f64>,
+    pub maturity: String,
+    pub behind: usize,
+    pub of: usize,
+    pub share: String,
+    pub median_gap_points: String,
+    pub worsening: usize,
 }
 
 pub struct GapLine {
@@ -40,8 +53,17 @@ pub struct GapLine {
     pub n_behind: usize,
     pub share_value: f64,
     pub share: String,
-    pub median_gap_value: Option<f64>,
+    /// The median gap in the metric's own unit, with the unit.
     pub median_gap: String,
+    /// The median gap in score points (0–100 of the metric's scale).
+    pub gap_points_value: Option<f64>,
+    pub gap_points: String,
+    /// Trusts significantly worse than England (95 %), for a proportion; empty otherwise.
+    pub worse: String,
+    pub worse_value: usize,
+    /// The stated priority: median gap in score points × share of trusts behind.
+    pub priority_value: f64,
+    pub priority: String,
 }
 
 #[derive(Template)]
@@ -54,11 +76,25 @@ pub struct GapsPage {
     pub regions: Vec<Choice>,
     pub cohorts: Vec<Choice>,
     pub by_domain: Vec<ShareLine>,
-    pub by_trust: Vec<ShareLine>,
+    pub by_trust: Vec<TrustLine>,
+    pub trust_page: usize,
+    pub trust_pages: usize,
+    pub trusts_total: usize,
+    /// Links to the previous and next pages of trusts, keeping the filters.
+    pub prev_href: Option<String>,
+    pub next_href: Option<String>,
+    pub priority_chart: String,
     pub headers: Vec<SortHeader>,
     pub rows: Vec<GapLine>,
     pub findings: Vec<super::findings::FindingView>,
     pub csv_query: String,
+}
+
+/// The gaps page with `filters`, at page `page` of the trusts.
+fn page_href(filters: &[(&str, Option<String>)], page: usize) -> String {
+    let mut all: Vec<(&str, Option<String>)> = filters.to_vec();
+    all.push(("page", Some(page.to_string())));
+    format!("/gaps{}#by-trust", query_string(&all))
 }
 
 fn share(behind: usize, of: usize) -> String {
@@ -100,7 +136,7 @@ async fn gaps(
         .map(|d| {
             let of: Vec<&TrustBenchmarkRow> = positions.iter().copied().filter(|t| *t.domain == *d.domain_id).collect();
             let n = behind(&of);
-            ShareLine { href: String::new(), name: d.name.clone(), behind: n, of: of.len(), share: share(n, of.len()) }
+            ShareLine { name: d.name.clone(), behind: n, of: of.len(), share: share(n, of.len()) }
         })
         .collect();
 
@@ -110,28 +146,83 @@ async fn gaps(
         per_trust.entry(&*t.org_code).or_default().push(t);
         per_metric.entry((&*t.metric_id, &*t.trust_type)).or_default().push(t);
     }
-    let mut by_trust: Vec<ShareLine> = per_trust
+    // A gap in score points: 100 × gap ÷ the metric's scale span (a score is linear in the value).
+    let points = |metric_id: &str, gap: f64| {
+        f.reference.metric(metric_id).map(|m| 100.0 * gap / (m.scale_max - m.scale_min).max(f64::MIN_POSITIVE))
+    };
+    // Who most needs help: the lowest maturity index first (then the largest share behind).
+    let mut by_trust: Vec<TrustLine> = per_trust
         .into_iter()
         .map(|(code, rows)| {
             let n = behind(&rows);
-            ShareLine {
+            let org = f.reference.organisation(code);
+            let maturity = period.and_then(|p| f.index(code, p, "all")).and_then(|i| i.domain_index);
+            let gaps: Vec<f64> = rows.iter().filter_map(|t| points(&t.metric_id, t.gap_to_exemplar?)).collect();
+            let worsening = period.map_or(0, |p| {
+                rows.iter()
+                    .filter(|t| f.trend(code, &t.metric_id, p).and_then(|x| x.trend.as_deref()) == Some("worsening"))
+                    .count()
+            });
+            TrustLine {
                 href: format!("/trusts/{code}"),
-                name: f.reference.organisation(code).map_or(code.to_string(), |o| o.name.clone()),
+                name: org.map_or(code.to_string(), |o| o.name.clone()),
+                type_label: org.map_or(String::new(), |o| o.trust_type.label().to_string()),
+                maturity_value: maturity,
+                maturity: num(maturity),
                 behind: n,
                 of: rows.len(),
                 share: share(n, rows.len()),
+                median_gap_points: num(quantile(&sorted(gaps), 0.5)),
+                worsening,
             }
         })
         .collect();
-    by_trust.sort_by(|a, b| (b.behind * a.of.max(1)).cmp(&(a.behind * b.of.max(1))).then(a.name.cmp(&b.name)));
-    by_trust.truncate(20);
+    by_trust.sort_by(|a, b| {
+        a.maturity_value
+            .unwrap_or(f64::MAX)
+            .total_cmp(&b.maturity_value.unwrap_or(f64::MAX))
+            .then((b.behind * a.of.max(1)).cmp(&(a.behind * b.of.max(1))))
+            .then(a.name.cmp(&b.name))
+    });
+    const PER_PAGE: usize = 25;
+    let trusts_total = by_trust.len();
+    let trust_pages = trusts_total.div_ceil(PER_PAGE).max(1);
+    let trust_page = match query.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => 1,
+        Some(p) => p.parse::<usize>().ok().filter(|p| (1..=trust_pages).contains(p)).ok_or_else(|| {
+            crate::web::error::AppError::BadRequest(format!("page: '{p}' is not a page from 1 to {trust_pages}"))
+        })?,
+    };
+    let by_trust: Vec<TrustLine> = by_trust.into_iter().skip((trust_page - 1) * PER_PAGE).take(PER_PAGE).collect();
 
+    let unit = |metric_id: &str| {
+        use crate::domain::Unit;
+        match f.reference.metric(metric_id).map(|m| m.unit) {
+            Some(Unit::Percent) => " percentage points",
+            Some(Unit::Days) => " days",
+            Some(Unit::Gbp) => " £",
+            Some(Unit::Score) => " points",
+            Some(Unit::Boolean) => " (yes = 1)",
+            _ => "",
+        }
+    };
     let mut rows: Vec<GapLine> = per_metric
         .into_iter()
         .map(|((metric_id, tt), list)| {
             let m = f.reference.metric(metric_id);
             let n_behind = behind(&list);
             let median_gap = quantile(&sorted(list.iter().filter_map(|t| t.gap_to_exemplar).collect()), 0.5);
+            let gap_points = median_gap.and_then(|g| points(metric_id, g));
+            let worse_value = period.map_or(0, |p| {
+                list.iter()
+                    .filter(|t| {
+                        f.interval(&t.org_code, metric_id, p)
+                            .is_some_and(|i| i.vs_england_95 == crate::analytics::uncertainty::Comparison::Worse)
+                    })
+                    .count()
+            });
+            let share_value = n_behind as f64 / list.len().max(1) as f64;
+            let priority_value = gap_points.unwrap_or(0.0).max(0.0) * share_value;
             GapLine {
                 metric_id: metric_id.to_string(),
                 metric: m.map_or(metric_id.to_string(), |m| m.name.clone()),
@@ -139,25 +230,45 @@ async fn gaps(
                 peer_group: tt.parse::<TrustType>().map_or(tt.to_string(), |t| t.label().into()),
                 n: list.len(),
                 n_behind,
-                share_value: n_behind as f64 / list.len().max(1) as f64,
+                share_value,
                 share: share(n_behind, list.len()),
-                median_gap_value: median_gap,
-                median_gap: num(median_gap),
+                median_gap: median_gap.map_or(String::new(), |g| format!("{}{}", num(Some(g)), unit(metric_id))),
+                gap_points_value: gap_points,
+                gap_points: num(gap_points),
+                worse: if m.is_some_and(|m| m.is_proportion()) { worse_value.to_string() } else { String::new() },
+                worse_value,
+                priority_value,
+                priority: format!("{priority_value:.1}"),
             }
         })
         .collect();
-    let sort = query.sort.as_deref().unwrap_or("share");
+    // The priority ranking, largest first: its top ten as a chart, whatever the table's sort.
+    rows.sort_by(|a, b| {
+        b.priority_value
+            .total_cmp(&a.priority_value)
+            .then(b.worse_value.cmp(&a.worse_value))
+            .then(a.metric.cmp(&b.metric))
+    });
+    let priority_chart = crate::charts::ranking_chart(&crate::charts::RankingChart {
+        id: "priority".into(),
+        title: "The ten largest gaps by priority: median gap in score points × share of trusts behind".into(),
+        x_label: "Priority (score points × share behind)".into(),
+        items: rows.iter().take(10).map(|r| (format!("{} ({})", r.metric, r.peer_group), r.priority_value)).collect(),
+    })?;
+    let sort = query.sort.as_deref().unwrap_or("priority");
     match sort {
         "metric" => rows.sort_by(|a, b| a.metric.cmp(&b.metric)),
         "domain" => rows.sort_by(|a, b| (&a.domain, &a.metric).cmp(&(&b.domain, &b.metric))),
         "peer" => rows.sort_by(|a, b| (&a.peer_group, &a.metric).cmp(&(&b.peer_group, &b.metric))),
         "behind" => rows.sort_by_key(|r| r.n_behind),
-        "gap" => rows
-            .sort_by(|a, b| a.median_gap_value.unwrap_or(f64::MIN).total_cmp(&b.median_gap_value.unwrap_or(f64::MIN))),
-        _ => rows.sort_by(|a, b| a.share_value.total_cmp(&b.share_value).then(a.n_behind.cmp(&b.n_behind))),
+        "share" => rows.sort_by(|a, b| a.share_value.total_cmp(&b.share_value).then(a.n_behind.cmp(&b.n_behind))),
+        "points" => rows
+            .sort_by(|a, b| a.gap_points_value.unwrap_or(f64::MIN).total_cmp(&b.gap_points_value.unwrap_or(f64::MIN))),
+        "worse" => rows.sort_by_key(|r| r.worse_value),
+        _ => rows.sort_by(|a, b| a.priority_value.total_cmp(&b.priority_value).then(a.worse_value.cmp(&b.worse_value))),
     }
-    // Largest share first unless the user asks otherwise.
-    let descending = query.dir.as_deref().map_or(sort == "share", |d| d == "desc");
+    // Largest priority first unless the user asks otherwise.
+    let descending = query.dir.as_deref().map_or(sort == "priority", |d| d == "desc");
     if descending {
         rows.reverse();
     }
@@ -178,7 +289,9 @@ async fn gaps(
             ("peer", "Peer group", false),
             ("behind", "Behind", true),
             ("share", "Share behind", true),
-            ("gap", "Median gap", true),
+            ("points", "Median gap (score points)", true),
+            ("worse", "Significantly worse than England", true),
+            ("priority", "Priority", true),
         ],
     );
     let findings = super::findings::views(
@@ -196,6 +309,12 @@ async fn gaps(
             cohorts: exemplar_choices(cohort),
             by_domain,
             by_trust,
+            trust_page,
+            trust_pages,
+            trusts_total,
+            prev_href: (trust_page > 1).then(|| page_href(&filters, trust_page - 1)),
+            next_href: (trust_page < trust_pages).then(|| page_href(&filters, trust_page + 1)),
+            priority_chart,
             headers,
             rows,
             findings,
