@@ -144,3 +144,37 @@ async fn the_ranked_table_of_a_metric_filters_by_region_and_sorts_by_gap() {
     assert!(page.contains("aria-sort=\"descending\""));
     assert!(page.contains("National median"), "the distribution marks the national median");
 }
+
+#[tokio::test]
+async fn a_trust_lands_on_its_trust_and_the_overview_lists_what_the_board_recommended() {
+    use exemplar::domain::{Actor, Role};
+    let app = TestApp::spawn_on(common::TestDb::new(), false).await;
+    // A trust's user signing in from the sign-in page lands on its own trust, with "My trust".
+    let trust = app.user("lead@rgt.example", Role::Trust, Some("RGT")).await;
+    let client =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let page = client.get(format!("{}/sign-in", app.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = common::csrf_of(&page);
+    let form =
+        [("email", "lead@rgt.example"), ("password", common::PASSWORD), ("csrf_token", csrf.as_str()), ("next", "/")];
+    let r = client.post(format!("{}/sign-in", app.base)).form(&form).send().await.unwrap();
+    assert_eq!((r.status().as_u16(), r.headers()["location"].to_str().unwrap()), (303, "/trusts/RGT"));
+    let home = trust.get(format!("{}/", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("href=\"/trusts/RGT\">My trust</a>"), "the navigation has My trust");
+
+    let finding = exemplar::store::NewFinding {
+        subject_kind: "metric".into(),
+        subject: "eprescribing_coverage".into(),
+        title: "Close the electronic prescribing gap".into(),
+        body: "Fund the last acute trusts".into(),
+        owner: "Board".into(),
+    };
+    app.state.store.add_finding(&finding, &Actor::operator()).await.unwrap();
+    let (_, overview) = app.text("/").await;
+    assert!(
+        overview.contains("What the board has recommended")
+            && overview.contains("Close the electronic prescribing gap")
+    );
+    let visitor = reqwest::get(format!("{}/", app.base)).await.unwrap().text().await.unwrap();
+    assert!(!visitor.contains("Close the electronic prescribing gap"), "findings are for signed-in readers");
+}

@@ -147,6 +147,11 @@ async fn sign_in(
     let (id, csrf) = (random_token(), random_token());
     state.store.create_session(&hash_secret(&id), user.id, &csrf, SESSION_HOURS, has_factor || must_enrol).await?;
     let jar = jar.remove(Cookie::build(CSRF_COOKIE).path("/").build());
+    // A trust's user who was not on their way somewhere lands on their own trust.
+    let next = match (&user.org_code, user.role) {
+        (Some(org), crate::domain::Role::Trust) if next == "/" => format!("/trusts/{org}"),
+        _ => next,
+    };
     let to = match (has_factor, must_enrol) {
         (true, _) => format!("/sign-in/code?next={}", super::access::encode(&next)),
         (_, true) => format!("/account/two-step?next={}", super::access::encode(&next)),

@@ -290,7 +290,7 @@ async fn gaps(
             ("behind", "Behind", true),
             ("share", "Share behind", true),
             ("points", "Median gap (score points)", true),
-            ("worse", "Significantly worse than England", true),
+            ("worse", "Worse than England", true),
             ("priority", "Priority", true),
         ],
     );

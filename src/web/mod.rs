@@ -149,6 +149,8 @@ pub async fn cached_page<T: Template + Send + 'static>(
 #[template(path = "partials/account.html")]
 struct AccountLinks<'a> {
     email: Option<&'a str>,
+    /// A trust's user's own trust, for "My trust".
+    own_org: Option<&'a str>,
     csrf_token: &'a str,
     submits: bool,
     audits: bool,
@@ -159,6 +161,7 @@ fn account_links(auth: &Auth) -> String {
     let user = auth.user.as_ref();
     let links = AccountLinks {
         email: user.map(|u| u.email.as_str()),
+        own_org: user.filter(|u| u.role == Role::Trust).and_then(|u| u.org_code.as_deref()),
         csrf_token: auth.csrf_token(),
         submits: user.is_some_and(|u| u.role == Role::Trust),
         audits: user.is_some_and(|u| u.role == Role::Admin),

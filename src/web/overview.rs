@@ -57,6 +57,8 @@ pub struct GapRow {
 #[template(path = "overview.html")]
 pub struct OverviewPage {
     pub meta: Meta,
+    /// The board's findings not yet done, newest first (signed-in readers only).
+    pub findings: Vec<super::findings::FindingView>,
     pub period_label: String,
     pub period_value: String,
     pub periods: Vec<Choice>,
@@ -79,8 +81,21 @@ async fn overview(
     // The figures the reader is shown (the banner says which).
     let f = state.shown_figures(&auth.shown).await?;
     let period = query.period(&f)?;
-    let key = super::page_key(&state, &auth, f.data_version, "", &uri);
-    cached_page(&state, &auth, key, move || build(&f, period)).await
+    // What the board has recommended and where it stands: for signed-in readers, not visitors.
+    let findings = match auth.user {
+        Some(_) => super::findings::views(
+            &state,
+            state.store.findings().await?.into_iter().filter(|x| x.status != "done").take(10).collect(),
+        ),
+        None => Vec::new(),
+    };
+    let key = super::page_key(&state, &auth, f.data_version, &super::findings::stamp(&findings), &uri);
+    cached_page(&state, &auth, key, move || {
+        let mut page = build(&f, period)?;
+        page.findings = findings;
+        Ok(page)
+    })
+    .await
 }
 
 fn maturity_at(f: &Figures, period: Quarter, t: TrustType) -> Vec<(f64, bool)> {
@@ -100,6 +115,7 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
     let Some(period) = period else {
         return Ok(OverviewPage {
             meta,
+            findings: Vec::new(),
             period_label: "no data yet".into(),
             period_value: String::new(),
             periods,
@@ -219,6 +235,7 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         .collect();
 
     Ok(OverviewPage {
+        findings: Vec::new(),
         meta,
         period_label: period.financial_label(),
         period_value: period.to_string(),
