@@ -105,8 +105,10 @@ fn the_spine_chart_has_one_row_per_metric_with_its_quartile_written() {
     let chart = SpineChart { id: "sp".into(), title: "Scorecard".into(), rows };
     let (_, desc, _, texts) = inspect(&spine_chart(&chart).unwrap());
     assert!(desc.starts_with("Spine chart of 5 metrics"));
-    let quartile_labels = texts.iter().filter(|t| t.len() == 2 && t.starts_with('Q')).count();
-    assert_eq!(quartile_labels, 5, "each trust mark carries its quartile");
+    let words = ["top 25%", "upper middle", "lower middle", "bottom 25%"];
+    let quartile_labels = texts.iter().filter(|t| words.contains(&t.as_str())).count();
+    assert_eq!(quartile_labels, 5, "each trust mark carries its quartile, in words");
+    assert!(texts.iter().any(|t| t == "Exemplar median"), "the legend");
     assert_eq!((1..=5).filter(|i| texts.contains(&format!("Metric {i}"))).count(), 5);
 }
 

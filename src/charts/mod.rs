@@ -48,6 +48,9 @@ pub type DrawResult = Result<(), Box<dyn std::error::Error>>;
 pub enum Mark {
     Dot(RGBColor),
     Square(RGBColor),
+    Cross(RGBColor),
+    /// A triangle pointing down.
+    Down(RGBColor),
     Triangle(RGBColor),
     Line(RGBColor, u32),
 }
@@ -64,6 +67,10 @@ pub fn legend_band(area: &DrawingArea<SVGBackend<'_>, Shift>, items: &[(Mark, &s
         match mark {
             Mark::Dot(c) => area.draw(&Circle::new((x + 6, y), 5, c.filled()))?,
             Mark::Square(c) => area.draw(&Rectangle::new([(x + 1, y - 5), (x + 11, y + 5)], c.filled()))?,
+            Mark::Cross(c) => area.draw(&Cross::new((x + 6, y), 5, c.stroke_width(2)))?,
+            Mark::Down(c) => {
+                area.draw(&Polygon::new(vec![(x + 6, y + 7), (x + 13, y - 5), (x - 1, y - 5)], c.filled()))?
+            }
             Mark::Triangle(c) => area.draw(&TriangleMarker::new((x + 6, y), 7, c.filled()))?,
             Mark::Line(c, w) => area.draw(&PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(*w)))?,
         }

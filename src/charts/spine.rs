@@ -2,7 +2,7 @@
 //! 0–100 score axis (right is better) with the peer range, inter-quartile range, median,
 //! exemplar median and the trust's value marked with its quartile.
 
-use super::{DrawResult, palette, render, short};
+use super::{DrawResult, Mark, legend_band, palette, render, short};
 use plotters::prelude::*;
 
 pub struct SpineRow {
@@ -60,11 +60,35 @@ pub fn spine_chart(chart: &SpineChart) -> anyhow::Result<String> {
         sig(Significance::Similar),
         sig(Significance::Worse)
     );
-    let height = 60 + 26 * chart.rows.len() as u32;
+    let height = 110 + 26 * chart.rows.len() as u32;
     render(&chart.id, &chart.title, &desc, (900, height), |root| draw(root, chart))
 }
 
+/// The quartile in words, as the pages' tags say it ("Q1" would read as a quarter).
+fn quartile_words(q: i64) -> &'static str {
+    match q {
+        1 => "top 25%",
+        2 => "upper middle",
+        3 => "lower middle",
+        _ => "bottom 25%",
+    }
+}
+
 fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, chart: &SpineChart) -> DrawResult {
+    let (legend, root) = root.split_vertically(50);
+    legend_band(
+        &legend,
+        &[
+            (Mark::Square(palette::LIGHT), "Peer range"),
+            (Mark::Square(palette::GREY), "Middle 50%"),
+            (Mark::Line(palette::TEXT, 2), "Peer median"),
+            (Mark::Cross(palette::VERMILLION), "Exemplar median"),
+            (Mark::Dot(palette::BLUE), "This trust (by quartile)"),
+            (Mark::Triangle(palette::BLUE), "Better than England"),
+            (Mark::Down(palette::ORANGE), "Worse"),
+        ],
+    )?;
+    let root = &root;
     let n = chart.rows.len() as f64;
     let labels: Vec<String> = chart.rows.iter().map(|r| r.label.clone()).collect();
     let mut c = ChartBuilder::on(root)
@@ -119,11 +143,12 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, chart: &Spin
                 )))?;
             }
         }
+        let q = quartile_words(r.quartile);
         let label = match r.significance {
-            Some(Significance::Better) => format!("Q{}, better", r.quartile),
-            Some(Significance::Similar) => format!("Q{}, similar", r.quartile),
-            Some(Significance::Worse) => format!("Q{}, worse", r.quartile),
-            None => format!("Q{}", r.quartile),
+            Some(Significance::Better) => format!("{q}, better"),
+            Some(Significance::Similar) => format!("{q}, similar"),
+            Some(Significance::Worse) => format!("{q}, worse"),
+            None => q.to_string(),
         };
         // The marker: by significance when compared, else the quartile's circle.
         let at = (r.value, y + 0.5);
@@ -152,7 +177,7 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, chart: &Spin
             }
         };
         c.draw_series(std::iter::once(
-            EmptyElement::at(at) + Text::new(label, (10, -7), ("sans-serif", 12).into_font().color(&palette::TEXT)),
+            EmptyElement::at(at) + Text::new(label, (10, -14), ("sans-serif", 12).into_font().color(&palette::TEXT)),
         ))?;
     }
     Ok(())
