@@ -70,7 +70,7 @@ async fn list(State(state): State<AppState>, Extension(auth): Extension<Auth>) -
 }
 
 async fn page(state: &AppState, auth: &Auth, error: Option<String>) -> Result<(bool, Html<String>)> {
-    let findings = views(state, state.store.findings().await?);
+    let findings = views(state, state.findings().await?.to_vec());
     let can_write = auth.user.as_ref().is_some_and(|u| u.role == Role::Board);
     let page = FindingsPage {
         findings,
@@ -126,6 +126,7 @@ async fn add(
         owner: form.owner.trim().into(),
     };
     state.store.add_finding(&new, &auth.actor()).await?;
+    state.forget_findings();
     Ok(Redirect::to("/findings").into_response())
 }
 
@@ -147,5 +148,6 @@ async fn set_status(
         .set_finding_status(id, &form.status, &auth.actor())
         .await
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    state.forget_findings();
     Ok(Redirect::to("/findings").into_response())
 }

@@ -296,7 +296,7 @@ async fn gaps(
     );
     let findings = super::findings::views(
         &state,
-        state.store.findings().await?.into_iter().filter(|x| x.subject_kind == "domain").collect(),
+        state.findings().await?.iter().filter(|x| x.subject_kind == "domain").cloned().collect(),
     );
     render(
         &auth,

@@ -113,10 +113,10 @@ async fn metric_page(
         .ok_or_else(|| AppError::NotFound(format!("There is no metric '{metric_id}'.")))?;
     let period = query.period(&f)?;
     let peer = query.peer_group()?;
-    let findings = state.store.findings().await?;
+    let findings = state.findings().await?;
     let findings = super::findings::views(
         &state,
-        findings.into_iter().filter(|x| x.subject_kind == "metric" && x.subject == metric_id).collect(),
+        findings.iter().filter(|x| x.subject_kind == "metric" && x.subject == metric_id).cloned().collect(),
     );
     let key = super::page_key(&state, &auth, f.data_version, &super::findings::stamp(&findings), &uri);
     cached_page(&state, &auth, key, move || {

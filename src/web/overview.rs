@@ -85,7 +85,7 @@ async fn overview(
     let findings = match auth.user {
         Some(_) => super::findings::views(
             &state,
-            state.store.findings().await?.into_iter().filter(|x| x.status != "done").take(10).collect(),
+            state.findings().await?.iter().filter(|x| x.status != "done").take(10).cloned().collect(),
         ),
         None => Vec::new(),
     };

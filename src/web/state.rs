@@ -27,7 +27,13 @@ pub struct AppState {
     csrf_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
     /// The figures of the releases asked for lately, by release id (a release never changes).
     releases: Arc<std::sync::Mutex<KeptReleases>>,
+    /// The board's findings as read last, and when: pages show them on every request, and they
+    /// change seldom (see `findings`).
+    findings: Arc<std::sync::Mutex<Option<KeptFindings>>>,
 }
+
+/// The findings read last, and when.
+type KeptFindings = (std::time::Instant, Arc<Vec<crate::store::Finding>>);
 
 /// The releases' figures kept, newest asked for first, by release id.
 type KeptReleases = Vec<(String, Arc<Figures>)>;
@@ -57,6 +63,7 @@ impl AppState {
             limiter: Arc::default(),
             csrf_key: Arc::default(),
             releases: Arc::default(),
+            findings: Arc::default(),
             pages: Arc::default(),
             loaded: Arc::new(std::sync::atomic::AtomicBool::new(!figures.loading)),
             figures: Arc::new(RwLock::new(figures)),
@@ -124,6 +131,26 @@ impl AppState {
                 self.release_figures(&none).await
             }
         }
+    }
+
+    /// The board's findings, newest first: read from the store at most every few seconds (a
+    /// change made here is seen at once, `forget_findings`; one made on another instance within
+    /// `FINDINGS_FRESH`).
+    pub async fn findings(&self) -> Result<Arc<Vec<crate::store::Finding>>> {
+        const FINDINGS_FRESH: std::time::Duration = std::time::Duration::from_secs(5);
+        if let Some((at, kept)) = self.findings.lock().expect("findings lock").as_ref()
+            && at.elapsed() < FINDINGS_FRESH
+        {
+            return Ok(kept.clone());
+        }
+        let read = Arc::new(self.store.findings().await?);
+        *self.findings.lock().expect("findings lock") = Some((std::time::Instant::now(), read.clone()));
+        Ok(read)
+    }
+
+    /// Drops the findings kept, after a change to them.
+    pub fn forget_findings(&self) {
+        *self.findings.lock().expect("findings lock") = None;
     }
 
     /// The key visitors' CSRF tokens are derived under (`auth::visitor_csrf`).

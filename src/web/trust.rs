@@ -148,10 +148,10 @@ async fn trust_page(
         .cloned()
         .ok_or_else(|| AppError::NotFound(format!("There is no trust with the ODS code '{code}'.")))?;
     let period = query.period(&f)?;
-    let findings = state.store.findings().await?;
+    let findings = state.findings().await?;
     let findings = super::findings::views(
         &state,
-        findings.into_iter().filter(|x| x.subject_kind == "trust" && x.subject == org.ods_code).collect(),
+        findings.iter().filter(|x| x.subject_kind == "trust" && x.subject == org.ods_code).cloned().collect(),
     );
     let key = super::page_key(&state, &auth, f.data_version, &super::findings::stamp(&findings), &uri);
     if let Some(html) = super::cached(&state, &auth, &key) {
