@@ -193,6 +193,11 @@ async fn the_demo_shows_intervals_funnels_and_charts_on_pages_and_in_exports() {
     assert!(compare.contains("significance against England on each proportion metric"), "the heat map by significance");
     assert!(compare.contains("B better, S similar, W worse"));
     assert_eq!(app.text("/compare?orgs=RGT&colour=rainbow").await.0, 400);
+    let (_, yes_no) = app.text("/metrics/digital_strategy_approved").await;
+    assert!(
+        yes_no.contains("share of trusts saying yes") && yes_no.contains("Trusts saying yes (%)"),
+        "a yes/no metric as shares"
+    );
     let (_, methods) = app.text("/methods").await;
     assert!(methods.contains("id=\"funnels\"") && methods.contains("id=\"spc\""));
 }

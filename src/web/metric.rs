@@ -298,14 +298,35 @@ fn build(
     let national = period.and_then(|p| {
         applicable.iter().find_map(|t| f.benchmark(&metric.metric_id, p, t.as_str())).map(|b| b.national_median)
     });
-    let distribution_chart = strip_chart(&StripChart {
-        id: "distribution".into(),
-        title: format!("{} across peer groups, {period_label}", metric.name),
-        y_label: unit_label.clone(),
-        y_range: (metric.scale_min, metric.scale_max),
-        groups,
-        reference_line: national.map(|v| (v, "National median".to_string())),
-    })?;
+    // A yes/no metric is the share of trusts saying yes, not a strip of 0s and 1s.
+    let distribution_chart = if metric.unit == crate::domain::Unit::Boolean {
+        let share = |points: &[(f64, bool)], exemplar: Option<bool>| {
+            let kept: Vec<f64> =
+                points.iter().filter(|(_, e)| exemplar.is_none_or(|x| x == *e)).map(|(v, _)| *v).collect();
+            (!kept.is_empty()).then(|| 100.0 * kept.iter().filter(|v| **v >= 0.5).count() as f64 / kept.len() as f64)
+        };
+        crate::charts::bar_chart(&crate::charts::BarChart {
+            id: "distribution".into(),
+            title: format!("{}: share of trusts saying yes, {period_label}", metric.name),
+            y_label: "Trusts saying yes (%)".into(),
+            y_range: (0.0, 100.0),
+            categories: groups.iter().map(|g| g.label.clone()).collect(),
+            series: vec![
+                ("Exemplar trusts".into(), groups.iter().map(|g| share(&g.points, Some(true))).collect()),
+                ("Other trusts".into(), groups.iter().map(|g| share(&g.points, Some(false))).collect()),
+                ("All trusts".into(), groups.iter().map(|g| share(&g.points, None)).collect()),
+            ],
+        })?
+    } else {
+        strip_chart(&StripChart {
+            id: "distribution".into(),
+            title: format!("{} across peer groups, {period_label}", metric.name),
+            y_label: unit_label.clone(),
+            y_range: (metric.scale_min, metric.scale_max),
+            groups,
+            reference_line: national.map(|v| (v, "National median".to_string())),
+        })?
+    };
     let mut quarters = Vec::new();
     let mut series: Vec<TrendSeries> = ["Lower quartile", "Median", "Upper quartile", "Exemplar median"]
         .iter()
