@@ -138,6 +138,17 @@ pub fn category_label(labels: &[String], x: f64) -> String {
     if (x - x.floor() - 0.5).abs() < 1e-6 && i < labels.len() { labels[i].clone() } else { String::new() }
 }
 
+/// The label of tick `x` on an axis of quarter indices from `first`: the quarter in financial
+/// year form on every `step`th quarter, nothing between.
+pub fn quarter_tick(x: f64, first: i32, step: usize) -> String {
+    let i = x.round() as i32;
+    if (x - x.round()).abs() < 1e-6 && i >= first && ((i - first) as usize).is_multiple_of(step.max(1)) {
+        crate::domain::Quarter::from_index(i).financial_label()
+    } else {
+        String::new()
+    }
+}
+
 /// A number for chart labels and descriptions: at most one decimal place.
 pub fn short(v: f64) -> String {
     let r = (v * 10.0).round() / 10.0;

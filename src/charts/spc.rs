@@ -104,14 +104,7 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, c: &SpcChart
     chart
         .configure_mesh()
         .x_labels(n + 1)
-        .x_label_formatter(&|x| {
-            let i = x.round() as i32;
-            if (x - x.round()).abs() < 1e-6 && ((i - first) as usize).is_multiple_of(step) {
-                Quarter::from_index(i).financial_label()
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&|x| super::quarter_tick(*x, first, step))
         .x_desc("Quarter (NHS financial year)")
         .y_desc(c.y_label.as_str())
         .label_style(("sans-serif", 13))

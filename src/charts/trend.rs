@@ -63,14 +63,7 @@ fn draw(
     let step = quarters.div_ceil(6).max(1);
     c.configure_mesh()
         .x_labels(quarters + 1)
-        .x_label_formatter(&|x| {
-            let i = x.round() as i32;
-            if (x - x.round()).abs() < 1e-6 && ((i - first.index()) as usize).is_multiple_of(step) {
-                Quarter::from_index(i).financial_label()
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&|x| super::quarter_tick(*x, first.index(), step))
         .x_desc("Quarter (NHS financial year)")
         .y_desc(chart.y_label.as_str())
         .label_style(("sans-serif", 13))

@@ -98,6 +98,14 @@ pub struct MetricPage {
     pub funnel_trusts: usize,
 }
 
+/// The metric an address names, or a 404.
+pub fn metric_of(f: &Figures, metric_id: &str) -> Result<Metric> {
+    f.reference
+        .metric(metric_id)
+        .cloned()
+        .ok_or_else(|| AppError::NotFound(format!("There is no metric '{metric_id}'.")))
+}
+
 async fn metric_page(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -106,11 +114,7 @@ async fn metric_page(
     Params(query): Params,
 ) -> Result<Html<String>> {
     let f = state.shown_figures(&auth.shown).await?;
-    let metric = f
-        .reference
-        .metric(&metric_id)
-        .cloned()
-        .ok_or_else(|| AppError::NotFound(format!("There is no metric '{metric_id}'.")))?;
+    let metric = metric_of(&f, &metric_id)?;
     let period = query.period(&f)?;
     let peer = query.peer_group()?;
     let findings = state.findings().await?;

@@ -133,6 +133,15 @@ pub struct TrustPage {
     pub findings: Vec<super::findings::FindingView>,
 }
 
+/// The trust an address names (its ODS code in any case), or a 404.
+fn organisation(f: &Figures, code: &str) -> Result<Organisation> {
+    let code = code.to_ascii_uppercase();
+    f.reference
+        .organisation(&code)
+        .cloned()
+        .ok_or_else(|| AppError::NotFound(format!("There is no trust with the ODS code '{code}'.")))
+}
+
 async fn trust_page(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
@@ -141,12 +150,7 @@ async fn trust_page(
     Params(query): Params,
 ) -> Result<Html<String>> {
     let f = state.shown_figures(&auth.shown).await?;
-    let code = code.to_ascii_uppercase();
-    let org = f
-        .reference
-        .organisation(&code)
-        .cloned()
-        .ok_or_else(|| AppError::NotFound(format!("There is no trust with the ODS code '{code}'.")))?;
+    let org = organisation(&f, &code)?;
     let period = query.period(&f)?;
     let findings = state.findings().await?;
     let findings = super::findings::views(
@@ -197,6 +201,7 @@ fn build(
                 continue;
             };
             let s = |v: f64| m.score(v);
+            let interval = f.interval(&org.ods_code, &m.metric_id, p);
             let (a, z) = (s(b.min), s(b.max));
             let (lo, hi) = (s(b.p25), s(b.p75));
             rows.push(SpineRow {
@@ -209,11 +214,8 @@ fn build(
                 exemplar: b.exemplar_median.map(s),
                 value: pos.score,
                 quartile: pos.quartile,
-                interval: f
-                    .interval(&org.ods_code, &m.metric_id, p)
-                    .and_then(|i| i.ci95)
-                    .map(|(lo, hi)| (s(lo), s(hi))),
-                significance: f.interval(&org.ods_code, &m.metric_id, p).and_then(|i| {
+                interval: interval.and_then(|i| i.ci95).map(|(lo, hi)| (s(lo), s(hi))),
+                significance: interval.and_then(|i| {
                     use crate::analytics::uncertainty::Comparison;
                     match i.vs_england_95 {
                         Comparison::Better => Some(crate::charts::Significance::Better),
@@ -224,7 +226,6 @@ fn build(
                 }),
             });
             let revision = f.value_at(&org.ods_code, &m.metric_id, p.index()).map_or(0, |v| v.revision);
-            let interval = f.interval(&org.ods_code, &m.metric_id, p);
             let spc = f.spc(&org.ods_code, &m.metric_id).map(|(_, c)| c);
             metrics.push(MetricRow {
                 percentile: pos.percentile,
@@ -457,17 +458,8 @@ async fn history_page(
     Params(_query): Params,
 ) -> Result<Html<String>> {
     let f = state.shown_figures(&auth.shown).await?;
-    let code = code.to_ascii_uppercase();
-    let org = f
-        .reference
-        .organisation(&code)
-        .cloned()
-        .ok_or_else(|| AppError::NotFound(format!("There is no trust with the ODS code '{code}'.")))?;
-    let metric = f
-        .reference
-        .metric(&metric_id)
-        .cloned()
-        .ok_or_else(|| AppError::NotFound(format!("There is no metric '{metric_id}'.")))?;
+    let org = organisation(&f, &code)?;
+    let metric = super::metric::metric_of(&f, &metric_id)?;
     if !metric.applies(org.trust_type) {
         return Err(AppError::NotFound(format!(
             "{} does not apply to {} trusts like {}.",
