@@ -1,6 +1,6 @@
 //! Line charts over quarters, labelled in NHS financial-year form.
 
-use super::{DrawResult, palette, render, short};
+use super::{DrawResult, Mark, legend_band, palette, render, short};
 use crate::domain::Quarter;
 use plotters::prelude::*;
 
@@ -43,7 +43,7 @@ pub fn trend_chart(chart: &TrendChart) -> anyhow::Result<String> {
         .collect::<Vec<_>>()
         .join("; ");
     let desc = format!("Line chart of {} by quarter. {desc}.", chart.y_label);
-    render(&chart.id, &chart.title, &desc, (720, 380), |root| draw(root, chart, &series, first, last))
+    render(&chart.id, &chart.title, &desc, (720, 420), |root| draw(root, chart, &series, first, last))
 }
 
 fn draw(
@@ -53,9 +53,17 @@ fn draw(
     first: Quarter,
     last: Quarter,
 ) -> DrawResult {
+    // The legend in its own band above the plot, so that it never covers a line.
+    let (legend, plot) = root.split_vertically(if series.len() > 3 { 62 } else { 40 });
+    let items: Vec<(Mark, &str)> = series
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (legend_mark(k, COLOURS[k % COLOURS.len()]), s.label.as_str()))
+        .collect();
+    legend_band(&legend, &items)?;
     let (x0, x1) = (first.index() as f64 - 0.3, last.index() as f64 + 0.3);
     let quarters = (last.index() - first.index() + 1) as usize;
-    let mut c = ChartBuilder::on(root)
+    let mut c = ChartBuilder::on(&plot)
         .margin(12)
         .x_label_area_size(45)
         .y_label_area_size(60)
@@ -70,34 +78,26 @@ fn draw(
         .axis_desc_style(("sans-serif", 15))
         .light_line_style(palette::LIGHT.mix(0.5))
         .draw()?;
-    let colours = [
-        palette::BLUE,
-        palette::TEXT,
-        palette::SKY,
-        palette::VERMILLION,
-        palette::GREEN,
-        palette::PURPLE,
-        palette::ORANGE,
-    ];
     for (k, s) in series.iter().enumerate() {
-        let colour = colours[k % colours.len()];
+        let colour = COLOURS[k % COLOURS.len()];
         let pts: Vec<(f64, f64)> = s.points.iter().map(|(q, v)| (q.index() as f64, *v)).collect();
-        c.draw_series(LineSeries::new(pts.clone(), colour.stroke_width(2)))?.label(s.label.as_str()).legend(
-            move |(x, y)| {
-                EmptyElement::at((x + 8, y))
-                    + PathElement::new(vec![(-8, 0), (8, 0)], colour.stroke_width(2))
-                    + marker(k, colour)
-            },
-        );
+        c.draw_series(LineSeries::new(pts.clone(), colour.stroke_width(2)))?;
         c.draw_series(pts.into_iter().map(|p| EmptyElement::at(p) + marker(k, colour)))?;
     }
-    c.configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(palette::GREY)
-        .label_font(("sans-serif", 13))
-        .draw()?;
     Ok(())
+}
+
+const COLOURS: [RGBColor; 7] =
+    [palette::BLUE, palette::TEXT, palette::SKY, palette::VERMILLION, palette::GREEN, palette::PURPLE, palette::ORANGE];
+
+/// The legend's mark for series `k`: the marker shape the line carries.
+fn legend_mark(k: usize, colour: RGBColor) -> Mark {
+    match k % 4 {
+        0 => Mark::Dot(colour),
+        1 => Mark::Square(colour),
+        2 => Mark::Triangle(colour),
+        _ => Mark::Cross(colour),
+    }
 }
 
 /// A different marker shape per series, so that colour is never the only signal.

@@ -131,6 +131,47 @@ pub struct TrustPage {
     pub peer_rate: String,
     pub org_results: Vec<(String, String, String)>,
     pub findings: Vec<super::findings::FindingView>,
+    /// The maturity index over the quarters against the peer group's and its exemplars' medians.
+    pub maturity_chart: String,
+    pub maturity_history: Vec<(String, String, String, String)>,
+}
+
+/// The trust's maturity index in every quarter beside its peer group's median and its peer
+/// exemplars' median: the chart, and its numbers newest first (quarter, trust, peers, exemplars).
+fn maturity_over_time(f: &Figures, org: &Organisation) -> Result<(String, Vec<(String, String, String, String)>)> {
+    use crate::charts::{TrendChart, TrendSeries, trend_chart};
+    let tt = org.trust_type.as_str();
+    let mut series: Vec<TrendSeries> = [org.name.as_str(), "Peer median", "Peer exemplars' median"]
+        .iter()
+        .map(|l| TrendSeries { label: (*l).to_string(), points: Vec::new() })
+        .collect();
+    let mut rows = Vec::new();
+    for q in &f.periods {
+        let own = f.index(&org.ods_code, *q, "all").and_then(|i| i.domain_index);
+        let median = |group: &str| f.summary(*q, tt, "all", group).and_then(|x| x.median);
+        let (peers, exemplars) = (median("all"), median("exemplar"));
+        for (k, v) in [own, peers, exemplars].into_iter().enumerate() {
+            if let Some(v) = v {
+                series[k].points.push((*q, v));
+            }
+        }
+        if own.is_some() {
+            rows.push((q.financial_label(), num(own), num(peers), num(exemplars)));
+        }
+    }
+    rows.reverse();
+    let chart = trend_chart(&TrendChart {
+        id: "maturity-history".into(),
+        title: format!(
+            "{}: maturity index by quarter against {} peers",
+            org.name,
+            org.trust_type.label().to_lowercase()
+        ),
+        y_label: "Maturity index (0–100)".into(),
+        y_range: (0.0, 100.0),
+        series,
+    })?;
+    Ok((chart, rows))
 }
 
 /// The trust an address names (its ODS code in any case), or a 404.
@@ -389,9 +430,12 @@ fn build(
             detail: q.detail.clone(),
         })
         .collect();
+    let (maturity_chart, maturity_history) = maturity_over_time(f, &org)?;
     Ok(TrustPage {
         headers,
         findings: Vec::new(),
+        maturity_chart,
+        maturity_history,
         conformance_rate: own.rate().map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_default(),
         conformance_detail: format!("{} of {} required results are current passes", own.passed, own.required),
         peer_rate: crate::analytics::quantile(&peer_rates, 0.5)
