@@ -133,12 +133,15 @@ pub struct TrustPage {
     pub findings: Vec<super::findings::FindingView>,
     /// The maturity index over the quarters against the peer group's and its exemplars' medians.
     pub maturity_chart: String,
-    pub maturity_history: Vec<(String, String, String, String)>,
+    pub maturity_history: Vec<MaturityRow>,
 }
+
+/// A quarter's maturity index: (quarter, the trust, the peer median, the peer exemplars' median).
+pub type MaturityRow = (String, String, String, String);
 
 /// The trust's maturity index in every quarter beside its peer group's median and its peer
 /// exemplars' median: the chart, and its numbers newest first (quarter, trust, peers, exemplars).
-fn maturity_over_time(f: &Figures, org: &Organisation) -> Result<(String, Vec<(String, String, String, String)>)> {
+fn maturity_over_time(f: &Figures, org: &Organisation) -> Result<(String, Vec<MaturityRow>)> {
     use crate::charts::{TrendChart, TrendSeries, trend_chart};
     let tt = org.trust_type.as_str();
     let mut series: Vec<TrendSeries> = [org.name.as_str(), "Peer median", "Peer exemplars' median"]
