@@ -44,6 +44,7 @@ pub struct QuarterSummary {
 pub struct Revision {
     pub org_code: String,
     pub metric_id: String,
+    pub metric: String,
     pub quarter: String,
     pub old: String,
     pub new: String,
@@ -170,6 +171,7 @@ async fn preview(
                         q.revised += 1;
                         page.revisions.push(Revision {
                             org_code: r.org_code.clone(),
+                            metric: f.reference.metric(&r.metric_id).map_or(r.metric_id.clone(), |m| m.name.clone()),
                             metric_id: r.metric_id.clone(),
                             quarter: r.period.financial_label(),
                             old: format!("{} (revision {})", old.value, old.revision),

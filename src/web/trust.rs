@@ -81,6 +81,7 @@ pub struct TargetRow {
 
 pub struct HistoryRow {
     pub metric_id: String,
+    pub metric: String,
     pub quarter: String,
     pub revision: i64,
     pub value: String,
@@ -213,6 +214,7 @@ async fn trust_page(
         page.history = revised
             .into_iter()
             .map(|(metric_id, r)| HistoryRow {
+                metric: f.reference.metric(&metric_id).map_or(metric_id.clone(), |m| m.name.clone()),
                 metric_id,
                 quarter: r.period.financial_label(),
                 revision: r.revision,
