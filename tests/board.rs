@@ -90,6 +90,14 @@ async fn compare_shows_up_to_twenty_trusts_as_a_heat_map_with_its_table() {
     assert_eq!(app.text("/gaps?page=99").await.0, 400);
     let (_, exports) = app.text("/export").await;
     assert!(exports.contains("Data dictionary") && exports.contains("id=\"dict-trust_benchmarks\""));
+    // The filter form builds the download links.
+    let (status, exports) = app.text("/export?period=latest&peer_group=ambulance&region=").await;
+    assert_eq!(status, 200);
+    assert!(
+        exports.contains("href=\"/export/values.csv?period=latest&#38;peer_group=ambulance\""),
+        "the links carry the filters"
+    );
+    assert!(exports.contains("<option value=\"latest\" selected>"));
 }
 
 #[tokio::test]

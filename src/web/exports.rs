@@ -28,6 +28,12 @@ pub struct ExportsPage {
     /// The data dictionary: each export's name and description with its columns, in order.
     pub dictionary: Vec<(&'static str, &'static str, Vec<&'static Column>)>,
     pub data_version: i64,
+    /// The filter form's choices, and the query the download links carry (`?…`, or empty).
+    pub periods: Vec<super::view::Choice>,
+    pub types: Vec<super::view::Choice>,
+    pub regions: Vec<super::view::Choice>,
+    pub latest_chosen: bool,
+    pub query: String,
 }
 
 impl ExportsPage {
@@ -38,12 +44,43 @@ impl ExportsPage {
                 (name, description, DICTIONARY.iter().filter(|c| c.export == name).collect::<Vec<_>>())
             })
             .collect();
-        Self { exports: EXPORTS.to_vec(), dictionary, data_version }
+        Self {
+            exports: EXPORTS.to_vec(),
+            dictionary,
+            data_version,
+            periods: Vec::new(),
+            types: Vec::new(),
+            regions: Vec::new(),
+            latest_chosen: false,
+            query: String::new(),
+        }
     }
 }
 
-async fn index(State(state): State<AppState>, Extension(auth): Extension<Auth>) -> Result<Html<String>> {
-    render(&auth, &ExportsPage::new(state.figures().data_version))
+/// The exports page; its filter form (quarter, `latest` among them, trust type and region)
+/// builds the download links, so that nobody has to know how a quarter is written.
+async fn index(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Params(q): Params,
+) -> Result<Html<String>> {
+    let f = state.shown_figures(&auth.shown).await?;
+    let latest_chosen = q.period.as_deref().is_some_and(|p| p.trim().eq_ignore_ascii_case("latest"));
+    let period =
+        if latest_chosen { None } else { q.quarter(f.latest_period(), false).map_err(AppError::BadRequest)? };
+    let (peer, region) = (q.peer_group()?, q.region()?);
+    let mut page = ExportsPage::new(state.figures().data_version);
+    page.periods = super::view::period_choices(&f, period);
+    page.types = super::view::type_choices(peer);
+    page.regions = super::view::region_choices(region.as_deref());
+    page.latest_chosen = latest_chosen;
+    page.query = super::view::query_string(&[
+        ("period", if latest_chosen { Some("latest".into()) } else { period.map(|p| p.to_string()) }),
+        ("peer_group", peer.map(|p| p.as_str().to_string())),
+        ("region", region),
+        ("release", q.release.clone()),
+    ]);
+    render(&auth, &page)
 }
 
 async fn download(
