@@ -8,15 +8,8 @@ use exemplar::store::Progress;
 
 async fn send(app: &TestApp, token: &str, org: &str, quarter: &Quarter, value: f64) -> (u16, serde_json::Value) {
     let csv = format!("org_code,metric_id,period,value\n{org},clinical_wifi_coverage,{quarter},{value}\n");
-    let r = reqwest::Client::new()
-        .post(format!("{}/api/v1/submissions", app.base))
-        .bearer_auth(token)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap())
+    let (status, body) = app.post_submission(token, csv).await;
+    (status, serde_json::from_slice(&body).unwrap())
 }
 
 #[tokio::test]

@@ -16,16 +16,7 @@ async fn trust_app() -> (TestApp, String) {
 }
 
 async fn post_csv(app: &TestApp, token: &str, body: Vec<u8>) -> (u16, usize, Value) {
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/v1/submissions", app.base))
-        .bearer_auth(token)
-        .header("content-type", "text/csv")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let bytes = response.bytes().await.unwrap();
+    let (status, bytes) = app.post_submission(token, body).await;
     (status, bytes.len(), serde_json::from_slice(&bytes).unwrap_or(Value::Null))
 }
 
@@ -304,15 +295,8 @@ async fn results_for_a_system_come_from_its_assessor_not_from_a_trust() {
     let (status, body) = post(assessor.clone(), csv).await;
     assert_eq!(status, 201, "{body}");
     // An assessor sends conformance results only.
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/v1/submissions", app.base))
-        .bearer_auth(assessor)
-        .header("content-type", "text/csv")
-        .body("org_code,metric_id,period,value\nRGT,clinical_wifi_coverage,2025-Q1,50\n")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 403);
+    let values = "org_code,metric_id,period,value\nRGT,clinical_wifi_coverage,2025-Q1,50\n";
+    assert_eq!(app.post_submission(&assessor, values).await.0, 403);
 }
 
 #[tokio::test]

@@ -7,15 +7,8 @@ use common::{TestApp, TestDb};
 use exemplar::domain::{Actor, Quarter, Role};
 
 async fn send(app: &TestApp, token: &str, csv: String) {
-    let r = reqwest::Client::new()
-        .post(format!("{}/api/v1/submissions", app.base))
-        .bearer_auth(token)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201, "{}", r.text().await.unwrap());
+    let (status, body) = app.post_submission(token, csv).await;
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
 }
 
 async fn download(app: &TestApp, path: &str) -> (u16, String, Vec<u8>) {

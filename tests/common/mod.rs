@@ -118,6 +118,19 @@ impl TestApp {
         token
     }
 
+    /// Posts a CSV submission to the API with `token`: the status and the answer's bytes.
+    pub async fn post_submission(&self, token: &str, csv: impl Into<reqwest::Body>) -> (u16, Vec<u8>) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/v1/submissions", self.base))
+            .bearer_auth(token)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.bytes().await.unwrap().to_vec())
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(format!("{}{path}", self.base)).send().await.unwrap()
     }
