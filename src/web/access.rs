@@ -226,8 +226,8 @@ async fn shown(
     if provisional {
         return Ok(Shown::Provisional);
     }
-    let releases = state.store.releases().await?;
-    Ok(releases.into_iter().next().map_or(Shown::Unpublished, Shown::Release))
+    let releases = state.releases().await?;
+    Ok(releases.first().cloned().map_or(Shown::Unpublished, Shown::Release))
 }
 
 /// The address a request came from: the connection's, unless that is a trusted proxy, in which

@@ -68,7 +68,10 @@ async fn publish(
     }
     let quarter = Quarter::parse(&form.period).map_err(|e| AppError::BadRequest(format!("period: {e}")))?;
     match crate::publish::publish(&state.store, quarter, &form.note, form.confirm.is_some(), &auth.actor()).await {
-        Ok(_) => Ok(Redirect::to("/releases").into_response()),
+        Ok(_) => {
+            state.forget_releases();
+            Ok(Redirect::to("/releases").into_response())
+        }
         Err(e) => {
             let mut page = page(&state, &auth).await?;
             page.error = Some(e.to_string());

@@ -30,7 +30,13 @@ pub struct AppState {
     /// The board's findings as read last, and when: pages show them on every request, and they
     /// change seldom (see `findings`).
     findings: Arc<std::sync::Mutex<Option<KeptFindings>>>,
+    /// The releases as read last, and when: every visitor's and trust user's request asks which
+    /// is the newest (see `releases`).
+    releases_read: Arc<std::sync::Mutex<Option<KeptReleaseList>>>,
 }
+
+/// The release list read last, and when.
+type KeptReleaseList = (std::time::Instant, Arc<Vec<crate::store::Release>>);
 
 /// The findings read last, and when.
 type KeptFindings = (std::time::Instant, Arc<Vec<crate::store::Finding>>);
@@ -64,6 +70,7 @@ impl AppState {
             csrf_key: Arc::default(),
             releases: Arc::default(),
             findings: Arc::default(),
+            releases_read: Arc::default(),
             pages: Arc::default(),
             loaded: Arc::new(std::sync::atomic::AtomicBool::new(!figures.loading)),
             figures: Arc::new(RwLock::new(figures)),
@@ -146,6 +153,26 @@ impl AppState {
         let read = Arc::new(self.store.findings().await?);
         *self.findings.lock().expect("findings lock") = Some((std::time::Instant::now(), read.clone()));
         Ok(read)
+    }
+
+    /// The published releases, newest first: read from the store at most every few seconds (a
+    /// publication here is seen at once, `forget_releases`; one by another instance or the
+    /// command line within `FRESH`).
+    pub async fn releases(&self) -> Result<Arc<Vec<crate::store::Release>>> {
+        const FRESH: std::time::Duration = std::time::Duration::from_secs(5);
+        if let Some((at, kept)) = self.releases_read.lock().expect("releases lock").as_ref()
+            && at.elapsed() < FRESH
+        {
+            return Ok(kept.clone());
+        }
+        let read = Arc::new(self.store.releases().await?);
+        *self.releases_read.lock().expect("releases lock") = Some((std::time::Instant::now(), read.clone()));
+        Ok(read)
+    }
+
+    /// Drops the release list kept, after a publication.
+    pub fn forget_releases(&self) {
+        *self.releases_read.lock().expect("releases lock") = None;
     }
 
     /// Drops the findings kept, after a change to them.
