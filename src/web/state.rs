@@ -27,19 +27,43 @@ pub struct AppState {
     csrf_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
     /// The figures of the releases asked for lately, by release id (a release never changes).
     releases: Arc<std::sync::Mutex<KeptReleases>>,
-    /// The board's findings as read last, and when: pages show them on every request, and they
-    /// change seldom (see `findings`).
-    findings: Arc<std::sync::Mutex<Option<KeptFindings>>>,
-    /// The releases as read last, and when: every visitor's and trust user's request asks which
-    /// is the newest (see `releases`).
-    releases_read: Arc<std::sync::Mutex<Option<KeptReleaseList>>>,
+    /// The board's findings: pages show them on every request, and they change seldom.
+    findings: Arc<Fresh<Vec<crate::store::Finding>>>,
+    /// The release list: every visitor's and trust user's request asks which is the newest.
+    releases_read: Arc<Fresh<Vec<crate::store::Release>>>,
 }
 
-/// The release list read last, and when.
-type KeptReleaseList = (std::time::Instant, Arc<Vec<crate::store::Release>>);
+/// A list read from the store and kept for `FRESH`: a change made on this server forgets it at
+/// once; one made by another instance or the command line is seen within `FRESH`.
+pub struct Fresh<T> {
+    kept: std::sync::Mutex<Option<(std::time::Instant, Arc<T>)>>,
+}
 
-/// The findings read last, and when.
-type KeptFindings = (std::time::Instant, Arc<Vec<crate::store::Finding>>);
+impl<T> Default for Fresh<T> {
+    fn default() -> Self {
+        Self { kept: std::sync::Mutex::new(None) }
+    }
+}
+
+impl<T> Fresh<T> {
+    const FRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
+    /// The list kept, or `read` again when it is older than `FRESH` or forgotten.
+    async fn get(&self, read: impl std::future::Future<Output = Result<T>>) -> Result<Arc<T>> {
+        if let Some((at, kept)) = self.kept.lock().expect("kept list lock").as_ref()
+            && at.elapsed() < Self::FRESH
+        {
+            return Ok(kept.clone());
+        }
+        let read = Arc::new(read.await?);
+        *self.kept.lock().expect("kept list lock") = Some((std::time::Instant::now(), read.clone()));
+        Ok(read)
+    }
+
+    fn forget(&self) {
+        *self.kept.lock().expect("kept list lock") = None;
+    }
+}
 
 /// The releases' figures kept, newest asked for first, by release id.
 type KeptReleases = Vec<(String, Arc<Figures>)>;
@@ -140,44 +164,24 @@ impl AppState {
         }
     }
 
-    /// The board's findings, newest first: read from the store at most every few seconds (a
-    /// change made here is seen at once, `forget_findings`; one made on another instance within
-    /// `FINDINGS_FRESH`).
+    /// The board's findings, newest first (kept: see `Fresh`).
     pub async fn findings(&self) -> Result<Arc<Vec<crate::store::Finding>>> {
-        const FINDINGS_FRESH: std::time::Duration = std::time::Duration::from_secs(5);
-        if let Some((at, kept)) = self.findings.lock().expect("findings lock").as_ref()
-            && at.elapsed() < FINDINGS_FRESH
-        {
-            return Ok(kept.clone());
-        }
-        let read = Arc::new(self.store.findings().await?);
-        *self.findings.lock().expect("findings lock") = Some((std::time::Instant::now(), read.clone()));
-        Ok(read)
-    }
-
-    /// The published releases, newest first: read from the store at most every few seconds (a
-    /// publication here is seen at once, `forget_releases`; one by another instance or the
-    /// command line within `FRESH`).
-    pub async fn releases(&self) -> Result<Arc<Vec<crate::store::Release>>> {
-        const FRESH: std::time::Duration = std::time::Duration::from_secs(5);
-        if let Some((at, kept)) = self.releases_read.lock().expect("releases lock").as_ref()
-            && at.elapsed() < FRESH
-        {
-            return Ok(kept.clone());
-        }
-        let read = Arc::new(self.store.releases().await?);
-        *self.releases_read.lock().expect("releases lock") = Some((std::time::Instant::now(), read.clone()));
-        Ok(read)
-    }
-
-    /// Drops the release list kept, after a publication.
-    pub fn forget_releases(&self) {
-        *self.releases_read.lock().expect("releases lock") = None;
+        self.findings.get(self.store.findings()).await
     }
 
     /// Drops the findings kept, after a change to them.
     pub fn forget_findings(&self) {
-        *self.findings.lock().expect("findings lock") = None;
+        self.findings.forget();
+    }
+
+    /// The published releases, newest first (kept: see `Fresh`).
+    pub async fn releases(&self) -> Result<Arc<Vec<crate::store::Release>>> {
+        self.releases_read.get(self.store.releases()).await
+    }
+
+    /// Drops the release list kept, after a publication.
+    pub fn forget_releases(&self) {
+        self.releases_read.forget();
     }
 
     /// The key visitors' CSRF tokens are derived under (`auth::visitor_csrf`).
