@@ -142,7 +142,11 @@ pub async fn not_signed_off(store: &Store, quarter: Quarter) -> Result<Vec<Strin
 
 /// The release `id` names (`latest`: the newest), or an error listing the releases there are.
 pub async fn find(store: &Store, id: &str) -> Result<Release, String> {
-    let releases = store.releases().await.map_err(|e| e.to_string())?;
+    find_in(&store.releases().await.map_err(|e| e.to_string())?, id)
+}
+
+/// The release `id` names among `releases` (newest first), as `find`.
+pub fn find_in(releases: &[Release], id: &str) -> Result<Release, String> {
     let found = if id.eq_ignore_ascii_case("latest") {
         releases.first().cloned()
     } else {

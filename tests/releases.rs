@@ -202,4 +202,6 @@ async fn a_trust_sees_its_own_provisional_figures_and_everyone_else_as_published
     assert_eq!(status, 403, "as_of would show unpublished figures of other trusts");
     let (_, _, own) = get("/trusts/RGT").await;
     assert!(own.contains("Provisional figures"), "its own page stays provisional");
+    let (_, _, history) = get("/trusts/RGT/metrics/clinical_wifi_coverage").await;
+    assert!(history.contains("Provisional figures"), "and so do the pages under it");
 }

@@ -207,7 +207,13 @@ async fn shown(
         .and_then(|q| q.0.get("release").map(|v| v.trim().to_string()))
         .filter(|v| !v.is_empty());
     if let Some(id) = asked {
-        return crate::publish::find(&state.store, &id).await.map(Shown::Release).map_err(|mut e| {
+        // From the kept list; a release it does not have yet (published elsewhere within the
+        // last seconds) is looked for in the store before the answer is 404.
+        let found = match crate::publish::find_in(&state.releases().await?, &id) {
+            Ok(release) => Ok(release),
+            Err(_) => crate::publish::find(&state.store, &id).await,
+        };
+        return found.map(Shown::Release).map_err(|mut e| {
             e[..1].make_ascii_uppercase();
             crate::web::error::AppError::NotFound(format!("{e}."))
         });
@@ -215,10 +221,12 @@ async fn shown(
     let provisional = match user {
         None => false,
         Some(u) if u.role == Role::Trust => {
-            let own = u
-                .org_code
-                .as_deref()
-                .is_some_and(|o| path.strip_prefix("/trusts/").is_some_and(|rest| rest.eq_ignore_ascii_case(o)));
+            let own = u.org_code.as_deref().is_some_and(|o| {
+                // `/trusts/{own}` and the pages under it (a metric's history).
+                path.strip_prefix("/trusts/")
+                    .and_then(|rest| rest.split('/').next())
+                    .is_some_and(|code| code.eq_ignore_ascii_case(o))
+            });
             own || ["/submit", "/submissions", "/completeness", "/api/"].iter().any(|p| path.starts_with(p))
         }
         Some(_) => true,
