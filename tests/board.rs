@@ -3,45 +3,112 @@
 
 mod common;
 
-use common::{TestApp, TestDb, csrf_of, parse_csv};
+use common::{TestApp, csrf_of, parse_csv};
 use exemplar::domain::Role;
 
+/// A page without its comments: what a reader sees.
+fn visible(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<!--") {
+        out.push_str(&rest[..start]);
+        rest = rest[start..].find("-->").map_or("", |end| &rest[start + end + 3..]);
+    }
+    out + rest
+}
+
 #[tokio::test]
-async fn a_board_member_records_a_finding_that_shows_on_its_metric_page_and_in_the_export() {
-    let app = TestApp::spawn_on(TestDb::new(), false).await;
+async fn a_board_member_records_a_finding_by_name_that_shows_on_its_metric_page_and_in_the_export() {
+    let app = TestApp::spawn(true).await;
     let board = app.user("member@board.example", Role::Board, None).await;
-    let page = board.get(format!("{}/findings", app.base)).send().await.unwrap().text().await.unwrap();
+    let latest = app.state.figures().latest_period().unwrap();
+    let previous = latest.previous().to_string();
+
+    // A gap page offers the board a pre-filled "Record a finding" for each metric; the form
+    // names metrics, domains and trusts, never raw ids.
+    let gaps = board.get(format!("{}/gaps", app.base)).send().await.unwrap().text().await.unwrap();
+    let link = format!("/findings?about=metric:digital_leadership_capability&#38;period={latest}#record");
+    assert!(
+        gaps.contains(&link),
+        "the gap row links to the pre-filled form: {}",
+        gaps.split("Record a finding")
+            .next()
+            .unwrap()
+            .chars()
+            .rev()
+            .take(400)
+            .collect::<String>()
+            .chars()
+            .rev()
+            .collect::<String>()
+    );
+    let (_, analyst_gaps) = app.text("/gaps").await;
+    assert!(gaps.contains("Record a finding on this gap</a>"));
+    assert!(!visible(&analyst_gaps).contains("Record a finding"), "only the board is offered the form");
+    let page = board
+        .get(format!("{}/findings?about=metric:digital_leadership_capability&period={previous}", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(
+        r#"<option value="metric:digital_leadership_capability" selected>Digital leadership capability</option>"#
+    ));
+    assert!(page.contains("<optgroup label=\"Trusts\">") && page.contains("Cambridge University Hospitals"));
+    assert!(page.contains(&format!(r#"<option value="{previous}" selected>"#)), "the quarter is pre-filled");
     let csrf = csrf_of(&page);
+
+    // Every problem at once, in an error summary, with what was typed kept.
+    let bad = [
+        ("csrf_token", csrf.as_str()),
+        ("about", "metric:nope"),
+        ("period", previous.as_str()),
+        ("title", "Kept title"),
+        ("body", ""),
+        ("owner", ""),
+    ];
+    let refused = board.post(format!("{}/findings", app.base)).form(&bad).send().await.unwrap();
+    assert_eq!(refused.status().as_u16(), 422);
+    let refused = refused.text().await.unwrap();
+    assert!(refused.contains("There is a problem") && refused.contains("<title>Error: Findings"));
+    for (field, message) in [
+        ("about", "There is no metric &#39;nope&#39;"),
+        ("body", "Write the finding or recommendation."),
+        ("owner", "Say who is to act on it."),
+    ] {
+        assert!(refused.contains(&format!("<a href=\"#{field}\">{message}")), "{field}: {message}");
+    }
+    assert!(refused.contains(r#"value="Kept title""#), "what was typed is kept");
+    assert!(app.state.store.findings().await.unwrap().is_empty(), "nothing stored");
+
     let form = [
         ("csrf_token", csrf.as_str()),
-        ("subject_kind", "metric"),
-        ("subject", "digital_leadership_capability"),
+        ("about", "metric:digital_leadership_capability"),
+        ("period", previous.as_str()),
         ("title", "Leadership lags in community trusts"),
         ("body", "Recommend a chief clinical information officer at every community trust."),
         ("owner", "NHS England regions"),
     ];
     let added = board.post(format!("{}/findings", app.base)).form(&form).send().await.unwrap();
     assert_eq!(added.status().as_u16(), 303);
-    let bad = [
-        ("csrf_token", csrf.as_str()),
-        ("subject_kind", "metric"),
-        ("subject", "nope"),
-        ("title", "t"),
-        ("body", "b"),
-        ("owner", "o"),
-    ];
-    let refused = board.post(format!("{}/findings", app.base)).form(&bad).send().await.unwrap();
-    assert_eq!(refused.status().as_u16(), 422);
-    assert!(refused.text().await.unwrap().contains("There is no metric"));
+    let to = added.headers()["location"].to_str().unwrap().to_string();
+    let done = board.get(format!("{}{to}", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(done.contains("Finding recorded: Leadership lags in community trusts"), "a success message");
+    let stored = &app.state.store.findings().await.unwrap()[0];
+    assert_eq!(stored.period, previous, "the quarter it looked at is recorded");
+    assert_eq!(stored.based_on, format!("data version {}", app.state.figures().data_version));
 
     let (_, metric) = app.text("/metrics/digital_leadership_capability").await;
     assert!(metric.contains("Leadership lags in community trusts"), "the finding shows on its metric's page");
+    assert!(metric.contains(&latest.previous().financial_label()), "with the quarter it looked at");
     let (status, _) = app.text("/findings").await;
     assert_eq!(status, 200, "analysts read findings");
     let analyst_post = app.client.post(format!("{}/findings", app.base)).form(&form).send().await.unwrap();
     assert_eq!(analyst_post.status().as_u16(), 403, "only the board records findings");
 
-    let id = app.state.store.findings().await.unwrap()[0].id;
+    let id = stored.id;
     let moved = board
         .post(format!("{}/findings/{id}/status", app.base))
         .form(&[("csrf_token", csrf.as_str()), ("status", "accepted")])
@@ -52,22 +119,49 @@ async fn a_board_member_records_a_finding_that_shows_on_its_metric_page_and_in_t
     let (_, csv) = app.text("/export/findings.csv").await;
     let (header, rows) = parse_csv(&csv);
     assert_eq!(header[0], "finding_id");
-    assert_eq!((rows.len(), rows[0][5].as_str()), (1, "accepted"));
+    assert_eq!(&header[10..], ["period", "based_on"]);
+    assert_eq!((rows.len(), rows[0][5].as_str(), rows[0][10].as_str()), (1, "accepted", previous.as_str()));
     assert!(app.state.store.audit_log(10).await.unwrap().iter().any(|e| e.action == "finding.status"));
 }
 
 #[tokio::test]
-async fn compare_shows_up_to_twenty_trusts_as_a_heat_map_with_its_table() {
+async fn compare_is_a_tartan_rug_of_named_trusts_and_metrics_paged_beyond_twenty() {
     let app = TestApp::spawn(true).await;
     let (status, page) = app.text("/compare?orgs=RGT,RJ1,R0A").await;
     assert_eq!(status, 200);
-    assert!(page.contains("Heat map of 3 trusts by"), "the chart describes itself");
-    assert_eq!(page.matches("<th scope=\"row\">").count(), 3, "one table row per trust");
+    assert_eq!(page.matches("class=\"app-rug__trust\"").count(), 3, "one column per trust");
+    assert!(page.contains("Cambridge University Hospitals"), "trusts by name");
+    assert!(page.contains("<th scope=\"colgroup\""), "metrics grouped by domain");
+    assert!(page.contains("Digital leadership capability") && page.contains("England median"));
+    assert!(page.contains("Peer median") && page.contains("Exemplar median"), "three acute trusts: their peer group");
+    assert!(page.contains("Top 25% of its type"), "a colour key");
+    assert!(page.contains("(top 25%)") || page.contains("(bottom 25%)"), "each colour said in words");
+
+    // Every acute trust, 20 to a page, with a next page.
     let (_, all_acute) = app.text("/compare?peer_group=acute").await;
-    assert!(all_acute.contains("Showing the first 20 of"));
-    assert!(all_acute.contains("Heat map of 20 trusts"));
+    assert_eq!(all_acute.matches("class=\"app-rug__trust\"").count(), 20);
+    assert!(all_acute.contains("on page 1 of"), "{}", &all_acute[..200]);
+    let next = all_acute.split("nhsuk-pagination__link--next\" href=\"").nth(1).unwrap().split('"').next().unwrap();
+    let (status, second) = app.text(&next.replace("&#38;", "&").replace("#rug", "")).await;
+    assert_eq!(status, 200);
+    assert!(second.contains("on page 2 of"));
+
+    // By name, without a script: search, then follow "Add".
+    let (_, found) = app.text("/compare?orgs=RGT&q=leeds").await;
+    let add = found.split("href=\"/compare?orgs=RGT%2C").nth(1).expect("an Add link").split('"').next().unwrap();
+    let code = add.split('&').next().unwrap().to_string();
+    let (_, two) = app.text(&format!("/compare?orgs=RGT,{code}")).await;
+    assert_eq!(two.matches("class=\"app-rug__trust\"").count(), 2);
+    assert!(two.contains("Leeds"));
+
+    // Ordered by a metric, best first; an unknown order or trust is refused.
+    let (status, ordered) = app.text("/compare?orgs=RGT,RJ1,R0A&sort=digital_leadership_capability").await;
+    assert_eq!(status, 200);
+    assert!(ordered.contains("by score on Digital leadership capability, best first"));
+    assert_eq!(app.text("/compare?orgs=RGT&sort=height").await.0, 400);
+    assert_eq!(app.text("/compare?orgs=RGT,XXX").await.0, 400);
     let (_, none) = app.text("/compare").await;
-    assert!(none.contains("Choose trusts to compare."));
+    assert!(none.contains("Choose trusts to compare"));
 
     let (_, gaps) = app.text("/gaps?peer_group=mental_health").await;
     assert!(gaps.contains("By domain") && gaps.contains("Where the NHS is furthest behind"));
@@ -176,6 +270,8 @@ async fn a_trust_lands_on_its_trust_and_the_overview_lists_what_the_board_recomm
         title: "Close the electronic prescribing gap".into(),
         body: "Fund the last acute trusts".into(),
         owner: "Board".into(),
+        period: "2025-Q4".into(),
+        based_on: "data version 1".into(),
     };
     app.state.store.add_finding(&finding, &Actor::operator()).await.unwrap();
     // Recorded outside this server's web forms (as on another instance): seen once the kept

@@ -70,6 +70,15 @@ async fn screenshot(client: &Client, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), client.screenshot().await.unwrap()).unwrap();
 }
 
+/// A new user of `role` (not bound to a trust), signed in.
+async fn signed_in_as(b: &Client, app: &TestApp, email: &str, role: Role) {
+    let hash = exemplar::auth::password::hash(common::PASSWORD.into(), email).await.unwrap();
+    let by = exemplar::store::Actor::new("test", None);
+    app.state.store.add_user(email, role, None, Some(&hash), &by).await.unwrap();
+    sign_in(b, &app.base, email).await;
+    b.wait().for_element(Locator::XPath("//button[contains(., 'Sign out')]")).await.unwrap();
+}
+
 async fn sign_in(b: &Client, base: &str, email: &str) {
     b.goto(&format!("{base}/sign-in")).await.unwrap();
     b.find(Locator::Id("email")).await.unwrap().send_keys(email).await.unwrap();
@@ -88,6 +97,8 @@ async fn a_trust_signs_in_uploads_previews_confirms_and_finds_its_values() {
 
     sign_in(b, &app.base, "browser@rgt.example").await;
     b.wait().for_element(Locator::XPath("//button[contains(., 'Sign out')]")).await.unwrap();
+    let landed = b.current_url().await.unwrap();
+    assert_eq!(landed.path(), "/trusts/RGT", "a trust's user lands on their trust");
     b.goto(&format!("{}/submit", app.base)).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("rgt.csv");
@@ -98,7 +109,7 @@ async fn a_trust_signs_in_uploads_previews_confirms_and_finds_its_values() {
     .unwrap();
     b.find(Locator::Id("file")).await.unwrap().send_keys(file.to_str().unwrap()).await.unwrap();
     screenshot(b, "submit").await;
-    b.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
+    b.find(Locator::Css("#upload button[type=submit]")).await.unwrap().click().await.unwrap();
 
     let heading = b.wait().for_element(Locator::XPath("//h1[. != 'Submit for RGT']")).await.unwrap();
     assert_eq!(heading.text().await.unwrap(), "Check before storing");
@@ -114,6 +125,14 @@ async fn a_trust_signs_in_uploads_previews_confirms_and_finds_its_values() {
     let heading = b.wait().for_element(Locator::XPath("//h1[starts-with(., 'Submission')]")).await.unwrap();
     let heading = heading.text().await.unwrap();
     assert!(heading.ends_with("accepted"), "{heading}");
+    let panel = b.find(Locator::Css(".nhsuk-panel")).await.unwrap().text().await.unwrap();
+    assert!(panel.contains("2 values stored: 2 new, 0 revised"), "the confirmation panel: {panel}");
+    let stored = b.find(Locator::Css("main table")).await.unwrap().text().await.unwrap();
+    assert!(stored.contains("Digital leadership capability") && stored.contains("new"), "what was stored: {stored}");
+    screenshot(b, "submitted").await;
+    b.find(Locator::XPath("//a[starts-with(., 'Your scorecard for')]")).await.unwrap().click().await.unwrap();
+    b.wait().for_element(Locator::Css("h1")).await.unwrap();
+    assert_eq!(b.current_url().await.unwrap().path(), "/trusts/RGT");
     b.goto(&format!("{}/trusts/RGT?period=2025-Q4", app.base)).await.unwrap();
     let page = b.source().await.unwrap();
     assert!(page.contains("4.7") && page.contains("3.25"), "the values are on the trust page");
@@ -138,6 +157,24 @@ fn axe_source() -> Option<String> {
             None
         }
     }
+}
+
+/// What makes the page scroll sideways (wider than the window, outside a scroll container), if
+/// anything does.
+async fn sideways(b: &Client) -> Option<String> {
+    let found = b
+        .execute(
+            "const root = document.documentElement;
+             if (root.scrollWidth <= window.innerWidth) return null;
+             const inScroller = el => { for (let p = el.parentElement; p; p = p.parentElement) {
+                 const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') return true; } return false; };
+             const wide = [...document.querySelectorAll('body *')].filter(el => el.getBoundingClientRect().right > window.innerWidth + 1 && !inScroller(el));
+             return 'page ' + root.scrollWidth + ' px wide: ' + wide.slice(0, 3).map(el => el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ').join('.') : '')).join(', ');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    found.as_str().map(str::to_string)
 }
 
 /// The WCAG 2.2 AA violations axe-core finds on the current page, as "rule: target" lines.
@@ -166,7 +203,11 @@ async fn every_page_passes_axe_core_wcag_2_2_aa() {
     let mut pages: Vec<String> = exemplar::web::access::ROUTES
         .iter()
         .filter(|(method, route, _)| {
-            *method == "GET" && !route.starts_with("/api/") && !route.starts_with("/export/") && *route != "/healthz"
+            *method == "GET"
+                && !route.starts_with("/api/")
+                && !route.starts_with("/export/")
+                && !route.ends_with(".csv")
+                && *route != "/healthz"
         })
         .map(|(_, route, _)| {
             route
@@ -202,6 +243,14 @@ async fn every_page_passes_axe_core_wcag_2_2_aa() {
             let name = format!("{}-{}", role.as_str(), if slug.is_empty() { "overview" } else { slug.as_str() });
             screenshot(b, &name).await;
             failures.extend(violations(b, &axe).await.into_iter().map(|v| format!("{page} ({role}): {v}")));
+            // At a phone's width nothing scrolls sideways but inside a scroll container.
+            b.set_window_size(390, 844).await.unwrap();
+            if let Some(wide) = sideways(b).await {
+                failures.push(format!("{page} ({role}) at 390 px: {wide}"));
+            }
+            screenshot(b, &format!("{name}-390")).await;
+            failures.extend(violations(b, &axe).await.into_iter().map(|v| format!("{page} ({role}, 390 px): {v}")));
+            b.set_window_size(1280, 1600).await.unwrap();
         }
         b.find(Locator::XPath("//button[contains(., 'Sign out')]")).await.unwrap().click().await.unwrap();
         b.wait().for_element(Locator::XPath("//a[normalize-space()='Sign in']")).await.unwrap();
@@ -221,11 +270,7 @@ async fn a_board_member_follows_filters_and_downloads_the_table_as_csv() {
     let Some(browser) = browser().await else { return };
     let b = &browser.client;
     let app = TestApp::spawn(true).await;
-    let hash = exemplar::auth::password::hash(common::PASSWORD.into(), "filters@board.example").await.unwrap();
-    let by = exemplar::store::Actor::new("test", None);
-    app.state.store.add_user("filters@board.example", Role::Board, None, Some(&hash), &by).await.unwrap();
-    sign_in(b, &app.base, "filters@board.example").await;
-    b.wait().for_element(Locator::XPath("//button[contains(., 'Sign out')]")).await.unwrap();
+    signed_in_as(b, &app, "filters@board.example", Role::Board).await;
 
     b.goto(&format!("{}/trusts", app.base)).await.unwrap();
     b.find(Locator::Css("#peer_group option[value=ambulance]")).await.unwrap().click().await.unwrap();
@@ -270,5 +315,68 @@ async fn a_board_member_follows_filters_and_downloads_the_table_as_csv() {
     assert_eq!(header[0], "org_code");
     assert_eq!(rows.len(), 10);
     assert!(rows.iter().all(|r| r[2] == "ambulance"));
+    browser.client.clone().close().await.unwrap();
+}
+
+/// The pages a PDF has, from its page tree (`/Count N`) and its page objects.
+fn pdf_pages(pdf: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(pdf);
+    let objects = text.match_indices("/Type /Page").filter(|(i, _)| !text[i + 11..].starts_with('s')).count();
+    let counted = text
+        .match_indices("/Count ")
+        .filter_map(|(i, _)| text[i + 7..].split(|c: char| !c.is_ascii_digit()).next()?.parse::<usize>().ok())
+        .max()
+        .unwrap_or(0);
+    assert_eq!(objects, counted, "the page tree and the page objects agree");
+    objects
+}
+
+#[tokio::test]
+async fn the_board_pack_prints_as_an_a4_document_with_a_cover_and_a_page_per_section() {
+    let Some(browser) = browser().await else { return };
+    let b = &browser.client;
+    let app = TestApp::spawn(true).await;
+    signed_in_as(b, &app, "pack@board.example", Role::Board).await;
+    let latest = app.state.figures().latest_period().unwrap();
+    b.goto(&format!("{}/board-pack?period={latest}", app.base)).await.unwrap();
+    let title = b.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    assert!(title.contains(&latest.financial_label()), "{title}");
+    let contents = b.find_all(Locator::Css(".app-pack__contents li")).await.unwrap();
+    assert_eq!(contents.len(), 7, "a contents list of the seven sections");
+    let cover = b.find(Locator::Css(".app-pack__cover")).await.unwrap().text().await.unwrap();
+    assert!(cover.contains("data version") && cover.contains("Synthetic figures"), "{cover}");
+    screenshot(b, "board-pack").await;
+
+    let pdf = b.print(fantoccini::wd::PrintConfiguration::default()).await.unwrap();
+    assert!(pdf.starts_with(b"%PDF"), "a PDF");
+    std::fs::write(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots/board-pack.pdf"), &pdf)
+        .unwrap();
+    let pages = pdf_pages(&pdf);
+    // The cover and contents, then each of the seven sections from a new page.
+    assert!((8..=30).contains(&pages), "{pages} pages");
+    browser.client.clone().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn at_a_phone_width_the_header_menu_collapses_into_more() {
+    let Some(browser) = browser().await else { return };
+    let b = &browser.client;
+    let app = TestApp::spawn(true).await;
+    signed_in_as(b, &app, "phone@board.example", Role::Board).await;
+    b.set_window_size(390, 844).await.unwrap();
+    b.goto(&format!("{}/gaps", app.base)).await.unwrap();
+    let toggle = b
+        .wait()
+        .for_element(Locator::Css(".nhsuk-header__menu:not([hidden]) .nhsuk-header__menu-toggle"))
+        .await
+        .unwrap();
+    assert_eq!(toggle.attr("aria-expanded").await.unwrap().as_deref(), Some("false"));
+    screenshot(b, "phone-menu-closed").await;
+    toggle.click().await.unwrap();
+    b.wait().for_element(Locator::Css(".nhsuk-header__menu-toggle[aria-expanded=true]")).await.unwrap();
+    let listed = b.find_all(Locator::Css(".nhsuk-header__menu-list .nhsuk-header__navigation-link")).await.unwrap();
+    assert!(listed.len() >= 3, "the links that did not fit are in the menu: {}", listed.len());
+    screenshot(b, "phone-menu-open").await;
+    assert_eq!(sideways(b).await, None);
     browser.client.clone().close().await.unwrap();
 }

@@ -336,14 +336,8 @@ async fn what_users_write_is_shown_as_text_everywhere() {
     let board = app.user("member@board.example", Role::Board, None).await;
     let page = board.get(format!("{}/findings", app.base)).send().await.unwrap().text().await.unwrap();
     let csrf = common::csrf_of(&page);
-    let form = [
-        ("csrf_token", csrf.as_str()),
-        ("subject_kind", "trust"),
-        ("subject", "RGT"),
-        ("title", script),
-        ("body", script),
-        ("owner", script),
-    ];
+    let form =
+        [("csrf_token", csrf.as_str()), ("about", "trust:RGT"), ("title", script), ("body", script), ("owner", script)];
     let added = board.post(format!("{}/findings", app.base)).form(&form).send().await.unwrap();
     assert!(added.status().is_redirection() || added.status().is_success(), "{}", added.status());
     for path in ["/trusts/RGT", "/submissions", "/submissions/1", "/findings"] {

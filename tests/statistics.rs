@@ -190,8 +190,8 @@ async fn the_demo_shows_intervals_funnels_and_charts_on_pages_and_in_exports() {
     assert_eq!(app.text("/trusts/RGT/metrics/epcr_completion").await.0, 404, "an ambulance metric at an acute trust");
     let (status, compare) = app.text("/compare?orgs=RGT,R0A,RJ1&colour=significance").await;
     assert_eq!(status, 200);
-    assert!(compare.contains("significance against England on each proportion metric"), "the heat map by significance");
-    assert!(compare.contains("B better, S similar, W worse"));
+    assert!(compare.contains("coloured by its significance against England"), "the rug by significance");
+    assert!(compare.contains("Better than England") && compare.contains("app-worse"), "{}", compare.len());
     assert_eq!(app.text("/compare?orgs=RGT&colour=rainbow").await.0, 400);
     let (_, yes_no) = app.text("/metrics/digital_strategy_approved").await;
     assert!(

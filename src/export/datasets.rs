@@ -496,6 +496,8 @@ pub fn write_export<W: Write + Send>(
                         Cell::text(&x.created_by),
                         Cell::text(&x.created_at),
                         Cell::text(&x.updated_at),
+                        Cell::text(&x.period),
+                        Cell::text(&x.based_on),
                     ]
                 }),
         )?,

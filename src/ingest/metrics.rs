@@ -241,8 +241,9 @@ fn parse_csv<R: Read>(input: R, rules: &Rules<'_>, fields: Fields) -> Result<Vec
 /// but the repeat check's grid, so that a file of any length is checked in the same memory.
 pub fn stream_csv<R: Read>(input: R, rules: &Rules<'_>, fields: Fields, mut valid: impl FnMut(MetricRow)) -> Errors {
     let mut validator = Validator::new(rules, fields);
+    // `metric_name` (the name beside the id, in the web's CSV template) is read and ignored.
     let optional: &[&'static str] =
-        if fields.targets { &[] } else { &["comment", fields.numerator, fields.denominator] };
+        if fields.targets { &[] } else { &["comment", fields.numerator, fields.denominator, "metric_name"] };
     let errors = read_rows(
         input,
         &[fields.org, fields.metric, fields.period, fields.value],

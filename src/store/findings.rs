@@ -19,6 +19,10 @@ pub struct Finding {
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
+    /// The quarter the finding looked at (`2026-Q3`), empty if not recorded.
+    pub period: String,
+    /// The figures it was based on: a release id, or `data version N` for provisional figures.
+    pub based_on: String,
 }
 
 pub const FINDING_STATUSES: [&str; 3] = ["open", "accepted", "done"];
@@ -32,6 +36,8 @@ pub struct NewFinding {
     pub title: String,
     pub body: String,
     pub owner: String,
+    pub period: String,
+    pub based_on: String,
 }
 
 impl Store {
@@ -39,8 +45,8 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let now = now_text();
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO findings (subject_kind, subject, title, body, status, owner, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $7) RETURNING id",
+            "INSERT INTO findings (subject_kind, subject, title, body, status, owner, created_by, created_at, updated_at, \
+             period, based_on) VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $7, $8, $9) RETURNING id",
         )
         .bind(&f.subject_kind)
         .bind(&f.subject)
@@ -49,6 +55,8 @@ impl Store {
         .bind(&f.owner)
         .bind(&by.name)
         .bind(&now)
+        .bind(&f.period)
+        .bind(&f.based_on)
         .fetch_one(&mut *tx)
         .await?;
         audit_from(
@@ -86,7 +94,8 @@ impl Store {
     /// Every finding, newest first.
     pub async fn findings(&self) -> Result<Vec<Finding>> {
         let rows = sqlx::query(
-            "SELECT id, subject_kind, subject, title, body, status, owner, created_by, created_at, updated_at FROM findings ORDER BY id DESC",
+            "SELECT id, subject_kind, subject, title, body, status, owner, created_by, created_at, updated_at, period, based_on \
+             FROM findings ORDER BY id DESC",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -103,6 +112,8 @@ impl Store {
                     created_by: r.try_get(7)?,
                     created_at: r.try_get(8)?,
                     updated_at: r.try_get(9)?,
+                    period: r.try_get(10)?,
+                    based_on: r.try_get(11)?,
                 })
             })
             .collect()

@@ -29,7 +29,8 @@ pub use conformance::ConformanceRecord;
 pub use findings::{FINDING_STATUSES, FINDING_SUBJECTS, Finding, NewFinding};
 pub use releases::Release;
 pub use submissions::{
-    Changes, CurrentValue, Cut, Feed, NewSubmission, Outcome, SubmissionKind, SubmissionRecord, ValueRevision,
+    Changes, CurrentValue, Cut, Feed, NewSubmission, Outcome, StoredValue, SubmissionKind, SubmissionRecord,
+    ValueRevision,
 };
 pub use targets::Target;
 

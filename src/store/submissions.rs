@@ -80,6 +80,16 @@ pub enum Outcome {
     },
 }
 
+/// A value one submission stored, and the value it revised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredValue {
+    pub metric_id: String,
+    pub period: Quarter,
+    pub revision: i64,
+    pub value: f64,
+    pub previous: Option<f64>,
+}
+
 /// A submission as listed in its history.
 #[derive(Debug, Clone, Serialize)]
 pub struct SubmissionRecord {
@@ -227,6 +237,34 @@ impl Store {
                     comment: r.try_get(3)?,
                     submission_id: r.try_get(4)?,
                     submitted_at: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The values one submission of `org_code` stored, by quarter and metric, each with the value
+    /// it revised (the revision before it), if any.
+    pub async fn submission_values(&self, id: i64, org_code: &str) -> Result<Vec<StoredValue>> {
+        let rows = sqlx::query(
+            "SELECT v.metric_id, v.period_index, v.revision, v.value, \
+             (SELECT p.value FROM metric_values p WHERE p.org_code = v.org_code AND p.metric_id = v.metric_id \
+              AND p.period_index = v.period_index AND p.revision = v.revision - 1) \
+             FROM metric_values v WHERE v.org_code = $1 AND v.submission_id = $2 \
+             AND v.period_index IN (SELECT period_index FROM submission_quarters WHERE submission_id = $2) \
+             ORDER BY v.period_index, v.metric_id",
+        )
+        .bind(org_code)
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(StoredValue {
+                    metric_id: r.try_get(0)?,
+                    period: Quarter::from_index(r.try_get::<i64, _>(1)? as i32),
+                    revision: r.try_get(2)?,
+                    value: r.try_get(3)?,
+                    previous: r.try_get(4)?,
                 })
             })
             .collect()

@@ -1,14 +1,15 @@
 //! The board's findings and recommendations: recorded by board members on a metric, a domain or
-//! a trust, shown on the pages they refer to, readable by every signed-in user.
+//! a trust (chosen by name), with the quarter and the figures they were based on; shown on the
+//! pages they refer to, readable by every signed-in user.
 
 use super::render;
-use crate::auth::Auth;
-use crate::domain::Role;
-use crate::store::{FINDING_STATUSES, FINDING_SUBJECTS, Finding, NewFinding};
+use crate::auth::{Auth, Shown};
+use crate::domain::{Quarter, Role};
+use crate::store::{FINDING_STATUSES, Finding, NewFinding};
 use crate::web::AppState;
 use crate::web::error::{AppError, Result};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Form, Router};
@@ -22,6 +23,41 @@ pub struct FindingView {
     pub finding: Finding,
     pub subject_name: String,
     pub href: String,
+    /// The quarter it looked at, as the financial year names it (empty if not recorded).
+    pub period_label: String,
+}
+
+/// One choice of the "about" list: `metric:id`, `domain:id` or `trust:ODS`, with its name.
+pub struct Choice {
+    pub value: String,
+    pub name: String,
+}
+
+/// A group of choices (the metrics of one domain, the domains, the trusts).
+pub struct ChoiceGroup {
+    pub label: String,
+    pub choices: Vec<Choice>,
+}
+
+/// A problem with the form, linked from the error summary to its field.
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+/// What was typed (or pre-filled from a link), kept when the form is shown again.
+#[derive(Default, serde::Deserialize)]
+pub struct Typed {
+    #[serde(default)]
+    about: String,
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    owner: String,
 }
 
 #[derive(Template)]
@@ -30,8 +66,22 @@ pub struct FindingsPage {
     pub findings: Vec<FindingView>,
     pub can_write: bool,
     pub csrf_token: String,
-    pub error: Option<String>,
+    pub errors: Vec<FieldError>,
     pub statuses: Vec<&'static str>,
+    pub groups: Vec<ChoiceGroup>,
+    /// The quarters a finding may look at, newest first: (code, label).
+    pub periods: Vec<(String, String)>,
+    pub typed: Typed,
+    /// What the figures shown now are (recorded with a new finding).
+    pub based_on: String,
+    /// The finding just recorded, for the success message.
+    pub recorded: Option<String>,
+}
+
+impl FindingsPage {
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    }
 }
 
 /// What changes when any of these findings changes, for page caches.
@@ -60,36 +110,137 @@ pub fn views(state: &AppState, findings: Vec<Finding>) -> Vec<FindingView> {
                     "/gaps".to_string(),
                 ),
             };
-            FindingView { finding, subject_name: name, href }
+            let period_label = Quarter::parse(&finding.period).map(|q| q.financial_label()).unwrap_or_default();
+            FindingView { finding, subject_name: name, href, period_label }
         })
         .collect()
 }
 
-async fn list(State(state): State<AppState>, Extension(auth): Extension<Auth>) -> Result<Html<String>> {
-    page(&state, &auth, None).await.map(|(_, html)| html)
+/// The link that opens the form pre-filled with `about` (`metric:id`, `domain:id`, `trust:ODS`)
+/// and the quarter a page shows.
+pub fn record_link(about: &str, period: Option<Quarter>) -> String {
+    match period {
+        Some(q) => format!("/findings?about={about}&period={q}#record"),
+        None => format!("/findings?about={about}#record"),
+    }
 }
 
-async fn page(state: &AppState, auth: &Auth, error: Option<String>) -> Result<(bool, Html<String>)> {
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    #[serde(flatten)]
+    typed: Typed,
+    #[serde(default)]
+    recorded: Option<i64>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Query(query): Query<ListQuery>,
+) -> Result<Html<String>> {
+    let recorded = match query.recorded {
+        Some(id) => state.findings().await?.iter().find(|f| f.id == id).map(|f| f.title.clone()),
+        None => None,
+    };
+    page(&state, &auth, query.typed, Vec::new(), recorded).await
+}
+
+/// The metrics by domain, then the domains, then the trusts, each by name.
+fn choices(state: &AppState) -> Vec<ChoiceGroup> {
+    let f = state.figures();
+    let r = &f.reference;
+    let mut groups: Vec<ChoiceGroup> = r
+        .domains
+        .iter()
+        .map(|d| ChoiceGroup {
+            label: format!("Metrics: {}", d.name),
+            choices: r
+                .metrics
+                .iter()
+                .filter(|m| m.domain == d.domain_id)
+                .map(|m| Choice { value: format!("metric:{}", m.metric_id), name: m.name.clone() })
+                .collect(),
+        })
+        .collect();
+    groups.push(ChoiceGroup {
+        label: "Domains".into(),
+        choices: r
+            .domains
+            .iter()
+            .map(|d| Choice { value: format!("domain:{}", d.domain_id), name: d.name.clone() })
+            .collect(),
+    });
+    let mut trusts: Vec<Choice> = r
+        .organisations
+        .iter()
+        .map(|o| Choice { value: format!("trust:{}", o.ods_code), name: format!("{} ({})", o.name, o.ods_code) })
+        .collect();
+    trusts.sort_by(|a, b| a.name.cmp(&b.name));
+    groups.push(ChoiceGroup { label: "Trusts".into(), choices: trusts });
+    groups
+}
+
+/// What the figures shown to `auth` are: a release id, or the data version of provisional figures.
+fn based_on(state: &AppState, auth: &Auth) -> String {
+    match &auth.shown {
+        Shown::Release(r) => format!("release {}", r.id),
+        Shown::Provisional => format!("data version {}", state.figures().data_version),
+        Shown::Unpublished => "no published figures".into(),
+    }
+}
+
+async fn page(
+    state: &AppState,
+    auth: &Auth,
+    mut typed: Typed,
+    errors: Vec<FieldError>,
+    recorded: Option<String>,
+) -> Result<Html<String>> {
     let findings = views(state, state.findings().await?.to_vec());
     let can_write = auth.user.as_ref().is_some_and(|u| u.role == Role::Board);
+    let f = state.figures();
+    let periods: Vec<(String, String)> = f.periods.iter().rev().map(|q| (q.to_string(), q.financial_label())).collect();
+    if typed.period.is_empty() {
+        typed.period = periods.first().map(|(code, _)| code.clone()).unwrap_or_default();
+    }
     let page = FindingsPage {
         findings,
         can_write,
         csrf_token: auth.csrf_token().into(),
-        error: error.clone(),
+        errors,
         statuses: FINDING_STATUSES.to_vec(),
+        groups: if can_write { choices(state) } else { Vec::new() },
+        periods,
+        typed,
+        based_on: based_on(state, auth),
+        recorded,
     };
-    Ok((error.is_some(), render(auth, &page)?))
+    render(auth, &page)
 }
 
 #[derive(serde::Deserialize)]
 pub struct FindingForm {
     csrf_token: String,
-    subject_kind: String,
-    subject: String,
-    title: String,
-    body: String,
-    owner: String,
+    #[serde(flatten)]
+    typed: Typed,
+}
+
+/// The subject a form names, or why it names none.
+fn subject_of(state: &AppState, about: &str) -> std::result::Result<(String, String), String> {
+    let f = state.figures();
+    let Some((kind, id)) = about.split_once(':') else {
+        return Err("Choose the metric, domain or trust the finding is about.".into());
+    };
+    let id = id.trim();
+    let known = match kind {
+        "metric" => f.reference.metric(id).map(|m| m.metric_id.clone()),
+        "domain" => f.reference.domain(id).map(|d| d.domain_id.clone()),
+        "trust" => f.reference.organisation(&id.to_ascii_uppercase()).map(|o| o.ods_code.clone()),
+        _ => return Err("Choose the metric, domain or trust the finding is about.".into()),
+    };
+    known
+        .map(|id| (kind.to_string(), id))
+        .ok_or_else(|| format!("There is no {kind} '{id}'. Choose one from the list."))
 }
 
 async fn add(
@@ -98,36 +249,44 @@ async fn add(
     Form(form): Form<FindingForm>,
 ) -> Result<Response> {
     super::check_csrf(&auth, &form.csrf_token)?;
-    let f = state.figures();
-    let subject = form.subject.trim().to_string();
-    let problem = if !FINDING_SUBJECTS.contains(&form.subject_kind.as_str()) {
-        Some("Choose whether the finding is about a metric, a domain or a trust.".to_string())
-    } else if match form.subject_kind.as_str() {
-        "metric" => f.reference.metric(&subject).is_none(),
-        "trust" => f.reference.organisation(&subject.to_ascii_uppercase()).is_none(),
-        _ => f.reference.domain(&subject).is_none(),
-    } {
-        Some(format!("There is no {} '{subject}'.", form.subject_kind))
-    } else if form.title.trim().is_empty() || form.body.trim().is_empty() || form.owner.trim().is_empty() {
-        Some("Give the finding a title, its text and an owner.".to_string())
-    } else {
-        None
+    let typed = form.typed;
+    let mut errors = Vec::new();
+    let subject =
+        subject_of(&state, &typed.about).map_err(|message| errors.push(FieldError { field: "about", message }));
+    // Empty is the latest quarter (or none, before any figures exist).
+    let periods = state.figures().periods.clone();
+    let period = match typed.period.trim() {
+        "" => Some(periods.last().map(|q| q.to_string()).unwrap_or_default()),
+        text => Quarter::parse(text).ok().filter(|q| periods.contains(q)).map(|q| q.to_string()),
     };
-    if let Some(problem) = problem {
-        let (_, html) = page(&state, &auth, Some(problem)).await?;
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+    if period.is_none() {
+        errors.push(FieldError { field: "period", message: "Choose the quarter the finding looked at.".into() });
     }
-    let subject = if form.subject_kind == "trust" { subject.to_ascii_uppercase() } else { subject };
-    let new = NewFinding {
-        subject_kind: form.subject_kind,
-        subject,
-        title: form.title.trim().into(),
-        body: form.body.trim().into(),
-        owner: form.owner.trim().into(),
+    for (field, value, message) in [
+        ("title", &typed.title, "Give the finding a title."),
+        ("body", &typed.body, "Write the finding or recommendation."),
+        ("owner", &typed.owner, "Say who is to act on it."),
+    ] {
+        if value.trim().is_empty() {
+            errors.push(FieldError { field, message: message.into() });
+        }
+    }
+    let (Ok((subject_kind, subject)), Some(period), true) = (subject, period, errors.is_empty()) else {
+        let html = page(&state, &auth, typed, errors, None).await?;
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
     };
-    state.store.add_finding(&new, &auth.actor()).await?;
+    let new = NewFinding {
+        subject_kind,
+        subject,
+        title: typed.title.trim().into(),
+        body: typed.body.trim().into(),
+        owner: typed.owner.trim().into(),
+        period,
+        based_on: based_on(&state, &auth),
+    };
+    let id = state.store.add_finding(&new, &auth.actor()).await?;
     state.forget_findings();
-    Ok(Redirect::to("/findings").into_response())
+    Ok(Redirect::to(&format!("/findings?recorded={id}")).into_response())
 }
 
 #[derive(serde::Deserialize)]

@@ -9,7 +9,8 @@ use super::view::{
 };
 use crate::analytics::{TrustBenchmarkRow, quantile, sorted};
 use crate::auth::Auth;
-use crate::domain::TrustType;
+use crate::domain::{Quarter, TrustType};
+use crate::figures::Figures;
 use crate::web::AppState;
 use crate::web::error::Result;
 use askama::Template;
@@ -87,6 +88,11 @@ pub struct GapsPage {
     pub headers: Vec<SortHeader>,
     pub rows: Vec<GapLine>,
     pub findings: Vec<super::findings::FindingView>,
+    /// The link that opens the findings form pre-filled for this page (shown to the board).
+    pub record_href: String,
+    pub record_what: &'static str,
+    /// The quarter shown, as the findings form takes it (`2026-Q3`).
+    pub period_code: String,
     pub csv_query: String,
 }
 
@@ -105,16 +111,31 @@ fn behind(rows: &[&TrustBenchmarkRow]) -> usize {
     rows.iter().filter(|t| t.behind_best_practice == Some(true)).count()
 }
 
-async fn gaps(
-    State(state): State<AppState>,
-    Extension(auth): Extension<Auth>,
-    Params(query): Params,
-) -> Result<Html<String>> {
-    let f = state.shown_figures(&auth.shown).await?;
-    let period = query.period(&f)?;
-    let peer = query.peer_group()?;
-    let region = query.region()?;
-    let cohort = query.exemplar()?;
+/// Every gap under the filters: by domain, each trust (who most needs help first) and each
+/// metric and peer group (the largest priority first). The gaps page and the board pack show it.
+pub struct Gaps {
+    pub by_domain: Vec<ShareLine>,
+    pub by_trust: Vec<TrustLine>,
+    pub rows: Vec<GapLine>,
+}
+
+/// The top ten of `rows` (in priority order) as a chart.
+pub fn priority_chart(rows: &[GapLine]) -> Result<String> {
+    Ok(crate::charts::ranking_chart(&crate::charts::RankingChart {
+        id: "priority".into(),
+        title: "The ten largest gaps by priority: median gap in score points × share of trusts behind".into(),
+        x_label: "Priority (score points × share behind)".into(),
+        items: rows.iter().take(10).map(|r| (format!("{} ({})", r.metric, r.peer_group), r.priority_value)).collect(),
+    })?)
+}
+
+pub fn compute(
+    f: &Figures,
+    period: Option<Quarter>,
+    peer: Option<TrustType>,
+    region: Option<&str>,
+    cohort: Option<crate::domain::Exemplar>,
+) -> Gaps {
     // Every trust's position on every metric with an exemplar benchmark, under the filters.
     let positions: Vec<&TrustBenchmarkRow> = f
         .trust_benchmarks()
@@ -124,7 +145,7 @@ async fn gaps(
         .filter(|t| t.behind_best_practice.is_some())
         .filter(|t| {
             let o = f.reference.organisation(&t.org_code);
-            region.as_deref().is_none_or(|r| o.is_some_and(|o| o.region == r))
+            region.is_none_or(|r| o.is_some_and(|o| o.region == r))
                 && cohort.is_none_or(|c| o.is_some_and(|o| o.exemplar == c))
         })
         .collect();
@@ -184,17 +205,6 @@ async fn gaps(
             .then((b.behind * a.of.max(1)).cmp(&(a.behind * b.of.max(1))))
             .then(a.name.cmp(&b.name))
     });
-    const PER_PAGE: usize = 25;
-    let trusts_total = by_trust.len();
-    let trust_pages = trusts_total.div_ceil(PER_PAGE).max(1);
-    let trust_page = match query.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        None => 1,
-        Some(p) => p.parse::<usize>().ok().filter(|p| (1..=trust_pages).contains(p)).ok_or_else(|| {
-            crate::web::error::AppError::BadRequest(format!("page: '{p}' is not a page from 1 to {trust_pages}"))
-        })?,
-    };
-    let by_trust: Vec<TrustLine> = by_trust.into_iter().skip((trust_page - 1) * PER_PAGE).take(PER_PAGE).collect();
-
     let unit = |metric_id: &str| {
         use crate::domain::Unit;
         match f.reference.metric(metric_id).map(|m| m.unit) {
@@ -249,12 +259,31 @@ async fn gaps(
             .then(b.worse_value.cmp(&a.worse_value))
             .then(a.metric.cmp(&b.metric))
     });
-    let priority_chart = crate::charts::ranking_chart(&crate::charts::RankingChart {
-        id: "priority".into(),
-        title: "The ten largest gaps by priority: median gap in score points × share of trusts behind".into(),
-        x_label: "Priority (score points × share behind)".into(),
-        items: rows.iter().take(10).map(|r| (format!("{} ({})", r.metric, r.peer_group), r.priority_value)).collect(),
-    })?;
+    Gaps { by_domain, by_trust, rows }
+}
+
+async fn gaps(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    Params(query): Params,
+) -> Result<Html<String>> {
+    let f = state.shown_figures(&auth.shown).await?;
+    let period = query.period(&f)?;
+    let peer = query.peer_group()?;
+    let region = query.region()?;
+    let cohort = query.exemplar()?;
+    let Gaps { by_domain, by_trust, mut rows } = compute(&f, period, peer, region.as_deref(), cohort);
+    const PER_PAGE: usize = 25;
+    let trusts_total = by_trust.len();
+    let trust_pages = trusts_total.div_ceil(PER_PAGE).max(1);
+    let trust_page = match query.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => 1,
+        Some(p) => p.parse::<usize>().ok().filter(|p| (1..=trust_pages).contains(p)).ok_or_else(|| {
+            crate::web::error::AppError::BadRequest(format!("page: '{p}' is not a page from 1 to {trust_pages}"))
+        })?,
+    };
+    let by_trust: Vec<TrustLine> = by_trust.into_iter().skip((trust_page - 1) * PER_PAGE).take(PER_PAGE).collect();
+    let priority_chart = priority_chart(&rows)?;
     let sort = query.sort.as_deref().unwrap_or("priority");
     match sort {
         "metric" => rows.sort_by(|a, b| a.metric.cmp(&b.metric)),
@@ -318,6 +347,9 @@ async fn gaps(
             headers,
             rows,
             findings,
+            record_href: super::findings::record_link("", period),
+            record_what: "gap",
+            period_code: period.map(|p| p.to_string()).unwrap_or_default(),
             csv_query: query_string(&filters),
         },
     )

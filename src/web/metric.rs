@@ -88,6 +88,9 @@ pub struct MetricPage {
     pub flags: Vec<(String, String, String, String)>,
     pub flag_rules: String,
     pub findings: Vec<super::findings::FindingView>,
+    /// The link that opens the findings form pre-filled for this page (shown to the board).
+    pub record_href: String,
+    pub record_what: &'static str,
     pub regions: Vec<Choice>,
     pub cohorts: Vec<Choice>,
     pub headers: Vec<super::view::SortHeader>,
@@ -126,6 +129,7 @@ async fn metric_page(
     cached_page(&state, &auth, key, move || {
         let mut page = build(&f, metric, period, peer, &query)?;
         page.findings = findings;
+        page.record_href = super::findings::record_link(&format!("metric:{}", page.metric.metric_id), period);
         Ok(page)
     })
     .await
@@ -405,6 +409,8 @@ fn build(
         outliers: vec![("Above the limits", outliers_high), ("Below the limits", outliers_low)],
         funnel_trusts,
         findings: Vec::new(),
+        record_href: String::new(),
+        record_what: "metric",
         flags,
         flag_rules: crate::figures::quality::rules_text(),
         meta: Meta::of(f),

@@ -4,6 +4,7 @@ pub mod access;
 mod account;
 mod admin;
 mod api;
+mod board_pack;
 mod catalogue;
 mod claims;
 mod compare;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(compare::router())
         .merge(trusts::router())
         .merge(gaps::router())
+        .merge(board_pack::router())
         .merge(releases::router())
         .merge(completeness::router())
         .fallback(not_found)
@@ -95,8 +97,26 @@ pub fn render<T: Template>(auth: &Auth, page: &T) -> Result<Html<String>> {
 }
 
 fn with_account(html: &str, auth: &Auth) -> Html<String> {
-    let html = html.replacen("<!--account-->", &account_links(auth), 1);
+    let mut html = html.replacen("<!--account-->", &account_links(auth), 1).replacen("<!--who-->", &who(auth), 1);
+    html = match &auth.user {
+        Some(_) => html.replace("<!--in:", "").replace(":in-->", ""),
+        None => html.replace("<!--out:", "").replace(":out-->", ""),
+    };
+    if auth.user.as_ref().is_some_and(|u| u.role == Role::Board) {
+        html = board_only(&html);
+    }
     Html(html.replacen("<!--banner-->", &banner(auth), 1))
+}
+
+/// Pages are cached once for visitors and signed-in readers alike, so what differs is marked:
+/// `<!--in:…:in-->` (links to pages that need an account) is shown to signed-in readers only,
+/// `<!--out:…:out-->` ("sign in to see") to visitors only; the other stays a comment.
+///
+/// Shows what a page keeps for board members (`<!--board:…:board-->`, such as "Record a
+/// finding"): pages are cached once for every reader, so the parts only the board may use are
+/// left as comments for everyone else.
+fn board_only(html: &str) -> String {
+    html.replace("<!--board:", "").replace(":board-->", "")
 }
 
 /// The banner under the header of every page: synthetic demonstration figures said so, and what
@@ -151,10 +171,34 @@ struct AccountLinks<'a> {
     email: Option<&'a str>,
     /// A trust's user's own trust, for "My trust".
     own_org: Option<&'a str>,
-    csrf_token: &'a str,
     submits: bool,
     audits: bool,
     two_step: bool,
+}
+
+/// The header's account area: who is signed in (and as what), and the sign-out button.
+#[derive(Template)]
+#[template(path = "partials/who.html")]
+struct Who<'a> {
+    email: Option<&'a str>,
+    role: &'a str,
+    csrf_token: &'a str,
+}
+
+fn who(auth: &Auth) -> String {
+    let user = auth.user.as_ref();
+    let role = user.map_or("", |u| match u.role {
+        Role::Trust => "trust submitter",
+        Role::Board => "board member",
+        Role::Analyst => "analyst",
+        Role::Assessor => "assessor",
+        Role::Admin => "administrator",
+    });
+    let who = Who { email: user.map(|u| u.email.as_str()), role, csrf_token: auth.csrf_token() };
+    who.render().unwrap_or_else(|e| {
+        tracing::error!(error = ?e, "the account area did not render");
+        String::new()
+    })
 }
 
 fn account_links(auth: &Auth) -> String {
@@ -162,7 +206,6 @@ fn account_links(auth: &Auth) -> String {
     let links = AccountLinks {
         email: user.map(|u| u.email.as_str()),
         own_org: user.filter(|u| u.role == Role::Trust).and_then(|u| u.org_code.as_deref()),
-        csrf_token: auth.csrf_token(),
         submits: user.is_some_and(|u| u.role == Role::Trust),
         audits: user.is_some_and(|u| u.role == Role::Admin),
         two_step: user.is_some_and(|u| crate::auth::mfa::required_for(u.role)),

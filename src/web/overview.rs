@@ -28,7 +28,60 @@ pub struct TypeRow {
     pub median: String,
     pub p75: String,
     pub exemplar_median: String,
+    /// The exemplar median rests on fewer than five trusts (said beside it).
+    pub exemplar_thin: bool,
     pub others_median: String,
+}
+
+/// Exemplar trusts below this many make a median to read with care (said on the page).
+pub const FEW_EXEMPLARS: i64 = 5;
+
+/// Is the exemplar trusts' gap to the rest closing? England's median domain index of the exemplar
+/// trusts minus that of the rest, each quarter and domain.
+pub struct ExemplarGap {
+    pub chart: String,
+    /// The domains' names, the table's columns.
+    pub headers: Vec<String>,
+    pub rows: Vec<TrendRow>,
+    /// Some difference rests on fewer than five exemplar trusts (marked "few").
+    pub thin: bool,
+}
+
+pub fn exemplar_gap(f: &Figures) -> Result<ExemplarGap> {
+    let mut rows: Vec<TrendRow> =
+        f.periods.iter().map(|q| TrendRow { quarter: q.financial_label(), values: Vec::new() }).collect();
+    let mut series = Vec::new();
+    let mut thin = false;
+    let (mut lo, mut hi) = (0.0f64, 10.0f64);
+    for d in &f.reference.domains {
+        let mut points = Vec::new();
+        for (k, q) in f.periods.iter().enumerate() {
+            let of = |group: &str| f.summary(*q, "england", &d.domain_id, group);
+            let (e, o) = (of("exemplar"), of("others"));
+            let difference = e.and_then(|e| e.median).zip(o.and_then(|o| o.median)).map(|(e, o)| e - o);
+            let few = e.is_some_and(|e| e.n < FEW_EXEMPLARS);
+            thin |= few && difference.is_some();
+            rows[k].values.push(match difference {
+                Some(v) if few => format!("{} (few)", num(Some(v))),
+                v => num(v),
+            });
+            if let Some(v) = difference {
+                lo = lo.min(v);
+                hi = hi.max(v);
+                points.push((*q, v));
+            }
+        }
+        series.push(TrendSeries { label: d.name.clone(), points });
+    }
+    let pad = (hi - lo).max(1.0) * 0.08;
+    let chart = trend_chart(&TrendChart {
+        id: "exemplar-gap".into(),
+        title: "Exemplar trusts' median domain index minus the rest's, England, by quarter".into(),
+        y_label: "Difference (index points)".into(),
+        y_range: ((lo - pad).floor(), (hi + pad).ceil()),
+        series,
+    })?;
+    Ok(ExemplarGap { chart, headers: f.reference.domains.iter().map(|d| d.name.clone()).collect(), rows, thin })
 }
 
 pub struct DomainRow {
@@ -41,16 +94,6 @@ pub struct DomainRow {
 pub struct TrendRow {
     pub quarter: String,
     pub values: Vec<String>,
-}
-
-pub struct GapRow {
-    pub metric_id: String,
-    pub metric: String,
-    pub peer_group: String,
-    pub n: i64,
-    pub n_behind: i64,
-    pub share: String,
-    pub median_gap: String,
 }
 
 #[derive(Template)]
@@ -69,7 +112,11 @@ pub struct OverviewPage {
     pub trend_chart: String,
     pub trend_headers: Vec<String>,
     pub trend: Vec<TrendRow>,
-    pub gaps: Vec<GapRow>,
+    /// The largest gaps by the gaps page's priority.
+    pub gaps: Vec<super::gaps::GapLine>,
+    pub exemplar_gap: Option<ExemplarGap>,
+    /// Some exemplar median in the trust-type table rests on fewer than five trusts.
+    pub exemplars_thin: bool,
 }
 
 async fn overview(
@@ -131,6 +178,8 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
             trend_headers: Vec::new(),
             trend: Vec::new(),
             gaps: Vec::new(),
+            exemplar_gap: None,
+            exemplars_thin: false,
         });
     };
     let mut groups = Vec::new();
@@ -147,6 +196,7 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
             median: num(all.and_then(|s| s.median)),
             p75: num(all.and_then(|s| s.p75)),
             exemplar_median: num(median("exemplar")),
+            exemplar_thin: of("exemplar").is_some_and(|s| s.median.is_some() && s.n < FEW_EXEMPLARS),
             others_median: num(median("others")),
         });
         if let Some((Some(p25), Some(median_all), Some(p75))) = all.map(|s| (s.p25, s.median, s.p75)) {
@@ -218,21 +268,8 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         series,
     })?;
 
-    let mut gap_rows: Vec<_> = f.gaps().filter(|g| g.period_index == period.index() && g.n >= 3).collect();
-    gap_rows.sort_by(|a, b| b.share_behind.total_cmp(&a.share_behind).then(b.n_behind.cmp(&a.n_behind)));
-    let gaps = gap_rows
-        .into_iter()
-        .take(10)
-        .map(|g| GapRow {
-            metric_id: g.metric_id.to_string(),
-            metric: f.reference.metric(&g.metric_id).map_or(g.metric_id.to_string(), |m| m.name.clone()),
-            peer_group: g.peer_group.parse::<TrustType>().map_or(g.peer_group.to_string(), |t| t.label().into()),
-            n: g.n,
-            n_behind: g.n_behind,
-            share: format!("{:.0}%", g.share_behind * 100.0),
-            median_gap: num(g.median_gap),
-        })
-        .collect();
+    let gaps = super::gaps::compute(f, Some(period), None, None, None).rows.into_iter().take(10).collect();
+    let exemplars_thin = types.iter().any(|t| t.exemplar_thin);
 
     Ok(OverviewPage {
         findings: Vec::new(),
@@ -248,5 +285,7 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         trend_headers: TrustType::ALL.iter().map(|t| t.label().to_string()).collect(),
         trend,
         gaps,
+        exemplar_gap: Some(exemplar_gap(f)?),
+        exemplars_thin,
     })
 }

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/submit", get(form).post(preview))
+        .route("/submit/template.csv", get(template))
         .route("/submit/{upload_id}/confirm", post(confirm))
         .route("/submissions", get(list))
         .route("/submissions/{id}", get(detail))
@@ -31,6 +32,134 @@ pub struct SubmitPage {
     pub csrf_token: String,
     pub org_code: String,
     pub error: Option<String>,
+    /// The quarter the checklist and the template are for, and the quarters to choose from.
+    pub quarter: Quarter,
+    pub periods: Vec<super::view::Choice>,
+    /// The trust's applicable metrics with no value yet in `quarter`, by domain.
+    pub missing: Vec<(String, Vec<(String, String)>)>,
+    pub submitted: usize,
+    pub applicable: usize,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct QuarterQuery {
+    #[serde(default)]
+    period: Option<String>,
+}
+
+/// The quarter a trust is asked about: `period` if given, else the last quarter that has ended
+/// (the one being collected); one of the last eight ended quarters.
+fn collected_quarter(state: &AppState, period: Option<&str>) -> Result<(Quarter, Vec<Quarter>)> {
+    let last = Quarter::last_ended(state.today());
+    let choices: Vec<Quarter> = std::iter::successors(Some(last), |q| Some(q.previous())).take(8).collect();
+    let quarter = match period.map(str::trim).filter(|p| !p.is_empty()) {
+        None => last,
+        Some(text) => Quarter::parse(text).ok().filter(|q| choices.contains(q)).ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "period: '{text}' is not one of the last eight quarters, {} to {last}",
+                choices[7]
+            ))
+        })?,
+    };
+    Ok((quarter, choices))
+}
+
+/// The submit page for `org_code` and `quarter`: what is still to submit, and the form.
+fn submit_page(
+    state: &AppState,
+    auth: &Auth,
+    org_code: String,
+    quarter: Quarter,
+    choices: &[Quarter],
+    error: Option<String>,
+) -> SubmitPage {
+    let f = state.figures();
+    let org = f.reference.organisation(&org_code);
+    let applicable: Vec<&crate::domain::Metric> =
+        f.reference.metrics.iter().filter(|m| org.is_some_and(|o| m.applies(o.trust_type))).collect();
+    let submitted =
+        applicable.iter().filter(|m| f.value_at(&org_code, &m.metric_id, quarter.index()).is_some()).count();
+    let missing = f
+        .reference
+        .domains
+        .iter()
+        .map(|d| {
+            let list: Vec<(String, String)> = applicable
+                .iter()
+                .filter(|m| m.domain == d.domain_id && f.value_at(&org_code, &m.metric_id, quarter.index()).is_none())
+                .map(|m| (m.metric_id.clone(), m.name.clone()))
+                .collect();
+            (d.name.clone(), list)
+        })
+        .filter(|(_, list)| !list.is_empty())
+        .collect();
+    SubmitPage {
+        csrf_token: auth.csrf_token().into(),
+        org_code,
+        error,
+        quarter,
+        periods: choices
+            .iter()
+            .map(|q| super::view::Choice { value: q.to_string(), label: q.financial_label(), selected: *q == quarter })
+            .collect(),
+        missing,
+        submitted,
+        applicable: applicable.len(),
+    }
+}
+
+/// A CSV template for the trust's quarter: every applicable metric, its name beside its id
+/// (`metric_name` is read and ignored), the value already stored filled in.
+async fn template(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    axum::extract::Query(q): axum::extract::Query<QuarterQuery>,
+) -> Result<Response> {
+    let (_, org_code) = trust_of(&auth)?;
+    let (quarter, _) = collected_quarter(&state, q.period.as_deref())?;
+    let f = state.figures();
+    let org = f
+        .reference
+        .organisation(&org_code)
+        .ok_or_else(|| AppError::NotFound(format!("There is no trust {org_code}.")))?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut write = |record: &[String]| out.write_record(record).map_err(|e| AppError::Internal(e.into()));
+    let header = ["org_code", "metric_id", "metric_name", "period", "value", "numerator", "denominator", "comment"];
+    write(&header.map(String::from))?;
+    for m in f.reference.metrics.iter().filter(|m| m.applies(org.trust_type)) {
+        let stored = f.value_at(&org_code, &m.metric_id, quarter.index());
+        let counts = stored.and_then(|v| v.counts);
+        let scale = format!(
+            "{} {}–{}",
+            m.unit.as_str(),
+            super::view::num(Some(m.scale_min)),
+            super::view::num(Some(m.scale_max))
+        );
+        write(&[
+            org_code.clone(),
+            m.metric_id.clone(),
+            if m.is_proportion() {
+                format!("{} ({scale}; or give the counts)", m.name)
+            } else {
+                format!("{} ({scale})", m.name)
+            },
+            quarter.to_string(),
+            stored.map_or(String::new(), |v| v.value.to_string()),
+            counts.map_or(String::new(), |c| c.numerator.to_string()),
+            counts.map_or(String::new(), |c| c.denominator.to_string()),
+            String::new(),
+        ])?;
+    }
+    let body = out.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    let name = format!("{org_code}_{quarter}_template.csv");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 pub struct QuarterSummary {
@@ -73,9 +202,14 @@ fn trust_of(auth: &Auth) -> Result<(i64, String)> {
     }
 }
 
-async fn form(Extension(auth): Extension<Auth>) -> Result<Html<String>> {
+async fn form(
+    State(state): State<AppState>,
+    Extension(auth): Extension<Auth>,
+    axum::extract::Query(q): axum::extract::Query<QuarterQuery>,
+) -> Result<Html<String>> {
     let (_, org_code) = trust_of(&auth)?;
-    render(&auth, &SubmitPage { csrf_token: auth.csrf_token().into(), org_code, error: None })
+    let (quarter, choices) = collected_quarter(&state, q.period.as_deref())?;
+    render(&auth, &submit_page(&state, &auth, org_code, quarter, &choices, None))
 }
 
 async fn preview(
@@ -105,11 +239,9 @@ async fn preview(
     super::check_csrf(&auth, &csrf)?;
     let bytes = if file.is_empty() { pasted.into_bytes() } else { file };
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        let page = SubmitPage {
-            csrf_token: auth.csrf_token().into(),
-            org_code,
-            error: Some("Choose a file or paste CSV rows.".into()),
-        };
+        let (quarter, choices) = collected_quarter(&state, None)?;
+        let page =
+            submit_page(&state, &auth, org_code, quarter, &choices, Some("Choose a file or paste CSV rows.".into()));
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&auth, &page)?).into_response());
     }
     let format = Format::sniff(&bytes);
@@ -221,7 +353,7 @@ async fn confirm(
         state.refresh().await?;
     }
     let id = answer.submission_id().unwrap_or_default();
-    Ok(Redirect::to(&format!("/submissions/{id}")).into_response())
+    Ok(Redirect::to(&format!("/submissions/{id}?stored=1")).into_response())
 }
 
 #[derive(Template)]
@@ -243,19 +375,94 @@ async fn list(State(state): State<AppState>, Extension(auth): Extension<Auth>) -
     render(&auth, &SubmissionsPage { scope, submissions })
 }
 
+/// A value a submission stored, as its page lists it.
+pub struct StoredRow {
+    pub quarter: String,
+    /// The value's history on the trust's metric page.
+    pub href: String,
+    pub metric: String,
+    pub value: String,
+    /// "new", or "revised from 42.0".
+    pub change: String,
+}
+
+/// What a trust's quarter looks like now, after the submission: for the confirmation panel.
+pub struct QuarterNow {
+    pub quarter: String,
+    pub href: String,
+    pub maturity: String,
+}
+
 #[derive(Template)]
 #[template(path = "submission.html")]
 pub struct SubmissionPage {
     pub s: SubmissionRecord,
+    /// Just confirmed: show the confirmation panel.
+    pub just_stored: bool,
+    pub values: Vec<StoredRow>,
+    pub new_values: usize,
+    pub revised_values: usize,
+    pub quarters: Vec<QuarterNow>,
+}
+
+/// The most stored values a submission's page lists.
+const LISTED_VALUES: usize = 500;
+
+#[derive(serde::Deserialize, Default)]
+pub struct DetailQuery {
+    #[serde(default)]
+    stored: Option<String>,
 }
 
 async fn detail(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<DetailQuery>,
 ) -> Result<Html<String>> {
     let s = visible_submission(&state, &auth, id).await?;
-    render(&auth, &SubmissionPage { s })
+    let stored = match (&s.org_code, s.kind.as_str(), s.status) {
+        (Some(org), "metrics", crate::domain::SubmissionStatus::Accepted) => {
+            state.store.submission_values(id, org).await?
+        }
+        _ => Vec::new(),
+    };
+    let f = state.figures();
+    let new_values = stored.iter().filter(|v| v.previous.is_none()).count();
+    let mut quarters: Vec<Quarter> = stored.iter().map(|v| v.period).collect();
+    quarters.dedup();
+    let org = s.org_code.clone().unwrap_or_default();
+    let quarters = quarters
+        .into_iter()
+        .map(|q| QuarterNow {
+            quarter: q.financial_label(),
+            href: format!("/trusts/{org}?period={q}"),
+            maturity: super::view::num(f.index(&org, q, "all").and_then(|i| i.domain_index)),
+        })
+        .collect();
+    let values = stored
+        .iter()
+        .take(LISTED_VALUES)
+        .map(|v| StoredRow {
+            quarter: v.period.financial_label(),
+            metric: f.reference.metric(&v.metric_id).map_or(v.metric_id.clone(), |m| m.name.clone()),
+            href: format!("/trusts/{org}/metrics/{}", v.metric_id),
+            value: super::view::num(Some(v.value)),
+            change: match v.previous {
+                None => "new".into(),
+                Some(p) => format!("revised from {}", super::view::num(Some(p))),
+            },
+        })
+        .collect();
+    let page = SubmissionPage {
+        just_stored: q.stored.is_some() && s.status == crate::domain::SubmissionStatus::Accepted,
+        new_values,
+        revised_values: stored.len() - new_values,
+        values,
+        quarters,
+        s,
+    };
+    render(&auth, &page)
 }
 
 /// A submission the user may see.

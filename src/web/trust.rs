@@ -103,6 +103,8 @@ pub struct GapItem {
     pub value: String,
     pub exemplar_median: String,
     pub gap: String,
+    /// The gap in score points (0–100 of the metric's scale), by which the list is sorted.
+    pub points: String,
 }
 
 #[derive(Template)]
@@ -132,9 +134,111 @@ pub struct TrustPage {
     pub peer_rate: String,
     pub org_results: Vec<(String, String, String)>,
     pub findings: Vec<super::findings::FindingView>,
+    /// The link that opens the findings form pre-filled for this page (shown to the board).
+    pub record_href: String,
+    pub record_what: &'static str,
     /// The maturity index over the quarters against the peer group's and its exemplars' medians.
     pub maturity_chart: String,
     pub maturity_history: Vec<MaturityRow>,
+    /// What changed since the quarter before the one shown.
+    pub changed: Option<Changed>,
+    /// The trust's last submission through Exemplar (for readers who may open it).
+    pub last_submission: Option<crate::store::SubmissionRecord>,
+}
+
+/// What changed for a trust since the quarter before: its maturity index, each domain (the why)
+/// and each metric whose value, quartile or rank moved.
+pub struct Changed {
+    pub since: String,
+    pub maturity_before: String,
+    pub maturity_now: String,
+    pub maturity_change: String,
+    /// Domains by the size of their move: (name, before, now, change).
+    pub domains: Vec<(String, String, String, String)>,
+    pub metrics: Vec<ChangedMetric>,
+    /// Metrics with a value in both quarters that did not move.
+    pub unchanged: usize,
+}
+
+pub struct ChangedMetric {
+    pub metric_id: String,
+    pub name: String,
+    pub before: String,
+    pub now: String,
+    /// The change in score points (0–100 of the scale), signed so that + is better.
+    pub score_change: String,
+    pub score_change_value: f64,
+    pub quartile_before: i64,
+    pub quartile_now: i64,
+    pub rank_before: String,
+    pub rank_now: String,
+}
+
+/// A signed change with one decimal: "+2.5", "−1.0", "0.0".
+fn signed(v: f64) -> String {
+    if v > 0.05 {
+        format!("+{v:.1}")
+    } else if v < -0.05 {
+        format!("−{:.1}", -v)
+    } else {
+        "0.0".into()
+    }
+}
+
+fn what_changed(f: &Figures, org: &Organisation, p: Quarter) -> Option<Changed> {
+    let before = p.previous();
+    let tt = org.trust_type.as_str();
+    let index = |q: Quarter, d: &str| f.index(&org.ods_code, q, d).and_then(|i| i.domain_index);
+    let (m0, m1) = (index(before, "all"), index(p, "all"));
+    if m0.is_none() && m1.is_none() {
+        return None;
+    }
+    let mut domains: Vec<(f64, (String, String, String, String))> = f
+        .reference
+        .domains
+        .iter()
+        .filter_map(|d| {
+            let (a, b) = (index(before, &d.domain_id)?, index(p, &d.domain_id)?);
+            Some(((b - a).abs(), (d.name.clone(), num(Some(a)), num(Some(b)), signed(b - a))))
+        })
+        .collect();
+    domains.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut metrics = Vec::new();
+    let mut unchanged = 0;
+    for m in f.reference.metrics.iter().filter(|m| m.applies(org.trust_type)) {
+        let (Some(a), Some(b)) =
+            (f.position(&org.ods_code, &m.metric_id, before), f.position(&org.ods_code, &m.metric_id, p))
+        else {
+            continue;
+        };
+        if a.value == b.value && a.quartile == b.quartile && a.rank == b.rank {
+            unchanged += 1;
+            continue;
+        }
+        let of = |q: Quarter| f.benchmark(&m.metric_id, q, tt).map_or(0, |x| x.n);
+        metrics.push(ChangedMetric {
+            metric_id: m.metric_id.clone(),
+            name: m.name.clone(),
+            before: num(Some(a.value)),
+            now: num(Some(b.value)),
+            score_change: signed(b.score - a.score),
+            score_change_value: b.score - a.score,
+            quartile_before: a.quartile,
+            quartile_now: b.quartile,
+            rank_before: format!("{} of {}", a.rank, of(before)),
+            rank_now: format!("{} of {}", b.rank, of(p)),
+        });
+    }
+    metrics.sort_by(|a, b| b.score_change_value.abs().total_cmp(&a.score_change_value.abs()));
+    Some(Changed {
+        since: before.financial_label(),
+        maturity_before: num(m0),
+        maturity_now: num(m1),
+        maturity_change: m0.zip(m1).map_or(String::new(), |(a, b)| signed(b - a)),
+        domains: domains.into_iter().map(|(_, d)| d).collect(),
+        metrics,
+        unchanged,
+    })
 }
 
 /// A quarter's maturity index: (quarter, the trust, the peer median, the peer exemplars' median).
@@ -207,10 +311,24 @@ async fn trust_page(
         return Ok(html);
     }
     let revised = state.store.revised_values(&org.ods_code).await?;
+    // The last accepted submission (which changed the data version, so the key names it), for
+    // readers of provisional figures: they may open it. A trust's user on another trust's page
+    // sees a release, and no link that would answer 404.
+    let last_submission = match auth.shown {
+        crate::auth::Shown::Provisional => state
+            .store
+            .submissions(Some(&org.ods_code), 20)
+            .await?
+            .into_iter()
+            .find(|s| s.kind == "metrics" && s.status == crate::domain::SubmissionStatus::Accepted),
+        _ => None,
+    };
     let today = state.today();
     cached_page(&state, &auth, key, move || {
         let mut page = build(&f, org, period, &query, today)?;
         page.findings = findings;
+        page.record_href = super::findings::record_link(&format!("trust:{}", page.org.ods_code), period);
+        page.last_submission = last_submission;
         page.history = revised
             .into_iter()
             .map(|(metric_id, r)| HistoryRow {
@@ -301,15 +419,16 @@ fn build(
                 run_chart: spc.as_ref().is_none_or(|c| c.limits.is_none()),
             });
             if pos.behind_best_practice == Some(true) {
-                let span = m.scale_max - m.scale_min;
+                let points = 100.0 * pos.gap_to_exemplar.unwrap_or(0.0) / (m.scale_max - m.scale_min);
                 gaps.push((
-                    pos.gap_to_exemplar.unwrap_or(0.0) / span,
+                    points,
                     GapItem {
                         metric_id: m.metric_id.clone(),
                         name: m.name.clone(),
                         value: num(Some(pos.value)),
                         exemplar_median: num(b.exemplar_median),
                         gap: num(pos.gap_to_exemplar),
+                        points: format!("{points:.1}"),
                     },
                 ));
             }
@@ -436,11 +555,16 @@ fn build(
         })
         .collect();
     let (maturity_chart, maturity_history) = maturity_over_time(f, &org)?;
+    let changed = period.and_then(|p| what_changed(f, &org, p));
     Ok(TrustPage {
         headers,
         findings: Vec::new(),
+        record_href: String::new(),
+        record_what: "trust",
         maturity_chart,
         maturity_history,
+        changed,
+        last_submission: None,
         conformance_rate: own.rate().map(|r| format!("{:.0}%", r * 100.0)).unwrap_or_default(),
         conformance_detail: format!("{} of {} required results are current passes", own.passed, own.required),
         peer_rate: crate::analytics::quantile(&peer_rates, 0.5)
