@@ -4,6 +4,7 @@
 
 use super::{DrawResult, Mark, legend_band, palette, render, short};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 pub struct SpineRow {
     pub label: String,
@@ -176,9 +177,14 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, chart: &Spin
                 ))?
             }
         };
-        c.draw_series(std::iter::once(
-            EmptyElement::at(at) + Text::new(label, (10, -14), ("sans-serif", 12).into_font().color(&palette::TEXT)),
-        ))?;
+        // Right of the marker, or left of it near the right edge, so the label is never cut off.
+        let style = TextStyle::from(("sans-serif", 12).into_font()).color(&palette::TEXT);
+        let (offset, style) = if r.value > 70.0 {
+            ((-10, -14), style.pos(Pos::new(HPos::Right, VPos::Top)))
+        } else {
+            ((10, -14), style)
+        };
+        c.draw_series(std::iter::once(EmptyElement::at(at) + Text::new(label, offset, style)))?;
     }
     Ok(())
 }
