@@ -66,13 +66,14 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, c: &FunnelCh
     let mut chart = ChartBuilder::on(&plot)
         .margin(12)
         .x_label_area_size(45)
-        .y_label_area_size(60)
+        .y_label_area_size(super::value_axis_width(lo, hi))
         .build_cartesian_2d(0.0..max_d, lo..hi)?;
     chart
         .configure_mesh()
         .x_desc("Denominator (how many were counted)")
         .y_desc(c.y_label.as_str())
-        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_label_formatter(&|x| super::tick(x.round()))
+        .y_label_formatter(&|y| super::tick(*y))
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 15))
         .light_line_style(palette::LIGHT.mix(0.5))

@@ -150,6 +150,31 @@ pub fn quarter_tick(x: f64, first: i32, step: usize) -> String {
 }
 
 /// A number for chart labels and descriptions: at most one decimal place.
+/// A value axis's tick: thousands grouped with commas and no decimals from 1,000 up, else as
+/// `short` writes it ("0.5", "20", not "20.0").
+pub fn tick(v: f64) -> String {
+    if v.abs() >= 1000.0 {
+        let digits = format!("{:.0}", v.abs());
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        if v < 0.0 { format!("−{grouped}") } else { grouped }
+    } else {
+        short(v)
+    }
+}
+
+/// The width of a value axis's label area: room for its longest tick and, beside them, the
+/// axis title, so the two never overlap.
+pub fn value_axis_width(lo: f64, hi: f64) -> u32 {
+    let longest = tick(lo).chars().count().max(tick(hi).chars().count()) as u32;
+    34 + 8 * longest
+}
+
 pub fn short(v: f64) -> String {
     let r = (v * 10.0).round() / 10.0;
     if r.fract() == 0.0 { format!("{r:.0}") } else { format!("{r:.1}") }

@@ -98,13 +98,14 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, c: &SpcChart
     let mut chart = ChartBuilder::on(&plot)
         .margin(12)
         .x_label_area_size(45)
-        .y_label_area_size(60)
+        .y_label_area_size(super::value_axis_width(lo, hi))
         .build_cartesian_2d(first as f64 - 0.4..last as f64 + 0.4, lo..hi)?;
     let step = n.div_ceil(6).max(1);
     chart
         .configure_mesh()
         .x_labels(n + 1)
         .x_label_formatter(&|x| super::quarter_tick(*x, first, step))
+        .y_label_formatter(&|y| super::tick(*y))
         .x_desc("Quarter (NHS financial year)")
         .y_desc(c.y_label.as_str())
         .label_style(("sans-serif", 13))

@@ -179,11 +179,8 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, chart: &Spin
         };
         // Right of the marker, or left of it near the right edge, so the label is never cut off.
         let style = TextStyle::from(("sans-serif", 12).into_font()).color(&palette::TEXT);
-        let (offset, style) = if r.value > 70.0 {
-            ((-10, -14), style.pos(Pos::new(HPos::Right, VPos::Top)))
-        } else {
-            ((10, -14), style)
-        };
+        let (offset, style) =
+            if r.value > 70.0 { ((-10, -14), style.pos(Pos::new(HPos::Right, VPos::Top))) } else { ((10, -14), style) };
         c.draw_series(std::iter::once(EmptyElement::at(at) + Text::new(label, offset, style)))?;
     }
     Ok(())

@@ -75,12 +75,13 @@ fn draw(
     let mut c = ChartBuilder::on(&plot)
         .margin(12)
         .x_label_area_size(40)
-        .y_label_area_size(60)
+        .y_label_area_size(super::value_axis_width(lo, hi))
         .build_cartesian_2d(0f64..n as f64, lo..hi)?;
     c.configure_mesh()
         .disable_x_mesh()
         .x_labels(n * 2 + 1)
         .x_label_formatter(&|x| category_label(&labels, *x))
+        .y_label_formatter(&|y| super::tick(*y))
         .y_desc(chart.y_label.as_str())
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 15))
@@ -96,19 +97,22 @@ fn draw(
             vec![(x0 + 0.15, g.median), (x0 + 0.85, g.median)],
             palette::TEXT.stroke_width(3),
         )))?;
+        let values: Vec<f64> = g.points.iter().map(|p| p.0).collect();
+        let offsets = swarm(&values, (hi - lo) / 60.0);
+        let at = |k: usize| x0 + 0.5 + offsets[k];
         c.draw_series(
             g.points
                 .iter()
                 .enumerate()
                 .filter(|(_, p)| !p.1)
-                .map(|(k, (v, _))| Circle::new((x0 + jitter(k), *v), 4, palette::BLUE.mix(0.75).filled())),
+                .map(|(k, (v, _))| Circle::new((at(k), *v), 4, palette::BLUE.mix(0.75).filled())),
         )?;
         c.draw_series(
             g.points
                 .iter()
                 .enumerate()
                 .filter(|(_, p)| p.1)
-                .map(|(k, (v, _))| TriangleMarker::new((x0 + jitter(k), *v), 7, palette::VERMILLION.filled())),
+                .map(|(k, (v, _))| TriangleMarker::new((at(k), *v), 7, palette::VERMILLION.filled())),
         )?;
         if let Some(e) = g.exemplar_median {
             c.draw_series(std::iter::once(PathElement::new(
@@ -126,7 +130,26 @@ fn draw(
     Ok(())
 }
 
-/// A deterministic horizontal spread so that marks do not hide each other.
-fn jitter(k: usize) -> f64 {
-    0.5 + (((k * 7919) % 101) as f64 / 101.0 - 0.5) * 0.55
+/// A deterministic swarm: each mark moves sideways only as far as the marks already placed
+/// near its value make it (alternately right and left of the centre), so that marks do not hide
+/// each other and no diagonal stripes appear. `near` is the value distance that counts as
+/// overlapping; offsets stay within ±0.3 of a category's width.
+pub fn swarm(values: &[f64], near: f64) -> Vec<f64> {
+    const STEP: f64 = 0.045;
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|a, b| values[*a].total_cmp(&values[*b]).then(a.cmp(b)));
+    let mut offsets = vec![0.0; values.len()];
+    let mut placed: Vec<(f64, i32)> = Vec::new();
+    for i in order {
+        let v = values[i];
+        // Slots 0, 1, -1, 2, -2, …: the first not taken by a mark within `near`.
+        let taken: Vec<i32> = placed.iter().filter(|(w, _)| (v - w).abs() < near).map(|(_, s)| *s).collect();
+        let slot = (0..)
+            .map(|j: i32| if j % 2 == 1 { (j + 1) / 2 } else { -(j / 2) })
+            .find(|s| !taken.contains(s))
+            .unwrap_or(0);
+        offsets[i] = (slot as f64 * STEP).clamp(-0.3, 0.3);
+        placed.push((v, slot));
+    }
+    offsets
 }

@@ -66,12 +66,13 @@ fn draw(
     let mut c = ChartBuilder::on(&plot)
         .margin(12)
         .x_label_area_size(45)
-        .y_label_area_size(60)
+        .y_label_area_size(super::value_axis_width(chart.y_range.0, chart.y_range.1))
         .build_cartesian_2d(x0..x1, chart.y_range.0..chart.y_range.1)?;
     let step = quarters.div_ceil(6).max(1);
     c.configure_mesh()
         .x_labels(quarters + 1)
         .x_label_formatter(&|x| super::quarter_tick(*x, first.index(), step))
+        .y_label_formatter(&|y| super::tick(*y))
         .x_desc("Quarter (NHS financial year)")
         .y_desc(chart.y_label.as_str())
         .label_style(("sans-serif", 13))
