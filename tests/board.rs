@@ -285,3 +285,28 @@ async fn a_trust_lands_on_its_trust_and_the_overview_lists_what_the_board_recomm
     let visitor = reqwest::get(format!("{}/", app.base)).await.unwrap().text().await.unwrap();
     assert!(!visitor.contains("Close the electronic prescribing gap"), "findings are for signed-in readers");
 }
+
+#[tokio::test]
+async fn a_visitor_is_not_offered_pages_that_need_an_account_and_is_told_who_can_have_one() {
+    let app = TestApp::spawn(true).await;
+    let visitor = reqwest::Client::new();
+    let home = visitor.get(format!("{}/", app.base)).send().await.unwrap().text().await.unwrap();
+    let shown = visible(&home);
+    for href in ["href=\"/metrics", "href=\"/export", "href=\"/gaps", "href=\"/trusts", "href=\"/board-pack"] {
+        assert!(!shown.contains(href), "a visitor is offered {href}");
+    }
+    assert!(
+        shown.contains("Accounts are made by Exemplar's administrators")
+            || shown.contains("Accounts are made by Exemplar&#39;s administrators")
+    );
+    assert!(shown.contains(">Sign in</a>"));
+    let sign_in = visitor.get(format!("{}/sign-in", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(sign_in.contains("Accounts are for NHS trusts"), "the sign-in page says who can have an account");
+
+    // The same page for a signed-in reader links them, and says who is signed in.
+    let (_, signed_in) = app.text("/").await;
+    let shown = visible(&signed_in);
+    assert!(shown.contains("href=\"/metrics/") && shown.contains("href=\"/board-pack?period="));
+    assert!(shown.contains("(analyst)") && shown.contains(">Sign out</button>"), "who is signed in");
+    assert!(!shown.contains("Accounts are made by"));
+}

@@ -93,30 +93,35 @@ pub fn check_csrf(auth: &Auth, token: &str) -> Result<()> {
 
 /// Renders a page for `auth`'s user (the header's account links); a failure becomes a 500.
 pub fn render<T: Template>(auth: &Auth, page: &T) -> Result<Html<String>> {
-    Ok(with_account(&page.render()?, auth))
+    Ok(with_account(&for_reader(page.render()?, auth), auth))
 }
 
 fn with_account(html: &str, auth: &Auth) -> Html<String> {
-    let mut html = html.replacen("<!--account-->", &account_links(auth), 1).replacen("<!--who-->", &who(auth), 1);
-    html = match &auth.user {
-        Some(_) => html.replace("<!--in:", "").replace(":in-->", ""),
-        None => html.replace("<!--out:", "").replace(":out-->", ""),
-    };
-    if auth.user.as_ref().is_some_and(|u| u.role == Role::Board) {
-        html = board_only(&html);
-    }
+    let html = html.replacen("<!--account-->", &account_links(auth), 1).replacen("<!--who-->", &who(auth), 1);
     Html(html.replacen("<!--banner-->", &banner(auth), 1))
 }
 
-/// Pages are cached once for visitors and signed-in readers alike, so what differs is marked:
-/// `<!--in:…:in-->` (links to pages that need an account) is shown to signed-in readers only,
-/// `<!--out:…:out-->` ("sign in to see") to visitors only; the other stays a comment.
-///
-/// Shows what a page keeps for board members (`<!--board:…:board-->`, such as "Record a
-/// finding"): pages are cached once for every reader, so the parts only the board may use are
-/// left as comments for everyone else.
-fn board_only(html: &str) -> String {
-    html.replace("<!--board:", "").replace(":board-->", "")
+/// Who a page is for, as far as what it shows differs (part of a cached page's key): a visitor,
+/// a signed-in reader, or a board member.
+fn reader_class(auth: &Auth) -> &'static str {
+    match &auth.user {
+        None => "visitor",
+        Some(u) if u.role == Role::Board => "board",
+        Some(_) => "signed-in",
+    }
+}
+
+/// What differs between readers is marked in the templates and settled here, before a page is
+/// cached for its reader class: `<!--in:…:in-->` (links to pages that need an account) is shown
+/// to signed-in readers only, `<!--out:…:out-->` ("sign in to see") to visitors only, and
+/// `<!--board:…:board-->` (such as "Record a finding") to board members only; the others stay
+/// comments.
+fn for_reader(html: String, auth: &Auth) -> String {
+    let html = match reader_class(auth) {
+        "visitor" => html.replace("<!--out:", "").replace(":out-->", ""),
+        _ => html.replace("<!--in:", "").replace(":in-->", ""),
+    };
+    if reader_class(auth) == "board" { html.replace("<!--board:", "").replace(":board-->", "") } else { html }
 }
 
 /// The banner under the header of every page: synthetic demonstration figures said so, and what
@@ -137,10 +142,11 @@ pub fn cached(state: &AppState, auth: &Auth, key: &str) -> Option<Html<String>> 
     state.pages.get(key).map(|html| with_account(&html, auth))
 }
 
-/// The cache key of a page: everything it depends on — the data version, today's date (the
+/// The cache key of a page: everything it depends on — the data version, the figures shown,
+/// the reader class (visitor, signed in, board), today's date (the
 /// standards in force, so procurement, change with it), the URL, and `more` (findings, say).
 pub fn page_key(state: &AppState, auth: &Auth, data_version: i64, more: &str, uri: &axum::http::Uri) -> String {
-    format!("{data_version}|{}|{}|{more}|{uri}", auth.shown.key(), state.today())
+    format!("{data_version}|{}|{}|{}|{more}|{uri}", auth.shown.key(), reader_class(auth), state.today())
 }
 
 /// Serves a page from the cache, or builds it off the async runtime and caches it. The key,
@@ -155,7 +161,7 @@ pub async fn cached_page<T: Template + Send + 'static>(
         return Ok(html);
     }
     let loading = state.figures().loading;
-    let html = blocking(move || Ok(build()?.render()?)).await?;
+    let html = for_reader(blocking(move || Ok(build()?.render()?)).await?, auth);
     let out = with_account(&html, auth);
     if !loading {
         state.pages.put(key, html);
