@@ -186,6 +186,7 @@ mod tests {
             name: "Trust".into(),
             trust_type: TrustType::Acute,
             region: "London".into(),
+            icb: String::new(),
             exemplar: Exemplar::None,
             exemplar_cohort: None,
         };

@@ -53,6 +53,7 @@ pub fn synthetic_organisations(reference: &Reference, total: usize) -> Vec<Organ
                 ods_code: code,
                 trust_type: types[i % types.len().max(1)],
                 region: crate::domain::REGIONS[i % crate::domain::REGIONS.len()].1.to_string(),
+                icb: crate::domain::icbs()[i % crate::domain::icbs().len()].icb_code.clone(),
                 exemplar,
                 exemplar_cohort: exemplar.is_exemplar().then_some(2019),
             }

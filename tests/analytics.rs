@@ -24,6 +24,7 @@ fn metric(
         direction,
         applies_to,
         counted: String::new(),
+        definition: Default::default(),
     }
 }
 
@@ -33,6 +34,7 @@ fn org(code: &str, trust_type: TrustType, exemplar: Exemplar) -> Organisation {
         name: code.into(),
         trust_type,
         region: "London".into(),
+        icb: "QMJ".into(),
         exemplar,
         exemplar_cohort: None,
     }

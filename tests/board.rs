@@ -310,3 +310,51 @@ async fn a_visitor_is_not_offered_pages_that_need_an_account_and_is_told_who_can
     assert!(shown.contains("(analyst)") && shown.contains(">Sign out</button>"), "who is signed in");
     assert!(!shown.contains("Accounts are made by"));
 }
+
+#[tokio::test]
+async fn trusts_gaps_compare_and_exports_filter_by_integrated_care_board() {
+    let app = TestApp::spawn(true).await;
+    let west_yorkshire: Vec<String> = app
+        .state
+        .figures()
+        .reference
+        .organisations
+        .iter()
+        .filter(|o| o.icb == "QWO")
+        .map(|o| o.ods_code.clone())
+        .collect();
+    assert!(west_yorkshire.len() >= 5, "the trust list carries each trust's ICB");
+
+    let (status, trusts) = app.text("/trusts?icb=qwo").await;
+    assert_eq!(status, 200);
+    assert!(trusts.contains(&format!("<caption class=\"nhsuk-table__caption\">{} trusts", west_yorkshire.len())));
+    assert!(trusts.contains("West Yorkshire (QWO)</option>") && trusts.contains("<td>West Yorkshire</td>"));
+    let (status, wrong) = app.text("/trusts?icb=XYZ").await;
+    assert_eq!(status, 400);
+    assert!(wrong.contains("icb: &#39;XYZ&#39; is not the ODS code of an integrated care board"));
+
+    let (_, csv) = app.text("/export/organisations.csv?icb=QWO").await;
+    let (header, rows) = parse_csv(&csv);
+    assert_eq!(header[4], "icb");
+    assert_eq!(rows.len(), west_yorkshire.len());
+    assert!(rows.iter().all(|r| r[4] == "QWO" && west_yorkshire.contains(&r[0])));
+
+    let (status, gaps) = app.text("/gaps?icb=QWO").await;
+    assert_eq!(status, 200);
+    let by_trust = gaps.split("id=\"by-trust\"").nth(1).unwrap();
+    assert!(by_trust.contains(&format!("{} trusts, 25 a page", west_yorkshire.len())), "gaps by trust within the ICB");
+    let (_, rug) = app.text("/compare?icb=QWO").await;
+    assert_eq!(rug.matches("class=\"app-rug__trust\"").count(), west_yorkshire.len().min(20));
+
+    // Each metric's definition, on its page and as an export.
+    let (_, metric) = app.text("/metrics/eprescribing_coverage").await;
+    assert!(metric.contains("Why it matters") && metric.contains("Inpatient beds where medicines are prescribed"));
+    let (_, definitions) = app.text("/export/metric_definitions.csv").await;
+    let (header, rows) = parse_csv(&definitions);
+    assert_eq!(
+        header,
+        ["metric_id", "name", "rationale", "numerator", "denominator", "source", "frequency", "caveats"]
+    );
+    assert_eq!(rows.len(), 57);
+    assert!(rows.iter().all(|r| !r[2].is_empty() && !r[5].is_empty() && !r[7].is_empty()));
+}

@@ -20,12 +20,14 @@ fn reference() -> Reference {
         direction,
         applies_to: vec![],
         counted: String::new(),
+        definition: Default::default(),
     };
     let org = |code: &str, exemplar: Exemplar| Organisation {
         ods_code: code.into(),
         name: code.into(),
         trust_type: TrustType::Acute,
         region: "London".into(),
+        icb: "QMJ".into(),
         exemplar,
         exemplar_cohort: None,
     };

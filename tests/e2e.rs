@@ -21,11 +21,11 @@ const PAGES: &[&str] = &[
 ];
 
 const EXPORTS: &[(&str, &str)] = &[
-    ("organisations", "org_code,org_name,trust_type,region,exemplar,exemplar_cohort"),
+    ("organisations", "org_code,org_name,trust_type,region,icb,exemplar,exemplar_cohort"),
     ("metrics", "metric_id,domain,name,unit,scale_min,scale_max,direction,applies_to"),
     (
         "values",
-        "org_code,org_name,trust_type,region,exemplar,metric_id,domain,period,period_start,period_end,value,revision,submitted_at",
+        "org_code,org_name,trust_type,region,icb,exemplar,metric_id,domain,period,period_start,period_end,value,revision,submitted_at",
     ),
     (
         "benchmarks",

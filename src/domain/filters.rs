@@ -15,6 +15,8 @@ pub struct Filters {
     /// One ODS code, or several separated by commas.
     pub org_code: Option<String>,
     pub region: Option<String>,
+    /// An integrated care board's ODS code (`QWO`), any case.
+    pub icb: Option<String>,
     /// Exemplar cohort: `gde`, `fast_follower` or `none`.
     pub exemplar: Option<String>,
     /// Pages: words to search trusts for.
@@ -38,12 +40,13 @@ pub struct Filters {
 }
 
 /// The names `Filters` accepts, for error messages.
-pub const PARAMETERS: [&str; 15] = [
+pub const PARAMETERS: [&str; 16] = [
     "period",
     "peer_group",
     "metric_id",
     "org_code",
     "region",
+    "icb",
     "exemplar",
     "q",
     "sort",
@@ -72,6 +75,7 @@ pub struct Filter {
     pub metric_id: Option<String>,
     pub org_codes: Vec<String>,
     pub region: Option<String>,
+    pub icb: Option<String>,
     pub exemplar: Option<Exemplar>,
 }
 
@@ -111,6 +115,23 @@ impl Filters {
         given(&self.exemplar).map(str::parse).transpose().map_err(|e| format!("exemplar: {e}"))
     }
 
+    /// The integrated care board, by its ODS code (in any case).
+    pub fn checked_icb(&self) -> Result<Option<String>, String> {
+        match given(&self.icb) {
+            None => Ok(None),
+            Some(code) => {
+                let code = code.to_ascii_uppercase();
+                match super::icb(&code) {
+                    Some(_) => Ok(Some(code)),
+                    None => Err(format!(
+                        "icb: '{code}' is not the ODS code of an integrated care board; they are {}",
+                        super::icbs().iter().map(|i| i.icb_code.as_str()).collect::<Vec<_>>().join(", ")
+                    )),
+                }
+            }
+        }
+    }
+
     /// The region, one of the seven NHS England regions.
     pub fn checked_region(&self) -> Result<Option<String>, String> {
         match given(&self.region) {
@@ -138,7 +159,8 @@ impl Filters {
         }
         let exemplar = self.cohort()?;
         let region = self.checked_region()?;
-        Ok(Filter { period, peer_group, metric_id, org_codes, region, exemplar })
+        let icb = self.checked_icb()?;
+        Ok(Filter { period, peer_group, metric_id, org_codes, region, icb, exemplar })
     }
 }
 
@@ -166,6 +188,7 @@ impl Filter {
         let org = reference.organisation(org_code);
         (self.org_codes.is_empty() || self.org_codes.iter().any(|o| o == org_code))
             && self.region.as_deref().is_none_or(|r| org.is_some_and(|o| o.region == r))
+            && self.icb.as_deref().is_none_or(|i| org.is_some_and(|o| o.icb == i))
             && self.exemplar.is_none_or(|e| org.is_some_and(|o| o.exemplar == e))
     }
 }

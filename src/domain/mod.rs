@@ -3,6 +3,7 @@
 pub mod actor;
 pub mod catalogue;
 pub mod filters;
+pub mod geography;
 pub mod ids;
 pub mod quarter;
 pub mod reference;
@@ -12,6 +13,7 @@ pub mod value;
 pub use actor::{Actor, Channel};
 pub use catalogue::Reference;
 pub use filters::{Filter, Filters};
+pub use geography::{Icb, icb, icbs};
 pub use ids::{MetricId, OdsCode};
 pub use quarter::Quarter;
 pub use reference::*;

@@ -133,6 +133,8 @@ pub struct Organisation {
     pub name: String,
     pub trust_type: TrustType,
     pub region: String,
+    /// The ODS code of the integrated care board the trust lies in (`QWO`); empty if unknown.
+    pub icb: String,
     pub exemplar: Exemplar,
     pub exemplar_cohort: Option<i32>,
 }
@@ -159,6 +161,20 @@ pub struct Metric {
     /// For a proportion, what its denominator counts ("staff", "inpatient discharges"); empty
     /// for a metric that is not a proportion of counts.
     pub counted: String,
+    pub definition: Definition,
+}
+
+/// A metric's definition, as Fingertips defines an indicator: why it matters, what its
+/// numerator and denominator count (proportions only), where the figure comes from, how often,
+/// and what to bear in mind. From `data/metric_definitions.csv`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Definition {
+    pub rationale: String,
+    pub numerator: String,
+    pub denominator: String,
+    pub source: String,
+    pub frequency: String,
+    pub caveats: String,
 }
 
 impl Metric {

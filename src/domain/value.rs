@@ -73,6 +73,7 @@ mod tests {
             direction: Direction::HigherBetter,
             applies_to: Vec::new(),
             counted: String::new(),
+            definition: Default::default(),
         }
     }
 

@@ -9,6 +9,10 @@ use std::io::Write;
 pub const EXPORTS: &[(&str, &str)] = &[
     ("organisations", "Every trust: type (its peer group), region and exemplar cohort."),
     ("metrics", "The metric catalogue: domain, unit, scale, direction and the trust types each applies to."),
+    (
+        "metric_definitions",
+        "Each metric's definition: why it matters, its numerator and denominator, source, frequency and caveats.",
+    ),
     ("values", "The current value of every metric a trust has submitted, with its revision and when it was submitted."),
     ("benchmarks", "Peer-group distribution of each metric per quarter: quartiles, exemplar and national medians."),
     ("trust_benchmarks", "Each trust's rank, percentile, quartile, score and gaps on each metric per quarter."),
@@ -143,6 +147,7 @@ pub fn write_export<W: Write + Send>(
                         Cell::text(&o.name),
                         Cell::text(o.trust_type.as_str()),
                         Cell::text(&o.region),
+                        Cell::text(&o.icb),
                         Cell::text(o.exemplar.as_str()),
                         o.exemplar_cohort.map_or(Cell::Empty, |y| Cell::Int(i64::from(y))),
                     ]
@@ -170,6 +175,23 @@ pub fn write_export<W: Write + Send>(
                     ]
                 }),
         )?,
+        "metric_definitions" => write_table(
+            out,
+            "metric_definitions",
+            r.metrics.iter().filter(|m| filter.metric_ok(&m.metric_id)).map(|m| {
+                let d = &m.definition;
+                vec![
+                    Cell::text(&*m.metric_id),
+                    Cell::text(&m.name),
+                    Cell::text(&d.rationale),
+                    Cell::text(&d.numerator),
+                    Cell::text(&d.denominator),
+                    Cell::text(&d.source),
+                    Cell::text(&d.frequency),
+                    Cell::text(&d.caveats),
+                ]
+            }),
+        )?,
         "values" => write_table(out, "values", {
             let mut rows: Vec<_> = f
                 .values()
@@ -195,6 +217,7 @@ pub fn write_export<W: Write + Send>(
                     Cell::text(&o.name),
                     Cell::text(o.trust_type.as_str()),
                     Cell::text(&o.region),
+                    Cell::text(&o.icb),
                     Cell::text(o.exemplar.as_str()),
                     Cell::text(&*m.metric_id),
                     Cell::text(&*m.domain),

@@ -61,6 +61,13 @@ pub const DICTIONARY: &[Column] = &[
     col("organisations", "region", Kind::Text, "text", "The NHS England region the trust belongs to."),
     col(
         "organisations",
+        "icb",
+        Kind::Text,
+        "ODS code",
+        "The integrated care board the trust lies in, by its ODS code (QWO is NHS West Yorkshire ICB); the export's icb filter takes it.",
+    ),
+    col(
+        "organisations",
         "exemplar",
         Kind::Text,
         "text",
@@ -74,6 +81,33 @@ pub const DICTIONARY: &[Column] = &[
         "The year of the exemplar cohort the trust joined; empty for trusts that are not exemplars.",
     ),
     // metrics
+    // metric definitions
+    col("metric_definitions", "metric_id", Kind::Text, "identifier", "The metric's identifier, in snake_case."),
+    col("metric_definitions", "name", Kind::Text, "text", "The metric's name."),
+    col(
+        "metric_definitions",
+        "rationale",
+        Kind::Text,
+        "text",
+        "Why the metric matters for a trust's digital maturity.",
+    ),
+    col(
+        "metric_definitions",
+        "numerator",
+        Kind::Text,
+        "text",
+        "For a proportion, what its numerator counts; empty for a metric that is not a proportion.",
+    ),
+    col(
+        "metric_definitions",
+        "denominator",
+        Kind::Text,
+        "text",
+        "For a proportion, what its denominator counts; empty for a metric that is not a proportion.",
+    ),
+    col("metric_definitions", "source", Kind::Text, "text", "Where the figure comes from."),
+    col("metric_definitions", "frequency", Kind::Text, "text", "How often the figure is collected."),
+    col("metric_definitions", "caveats", Kind::Text, "text", "What to bear in mind when reading or comparing it."),
     col("metrics", "metric_id", Kind::Text, "identifier", "The metric's identifier, in snake_case."),
     col(
         "metrics",
@@ -123,6 +157,7 @@ pub const DICTIONARY: &[Column] = &[
     col("values", "org_name", Kind::Text, "text", "The trust's name."),
     col("values", "trust_type", Kind::Text, "text", "The trust's type, which is its peer group."),
     col("values", "region", Kind::Text, "text", "The NHS England region of the trust."),
+    col("values", "icb", Kind::Text, "ODS code", "The integrated care board the trust lies in, by its ODS code."),
     col("values", "exemplar", Kind::Text, "text", "The trust's exemplar status: gde, fast_follower or none."),
     col("values", "metric_id", Kind::Text, "identifier", "The metric the value is for."),
     col("values", "domain", Kind::Text, "identifier", "The domain the metric belongs to."),

@@ -9,7 +9,7 @@ use crate::domain::reference::{Exemplar, Organisation, REGIONS, TrustType};
 use std::collections::HashMap;
 
 pub const REQUIRED: &[&str] = &["org_code", "org_name", "trust_type", "region", "exemplar"];
-pub const OPTIONAL: &[&str] = &["exemplar_cohort"];
+pub const OPTIONAL: &[&str] = &["exemplar_cohort", "icb"];
 
 /// Every organisation of the file, or every problem with it (row, column, reason).
 pub fn parse_organisations(bytes: &[u8]) -> Result<Vec<Organisation>, Errors> {
@@ -18,6 +18,7 @@ pub fn parse_organisations(bytes: &[u8]) -> Result<Vec<Organisation>, Errors> {
     let errors = read_rows(bytes, REQUIRED, OPTIONAL, |columns, row, record, errors| {
         let before = errors.total();
         let mut cell = |name: &str| columns.get(record, row, name, errors).map(str::trim).unwrap_or("");
+        let icb = cell("icb").to_string();
         let (code, name, kind, region, exemplar, cohort) = (
             cell("org_code").to_string(),
             cell("org_name").to_string(),
@@ -40,6 +41,13 @@ pub fn parse_organisations(bytes: &[u8]) -> Result<Vec<Organisation>, Errors> {
         if !REGIONS.iter().any(|(_, r)| *r == region) {
             let names: Vec<_> = REGIONS.iter().map(|(_, r)| *r).collect();
             errors.push(RowError::new(row, "region", format!("'{region}' is not one of {}", names.join("; "))));
+        }
+        if !icb.is_empty() && crate::domain::icb(&icb).is_none() {
+            errors.push(RowError::new(
+                row,
+                "icb",
+                format!("'{icb}' is not the ODS code of an integrated care board (such as QWO)"),
+            ));
         }
         let exemplar = exemplar.parse::<Exemplar>().map_err(|e| errors.push(RowError::new(row, "exemplar", e))).ok();
         let cohort = if cohort.is_empty() {
@@ -66,7 +74,7 @@ pub fn parse_organisations(bytes: &[u8]) -> Result<Vec<Organisation>, Errors> {
         if errors.total() == before
             && let (Some(ods_code), Some(trust_type), Some(exemplar)) = (code, trust_type, exemplar)
         {
-            orgs.push(Organisation { ods_code, name, trust_type, region, exemplar, exemplar_cohort: cohort });
+            orgs.push(Organisation { ods_code, name, trust_type, region, icb, exemplar, exemplar_cohort: cohort });
         }
     });
     if errors.is_empty() { Ok(orgs) } else { Err(errors.finish()) }

@@ -14,6 +14,7 @@ pub struct ReferenceFiles<'a> {
     pub exemplars: &'a str,
     pub domains: &'a str,
     pub metrics: &'a str,
+    pub definitions: &'a str,
     pub standards: &'a str,
     pub systems: &'a str,
     pub deployments: &'a str,
@@ -25,6 +26,7 @@ pub const BUNDLED: ReferenceFiles<'static> = ReferenceFiles {
     exemplars: include_str!("../../data/exemplars.csv"),
     domains: include_str!("../../data/domains.csv"),
     metrics: include_str!("../../data/metrics.csv"),
+    definitions: include_str!("../../data/metric_definitions.csv"),
     standards: include_str!("../../data/standards.csv"),
     systems: include_str!("../../data/systems.csv"),
     deployments: include_str!("../../data/deployments.csv"),
@@ -61,6 +63,17 @@ struct MetricRow {
     applies_to: String,
     #[serde(default)]
     counted: String,
+}
+
+#[derive(Deserialize)]
+struct DefinitionRow {
+    metric_id: String,
+    rationale: String,
+    numerator: String,
+    denominator: String,
+    source: String,
+    frequency: String,
+    caveats: String,
 }
 
 #[derive(Deserialize)]
@@ -114,10 +127,34 @@ pub fn parse(files: &ReferenceFiles<'_>) -> Result<Reference> {
                 scale_min: r.scale_min,
                 scale_max: r.scale_max,
                 counted: r.counted,
+                definition: Definition::default(),
             })
         })
         .collect::<Result<Vec<_>>>()
         .context("data/metrics.csv")?;
+    let mut metrics = metrics;
+    for d in records::<DefinitionRow>(files.definitions, "metric_definitions.csv")? {
+        let Some(m) = metrics.iter_mut().find(|m| m.metric_id == d.metric_id) else {
+            bail!("data/metric_definitions.csv defines unknown metric {}", d.metric_id);
+        };
+        if m.is_proportion() == (d.numerator.trim().is_empty() || d.denominator.trim().is_empty()) {
+            bail!(
+                "data/metric_definitions.csv: {} must name its numerator and denominator exactly when it is a proportion",
+                d.metric_id
+            );
+        }
+        m.definition = Definition {
+            rationale: d.rationale,
+            numerator: d.numerator,
+            denominator: d.denominator,
+            source: d.source,
+            frequency: d.frequency,
+            caveats: d.caveats,
+        };
+    }
+    if let Some(m) = metrics.iter().find(|m| m.definition.rationale.trim().is_empty()) {
+        bail!("data/metric_definitions.csv has no definition of metric {}", m.metric_id);
+    }
     let standards = records::<StandardRow>(files.standards, "standards.csv")?
         .into_iter()
         .map(|r| {
@@ -189,6 +226,12 @@ fn organisations(
             name: title_case(name),
             trust_type,
             region: Reference::region_name(region).to_string(),
+            icb: record
+                .get(3)
+                .map(str::trim)
+                .filter(|c| crate::domain::icb(c).is_some())
+                .unwrap_or_default()
+                .to_string(),
             exemplar,
             exemplar_cohort,
         });

@@ -15,6 +15,32 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         if loaded.is_some() {
+            // Definitions are documentation shipped with the code: brought up to date each start.
+            for m in &reference.metrics {
+                let d = &m.definition;
+                sqlx::query(
+                    "UPDATE metrics SET rationale = $1, numerator = $2, denominator = $3, source = $4, frequency = $5, \
+                     caveats = $6 WHERE metric_id = $7",
+                )
+                .bind(&d.rationale)
+                .bind(&d.numerator)
+                .bind(&d.denominator)
+                .bind(&d.source)
+                .bind(&d.frequency)
+                .bind(&d.caveats)
+                .bind(&m.metric_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            // A database loaded before ICBs were kept gets each trust's from the bundled list.
+            for o in reference.organisations.iter().filter(|o| !o.icb.is_empty()) {
+                sqlx::query("UPDATE organisations SET icb = $1 WHERE ods_code = $2 AND icb = ''")
+                    .bind(&o.icb)
+                    .bind(&o.ods_code)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
             return Ok(false);
         }
         let conn = &mut *tx;
@@ -49,6 +75,12 @@ impl Store {
                 "direction",
                 "applies_to",
                 "counted",
+                "rationale",
+                "numerator",
+                "denominator",
+                "source",
+                "frequency",
+                "caveats",
                 "position",
             ],
             reference.metrics.iter().enumerate().map(|(i, m)| {
@@ -63,6 +95,12 @@ impl Store {
                     Cell::Text(m.direction.to_string()),
                     Cell::Text(m.applies_to_text()),
                     Cell::Text(m.counted.clone()),
+                    Cell::Text(m.definition.rationale.clone()),
+                    Cell::Text(m.definition.numerator.clone()),
+                    Cell::Text(m.definition.denominator.clone()),
+                    Cell::Text(m.definition.source.clone()),
+                    Cell::Text(m.definition.frequency.clone()),
+                    Cell::Text(m.definition.caveats.clone()),
                     Cell::Int(i as i64),
                 ]
             }),
@@ -144,7 +182,7 @@ impl Store {
     /// The reference data as stored.
     pub async fn reference(&self) -> Result<Reference> {
         let organisations = sqlx::query(
-            "SELECT ods_code, name, trust_type, region, exemplar, exemplar_cohort FROM organisations ORDER BY ods_code",
+            "SELECT ods_code, name, trust_type, region, exemplar, exemplar_cohort, icb FROM organisations ORDER BY ods_code",
         )
         .fetch_all(&self.pool)
         .await?
@@ -157,6 +195,7 @@ impl Store {
                 region: r.try_get(3)?,
                 exemplar: parse(r.try_get(4)?)?,
                 exemplar_cohort: r.try_get::<Option<i64>, _>(5)?.map(|y| y as i32),
+                icb: r.try_get(6)?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -166,10 +205,15 @@ impl Store {
             .into_iter()
             .map(|r| Ok(Domain { domain_id: r.try_get(0)?, name: r.try_get(1)?, description: r.try_get(2)? }))
             .collect::<Result<Vec<_>>>()?;
-        let metrics = sqlx::query("SELECT metric_id, domain, name, description, unit, scale_min, scale_max, direction, applies_to, counted FROM metrics ORDER BY position")
-            .fetch_all(&self.pool).await?
-            .into_iter()
-            .map(|r| Ok(Metric {
+        let metrics = sqlx::query(
+            "SELECT metric_id, domain, name, description, unit, scale_min, scale_max, direction, applies_to, counted, \
+             rationale, numerator, denominator, source, frequency, caveats FROM metrics ORDER BY position",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|r| {
+            Ok(Metric {
                 metric_id: r.try_get(0)?,
                 domain: r.try_get(1)?,
                 name: r.try_get(2)?,
@@ -180,8 +224,17 @@ impl Store {
                 direction: parse(r.try_get(7)?)?,
                 applies_to: Metric::parse_applies_to(&r.try_get::<String, _>(8)?).map_err(anyhow::Error::msg)?,
                 counted: r.try_get(9)?,
-            }))
-            .collect::<Result<Vec<_>>>()?;
+                definition: Definition {
+                    rationale: r.try_get(10)?,
+                    numerator: r.try_get(11)?,
+                    denominator: r.try_get(12)?,
+                    source: r.try_get(13)?,
+                    frequency: r.try_get(14)?,
+                    caveats: r.try_get(15)?,
+                },
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
         let standards = sqlx::query("SELECT standard_id, name, category, version, mandatory_from, assessed_at, reference, description FROM standards ORDER BY position")
             .fetch_all(&self.pool).await?
             .into_iter()
@@ -220,7 +273,8 @@ impl Store {
     }
 }
 
-const ORGANISATION_COLUMNS: &[&str] = &["ods_code", "name", "trust_type", "region", "exemplar", "exemplar_cohort"];
+const ORGANISATION_COLUMNS: &[&str] =
+    &["ods_code", "name", "trust_type", "region", "exemplar", "exemplar_cohort", "icb"];
 
 fn organisation_cells(o: &Organisation) -> Vec<Cell> {
     vec![
@@ -230,6 +284,7 @@ fn organisation_cells(o: &Organisation) -> Vec<Cell> {
         Cell::Text(o.region.clone()),
         Cell::Text(o.exemplar.to_string()),
         Cell::OptInt(o.exemplar_cohort.map(i64::from)),
+        Cell::Text(o.icb.clone()),
     ]
 }
 
@@ -258,7 +313,8 @@ impl Store {
             ORGANISATION_COLUMNS,
             orgs.iter().map(organisation_cells),
             "ON CONFLICT (ods_code) DO UPDATE SET name = excluded.name, trust_type = excluded.trust_type, \
-             region = excluded.region, exemplar = excluded.exemplar, exemplar_cohort = excluded.exemplar_cohort",
+             region = excluded.region, exemplar = excluded.exemplar, exemplar_cohort = excluded.exemplar_cohort, \
+             icb = CASE WHEN excluded.icb = '' THEN organisations.icb ELSE excluded.icb END",
         )
         .await?;
         let detail = format!("{} organisations: {added} added, {} updated", orgs.len(), orgs.len() - added);

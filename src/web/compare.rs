@@ -74,6 +74,7 @@ pub struct ComparePage {
     pub periods: Vec<Choice>,
     pub types: Vec<Choice>,
     pub regions: Vec<Choice>,
+    pub icbs: Vec<Choice>,
     pub period_label: String,
     pub columns: Vec<Column>,
     pub domains: Vec<RugDomain>,
@@ -113,6 +114,7 @@ async fn compare(
     let period = q.period(&f)?;
     let peer = q.peer_group()?;
     let region = q.region()?;
+    let icb = q.icb()?;
     let orgs_text = q.orgs.clone().unwrap_or_default();
     let search = q.q.clone().unwrap_or_default().trim().to_string();
     let by_significance = match q.colour.as_deref().map(str::trim) {
@@ -137,8 +139,11 @@ async fn compare(
             f.reference
                 .organisations
                 .iter()
-                .filter(|o| (peer.is_some() || region.is_some()) && peer.is_none_or(|p| o.trust_type == p))
+                .filter(|o| {
+                    (peer.is_some() || region.is_some() || icb.is_some()) && peer.is_none_or(|p| o.trust_type == p)
+                })
                 .filter(|o| region.as_deref().is_none_or(|r| o.region == r))
+                .filter(|o| icb.as_deref().is_none_or(|i| o.icb == i))
                 .collect()
         } else {
             let mut seen = std::collections::HashSet::new();
@@ -191,6 +196,7 @@ async fn compare(
                 ("orgs", orgs.or_else(|| (!wanted.is_empty()).then(|| wanted.join(",")))),
                 ("peer_group", if from_orgs { None } else { peer.map(|p| p.as_str().to_string()) }),
                 ("region", if from_orgs { None } else { region.clone() }),
+                ("icb", if from_orgs { None } else { icb.clone() }),
                 ("period", period.map(|p| p.to_string())),
                 ("colour", colour.or(by_significance.then_some("significance")).map(str::to_string)),
                 ("sort", Some(order.unwrap_or(&sort_now)).filter(|s| *s != "name").map(str::to_string)),
@@ -302,6 +308,7 @@ async fn compare(
             periods: period_choices(&f, period),
             types: type_choices(peer),
             regions: region_choices(region.as_deref()),
+            icbs: super::view::icb_choices(icb.as_deref()),
             period_label: period.map_or("no data yet".into(), |p| p.financial_label()),
             columns,
             domains,

@@ -32,6 +32,7 @@ pub struct ExportsPage {
     pub periods: Vec<super::view::Choice>,
     pub types: Vec<super::view::Choice>,
     pub regions: Vec<super::view::Choice>,
+    pub icbs: Vec<super::view::Choice>,
     pub latest_chosen: bool,
     pub query: String,
 }
@@ -51,13 +52,14 @@ impl ExportsPage {
             periods: Vec::new(),
             types: Vec::new(),
             regions: Vec::new(),
+            icbs: Vec::new(),
             latest_chosen: false,
             query: String::new(),
         }
     }
 }
 
-/// The exports page; its filter form (quarter, `latest` among them, trust type and region)
+/// The exports page; its filter form (quarter, `latest` among them, trust type, region and ICB)
 /// builds the download links, so that nobody has to know how a quarter is written.
 async fn index(
     State(state): State<AppState>,
@@ -68,16 +70,18 @@ async fn index(
     let latest_chosen = q.period.as_deref().is_some_and(|p| p.trim().eq_ignore_ascii_case("latest"));
     let period =
         if latest_chosen { None } else { q.quarter(f.latest_period(), false).map_err(AppError::BadRequest)? };
-    let (peer, region) = (q.peer_group()?, q.region()?);
+    let (peer, region, icb) = (q.peer_group()?, q.region()?, q.icb()?);
     let mut page = ExportsPage::new(state.figures().data_version);
     page.periods = super::view::period_choices(&f, period);
     page.types = super::view::type_choices(peer);
     page.regions = super::view::region_choices(region.as_deref());
+    page.icbs = super::view::icb_choices(icb.as_deref());
     page.latest_chosen = latest_chosen;
     page.query = super::view::query_string(&[
         ("period", if latest_chosen { Some("latest".into()) } else { period.map(|p| p.to_string()) }),
         ("peer_group", peer.map(|p| p.as_str().to_string())),
         ("region", region),
+        ("icb", icb),
         ("release", q.release.clone()),
     ]);
     render(&auth, &page)

@@ -75,6 +75,7 @@ pub struct GapsPage {
     pub periods: Vec<Choice>,
     pub types: Vec<Choice>,
     pub regions: Vec<Choice>,
+    pub icbs: Vec<Choice>,
     pub cohorts: Vec<Choice>,
     pub by_domain: Vec<ShareLine>,
     pub by_trust: Vec<TrustLine>,
@@ -134,6 +135,7 @@ pub fn compute(
     period: Option<Quarter>,
     peer: Option<TrustType>,
     region: Option<&str>,
+    icb: Option<&str>,
     cohort: Option<crate::domain::Exemplar>,
 ) -> Gaps {
     // Every trust's position on every metric with an exemplar benchmark, under the filters.
@@ -146,6 +148,7 @@ pub fn compute(
         .filter(|t| {
             let o = f.reference.organisation(&t.org_code);
             region.is_none_or(|r| o.is_some_and(|o| o.region == r))
+                && icb.is_none_or(|i| o.is_some_and(|o| o.icb == i))
                 && cohort.is_none_or(|c| o.is_some_and(|o| o.exemplar == c))
         })
         .collect();
@@ -271,8 +274,9 @@ async fn gaps(
     let period = query.period(&f)?;
     let peer = query.peer_group()?;
     let region = query.region()?;
+    let icb = query.icb()?;
     let cohort = query.exemplar()?;
-    let Gaps { by_domain, by_trust, mut rows } = compute(&f, period, peer, region.as_deref(), cohort);
+    let Gaps { by_domain, by_trust, mut rows } = compute(&f, period, peer, region.as_deref(), icb.as_deref(), cohort);
     const PER_PAGE: usize = 25;
     let trusts_total = by_trust.len();
     let trust_pages = trusts_total.div_ceil(PER_PAGE).max(1);
@@ -305,6 +309,7 @@ async fn gaps(
         ("period", period.map(|p| p.to_string())),
         ("peer_group", peer.map(|p| p.as_str().to_string())),
         ("region", region.clone()),
+        ("icb", icb.clone()),
         ("exemplar", cohort.map(|c| c.as_str().to_string())),
     ];
     let headers = sort_headers(
@@ -335,6 +340,7 @@ async fn gaps(
             periods: period_choices(&f, period),
             types: type_choices(peer),
             regions: region_choices(region.as_deref()),
+            icbs: super::view::icb_choices(icb.as_deref()),
             cohorts: exemplar_choices(cohort),
             by_domain,
             by_trust,

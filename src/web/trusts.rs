@@ -24,6 +24,7 @@ pub struct TrustListRow {
     pub name: String,
     pub type_label: String,
     pub region: String,
+    pub icb: String,
     pub exemplar: String,
     pub maturity: Option<f64>,
     pub maturity_text: String,
@@ -36,6 +37,7 @@ pub struct TrustsPage {
     pub q: String,
     pub types: Vec<Choice>,
     pub regions: Vec<Choice>,
+    pub icbs: Vec<Choice>,
     pub cohorts: Vec<Choice>,
     pub period_label: String,
     pub headers: Vec<SortHeader>,
@@ -52,6 +54,7 @@ async fn trusts(
     let period = query.period(&f)?;
     let peer = query.peer_group()?;
     let region = query.region()?;
+    let icb = query.icb()?;
     let cohort = query.exemplar()?;
     let q = query.q.clone().unwrap_or_default();
     let needle = q.trim().to_lowercase();
@@ -61,6 +64,7 @@ async fn trusts(
         .iter()
         .filter(|o| peer.is_none_or(|p| o.trust_type == p))
         .filter(|o| region.as_deref().is_none_or(|r| o.region == r))
+        .filter(|o| icb.as_deref().is_none_or(|i| o.icb == i))
         .filter(|o| cohort.is_none_or(|c| o.exemplar == c))
         .filter(|o| needle.is_empty() || o.name.to_lowercase().contains(&needle) || o.ods_code.to_lowercase() == needle)
         .map(|o| {
@@ -70,6 +74,7 @@ async fn trusts(
                 name: o.name.clone(),
                 type_label: o.trust_type.label().into(),
                 region: o.region.clone(),
+                icb: crate::domain::icb(&o.icb).map_or(String::new(), |i| i.short_name().to_string()),
                 exemplar: o.exemplar.label().into(),
                 maturity,
                 maturity_text: num(maturity),
@@ -81,6 +86,7 @@ async fn trusts(
         "code" => rows.sort_by(|a, b| a.org_code.cmp(&b.org_code)),
         "type" => rows.sort_by(|a, b| (&a.type_label, &a.name).cmp(&(&b.type_label, &b.name))),
         "region" => rows.sort_by(|a, b| (&a.region, &a.name).cmp(&(&b.region, &b.name))),
+        "icb" => rows.sort_by(|a, b| (&a.icb, &a.name).cmp(&(&b.icb, &b.name))),
         "exemplar" => rows.sort_by(|a, b| (&a.exemplar, &a.name).cmp(&(&b.exemplar, &b.name))),
         "maturity" => rows.sort_by(|a, b| a.maturity.unwrap_or(-1.0).total_cmp(&b.maturity.unwrap_or(-1.0))),
         _ => rows.sort_by(|a, b| a.name.cmp(&b.name)),
@@ -92,6 +98,7 @@ async fn trusts(
         ("q", Some(q.clone())),
         ("peer_group", peer.map(|p| p.as_str().to_string())),
         ("region", region.clone()),
+        ("icb", icb.clone()),
         ("exemplar", cohort.map(|c| c.as_str().to_string())),
         ("period", query.period.clone()),
     ];
@@ -105,11 +112,16 @@ async fn trusts(
             ("name", "Name", false),
             ("type", "Type", false),
             ("region", "Region", false),
+            ("icb", "Integrated care board", false),
             ("exemplar", "Exemplar programme", false),
             ("maturity", "Maturity index", true),
         ],
     );
-    let csv_query = query_string(&[("peer_group", peer.map(|p| p.as_str().to_string())), ("region", region.clone())]);
+    let csv_query = query_string(&[
+        ("peer_group", peer.map(|p| p.as_str().to_string())),
+        ("region", region.clone()),
+        ("icb", icb.clone()),
+    ]);
     render(
         &auth,
         &TrustsPage {
@@ -117,6 +129,7 @@ async fn trusts(
             q,
             types: type_choices(peer),
             regions: region_choices(region.as_deref()),
+            icbs: super::view::icb_choices(icb.as_deref()),
             cohorts: exemplar_choices(cohort),
             period_label: period.map_or("no data yet".into(), |p| p.financial_label()),
             headers,

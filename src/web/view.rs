@@ -29,6 +29,10 @@ impl PageQuery {
     pub fn region(&self) -> Result<Option<String>> {
         self.checked_region().map_err(AppError::BadRequest)
     }
+
+    pub fn icb(&self) -> Result<Option<String>> {
+        self.checked_icb().map_err(AppError::BadRequest)
+    }
 }
 
 /// The query of a page or download in the one filter model; an unknown parameter or a value
@@ -102,6 +106,19 @@ impl Meta {
     pub fn of(f: &Figures) -> Self {
         Self { loading: f.loading }
     }
+}
+
+/// The 42 integrated care boards for a `<select>`, by name.
+pub fn icb_choices(chosen: Option<&str>) -> Vec<Choice> {
+    let mut all: Vec<&crate::domain::Icb> = crate::domain::icbs().iter().collect();
+    all.sort_by(|a, b| a.short_name().cmp(b.short_name()));
+    all.into_iter()
+        .map(|i| Choice {
+            value: i.icb_code.clone(),
+            label: format!("{} ({})", i.short_name(), i.icb_code),
+            selected: Some(i.icb_code.as_str()) == chosen,
+        })
+        .collect()
 }
 
 pub fn exemplar_choices(chosen: Option<crate::domain::Exemplar>) -> Vec<Choice> {
