@@ -43,7 +43,7 @@ async fn a_board_member_records_a_finding_by_name_that_shows_on_its_metric_page_
             .collect::<String>()
     );
     let (_, analyst_gaps) = app.text("/gaps").await;
-    assert!(gaps.contains("Record a finding on this gap</a>"));
+    assert!(gaps.contains("Record a finding on this quarter&#39;s gaps</a>"));
     assert!(!visible(&analyst_gaps).contains("Record a finding"), "only the board is offered the form");
     let page = board
         .get(format!("{}/findings?about=metric:digital_leadership_capability&period={previous}", app.base))
@@ -339,10 +339,24 @@ async fn trusts_gaps_compare_and_exports_filter_by_integrated_care_board() {
     assert_eq!(rows.len(), west_yorkshire.len());
     assert!(rows.iter().all(|r| r[4] == "QWO" && west_yorkshire.contains(&r[0])));
 
+    let (_, all_gaps) = app.text("/gaps").await;
+    assert!(all_gaps.contains("Gaps by NHS England region") && all_gaps.contains("Gaps by integrated care board"));
+    assert!(all_gaps.contains("<a href=\"/gaps?icb=QWO\">West Yorkshire (QWO)</a>"), "each ICB links to its own gaps");
     let (status, gaps) = app.text("/gaps?icb=QWO").await;
     assert_eq!(status, 200);
     let by_trust = gaps.split("id=\"by-trust\"").nth(1).unwrap();
     assert!(by_trust.contains(&format!("{} trusts, 25 a page", west_yorkshire.len())), "gaps by trust within the ICB");
+    // Ranked by a stated measure, which the reader may change.
+    assert!(by_trust.contains("the lowest maturity index first") && by_trust.contains("sort=need_worsening"));
+    let (status, worsening) = app.text("/gaps?sort=need_worsening").await;
+    assert_eq!(status, 200);
+    let table = worsening.split("id=\"by-trust\"").nth(1).unwrap();
+    assert!(table.contains("Trusts, the most metrics worsening first"));
+    let counts: Vec<usize> = table
+        .split("</tr>")
+        .filter_map(|row| row.rsplit("<td class=\"app-num\">").next()?.split('<').next()?.parse().ok())
+        .collect();
+    assert!(counts.len() >= 10 && counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
     let (_, rug) = app.text("/compare?icb=QWO").await;
     assert_eq!(rug.matches("class=\"app-rug__trust\"").count(), west_yorkshire.len().min(20));
 
@@ -353,7 +367,16 @@ async fn trusts_gaps_compare_and_exports_filter_by_integrated_care_board() {
     let (header, rows) = parse_csv(&definitions);
     assert_eq!(
         header,
-        ["metric_id", "name", "rationale", "numerator", "denominator", "source", "frequency", "caveats"]
+        [
+            "metric_id",
+            "name",
+            "rationale",
+            "numerator_definition",
+            "denominator_definition",
+            "source",
+            "frequency",
+            "caveats"
+        ]
     );
     assert_eq!(rows.len(), 57);
     assert!(rows.iter().all(|r| !r[2].is_empty() && !r[5].is_empty() && !r[7].is_empty()));

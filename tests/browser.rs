@@ -276,7 +276,7 @@ async fn a_board_member_follows_filters_and_downloads_the_table_as_csv() {
     b.find(Locator::Css("#peer_group option[value=ambulance]")).await.unwrap().click().await.unwrap();
     b.find(Locator::Css("main form button[type=submit]")).await.unwrap().click().await.unwrap();
     b.wait()
-        .for_url(&format!("{}/trusts?q=&peer_group=ambulance&region=&exemplar=", app.base).parse().unwrap())
+        .for_url(&format!("{}/trusts?q=&peer_group=ambulance&region=&icb=&exemplar=", app.base).parse().unwrap())
         .await
         .unwrap();
     let caption = b.find(Locator::Css("caption")).await.unwrap().text().await.unwrap();

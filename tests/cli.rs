@@ -71,7 +71,7 @@ fn importing_stores_a_valid_file_recognises_it_again_and_rejects_a_bad_one_with_
 
     let values = exemplar(&db, &["export", "values", "--period", "2025/26 Q3"]);
     let (_, rows) = parse_csv(&text(&values.stdout));
-    assert!(!rows.is_empty() && rows.iter().all(|r| r[7] == "2025-Q4"));
+    assert!(!rows.is_empty() && rows.iter().all(|r| r[8] == "2025-Q4"));
     let benchmarks = exemplar(
         &db,
         &["export", "benchmarks", "--peer-group", "acute", "-o", dir.path().join("b.csv").to_str().unwrap()],

@@ -81,33 +81,6 @@ pub const DICTIONARY: &[Column] = &[
         "The year of the exemplar cohort the trust joined; empty for trusts that are not exemplars.",
     ),
     // metrics
-    // metric definitions
-    col("metric_definitions", "metric_id", Kind::Text, "identifier", "The metric's identifier, in snake_case."),
-    col("metric_definitions", "name", Kind::Text, "text", "The metric's name."),
-    col(
-        "metric_definitions",
-        "rationale",
-        Kind::Text,
-        "text",
-        "Why the metric matters for a trust's digital maturity.",
-    ),
-    col(
-        "metric_definitions",
-        "numerator",
-        Kind::Text,
-        "text",
-        "For a proportion, what its numerator counts; empty for a metric that is not a proportion.",
-    ),
-    col(
-        "metric_definitions",
-        "denominator",
-        Kind::Text,
-        "text",
-        "For a proportion, what its denominator counts; empty for a metric that is not a proportion.",
-    ),
-    col("metric_definitions", "source", Kind::Text, "text", "Where the figure comes from."),
-    col("metric_definitions", "frequency", Kind::Text, "text", "How often the figure is collected."),
-    col("metric_definitions", "caveats", Kind::Text, "text", "What to bear in mind when reading or comparing it."),
     col("metrics", "metric_id", Kind::Text, "identifier", "The metric's identifier, in snake_case."),
     col(
         "metrics",
@@ -152,6 +125,33 @@ pub const DICTIONARY: &[Column] = &[
         "text",
         "The trust types the metric applies to, joined by ';', or all when it applies to every trust type.",
     ),
+    // metric definitions
+    col("metric_definitions", "metric_id", Kind::Text, "identifier", "The metric's identifier, in snake_case."),
+    col("metric_definitions", "name", Kind::Text, "text", "The metric's name."),
+    col(
+        "metric_definitions",
+        "rationale",
+        Kind::Text,
+        "text",
+        "Why the metric matters for a trust's digital maturity.",
+    ),
+    col(
+        "metric_definitions",
+        "numerator_definition",
+        Kind::Text,
+        "text",
+        "For a proportion, what its numerator counts; empty for a metric that is not a proportion.",
+    ),
+    col(
+        "metric_definitions",
+        "denominator_definition",
+        Kind::Text,
+        "text",
+        "For a proportion, what its denominator counts; empty for a metric that is not a proportion.",
+    ),
+    col("metric_definitions", "source", Kind::Text, "text", "Where the figure comes from."),
+    col("metric_definitions", "frequency", Kind::Text, "text", "How often the figure is collected."),
+    col("metric_definitions", "caveats", Kind::Text, "text", "What to bear in mind when reading or comparing it."),
     // values
     col("values", "org_code", Kind::Text, "ODS code", "The ODS code of the trust the value is for."),
     col("values", "org_name", Kind::Text, "text", "The trust's name."),

@@ -31,6 +31,21 @@ pub struct ShareLine {
     pub share: String,
 }
 
+/// An area's share of positions behind, with its trusts' median maturity index.
+pub struct AreaLine {
+    pub name: String,
+    /// The gaps page for the area alone.
+    pub href: String,
+    pub trusts: usize,
+    pub behind: usize,
+    pub of: usize,
+    pub share: String,
+    pub median_maturity: String,
+}
+
+/// A table of areas: its title, its first column's heading and its rows.
+pub type AreaTable = (&'static str, &'static str, Vec<AreaLine>);
+
 /// A trust in the ranking of who most needs help.
 pub struct TrustLine {
     pub href: String,
@@ -42,8 +57,17 @@ pub struct TrustLine {
     pub of: usize,
     pub share: String,
     pub median_gap_points: String,
+    pub median_gap_points_value: Option<f64>,
     pub worsening: usize,
 }
+
+/// How the trusts that most need help are ranked (`sort=need_gap`, `sort=need_worsening`; the
+/// lowest maturity index by default): (value of `sort`, words).
+pub const NEED_MEASURES: [(&str, &str, &str); 3] = [
+    ("", "the lowest maturity index first", "maturity index"),
+    ("need_gap", "the largest median gap to the exemplar median in score points first", "median gap in score points"),
+    ("need_worsening", "the most metrics worsening first", "metrics worsening"),
+];
 
 pub struct GapLine {
     pub metric_id: String,
@@ -78,7 +102,12 @@ pub struct GapsPage {
     pub icbs: Vec<Choice>,
     pub cohorts: Vec<Choice>,
     pub by_domain: Vec<ShareLine>,
+    /// (table title, first column's heading, rows): by region, then by ICB.
+    pub areas: Vec<AreaTable>,
     pub by_trust: Vec<TrustLine>,
+    /// How the trusts are ranked, in words, and links to the other rankings.
+    pub need_words: &'static str,
+    pub need_links: Vec<(String, &'static str)>,
     pub trust_page: usize,
     pub trust_pages: usize,
     pub trusts_total: usize,
@@ -116,6 +145,9 @@ fn behind(rows: &[&TrustBenchmarkRow]) -> usize {
 /// metric and peer group (the largest priority first). The gaps page and the board pack show it.
 pub struct Gaps {
     pub by_domain: Vec<ShareLine>,
+    /// The same positions rolled up by NHS England region and by integrated care board.
+    pub by_region: Vec<AreaLine>,
+    pub by_icb: Vec<AreaLine>,
     pub by_trust: Vec<TrustLine>,
     pub rows: Vec<GapLine>,
 }
@@ -196,7 +228,8 @@ pub fn compute(
                 behind: n,
                 of: rows.len(),
                 share: share(n, rows.len()),
-                median_gap_points: num(quantile(&sorted(gaps), 0.5)),
+                median_gap_points: num(quantile(&sorted(gaps.clone()), 0.5)),
+                median_gap_points_value: quantile(&sorted(gaps), 0.5),
                 worsening,
             }
         })
@@ -262,7 +295,54 @@ pub fn compute(
             .then(b.worse_value.cmp(&a.worse_value))
             .then(a.metric.cmp(&b.metric))
     });
-    Gaps { by_domain, by_trust, rows }
+    // Rolled up by area: every position of the area's trusts pooled (not an average of shares).
+    let area = |name: String, href: String, trusts: Vec<&str>| {
+        let of: Vec<&TrustBenchmarkRow> =
+            positions.iter().copied().filter(|t| trusts.contains(&&*t.org_code)).collect();
+        let n = behind(&of);
+        let maturity: Vec<f64> = trusts
+            .iter()
+            .filter_map(|c| period.and_then(|p| f.index(c, p, "all")).and_then(|i| i.domain_index))
+            .collect();
+        AreaLine {
+            name,
+            href,
+            trusts: trusts.len(),
+            behind: n,
+            of: of.len(),
+            share: share(n, of.len()),
+            median_maturity: num(quantile(&sorted(maturity), 0.5)),
+        }
+    };
+    let with_positions: std::collections::BTreeSet<&str> = positions.iter().map(|t| &*t.org_code).collect();
+    let in_area = |keep: &dyn Fn(&crate::domain::Organisation) -> bool| -> Vec<&str> {
+        f.reference
+            .organisations
+            .iter()
+            .filter(|o| keep(o) && with_positions.contains(o.ods_code.as_str()))
+            .map(|o| o.ods_code.as_str())
+            .collect()
+    };
+    let by_region = crate::domain::REGIONS
+        .iter()
+        .map(|(_, r)| {
+            area(r.to_string(), format!("/gaps?region={}", r.replace(' ', "+")), in_area(&|o| o.region == *r))
+        })
+        .filter(|a| a.trusts > 0)
+        .collect();
+    let mut by_icb: Vec<AreaLine> = crate::domain::icbs()
+        .iter()
+        .map(|i| {
+            area(
+                format!("{} ({})", i.short_name(), i.icb_code),
+                format!("/gaps?icb={}", i.icb_code),
+                in_area(&|o| o.icb == i.icb_code),
+            )
+        })
+        .filter(|a| a.trusts > 0)
+        .collect();
+    by_icb.sort_by(|a, b| a.name.cmp(&b.name));
+    Gaps { by_domain, by_region, by_icb, by_trust, rows }
 }
 
 async fn gaps(
@@ -276,7 +356,25 @@ async fn gaps(
     let region = query.region()?;
     let icb = query.icb()?;
     let cohort = query.exemplar()?;
-    let Gaps { by_domain, by_trust, mut rows } = compute(&f, period, peer, region.as_deref(), icb.as_deref(), cohort);
+    let Gaps { by_domain, by_region, by_icb, mut by_trust, mut rows } =
+        compute(&f, period, peer, region.as_deref(), icb.as_deref(), cohort);
+    // The trusts' ranking: by maturity index (as computed), or by the measure `sort` names.
+    let need = match query.sort.as_deref() {
+        Some("need_gap") => {
+            by_trust.sort_by(|a, b| {
+                b.median_gap_points_value
+                    .unwrap_or(f64::MIN)
+                    .total_cmp(&a.median_gap_points_value.unwrap_or(f64::MIN))
+                    .then(a.name.cmp(&b.name))
+            });
+            "need_gap"
+        }
+        Some("need_worsening") => {
+            by_trust.sort_by(|a, b| b.worsening.cmp(&a.worsening).then(a.name.cmp(&b.name)));
+            "need_worsening"
+        }
+        _ => "",
+    };
     const PER_PAGE: usize = 25;
     let trusts_total = by_trust.len();
     let trust_pages = trusts_total.div_ceil(PER_PAGE).max(1);
@@ -288,7 +386,7 @@ async fn gaps(
     };
     let by_trust: Vec<TrustLine> = by_trust.into_iter().skip((trust_page - 1) * PER_PAGE).take(PER_PAGE).collect();
     let priority_chart = priority_chart(&rows)?;
-    let sort = query.sort.as_deref().unwrap_or("priority");
+    let sort = query.sort.as_deref().filter(|s| !s.starts_with("need_")).unwrap_or("priority");
     match sort {
         "metric" => rows.sort_by(|a, b| a.metric.cmp(&b.metric)),
         "domain" => rows.sort_by(|a, b| (&a.domain, &a.metric).cmp(&(&b.domain, &b.metric))),
@@ -312,6 +410,8 @@ async fn gaps(
         ("icb", icb.clone()),
         ("exemplar", cohort.map(|c| c.as_str().to_string())),
     ];
+    let mut need_filters = filters.to_vec();
+    need_filters.push(("sort", Some(need.to_string())));
     let headers = sort_headers(
         "/gaps",
         &filters,
@@ -343,18 +443,32 @@ async fn gaps(
             icbs: super::view::icb_choices(icb.as_deref()),
             cohorts: exemplar_choices(cohort),
             by_domain,
+            areas: vec![
+                ("Gaps by NHS England region", "Region", by_region),
+                ("Gaps by integrated care board", "Integrated care board", by_icb),
+            ],
             by_trust,
             trust_page,
             trust_pages,
             trusts_total,
-            prev_href: (trust_page > 1).then(|| page_href(&filters, trust_page - 1)),
-            next_href: (trust_page < trust_pages).then(|| page_href(&filters, trust_page + 1)),
+            prev_href: (trust_page > 1).then(|| page_href(&need_filters, trust_page - 1)),
+            next_href: (trust_page < trust_pages).then(|| page_href(&need_filters, trust_page + 1)),
+            need_words: NEED_MEASURES.iter().find(|(k, _, _)| *k == need).map_or("", |(_, w, _)| w),
+            need_links: NEED_MEASURES
+                .iter()
+                .filter(|(k, _, _)| *k != need)
+                .map(|(k, _, w)| {
+                    let mut all = filters.to_vec();
+                    all.push(("sort", Some(k.to_string())));
+                    (format!("/gaps{}#by-trust", query_string(&all)), *w)
+                })
+                .collect(),
             priority_chart,
             headers,
             rows,
             findings,
             record_href: super::findings::record_link("", period),
-            record_what: "gap",
+            record_what: "quarter's gaps",
             period_code: period.map(|p| p.to_string()).unwrap_or_default(),
             csv_query: query_string(&filters),
         },
