@@ -22,6 +22,7 @@ fn path_of(route: &str) -> String {
         .replace("{id}", "1")
         .replace("{standard_id}", "dspt")
         .replace("{system_id}", "epic_epr")
+        .replace("{name}", "metrics")
 }
 
 /// What a user who may use the route gets from these requests.

@@ -33,6 +33,20 @@ impl Cell {
         v.map_or(Cell::Empty, Cell::Number)
     }
 
+    /// The cell as a typed JSON value: a number, a boolean, text, or `null` when empty (or not
+    /// a finite number).
+    pub fn json(self) -> serde_json::Value {
+        match self {
+            Cell::Text(s) => serde_json::Value::String(s),
+            // -0 is written 0, as the CSV writes it.
+            Cell::Number(v) => serde_json::Number::from_f64(if v == 0.0 { 0.0 } else { v })
+                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+            Cell::Int(v) => serde_json::Value::from(v),
+            Cell::Bool(b) => serde_json::Value::Bool(b),
+            Cell::Empty => serde_json::Value::Null,
+        }
+    }
+
     /// The cell as written: numbers with a `.` decimal point and no exponent, booleans as
     /// `true`/`false`, and text that a spreadsheet would run as a formula prefixed with `'`.
     pub fn render(&self) -> String {
@@ -63,6 +77,9 @@ pub use crate::domain::filters::{Filter, Filters};
 pub enum Format {
     Csv,
     Parquet,
+    /// A JSON array of rows, each an object of typed values (numbers as numbers, empty as
+    /// `null`, booleans as booleans): the API's rows.
+    Json,
 }
 
 impl Format {
@@ -85,6 +102,7 @@ impl Format {
         match self {
             Format::Csv => "csv",
             Format::Parquet => "parquet",
+            Format::Json => "json",
         }
     }
 
@@ -92,6 +110,7 @@ impl Format {
         match self {
             Format::Csv => "text/csv; charset=utf-8",
             Format::Parquet => "application/vnd.apache.parquet",
+            Format::Json => "application/json",
         }
     }
 }
@@ -102,11 +121,22 @@ pub struct Out<W> {
     pub writer: W,
     pub format: Format,
     pub metadata: Vec<(String, String)>,
+    /// Only these rows (a page of the API), and whether more follow.
+    pub window: Option<Window>,
+}
+
+/// A page of an export's rows: `take` rows after the first `skip`; `more` is set when at least
+/// one row follows the page.
+#[derive(Debug, Clone, Default)]
+pub struct Window {
+    pub skip: usize,
+    pub take: usize,
+    pub more: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl<W> Out<W> {
     pub fn new(writer: W, format: Format) -> Self {
-        Self { writer, format, metadata: Vec::new() }
+        Self { writer, format, metadata: Vec::new(), window: None }
     }
 
     pub fn csv(writer: W) -> Self {
@@ -115,6 +145,10 @@ impl<W> Out<W> {
 
     pub fn with_metadata(self, metadata: Vec<(String, String)>) -> Self {
         Self { metadata, ..self }
+    }
+
+    pub fn with_window(self, window: Window) -> Self {
+        Self { window: Some(window), ..self }
     }
 }
 
@@ -132,13 +166,50 @@ pub fn write_table<W: Write + Send>(
         assert_eq!(row.len(), width, "row {i} of {export} has {} cells for {width} columns", row.len());
         row
     });
+    // A page: skip, then take one more than asked to learn whether more follow.
+    let (skip, take, more) = match &out.window {
+        Some(w) => (w.skip, w.take, Some(w.more.clone())),
+        None => (0, usize::MAX - 1, None),
+    };
+    let mut seen = 0usize;
+    let rows = rows.skip(skip).take(take.saturating_add(1)).filter_map(move |row| {
+        seen += 1;
+        if seen > take {
+            if let Some(more) = &more {
+                more.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            None
+        } else {
+            Some(row)
+        }
+    });
     match out.format {
+        Format::Json => write_json(out.writer, &columns, rows),
         Format::Csv => write_csv(out.writer, &columns, rows),
         Format::Parquet => {
             let fields: Vec<(&str, Kind)> = columns.iter().map(|c| (c.name, c.kind)).collect();
             parquet::write_parquet(out.writer, &fields, &out.metadata, rows)
         }
     }
+}
+
+/// Writes rows as a JSON array of objects keyed by column name, streaming row by row: numbers as
+/// numbers, empty cells as `null`, booleans as booleans, text unguarded (JSON is not run as a
+/// formula).
+fn write_json<W: Write>(out: W, columns: &[&Column], rows: impl Iterator<Item = Vec<Cell>>) -> anyhow::Result<()> {
+    let mut w = std::io::BufWriter::new(out);
+    w.write_all(b"[")?;
+    for (i, row) in rows.enumerate() {
+        if i > 0 {
+            w.write_all(b",")?;
+        }
+        let object: serde_json::Map<String, serde_json::Value> =
+            columns.iter().zip(row).map(|(c, cell)| (c.name.to_string(), cell.json())).collect();
+        serde_json::to_writer(&mut w, &object)?;
+    }
+    w.write_all(b"]")?;
+    w.flush()?;
+    Ok(())
 }
 
 /// Writes a header and rows as RFC 4180 CSV.

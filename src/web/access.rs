@@ -73,6 +73,10 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     // systems (conformance only: `api::create`).
     ("POST", "/api/v1/submissions", Roles(&[Trust, Assessor, Admin])),
     ("GET", "/api/v1/submissions/{id}", SignedIn),
+    ("GET", "/api", Public),
+    // The analysts' API: every dataset, with a token or a session.
+    ("GET", "/api/v1/datasets", SignedIn),
+    ("GET", "/api/v1/datasets/{name}", SignedIn),
 ];
 
 /// Paths where an API token (`Authorization: Bearer`) is accepted.
@@ -186,8 +190,9 @@ pub async fn enforce(State(state): State<AppState>, jar: CookieJar, mut request:
     let signed_in = auth.user.is_some();
     request.extensions_mut().insert(auth);
     let mut response = next.run(request).await;
-    if signed_in {
-        // What a signed-in user sees is for them only: no cache keeps it.
+    if signed_in && !response.headers().contains_key(header::CACHE_CONTROL) {
+        // What a signed-in user sees is for them only: no cache keeps it (unless the handler
+        // says otherwise, as the API does for published releases).
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response

@@ -15,6 +15,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
+    /// The `Accept` header asks for no format this offers.
+    #[error("{0}")]
+    NotAcceptable(String),
     /// Not ready yet (the figures are loading): try again after this many seconds.
     #[error("{message}")]
     Unavailable { message: String, retry_after: u32 },
@@ -45,6 +48,7 @@ impl IntoResponse for AppError {
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "There is a problem with the request", m.clone()),
             AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "You cannot do this", m.clone()),
             AppError::Conflict(m) => (StatusCode::CONFLICT, "This cannot be done now", m.clone()),
+            AppError::NotAcceptable(m) => (StatusCode::NOT_ACCEPTABLE, "That format is not offered", m.clone()),
             AppError::Unavailable { message, .. } => {
                 (StatusCode::SERVICE_UNAVAILABLE, "The figures are not ready yet", message.clone())
             }

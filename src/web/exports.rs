@@ -97,9 +97,45 @@ async fn download(
         .map(|(name, format)| (name.to_string(), format))
         .ok_or_else(|| AppError::NotFound(format!("There is no export '{file}'.")))?;
     let edition = filters.edition().map_err(AppError::BadRequest)?;
+    let (f, provenance) = edition_figures(&state, &auth, &edition).await?;
+    let filter = filters.parse(&f.reference, f.latest_period()).map_err(AppError::BadRequest)?;
+    let file_name = provenance.file_name(&name, format.extension());
+    let metadata = provenance.metadata(&name);
+    let stored = crate::export::Stored::load(&state.store, &f, &name, &filter).await?;
+    let (found, body) = super::blocking(move || {
+        let mut body = Vec::new();
+        let out = Out::new(&mut body, format).with_metadata(metadata);
+        let found = write_export(&name, &f, &stored.records(), &filter, out)?;
+        Ok((found, body))
+    })
+    .await?;
+    if !found {
+        return Err(AppError::NotFound(format!("There is no export '{file}'.")));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
+            (header::HeaderName::from_static("x-data-version"), provenance.data_version.to_string()),
+            (header::HeaderName::from_static("x-exemplar-status"), status_word(&provenance).to_string()),
+            (header::HeaderName::from_static("x-exemplar-synthetic"), provenance.synthetic.to_string()),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// The figures an export or the API answers from, with their provenance: `as_of`'s moment (the
+/// board, analysts and administrators only), the release `auth.shown` names, or the figures the
+/// reader is shown by default.
+pub(super) async fn edition_figures(
+    state: &AppState,
+    auth: &Auth,
+    edition: &Edition,
+) -> Result<(std::sync::Arc<Figures>, Provenance)> {
     // `release` is in `auth.shown` already (the access layer found it); without one, the
     // figures the reader is shown: a trust's users and visitors see the newest release.
-    let (f, provenance) = match (&edition, &auth.shown) {
+    Ok(match (edition, &auth.shown) {
         (Edition::AsOf(moment), Shown::Provisional) => {
             let moment = moment.format("%Y-%m-%dT%H:%M:%SZ").to_string();
             let f = Figures::at(&state.store, Cut::Moment(moment.clone()), moment.clone()).await?;
@@ -128,35 +164,10 @@ async fn download(
             let p = Provenance::unpublished(&f);
             (f, p)
         }
-    };
-    let filter = filters.parse(&f.reference, f.latest_period()).map_err(AppError::BadRequest)?;
-    let file_name = provenance.file_name(&name, format.extension());
-    let metadata = provenance.metadata(&name);
-    let stored = crate::export::Stored::load(&state.store, &f, &name, &filter).await?;
-    let (found, body) = super::blocking(move || {
-        let mut body = Vec::new();
-        let out = Out::new(&mut body, format).with_metadata(metadata);
-        let found = write_export(&name, &f, &stored.records(), &filter, out)?;
-        Ok((found, body))
     })
-    .await?;
-    if !found {
-        return Err(AppError::NotFound(format!("There is no export '{file}'.")));
-    }
-    Ok((
-        [
-            (header::CONTENT_TYPE, format.content_type().to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")),
-            (header::HeaderName::from_static("x-data-version"), provenance.data_version.to_string()),
-            (header::HeaderName::from_static("x-exemplar-status"), status_word(&provenance).to_string()),
-            (header::HeaderName::from_static("x-exemplar-synthetic"), provenance.synthetic.to_string()),
-        ],
-        body,
-    )
-        .into_response())
 }
 
-fn status_word(p: &Provenance) -> &'static str {
+pub(super) fn status_word(p: &Provenance) -> &'static str {
     match p.status {
         Status::Provisional => "provisional",
         Status::Published { .. } => "published",

@@ -9,6 +9,7 @@ mod catalogue;
 mod claims;
 mod compare;
 mod completeness;
+mod datasets;
 pub mod error;
 mod exports;
 mod findings;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account::router())
         .merge(submit::router())
         .merge(api::router())
+        .merge(datasets::router())
         .merge(admin::router())
         .merge(systems::router())
         .merge(standards::router())
