@@ -173,6 +173,12 @@ pub enum TokenCommand {
         email: String,
         #[arg(long, default_value = "api")]
         name: String,
+        /// What it may do: read, submit, or both (read,submit)
+        #[arg(long, default_value = "read,submit")]
+        scope: String,
+        /// When it stops working: a number of days (90d), or never
+        #[arg(long, default_value = "never")]
+        expires_in: String,
     },
     /// List tokens (never the tokens themselves)
     List,
@@ -545,17 +551,39 @@ async fn token_command(url: &str, command: TokenCommand) -> Result<i32> {
     let store = crate::app::open_store(url).await?;
     let by = Actor::new("cli-operator", None);
     match command {
-        TokenCommand::Create { email, name } => {
+        TokenCommand::Create { email, name, scope, expires_in } => {
+            let scopes = crate::domain::TokenScopes::parse(&scope).map_err(anyhow::Error::msg)?;
+            let expires_at = match expires_in.trim() {
+                "never" | "" => None,
+                text => {
+                    let days: i64 = text
+                        .strip_suffix('d')
+                        .and_then(|d| d.parse().ok())
+                        .filter(|d| (1..=3650).contains(d))
+                        .ok_or_else(|| {
+                            anyhow::anyhow!(
+                                "--expires-in: '{text}' is not a number of days such as 90d (1d to 3650d), or never"
+                            )
+                        })?;
+                    Some((chrono::Utc::now() + chrono::Duration::days(days)).format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                }
+            };
             let token = crate::auth::random_token();
-            let id =
-                store.create_token(&email.trim().to_lowercase(), &name, &crate::auth::hash_secret(&token), &by).await?;
-            println!("Token {id} for {email}; it is shown only now: {token}");
+            let hash = crate::auth::hash_secret(&token);
+            let email = email.trim().to_lowercase();
+            let id = store.create_scoped_token(&email, &name, &hash, &scopes, expires_at.as_deref(), &by).await?;
+            let until = expires_at.map_or("never expires".to_string(), |e| format!("expires {e}"));
+            println!("Token {id} for {email} ({}; {until}); it is shown only now: {token}", scopes.text());
         }
         TokenCommand::List => {
             for t in store.tokens().await? {
                 let state = t.revoked_at.as_deref().map_or("active".to_string(), |r| format!("revoked {r}"));
-                let used = t.last_used_at.as_deref().unwrap_or("never used");
-                println!("{}\t{}\t{}\t{}\t{state}\t{used}", t.id, t.email, t.name, t.created_at);
+                let used = t.last_used_at.as_deref().map_or("never used".to_string(), |u| format!("last used {u}"));
+                let expires = t.expires_at.as_deref().map_or("no expiry".to_string(), |e| format!("expires {e}"));
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{expires}\t{state}\t{used}",
+                    t.id, t.email, t.name, t.scopes, t.created_at
+                );
             }
         }
         TokenCommand::Revoke { id } => {

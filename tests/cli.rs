@@ -140,6 +140,31 @@ fn accounts_and_tokens_are_managed_from_the_command_line() {
     let id = listed.split_whitespace().next().unwrap().to_string();
     assert!(exemplar(&db, &["token", "revoke", "--id", &id]).status.success());
     assert!(text(&exemplar(&db, &["token", "list"]).stdout).contains("revoked"));
+    let scoped = exemplar(
+        &db,
+        &[
+            "token",
+            "create",
+            "--email",
+            "sub@rgt.example",
+            "--scope",
+            "read",
+            "--expires-in",
+            "90d",
+            "--name",
+            "reader",
+        ],
+    );
+    assert!(text(&scoped.stdout).contains("(read; expires 20"), "{}", text(&scoped.stdout));
+    let listed = text(&exemplar(&db, &["token", "list"]).stdout);
+    assert!(
+        listed.lines().any(|l| l.contains("reader\tread\t") && l.contains("expires 20") && l.contains("never used")),
+        "{listed}"
+    );
+    let bad = exemplar(&db, &["token", "create", "--email", "sub@rgt.example", "--scope", "write"]);
+    assert!(text(&bad.stderr).contains("'write' is not a scope"));
+    let bad = exemplar(&db, &["token", "create", "--email", "sub@rgt.example", "--expires-in", "3 months"]);
+    assert!(text(&bad.stderr).contains("--expires-in"));
 
     assert!(exemplar(&db, &["user", "disable", "--email", "sub@rgt.example"]).status.success());
     assert!(text(&exemplar(&db, &["user", "list"]).stdout).contains("disabled"));

@@ -170,3 +170,44 @@ async fn csv_and_parquet_come_by_accept() {
     let bytes = r.bytes().await.unwrap();
     assert!(bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"));
 }
+
+#[tokio::test]
+async fn a_token_does_only_what_its_scope_allows_until_it_expires() {
+    let app = TestApp::spawn(true).await;
+    app.user("scoped@rgt.example", Role::Trust, Some("RGT")).await;
+    let by = exemplar::store::Actor::new("test", None);
+    let make = |scopes: &str, expires: Option<&'static str>| {
+        let token = exemplar::auth::random_token();
+        let scopes = exemplar::domain::TokenScopes::parse(scopes).unwrap();
+        let (store, by, hash) = (app.state.store.clone(), by.clone(), exemplar::auth::hash_secret(&token));
+        async move {
+            store.create_scoped_token("scoped@rgt.example", "t", &hash, &scopes, expires, &by).await.unwrap();
+            token
+        }
+    };
+    let (read, submit, expired) =
+        (make("read", None).await, make("submit", None).await, make("read submit", Some("2020-01-01T00:00:00Z")).await);
+    let get = |token: String| {
+        let url = format!("{}/api/v1/datasets/metrics?limit=1", app.base);
+        async move { reqwest::Client::new().get(url).bearer_auth(token).send().await.unwrap().status().as_u16() }
+    };
+    let post = |token: String| {
+        let url = format!("{}/api/v1/submissions?dry_run=true", app.base);
+        let csv = "org_code,metric_id,period,value\nRGT,digital_leadership_capability,2025-Q4,4\n";
+        async move {
+            let r = reqwest::Client::new().post(url).bearer_auth(token).header("content-type", "text/csv").body(csv);
+            r.send().await.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(get(read.clone()).await, 200);
+    assert_eq!(post(read).await, 403, "a read token does not submit");
+    assert_eq!(get(submit.clone()).await, 403, "a submit token does not read");
+    assert_eq!(post(submit).await, 200);
+    assert_eq!(get(expired.clone()).await, 401, "an expired token is refused");
+    assert_eq!(post(expired).await, 401);
+    let used = app.state.store.tokens().await.unwrap();
+    assert!(
+        used.iter().filter(|t| t.scopes != "read submit").all(|t| t.last_used_at.is_some()),
+        "last use is recorded"
+    );
+}

@@ -121,6 +121,6 @@ impl Auth {
 }
 
 /// The user behind a bearer token, if it is valid.
-pub async fn user_of_token(store: &Store, token: &str) -> anyhow::Result<Option<User>> {
+pub async fn user_of_token(store: &Store, token: &str) -> anyhow::Result<Option<(User, crate::domain::TokenScopes)>> {
     store.token_user(&hash_secret(token)).await
 }

@@ -61,3 +61,53 @@ impl Actor {
         Self { own_org, assesses_systems, ..self }
     }
 }
+
+/// What an API token may do: `read` (datasets, exports and its submissions' state) and
+/// `submit` (send submissions). A token has at least one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenScopes {
+    pub read: bool,
+    pub submit: bool,
+}
+
+impl Default for TokenScopes {
+    fn default() -> Self {
+        Self::ALL
+    }
+}
+
+impl TokenScopes {
+    pub const ALL: TokenScopes = TokenScopes { read: true, submit: true };
+
+    /// `read`, `submit`, or both separated by spaces or commas.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut scopes = TokenScopes { read: false, submit: false };
+        for word in text.split([' ', ',']).map(str::trim).filter(|w| !w.is_empty()) {
+            match word {
+                "read" => scopes.read = true,
+                "submit" => scopes.submit = true,
+                other => return Err(format!("'{other}' is not a scope: read or submit")),
+            }
+        }
+        if scopes.read || scopes.submit {
+            Ok(scopes)
+        } else {
+            Err("a token needs a scope: read, submit or both".into())
+        }
+    }
+
+    pub fn text(&self) -> String {
+        match (self.read, self.submit) {
+            (true, true) => "read submit",
+            (true, false) => "read",
+            _ => "submit",
+        }
+        .to_string()
+    }
+
+    /// Whether the scopes allow a request with `method`: reading needs `read`, anything else
+    /// (sending a submission) `submit`.
+    pub fn allow(&self, method: &str) -> bool {
+        if matches!(method, "GET" | "HEAD") { self.read } else { self.submit }
+    }
+}

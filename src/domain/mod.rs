@@ -10,7 +10,7 @@ pub mod reference;
 pub mod rows;
 pub mod value;
 
-pub use actor::{Actor, Channel};
+pub use actor::{Actor, Channel, TokenScopes};
 pub use catalogue::Reference;
 pub use filters::{Filter, Filters};
 pub use geography::{Icb, icb, icbs};

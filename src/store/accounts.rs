@@ -39,9 +39,12 @@ pub struct TokenInfo {
     pub created_at: String,
     pub revoked_at: Option<String>,
     pub last_used_at: Option<String>,
+    /// `read`, `submit` or `read submit`.
+    pub scopes: String,
+    pub expires_at: Option<String>,
 }
 
-pub use crate::domain::Actor;
+pub use crate::domain::{Actor, TokenScopes};
 
 fn user_from(r: &sqlx::any::AnyRow) -> Result<User> {
     Ok(User {
@@ -340,44 +343,67 @@ impl Store {
     }
 
     pub async fn create_token(&self, email: &str, name: &str, token_hash: &str, by: &Actor) -> Result<i64> {
+        self.create_scoped_token(email, name, token_hash, &TokenScopes::ALL, None, by).await
+    }
+
+    /// A token that may do only what `scopes` allow, until `expires_at` (UTC, RFC 3339) if given.
+    pub async fn create_scoped_token(
+        &self,
+        email: &str,
+        name: &str,
+        token_hash: &str,
+        scopes: &TokenScopes,
+        expires_at: Option<&str>,
+        by: &Actor,
+    ) -> Result<i64> {
         let mut tx = self.begin_write().await?;
         let user: Option<i64> =
             sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(email).fetch_optional(&mut *tx).await?;
         let Some(user) = user else { bail!("there is no user {email}") };
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            "INSERT INTO api_tokens (user_id, name, token_hash, created_at, scopes, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(user)
         .bind(name)
         .bind(token_hash)
         .bind(now_text())
+        .bind(scopes.text())
+        .bind(expires_at)
         .fetch_one(&mut *tx)
         .await?;
-        super::submissions::audit_from(&mut tx, by, "token.create", email, None, &format!("token {id} '{name}'"))
-            .await?;
+        let detail = format!("token {id} '{name}', {}, expires {}", scopes.text(), expires_at.unwrap_or("never"));
+        super::submissions::audit_from(&mut tx, by, "token.create", email, None, &detail).await?;
         tx.commit().await?;
         Ok(id)
     }
 
-    /// The enabled user of a token that has not been revoked.
-    pub async fn token_user(&self, token_hash: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL")
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
+    /// The enabled user of a token that has not been revoked nor expired, with what it may do.
+    pub async fn token_user(&self, token_hash: &str) -> Result<Option<(User, TokenScopes)>> {
+        let now = now_text();
+        let row = sqlx::query(
+            "SELECT id, user_id, scopes FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(token_hash)
+        .bind(&now)
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let (token_id, user_id): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
+        let scopes = TokenScopes::parse(&row.try_get::<String, _>(2)?).unwrap_or_default();
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(now_text())
             .bind(token_id)
             .execute(&self.pool)
             .await?;
-        Ok(self.user_by_id(user_id).await?.filter(|u| !u.disabled))
+        Ok(self.user_by_id(user_id).await?.filter(|u| !u.disabled).map(|u| (u, scopes)))
     }
 
     pub async fn tokens(&self) -> Result<Vec<TokenInfo>> {
         let rows = sqlx::query(
-            "SELECT t.id, u.email, t.name, t.created_at, t.revoked_at, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id",
+            "SELECT t.id, u.email, t.name, t.created_at, t.revoked_at, t.last_used_at, t.scopes, t.expires_at \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -390,6 +416,8 @@ impl Store {
                     created_at: r.try_get(3)?,
                     revoked_at: r.try_get(4)?,
                     last_used_at: r.try_get(5)?,
+                    scopes: r.try_get(6)?,
+                    expires_at: r.try_get(7)?,
                 })
             })
             .collect()

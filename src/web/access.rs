@@ -119,8 +119,17 @@ pub async fn enforce(State(state): State<AppState>, jar: CookieJar, mut request:
         .map(str::to_string);
     if let Some(token) = bearer.filter(|_| accepts_tokens(&path)) {
         match user_of_token(&state.store, &token).await {
-            Ok(Some(user)) => auth.user = Some(user),
-            Ok(None) => return unauthorised(&path, "the API token is not valid or has been revoked"),
+            Ok(Some((_, scopes))) if !scopes.allow(request.method().as_str()) => {
+                let needs = if scopes.read { "submit" } else { "read" };
+                return crate::web::error::AppError::Forbidden(format!(
+                    "this API token's scope is {}; {} {path} needs the {needs} scope",
+                    scopes.text(),
+                    request.method()
+                ))
+                .into_response();
+            }
+            Ok(Some((user, _))) => auth.user = Some(user),
+            Ok(None) => return unauthorised(&path, "the API token is not valid, has expired or has been revoked"),
             Err(e) => return crate::web::error::AppError::Internal(e).into_response(),
         }
     } else if let Some(cookie) = jar.get(SESSION_COOKIE).filter(|_| !is_api(&path) || request.method().is_safe()) {
