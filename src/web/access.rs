@@ -74,6 +74,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/submissions", Roles(&[Trust, Assessor, Admin])),
     ("GET", "/api/v1/submissions/{id}", SignedIn),
     ("GET", "/api", Public),
+    ("GET", "/api/v1/openapi.json", Public),
     // The analysts' API: every dataset, with a token or a session.
     ("GET", "/api/v1/datasets", SignedIn),
     ("GET", "/api/v1/datasets/{name}", SignedIn),

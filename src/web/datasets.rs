@@ -20,6 +20,7 @@ use sha2::Digest;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api", get(docs))
+        .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/datasets", get(list))
         .route("/api/v1/datasets/{name}", get(rows))
 }
@@ -95,6 +96,14 @@ pub fn datasets() -> Vec<DatasetInfo> {
             columns: columns_of(name),
         })
         .collect()
+}
+
+/// The OpenAPI 3.1 document of the API.
+async fn openapi_json() -> Response {
+    match super::openapi::document().to_json() {
+        Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
+        Err(e) => AppError::Internal(e.into()).into_response(),
+    }
 }
 
 async fn list() -> Json<serde_json::Value> {

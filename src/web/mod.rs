@@ -16,6 +16,7 @@ mod findings;
 mod gaps;
 mod metric;
 mod middleware;
+mod openapi;
 mod overview;
 mod releases;
 mod standards;
