@@ -99,8 +99,8 @@ pub fn datasets() -> Vec<DatasetInfo> {
 }
 
 /// The OpenAPI 3.1 document of the API.
-async fn openapi_json() -> Response {
-    match super::openapi::document().to_json() {
+async fn openapi_json(State(state): State<AppState>) -> Response {
+    match super::openapi::document(&state.figures().reference).to_json() {
         Ok(json) => ([(header::CONTENT_TYPE, "application/json")], json).into_response(),
         Err(e) => AppError::Internal(e.into()).into_response(),
     }

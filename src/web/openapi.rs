@@ -7,10 +7,12 @@ use super::datasets::{DEFAULT_LIMIT, FILTERS, MOST_LIMIT};
 use crate::export::{DICTIONARY, EXPORTS, Kind};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItemBuilder};
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::response::{ResponseBuilder, ResponsesBuilder};
+use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, Required};
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, Required,
+};
 
 fn typed(t: Type) -> ObjectBuilder {
     ObjectBuilder::new().schema_type(t)
@@ -49,7 +51,10 @@ fn page_schema(dataset: &str) -> Schema {
     typed(Type::Object)
         .property("dataset", typed(Type::String))
         .required("dataset")
-        .property("release", nullable(Type::String).description(Some("The release's id, or null for provisional figures")))
+        .property(
+            "release",
+            nullable(Type::String).description(Some("The release's id, or null for provisional figures")),
+        )
         .required("release")
         .property("data_version", typed(Type::Integer))
         .required("data_version")
@@ -95,14 +100,35 @@ fn query(name: &str, schema: ObjectBuilder, description: &str) -> utoipa::openap
         .build()
 }
 
-/// The whole document.
-pub fn document() -> OpenApi {
+/// The schema of each filter the datasets take, from the reference data: the values it accepts.
+fn filter_schema(filter: &str, reference: &crate::domain::Reference) -> ObjectBuilder {
+    let one_of = |values: Vec<String>| typed(Type::String).enum_values(Some(values));
+    match filter {
+        "period" => typed(Type::String)
+            .pattern(Some(r"^(latest|[0-9]{4}-Q[1-4]|[0-9]{4}/[0-9]{2} Q[1-4])$"))
+            .description(Some("A quarter (2026-Q3 or 2026/27 Q2), or latest")),
+        "peer_group" => one_of(crate::domain::TrustType::ALL.iter().map(|t| t.as_str().to_string()).collect()),
+        "metric_id" => one_of(reference.metrics.iter().map(|m| m.metric_id.clone()).collect()),
+        "org_code" => one_of(reference.organisations.iter().map(|o| o.ods_code.clone()).collect())
+            .description(Some("An ODS code (several may be joined by commas)")),
+        "region" => one_of(crate::domain::REGIONS.iter().map(|(_, r)| r.to_string()).collect()),
+        "icb" => one_of(crate::domain::icbs().iter().map(|i| i.icb_code.clone()).collect()),
+        "exemplar" => one_of(crate::domain::Exemplar::ALL.iter().map(|e| e.as_str().to_string()).collect()),
+        "release" => typed(Type::String)
+            .pattern(Some(r"^(latest|[0-9]{4}-Q[1-4]\.[0-9]+)$"))
+            .description(Some("A release's id, or latest; an unknown release is a 404")),
+        "as_of" => typed(Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::DateTime)))
+            .description(Some("The figures as they stood at a moment (board, analysts, administrators)")),
+        _ => typed(Type::String),
+    }
+}
+
+/// The whole document; the filters' accepted values come from `reference`.
+pub fn document(catalogue: &crate::domain::Reference) -> OpenApi {
     let bearer = || SecurityRequirement::new("bearer", Vec::<String>::new());
     let mut components = ComponentsBuilder::new()
-        .security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        )
+        .security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()))
         .schema(
             "Problem",
             typed(Type::Object)
@@ -167,16 +193,19 @@ pub fn document() -> OpenApi {
                     .security(bearer())
                     .response(
                         "200",
-                        ResponseBuilder::new()
-                            .description("The datasets")
-                            .content("application/json", ContentBuilder::new().schema(Some(reference("DatasetList"))).build()),
+                        ResponseBuilder::new().description("The datasets").content(
+                            "application/json",
+                            ContentBuilder::new().schema(Some(reference("DatasetList"))).build(),
+                        ),
                     )
                     .response("401", problem_response("No valid token or session")),
             )
             .build(),
     );
     for (name, description) in EXPORTS {
-        components = components.schema(format!("Row_{name}"), row_schema(name)).schema(format!("Page_{name}"), page_schema(name));
+        components = components
+            .schema(format!("Row_{name}"), row_schema(name))
+            .schema(format!("Page_{name}"), page_schema(name));
         let mut operation = OperationBuilder::new()
             .operation_id(Some(format!("dataset_{name}")))
             .summary(Some(format!("A page of {name}")))
@@ -184,7 +213,11 @@ pub fn document() -> OpenApi {
             .tag("datasets")
             .security(bearer());
         for filter in FILTERS {
-            operation = operation.parameter(query(filter, typed(Type::String), "An export filter (docs/RULES.md §7.3)"));
+            operation = operation.parameter(query(
+                filter,
+                filter_schema(filter, catalogue),
+                "An export filter (docs/RULES.md §7.3)",
+            ));
         }
         operation = operation
             .parameter(query(
@@ -192,7 +225,11 @@ pub fn document() -> OpenApi {
                 typed(Type::Integer).minimum(Some(1)).maximum(Some(MOST_LIMIT as i64)),
                 &format!("Rows in a page, {DEFAULT_LIMIT} unless given"),
             ))
-            .parameter(query("cursor", typed(Type::String), "The next page's cursor, from the previous page's next"))
+            .parameter(query(
+                "cursor",
+                typed(Type::String).pattern(Some("^[0-9a-f]+$")),
+                "The next page's cursor, from the previous page's next (another is a 400)",
+            ))
             .response(
                 "200",
                 ResponseBuilder::new()
@@ -204,13 +241,16 @@ pub fn document() -> OpenApi {
                     .content("text/csv", ContentBuilder::new().schema(Some(typed(Type::String))).build())
                     .content(
                         "application/vnd.apache.parquet",
-                        ContentBuilder::new().schema(Some(typed(Type::String).content_media_type("application/vnd.apache.parquet"))).build(),
+                        ContentBuilder::new()
+                            .schema(Some(typed(Type::String).content_media_type("application/vnd.apache.parquet")))
+                            .build(),
                     ),
             )
             .response("304", ResponseBuilder::new().description("Not modified since the ETag sent in If-None-Match"))
             .response("400", problem_response("A parameter is unknown or its value names nothing"))
             .response("401", problem_response("No valid token or session"))
             .response("403", problem_response("The token's scope or the user's role does not allow it"))
+            .response("404", problem_response("No such release"))
             .response("406", problem_response("The Accept header asks for no format offered"));
         paths = paths.path(
             format!("/api/v1/datasets/{name}"),
@@ -243,7 +283,10 @@ pub fn document() -> OpenApi {
                         .request_body(Some(
                             RequestBodyBuilder::new()
                                 .content("text/csv", ContentBuilder::new().schema(Some(typed(Type::String))).build())
-                                .content("application/fhir+json", ContentBuilder::new().schema(Some(typed(Type::Object))).build())
+                                .content(
+                                    "application/fhir+json",
+                                    ContentBuilder::new().schema(Some(typed(Type::Object))).build(),
+                                )
                                 .build(),
                         ))
                         .response("200", answer("Checked (dry run), or the same content as an accepted submission"))
@@ -273,7 +316,7 @@ pub fn document() -> OpenApi {
                                 .name("id")
                                 .parameter_in(ParameterIn::Path)
                                 .required(Required::True)
-                                .schema(Some(typed(Type::Integer))),
+                                .schema(Some(typed(Type::Integer).minimum(Some(1)).maximum(Some(i64::MAX)))),
                         )
                         .response("200", answer("The submission"))
                         .response("400", problem_response("The id is not a number"))
@@ -282,18 +325,11 @@ pub fn document() -> OpenApi {
                 )
                 .build(),
         );
-    let responses = ResponsesBuilder::new().build();
-    let _ = responses;
     OpenApiBuilder::new()
-        .info(
-            InfoBuilder::new()
-                .title("Exemplar API")
-                .version("1")
-                .description(Some(
-                    "Every dataset of Exemplar as JSON, CSV or Parquet, and the submission endpoints. \
+        .info(InfoBuilder::new().title("Exemplar API").version("1").description(Some(
+            "Every dataset of Exemplar as JSON, CSV or Parquet, and the submission endpoints. \
                      Human documentation: /api.",
-                )),
-        )
+        )))
         .paths(paths)
         .components(Some(components.build()))
         .build()
@@ -303,7 +339,7 @@ pub fn document() -> OpenApi {
 mod tests {
     #[test]
     fn every_dataset_has_its_path_and_row_schema() {
-        let doc = super::document();
+        let doc = super::document(&crate::ingest::reference::parse(&crate::ingest::reference::BUNDLED).unwrap());
         let json = serde_json::to_value(&doc).unwrap();
         assert_eq!(json["openapi"], "3.1.0");
         for (name, _) in crate::export::EXPORTS {
