@@ -24,6 +24,11 @@ pub struct Config {
     /// Whether `admin` and `board` users must sign in with a second factor (set up at their next
     /// sign-in): `EXEMPLAR_REQUIRE_MFA=1`.
     pub require_mfa: bool,
+    /// The API's rate limit per token (or, without one, per client address): a burst of
+    /// `api_burst` requests, refilled at one every `api_refill_ms` milliseconds.
+    /// `EXEMPLAR_API_BURST` (120) and `EXEMPLAR_API_REFILL_MS` (100: ten a second).
+    pub api_burst: u32,
+    pub api_refill_ms: u64,
 }
 
 impl Config {
@@ -46,7 +51,14 @@ impl Config {
             .unwrap_or_default();
         let require_mfa =
             std::env::var("EXEMPLAR_REQUIRE_MFA").is_ok_and(|v| matches!(v.as_str(), "1" | "true" | "yes"));
+        let number = |name: &str, default: u64| {
+            std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok()).filter(|n| *n > 0).unwrap_or(default)
+        };
+        let api_burst = u32::try_from(number("EXEMPLAR_API_BURST", 120)).unwrap_or(u32::MAX);
+        let api_refill_ms = number("EXEMPLAR_API_REFILL_MS", 100);
         Self {
+            api_burst,
+            api_refill_ms,
             require_mfa,
             database_url,
             addr,

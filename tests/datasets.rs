@@ -211,3 +211,26 @@ async fn a_token_does_only_what_its_scope_allows_until_it_expires() {
         "last use is recorded"
     );
 }
+
+#[tokio::test]
+async fn past_its_rate_limit_a_token_is_told_to_wait_and_others_are_not() {
+    let app = TestApp::spawn_with(common::TestDb::new(), false, |c| {
+        c.api_burst = 3;
+        c.api_refill_ms = 60_000;
+    })
+    .await;
+    app.user("busy@analyst.example", Role::Analyst, None).await;
+    let (busy, calm) = (app.token("busy@analyst.example").await, app.token("busy@analyst.example").await);
+    let get = |token: &str| {
+        reqwest::Client::new().get(format!("{}/api/v1/datasets", app.base)).bearer_auth(token.to_string()).send()
+    };
+    for _ in 0..3 {
+        assert_eq!(get(&busy).await.unwrap().status().as_u16(), 200);
+    }
+    let refused = get(&busy).await.unwrap();
+    assert_eq!(refused.status().as_u16(), 429);
+    let wait: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(refused.headers()["content-type"], "application/problem+json");
+    assert_eq!(get(&calm).await.unwrap().status().as_u16(), 200, "each token has its own allowance");
+}

@@ -18,6 +18,7 @@ mod metric;
 mod middleware;
 mod openapi;
 mod overview;
+mod rate;
 mod releases;
 mod standards;
 mod state;
@@ -53,8 +54,11 @@ pub fn router(state: AppState) -> Router {
         .nest_service("/assets", ServeDir::new(static_dir.join("assets")))
         .merge(account::router())
         .merge(submit::router())
-        .merge(api::router())
-        .merge(datasets::router())
+        .merge(
+            api::router()
+                .merge(datasets::router())
+                .layer(rate::layer(state.config.api_burst, state.config.api_refill_ms)),
+        )
         .merge(admin::router())
         .merge(systems::router())
         .merge(standards::router())

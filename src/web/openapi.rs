@@ -198,7 +198,8 @@ pub fn document(catalogue: &crate::domain::Reference) -> OpenApi {
                             ContentBuilder::new().schema(Some(reference("DatasetList"))).build(),
                         ),
                     )
-                    .response("401", problem_response("No valid token or session")),
+                    .response("401", problem_response("No valid token or session"))
+                    .response("429", problem_response("Too many requests: try again after Retry-After seconds")),
             )
             .build(),
     );
@@ -249,6 +250,7 @@ pub fn document(catalogue: &crate::domain::Reference) -> OpenApi {
             .response("304", ResponseBuilder::new().description("Not modified since the ETag sent in If-None-Match"))
             .response("400", problem_response("A parameter is unknown or its value names nothing"))
             .response("401", problem_response("No valid token or session"))
+            .response("429", problem_response("Too many requests: try again after Retry-After seconds"))
             .response("403", problem_response("The token's scope or the user's role does not allow it"))
             .response("404", problem_response("No such release"))
             .response("406", problem_response("The Accept header asks for no format offered"));
@@ -293,6 +295,7 @@ pub fn document(catalogue: &crate::domain::Reference) -> OpenApi {
                         .response("201", answer("Stored"))
                         .response("400", error_response("The request could not be read"))
                         .response("401", problem_response("No valid token"))
+                        .response("429", problem_response("Too many requests: try again after Retry-After seconds"))
                         .response("403", error_response("Not this user's to send, or the token's scope is read"))
                         .response("409", error_response("The collection window of the quarter is closed"))
                         .response("413", error_response("The body is too large"))
@@ -321,6 +324,7 @@ pub fn document(catalogue: &crate::domain::Reference) -> OpenApi {
                         .response("200", answer("The submission"))
                         .response("400", problem_response("The id is not a number"))
                         .response("401", problem_response("No valid token or session"))
+                        .response("429", problem_response("Too many requests: try again after Retry-After seconds"))
                         .response("404", error_response("No submission with this id that the user may see")),
                 )
                 .build(),
