@@ -20,7 +20,7 @@ orgs=${SIZE%%:*}; quarters=${SIZE##*:}
 url="sqlite://$DIR/app.db"
 "$BIN" --database-url "$url" export organisations -o /dev/null 2>/dev/null
 if [ "$(wc -l <"$DIR/synthetic.csv")" -gt 1 ]; then "$BIN" --database-url "$url" import organisations "$DIR/synthetic.csv" >/dev/null 2>&1; fi
-sqlite3 "$DIR/app.db" <<SQL
+sqlite3 "$DIR/app.db" 2>/dev/null <<SQL
 CREATE TEMP TABLE v (org_code TEXT, metric_id TEXT, period TEXT, value REAL);
 .mode csv
 .import --skip 1 $DIR/values.csv v
