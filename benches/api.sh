@@ -7,6 +7,7 @@
 # LIMIT (default 10000) is the page size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/fixture.sh
 LIMIT=${LIMIT:-10000}; PORT=18099; SIZE=${1:-1100:30}
 for tool in sqlite3 curl python3; do command -v $tool >/dev/null || { apt-get update -qq && apt-get install -y -qq $tool >/dev/null; }; done
 cargo build --release --quiet
@@ -15,23 +16,8 @@ DIR=$(mktemp -d)
 SERVER=
 trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; rm -rf "$DIR"' EXIT
 orgs=${SIZE%%:*}; quarters=${SIZE##*:}
-"$BIN" demo --trusts "$orgs" --quarters "$quarters" --seed 1 --end 2026-Q3 -o "$DIR/values.csv" \
-  --organisations-output "$DIR/synthetic.csv" 2>/dev/null
+fixture "$DIR" "$BIN" "$orgs" "$quarters"
 url="sqlite://$DIR/app.db"
-"$BIN" --database-url "$url" export organisations -o /dev/null 2>/dev/null
-if [ "$(wc -l <"$DIR/synthetic.csv")" -gt 1 ]; then "$BIN" --database-url "$url" import organisations "$DIR/synthetic.csv" >/dev/null 2>&1; fi
-sqlite3 "$DIR/app.db" 2>/dev/null <<SQL
-CREATE TEMP TABLE v (org_code TEXT, metric_id TEXT, period TEXT, value REAL);
-.mode csv
-.import --skip 1 $DIR/values.csv v
-INSERT INTO submissions (kind, status, content_hash, submitted_by, submitted_at, source, filename, rows_total, rows_stored, errors)
-  SELECT 'metrics', 'accepted', 'bench-fixture', 'bench', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 'cli', 'values.csv', count(*), count(*), '[]' FROM v;
-CREATE TEMP TABLE s AS SELECT max(id) AS id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') AS at FROM submissions;
-INSERT INTO metric_values (period_index, org_code, metric_id, revision, value, comment, submission_id, submitted_at)
-  SELECT CAST(substr(period, 1, 4) AS INTEGER) * 4 + CAST(substr(period, 7, 1) AS INTEGER), org_code, metric_id, 1, value, NULL, s.id, s.at FROM v, s
-  ORDER BY 1, 2, 3;
-INSERT INTO submission_quarters (submission_id, period_index) SELECT DISTINCT submission_id, period_index FROM metric_values;
-SQL
 echo "bench-password" | "$BIN" --database-url "$url" user add --email analyst@bench.example --role analyst >/dev/null 2>&1
 TOKEN=$("$BIN" --database-url "$url" token create --email analyst@bench.example --scope read 2>/dev/null | awk '{print $NF}' | tail -1)
 EXEMPLAR_API_BURST=1000000 EXEMPLAR_API_REFILL_MS=1 "$BIN" --database-url "$url" serve --no-demo --addr 127.0.0.1:$PORT >"$DIR/serve.log" 2>&1 &

@@ -9,6 +9,7 @@
 # and benches/ingest.sh measures the import.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/fixture.sh
 CONNS=${CONNS:-64}; SECS=${SECS:-10}; PORT=18097
 for tool in wrk sqlite3 curl; do command -v $tool >/dev/null || { apt-get update -qq && apt-get install -y -qq $tool >/dev/null; }; done
 cargo build --release --quiet
@@ -36,24 +37,8 @@ for size in "${@:-202:11 1100:30 7000:31}"; do
   for s in $size; do
     orgs=${s%%:*}; quarters=${s##*:}
     rm -f "$DIR"/app.db* "$DIR/serve.log"
-    "$BIN" demo --trusts "$orgs" --quarters "$quarters" --seed 1 --end 2026-Q3 -o "$DIR/values.csv" \
-      --organisations-output "$DIR/synthetic.csv" 2>/dev/null
+    fixture "$DIR" "$BIN" "$orgs" "$quarters"
     url="sqlite://$DIR/app.db"
-    "$BIN" --database-url "$url" export organisations -o /dev/null 2>/dev/null   # creates and migrates the database
-    if [ "$(wc -l <"$DIR/synthetic.csv")" -gt 1 ]; then "$BIN" --database-url "$url" import organisations "$DIR/synthetic.csv" >/dev/null 2>&1; fi
-    sqlite3 "$DIR/app.db" <<SQL
-CREATE TEMP TABLE v (org_code TEXT, metric_id TEXT, period TEXT, value REAL);
-.mode csv
-.import --skip 1 $DIR/values.csv v
-INSERT INTO submissions (kind, status, content_hash, submitted_by, submitted_at, source, filename, rows_total, rows_stored, errors)
-  SELECT 'metrics', 'accepted', 'bench-fixture', 'bench', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), 'cli', 'values.csv', count(*), count(*), '[]' FROM v;
-CREATE TEMP TABLE s AS SELECT max(id) AS id, strftime('%Y-%m-%dT%H:%M:%SZ', 'now') AS at FROM submissions;
-INSERT INTO metric_values (period_index, org_code, metric_id, revision, value, comment, submission_id, submitted_at)
-  SELECT CAST(substr(period, 1, 4) AS INTEGER) * 4 + CAST(substr(period, 7, 1) AS INTEGER), org_code, metric_id, 1, value, NULL, s.id, s.at FROM v, s
-  ORDER BY 1, 2, 3;
-INSERT INTO submission_quarters (submission_id, period_index) SELECT DISTINCT submission_id, period_index FROM metric_values;
-INSERT INTO audit_log (at, actor, action, subject, submission_id, detail) SELECT s.at, 'bench', 'submission.accept', 'metrics', s.id, 'fixture' FROM s;
-SQL
     values=$(sqlite3 "$DIR/app.db" "SELECT count(*) FROM current_values")
     echo "bench-password" | "$BIN" --database-url "$url" user add --email analyst@bench.example --role analyst >/dev/null 2>&1
     echo "bench-password" | "$BIN" --database-url "$url" user add --email trust@bench.example --role trust --org RGT >/dev/null 2>&1
