@@ -114,16 +114,16 @@ pub fn refresh(values: &Path, organisations: Option<&Path>, rounds: usize, back:
         (state >> 11) as f64 / (1u64 << 53) as f64
     };
     for &b in back {
-        let p = latest.index() - b;
+        let p = latest - b;
         let orgs: Vec<crate::analytics::Text> = figures
             .values()
-            .filter(|v| v.period_index == p)
+            .filter(|v| v.period == p)
             .map(|v| v.org_code.clone())
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
         if orgs.is_empty() {
-            println!("quarter {} has no values", Quarter::from_index(p));
+            println!("quarter {} has no values", p);
             continue;
         }
         let mut times = Vec::with_capacity(rounds);
@@ -131,7 +131,7 @@ pub fn refresh(values: &Path, organisations: Option<&Path>, rounds: usize, back:
             let org = &orgs[(round * 7919) % orgs.len()];
             let changed: Vec<crate::store::CurrentValue> = figures
                 .values()
-                .filter(|v| v.period_index == p && v.org_code == *org)
+                .filter(|v| v.period == p && v.org_code == *org)
                 .map(|v| {
                     let m = figures.reference.metric(&v.metric_id).expect("a known metric");
                     let value = m.scale_min + (m.scale_max - m.scale_min) * next();
@@ -146,7 +146,7 @@ pub fn refresh(values: &Path, organisations: Option<&Path>, rounds: usize, back:
         times.sort_by(f64::total_cmp);
         println!(
             "refresh {} ({b} back): min {:.1} ms, median {:.1} ms, max {:.1} ms over {rounds}",
-            Quarter::from_index(p),
+            p,
             times[0],
             times[times.len() / 2],
             times[times.len() - 1]
@@ -174,7 +174,7 @@ fn read_current_values(reference: &Reference, path: &Path) -> Result<Vec<crate::
         out.push(crate::store::CurrentValue {
             org_code: reference.org_text(o),
             metric_id: reference.metric_text(m),
-            period_index: period.index(),
+            period,
             value,
             revision: 1,
             submitted_at: submitted_at.clone(),
@@ -210,7 +210,7 @@ fn each_value(path: &Path, mut f: impl FnMut(u64, &str, &str, Quarter, f64) -> R
 pub fn read_values(reference: &Reference, path: &Path) -> Result<crate::analytics::Values> {
     let mut frame = ValuesBuilder::default();
     each_value(path, |_, org, metric, period, value| {
-        frame.push(reference, org, metric, period.index(), value);
+        frame.push(reference, org, metric, period, value);
         Ok(())
     })?;
     Ok(frame.finish()?)

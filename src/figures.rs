@@ -102,7 +102,7 @@ fn index_values(reference: &Reference, values: &[CurrentValue]) -> Index {
 }
 
 /// Adds the values of quarter `p` (with `at`, their index) to a values frame, by position.
-fn push_quarter(frame: &mut analytics::ValuesBuilder, p: i32, values: &[CurrentValue], at: &Index) {
+fn push_quarter(frame: &mut analytics::ValuesBuilder, p: Quarter, values: &[CurrentValue], at: &Index) {
     for (&(o, m), &i) in at {
         frame.push_coded(o, m, p, values[i].value);
     }
@@ -213,9 +213,9 @@ pub struct Figures {
     pub reference: Reference,
     /// Quarters with any value, oldest first.
     pub periods: Vec<Quarter>,
-    quarters: BTreeMap<i32, QuarterFigures>,
+    quarters: BTreeMap<Quarter, QuarterFigures>,
     /// Data-quality flags of the current values, by quarter.
-    quality: BTreeMap<i32, Arc<Vec<QualityFlag>>>,
+    quality: BTreeMap<Quarter, Arc<Vec<QualityFlag>>>,
     /// The latest revision of every target.
     pub targets: Vec<crate::store::Target>,
     /// Every conformance result.
@@ -228,8 +228,8 @@ pub struct Figures {
 }
 
 /// The quarters of `values`, without repeats.
-fn periods_of(values: &[CurrentValue]) -> Vec<i32> {
-    let mut periods: Vec<i32> = values.iter().map(|v| v.period_index).collect();
+fn periods_of(values: &[CurrentValue]) -> Vec<Quarter> {
+    let mut periods: Vec<Quarter> = values.iter().map(|v| v.period).collect();
     periods.sort_unstable();
     periods.dedup();
     periods
@@ -289,33 +289,33 @@ fn share_texts(reference: &Reference, mut t: Tables) -> Tables {
 }
 
 /// Every table's rows, quarter by quarter (each table keeps its order within a quarter).
-fn split_tables(tables: Tables) -> BTreeMap<i32, Tables> {
-    let mut out: BTreeMap<i32, Tables> = BTreeMap::new();
+fn split_tables(tables: Tables) -> BTreeMap<Quarter, Tables> {
+    let mut out: BTreeMap<Quarter, Tables> = BTreeMap::new();
     for r in tables.benchmarks {
-        out.entry(r.period_index).or_default().benchmarks.push(r);
+        out.entry(r.period).or_default().benchmarks.push(r);
     }
     for r in tables.trust_benchmarks {
-        out.entry(r.period_index).or_default().trust_benchmarks.push(r);
+        out.entry(r.period).or_default().trust_benchmarks.push(r);
     }
     for r in tables.indices {
-        out.entry(r.period_index).or_default().indices.push(r);
+        out.entry(r.period).or_default().indices.push(r);
     }
     for r in tables.trends {
-        out.entry(r.period_index).or_default().trends.push(r);
+        out.entry(r.period).or_default().trends.push(r);
     }
     for r in tables.gaps {
-        out.entry(r.period_index).or_default().gaps.push(r);
+        out.entry(r.period).or_default().gaps.push(r);
     }
     for r in tables.summaries {
-        out.entry(r.period_index).or_default().summaries.push(r);
+        out.entry(r.period).or_default().summaries.push(r);
     }
     out
 }
 
-fn split_values(values: Vec<CurrentValue>) -> BTreeMap<i32, Vec<CurrentValue>> {
-    let mut out: BTreeMap<i32, Vec<CurrentValue>> = BTreeMap::new();
+fn split_values(values: Vec<CurrentValue>) -> BTreeMap<Quarter, Vec<CurrentValue>> {
+    let mut out: BTreeMap<Quarter, Vec<CurrentValue>> = BTreeMap::new();
     for v in values {
-        out.entry(v.period_index).or_default().push(v);
+        out.entry(v.period).or_default().push(v);
     }
     out
 }
@@ -334,7 +334,7 @@ impl Figures {
         let snapshot = match store.snapshot().await? {
             Some(snap) if snap.data_version <= data_version => {
                 let changes = store.changes_between(snap.data_version, data_version).await?;
-                let decoded: Result<BTreeMap<i32, Tables>, _> = snap
+                let decoded: Result<BTreeMap<Quarter, Tables>, _> = snap
                     .quarters
                     .into_iter()
                     .map(|(p, payload)| {
@@ -358,8 +358,8 @@ impl Figures {
                     let touched = periods_of(&changed);
                     let window = analytics::window_periods(&touched);
                     let mut frame = analytics::ValuesBuilder::default();
-                    for v in values.iter().filter(|v| window.binary_search(&v.period_index).is_ok()) {
-                        frame.push(&reference, &v.org_code, &v.metric_id, v.period_index, v.value);
+                    for v in values.iter().filter(|v| window.binary_search(&v.period).is_ok()) {
+                        frame.push(&reference, &v.org_code, &v.metric_id, v.period, v.value);
                     }
                     let affected = analytics::affected_periods(&touched);
                     let frames = analytics::compute_frames(&reference, frame.finish()?, Some(&affected))?;
@@ -469,9 +469,9 @@ impl Figures {
         let pairs: foldhash::HashSet<(u32, u32)> =
             changed.iter().filter_map(|v| key(&v.org_code, &v.metric_id)).collect();
         // The touched quarters' values with the changes, and where each is.
-        let mut fresh_values: BTreeMap<i32, (Vec<CurrentValue>, Index)> = BTreeMap::new();
+        let mut fresh_values: BTreeMap<Quarter, (Vec<CurrentValue>, Index)> = BTreeMap::new();
         for v in changed {
-            let p = v.period_index;
+            let p = v.period;
             let (values, at) = fresh_values.entry(p).or_insert_with(|| {
                 self.quarters.get(&p).map(|q| (q.core.values.clone(), q.core.value_at.clone())).unwrap_or_default()
             });
@@ -486,7 +486,7 @@ impl Figures {
                 None => values.push(v),
             }
         }
-        let values_of = |p: i32| -> Option<(&[CurrentValue], &Index)> {
+        let values_of = |p: Quarter| -> Option<(&[CurrentValue], &Index)> {
             match fresh_values.get(&p) {
                 Some((values, at)) => Some((values, at)),
                 None => self.quarters.get(&p).map(|q| (&q.core.values[..], &q.core.value_at)),
@@ -507,7 +507,7 @@ impl Figures {
                 }
             }
         }
-        let affected: Vec<i32> =
+        let affected: Vec<Quarter> =
             analytics::affected_periods(&touched).into_iter().filter(|p| values_of(*p).is_some()).collect();
         let t0 = std::time::Instant::now();
         // The two computations are independent, and each is a chain of small polars queries
@@ -549,7 +549,7 @@ impl Figures {
             data_version,
             computed_at: crate::store::now_text(),
             reference: reference.clone(),
-            periods: quarters.keys().map(|p| Quarter::from_index(*p)).collect(),
+            periods: quarters.keys().copied().collect(),
             quarters,
             quality: self.quality.clone(),
             targets: Vec::new(),
@@ -558,7 +558,7 @@ impl Figures {
             synthetic: self.synthetic,
         };
         let t3 = std::time::Instant::now();
-        let mut after: Vec<i32> = touched.iter().flat_map(|&p| p + 1..=p + 4).collect();
+        let mut after: Vec<Quarter> = touched.iter().flat_map(|&p| (1..=4).map(move |k| p + k)).collect();
         after.sort_unstable();
         after.dedup();
         for p in touched.iter().copied().chain(after) {
@@ -610,17 +610,17 @@ impl Figures {
         data_version: i64,
         computed_at: String,
         reference: Reference,
-        mut values: BTreeMap<i32, Vec<CurrentValue>>,
-        mut tables: BTreeMap<i32, Tables>,
+        mut values: BTreeMap<Quarter, Vec<CurrentValue>>,
+        mut tables: BTreeMap<Quarter, Tables>,
     ) -> Self {
-        let periods: Vec<i32> = values
+        let periods: Vec<Quarter> = values
             .keys()
             .chain(tables.keys())
             .copied()
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        let quarters: BTreeMap<i32, QuarterFigures> = periods
+        let quarters: BTreeMap<Quarter, QuarterFigures> = periods
             .iter()
             .map(|p| {
                 let (v, t) = (values.remove(p).unwrap_or_default(), tables.remove(p).unwrap_or_default());
@@ -631,7 +631,7 @@ impl Figures {
             data_version,
             computed_at,
             reference,
-            periods: periods.iter().map(|p| Quarter::from_index(*p)).collect(),
+            periods: periods.to_vec(),
             quarters,
             quality: BTreeMap::new(),
             targets: Vec::new(),
@@ -643,7 +643,7 @@ impl Figures {
         f
     }
 
-    fn quality_of(&self, p: i32) -> Vec<QualityFlag> {
+    fn quality_of(&self, p: Quarter) -> Vec<QualityFlag> {
         let Some(q) = self.quarters.get(&p) else { return Vec::new() };
         let checker = Checker::new(self, p);
         // Values of codes the reference does not know raise no flags (`quality::check`).
@@ -671,7 +671,12 @@ impl Figures {
     /// before), from its flags before (`old`). Another pair's value and history are as they were,
     /// so its history flag is too; its peer group's statistics may have changed, so its peer
     /// flag is checked again.
-    fn quality_after(&self, p: i32, old: &[QualityFlag], pairs: &foldhash::HashSet<(u32, u32)>) -> Vec<QualityFlag> {
+    fn quality_after(
+        &self,
+        p: Quarter,
+        old: &[QualityFlag],
+        pairs: &foldhash::HashSet<(u32, u32)>,
+    ) -> Vec<QualityFlag> {
         let Some(q) = self.quarters.get(&p) else { return Vec::new() };
         let checker = Checker::new(self, p);
         let key = |x: &QualityFlag| key_of(&self.reference, &x.org_code, &x.metric_id);
@@ -722,13 +727,13 @@ impl Figures {
             return Ok(());
         }
         let changes = if stored > 0 { Some(store.changes_between(stored, self.data_version).await?) } else { None };
-        let changed: Option<Vec<i32>> = match changes {
+        let changed: Option<Vec<Quarter>> = match changes {
             Some(c) if !c.organisations => Some(analytics::affected_periods(&periods_of(&c.values))),
             _ => None,
         };
         let f = self.clone();
         let replace_all = changed.is_none();
-        let quarters = tokio::task::spawn_blocking(move || -> Result<Vec<(i32, Vec<u8>)>> {
+        let quarters = tokio::task::spawn_blocking(move || -> Result<Vec<(Quarter, Vec<u8>)>> {
             f.quarters
                 .iter()
                 .filter(|(p, _)| changed.as_ref().is_none_or(|c| c.binary_search(p).is_ok()))
@@ -813,37 +818,37 @@ impl Figures {
     }
 
     pub fn benchmark(&self, metric_id: &str, period: Quarter, peer_group: &str) -> Option<&BenchmarkRow> {
-        let q = self.quarters.get(&period.index())?;
+        let q = self.quarters.get(&period)?;
         let key = (self.metric_key(metric_id)?, type_pos(peer_group));
         q.core.benchmark_at.get(&key).map(|&i| &q.core.benchmarks[i])
     }
 
     pub fn position(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<&TrustBenchmarkRow> {
-        let q = self.quarters.get(&period.index())?;
+        let q = self.quarters.get(&period)?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
         q.core.trust_at.get(&key).map(|&i| &q.core.trust_benchmarks[i])
     }
 
     /// The domain and maturity indices of one quarter.
     pub fn indices_in(&self, period: Quarter) -> &[IndexRow] {
-        self.quarters.get(&period.index()).map_or(&[], |q| &q.core.indices)
+        self.quarters.get(&period).map_or(&[], |q| &q.core.indices)
     }
 
     /// The distribution of a domain index (`all`: the maturity index) in `period` over `scope`
     /// (a trust type, or `england`) and `group` (`all`, `exemplar` or `others`).
     pub fn summary(&self, period: Quarter, scope: &str, domain: &str, group: &str) -> Option<&IndexSummaryRow> {
-        let q = self.quarters.get(&period.index())?;
+        let q = self.quarters.get(&period)?;
         q.core.summaries.iter().find(|s| &*s.scope == scope && &*s.domain == domain && &*s.group == group)
     }
 
     pub fn index(&self, org_code: &str, period: Quarter, domain: &str) -> Option<&IndexRow> {
-        let q = self.quarters.get(&period.index())?;
+        let q = self.quarters.get(&period)?;
         let key = (self.org_key(org_code)?, domain_pos(&self.reference, domain));
         q.core.index_at.get(&key).map(|&i| &q.core.indices[i])
     }
 
-    pub fn value_at(&self, org_code: &str, metric_id: &str, period_index: i32) -> Option<&CurrentValue> {
-        let q = self.quarters.get(&period_index)?;
+    pub fn value_at(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<&CurrentValue> {
+        let q = self.quarters.get(&period)?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
         q.core.value_at.get(&key).map(|&i| &q.core.values[i])
     }
@@ -852,10 +857,10 @@ impl Figures {
     /// (value − baseline) ÷ (target − baseline), the baseline being the value in the quarter the
     /// target was set and the value the latest up to the target's quarter.
     pub fn progress(&self, t: &crate::store::Target) -> (Option<f64>, Option<f64>, Option<f64>) {
-        let baseline = self.value_at(&t.org_code, &t.metric_id, t.set_in.index()).map(|v| v.value);
+        let baseline = self.value_at(&t.org_code, &t.metric_id, t.set_in).map(|v| v.value);
         let latest = self
             .quarters
-            .range(..=t.period.index())
+            .range(..=t.period)
             .rev()
             .find_map(|(p, _)| self.value_at(&t.org_code, &t.metric_id, *p))
             .map(|v| v.value);
@@ -867,7 +872,7 @@ impl Figures {
     }
 
     pub fn trend(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<&TrendRow> {
-        let q = self.quarters.get(&period.index())?;
+        let q = self.quarters.get(&period)?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
         q.trends.at.get(&key).map(|&i| &q.trends.rows[i])
     }
@@ -887,8 +892,8 @@ struct Checker<'a> {
 const TYPES: usize = crate::domain::TrustType::ALL.len();
 
 impl<'a> Checker<'a> {
-    fn new(f: &'a Figures, p: i32) -> Self {
-        let core = |p: i32| f.quarters.get(&p).map(|q| &*q.core);
+    fn new(f: &'a Figures, p: Quarter) -> Self {
+        let core = |p: Quarter| f.quarters.get(&p).map(|q| &*q.core);
         let before = (1..=4).filter_map(|k| core(p - k)).collect();
         let bench_in =
             |c: Option<&'a Core>, key: (u32, u32)| c.and_then(|c| Some(&c.benchmarks[*c.benchmark_at.get(&key)?]));
@@ -899,7 +904,7 @@ impl<'a> Checker<'a> {
                 bench_in(now, key).or_else(|| bench_in(previous, key))
             })
             .collect();
-        Self { reference: &f.reference, period: Quarter::from_index(p), before, peers }
+        Self { reference: &f.reference, period: p, before, peers }
     }
 
     fn flags(&self, (o, m): (u32, u32), v: &CurrentValue) -> Vec<QualityFlag> {

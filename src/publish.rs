@@ -62,15 +62,15 @@ impl Changes {
 
 /// Compares the values of two releases.
 fn changes(since: Option<&Release>, before: &[CurrentValue], now: &[CurrentValue]) -> Changes {
-    let key = |v: &CurrentValue| (v.period_index, v.org_code.to_string(), v.metric_id.to_string());
+    let key = |v: &CurrentValue| (v.period, v.org_code.to_string(), v.metric_id.to_string());
     let published: BTreeMap<_, f64> = before.iter().map(|v| (key(v), v.value)).collect();
-    let quarters_before: BTreeSet<i32> = before.iter().map(|v| v.period_index).collect();
+    let quarters_before: BTreeSet<Quarter> = before.iter().map(|v| v.period).collect();
     let trusts_before: BTreeSet<&str> = before.iter().map(|v| &*v.org_code).collect();
     let mut out = Changes { since: since.map(|r| r.id.clone()), ..Changes::default() };
     let (mut quarters, mut trusts) = (BTreeSet::new(), BTreeSet::new());
     for v in now {
-        if !quarters_before.contains(&v.period_index) {
-            quarters.insert(v.period_index);
+        if !quarters_before.contains(&v.period) {
+            quarters.insert(v.period);
         }
         if !trusts_before.contains(&*v.org_code) {
             trusts.insert(v.org_code.to_string());
@@ -80,14 +80,14 @@ fn changes(since: Option<&Release>, before: &[CurrentValue], now: &[CurrentValue
             Some(old) if *old != v.value => out.revised.push(Revised {
                 org_code: v.org_code.to_string(),
                 metric_id: v.metric_id.to_string(),
-                period: Quarter::from_index(v.period_index).to_string(),
+                period: v.period.to_string(),
                 published: *old,
                 now: v.value,
             }),
             Some(_) => {}
         }
     }
-    out.new_quarters = quarters.into_iter().map(|p| Quarter::from_index(p).to_string()).collect();
+    out.new_quarters = quarters.into_iter().map(|p| p.to_string()).collect();
     out.trusts_added = trusts.into_iter().collect();
     out
 }
@@ -112,7 +112,7 @@ pub async fn publish(store: &Store, quarter: Quarter, note: &str, confirmed: boo
     }
     let data_version = store.data_version().await?;
     let now = store.values_at(&Cut::Version(data_version)).await?;
-    if !now.iter().any(|v| v.period_index == quarter.index()) {
+    if !now.iter().any(|v| v.period == quarter) {
         bail!("{quarter} has no values: there is nothing to publish");
     }
     let releases = store.releases().await?;

@@ -61,15 +61,15 @@ fn reference() -> Reference {
     Reference::new(orgs, domains, metrics, vec![], vec![], vec![])
 }
 
-fn q(text: &str) -> i32 {
-    Quarter::parse(text).unwrap().index()
+fn q(text: &str) -> Quarter {
+    Quarter::parse(text).unwrap()
 }
 
 fn values() -> Vec<CurrentValue> {
     let v = |org: &str, metric: &str, period: &str, value: f64| CurrentValue {
         org_code: org.into(),
         metric_id: metric.into(),
-        period_index: q(period),
+        period: q(period),
         value,
         revision: 1,
         submitted_at: "2025-01-01T00:00:00Z".into(),
@@ -126,7 +126,7 @@ fn peer_statistics_interpolate_quartiles_linearly_and_take_the_exemplar_median()
     let b = t
         .benchmarks
         .iter()
-        .find(|b| &*b.metric_id == "m_hi" && b.period_index == q("2024-Q4") && &*b.peer_group == "acute")
+        .find(|b| &*b.metric_id == "m_hi" && b.period == q("2024-Q4") && &*b.peer_group == "acute")
         .unwrap();
     assert_eq!(b.n, 4);
     close(b.min, 1.0);
@@ -143,7 +143,7 @@ fn peer_statistics_interpolate_quartiles_linearly_and_take_the_exemplar_median()
     let lo = t
         .benchmarks
         .iter()
-        .find(|b| &*b.metric_id == "m_lo" && b.period_index == q("2024-Q4") && &*b.peer_group == "acute")
+        .find(|b| &*b.metric_id == "m_lo" && b.period == q("2024-Q4") && &*b.peer_group == "acute")
         .unwrap();
     close(lo.p25, 17.5);
     close(lo.median, 30.0);
@@ -158,7 +158,7 @@ fn a_peer_group_without_exemplars_has_no_exemplar_median_and_no_gap() {
     let b = t
         .benchmarks
         .iter()
-        .find(|b| &*b.metric_id == "m_hi" && b.period_index == q("2024-Q4") && &*b.peer_group == "mental_health")
+        .find(|b| &*b.metric_id == "m_hi" && b.period == q("2024-Q4") && &*b.peer_group == "mental_health")
         .unwrap();
     assert_eq!((b.n, b.exemplar_n, b.exemplar_median), (1, 0, None));
     let m1 = t.trust_benchmarks.iter().find(|r| &*r.org_code == "M1" && &*r.metric_id == "m_hi").unwrap();
@@ -172,7 +172,7 @@ fn tied_values_share_the_smallest_rank_and_percentiles_follow() {
     let row = |org: &str, metric: &str| {
         t.trust_benchmarks
             .iter()
-            .find(|r| &*r.org_code == org && &*r.metric_id == metric && r.period_index == q("2024-Q4"))
+            .find(|r| &*r.org_code == org && &*r.metric_id == metric && r.period == q("2024-Q4"))
             .unwrap()
     };
     assert_eq!(
@@ -206,7 +206,7 @@ fn lower_is_better_mirrors_ranks_quartiles_gaps_and_scores() {
     let row = |org: &str| {
         t.trust_benchmarks
             .iter()
-            .find(|r| &*r.org_code == org && &*r.metric_id == "m_lo" && r.period_index == q("2024-Q4"))
+            .find(|r| &*r.org_code == org && &*r.metric_id == "m_lo" && r.period == q("2024-Q4"))
             .unwrap()
     };
     assert_eq!([row("A1").rank, row("A2").rank, row("A3").rank, row("A4").rank], [1, 2, 3, 3]);
@@ -233,10 +233,7 @@ fn a_gap_of_exactly_zero_is_not_behind() {
 fn domain_indices_need_half_their_metrics_and_maturity_averages_the_domains() {
     let t = tables();
     let idx = |org: &str, domain: &str| {
-        t.indices
-            .iter()
-            .find(|i| &*i.org_code == org && &*i.domain == domain && i.period_index == q("2024-Q4"))
-            .unwrap()
+        t.indices.iter().find(|i| &*i.org_code == org && &*i.domain == domain && i.period == q("2024-Q4")).unwrap()
     };
     close_opt(idx("A1", "d1").domain_index, Some(82.5));
     close_opt(idx("A1", "d2").domain_index, Some(85.0));
@@ -261,7 +258,7 @@ fn domain_indices_need_half_their_metrics_and_maturity_averages_the_domains() {
 fn trends_take_the_change_and_the_least_squares_slope_over_four_quarters() {
     let t = tables();
     let tr = |org: &str, metric: &str, period: &str| {
-        t.trends.iter().find(|r| &*r.org_code == org && &*r.metric_id == metric && r.period_index == q(period)).unwrap()
+        t.trends.iter().find(|r| &*r.org_code == org && &*r.metric_id == metric && r.period == q(period)).unwrap()
     };
     // 1, 2, (none), 4: no previous quarter, slope 1 from three points.
     let a = tr("A1", "m_hi", "2024-Q4");
@@ -292,7 +289,7 @@ fn the_gap_summary_counts_the_trusts_behind_the_exemplar_median() {
     let g = t
         .gaps
         .iter()
-        .find(|g| &*g.metric_id == "m_hi" && g.period_index == q("2024-Q4") && &*g.peer_group == "acute")
+        .find(|g| &*g.metric_id == "m_hi" && g.period == q("2024-Q4") && &*g.peer_group == "acute")
         .unwrap();
     assert_eq!((g.n, g.n_behind), (4, 3));
     close(g.share_behind, 0.75);
@@ -312,11 +309,11 @@ fn index_summaries_give_the_quartiles_of_each_index_by_type_and_for_england_by_g
         v[lo] + (h - lo as f64) * (v[h.ceil() as usize] - v[lo])
     };
     let mut checked = 0;
-    for s in t.summaries.iter().filter(|s| s.period_index == p) {
+    for s in t.summaries.iter().filter(|s| s.period == p) {
         let members: Vec<f64> = t
             .indices
             .iter()
-            .filter(|i| i.period_index == p && i.domain == s.domain)
+            .filter(|i| i.period == p && i.domain == s.domain)
             .filter(|i| &*s.scope == "england" || i.trust_type == s.scope)
             .filter(|i| {
                 let exemplar = r.organisation(&i.org_code).unwrap().exemplar.is_exemplar();

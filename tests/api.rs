@@ -248,11 +248,9 @@ async fn summary_measure_reports_and_bundles_of_them_are_stored() {
     let (status, body) = api.post("", "application/fhir+json", bundle).await;
     assert_eq!((status, body["rows"].as_u64()), (201, Some(2)), "{body}");
     let values = api.app.state.store.current_values().await.unwrap();
-    let q2 = exemplar::domain::Quarter::parse("2025-Q2").unwrap().index();
+    let q2 = exemplar::domain::Quarter::parse("2025-Q2").unwrap();
     assert!(
-        values
-            .iter()
-            .any(|v| &*v.metric_id == "digital_leadership_capability" && v.period_index == q2 && v.value == 3.5)
+        values.iter().any(|v| &*v.metric_id == "digital_leadership_capability" && v.period == q2 && v.value == 3.5)
     );
     assert_eq!(values.len(), 3);
 

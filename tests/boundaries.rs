@@ -46,7 +46,7 @@ fn value(org: &str, metric: &str, period: &str, value: f64) -> CurrentValue {
     CurrentValue {
         org_code: org.into(),
         metric_id: metric.into(),
-        period_index: Quarter::parse(period).unwrap().index(),
+        period: Quarter::parse(period).unwrap(),
         value,
         revision: 1,
         submitted_at: "2025-01-01T00:00:00Z".into(),
@@ -98,7 +98,7 @@ fn a_slope_of_exactly_one_percent_of_the_scale_is_stable() {
         let t = tables
             .trends
             .iter()
-            .find(|t| &*t.org_code == org && t.period_index == Quarter::parse("2025-Q1").unwrap().index())
+            .find(|t| &*t.org_code == org && t.period == Quarter::parse("2025-Q1").unwrap())
             .unwrap();
         (t.trend.as_deref().map(str::to_string), t.change)
     };

@@ -52,7 +52,7 @@ async fn a_closed_window_refuses_submissions_until_reopened_and_a_change_withdra
     let message = body["error"].as_str().unwrap();
     assert!(message.contains(&format!("the collection of {q} closed")) && message.contains("reopen"), "{message}");
     let current = store.current_values().await.unwrap();
-    let wifi = current.iter().find(|v| &*v.org_code == "RGT" && v.period_index == quarter.index()).unwrap();
+    let wifi = current.iter().find(|v| &*v.org_code == "RGT" && v.period == quarter).unwrap();
     assert_eq!(wifi.value, 72.0, "nothing stored");
     assert_eq!(send(&app, &rgt_token, "RGT", &quarter.previous(), 50.0).await.0, 201);
 

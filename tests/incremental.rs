@@ -16,7 +16,7 @@ fn current(values: &BTreeMap<Key, f64>) -> Vec<CurrentValue> {
         .map(|((org, metric, p), v)| CurrentValue {
             org_code: org.as_str().into(),
             metric_id: metric.as_str().into(),
-            period_index: *p,
+            period: exemplar::domain::Quarter::from_index(*p),
             value: *v,
             revision: 1,
             submitted_at: "".into(),
@@ -97,19 +97,20 @@ fn incremental_refresh_equals_full_recompute_after_each_random_submission() {
             rows
         }
         let trends: Vec<_> = figures.trends().cloned().collect();
-        assert_eq!(trends, by_quarter(&expected.trends, |r| r.period_index), "trend order, round {round}");
+        assert_eq!(trends, by_quarter(&expected.trends, |r| r.period.index()), "trend order, round {round}");
         let trust: Vec<_> = figures.trust_benchmarks().cloned().collect();
-        assert_eq!(trust, by_quarter(&expected.trust_benchmarks, |r| r.period_index), "trust order, round {round}");
+        assert_eq!(trust, by_quarter(&expected.trust_benchmarks, |r| r.period.index()), "trust order, round {round}");
         let indices: Vec<_> = figures.indices().cloned().collect();
-        assert_eq!(indices, by_quarter(&expected.indices, |r| r.period_index), "index order, round {round}");
+        assert_eq!(indices, by_quarter(&expected.indices, |r| r.period.index()), "index order, round {round}");
         assert_eq!(figures.value_count(), all.len());
     }
 }
 
 #[test]
 fn a_change_to_one_quarter_affects_it_and_the_three_after() {
-    assert_eq!(exemplar::analytics::affected_periods(&[10, 11]), vec![10, 11, 12, 13, 14]);
-    assert_eq!(window_periods(&[10]), (7..=13).collect::<Vec<_>>());
+    let q = |i: i32| exemplar::domain::Quarter::from_index(8090 + i);
+    assert_eq!(exemplar::analytics::affected_periods(&[q(10), q(11)]), [10, 11, 12, 13, 14].map(q));
+    assert_eq!(window_periods(&[q(10)]), (7..=13).map(q).collect::<Vec<_>>());
 }
 
 mod common;

@@ -501,12 +501,12 @@ async fn submissions_at_once_under_page_load_all_arrive() {
     for reader in readers {
         assert_eq!(reader.await.unwrap(), 0, "pages answered 5xx under load");
     }
-    let index = exemplar::domain::Quarter::parse(&quarter).unwrap().index();
+    let index = exemplar::domain::Quarter::parse(&quarter).unwrap();
     let values = app.state.store.current_values().await.unwrap();
     for code in &codes {
         let found = values
             .iter()
-            .find(|v| &*v.org_code == code && &*v.metric_id == "clinical_wifi_coverage" && v.period_index == index);
+            .find(|v| &*v.org_code == code && &*v.metric_id == "clinical_wifi_coverage" && v.period == index);
         assert_eq!(found.map(|v| v.value), Some(42.5), "{code}");
     }
 }

@@ -338,3 +338,51 @@ async fn counts_are_stored_with_their_revision_by_every_writer() {
         assert_eq!((first_revision.7, first_revision.8), (Some(850), Some(1000)));
     }
 }
+
+/// The database itself refuses a second value with the key (quarter, organisation, metric,
+/// revision) of one it holds, whoever writes it: on SQLite the table's primary key, on
+/// PostgreSQL the trigger on the batches (migration 0018), also within one batch.
+#[tokio::test]
+async fn the_database_refuses_a_second_value_with_the_same_key() {
+    use exemplar::store::Backend;
+    let (_db, store) = fresh().await;
+    let first = submit(&store, small_csv(&[("RGT", "digital_leadership_capability", "2024-Q2", "3")])).await;
+    let Answer::Stored(Outcome::Accepted { submission_id, .. }) = first else { panic!("{first:?}") };
+    let period = exemplar::domain::Quarter::parse("2024-Q2").unwrap().index() as i64;
+    let again = |sql: &'static str| sqlx::query(sql).bind(period).bind(submission_id).execute(store.pool());
+    let (same_key, within_one) = match store.backend() {
+        Backend::Sqlite => (
+            again(
+                "INSERT INTO metric_values (period_index, org_code, metric_id, revision, value, submission_id, submitted_at) \
+                 VALUES ($1, 'RGT', 'digital_leadership_capability', 1, 4, $2, 'now')",
+            )
+            .await,
+            again(
+                "INSERT INTO metric_values (period_index, org_code, metric_id, revision, value, submission_id, submitted_at) \
+                 VALUES ($1, 'RGT', 'm', 1, 4, $2, 'now'), ($1, 'RGT', 'm', 1, 5, $2, 'now')",
+            )
+            .await,
+        ),
+        Backend::Postgres => (
+            again(
+                "INSERT INTO value_batches (period_index, org_code, submission_id, submitted_at, metric_ids, revisions, vals, comments) \
+                 VALUES ($1, 'RGT', $2, 'now', '{digital_leadership_capability,other}', '{1,1}', '{4,5}', '{NULL,NULL}')",
+            )
+            .await,
+            again(
+                "INSERT INTO value_batches (period_index, org_code, submission_id, submitted_at, metric_ids, revisions, vals, comments) \
+                 VALUES ($1, 'RGT', $2, 'now', '{m,m}', '{1,1}', '{4,5}', '{NULL,NULL}')",
+            )
+            .await,
+        ),
+    };
+    for refused in [same_key, within_one] {
+        let error = refused.expect_err("a repeated key was stored");
+        let unique = error.as_database_error().is_some_and(|e| e.is_unique_violation());
+        assert!(unique, "{error}");
+    }
+    assert_eq!(count(&store, "metric_values").await, 1);
+    // A value's next revision is still accepted.
+    let next = submit(&store, small_csv(&[("RGT", "digital_leadership_capability", "2024-Q2", "4")])).await;
+    assert!(matches!(next, Answer::Stored(Outcome::Accepted { stored: 1, .. })), "{next:?}");
+}

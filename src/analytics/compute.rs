@@ -4,6 +4,7 @@ use super::exact::{Places, snap};
 use super::frames::{ALL_DOMAINS, Reader, Values, applicable_frame, metrics_frame, organisations_frame, values_frame};
 use super::tables::*;
 use crate::domain::CurrentValue;
+use crate::domain::Quarter;
 use crate::domain::Reference;
 use polars::prelude::*;
 
@@ -108,7 +109,7 @@ impl Frames {
 /// That keeps the working set to one quarter's values (the peak memory at national scale), and
 /// it is what makes an incremental refresh exact: recomputing the quarters a submission touched,
 /// and the three after them for the trends, gives the figures a full recompute gives.
-pub fn compute_frames(reference: &Reference, values: Values, periods: Option<&[i32]>) -> PolarsResult<Frames> {
+pub fn compute_frames(reference: &Reference, values: Values, periods: Option<&[Quarter]>) -> PolarsResult<Frames> {
     compute_parts(reference, values, periods, Parts::All)
 }
 
@@ -125,7 +126,7 @@ pub enum Parts {
 pub fn compute_parts(
     reference: &Reference,
     values: Values,
-    periods: Option<&[i32]>,
+    periods: Option<&[Quarter]>,
     parts: Parts,
 ) -> PolarsResult<Frames> {
     let values = values.frame();
@@ -141,7 +142,7 @@ pub fn compute_parts(
     while start < index.len() {
         let p = index[start];
         let end = start + index[start..].partition_point(|&q| q == p);
-        if periods.is_none_or(|wanted| wanted.contains(&p)) {
+        if periods.is_none_or(|wanted| wanted.contains(&Quarter::from_index(p))) {
             let from = index.partition_point(|&q| q < p - 3);
             let current = values.slice(start as i64, end - start);
             let window = values.slice(from as i64, end - from);
@@ -174,8 +175,8 @@ pub fn compute_parts(
 
 /// The quarters whose tables a change to the values of `touched` can change: those quarters and,
 /// for the trends, the three after each. Sorted, without repeats.
-pub fn affected_periods(touched: &[i32]) -> Vec<i32> {
-    let mut out: Vec<i32> = touched.iter().flat_map(|&p| p..=p + 3).collect();
+pub fn affected_periods(touched: &[Quarter]) -> Vec<Quarter> {
+    let mut out: Vec<Quarter> = touched.iter().flat_map(|&p| (0..=3).map(move |k| p.offset(k))).collect();
     out.sort_unstable();
     out.dedup();
     out
@@ -183,8 +184,9 @@ pub fn affected_periods(touched: &[i32]) -> Vec<i32> {
 
 /// The quarters whose values an incremental refresh of `touched` reads: each affected quarter
 /// and the three before it.
-pub fn window_periods(touched: &[i32]) -> Vec<i32> {
-    let mut out: Vec<i32> = affected_periods(touched).iter().flat_map(|&p| p - 3..=p).collect();
+pub fn window_periods(touched: &[Quarter]) -> Vec<Quarter> {
+    let mut out: Vec<Quarter> =
+        affected_periods(touched).iter().flat_map(|&p| (-3..=0).map(move |k| p.offset(k))).collect();
     out.sort_unstable();
     out.dedup();
     out
@@ -542,7 +544,7 @@ fn benchmark_rows(r: &Reader) -> PolarsResult<Vec<BenchmarkRow>> {
         .map(|i| BenchmarkRow {
             metric_id: metric.at(i),
             domain: domain.at(i),
-            period_index: period[i],
+            period: Quarter::from_index(period[i]),
             peer_group: peer.at(i),
             n: n[i],
             min: min[i],
@@ -578,7 +580,7 @@ fn trust_rows(r: &Reader) -> PolarsResult<Vec<TrustBenchmarkRow>> {
             trust_type: tt.at(i),
             metric_id: metric.at(i),
             domain: domain.at(i),
-            period_index: period[i],
+            period: Quarter::from_index(period[i]),
             value: value[i],
             rank: rank[i],
             percentile: pct[i],
@@ -602,7 +604,7 @@ fn index_rows(r: &Reader) -> PolarsResult<Vec<IndexRow>> {
         .map(|i| IndexRow {
             org_code: org.at(i),
             trust_type: tt.at(i),
-            period_index: period[i],
+            period: Quarter::from_index(period[i]),
             domain: domain.at(i),
             domain_index: index[i],
             n_metrics: n[i],
@@ -621,7 +623,7 @@ fn trend_rows(r: &Reader) -> PolarsResult<Vec<TrendRow>> {
         .map(|i| TrendRow {
             org_code: org.at(i),
             metric_id: metric.at(i),
-            period_index: period[i],
+            period: Quarter::from_index(period[i]),
             change: change[i],
             slope: slope[i],
             trend: trend[i].clone(),
@@ -636,7 +638,7 @@ fn gap_rows(r: &Reader) -> PolarsResult<Vec<GapRow>> {
         .into_iter()
         .map(|i| GapRow {
             metric_id: metric.at(i),
-            period_index: period[i],
+            period: Quarter::from_index(period[i]),
             peer_group: peer.at(i),
             n: n[i],
             n_behind: behind[i],
@@ -651,12 +653,12 @@ pub fn sort(t: &mut Tables, reference: &Reference) {
     let metric_pos = |id: &str| reference.metric_position(id).unwrap_or(usize::MAX);
     let domain_pos = |id: &str| reference.domains.iter().position(|d| d.domain_id == id).unwrap_or(usize::MAX);
     let type_pos = |t: &str| crate::domain::TrustType::ALL.iter().position(|x| x.as_str() == t).unwrap_or(usize::MAX);
-    t.benchmarks.sort_by_cached_key(|r| (metric_pos(&r.metric_id), r.period_index, type_pos(&r.peer_group)));
-    t.gaps.sort_by_cached_key(|r| (metric_pos(&r.metric_id), r.period_index, type_pos(&r.peer_group)));
+    t.benchmarks.sort_by_cached_key(|r| (metric_pos(&r.metric_id), r.period, type_pos(&r.peer_group)));
+    t.gaps.sort_by_cached_key(|r| (metric_pos(&r.metric_id), r.period, type_pos(&r.peer_group)));
     t.trust_benchmarks.sort_by_cached_key(|r| {
-        (metric_pos(&r.metric_id), r.period_index, type_pos(&r.trust_type), r.rank, r.org_code.clone())
+        (metric_pos(&r.metric_id), r.period, type_pos(&r.trust_type), r.rank, r.org_code.clone())
     });
-    t.indices.sort_by_cached_key(|r| (r.org_code.clone(), r.period_index, domain_pos(&r.domain)));
-    t.trends.sort_by_cached_key(|r| (r.org_code.clone(), metric_pos(&r.metric_id), r.period_index));
+    t.indices.sort_by_cached_key(|r| (r.org_code.clone(), r.period, domain_pos(&r.domain)));
+    t.trends.sort_by_cached_key(|r| (r.org_code.clone(), metric_pos(&r.metric_id), r.period));
     t.summaries = super::summaries::index_summaries(&t.indices, reference);
 }

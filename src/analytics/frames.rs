@@ -7,6 +7,7 @@
 
 use super::tables::Text;
 use crate::domain::CurrentValue;
+use crate::domain::Quarter;
 use crate::domain::{Reference, TrustType};
 use polars::prelude::*;
 
@@ -36,20 +37,20 @@ pub struct ValuesBuilder {
 }
 
 impl ValuesBuilder {
-    pub fn push(&mut self, reference: &Reference, org_code: &str, metric_id: &str, period_index: i32, value: f64) {
+    pub fn push(&mut self, reference: &Reference, org_code: &str, metric_id: &str, period: Quarter, value: f64) {
         if let (Some(o), Some(m)) = (reference.org_position(org_code), reference.metric_position(metric_id)) {
             self.orgs.push(position(o));
             self.metrics.push(position(m));
-            self.periods.push(period_index);
+            self.periods.push(period.index());
             self.values.push(value);
         }
     }
 
     /// A value of the organisation and metric at these positions in the reference.
-    pub fn push_coded(&mut self, org: u32, metric: u32, period_index: i32, value: f64) {
+    pub fn push_coded(&mut self, org: u32, metric: u32, period: Quarter, value: f64) {
         self.orgs.push(position(org as usize));
         self.metrics.push(position(metric as usize));
-        self.periods.push(period_index);
+        self.periods.push(period.index());
         self.values.push(value);
     }
 
@@ -104,7 +105,7 @@ impl Values {
 pub fn values_frame(reference: &Reference, values: &[CurrentValue]) -> PolarsResult<Values> {
     let mut builder = ValuesBuilder::default();
     for v in values {
-        builder.push(reference, &v.org_code, &v.metric_id, v.period_index, v.value);
+        builder.push(reference, &v.org_code, &v.metric_id, v.period, v.value);
     }
     builder.finish()
 }

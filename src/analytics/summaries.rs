@@ -8,6 +8,7 @@
 
 use super::tables::{IndexRow, IndexSummaryRow};
 use super::{quantile, sorted};
+use crate::domain::Quarter;
 use crate::domain::{Reference, TrustType};
 
 /// The groups, in their order: every trust, the exemplar trusts, the others.
@@ -16,7 +17,7 @@ const GROUPS: [&str; 3] = ["all", "exemplar", "others"];
 /// The summaries of `indices` (any quarters), ordered by quarter, scope (the trust types in
 /// their order, then England), domain (catalogue order, then `all`) and group.
 pub fn index_summaries(indices: &[IndexRow], reference: &Reference) -> Vec<IndexSummaryRow> {
-    let Some((first, last)) = indices.iter().map(|i| i.period_index).fold(None, |range, p| match range {
+    let Some((first, last)) = indices.iter().map(|i| i.period).fold(None, |range, p| match range {
         None => Some((p, p)),
         Some((lo, hi)) => Some((lo.min(p), hi.max(p))),
     }) else {
@@ -25,7 +26,7 @@ pub fn index_summaries(indices: &[IndexRow], reference: &Reference) -> Vec<Index
     // One bucket per (quarter, scope, domain, group), addressed by position.
     let scopes = TrustType::ALL.len() + 1;
     let domains = reference.domains.len() + 1;
-    let bucket = |period: i32, scope: usize, domain: usize, group: usize| {
+    let bucket = |period: Quarter, scope: usize, domain: usize, group: usize| {
         (((period - first) as usize * scopes + scope) * domains + domain) * GROUPS.len() + group
     };
     let mut buckets: Vec<Vec<f64>> = vec![Vec::new(); ((last - first) as usize + 1) * scopes * domains * GROUPS.len()];
@@ -36,12 +37,12 @@ pub fn index_summaries(indices: &[IndexRow], reference: &Reference) -> Vec<Index
         let domain = reference.domains.iter().position(|d| d.domain_id == *row.domain).unwrap_or(domains - 1);
         let group = if org.exemplar.is_exemplar() { 1 } else { 2 };
         for s in [scope, scopes - 1] {
-            buckets[bucket(row.period_index, s, domain, 0)].push(v);
-            buckets[bucket(row.period_index, s, domain, group)].push(v);
+            buckets[bucket(row.period, s, domain, 0)].push(v);
+            buckets[bucket(row.period, s, domain, group)].push(v);
         }
     }
     let mut out = Vec::new();
-    for period in first..=last {
+    for period in (first.index()..=last.index()).map(Quarter::from_index) {
         for scope in 0..scopes {
             for domain in 0..domains {
                 for (group, name) in GROUPS.iter().enumerate() {
@@ -51,7 +52,7 @@ pub fn index_summaries(indices: &[IndexRow], reference: &Reference) -> Vec<Index
                     }
                     let values = sorted(values);
                     out.push(IndexSummaryRow {
-                        period_index: period,
+                        period,
                         scope: if scope == scopes - 1 { reference.word("england") } else { reference.type_text(scope) },
                         domain: if domain == domains - 1 {
                             reference.word("all")

@@ -9,7 +9,8 @@ pub use crate::domain::Text;
 pub struct BenchmarkRow {
     pub metric_id: Text,
     pub domain: Text,
-    pub period_index: i32,
+    #[serde(with = "crate::domain::quarter::as_index")]
+    pub period: crate::domain::Quarter,
     pub peer_group: Text,
     pub n: i64,
     pub min: f64,
@@ -30,7 +31,8 @@ pub struct TrustBenchmarkRow {
     pub trust_type: Text,
     pub metric_id: Text,
     pub domain: Text,
-    pub period_index: i32,
+    #[serde(with = "crate::domain::quarter::as_index")]
+    pub period: crate::domain::Quarter,
     pub value: f64,
     pub rank: i64,
     pub percentile: f64,
@@ -46,7 +48,8 @@ pub struct TrustBenchmarkRow {
 pub struct IndexRow {
     pub org_code: Text,
     pub trust_type: Text,
-    pub period_index: i32,
+    #[serde(with = "crate::domain::quarter::as_index")]
+    pub period: crate::domain::Quarter,
     pub domain: Text,
     pub domain_index: Option<f64>,
     pub n_metrics: i64,
@@ -64,7 +67,8 @@ impl IndexRow {
 pub struct TrendRow {
     pub org_code: Text,
     pub metric_id: Text,
-    pub period_index: i32,
+    #[serde(with = "crate::domain::quarter::as_index")]
+    pub period: crate::domain::Quarter,
     pub change: Option<f64>,
     pub slope: Option<f64>,
     pub trend: Option<Text>,
@@ -74,7 +78,8 @@ pub struct TrendRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GapRow {
     pub metric_id: Text,
-    pub period_index: i32,
+    #[serde(with = "crate::domain::quarter::as_index")]
+    pub period: crate::domain::Quarter,
     pub peer_group: Text,
     pub n: i64,
     pub n_behind: i64,
@@ -87,7 +92,8 @@ pub struct GapRow {
 /// exemplar trusts or the others (`group`). Quartiles are type 7, as everywhere.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IndexSummaryRow {
-    pub period_index: i32,
+    #[serde(with = "crate::domain::quarter::as_index")]
+    pub period: crate::domain::Quarter,
     /// A trust type, or `england`.
     pub scope: Text,
     pub domain: Text,

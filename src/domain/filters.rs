@@ -171,8 +171,8 @@ pub fn unreadable(detail: &str) -> String {
 }
 
 impl Filter {
-    pub fn period_ok(&self, period_index: i32) -> bool {
-        self.period.is_none_or(|p| p.index() == period_index)
+    pub fn period_ok(&self, period: Quarter) -> bool {
+        self.period.is_none_or(|p| p == period)
     }
 
     pub fn peer_ok(&self, trust_type: &str) -> bool {

@@ -4,10 +4,15 @@ use chrono::{Datelike, NaiveDate};
 use std::fmt;
 
 /// A calendar quarter: `2024-Q2` is April to June 2024, which the NHS calls `2024/25 Q1`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Quarter {
-    year: i32,
-    quarter: u8,
+/// Held as its index (`year × 4 + quarter`), so that it is as small as an integer in every
+/// table of figures and orders as time does.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Quarter(i32);
+
+impl fmt::Debug for Quarter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Quarter({self})")
+    }
 }
 
 /// The years a quarter may be in: from before the first digital-maturity assessments to well
@@ -26,7 +31,7 @@ impl Quarter {
                 YEARS.end()
             ));
         }
-        Ok(Self { year, quarter })
+        Ok(Self(year * 4 + i32::from(quarter)))
     }
 
     /// Parses `2024-Q2` (calendar) or `2024/25 Q1` (NHS financial year, April to March).
@@ -60,22 +65,25 @@ impl Quarter {
     }
 
     pub fn year(self) -> i32 {
-        self.year
+        (self.0 - 1).div_euclid(4)
     }
 
     pub fn quarter(self) -> u8 {
-        self.quarter
+        ((self.0 - 1).rem_euclid(4) + 1) as u8
     }
 
-    /// The quarter number used for trend slopes: `year × 4 + quarter`.
+    /// The quarter number used for trend slopes and stored in the database: `year × 4 + quarter`.
     pub fn index(self) -> i32 {
-        self.year * 4 + i32::from(self.quarter)
+        self.0
     }
 
     pub fn from_index(index: i32) -> Self {
-        let year = (index - 1).div_euclid(4);
-        let quarter = ((index - 1).rem_euclid(4) + 1) as u8;
-        Self { year, quarter }
+        Self(index)
+    }
+
+    /// The quarter `k` quarters after this one (before it when `k` is negative).
+    pub fn offset(self, k: i32) -> Self {
+        Self(self.0 + k)
     }
 
     pub fn previous(self) -> Self {
@@ -87,7 +95,7 @@ impl Quarter {
     }
 
     pub fn start(self) -> NaiveDate {
-        NaiveDate::from_ymd_opt(self.year, u32::from(self.quarter) * 3 - 2, 1).expect("valid quarter start")
+        NaiveDate::from_ymd_opt(self.year(), u32::from(self.quarter()) * 3 - 2, 1).expect("valid quarter start")
     }
 
     pub fn end(self) -> NaiveDate {
@@ -96,7 +104,7 @@ impl Quarter {
 
     /// The quarter that contains `date`.
     pub fn containing(date: NaiveDate) -> Self {
-        Self { year: date.year(), quarter: (date.month0() / 3 + 1) as u8 }
+        Self(date.year() * 4 + (date.month0() / 3 + 1) as i32)
     }
 
     /// The latest quarter that has ended on `today`.
@@ -110,14 +118,39 @@ impl Quarter {
 
     /// The NHS financial-year label: `2024-Q2` is `2024/25 Q1`.
     pub fn financial_label(self) -> String {
-        let (start, q) = if self.quarter == 1 { (self.year - 1, 4) } else { (self.year, self.quarter - 1) };
+        let (year, quarter) = (self.year(), self.quarter());
+        let (start, q) = if quarter == 1 { (year - 1, 4) } else { (year, quarter - 1) };
         format!("{start}/{:02} Q{q}", (start + 1).rem_euclid(100))
+    }
+}
+
+/// `q + k`: the quarter `k` quarters later.
+impl std::ops::Add<i32> for Quarter {
+    type Output = Quarter;
+    fn add(self, k: i32) -> Quarter {
+        self.offset(k)
+    }
+}
+
+/// `q - k`: the quarter `k` quarters earlier.
+impl std::ops::Sub<i32> for Quarter {
+    type Output = Quarter;
+    fn sub(self, k: i32) -> Quarter {
+        self.offset(-k)
+    }
+}
+
+/// `a - b`: how many quarters `b` is before `a`.
+impl std::ops::Sub for Quarter {
+    type Output = i32;
+    fn sub(self, other: Quarter) -> i32 {
+        self.0 - other.0
     }
 }
 
 impl fmt::Display for Quarter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-Q{}", self.year, self.quarter)
+        write!(f, "{}-Q{}", self.year(), self.quarter())
     }
 }
 
@@ -131,6 +164,21 @@ impl<'de> serde::Deserialize<'de> for Quarter {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A quarter as its index, for tables that are stored rather than shown (the snapshot):
+/// `#[serde(with = "crate::domain::quarter::as_index")]`.
+pub mod as_index {
+    use super::Quarter;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(q: &Quarter, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i32(q.0)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Quarter, D::Error> {
+        Ok(Quarter(i32::deserialize(d)?))
     }
 }
 

@@ -322,7 +322,8 @@ pub struct ConformanceRow {
 pub struct CurrentValue {
     pub org_code: Text,
     pub metric_id: Text,
-    pub period_index: i32,
+    #[serde(with = "crate::domain::quarter::as_index")]
+    pub period: crate::domain::Quarter,
     pub value: f64,
     pub revision: i64,
     pub submitted_at: Text,

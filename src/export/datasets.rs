@@ -91,7 +91,7 @@ impl Stored {
         let mut completeness = Vec::new();
         if name == "completeness" {
             let orgs: Vec<String> = f.reference.organisations.iter().map(|o| o.ods_code.clone()).collect();
-            for quarter in f.periods.iter().filter(|q| filter.period_ok(q.index())) {
+            for quarter in f.periods.iter().filter(|q| filter.period_ok(**q)) {
                 let progress = store.progress(quarter, &orgs).await?;
                 let window = store.window(&quarter.to_string()).await?;
                 completeness.push(QuarterProgress { quarter: *quarter, window, progress });
@@ -133,7 +133,7 @@ pub fn write_export<W: Write + Send>(
 ) -> anyhow::Result<bool> {
     let findings = records.findings;
     let r = &f.reference;
-    let q = |i: i32| Quarter::from_index(i).to_string();
+    let q = |p: Quarter| p.to_string();
     match name {
         "organisations" => write_table(
             out,
@@ -197,21 +197,17 @@ pub fn write_export<W: Write + Send>(
                 .values()
                 .filter_map(|v| Some((v, r.organisation(&v.org_code)?, r.metric(&v.metric_id)?)))
                 .filter(|(v, o, _)| {
-                    filter.period_ok(v.period_index)
+                    filter.period_ok(v.period)
                         && filter.metric_ok(&v.metric_id)
                         && filter.peer_ok(o.trust_type.as_str())
                         && filter.org_ok(r, &v.org_code)
                 })
                 .collect();
             rows.sort_by(|a, b| {
-                (&a.0.org_code, &a.0.metric_id, a.0.period_index).cmp(&(
-                    &b.0.org_code,
-                    &b.0.metric_id,
-                    b.0.period_index,
-                ))
+                (&a.0.org_code, &a.0.metric_id, a.0.period).cmp(&(&b.0.org_code, &b.0.metric_id, b.0.period))
             });
             rows.into_iter().map(|(v, o, m)| {
-                let p = Quarter::from_index(v.period_index);
+                let p = v.period;
                 vec![
                     Cell::text(&o.ods_code),
                     Cell::text(&o.name),
@@ -235,13 +231,13 @@ pub fn write_export<W: Write + Send>(
             "benchmarks",
             f.benchmarks()
                 .filter(|b| {
-                    filter.period_ok(b.period_index) && filter.peer_ok(&b.peer_group) && filter.metric_ok(&b.metric_id)
+                    filter.period_ok(b.period) && filter.peer_ok(&b.peer_group) && filter.metric_ok(&b.metric_id)
                 })
                 .map(|b| {
                     vec![
                         Cell::text(&*b.metric_id),
                         Cell::text(&*b.domain),
-                        Cell::text(q(b.period_index)),
+                        Cell::text(q(b.period)),
                         Cell::text(&*b.peer_group),
                         Cell::Int(b.n),
                         Cell::Number(b.min),
@@ -261,7 +257,7 @@ pub fn write_export<W: Write + Send>(
             "trust_benchmarks",
             f.trust_benchmarks()
                 .filter(|t| {
-                    filter.period_ok(t.period_index)
+                    filter.period_ok(t.period)
                         && filter.peer_ok(&t.trust_type)
                         && filter.metric_ok(&t.metric_id)
                         && filter.org_ok(r, &t.org_code)
@@ -271,7 +267,7 @@ pub fn write_export<W: Write + Send>(
                         Cell::text(&*t.org_code),
                         Cell::text(&*t.trust_type),
                         Cell::text(&*t.metric_id),
-                        Cell::text(q(t.period_index)),
+                        Cell::text(q(t.period)),
                         Cell::Number(t.value),
                         Cell::Int(t.rank),
                         Cell::Number(t.percentile),
@@ -288,13 +284,13 @@ pub fn write_export<W: Write + Send>(
             "indices",
             f.indices()
                 .filter(|i| {
-                    filter.period_ok(i.period_index) && filter.peer_ok(&i.trust_type) && filter.org_ok(r, &i.org_code)
+                    filter.period_ok(i.period) && filter.peer_ok(&i.trust_type) && filter.org_ok(r, &i.org_code)
                 })
                 .map(|i| {
                     vec![
                         Cell::text(&*i.org_code),
                         Cell::text(&*i.trust_type),
-                        Cell::text(q(i.period_index)),
+                        Cell::text(q(i.period)),
                         Cell::text(&*i.domain),
                         Cell::opt_number(i.domain_index),
                         Cell::Int(i.n_metrics),
@@ -307,7 +303,7 @@ pub fn write_export<W: Write + Send>(
             "trends",
             f.trends()
                 .filter(|t| {
-                    filter.period_ok(t.period_index)
+                    filter.period_ok(t.period)
                         && filter.metric_ok(&t.metric_id)
                         && filter.org_ok(r, &t.org_code)
                         && filter
@@ -319,7 +315,7 @@ pub fn write_export<W: Write + Send>(
                     vec![
                         Cell::text(&*t.org_code),
                         Cell::text(&*t.metric_id),
-                        Cell::text(q(t.period_index)),
+                        Cell::text(q(t.period)),
                         Cell::opt_number(t.change),
                         Cell::opt_number(t.slope),
                         t.trend.as_deref().map_or(Cell::Empty, Cell::text),
@@ -331,12 +327,12 @@ pub fn write_export<W: Write + Send>(
             "gaps",
             f.gaps()
                 .filter(|g| {
-                    filter.period_ok(g.period_index) && filter.peer_ok(&g.peer_group) && filter.metric_ok(&g.metric_id)
+                    filter.period_ok(g.period) && filter.peer_ok(&g.peer_group) && filter.metric_ok(&g.metric_id)
                 })
                 .map(|g| {
                     vec![
                         Cell::text(&*g.metric_id),
-                        Cell::text(q(g.period_index)),
+                        Cell::text(q(g.period)),
                         Cell::text(&*g.peer_group),
                         Cell::Int(g.n),
                         Cell::Int(g.n_behind),
@@ -353,7 +349,7 @@ pub fn write_export<W: Write + Send>(
                 for v in changes.revised.iter().filter(|v| {
                     filter.metric_ok(&v.metric_id)
                         && filter.org_ok(r, &v.org_code)
-                        && Quarter::parse(&v.period).is_ok_and(|p| filter.period_ok(p.index()))
+                        && Quarter::parse(&v.period).is_ok_and(|p| filter.period_ok(p))
                 }) {
                     rows.push(vec![
                         Cell::text(&release.id),
@@ -377,7 +373,7 @@ pub fn write_export<W: Write + Send>(
                         .as_deref()
                         .is_none_or(|p| r.organisation(o).is_some_and(|o| o.trust_type.as_str() == p))
             };
-            let rows = f.periods.iter().filter(|p| filter.period_ok(p.index())).flat_map(|p| {
+            let rows = f.periods.iter().filter(|p| filter.period_ok(**p)).flat_map(|p| {
                 f.statistics(*p)
                     .map(|s| s.intervals.as_slice())
                     .unwrap_or_default()
@@ -390,7 +386,7 @@ pub fn write_export<W: Write + Send>(
                         vec![
                             Cell::text(&*i.org_code),
                             Cell::text(&*i.metric_id),
-                            Cell::text(q(i.period_index)),
+                            Cell::text(q(i.period)),
                             i.counts.map_or(Cell::Empty, |c| Cell::Int(i64::from(c.numerator))),
                             i.counts.map_or(Cell::Empty, |c| Cell::Int(i64::from(c.denominator))),
                             Cell::Number(i.value),
@@ -411,7 +407,7 @@ pub fn write_export<W: Write + Send>(
             write_table(out, "intervals", rows)?
         }
         "funnels" => {
-            let rows = f.periods.iter().filter(|p| filter.period_ok(p.index())).flat_map(|p| {
+            let rows = f.periods.iter().filter(|p| filter.period_ok(**p)).flat_map(|p| {
                 f.statistics(*p)
                     .map(|s| s.funnels.as_slice())
                     .unwrap_or_default()
@@ -427,7 +423,7 @@ pub fn write_export<W: Write + Send>(
                     .map(|x| {
                         vec![
                             Cell::text(&*x.metric_id),
-                            Cell::text(q(x.period_index)),
+                            Cell::text(q(x.period)),
                             Cell::text(&*x.org_code),
                             Cell::Int(i64::from(x.counts.denominator)),
                             Cell::Number(x.value),
@@ -457,11 +453,11 @@ pub fn write_export<W: Write + Send>(
                                 .is_none_or(|p| r.organisation(subject).is_some_and(|o| o.trust_type.as_str() == p))
                     }
             };
-            let rows = f.spc_rows(groups, keep).into_iter().filter(|x| filter.period_ok(x.period_index)).map(|x| {
+            let rows = f.spc_rows(groups, keep).into_iter().filter(|x| filter.period_ok(x.period)).map(|x| {
                 vec![
                     Cell::text(&*x.subject),
                     Cell::text(&*x.metric_id),
-                    Cell::text(q(x.period_index)),
+                    Cell::text(q(x.period)),
                     Cell::Number(x.value),
                     Cell::Number(x.mean),
                     Cell::opt_number(x.limits.map(|l| l.0)),

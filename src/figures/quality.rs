@@ -15,7 +15,7 @@ pub const PEER_IQRS: f64 = 3.0;
 pub struct QualityFlag {
     pub org_code: String,
     pub metric_id: String,
-    pub period_index: i32,
+    pub period: crate::domain::Quarter,
     pub value: f64,
     pub rule: &'static str,
     pub detail: String,
@@ -40,8 +40,7 @@ pub fn rules_text() -> String {
 pub fn check(f: &Figures, org: &str, metric_id: &str, period: Quarter, v: f64) -> Vec<QualityFlag> {
     let r: &Reference = &f.reference;
     let (Some(m), Some(o)) = (r.metric(metric_id), r.organisation(org)) else { return Vec::new() };
-    let history: Vec<f64> =
-        (1..=4).filter_map(|k| f.value_at(org, metric_id, period.index() - k).map(|x| x.value)).collect();
+    let history: Vec<f64> = (1..=4).filter_map(|k| f.value_at(org, metric_id, period - k).map(|x| x.value)).collect();
     let bench = f
         .benchmark(metric_id, period, o.trust_type.as_str())
         .or_else(|| f.benchmark(metric_id, period.previous(), o.trust_type.as_str()));
@@ -64,7 +63,7 @@ pub fn flags_of(
     let flag = |rule, detail| QualityFlag {
         org_code: org.to_string(),
         metric_id: m.metric_id.clone(),
-        period_index: period.index(),
+        period,
         value: v,
         rule,
         detail,

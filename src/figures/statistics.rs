@@ -15,7 +15,7 @@ use std::collections::HashMap;
 pub struct IntervalRow {
     pub org_code: Text,
     pub metric_id: Text,
-    pub period_index: i32,
+    pub period: crate::domain::Quarter,
     pub counts: Option<Counts>,
     pub value: f64,
     pub ci95: Option<(f64, f64)>,
@@ -34,7 +34,7 @@ pub struct IntervalRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunnelRow {
     pub metric_id: Text,
-    pub period_index: i32,
+    pub period: crate::domain::Quarter,
     pub org_code: Text,
     pub counts: Counts,
     pub value: f64,
@@ -94,7 +94,7 @@ pub fn of_quarter(reference: &Reference, values: &[CurrentValue]) -> QuarterStat
         out.intervals.push(IntervalRow {
             org_code: v.org_code.clone(),
             metric_id: v.metric_id.clone(),
-            period_index: v.period_index,
+            period: v.period,
             counts: v.counts,
             value: v.value,
             ci95: percent(i95),
@@ -111,7 +111,7 @@ pub fn of_quarter(reference: &Reference, values: &[CurrentValue]) -> QuarterStat
         {
             out.funnels.push(FunnelRow {
                 metric_id: v.metric_id.clone(),
-                period_index: v.period_index,
+                period: v.period,
                 org_code: v.org_code.clone(),
                 counts: c,
                 value: v.value,
@@ -131,7 +131,7 @@ pub fn of_quarter(reference: &Reference, values: &[CurrentValue]) -> QuarterStat
 }
 
 /// A series to chart: its subject (trust or peer group), metric and (quarter, value) points.
-type Series = (Text, Text, Vec<(i32, f64)>);
+type Series = (Text, Text, Vec<(Quarter, f64)>);
 
 /// One point of a series' chart, for the `spc` and `spc_groups` exports.
 #[derive(Debug, Clone, PartialEq)]
@@ -139,7 +139,7 @@ pub struct SpcRow {
     /// The trust's ODS code, or the peer group.
     pub subject: Text,
     pub metric_id: Text,
-    pub period_index: i32,
+    pub period: crate::domain::Quarter,
     pub value: f64,
     pub mean: f64,
     pub limits: Option<(f64, f64)>,
@@ -151,13 +151,13 @@ pub struct SpcRow {
 impl Figures {
     /// A quarter's intervals and funnels.
     pub fn statistics(&self, period: Quarter) -> Option<&QuarterStatistics> {
-        let q = self.quarters.get(&period.index())?;
+        let q = self.quarters.get(&period)?;
         Some(q.core.statistics.get_or_init(|| of_quarter(&self.reference, &q.core.values)))
     }
 
     /// One value's intervals and comparisons.
     pub fn interval(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<&IntervalRow> {
-        let q = self.quarters.get(&period.index())?;
+        let q = self.quarters.get(&period)?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
         let i = *q.core.value_at.get(&key)?;
         self.statistics(period)?.intervals.get(i)
@@ -173,12 +173,12 @@ impl Figures {
     }
 
     /// A trust's quarterly series of a metric, in time order: (quarter, value).
-    pub fn series(&self, org_code: &str, metric_id: &str) -> Vec<(i32, f64)> {
+    pub fn series(&self, org_code: &str, metric_id: &str) -> Vec<(Quarter, f64)> {
         self.quarters.keys().filter_map(|&p| self.value_at(org_code, metric_id, p).map(|v| (p, v.value))).collect()
     }
 
     /// The Making Data Count chart of a trust's series of a metric.
-    pub fn spc(&self, org_code: &str, metric_id: &str) -> Option<(Vec<i32>, Chart)> {
+    pub fn spc(&self, org_code: &str, metric_id: &str) -> Option<(Vec<Quarter>, Chart)> {
         let metric = self.reference.metric(metric_id)?;
         let series = self.series(org_code, metric_id);
         let values: Vec<f64> = series.iter().map(|(_, v)| *v).collect();
@@ -195,14 +195,14 @@ impl Figures {
                 let key = (super::type_pos(&b.peer_group), self.metric_key(&b.metric_id).unwrap_or(u32::MAX));
                 let entry =
                     series.entry(key).or_insert_with(|| (b.peer_group.clone(), b.metric_id.clone(), Vec::new()));
-                entry.2.push((b.period_index, b.median));
+                entry.2.push((b.period, b.median));
             }
         } else {
             for v in self.values().filter(|v| keep(&v.org_code, &v.metric_id)) {
                 let rank = self.org_key(&v.org_code).map_or(u32::MAX, |p| self.reference.org_rank(p as usize));
                 let key = (rank, self.metric_key(&v.metric_id).unwrap_or(u32::MAX));
                 let entry = series.entry(key).or_insert_with(|| (v.org_code.clone(), v.metric_id.clone(), Vec::new()));
-                entry.2.push((v.period_index, v.value));
+                entry.2.push((v.period, v.value));
             }
         }
         let mut rows = Vec::new();
@@ -212,11 +212,11 @@ impl Figures {
             let values: Vec<f64> = points.iter().map(|(_, v)| *v).collect();
             let target = if groups { None } else { self.latest_target(&subject, &metric_id) };
             let Some(chart) = spc::chart(&values, metric.direction, target) else { continue };
-            for ((period_index, value), point) in points.into_iter().zip(&chart.points) {
+            for ((period, value), point) in points.into_iter().zip(&chart.points) {
                 rows.push(SpcRow {
                     subject: subject.clone(),
                     metric_id: metric_id.clone(),
-                    period_index,
+                    period,
                     value,
                     mean: chart.mean,
                     limits: chart.limits.filter(|(l, u)| l.is_finite() && u.is_finite()),
@@ -244,7 +244,7 @@ mod tests {
         let value = |org: &str, n: u32, d: u32| CurrentValue {
             org_code: org.into(),
             metric_id: "data_security_training".into(),
-            period_index: 100,
+            period: crate::domain::Quarter::from_index(8100),
             value: 100.0 * f64::from(n) / f64::from(d),
             revision: 1,
             submitted_at: "t".into(),

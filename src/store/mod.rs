@@ -13,26 +13,22 @@ mod batch;
 mod collection;
 mod conformance;
 mod findings;
-mod postgres_feed;
-mod postgres_values;
 mod reference;
 mod releases;
 mod snapshots;
-mod sqlite_feed;
 mod submissions;
 mod targets;
 mod uploads;
+mod values;
 
 pub use accounts::{Actor, AuditEntry, SecondFactor, Session, TokenInfo, User};
 pub use collection::{Progress, Window, WindowChange, closing_time};
 pub use conformance::ConformanceRecord;
 pub use findings::{FINDING_STATUSES, FINDING_SUBJECTS, Finding, NewFinding};
 pub use releases::Release;
-pub use submissions::{
-    Changes, CurrentValue, Cut, Feed, NewSubmission, Outcome, StoredValue, SubmissionKind, SubmissionRecord,
-    ValueRevision,
-};
+pub use submissions::{NewSubmission, Outcome, StoredValue, SubmissionKind, SubmissionRecord};
 pub use targets::Target;
+pub use values::{Changes, CurrentValue, Cut, Feed, ValueRevision};
 
 use anyhow::{Context, Result};
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -118,6 +114,10 @@ impl Store {
         &self.pool
     }
 
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
     /// The data version: the id of the latest accepted submission, 0 before any.
     pub async fn data_version(&self) -> Result<i64> {
         let v: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM submissions WHERE status = 'accepted'")
@@ -166,7 +166,21 @@ impl Store {
 }
 
 /// PostgreSQL's lock shared by every instance's writers, held until the transaction ends.
-const WRITERS_LOCK: &str = "SELECT pg_advisory_xact_lock(7243001)";
+pub(crate) const WRITERS_LOCK: &str = "SELECT pg_advisory_xact_lock(7243001)";
+
+/// Whether `e` is the database saying its disk is full: SQLite's `SQLITE_FULL` (13), through
+/// sqlx or rusqlite, or PostgreSQL's `disk_full` (53100).
+pub fn disk_full(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        if let Some(sqlx::Error::Database(db)) = cause.downcast_ref::<sqlx::Error>() {
+            return matches!(db.code().as_deref(), Some("13" | "53100"));
+        }
+        matches!(
+            cause.downcast_ref::<rusqlite::Error>(),
+            Some(rusqlite::Error::SqliteFailure(f, _)) if f.code == rusqlite::ErrorCode::DiskFull
+        )
+    })
+}
 
 pub fn now_text() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()

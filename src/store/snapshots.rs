@@ -12,7 +12,7 @@ use sqlx::Row;
 pub struct Snapshot {
     pub data_version: i64,
     pub computed_at: String,
-    pub quarters: Vec<(i32, Vec<u8>)>,
+    pub quarters: Vec<(crate::domain::Quarter, Vec<u8>)>,
 }
 
 impl Store {
@@ -30,7 +30,7 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?
             .into_iter()
-            .map(|r| Ok((r.try_get::<i64, _>(0)? as i32, r.try_get(1)?)))
+            .map(|r| Ok((crate::domain::Quarter::from_index(r.try_get::<i64, _>(0)? as i32), r.try_get(1)?)))
             .collect::<Result<Vec<_>>>()?;
         tx.commit().await?;
         Ok(Some(Snapshot {
@@ -53,7 +53,7 @@ impl Store {
         data_version: i64,
         computed_at: &str,
         replace_all: bool,
-        quarters: Vec<(i32, Vec<u8>)>,
+        quarters: Vec<(crate::domain::Quarter, Vec<u8>)>,
     ) -> Result<bool> {
         let (_guard, mut tx) = self.write().await?;
         let stored: Option<String> = sqlx::query_scalar("SELECT value FROM app_state WHERE key = 'snapshot_version'")
@@ -70,7 +70,7 @@ impl Store {
                 "INSERT INTO snapshot_quarters (period_index, payload) VALUES ($1, $2) \
                  ON CONFLICT (period_index) DO UPDATE SET payload = excluded.payload",
             )
-            .bind(i64::from(period))
+            .bind(i64::from(period.index()))
             .bind(payload)
             .execute(&mut *tx)
             .await?;

@@ -52,7 +52,7 @@ impl IntoResponse for AppError {
             AppError::Unavailable { message, .. } => {
                 (StatusCode::SERVICE_UNAVAILABLE, "The figures are not ready yet", message.clone())
             }
-            AppError::Internal(e) if disk_full(e) => {
+            AppError::Internal(e) if crate::store::disk_full(e) => {
                 tracing::error!(error = ?e, "the database's disk is full");
                 let detail = "The service cannot store anything just now: its database's disk is full. \
                               Nothing of this request was stored. Try again later.";
@@ -82,13 +82,4 @@ impl IntoResponse for AppError {
         response.extensions_mut().insert(Problem { status, title, detail });
         response
     }
-}
-
-/// Whether `e` is the database saying its disk is full: SQLite's `SQLITE_FULL` (13) or
-/// PostgreSQL's `disk_full` (53100).
-fn disk_full(e: &anyhow::Error) -> bool {
-    e.chain().any(|cause| match cause.downcast_ref::<sqlx::Error>() {
-        Some(sqlx::Error::Database(db)) => matches!(db.code().as_deref(), Some("13" | "53100")),
-        _ => false,
-    })
 }

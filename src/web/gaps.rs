@@ -173,9 +173,7 @@ pub fn compute(
     // Every trust's position on every metric with an exemplar benchmark, under the filters.
     let positions: Vec<&TrustBenchmarkRow> = f
         .trust_benchmarks()
-        .filter(|t| {
-            Some(t.period_index) == period.map(|p| p.index()) && peer.is_none_or(|p| p.as_str() == &*t.trust_type)
-        })
+        .filter(|t| Some(t.period) == period && peer.is_none_or(|p| p.as_str() == &*t.trust_type))
         .filter(|t| t.behind_best_practice.is_some())
         .filter(|t| {
             let o = f.reference.organisation(&t.org_code);

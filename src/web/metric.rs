@@ -236,11 +236,7 @@ fn build(
             };
             let points = f
                 .trust_benchmarks()
-                .filter(|r| {
-                    *r.metric_id == *metric.metric_id
-                        && r.period_index == period.index()
-                        && &*r.trust_type == t.as_str()
-                })
+                .filter(|r| *r.metric_id == *metric.metric_id && r.period == period && &*r.trust_type == t.as_str())
                 .map(|r| (r.value, f.reference.organisation(&r.org_code).is_some_and(|o| o.exemplar.is_exemplar())))
                 .collect();
             groups.push(StripGroup {
@@ -264,9 +260,10 @@ fn build(
                 national_median: num(Some(b.national_median)),
             });
         }
-        for r in f.trust_benchmarks().filter(|r| {
-            *r.metric_id == *metric.metric_id && r.period_index == period.index() && &*r.trust_type == peer.as_str()
-        }) {
+        for r in f
+            .trust_benchmarks()
+            .filter(|r| *r.metric_id == *metric.metric_id && r.period == period && &*r.trust_type == peer.as_str())
+        {
             let org = f.reference.organisation(&r.org_code);
             if region.as_deref().is_some_and(|x| org.is_none_or(|o| o.region != x))
                 || cohort.is_some_and(|c| org.is_none_or(|o| o.exemplar != c))
@@ -376,7 +373,7 @@ fn build(
     ]);
     let flags = f
         .quality()
-        .filter(|q| q.metric_id == metric.metric_id && Some(q.period_index) == period.map(|p| p.index()))
+        .filter(|q| q.metric_id == metric.metric_id && Some(q.period) == period)
         .map(|q| {
             let name = f.reference.organisation(&q.org_code).map_or(q.org_code.clone(), |o| o.name.clone());
             (q.org_code.clone(), name, q.rule.to_string(), q.detail.clone())

@@ -77,8 +77,7 @@ fn submit_page(
     let org = f.reference.organisation(&org_code);
     let applicable: Vec<&crate::domain::Metric> =
         f.reference.metrics.iter().filter(|m| org.is_some_and(|o| m.applies(o.trust_type))).collect();
-    let submitted =
-        applicable.iter().filter(|m| f.value_at(&org_code, &m.metric_id, quarter.index()).is_some()).count();
+    let submitted = applicable.iter().filter(|m| f.value_at(&org_code, &m.metric_id, quarter).is_some()).count();
     let missing = f
         .reference
         .domains
@@ -86,7 +85,7 @@ fn submit_page(
         .map(|d| {
             let list: Vec<(String, String)> = applicable
                 .iter()
-                .filter(|m| m.domain == d.domain_id && f.value_at(&org_code, &m.metric_id, quarter.index()).is_none())
+                .filter(|m| m.domain == d.domain_id && f.value_at(&org_code, &m.metric_id, quarter).is_none())
                 .map(|m| (m.metric_id.clone(), m.name.clone()))
                 .collect();
             (d.name.clone(), list)
@@ -127,7 +126,7 @@ async fn template(
     let header = ["org_code", "metric_id", "metric_name", "period", "value", "numerator", "denominator", "comment"];
     write(&header.map(String::from))?;
     for m in f.reference.metrics.iter().filter(|m| m.applies(org.trust_type)) {
-        let stored = f.value_at(&org_code, &m.metric_id, quarter.index());
+        let stored = f.value_at(&org_code, &m.metric_id, quarter);
         let counts = stored.and_then(|v| v.counts);
         let scale = format!(
             "{} {}–{}",
@@ -296,7 +295,7 @@ async fn preview(
                     q.new += 1;
                     continue;
                 }
-                match f.value_at(&r.org_code, &r.metric_id, r.period.index()) {
+                match f.value_at(&r.org_code, &r.metric_id, r.period) {
                     None => q.new += 1,
                     Some(old) if old.value == r.value => q.unchanged += 1,
                     Some(old) => {

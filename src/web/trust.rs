@@ -389,7 +389,7 @@ fn build(
                     }
                 }),
             });
-            let revision = f.value_at(&org.ods_code, &m.metric_id, p.index()).map_or(0, |v| v.revision);
+            let revision = f.value_at(&org.ods_code, &m.metric_id, p).map_or(0, |v| v.revision);
             let spc = f.spc(&org.ods_code, &m.metric_id).map(|(_, c)| c);
             metrics.push(MetricRow {
                 percentile: pos.percentile,
@@ -546,7 +546,7 @@ fn build(
         .collect();
     let flags = f
         .quality()
-        .filter(|q| q.org_code == org.ods_code && Some(q.period_index) == period.map(|p| p.index()))
+        .filter(|q| q.org_code == org.ods_code && Some(q.period) == period)
         .map(|q| FlagRow {
             metric_id: q.metric_id.clone(),
             name: name_of(&q.metric_id),
@@ -667,7 +667,7 @@ fn history(f: &Figures, org: Organisation, metric: crate::domain::Metric) -> Res
             .iter()
             .zip(chart.iter().flat_map(|c| c.points.iter()))
             .map(|(p, point)| crate::charts::SpcPoint {
-                quarter: Quarter::from_index(*p),
+                quarter: *p,
                 value: point.value,
                 point_type: kind(point.point_type),
             })
@@ -681,7 +681,7 @@ fn history(f: &Figures, org: Organisation, metric: crate::domain::Metric) -> Res
         .iter()
         .zip(chart.iter().flat_map(|c| c.points.iter()))
         .map(|(p, point)| {
-            let q = Quarter::from_index(*p);
+            let q = *p;
             let interval = f.interval(&org.ods_code, &metric.metric_id, q);
             PointRow {
                 quarter: q.financial_label(),
