@@ -11,9 +11,8 @@ type Snapshot = BTreeMap<String, Vec<(String, String)>>;
 fn current() -> Snapshot {
     let mut all = Snapshot::new();
     for (name, _) in exemplar::export::EXPORTS {
-        let columns = exemplar::export::DICTIONARY
-            .iter()
-            .filter(|c| c.export == *name)
+        let columns = exemplar::export::columns(name)
+            .into_iter()
             .map(|c| (c.name.to_string(), format!("{:?}", c.kind).to_lowercase()))
             .collect();
         all.insert(name.to_string(), columns);

@@ -1,6 +1,6 @@
 //! The conformance exports: results, systems, trusts' conformance and the upgrade list.
 
-use super::{Cell, Filter, Out, write_table};
+use super::{Filter, Out, declared, write_table};
 use crate::conformance::{Current, system_status, trust_conformance, upgrades};
 use crate::figures::Figures;
 use std::io::Write;
@@ -27,15 +27,7 @@ pub fn write_conformance_export<W: Write + Send>(
             "conformance",
             f.conformance.iter().filter(|c| subject_ok(&c.subject, &c.subject_kind)).map(|c| {
                 let is_current = current.get(&c.subject, &c.standard_id).is_some_and(|x| x.id == c.id);
-                vec![
-                    Cell::text(&c.subject),
-                    Cell::text(&c.subject_kind),
-                    Cell::text(&c.standard_id),
-                    Cell::text(&c.result),
-                    Cell::text(&c.assessed_on),
-                    c.assessor.as_ref().map_or(Cell::Empty, Cell::text),
-                    Cell::Bool(is_current),
-                ]
+                declared::conformance::cells(c, is_current)
             }),
         )?,
         "systems" => write_table(
@@ -43,14 +35,7 @@ pub fn write_conformance_export<W: Write + Send>(
             "systems",
             r.systems.iter().map(|s| {
                 let st = system_status(r, &current, &s.system_id, today);
-                vec![
-                    Cell::text(&s.system_id),
-                    Cell::text(&s.supplier),
-                    Cell::text(&s.product),
-                    Cell::text(&s.version),
-                    Cell::Bool(st.procurable),
-                    Cell::text(st.failing.join(";")),
-                ]
+                declared::systems::cells(s, &st)
             }),
         )?,
         "trust_conformance" => write_table(
@@ -61,13 +46,7 @@ pub fn write_conformance_export<W: Write + Send>(
                 .filter(|o| filter.org_ok(r, &o.ods_code) && filter.peer_ok(o.trust_type.as_str()))
                 .map(|o| {
                     let t = trust_conformance(r, &current, &o.ods_code, today);
-                    vec![
-                        Cell::text(&o.ods_code),
-                        Cell::Int(t.required as i64),
-                        Cell::Int(t.passed as i64),
-                        Cell::opt_number(t.rate()),
-                        Cell::text(t.failing.join(";")),
-                    ]
+                    declared::trust_conformance::cells(o, &t)
                 }),
         )?,
         "upgrades" => write_table(
@@ -81,15 +60,7 @@ pub fn write_conformance_export<W: Write + Send>(
                 })
                 .map(|u| {
                     let o = r.organisation(&u.ods_code);
-                    vec![
-                        Cell::text(&u.ods_code),
-                        o.map_or(Cell::Empty, |o| Cell::text(&o.name)),
-                        o.map_or(Cell::Empty, |o| Cell::text(&o.region)),
-                        Cell::text(&u.system_id),
-                        Cell::text(&u.function),
-                        Cell::text(u.failing.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>().join(";")),
-                        Cell::text(u.failing.iter().map(|(_, d)| d.to_string()).collect::<Vec<_>>().join(";")),
-                    ]
+                    declared::upgrades::cells(&u, o)
                 }),
         )?,
         _ => return Ok(false),

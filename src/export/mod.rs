@@ -3,12 +3,13 @@
 
 mod conformance;
 mod datasets;
+mod declared;
 mod dictionary;
 mod parquet;
 mod provenance;
 
-pub use datasets::{EXPORTS, QuarterProgress, Records, Stored, write_export};
-pub use dictionary::{Column, DICTIONARY, Kind};
+pub use datasets::{QuarterProgress, Records, Stored, write_export};
+pub use dictionary::{ALL, Column, EXPORTS, Export, Kind, columns, dictionary};
 pub use parquet::{parquet_rows, write_parquet};
 pub use provenance::{Provenance, REFERENCE_LICENCE, SYNTHETIC_NOTE, Status, UNPUBLISHED};
 

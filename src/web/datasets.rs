@@ -6,7 +6,7 @@
 
 use super::exports::{edition_figures, status_word};
 use crate::auth::Auth;
-use crate::export::{DICTIONARY, EXPORTS, Format, Kind, Out, Provenance, Status, Window, write_export};
+use crate::export::{EXPORTS, Format, Kind, Out, Provenance, Status, Window, write_export};
 use crate::web::AppState;
 use crate::web::error::{AppError, Result};
 use axum::extract::{Path, RawQuery, State};
@@ -78,9 +78,8 @@ pub fn json_type(kind: Kind) -> &'static str {
 
 /// A dataset's columns, in order.
 pub fn columns_of(name: &str) -> Vec<ColumnInfo> {
-    DICTIONARY
-        .iter()
-        .filter(|c| c.export == name)
+    crate::export::columns(name)
+        .into_iter()
         .map(|c| ColumnInfo { name: c.name, kind: json_type(c.kind), unit: c.unit, meaning: c.meaning })
         .collect()
 }

@@ -4,7 +4,7 @@ use super::render;
 use super::view::Params;
 use crate::auth::{Auth, Shown};
 use crate::domain::filters::Edition;
-use crate::export::{Column, DICTIONARY, EXPORTS, Format, Out, Provenance, Status, write_export};
+use crate::export::{Column, EXPORTS, Format, Out, Provenance, Status, write_export};
 use crate::figures::Figures;
 use crate::store::Cut;
 use crate::web::AppState;
@@ -42,7 +42,7 @@ impl ExportsPage {
         let dictionary = EXPORTS
             .iter()
             .map(|&(name, description)| {
-                (name, description, DICTIONARY.iter().filter(|c| c.export == name).collect::<Vec<_>>())
+                (name, description, crate::export::columns(name).into_iter().collect::<Vec<_>>())
             })
             .collect();
         Self {
@@ -189,7 +189,7 @@ mod tests {
             let section =
                 html.find(&format!("<h3 id=\"dict-{name}\">{name}.csv</h3>")).unwrap_or_else(|| panic!("no {name}"));
             assert!(link < dictionary && dictionary < section, "{name}: link, then the h2, then its h3");
-            for c in DICTIONARY.iter().filter(|c| c.export == *name) {
+            for c in crate::export::columns(name).into_iter() {
                 assert!(html[section..].contains(&format!("<td><code>{}</code></td>", c.name)), "{name}.{}", c.name);
             }
         }

@@ -4,7 +4,7 @@
 //! authentication. Nothing in it is written by hand twice.
 
 use super::datasets::{DEFAULT_LIMIT, FILTERS, MOST_LIMIT};
-use crate::export::{DICTIONARY, EXPORTS, Kind};
+use crate::export::{EXPORTS, Kind};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItemBuilder};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::ResponseBuilder;
@@ -38,7 +38,7 @@ fn kind_type(kind: Kind) -> Type {
 /// A dataset's row: every column, typed, `null` when empty.
 fn row_schema(dataset: &str) -> Schema {
     let mut row = typed(Type::Object).description(Some(format!("A row of {dataset}")));
-    for c in DICTIONARY.iter().filter(|c| c.export == dataset) {
+    for c in crate::export::columns(dataset).into_iter() {
         row = row
             .property(c.name, nullable(kind_type(c.kind)).description(Some(format!("{} ({})", c.meaning, c.unit))))
             .required(c.name);
