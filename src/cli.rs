@@ -6,10 +6,9 @@ use crate::demo::{DemoOptions, write_demo};
 use crate::domain::Quarter;
 use crate::domain::Role;
 use crate::export::{Filters, Format as ExportFormat, Out, write_export};
-use crate::figures::Figures;
 use crate::store::Actor;
 use crate::store::WindowChange;
-use crate::submit::{Answer, Format, Options, Upload, submit};
+use crate::submit::{Answer, Format, ImportKind, Options, Upload, submit};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
@@ -296,214 +295,214 @@ pub struct DemoArgs {
 pub async fn run(cli: Cli) -> Result<i32> {
     let url = cli.database_url;
     match cli.command.unwrap_or(Command::Serve(ServeArgs { addr: "127.0.0.1:8080".into(), no_demo: false })) {
-        Command::Serve(args) => {
-            let config = Config::new(url, args.addr.clone(), !args.no_demo);
-            let state = crate::app::prepare_in_background(config).await?;
-            let listener = tokio::net::TcpListener::bind(&args.addr)
-                .await
-                .with_context(|| format!("listening on {}", args.addr))?;
-            let addr = listener.local_addr()?;
-            println!("Exemplar is serving http://{addr}/ (the benchmarks load in the background)");
-            if state.store.state("demo_loaded").await?.is_some() {
-                println!("{}", crate::export::SYNTHETIC_NOTE);
-                println!("Demo accounts (password \"{}\"):", crate::demo::seed::DEMO_PASSWORD);
-                for (email, role, org) in crate::demo::seed::DEMO_USERS {
-                    println!("  {email:<22} {role}{}", org.map(|o| format!(" for {o}")).unwrap_or_default());
-                }
-            } else {
-                println!("Add an account with: exemplar user add --email you@example.org --role admin");
-            }
-            println!("Press Ctrl+C to stop.");
-            crate::app::serve(listener, state).await?;
-            Ok(0)
-        }
-        Command::Import(command) => {
-            let (file, dry_run, wanted) = match command {
-                ImportCommand::Submissions { file, dry_run } => (file, dry_run, "values"),
-                ImportCommand::Targets { file, dry_run } => (file, dry_run, "targets"),
-                ImportCommand::Conformance { file, dry_run } => (file, dry_run, "conformance"),
-                ImportCommand::Organisations { file, dry_run } => (file, dry_run, "organisations"),
-                ImportCommand::Dspt { file, dry_run } => (file, dry_run, "dspt"),
-            };
-            let store = crate::app::open_store(&url).await?;
-            let reference = store.reference().await?;
-            let format = match (wanted, sniff_file(&file)?) {
-                ("organisations", _) => Format::OrganisationsCsv,
-                ("dspt", _) => Format::Dspt,
-                ("targets", Format::MetricsCsv | Format::TargetsCsv) => Format::TargetsCsv,
-                ("conformance", f @ (Format::ConformanceCsv | Format::TestReport)) => f,
-                ("conformance", Format::MeasureReport) => Format::TestReport,
-                ("conformance", _) => Format::ConformanceCsv,
-                ("values", f @ (Format::MetricsCsv | Format::MeasureReport)) => f,
-                ("values", Format::TestReport) => Format::MeasureReport,
-                (_, f) => bail!("this file holds {}: import it with the matching `exemplar import` command", f.label()),
-            };
-            let options = Options::on(chrono::Utc::now().date_naive()).dry_run(dry_run);
-            let started = std::time::Instant::now();
-            let submitted = submit(&store, &reference, &Actor::operator(), Upload::file(format, file), options).await?;
-            let committed = started.elapsed();
-            for note in &submitted.notes {
-                println!("{note}");
-            }
-            let answer = submitted.answer;
-            let rejected = answer.is_rejected();
-            print_answer(&answer);
-            if matches!(answer, Answer::Stored(crate::store::Outcome::Accepted { .. })) {
-                println!("Validated and committed in {:.2} s.", committed.as_secs_f64());
-                // A running server brings its benchmarks up to date when it sees the new data
-                // version; one started later does so from its stored snapshot.
-                println!("The benchmarks are brought up to date by the server.");
-            }
-            Ok(if rejected { 1 } else { 0 })
-        }
-        Command::Export(args) => {
-            if !crate::export::EXPORTS.iter().any(|(n, _)| *n == args.name) {
-                let names: Vec<_> = crate::export::EXPORTS.iter().map(|(n, _)| *n).collect();
-                bail!("there is no export '{}': choose one of {}", args.name, names.join(", "));
-            }
-            let store = crate::app::open_store(&url).await?;
-            let edition = Filters { release: args.release.clone(), as_of: args.as_of.clone(), ..Filters::default() }
-                .edition()
-                .map_err(anyhow::Error::msg)?;
-            let (f, provenance) = match &edition {
-                crate::domain::filters::Edition::Provisional => {
-                    let f = Figures::load(&store).await?;
-                    let p = crate::export::Provenance::of(&f);
-                    (f, p)
-                }
-                crate::domain::filters::Edition::Release(id) => {
-                    let release = crate::publish::find(&store, id).await.map_err(anyhow::Error::msg)?;
-                    let cut = crate::store::Cut::Version(release.data_version);
-                    let f = Figures::at(&store, cut, release.published_at.clone()).await?;
-                    let p = crate::export::Provenance::published(&f, &release);
-                    (f, p)
-                }
-                crate::domain::filters::Edition::AsOf(moment) => {
-                    let moment = moment.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-                    let f = Figures::at(&store, crate::store::Cut::Moment(moment.clone()), moment.clone()).await?;
-                    let p = crate::export::Provenance::as_of(&f, &moment);
-                    (f, p)
-                }
-            };
-            let filters = Filters {
-                period: args.period,
-                peer_group: args.peer_group,
-                metric_id: args.metric_id,
-                org_code: args.org_code,
-                region: args.region,
-                exemplar: args.exemplar,
-                ..Filters::default()
-            };
-            let filter = filters.parse(&f.reference, f.latest_period()).map_err(anyhow::Error::msg)?;
-            let out: Box<dyn Write + Send> = match &args.output {
-                Some(path) => {
-                    Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?)
-                }
-                None => Box::new(std::io::stdout()),
-            };
-            let stored = crate::export::Stored::load(&store, &f, &args.name, &filter).await?;
-            let format = ExportFormat::parse(&args.format).context("the format is csv or parquet")?;
-            if provenance.synthetic {
-                eprintln!("{}", crate::export::SYNTHETIC_NOTE);
-            }
-            let out = Out::new(std::io::BufWriter::new(out), format).with_metadata(provenance.metadata(&args.name));
-            write_export(&args.name, &f, &stored.records(), &filter, out)?;
-            Ok(0)
-        }
-        Command::Window(command) => {
-            let store = crate::app::open_store(&url).await?;
-            let by = Actor::operator();
-            let (quarter, change) = match command {
-                WindowCommand::Open { quarter, closes } => (quarter, WindowChange::Open { closes }),
-                WindowCommand::Close { quarter } => (quarter, WindowChange::Close),
-                WindowCommand::Reopen { quarter, org } => (quarter, WindowChange::Reopen { org }),
-            };
-            let quarter = Quarter::parse(&quarter).map_err(anyhow::Error::msg)?;
-            println!("{}", store.change_window(quarter, change, &by).await?);
-            Ok(0)
-        }
-        Command::Signoff { quarter, org } => {
-            let quarter = Quarter::parse(&quarter).map_err(anyhow::Error::msg)?;
-            let store = crate::app::open_store(&url).await?;
-            let org = org.trim().to_ascii_uppercase();
-            store.sign_off(&quarter, &org, &Actor::operator().for_org(Some(org.clone()))).await?;
-            println!("{org} has signed off {quarter}.");
-            Ok(0)
-        }
-        Command::Publish { quarter, note, yes } => {
-            let quarter = Quarter::parse(&quarter).map_err(anyhow::Error::msg)?;
-            let store = crate::app::open_store(&url).await?;
-            let release = crate::publish::publish(&store, quarter, &note, yes, &Actor::operator()).await?;
-            let changes = crate::publish::Changes::of(&release);
-            println!("Published {quarter} at data version {}: {}.", release.data_version, changes.summary());
-            println!("Release {}", release.id);
-            Ok(0)
-        }
-        Command::Releases { next } => {
-            let store = crate::app::open_store(&url).await?;
-            if let Some(next) = next {
-                let day = chrono::NaiveDate::parse_from_str(next.trim(), "%Y-%m-%d")
-                    .map_err(|_| anyhow::anyhow!("'{next}' is not a date such as 2027-02-12"))?;
-                if day < chrono::Utc::now().date_naive() {
-                    bail!("{day} is in the past: the next publication is planned for a later date");
-                }
-                store.set_state("next_release", &day.to_string()).await?;
-                println!("The next publication is planned for {day}.");
-            }
-            for r in store.releases().await? {
-                let changes = crate::publish::Changes::of(&r);
-                println!("{}\t{}\tv{}\t{}\t{}", r.id, r.published_at, r.data_version, changes.summary(), r.note);
-            }
-            Ok(0)
-        }
-        Command::Backup { file } => {
-            let store = crate::store::Store::open(&url).await?;
-            store.backup(&file).await?;
-            let bytes = std::fs::metadata(&file).map_or(0, |m| m.len());
-            println!("Backed up {} to {} ({bytes} bytes).", crate::config::redact(&url), file.display());
-            Ok(0)
-        }
-        Command::Restore { file } => {
-            let store = crate::store::Store::open(&url).await?;
-            store.restore(&file).await?;
-            println!("Restored {} from {}.", crate::config::redact(&url), file.display());
-            Ok(0)
-        }
+        Command::Serve(args) => serve(url, args).await,
+        Command::Import(command) => import(&url, command).await,
+        Command::Export(args) => export(&url, args).await,
+        Command::Window(command) => window(&url, command).await,
+        Command::Signoff { quarter, org } => sign_off(&url, &quarter, &org).await,
+        Command::Publish { quarter, note, yes } => publish(&url, &quarter, &note, yes).await,
+        Command::Releases { next } => releases(&url, next).await,
+        Command::Backup { file } => backup(&url, &file).await,
+        Command::Restore { file } => restore(&url, &file).await,
         Command::User(command) => user_command(&url, command).await,
         Command::Token(command) => token_command(&url, command).await,
-        Command::Bench(BenchCommand::Recompute { values, organisations }) => {
-            tokio::task::spawn_blocking(move || crate::bench::recompute(&values, organisations.as_deref())).await??;
-            Ok(0)
+        Command::Bench(command) => bench(command).await,
+        Command::Demo(args) => demo(args),
+    }
+}
+
+/// `exemplar serve`: prepares the app (the figures load in the background), says how to sign
+/// in, and serves until stopped.
+async fn serve(url: String, args: ServeArgs) -> Result<i32> {
+    let config = Config::new(url, args.addr.clone(), !args.no_demo);
+    let state = crate::app::prepare_in_background(config).await?;
+    let listener =
+        tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("listening on {}", args.addr))?;
+    let addr = listener.local_addr()?;
+    println!("Exemplar is serving http://{addr}/ (the benchmarks load in the background)");
+    if state.store.state("demo_loaded").await?.is_some() {
+        println!("{}", crate::export::SYNTHETIC_NOTE);
+        println!("Demo accounts (password \"{}\"):", crate::demo::seed::DEMO_PASSWORD);
+        for (email, role, org) in crate::demo::seed::DEMO_USERS {
+            println!("  {email:<22} {role}{}", org.map(|o| format!(" for {o}")).unwrap_or_default());
         }
-        Command::Bench(BenchCommand::Refresh { values, organisations, rounds, back }) => {
+    } else {
+        println!("Add an account with: exemplar user add --email you@example.org --role admin");
+    }
+    println!("Press Ctrl+C to stop.");
+    crate::app::serve(listener, state).await?;
+    Ok(0)
+}
+
+/// `exemplar import KIND FILE`: one submission through the one pipeline, as the operator.
+async fn import(url: &str, command: ImportCommand) -> Result<i32> {
+    let (file, dry_run, kind) = match command {
+        ImportCommand::Submissions { file, dry_run } => (file, dry_run, ImportKind::Values),
+        ImportCommand::Targets { file, dry_run } => (file, dry_run, ImportKind::Targets),
+        ImportCommand::Conformance { file, dry_run } => (file, dry_run, ImportKind::Conformance),
+        ImportCommand::Organisations { file, dry_run } => (file, dry_run, ImportKind::Organisations),
+        ImportCommand::Dspt { file, dry_run } => (file, dry_run, ImportKind::Dspt),
+    };
+    let store = crate::app::open_store(url).await?;
+    let reference = store.reference().await?;
+    let format = Format::for_import(kind, sniff_file(&file)?).map_err(anyhow::Error::msg)?;
+    let options = Options::on(chrono::Utc::now().date_naive()).dry_run(dry_run);
+    let started = std::time::Instant::now();
+    let submitted = submit(&store, &reference, &Actor::operator(), Upload::file(format, file), options).await?;
+    let committed = started.elapsed();
+    for note in &submitted.notes {
+        println!("{note}");
+    }
+    let answer = submitted.answer;
+    print_answer(&answer);
+    if matches!(answer, Answer::Stored(crate::store::Outcome::Accepted { .. })) {
+        println!("Validated and committed in {:.2} s.", committed.as_secs_f64());
+        // A running server brings its benchmarks up to date when it sees the new data
+        // version; one started later does so from its stored snapshot.
+        println!("The benchmarks are brought up to date by the server.");
+    }
+    Ok(if answer.is_rejected() { 1 } else { 0 })
+}
+
+/// `exemplar export NAME`: one export of the figures of an edition, to a file or standard output.
+async fn export(url: &str, args: ExportArgs) -> Result<i32> {
+    if !crate::export::EXPORTS.iter().any(|(n, _)| *n == args.name) {
+        let names: Vec<_> = crate::export::EXPORTS.iter().map(|(n, _)| *n).collect();
+        bail!("there is no export '{}': choose one of {}", args.name, names.join(", "));
+    }
+    let store = crate::app::open_store(url).await?;
+    let edition = Filters { release: args.release.clone(), as_of: args.as_of.clone(), ..Filters::default() }
+        .edition()
+        .map_err(anyhow::Error::msg)?;
+    let (f, provenance) = crate::export::Provenance::figures(&store, &edition).await?;
+    let filters = Filters {
+        period: args.period,
+        peer_group: args.peer_group,
+        metric_id: args.metric_id,
+        org_code: args.org_code,
+        region: args.region,
+        exemplar: args.exemplar,
+        ..Filters::default()
+    };
+    let filter = filters.parse(&f.reference, f.latest_period()).map_err(anyhow::Error::msg)?;
+    let out: Box<dyn Write + Send> = match &args.output {
+        Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?),
+        None => Box::new(std::io::stdout()),
+    };
+    let stored = crate::export::Stored::load(&store, &f, &args.name, &filter).await?;
+    let format = ExportFormat::parse(&args.format).context("the format is csv or parquet")?;
+    if provenance.synthetic {
+        eprintln!("{}", crate::export::SYNTHETIC_NOTE);
+    }
+    let out = Out::new(std::io::BufWriter::new(out), format).with_metadata(provenance.metadata(&args.name));
+    write_export(&args.name, &f, &stored.records(), &filter, out)?;
+    Ok(0)
+}
+
+/// `exemplar window open|close|reopen QUARTER`.
+async fn window(url: &str, command: WindowCommand) -> Result<i32> {
+    let store = crate::app::open_store(url).await?;
+    let (quarter, change) = match command {
+        WindowCommand::Open { quarter, closes } => (quarter, WindowChange::Open { closes }),
+        WindowCommand::Close { quarter } => (quarter, WindowChange::Close),
+        WindowCommand::Reopen { quarter, org } => (quarter, WindowChange::Reopen { org }),
+    };
+    let quarter = Quarter::parse(&quarter).map_err(anyhow::Error::msg)?;
+    println!("{}", store.change_window(quarter, change, &Actor::operator()).await?);
+    Ok(0)
+}
+
+/// `exemplar signoff QUARTER ORG`: signs a trust's figures off for a quarter.
+async fn sign_off(url: &str, quarter: &str, org: &str) -> Result<i32> {
+    let quarter = Quarter::parse(quarter).map_err(anyhow::Error::msg)?;
+    let store = crate::app::open_store(url).await?;
+    let org = org.trim().to_ascii_uppercase();
+    store.sign_off(&quarter, &org, &Actor::operator().for_org(Some(org.clone()))).await?;
+    println!("{org} has signed off {quarter}.");
+    Ok(0)
+}
+
+/// `exemplar publish QUARTER --note …`: freezes a release.
+async fn publish(url: &str, quarter: &str, note: &str, yes: bool) -> Result<i32> {
+    let quarter = Quarter::parse(quarter).map_err(anyhow::Error::msg)?;
+    let store = crate::app::open_store(url).await?;
+    let release = crate::publish::publish(&store, quarter, note, yes, &Actor::operator()).await?;
+    let changes = crate::publish::Changes::of(&release);
+    println!("Published {quarter} at data version {}: {}.", release.data_version, changes.summary());
+    println!("Release {}", release.id);
+    Ok(0)
+}
+
+/// `exemplar releases [--next DATE]`: lists the releases; plans the next publication.
+async fn releases(url: &str, next: Option<String>) -> Result<i32> {
+    let store = crate::app::open_store(url).await?;
+    if let Some(next) = next {
+        let day = chrono::NaiveDate::parse_from_str(next.trim(), "%Y-%m-%d")
+            .map_err(|_| anyhow::anyhow!("'{next}' is not a date such as 2027-02-12"))?;
+        if day < chrono::Utc::now().date_naive() {
+            bail!("{day} is in the past: the next publication is planned for a later date");
+        }
+        store.set_state("next_release", &day.to_string()).await?;
+        println!("The next publication is planned for {day}.");
+    }
+    for r in store.releases().await? {
+        let changes = crate::publish::Changes::of(&r);
+        println!("{}\t{}\tv{}\t{}\t{}", r.id, r.published_at, r.data_version, changes.summary(), r.note);
+    }
+    Ok(0)
+}
+
+async fn backup(url: &str, file: &std::path::Path) -> Result<i32> {
+    let store = crate::store::Store::open(url).await?;
+    store.backup(file).await?;
+    let bytes = std::fs::metadata(file).map_or(0, |m| m.len());
+    println!("Backed up {} to {} ({bytes} bytes).", crate::config::redact(url), file.display());
+    Ok(0)
+}
+
+async fn restore(url: &str, file: &std::path::Path) -> Result<i32> {
+    let store = crate::store::Store::open(url).await?;
+    store.restore(file).await?;
+    println!("Restored {} from {}.", crate::config::redact(url), file.display());
+    Ok(0)
+}
+
+async fn bench(command: BenchCommand) -> Result<i32> {
+    match command {
+        BenchCommand::Recompute { values, organisations } => {
+            tokio::task::spawn_blocking(move || crate::bench::recompute(&values, organisations.as_deref())).await??
+        }
+        BenchCommand::Refresh { values, organisations, rounds, back } => {
             tokio::task::spawn_blocking(move || {
                 crate::bench::refresh(&values, organisations.as_deref(), rounds.max(1), &back)
             })
-            .await??;
-            Ok(0)
-        }
-        Command::Demo(args) => {
-            let bundled = crate::ingest::reference::bundled()?;
-            let reference = crate::demo::with_synthetic(&bundled, args.trusts.unwrap_or(0));
-            if let Some(path) = &args.organisations_output {
-                let synthetic = &reference.organisations[bundled.organisations.len()..];
-                let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-                crate::demo::write_organisations(synthetic, std::io::BufWriter::new(file))?;
-                eprintln!("wrote {} synthetic organisations to {}", synthetic.len(), path.display());
-            }
-            let end = match args.end {
-                Some(e) => Quarter::parse(&e).map_err(anyhow::Error::msg)?,
-                None => Quarter::last_ended(chrono::Utc::now().date_naive()),
-            };
-            let options = DemoOptions { trusts: args.trusts, quarters: args.quarters, seed: args.seed, end };
-            let rows = match &args.output {
-                Some(path) => write_demo(&reference, &options, std::io::BufWriter::new(std::fs::File::create(path)?))?,
-                None => write_demo(&reference, &options, std::io::BufWriter::new(std::io::stdout().lock()))?,
-            };
-            eprintln!("wrote {rows} rows");
-            Ok(0)
+            .await??
         }
     }
+    Ok(0)
+}
+
+/// `exemplar demo`: writes the deterministic demo values (and any synthetic trusts) as CSV.
+fn demo(args: DemoArgs) -> Result<i32> {
+    let bundled = crate::ingest::reference::bundled()?;
+    let reference = crate::demo::with_synthetic(&bundled, args.trusts.unwrap_or(0));
+    if let Some(path) = &args.organisations_output {
+        let synthetic = &reference.organisations[bundled.organisations.len()..];
+        let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        crate::demo::write_organisations(synthetic, std::io::BufWriter::new(file))?;
+        eprintln!("wrote {} synthetic organisations to {}", synthetic.len(), path.display());
+    }
+    let end = match args.end {
+        Some(e) => Quarter::parse(&e).map_err(anyhow::Error::msg)?,
+        None => Quarter::last_ended(chrono::Utc::now().date_naive()),
+    };
+    let options = DemoOptions { trusts: args.trusts, quarters: args.quarters, seed: args.seed, end };
+    let rows = match &args.output {
+        Some(path) => write_demo(&reference, &options, std::io::BufWriter::new(std::fs::File::create(path)?))?,
+        None => write_demo(&reference, &options, std::io::BufWriter::new(std::io::stdout().lock()))?,
+    };
+    eprintln!("wrote {rows} rows");
+    Ok(0)
 }
 
 async fn user_command(url: &str, command: UserCommand) -> Result<i32> {

@@ -13,7 +13,7 @@
 mod format;
 mod stream;
 
-pub use format::Format;
+pub use format::{Format, ImportKind};
 
 use crate::domain::{Actor, ConformanceRow, Errors, MetricRow, Organisation, Quarter, Reference, RowError};
 use crate::ingest::conformance::{parse_conformance_csv, parse_test_reports};

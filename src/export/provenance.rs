@@ -32,6 +32,35 @@ pub struct Provenance {
 pub const REFERENCE_LICENCE: &str = "Reference data: NHS England, Open Government Licence v3.0";
 
 impl Provenance {
+    /// The figures of `edition` read from the store, with their provenance: the provisional
+    /// figures, a release's (as frozen at its data version) or those of a moment.
+    pub async fn figures(
+        store: &crate::store::Store,
+        edition: &crate::domain::filters::Edition,
+    ) -> anyhow::Result<(std::sync::Arc<Figures>, Self)> {
+        use crate::domain::filters::Edition;
+        use crate::store::Cut;
+        Ok(match edition {
+            Edition::Provisional => {
+                let f = Figures::load(store).await?;
+                let p = Self::of(&f);
+                (f, p)
+            }
+            Edition::Release(id) => {
+                let release = crate::publish::find(store, id).await.map_err(anyhow::Error::msg)?;
+                let f = Figures::at(store, Cut::Version(release.data_version), release.published_at.clone()).await?;
+                let p = Self::published(&f, &release);
+                (f, p)
+            }
+            Edition::AsOf(moment) => {
+                let moment = moment.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+                let f = Figures::at(store, Cut::Moment(moment.clone()), moment.clone()).await?;
+                let p = Self::as_of(&f, &moment);
+                (f, p)
+            }
+        })
+    }
+
     /// The provisional figures `f`.
     pub fn of(f: &Figures) -> Self {
         Self {

@@ -99,3 +99,38 @@ impl Format {
         }
     }
 }
+
+/// What an import on the command line is meant to hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportKind {
+    Values,
+    Targets,
+    Conformance,
+    Organisations,
+    Dspt,
+}
+
+impl Format {
+    /// The format to read a file imported as `kind`, given what the file looks like
+    /// (`sniffed`): a CSV or FHIR resource of the kind's own, or an error naming what the file
+    /// holds. Organisations and DSPT files are taken as such whatever they look like.
+    pub fn for_import(kind: ImportKind, sniffed: Format) -> Result<Format, String> {
+        use ImportKind as K;
+        Ok(match (kind, sniffed) {
+            (K::Organisations, _) => Format::OrganisationsCsv,
+            (K::Dspt, _) => Format::Dspt,
+            (K::Targets, Format::MetricsCsv | Format::TargetsCsv) => Format::TargetsCsv,
+            (K::Conformance, f @ (Format::ConformanceCsv | Format::TestReport)) => f,
+            (K::Conformance, Format::MeasureReport) => Format::TestReport,
+            (K::Conformance, _) => Format::ConformanceCsv,
+            (K::Values, f @ (Format::MetricsCsv | Format::MeasureReport)) => f,
+            (K::Values, Format::TestReport) => Format::MeasureReport,
+            (_, f) => {
+                return Err(format!(
+                    "this file holds {}: import it with the matching `exemplar import` command",
+                    f.label()
+                ));
+            }
+        })
+    }
+}
