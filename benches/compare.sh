@@ -2,7 +2,8 @@
 # Two builds side by side in one run, alternating, as ratios: the full recompute, the refresh
 # after one trust's quarter, the import (validated and committed) and signed-in pages under load.
 # Usage: benches/compare.sh BEFORE_BINARY AFTER_BINARY [ORGANISATIONS:QUARTERS ... | pages]
-#   (default sizes: 202:11 1100:30, about 0.1 and 1.5 million values). REPS (default 3) rounds of
+#   (default sizes: 202:11 1100:30, about 0.1 and 1.5 million values). PG=postgres://… adds the
+#   import into a fresh PostgreSQL database on that server. REPS (default 3) rounds of
 #   each; the median of each side is kept. CONNS (default 64) and SECS (default 5) set the load.
 # Build the "before" binary from an older commit in a worktree, e.g.
 #   git worktree add /tmp/before <commit> && (cd /tmp/before && cargo build --release)
@@ -34,7 +35,7 @@ for size in ${@:-${SIZES:-202:11 1100:30}}; do
     "$AFTER" --database-url "sqlite://$DIR/ref.db" export organisations -o "$DIR/organisations.csv"
     echo "== $(($(wc -l <"$DIR/values.csv") - 1)) values ($orgs organisations × $quarters quarters)"
     printf '%-34s %12s %12s %8s\n' measure before after ratio
-    for side in before after; do : >"$DIR/$side.recompute"; : >"$DIR/$side.refresh"; : >"$DIR/$side.import"; done
+    for side in before after; do : >"$DIR/$side.recompute"; : >"$DIR/$side.refresh"; : >"$DIR/$side.import"; : >"$DIR/$side.pgimport"; done
     for rep in $(seq "$REPS"); do
       for side in before after; do
         bin=$BEFORE; [ $side = after ] && bin=$AFTER
@@ -47,11 +48,20 @@ for size in ${@:-${SIZES:-202:11 1100:30}}; do
         t0=$(now)
         "$bin" --database-url "sqlite://$DIR/imp.db" import submissions "$DIR/values.csv" >/dev/null
         awk -v a="$(now)" -v b="$t0" 'BEGIN {printf "%.3f\n", a - b}' >>"$DIR/$side.import"
+        if [ -n "${PG:-}" ]; then
+          psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS exemplar_compare" -c "CREATE DATABASE exemplar_compare" >/dev/null
+          if [ "$(wc -l <"$DIR/synthetic.csv")" -gt 1 ]; then "$bin" --database-url "$PG/exemplar_compare" import organisations "$DIR/synthetic.csv" >/dev/null; fi
+          "$bin" --database-url "$PG/exemplar_compare" export organisations -o /dev/null 2>/dev/null
+          t0=$(now)
+          "$bin" --database-url "$PG/exemplar_compare" import submissions "$DIR/values.csv" >/dev/null
+          awk -v a="$(now)" -v b="$t0" 'BEGIN {printf "%.3f\n", a - b}' >>"$DIR/$side.pgimport"
+        fi
       done
     done
     row "recompute, compute (s)" "$(median <"$DIR/before.recompute")" "$(median <"$DIR/after.recompute")"
     row "refresh, one trust's quarter (ms)" "$(median <"$DIR/before.refresh")" "$(median <"$DIR/after.refresh")"
     row "import, validated and committed (s)" "$(median <"$DIR/before.import")" "$(median <"$DIR/after.import")"
+    if [ -n "${PG:-}" ]; then row "import into PostgreSQL (s)" "$(median <"$DIR/before.pgimport")" "$(median <"$DIR/after.pgimport")"; fi
   done
 done
 

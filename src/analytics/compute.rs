@@ -11,6 +11,10 @@ use polars::prelude::*;
 /// How many trust types there are: `metric × TYPES + type` is a peer group's key in a quarter.
 const TYPES: i32 = crate::domain::TrustType::ALL.len() as i32;
 
+/// The columns of the indices table, in order.
+const INDEX_COLUMNS: [&str; 7] =
+    ["org_code", "trust_type", "period_index", "domain", "domain_index", "n_metrics", "n_applicable"];
+
 fn cols(names: &[&str]) -> Vec<Expr> {
     names.iter().map(|n| col(*n)).collect()
 }
@@ -423,15 +427,7 @@ fn indices(trust: LazyFrame, applicable: LazyFrame) -> LazyFrame {
             .then(col("mean_score"))
             .otherwise(lit(NULL).cast(DataType::Float64))
             .alias("domain_index")])
-        .select(cols(&[
-            "org_code",
-            "trust_type",
-            "period_index",
-            "domain",
-            "domain_index",
-            "n_metrics",
-            "n_applicable",
-        ]));
+        .select(cols(&INDEX_COLUMNS));
     let maturity = domains
         .clone()
         .group_by([col("org_code")])
@@ -443,15 +439,7 @@ fn indices(trust: LazyFrame, applicable: LazyFrame) -> LazyFrame {
             col("n_applicable").sum().alias("n_applicable"),
         ])
         .with_columns([lit(ALL_DOMAINS).alias("domain")])
-        .select(cols(&[
-            "org_code",
-            "trust_type",
-            "period_index",
-            "domain",
-            "domain_index",
-            "n_metrics",
-            "n_applicable",
-        ]));
+        .select(cols(&INDEX_COLUMNS));
     concat([domains, maturity], UnionArgs::default()).expect("same schema")
 }
 

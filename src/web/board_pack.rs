@@ -71,7 +71,7 @@ async fn board_pack(
     let figures_note = auth.figures_note.clone();
     let synthetic = auth.synthetic;
     let page = super::blocking(move || {
-        let gaps = compute(&f, period, None, None, None, None);
+        let gaps = compute(&f, period, &Default::default());
         let summary = |scope: &str, group: &str| period.and_then(|p| f.summary(p, scope, "all", group));
         let median = |scope: &str, group: &str| summary(scope, group).and_then(|s| s.median);
         let england = summary("england", "all");

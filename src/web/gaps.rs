@@ -3,6 +3,7 @@
 
 use super::render;
 use super::view::Params;
+use super::view::TrustScope;
 use super::view::{
     Choice, Meta, SortHeader, exemplar_choices, num, period_choices, query_string, region_choices, sort_headers,
     type_choices,
@@ -162,25 +163,12 @@ pub fn priority_chart(rows: &[GapLine]) -> Result<String> {
     })?)
 }
 
-pub fn compute(
-    f: &Figures,
-    period: Option<Quarter>,
-    peer: Option<TrustType>,
-    region: Option<&str>,
-    icb: Option<&str>,
-    cohort: Option<crate::domain::Exemplar>,
-) -> Gaps {
+pub fn compute(f: &Figures, period: Option<Quarter>, scope: &TrustScope) -> Gaps {
     // Every trust's position on every metric with an exemplar benchmark, under the filters.
     let positions: Vec<&TrustBenchmarkRow> = f
         .trust_benchmarks()
-        .filter(|t| Some(t.period) == period && peer.is_none_or(|p| p.as_str() == &*t.trust_type))
-        .filter(|t| t.behind_best_practice.is_some())
-        .filter(|t| {
-            let o = f.reference.organisation(&t.org_code);
-            region.is_none_or(|r| o.is_some_and(|o| o.region == r))
-                && icb.is_none_or(|i| o.is_some_and(|o| o.icb == i))
-                && cohort.is_none_or(|c| o.is_some_and(|o| o.exemplar == c))
-        })
+        .filter(|t| Some(t.period) == period && t.behind_best_practice.is_some())
+        .filter(|t| f.reference.organisation(&t.org_code).is_some_and(|o| scope.keeps(o)))
         .collect();
 
     let by_domain = f
@@ -350,12 +338,8 @@ async fn gaps(
 ) -> Result<Html<String>> {
     let f = state.shown_figures(&auth.shown).await?;
     let period = query.period(&f)?;
-    let peer = query.peer_group()?;
-    let region = query.region()?;
-    let icb = query.icb()?;
-    let cohort = query.exemplar()?;
-    let Gaps { by_domain, by_region, by_icb, mut by_trust, mut rows } =
-        compute(&f, period, peer, region.as_deref(), icb.as_deref(), cohort);
+    let scope = TrustScope::of(&query)?;
+    let Gaps { by_domain, by_region, by_icb, mut by_trust, mut rows } = compute(&f, period, &scope);
     // The trusts' ranking: by maturity index (as computed), or by the measure `sort` names.
     let need = match query.sort.as_deref() {
         Some("need_gap") => {
@@ -401,13 +385,8 @@ async fn gaps(
     if descending {
         rows.reverse();
     }
-    let filters = [
-        ("period", period.map(|p| p.to_string())),
-        ("peer_group", peer.map(|p| p.as_str().to_string())),
-        ("region", region.clone()),
-        ("icb", icb.clone()),
-        ("exemplar", cohort.map(|c| c.as_str().to_string())),
-    ];
+    let [peer_group, region, icb, cohort] = scope.parameters();
+    let filters = [("period", period.map(|p| p.to_string())), peer_group, region, icb, cohort];
     let mut need_filters = filters.to_vec();
     need_filters.push(("sort", Some(need.to_string())));
     let headers = sort_headers(
@@ -436,10 +415,10 @@ async fn gaps(
             meta: Meta::of(&f),
             period_label: period.map_or("no data yet".into(), |p| p.financial_label()),
             periods: period_choices(&f, period),
-            types: type_choices(peer),
-            regions: region_choices(region.as_deref()),
-            icbs: super::view::icb_choices(icb.as_deref()),
-            cohorts: exemplar_choices(cohort),
+            types: type_choices(scope.peer),
+            regions: region_choices(scope.region.as_deref()),
+            icbs: super::view::icb_choices(scope.icb.as_deref()),
+            cohorts: exemplar_choices(scope.cohort),
             by_domain,
             areas: vec![
                 ("Gaps by NHS England region", "Region", by_region),

@@ -268,7 +268,7 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         series,
     })?;
 
-    let gaps = super::gaps::compute(f, Some(period), None, None, None, None).rows.into_iter().take(10).collect();
+    let gaps = super::gaps::compute(f, Some(period), &Default::default()).rows.into_iter().take(10).collect();
     let exemplars_thin = types.iter().any(|t| t.exemplar_thin);
 
     Ok(OverviewPage {

@@ -52,20 +52,14 @@ async fn trusts(
 ) -> Result<Html<String>> {
     let f = state.shown_figures(&auth.shown).await?;
     let period = query.period(&f)?;
-    let peer = query.peer_group()?;
-    let region = query.region()?;
-    let icb = query.icb()?;
-    let cohort = query.exemplar()?;
+    let scope = super::view::TrustScope::of(&query)?;
     let q = query.q.clone().unwrap_or_default();
     let needle = q.trim().to_lowercase();
     let mut rows: Vec<TrustListRow> = f
         .reference
         .organisations
         .iter()
-        .filter(|o| peer.is_none_or(|p| o.trust_type == p))
-        .filter(|o| region.as_deref().is_none_or(|r| o.region == r))
-        .filter(|o| icb.as_deref().is_none_or(|i| o.icb == i))
-        .filter(|o| cohort.is_none_or(|c| o.exemplar == c))
+        .filter(|o| scope.keeps(o))
         .filter(|o| needle.is_empty() || o.name.to_lowercase().contains(&needle) || o.ods_code.to_lowercase() == needle)
         .map(|o| {
             let maturity = period.and_then(|p| f.index(&o.ods_code, p, "all")).and_then(|i| i.domain_index);
@@ -94,14 +88,8 @@ async fn trusts(
     if query.descending() {
         rows.reverse();
     }
-    let filters = [
-        ("q", Some(q.clone())),
-        ("peer_group", peer.map(|p| p.as_str().to_string())),
-        ("region", region.clone()),
-        ("icb", icb.clone()),
-        ("exemplar", cohort.map(|c| c.as_str().to_string())),
-        ("period", query.period.clone()),
-    ];
+    let [peer_group, region, icb, cohort] = scope.parameters();
+    let filters = [("q", Some(q.clone())), peer_group, region, icb, cohort, ("period", query.period.clone())];
     let headers = sort_headers(
         "/trusts",
         &filters,
@@ -117,20 +105,16 @@ async fn trusts(
             ("maturity", "Maturity index", true),
         ],
     );
-    let csv_query = query_string(&[
-        ("peer_group", peer.map(|p| p.as_str().to_string())),
-        ("region", region.clone()),
-        ("icb", icb.clone()),
-    ]);
+    let csv_query = query_string(&scope.parameters()[..3]);
     render(
         &auth,
         &TrustsPage {
             meta: Meta::of(&f),
             q,
-            types: type_choices(peer),
-            regions: region_choices(region.as_deref()),
-            icbs: super::view::icb_choices(icb.as_deref()),
-            cohorts: exemplar_choices(cohort),
+            types: type_choices(scope.peer),
+            regions: region_choices(scope.region.as_deref()),
+            icbs: super::view::icb_choices(scope.icb.as_deref()),
+            cohorts: exemplar_choices(scope.cohort),
             period_label: period.map_or("no data yet".into(), |p| p.financial_label()),
             headers,
             rows,

@@ -35,6 +35,41 @@ impl PageQuery {
     }
 }
 
+/// Which trusts a page looks at: a type (peer group), a region, an integrated care board and an
+/// exemplar cohort, each optional, as the query chose them.
+#[derive(Debug, Clone, Default)]
+pub struct TrustScope {
+    pub peer: Option<TrustType>,
+    pub region: Option<String>,
+    pub icb: Option<String>,
+    pub cohort: Option<crate::domain::Exemplar>,
+}
+
+impl TrustScope {
+    /// The scope `query` chooses; a value that cannot be read is a 400.
+    pub fn of(query: &PageQuery) -> Result<Self> {
+        Ok(Self { peer: query.peer_group()?, region: query.region()?, icb: query.icb()?, cohort: query.exemplar()? })
+    }
+
+    /// Whether trust `o` is in the scope.
+    pub fn keeps(&self, o: &crate::domain::Organisation) -> bool {
+        self.peer.is_none_or(|p| o.trust_type == p)
+            && self.region.as_deref().is_none_or(|r| o.region == r)
+            && self.icb.as_deref().is_none_or(|i| o.icb == i)
+            && self.cohort.is_none_or(|c| o.exemplar == c)
+    }
+
+    /// The scope as query parameters, to keep it in links.
+    pub fn parameters(&self) -> [(&'static str, Option<String>); 4] {
+        [
+            ("peer_group", self.peer.map(|p| p.as_str().to_string())),
+            ("region", self.region.clone()),
+            ("icb", self.icb.clone()),
+            ("exemplar", self.cohort.map(|c| c.as_str().to_string())),
+        ]
+    }
+}
+
 /// The query of a page or download in the one filter model; an unknown parameter or a value
 /// that cannot be read is a 400 that names the accepted parameters.
 pub struct Params(pub PageQuery);
