@@ -16,6 +16,9 @@ use rusqlite::OpenFlags;
 /// thread for SQLite.
 pub(super) struct SqliteValues {
     db: rusqlite::Connection,
+    /// `insert_values(ROWS_PER_INSERT)` and `insert_values(1)`.
+    many_sql: String,
+    one_sql: String,
 }
 
 impl SqliteValues {
@@ -26,7 +29,7 @@ impl SqliteValues {
         )?;
         db.busy_timeout(std::time::Duration::from_secs(30))?;
         db.execute_batch("PRAGMA synchronous = NORMAL")?;
-        Ok(Self { db })
+        Ok(Self { db, many_sql: insert_values(ROWS_PER_INSERT), one_sql: insert_values(1) })
     }
 }
 
@@ -53,7 +56,7 @@ impl ValueBackend for SqliteValues {
     }
 
     async fn execute(&mut self, sql: &'static str, params: &[Param<'_>]) -> Result<()> {
-        self.db.prepare(sql)?.execute(rusqlite::params_from_iter(params.iter()))?;
+        self.db.prepare_cached(sql)?.execute(rusqlite::params_from_iter(params.iter()))?;
         Ok(())
     }
 
@@ -62,7 +65,7 @@ impl ValueBackend for SqliteValues {
     }
 
     async fn current_of_quarter(&mut self, period: Quarter) -> Result<Vec<Current>> {
-        let mut statement = self.db.prepare(super::CURRENT_OF_QUARTER)?;
+        let mut statement = self.db.prepare_cached(super::CURRENT_OF_QUARTER)?;
         let rows = statement
             .query_map([period.index()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -78,10 +81,10 @@ impl ValueBackend for SqliteValues {
     }
 
     async fn writer(&mut self) -> Result<SqliteWriter<'_>> {
-        Ok(SqliteWriter {
-            many: self.db.prepare(&insert_values(ROWS_PER_INSERT))?,
-            one: self.db.prepare(&insert_values(1))?,
-        })
+        // Kept in the connection's statement cache: a writer is made again each time the rows
+        // reach a quarter not read yet, and preparing an insert of 256 rows takes milliseconds.
+        let (many, one) = (self.db.prepare_cached(&self.many_sql)?, self.db.prepare_cached(&self.one_sql)?);
+        Ok(SqliteWriter { many, one })
     }
 
     async fn commit(self) -> Result<()> {
@@ -92,8 +95,8 @@ impl ValueBackend for SqliteValues {
 
 /// Two prepared inserts: of `ROWS_PER_INSERT` rows, and of one row for the rest.
 pub(super) struct SqliteWriter<'a> {
-    many: rusqlite::Statement<'a>,
-    one: rusqlite::Statement<'a>,
+    many: rusqlite::CachedStatement<'a>,
+    one: rusqlite::CachedStatement<'a>,
 }
 
 impl ValueWriter for SqliteWriter<'_> {
