@@ -221,6 +221,13 @@ pub enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
+    /// NHS App uptake counts: CSV area_code,month,measure,value[,age_band] (month as 2019-03)
+    Uptake {
+        file: PathBuf,
+        /// Validate without storing
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// A published Data Security and Protection Toolkit trust status file
     Dspt {
         file: PathBuf,
@@ -342,6 +349,7 @@ async fn import(url: &str, command: ImportCommand) -> Result<i32> {
         ImportCommand::Conformance { file, dry_run } => (file, dry_run, ImportKind::Conformance),
         ImportCommand::Organisations { file, dry_run } => (file, dry_run, ImportKind::Organisations),
         ImportCommand::Dspt { file, dry_run } => (file, dry_run, ImportKind::Dspt),
+        ImportCommand::Uptake { file, dry_run } => (file, dry_run, ImportKind::Uptake),
     };
     let store = crate::app::open_store(url).await?;
     let reference = store.reference().await?;

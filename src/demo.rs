@@ -3,6 +3,7 @@
 
 /// Filling a new database with the demo data and accounts.
 pub mod seed;
+pub mod uptake;
 
 use crate::domain::{Counts, Direction, Metric, Organisation, Quarter, Reference, TrustType, Unit};
 use std::io::Write;

@@ -74,6 +74,7 @@ pub enum Parsed {
     Values(Vec<MetricRow>),
     Conformance(Vec<ConformanceRow>),
     Organisations(Vec<Organisation>),
+    Uptake(Vec<crate::domain::uptake::UptakeRow>),
 }
 
 impl Parsed {
@@ -82,6 +83,7 @@ impl Parsed {
             Parsed::Values(r) => r.len(),
             Parsed::Conformance(r) => r.len(),
             Parsed::Organisations(r) => r.len(),
+            Parsed::Uptake(r) => r.len(),
         }
     }
 
@@ -207,6 +209,7 @@ pub async fn submit(
         Ok(Parsed::Values(rows)) => store.store_metric_rows(&sub, rows).await?,
         Ok(Parsed::Conformance(rows)) => store.store_conformance_rows(&sub, &rows).await?,
         Ok(Parsed::Organisations(orgs)) => store.store_organisations(&sub, &orgs).await?,
+        Ok(Parsed::Uptake(rows)) => store.store_uptake_rows(&sub, &rows).await?,
         Err(errors) => store.record_rejection(&sub, rows, errors).await?,
     };
     trace_outcome(&outcome);
@@ -244,6 +247,15 @@ pub async fn validate(
                 read(crate::ingest::organisations::parse_organisations(&bytes).map(Parsed::Organisations))
             }
             Format::Dspt => dspt(&bytes, &reference, lines),
+            // National counts: sent by analysts and administrators, never for one trust.
+            Format::UptakeCsv if actor.own_org.is_some() => read(Err(Errors::from(RowError::new(
+                1,
+                "",
+                "NHS App uptake is national data: analysts and administrators send it, not a trust",
+            )))),
+            Format::UptakeCsv => {
+                read(crate::ingest::uptake::parse_uptake_csv(bytes.as_slice(), today).map(Parsed::Uptake))
+            }
         }
     })
     .await?)

@@ -76,7 +76,7 @@ async fn every_dataset_is_listed_and_its_json_rows_equal_its_csv_export_cell_for
     for (name, _) in exemplar::export::EXPORTS {
         let (head, rows) = api.all_rows(name, "limit=10000").await;
         assert_eq!(head["dataset"], *name);
-        assert_eq!(head["data_version"], 16);
+        assert_eq!(head["data_version"], 17);
         assert_eq!(head["synthetic"], true);
         let (_, csv) = api.app.text(&format!("/export/{name}.csv")).await;
         let (header, csv_rows) = parse_csv(&csv);

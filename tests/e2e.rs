@@ -51,13 +51,13 @@ async fn the_demo_server_shows_every_page_and_export_with_consistent_figures() {
     assert_eq!(status, 200);
     let health: serde_json::Value = serde_json::from_str(&health).unwrap();
     // Twelve quarters, one set of corrections, the demo conformance results and two DSPT files.
-    assert_eq!(health["data_version"], 16);
+    assert_eq!(health["data_version"], 17);
 
     for page in PAGES {
         let (status, body) = app.text(page).await;
         assert_eq!(status, 200, "{page}");
         assert!(
-            body.contains("data version 16") || !body.contains("Figures computed"),
+            body.contains("data version 17") || !body.contains("Figures computed"),
             "{page} names its data version"
         );
         assert!(body.contains("<html lang=\"en\">"), "{page}");
@@ -75,7 +75,7 @@ async fn the_demo_server_shows_every_page_and_export_with_consistent_figures() {
     for (name, header) in EXPORTS {
         let response = app.get(&format!("/export/{name}.csv")).await;
         assert_eq!(response.status().as_u16(), 200, "{name}");
-        assert_eq!(response.headers()["x-data-version"], "16");
+        assert_eq!(response.headers()["x-data-version"], "17");
         let body = response.text().await.unwrap();
         assert_eq!(body.lines().next().unwrap(), *header, "{name} columns");
         assert!(body.lines().count() > 5, "{name} has rows");

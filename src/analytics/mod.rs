@@ -9,6 +9,7 @@ pub mod spc;
 mod summaries;
 mod tables;
 pub mod uncertainty;
+pub mod uptake;
 
 /// The type-7 quantile of a sorted list (docs/RULES.md §4.1), for the index summaries and for a
 /// subset a page filters by region or cohort; the peer statistics are polars'.

@@ -65,6 +65,10 @@ pub async fn load_demo(store: &Store) -> Result<()> {
         Upload::bytes(Format::ConformanceCsv, conformance, Some("demo-conformance.csv".into())),
     )
     .await?;
+    let last_month = crate::domain::uptake::Month::containing(today).offset(-1);
+    let uptake = super::uptake::uptake_csv(options.seed, last_month);
+    send(store, &reference, today, Upload::bytes(Format::UptakeCsv, uptake, Some("demo-app-uptake.csv".into())))
+        .await?;
     for (file, bytes) in DSPT_FILES {
         send(store, &reference, today, Upload::bytes(Format::Dspt, bytes.to_vec(), Some(file.to_string()))).await?;
     }

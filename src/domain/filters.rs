@@ -184,6 +184,21 @@ impl Filter {
     }
 
     /// Organisation codes, and region and exemplar cohort through the reference data.
+    /// Whether an NHS App area lies in the chosen region and integrated care board.
+    pub fn area_ok(&self, area: &super::uptake::Area) -> bool {
+        use super::uptake::Level;
+        self.region.as_deref().is_none_or(|r| area.within(Level::Region).is_some_and(|a| a.name == r))
+            && self.icb.as_deref().is_none_or(|i| area.within(Level::Icb).is_some_and(|a| a.code == i))
+    }
+
+    /// Whether a month lies in the chosen quarter.
+    pub fn month_ok(&self, month: super::uptake::Month) -> bool {
+        self.period.is_none_or(|p| {
+            let start = super::uptake::Month::containing(p.start());
+            month >= start && month < start.offset(3)
+        })
+    }
+
     pub fn org_ok(&self, reference: &Reference, org_code: &str) -> bool {
         let org = reference.organisation(org_code);
         (self.org_codes.is_empty() || self.org_codes.iter().any(|o| o == org_code))

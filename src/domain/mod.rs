@@ -8,6 +8,7 @@ pub mod ids;
 pub mod quarter;
 pub mod reference;
 pub mod rows;
+pub mod uptake;
 pub mod value;
 
 pub use actor::{Actor, Channel, TokenScopes};

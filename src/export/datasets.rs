@@ -13,6 +13,8 @@ pub struct Records<'a> {
     /// Each quarter's collection: its window, and where each trust of the reference data (in
     /// its order) stands.
     pub completeness: &'a [QuarterProgress],
+    /// The NHS App uptake figures, for the `app_uptake` export.
+    pub uptake: &'a [crate::analytics::uptake::UptakeFigure],
 }
 
 /// One quarter's collection, for the completeness export.
@@ -29,6 +31,7 @@ pub struct Stored {
     findings: Vec<crate::store::Finding>,
     releases: Vec<crate::store::Release>,
     completeness: Vec<QuarterProgress>,
+    uptake: Vec<crate::analytics::uptake::UptakeFigure>,
 }
 
 impl Stored {
@@ -44,11 +47,22 @@ impl Stored {
                 completeness.push(QuarterProgress { quarter: *quarter, window, progress });
             }
         }
-        Ok(Self { findings: store.findings().await?, releases: store.releases().await?, completeness })
+        let uptake = if name == "app_uptake" {
+            let values = store.uptake().await?;
+            tokio::task::spawn_blocking(move || crate::analytics::uptake::uptake_figures(&values)).await?
+        } else {
+            Vec::new()
+        };
+        Ok(Self { findings: store.findings().await?, releases: store.releases().await?, completeness, uptake })
     }
 
     pub fn records(&self) -> Records<'_> {
-        Records { findings: &self.findings, releases: &self.releases, completeness: &self.completeness }
+        Records {
+            findings: &self.findings,
+            releases: &self.releases,
+            completeness: &self.completeness,
+            uptake: &self.uptake,
+        }
     }
 }
 
@@ -285,6 +299,23 @@ pub fn write_export<W: Write + Send>(
                         && filter.period.is_none_or(|p| p == t.period)
                 })
                 .map(|t| declared::targets::cells(t, f)),
+        )?,
+        "areas" => write_table(
+            out,
+            "areas",
+            crate::domain::uptake::areas().iter().filter(|a| filter.area_ok(a)).map(declared::areas::cells),
+        )?,
+        "app_uptake" => write_table(
+            out,
+            "app_uptake",
+            records
+                .uptake
+                .iter()
+                .filter(|u| {
+                    filter.month_ok(u.month)
+                        && crate::domain::uptake::area(&u.area_code).is_some_and(|a| filter.area_ok(a))
+                })
+                .map(declared::app_uptake::cells),
         )?,
         "conformance" | "systems" | "trust_conformance" | "upgrades" => {
             return super::conformance::write_conformance_export(name, f, filter, out);

@@ -5,8 +5,10 @@
 use super::Cell;
 use super::datasets::{QuarterProgress, RevisedValue};
 use super::dictionary::{Column, Export, Kind, export};
+use crate::analytics::uptake::UptakeFigure;
 use crate::analytics::{BenchmarkRow, GapRow, IndexRow, TrendRow, TrustBenchmarkRow};
 use crate::conformance::{SystemStatus, TrustConformance, Upgrade};
+use crate::domain::uptake::Area;
 use crate::domain::{CurrentValue, Metric, Organisation, Standard, System};
 use crate::figures::Figures;
 use crate::figures::statistics::{FunnelRow, IntervalRow, SpcRow};
@@ -36,6 +38,8 @@ pub const ALL: &[&Export] = &[
     &spc::EXPORT,
     &spc_groups::EXPORT,
     &completeness::EXPORT,
+    &areas::EXPORT,
+    &app_uptake::EXPORT,
 ];
 
 /// Each export's name and description, in the same order.
@@ -62,6 +66,8 @@ pub const EXPORTS: &[(&str, &str)] = &[
     (spc::EXPORT.name, spc::EXPORT.description),
     (spc_groups::EXPORT.name, spc_groups::EXPORT.description),
     (completeness::EXPORT.name, completeness::EXPORT.description),
+    (areas::EXPORT.name, areas::EXPORT.description),
+    (app_uptake::EXPORT.name, app_uptake::EXPORT.description),
 ];
 
 /// Which end of an interval a cell holds.
@@ -830,5 +836,64 @@ export! {
         "window_closed": Bool, "true or false",
             "Whether the window is closed now (past its closing time, or closed by an administrator); empty when no window was opened."
             => c.window.as_ref().map_or(Cell::Empty, |w| Cell::Bool(w.is_closed(now)));
+    ]
+}
+
+export! {
+    areas: "The areas the NHS App's uptake is counted in: sub-ICB locations, integrated care boards, regions and England, with the 2018 pilot areas.",
+    |a: &Area| {}
+    [
+        "code": Text, "ODS or ONS code",
+            "The area's code: a sub-ICB location's ODS code (99A), an integrated care board's (QYG), an NHS England region's (Y62), or England's ONS code (E92000001)."
+            => Cell::text(&a.code);
+        "name": Text, "text",
+            "The area's name; a sub-ICB location carries the name of the clinical commissioning group of 2021 whose code it kept."
+            => Cell::text(&a.name);
+        "level": Text, "sub_icb, icb, region or england",
+            "The area's level."
+            => Cell::text(a.level.as_str());
+        "parent": Text, "code",
+            "The code of the area it lies in: a location's ICB, an ICB's region, a region's England; empty for England."
+            => a.parent.as_deref().map_or(Cell::Empty, Cell::text);
+        "pilot_area": Text, "text",
+            "The 2018 NHS App pilot area the sub-ICB location lies in (Liverpool, Hastings, Bristol, Staffordshire or South Worcestershire); empty elsewhere."
+            => a.pilot_area.as_deref().map_or(Cell::Empty, Cell::text);
+    ]
+}
+
+export! {
+    app_uptake: "NHS App uptake by area and month: each measure's count, rate per 1,000 people aged 13 and over, running total and share registered, pooled up to ICBs, regions and England.",
+    |u: &UptakeFigure| {}
+    [
+        "area_code": Text, "ODS or ONS code",
+            "The area (see the areas export)."
+            => Cell::text(&u.area_code);
+        "level": Text, "sub_icb, icb, region or england",
+            "The area's level. Areas above sub-ICB locations pool their parts: counts and populations are summed, never rates averaged; an area's own submitted count stands where it was sent."
+            => Cell::text(u.level.as_str());
+        "month": Text, "YYYY-MM",
+            "The calendar month counted."
+            => Cell::text(u.month.to_string());
+        "measure": Text, "identifier",
+            "What is counted: one of the NHS App measures (registrations, logins, appointments_booked, …, population_13_plus), defined in docs/RULES.md §9."
+            => Cell::text(&u.measure);
+        "age_band": Text, "13-15, 16-24, …, 75+ or all",
+            "The age band counted; all for every age from 13."
+            => Cell::text(u.age_band.as_str());
+        "value": Float, "count",
+            "The count in the month: events, or people for registrations, unique logins and the population."
+            => Cell::Number(u.value);
+        "population": Float, "people",
+            "People aged 13 and over registered with a GP practice in the area, month and age band (population_13_plus); empty when not sent."
+            => Cell::opt_number(u.population);
+        "rate_per_1000": Float, "per 1,000 people aged 13+",
+            "1000 × value ÷ population of the same area, month and age band; empty without a population."
+            => Cell::opt_number(u.rate_per_1000);
+        "cumulative": Float, "count",
+            "The running total of the measure from the area's first month with a count, this month included."
+            => Cell::Number(u.cumulative);
+        "share_registered": Float, "percent",
+            "100 × cumulative registrations ÷ population, on registrations rows only; empty elsewhere and without a population."
+            => Cell::opt_number(u.share_registered);
     ]
 }

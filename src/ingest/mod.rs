@@ -8,5 +8,6 @@ pub mod fhir;
 pub mod metrics;
 pub mod organisations;
 pub mod reference;
+pub mod uptake;
 
 pub use crate::domain::rows::{Errors, RowError};

@@ -19,8 +19,10 @@ mod snapshots;
 mod submissions;
 mod targets;
 mod uploads;
+mod uptake;
 mod values;
 
+pub use crate::domain::uptake::UptakeValue;
 pub use accounts::{Actor, AuditEntry, SecondFactor, Session, TokenInfo, User};
 pub use collection::{Progress, Window, WindowChange, closing_time};
 pub use conformance::ConformanceRecord;

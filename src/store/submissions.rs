@@ -16,6 +16,8 @@ pub enum SubmissionKind {
     Targets,
     Conformance,
     Organisations,
+    /// NHS App uptake counts (docs/RULES.md §9).
+    Uptake,
 }
 
 impl SubmissionKind {
@@ -25,6 +27,7 @@ impl SubmissionKind {
             SubmissionKind::Targets => "targets",
             SubmissionKind::Conformance => "conformance",
             SubmissionKind::Organisations => "organisations",
+            SubmissionKind::Uptake => "uptake",
         }
     }
 }

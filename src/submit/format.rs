@@ -21,6 +21,8 @@ pub enum Format {
     OrganisationsCsv,
     /// A published Data Security and Protection Toolkit trust status file.
     Dspt,
+    /// NHS App uptake: `area_code,month,measure,value[,age_band]`.
+    UptakeCsv,
 }
 
 impl Format {
@@ -30,6 +32,7 @@ impl Format {
             Format::TargetsCsv => SubmissionKind::Targets,
             Format::ConformanceCsv | Format::TestReport | Format::Dspt => SubmissionKind::Conformance,
             Format::OrganisationsCsv => SubmissionKind::Organisations,
+            Format::UptakeCsv => SubmissionKind::Uptake,
         }
     }
 
@@ -42,6 +45,7 @@ impl Format {
             Format::TestReport => "test_report",
             Format::OrganisationsCsv => "organisations_csv",
             Format::Dspt => "dspt",
+            Format::UptakeCsv => "uptake_csv",
         }
     }
 
@@ -54,6 +58,7 @@ impl Format {
             Format::TestReport,
             Format::OrganisationsCsv,
             Format::Dspt,
+            Format::UptakeCsv,
         ]
         .into_iter()
         .find(|f| f.as_str() == text)
@@ -68,6 +73,7 @@ impl Format {
             Format::TestReport => "conformance results (FHIR TestReport)",
             Format::OrganisationsCsv => "organisations (CSV)",
             Format::Dspt => "Data Security and Protection Toolkit results (published CSV)",
+            Format::UptakeCsv => "NHS App uptake (CSV)",
         }
     }
 
@@ -90,7 +96,9 @@ impl Format {
         let header_end = start.iter().position(|b| *b == b'\n').unwrap_or(start.len());
         let header = String::from_utf8_lossy(&start[..header_end]).to_ascii_lowercase();
         let has = |name: &str| header.split(',').any(|c| c.trim() == name);
-        if has("standard_id") {
+        if has("area_code") && has("measure") {
+            Format::UptakeCsv
+        } else if has("standard_id") {
             Format::ConformanceCsv
         } else if has("target") {
             Format::TargetsCsv
@@ -108,6 +116,7 @@ pub enum ImportKind {
     Conformance,
     Organisations,
     Dspt,
+    Uptake,
 }
 
 impl Format {
@@ -119,6 +128,7 @@ impl Format {
         Ok(match (kind, sniffed) {
             (K::Organisations, _) => Format::OrganisationsCsv,
             (K::Dspt, _) => Format::Dspt,
+            (K::Uptake, _) => Format::UptakeCsv,
             (K::Targets, Format::MetricsCsv | Format::TargetsCsv) => Format::TargetsCsv,
             (K::Conformance, f @ (Format::ConformanceCsv | Format::TestReport)) => f,
             (K::Conformance, Format::MeasureReport) => Format::TestReport,

@@ -71,7 +71,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("POST", "/findings/{id}/status", Roles(&[Board])),
     // Trusts send their own figures and results; assessors and administrators send results for
     // systems (conformance only: `api::create`).
-    ("POST", "/api/v1/submissions", Roles(&[Trust, Assessor, Admin])),
+    ("POST", "/api/v1/submissions", Roles(&[Trust, Assessor, Analyst, Admin])),
     ("GET", "/api/v1/submissions/{id}", SignedIn),
     ("GET", "/api", Public),
     ("GET", "/api/v1/openapi.json", Public),

@@ -59,8 +59,9 @@ async fn create(
         ("text/csv", Some("targets")) => Format::TargetsCsv,
         ("text/csv", Some("conformance")) => Format::ConformanceCsv,
         ("text/csv", Some("metrics")) => Format::MetricsCsv,
+        ("text/csv", Some("uptake")) => Format::UptakeCsv,
         ("text/csv", None) => match Format::sniff(&body) {
-            f @ (Format::ConformanceCsv | Format::TargetsCsv) => f,
+            f @ (Format::ConformanceCsv | Format::TargetsCsv | Format::UptakeCsv) => f,
             _ => Format::MetricsCsv,
         },
         ("application/fhir+json" | "application/json", None | Some("metrics" | "conformance")) => {
@@ -72,7 +73,7 @@ async fn create(
         ("text/csv" | "application/fhir+json" | "application/json", Some(other)) => {
             return json_error(
                 StatusCode::BAD_REQUEST,
-                &format!("kind '{other}' is not metrics, targets or conformance"),
+                &format!("kind '{other}' is not metrics, targets, conformance or uptake"),
             );
         }
         _ => {
@@ -82,11 +83,18 @@ async fn create(
             );
         }
     };
-    if role != Role::Trust && !matches!(format, Format::ConformanceCsv | Format::TestReport) {
-        return json_error(
-            StatusCode::FORBIDDEN,
-            "an assessor or administrator sends conformance results only: metric values and targets come from trusts",
-        );
+    let refused = match format {
+        Format::UptakeCsv => (!matches!(role, Role::Analyst | Role::Admin))
+            .then_some("NHS App uptake is national data: analysts and administrators send it"),
+        Format::ConformanceCsv | Format::TestReport => (role == Role::Analyst)
+            .then_some("an analyst sends NHS App uptake only: conformance results come from assessors and trusts"),
+        _ => (role != Role::Trust).then_some(
+            "an assessor or administrator sends conformance results (and an analyst or administrator NHS App uptake): \
+             metric values and targets come from trusts",
+        ),
+    };
+    if let Some(message) = refused {
+        return json_error(StatusCode::FORBIDDEN, message);
     }
     let actor = auth.actor().via(Channel::Api);
     let f = state.figures();

@@ -277,6 +277,14 @@ async fn preview(
             page.metrics = by_standard.into_iter().collect();
         }
         Ok(crate::submit::Parsed::Organisations(orgs)) => page.rows = orgs.len(),
+        Ok(crate::submit::Parsed::Uptake(rows)) => {
+            page.rows = rows.len();
+            let mut by_measure: BTreeMap<String, usize> = BTreeMap::new();
+            for r in &rows {
+                *by_measure.entry(r.measure.clone()).or_default() += 1;
+            }
+            page.metrics = by_measure.into_iter().collect();
+        }
         Ok(crate::submit::Parsed::Values(rows)) => {
             page.rows = rows.len();
             let mut by_quarter: BTreeMap<Quarter, QuarterSummary> = BTreeMap::new();
