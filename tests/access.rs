@@ -23,6 +23,8 @@ fn path_of(route: &str) -> String {
         .replace("{standard_id}", "dspt")
         .replace("{system_id}", "epic_epr")
         .replace("{name}", "metrics")
+        .replace("{code}", "QNC")
+        .replace("{measure}", "registrations")
 }
 
 /// What a user who may use the route gets from these requests.

@@ -126,4 +126,27 @@ async fn an_analyst_sends_uptake_and_the_export_pools_it_into_rates_totals_and_s
     let count = |l: &str| areas.iter().filter(|a| a[level] == l).count();
     assert_eq!([count("sub_icb"), count("icb"), count("region"), count("england")], [106, 42, 7, 1]);
     assert_eq!(areas.iter().filter(|a| !a[pilot].is_empty()).count(), 10);
+
+    // The pages are public: the map marks the pilot boards, the tables carry the same numbers.
+    let visitor = app.anonymous();
+    let page = |path: &str| {
+        let (visitor, base) = (visitor.clone(), app.base.clone());
+        let path = path.to_string();
+        async move {
+            let r = visitor.get(format!("{base}{path}")).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, html) = page("/app").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Tile map of England") && html.contains(">QNC P<"), "the map marks Staffordshire's board");
+    assert!(html.contains("February 2019"), "the latest month is named");
+    let (status, html) = page("/app/areas/QNC").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Holds a 2018 NHS App pilot area") && html.contains("/app/areas/05G"));
+    let (status, html) = page("/app/measures/registrations").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("NHS North Staffordshire CCG"), "{html}");
+    assert_eq!(page("/app/areas/ZZZ").await.0, 404);
+    assert_eq!(page("/app?measure=downloads").await.0, 400);
 }

@@ -89,6 +89,112 @@ pub fn uptake_figures(values: &[UptakeValue]) -> Vec<UptakeFigure> {
     out
 }
 
+/// The pilot areas against the rest of England in one month (or one month since going live):
+/// the pooled share of the population aged 13+ registered in each group, in percent, the
+/// difference in percentage points and its 95 % interval by Newcombe's method (the hybrid score
+/// interval from the two Wilson score intervals, as for any difference of two proportions).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PilotComparison {
+    /// The calendar month, or the months since going live (`since`).
+    pub month: Option<Month>,
+    pub since: Option<i32>,
+    pub pilot: f64,
+    pub rest: f64,
+    pub difference: f64,
+    pub low: f64,
+    pub high: f64,
+    pub pilot_areas: usize,
+    pub rest_areas: usize,
+}
+
+/// The months each sub-ICB location went live: its first month with registrations.
+fn live_months(figures: &[UptakeFigure]) -> BTreeMap<&str, Month> {
+    let mut live: BTreeMap<&str, Month> = BTreeMap::new();
+    for f in figures.iter().filter(|f| f.level == Level::SubIcb && f.measure == REGISTRATIONS && f.value > 0.0) {
+        if f.age_band == AgeBand::All {
+            let e = live.entry(f.area_code.as_str()).or_insert(f.month);
+            *e = (*e).min(f.month);
+        }
+    }
+    live
+}
+
+/// Pilot against the rest, by calendar month and by months since each location went live.
+pub fn pilot_against_rest(figures: &[UptakeFigure]) -> (Vec<PilotComparison>, Vec<PilotComparison>) {
+    let live = live_months(figures);
+    let is_pilot = |code: &str| area(code).is_some_and(|a| a.pilot_area.is_some());
+    // (key, pilot?) → (cumulative registrations, population, locations)
+    let mut calendar: BTreeMap<(Month, bool), (f64, f64, usize)> = BTreeMap::new();
+    let mut aligned: BTreeMap<(i32, bool), (f64, f64, usize)> = BTreeMap::new();
+    for f in
+        figures.iter().filter(|f| f.level == Level::SubIcb && f.measure == REGISTRATIONS && f.age_band == AgeBand::All)
+    {
+        let Some(population) = f.population else { continue };
+        let pilot = is_pilot(&f.area_code);
+        let add = |slot: &mut (f64, f64, usize)| {
+            slot.0 += f.cumulative;
+            slot.1 += population;
+            slot.2 += 1;
+        };
+        add(calendar.entry((f.month, pilot)).or_default());
+        if let Some(start) = live.get(f.area_code.as_str()) {
+            add(aligned.entry((f.month.index() - start.index(), pilot)).or_default());
+        }
+    }
+    fn compare(pilot: (f64, f64, usize), rest: (f64, f64, usize)) -> Option<(f64, f64, f64, f64, f64)> {
+        use super::uncertainty::{Level as L, wilson};
+        let (p1, p2) = (pilot.0 / pilot.1, rest.0 / rest.1);
+        let ((l1, u1), (l2, u2)) = (wilson(pilot.0, pilot.1, L::P95)?, wilson(rest.0, rest.1, L::P95)?);
+        let d = p1 - p2;
+        let low = d - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt();
+        let high = d + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt();
+        Some((100.0 * p1, 100.0 * p2, 100.0 * d, 100.0 * low, 100.0 * high))
+    }
+    let by_month = calendar
+        .keys()
+        .map(|(m, _)| *m)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter_map(|m| {
+            let (p, r) = (*calendar.get(&(m, true))?, *calendar.get(&(m, false))?);
+            let (pilot, rest, difference, low, high) = compare(p, r)?;
+            Some(PilotComparison {
+                month: Some(m),
+                since: None,
+                pilot,
+                rest,
+                difference,
+                low,
+                high,
+                pilot_areas: p.2,
+                rest_areas: r.2,
+            })
+        })
+        .collect();
+    let by_since = aligned
+        .keys()
+        .map(|(k, _)| *k)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter_map(|k| {
+            let (p, r) = (*aligned.get(&(k, true))?, *aligned.get(&(k, false))?);
+            let (pilot, rest, difference, low, high) = compare(p, r)?;
+            Some(PilotComparison {
+                month: None,
+                since: Some(k),
+                pilot,
+                rest,
+                difference,
+                low,
+                high,
+                pilot_areas: p.2,
+                rest_areas: r.2,
+            })
+        })
+        .collect();
+    (by_month, by_since)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -138,6 +138,26 @@ impl Area {
     }
 }
 
+static TILES: LazyLock<Vec<(String, i32, i32)>> = LazyLock::new(|| {
+    #[derive(Deserialize)]
+    struct Tile {
+        icb_code: String,
+        col: i32,
+        row: i32,
+    }
+    csv::Reader::from_reader(include_str!("../../data/icb_tiles.csv").as_bytes())
+        .deserialize::<Tile>()
+        .map(|t| t.map(|t| (t.icb_code, t.col, t.row)))
+        .collect::<Result<Vec<_>, _>>()
+        .expect("data/icb_tiles.csv is valid (checked by a test)")
+});
+
+/// The tile map of the 42 ICBs: each one's (code, column, row), west to east and north to
+/// south, one equal tile each in its rough place (`data/icb_tiles.csv`).
+pub fn icb_tiles() -> &'static [(String, i32, i32)] {
+    &TILES
+}
+
 /// A measure of the app's use, counted per area and month.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Measure {
@@ -373,6 +393,11 @@ mod tests {
         let pilots: Vec<&str> = areas().iter().filter(|a| a.pilot_area.is_some()).map(|a| a.code.as_str()).collect();
         assert_eq!(pilots.len(), 10, "{pilots:?}");
         assert!(area("QYG").unwrap().holds_pilot() && !area("QWO").unwrap().holds_pilot());
+        let tiles = icb_tiles();
+        assert_eq!(tiles.len(), 42);
+        assert!(tiles.iter().all(|(code, _, _)| area(code).is_some_and(|a| a.level == Level::Icb)));
+        let places: std::collections::HashSet<(i32, i32)> = tiles.iter().map(|(_, c, r)| (*c, *r)).collect();
+        assert_eq!(places.len(), 42, "one tile a place");
     }
 
     #[test]

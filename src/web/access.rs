@@ -36,6 +36,9 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/gaps/claims", SignedIn),
     ("GET", "/methods", Public),
     ("GET", "/releases", Public),
+    ("GET", "/app", Public),
+    ("GET", "/app/areas/{code}", Public),
+    ("GET", "/app/measures/{measure}", Public),
     // An analyst or administrator with the publisher permission (the handler checks it).
     ("POST", "/releases", Roles(&[Analyst, Admin])),
     ("GET", "/completeness", SignedIn),

@@ -4,6 +4,7 @@ pub mod access;
 mod account;
 mod admin;
 mod api;
+mod app_uptake;
 mod board_pack;
 mod catalogue;
 mod claims;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(gaps::router())
         .merge(board_pack::router())
         .merge(releases::router())
+        .merge(app_uptake::router())
         .merge(completeness::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::access::enforce))

@@ -31,10 +31,15 @@ pub struct AppState {
     findings: Arc<Fresh<Vec<crate::store::Finding>>>,
     /// The release list: every visitor's and trust user's request asks which is the newest.
     releases_read: Arc<Fresh<Vec<crate::store::Release>>>,
+    /// The NHS App uptake figures and the data version they were computed at.
+    uptake: Arc<tokio::sync::Mutex<Option<(i64, UptakeFigures)>>>,
 }
 
 /// A list read from the store and kept for `FRESH`: a change made on this server forgets it at
 /// once; one made by another instance or the command line is seen within `FRESH`.
+/// The NHS App uptake figures of one data version.
+type UptakeFigures = Arc<Vec<crate::analytics::uptake::UptakeFigure>>;
+
 pub struct Fresh<T> {
     kept: std::sync::Mutex<Option<(std::time::Instant, Arc<T>)>>,
 }
@@ -95,6 +100,7 @@ impl AppState {
             releases: Arc::default(),
             findings: Arc::default(),
             releases_read: Arc::default(),
+            uptake: Arc::default(),
             pages: Arc::default(),
             loaded: Arc::new(std::sync::atomic::AtomicBool::new(!figures.loading)),
             figures: Arc::new(RwLock::new(figures)),
@@ -113,6 +119,23 @@ impl AppState {
     pub fn readiness(&self) -> super::middleware::Readiness {
         let wait = std::time::Duration::from_secs_f64(self.config.load_wait_seconds.max(0.0));
         super::middleware::Readiness { loaded: self.loaded.clone(), wait }
+    }
+
+    /// The NHS App uptake figures of the store's data version, computed once per data version
+    /// (docs/RULES.md §9.3); one computation at a time.
+    pub async fn uptake(&self) -> Result<UptakeFigures> {
+        let version = self.store.data_version().await?;
+        let mut kept = self.uptake.lock().await;
+        if let Some((v, figures)) = kept.as_ref()
+            && *v == version
+        {
+            return Ok(figures.clone());
+        }
+        let values = self.store.uptake().await?;
+        let figures =
+            Arc::new(tokio::task::spawn_blocking(move || crate::analytics::uptake::uptake_figures(&values)).await?);
+        *kept = Some((version, figures.clone()));
+        Ok(figures)
     }
 
     /// The figures of the latest data version this instance has loaded.
