@@ -119,19 +119,52 @@ fn live_months(figures: &[UptakeFigure]) -> BTreeMap<&str, Month> {
     live
 }
 
+/// Cumulative registrations, population and locations of one group in one month.
+type Pool = (f64, f64, usize);
+
+/// The comparison of the pilot group with the rest at each key both have, labelled by `label`
+/// (the calendar month, or the months since going live).
+fn compare_groups<K: Ord + Copy>(
+    groups: &BTreeMap<(K, bool), Pool>,
+    label: impl Fn(K) -> (Option<Month>, Option<i32>),
+) -> Vec<PilotComparison> {
+    use super::uncertainty::{Level as L, wilson};
+    let keys: std::collections::BTreeSet<K> = groups.keys().map(|(k, _)| *k).collect();
+    keys.into_iter()
+        .filter_map(|k| {
+            let (pilot, rest) = (*groups.get(&(k, true))?, *groups.get(&(k, false))?);
+            let (p1, p2) = (pilot.0 / pilot.1, rest.0 / rest.1);
+            let ((l1, u1), (l2, u2)) = (wilson(pilot.0, pilot.1, L::P95)?, wilson(rest.0, rest.1, L::P95)?);
+            let d = p1 - p2;
+            let (month, since) = label(k);
+            Some(PilotComparison {
+                month,
+                since,
+                pilot: 100.0 * p1,
+                rest: 100.0 * p2,
+                difference: 100.0 * d,
+                low: 100.0 * (d - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt()),
+                high: 100.0 * (d + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt()),
+                pilot_areas: pilot.2,
+                rest_areas: rest.2,
+            })
+        })
+        .collect()
+}
+
 /// Pilot against the rest, by calendar month and by months since each location went live.
 pub fn pilot_against_rest(figures: &[UptakeFigure]) -> (Vec<PilotComparison>, Vec<PilotComparison>) {
     let live = live_months(figures);
     let is_pilot = |code: &str| area(code).is_some_and(|a| a.pilot_area.is_some());
     // (key, pilot?) → (cumulative registrations, population, locations)
-    let mut calendar: BTreeMap<(Month, bool), (f64, f64, usize)> = BTreeMap::new();
-    let mut aligned: BTreeMap<(i32, bool), (f64, f64, usize)> = BTreeMap::new();
+    let mut calendar: BTreeMap<(Month, bool), Pool> = BTreeMap::new();
+    let mut aligned: BTreeMap<(i32, bool), Pool> = BTreeMap::new();
     for f in
         figures.iter().filter(|f| f.level == Level::SubIcb && f.measure == REGISTRATIONS && f.age_band == AgeBand::All)
     {
         let Some(population) = f.population else { continue };
         let pilot = is_pilot(&f.area_code);
-        let add = |slot: &mut (f64, f64, usize)| {
+        let add = |slot: &mut Pool| {
             slot.0 += f.cumulative;
             slot.1 += population;
             slot.2 += 1;
@@ -141,57 +174,8 @@ pub fn pilot_against_rest(figures: &[UptakeFigure]) -> (Vec<PilotComparison>, Ve
             add(aligned.entry((f.month.index() - start.index(), pilot)).or_default());
         }
     }
-    fn compare(pilot: (f64, f64, usize), rest: (f64, f64, usize)) -> Option<(f64, f64, f64, f64, f64)> {
-        use super::uncertainty::{Level as L, wilson};
-        let (p1, p2) = (pilot.0 / pilot.1, rest.0 / rest.1);
-        let ((l1, u1), (l2, u2)) = (wilson(pilot.0, pilot.1, L::P95)?, wilson(rest.0, rest.1, L::P95)?);
-        let d = p1 - p2;
-        let low = d - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt();
-        let high = d + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt();
-        Some((100.0 * p1, 100.0 * p2, 100.0 * d, 100.0 * low, 100.0 * high))
-    }
-    let by_month = calendar
-        .keys()
-        .map(|(m, _)| *m)
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .filter_map(|m| {
-            let (p, r) = (*calendar.get(&(m, true))?, *calendar.get(&(m, false))?);
-            let (pilot, rest, difference, low, high) = compare(p, r)?;
-            Some(PilotComparison {
-                month: Some(m),
-                since: None,
-                pilot,
-                rest,
-                difference,
-                low,
-                high,
-                pilot_areas: p.2,
-                rest_areas: r.2,
-            })
-        })
-        .collect();
-    let by_since = aligned
-        .keys()
-        .map(|(k, _)| *k)
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .filter_map(|k| {
-            let (p, r) = (*aligned.get(&(k, true))?, *aligned.get(&(k, false))?);
-            let (pilot, rest, difference, low, high) = compare(p, r)?;
-            Some(PilotComparison {
-                month: None,
-                since: Some(k),
-                pilot,
-                rest,
-                difference,
-                low,
-                high,
-                pilot_areas: p.2,
-                rest_areas: r.2,
-            })
-        })
-        .collect();
+    let by_month = compare_groups(&calendar, |m| (Some(m), None));
+    let by_since = compare_groups(&aligned, |k| (None, Some(k)));
     (by_month, by_since)
 }
 
@@ -238,5 +222,23 @@ mod tests {
         let values = [v("99A", "2019-01", "logins", 7.0)];
         let only = uptake_figures(&values);
         assert!(only.iter().all(|f| f.rate_per_1000.is_none() && f.value == 7.0));
+    }
+
+    #[test]
+    fn the_pilot_areas_are_compared_with_the_rest_with_a_newcombe_interval() {
+        let values = [
+            v("99A", "2019-01", "registrations", 500.0),
+            v("99A", "2019-01", "population_13_plus", 1000.0),
+            v("02T", "2019-01", "registrations", 100.0),
+            v("02T", "2019-01", "population_13_plus", 1000.0),
+        ];
+        let (by_month, by_since) = pilot_against_rest(&uptake_figures(&values));
+        let c = &by_month[0];
+        assert_eq!((c.pilot, c.rest, c.pilot_areas, c.rest_areas), (50.0, 10.0, 1, 1));
+        assert!(
+            (c.difference - 40.0).abs() < 1e-9 && c.low > 30.0 && c.low < 40.0 && c.high > 40.0 && c.high < 50.0,
+            "{c:?}"
+        );
+        assert_eq!(by_since[0].since, Some(0));
     }
 }
