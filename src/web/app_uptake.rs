@@ -83,7 +83,7 @@ impl<'a> Latest<'a> {
 const CLASSES: [(&str, &str); 5] = [
     ("#440154", "#ffffff"),
     ("#3b528b", "#ffffff"),
-    ("#21918c", "#ffffff"),
+    ("#21918c", "#0b0c0c"),
     ("#5ec962", "#0b0c0c"),
     ("#fde725", "#0b0c0c"),
 ];
