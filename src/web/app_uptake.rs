@@ -3,7 +3,6 @@
 //! `/app/measures/{measure}` (every area on one measure). Public, as official statistics are.
 //! The figures are computed once per data version (`AppState::uptake`).
 
-use super::render;
 use crate::analytics::uptake::{PilotComparison, UptakeFigure, pilot_against_rest};
 use crate::auth::Auth;
 use crate::domain::uptake::{
@@ -23,6 +22,22 @@ pub fn router() -> Router<AppState> {
         .route("/app", get(overview))
         .route("/app/areas/{code}", get(area_page))
         .route("/app/measures/{measure}", get(measure_page))
+}
+
+/// Serves an uptake page from the page cache (pages of one data version, as every page), or
+/// builds it off the async runtime from the uptake figures of the current data version.
+async fn cached_uptake_page<T: Template + Send + 'static>(
+    state: &AppState,
+    auth: &Auth,
+    uri: &axum::http::Uri,
+    build: impl FnOnce(&[UptakeFigure]) -> Result<T> + Send + 'static,
+) -> Result<Html<String>> {
+    let key = super::page_key(state, auth, state.figures().data_version, "uptake", uri);
+    if let Some(html) = super::cached(state, auth, &key) {
+        return Ok(html);
+    }
+    let figures = state.uptake().await?;
+    super::cached_page(state, auth, key, move || build(&figures)).await
 }
 
 /// A number with thousands separators and `places` decimals.
@@ -172,6 +187,7 @@ pub struct AppQuery {
 async fn overview(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
+    uri: axum::http::Uri,
     Query(q): Query<AppQuery>,
 ) -> Result<Html<String>> {
     let measure_id = q.measure.unwrap_or_else(|| REGISTRATIONS.to_string());
@@ -180,131 +196,133 @@ async fn overview(
             measures().iter().filter(|m| m.measure != POPULATION).map(|m| m.measure.as_str()).collect();
         return Err(AppError::BadRequest(format!("measure: '{measure_id}' is not one of {}", all.join(", "))));
     };
-    let figures = state.uptake().await?;
-    let latest = Latest::of(&figures);
-    let value = |code: &str, m: &str| latest.get(code, m, AgeBand::All).and_then(shown);
-    let icbs: Vec<&crate::domain::uptake::Area> = areas().iter().filter(|a| a.level == Level::Icb).collect();
-    let values: Vec<f64> = icbs.iter().filter_map(|a| value(&a.code, &chosen.measure)).collect();
-    let (low, high) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(*v), h.max(*v)));
-    let class = |v: f64| {
-        if high.partial_cmp(&low) != Some(std::cmp::Ordering::Greater) {
-            return 2;
-        }
-        (((v - low) / (high - low) * 5.0).floor() as usize).min(4)
-    };
-    let places = 1;
-    let tiles = crate::domain::uptake::icb_tiles()
-        .iter()
-        .filter_map(|(code, col, row)| {
-            let a = area(code)?;
-            let v = value(code, &chosen.measure);
-            let (fill, ink) = v.map_or(("#f0f4f5", "#0b0c0c"), |v| CLASSES[class(v)]);
-            Some(Tile {
-                code: code.to_string(),
-                name: a.name.clone(),
-                x: col * 64,
-                y: row * 56,
-                fill,
-                ink,
-                value: v.map_or("no data".into(), |v| num(v, places)),
-                pilot: a.holds_pilot(),
+    cached_uptake_page(&state, &auth, &uri, move |figures| {
+        let latest = Latest::of(figures);
+        let value = |code: &str, m: &str| latest.get(code, m, AgeBand::All).and_then(shown);
+        let icbs: Vec<&crate::domain::uptake::Area> = areas().iter().filter(|a| a.level == Level::Icb).collect();
+        let values: Vec<f64> = icbs.iter().filter_map(|a| value(&a.code, &chosen.measure)).collect();
+        let (low, high) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(*v), h.max(*v)));
+        let class = |v: f64| {
+            if high.partial_cmp(&low) != Some(std::cmp::Ordering::Greater) {
+                return 2;
+            }
+            (((v - low) / (high - low) * 5.0).floor() as usize).min(4)
+        };
+        let places = 1;
+        let tiles = crate::domain::uptake::icb_tiles()
+            .iter()
+            .filter_map(|(code, col, row)| {
+                let a = area(code)?;
+                let v = value(code, &chosen.measure);
+                let (fill, ink) = v.map_or(("#f0f4f5", "#0b0c0c"), |v| CLASSES[class(v)]);
+                Some(Tile {
+                    code: code.to_string(),
+                    name: a.name.clone(),
+                    x: col * 64,
+                    y: row * 56,
+                    fill,
+                    ink,
+                    value: v.map_or("no data".into(), |v| num(v, places)),
+                    pilot: a.holds_pilot(),
+                })
             })
-        })
-        .collect();
-    let key = (0..5)
-        .map(|k| {
-            let (from, to) = (low + (high - low) * k as f64 / 5.0, low + (high - low) * (k + 1) as f64 / 5.0);
-            KeyClass { fill: CLASSES[k].0, label: format!("{} to {}", num(from, places), num(to, places)) }
-        })
-        .collect();
-    let area_row = |a: &crate::domain::uptake::Area| Row {
-        href: format!("/app/areas/{}", a.code),
-        name: a.name.clone(),
-        code: a.code.clone(),
-        cells: vec![value(&a.code, &chosen.measure).map_or("no data".into(), |v| num(v, places))],
-        pilot: a.holds_pilot(),
-    };
-    let mut icb_rows: Vec<Row> = icbs.iter().map(|a| area_row(a)).collect();
-    icb_rows.sort_by(|a, b| a.name.cmp(&b.name));
-    let region_rows =
-        areas().iter().filter(|a| matches!(a.level, Level::Region | Level::England)).map(area_row).collect();
-    let adoption = icbs
-        .iter()
-        .map(|a| Row {
+            .collect();
+        let key = (0..5)
+            .map(|k| {
+                let (from, to) = (low + (high - low) * k as f64 / 5.0, low + (high - low) * (k + 1) as f64 / 5.0);
+                KeyClass { fill: CLASSES[k].0, label: format!("{} to {}", num(from, places), num(to, places)) }
+            })
+            .collect();
+        let area_row = |a: &crate::domain::uptake::Area| Row {
             href: format!("/app/areas/{}", a.code),
             name: a.name.clone(),
             code: a.code.clone(),
-            cells: FEATURES
-                .iter()
-                .map(|(_, _, m)| {
-                    latest
-                        .get(&a.code, m, AgeBand::All)
-                        .and_then(|f| f.rate_per_1000)
-                        .map_or("–".into(), |v| num(v, 1))
-                })
-                .collect(),
+            cells: vec![value(&a.code, &chosen.measure).map_or("no data".into(), |v| num(v, places))],
             pilot: a.holds_pilot(),
-        })
-        .collect::<Vec<_>>();
-    let mut adoption = adoption;
-    adoption.sort_by(|a, b| a.name.cmp(&b.name));
-    let england = crate::domain::uptake::ENGLAND;
-    let headline = measures()
-        .iter()
-        .filter(|m| m.measure != POPULATION)
-        .filter_map(|m| {
-            let f = latest.get(england, &m.measure, AgeBand::All)?;
-            Some((
-                m.name.clone(),
-                num(f.value, 0),
-                shown(f).map_or("–".into(), |v| format!("{} {}", num(v, 1), shown_unit(&m.measure))),
-            ))
-        })
-        .collect();
-    let (by_month, by_since) = pilot_against_rest(&figures);
-    let step = |all: Vec<PilotComparison>| -> Vec<Comparison> {
-        let n = all.len();
-        all.iter().enumerate().filter(|(i, _)| i % 6 == 0 || *i + 1 == n).map(|(_, c)| comparison(c)).collect()
-    };
-    // Age: the pilot areas' share registered by band, pooled over their locations.
-    let mut ages = Vec::new();
-    for band in AgeBand::ALL {
-        let (mut registered, mut population) = (0.0, 0.0);
-        for a in areas().iter().filter(|a| a.level == Level::SubIcb && a.pilot_area.is_some()) {
-            if let Some(f) = latest.get(&a.code, REGISTRATIONS, band)
-                && let Some(p) = f.population
-            {
-                registered += f.cumulative;
-                population += p;
-            }
-        }
-        if population > 0.0 {
-            ages.push((band.as_str().to_string(), num(population, 0), num(100.0 * registered / population, 1)));
-        }
-    }
-    let page = AppPage {
-        month: latest.month.map_or("no data yet".into(), Month::label),
-        measure_id: chosen.measure.clone(),
-        measure_name: chosen.name.clone(),
-        unit: shown_unit(&chosen.measure),
-        measures: measures()
+        };
+        let mut icb_rows: Vec<Row> = icbs.iter().map(|a| area_row(a)).collect();
+        icb_rows.sort_by(|a, b| a.name.cmp(&b.name));
+        let region_rows =
+            areas().iter().filter(|a| matches!(a.level, Level::Region | Level::England)).map(area_row).collect();
+        let adoption = icbs
+            .iter()
+            .map(|a| Row {
+                href: format!("/app/areas/{}", a.code),
+                name: a.name.clone(),
+                code: a.code.clone(),
+                cells: FEATURES
+                    .iter()
+                    .map(|(_, _, m)| {
+                        latest
+                            .get(&a.code, m, AgeBand::All)
+                            .and_then(|f| f.rate_per_1000)
+                            .map_or("–".into(), |v| num(v, 1))
+                    })
+                    .collect(),
+                pilot: a.holds_pilot(),
+            })
+            .collect::<Vec<_>>();
+        let mut adoption = adoption;
+        adoption.sort_by(|a, b| a.name.cmp(&b.name));
+        let england = crate::domain::uptake::ENGLAND;
+        let headline = measures()
             .iter()
             .filter(|m| m.measure != POPULATION)
-            .map(|m| (m.measure.clone(), m.name.clone(), m.measure == chosen.measure))
-            .collect(),
-        headline,
-        tiles,
-        key,
-        icb_rows,
-        region_rows,
-        features: FEATURES.iter().map(|(_, name, _)| name.to_string()).collect(),
-        adoption,
-        by_month: step(by_month),
-        by_since: step(by_since),
-        ages,
-        empty: figures.is_empty(),
-    };
-    render(&auth, &page)
+            .filter_map(|m| {
+                let f = latest.get(england, &m.measure, AgeBand::All)?;
+                Some((
+                    m.name.clone(),
+                    num(f.value, 0),
+                    shown(f).map_or("–".into(), |v| format!("{} {}", num(v, 1), shown_unit(&m.measure))),
+                ))
+            })
+            .collect();
+        let (by_month, by_since) = pilot_against_rest(figures);
+        let step = |all: Vec<PilotComparison>| -> Vec<Comparison> {
+            let n = all.len();
+            all.iter().enumerate().filter(|(i, _)| i % 6 == 0 || *i + 1 == n).map(|(_, c)| comparison(c)).collect()
+        };
+        // Age: the pilot areas' share registered by band, pooled over their locations.
+        let mut ages = Vec::new();
+        for band in AgeBand::ALL {
+            let (mut registered, mut population) = (0.0, 0.0);
+            for a in areas().iter().filter(|a| a.level == Level::SubIcb && a.pilot_area.is_some()) {
+                if let Some(f) = latest.get(&a.code, REGISTRATIONS, band)
+                    && let Some(p) = f.population
+                {
+                    registered += f.cumulative;
+                    population += p;
+                }
+            }
+            if population > 0.0 {
+                ages.push((band.as_str().to_string(), num(population, 0), num(100.0 * registered / population, 1)));
+            }
+        }
+        let page = AppPage {
+            month: latest.month.map_or("no data yet".into(), Month::label),
+            measure_id: chosen.measure.clone(),
+            measure_name: chosen.name.clone(),
+            unit: shown_unit(&chosen.measure),
+            measures: measures()
+                .iter()
+                .filter(|m| m.measure != POPULATION)
+                .map(|m| (m.measure.clone(), m.name.clone(), m.measure == chosen.measure))
+                .collect(),
+            headline,
+            tiles,
+            key,
+            icb_rows,
+            region_rows,
+            features: FEATURES.iter().map(|(_, name, _)| name.to_string()).collect(),
+            adoption,
+            by_month: step(by_month),
+            by_since: step(by_since),
+            ages,
+            empty: figures.is_empty(),
+        };
+        Ok(page)
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -324,44 +342,47 @@ pub struct AreaPage {
 async fn area_page(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
+    uri: axum::http::Uri,
     Path(code): Path<String>,
 ) -> Result<Html<String>> {
     let code = code.to_ascii_uppercase();
     let Some(a) = area(&code) else {
         return Err(AppError::NotFound(format!("There is no area '{code}'.")));
     };
-    let figures = state.uptake().await?;
-    let shown_measures =
-        [REGISTRATIONS, "logins", "appointments_booked", "prescriptions_ordered", "record_views", "nhs111_visits"];
-    let mut by_month: std::collections::BTreeMap<Month, Vec<String>> = Default::default();
-    for f in figures.iter().filter(|f| f.area_code == a.code && f.age_band == AgeBand::All) {
-        if let Some(k) = shown_measures.iter().position(|m| *m == f.measure) {
-            let cells = by_month.entry(f.month).or_insert_with(|| vec!["–".into(); shown_measures.len()]);
-            cells[k] = shown(f).map_or(num(f.value, 0), |v| num(v, 1));
+    cached_uptake_page(&state, &auth, &uri, move |figures| {
+        let shown_measures =
+            [REGISTRATIONS, "logins", "appointments_booked", "prescriptions_ordered", "record_views", "nhs111_visits"];
+        let mut by_month: std::collections::BTreeMap<Month, Vec<String>> = Default::default();
+        for f in figures.iter().filter(|f| f.area_code == a.code && f.age_band == AgeBand::All) {
+            if let Some(k) = shown_measures.iter().position(|m| *m == f.measure) {
+                let cells = by_month.entry(f.month).or_insert_with(|| vec!["–".into(); shown_measures.len()]);
+                cells[k] = shown(f).map_or(num(f.value, 0), |v| num(v, 1));
+            }
         }
-    }
-    let page = AreaPage {
-        code: a.code.clone(),
-        name: a.name.clone(),
-        level: a.level.label(),
-        parent: a.parent.as_deref().and_then(area).map(|p| (p.code.clone(), p.name.clone())),
-        pilot_area: a.pilot_area.clone(),
-        holds_pilot: a.holds_pilot(),
-        children: areas()
-            .iter()
-            .filter(|c| c.parent.as_deref() == Some(a.code.as_str()))
-            .map(|c| (c.code.clone(), c.name.clone()))
-            .collect(),
-        measures: shown_measures
-            .iter()
-            .map(|m| {
-                let name = measure(m).map_or(m.to_string(), |x| x.name.clone());
-                format!("{name} ({})", shown_unit(m))
-            })
-            .collect(),
-        rows: by_month.into_iter().rev().map(|(m, cells)| (m.label(), cells)).collect(),
-    };
-    render(&auth, &page)
+        let page = AreaPage {
+            code: a.code.clone(),
+            name: a.name.clone(),
+            level: a.level.label(),
+            parent: a.parent.as_deref().and_then(area).map(|p| (p.code.clone(), p.name.clone())),
+            pilot_area: a.pilot_area.clone(),
+            holds_pilot: a.holds_pilot(),
+            children: areas()
+                .iter()
+                .filter(|c| c.parent.as_deref() == Some(a.code.as_str()))
+                .map(|c| (c.code.clone(), c.name.clone()))
+                .collect(),
+            measures: shown_measures
+                .iter()
+                .map(|m| {
+                    let name = measure(m).map_or(m.to_string(), |x| x.name.clone());
+                    format!("{name} ({})", shown_unit(m))
+                })
+                .collect(),
+            rows: by_month.into_iter().rev().map(|(m, cells)| (m.label(), cells)).collect(),
+        };
+        Ok(page)
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -376,37 +397,40 @@ pub struct MeasurePage {
 async fn measure_page(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
+    uri: axum::http::Uri,
     Path(id): Path<String>,
 ) -> Result<Html<String>> {
     let Some(m) = measure(&id) else {
         return Err(AppError::NotFound(format!("There is no measure '{id}'.")));
     };
-    let figures = state.uptake().await?;
-    let latest = Latest::of(&figures);
-    let mut rows: Vec<(f64, Row)> = areas()
-        .iter()
-        .filter(|a| a.level == Level::SubIcb)
-        .filter_map(|a| {
-            let f = latest.get(&a.code, &m.measure, AgeBand::All)?;
-            let v = if m.measure == POPULATION { Some(f.value) } else { shown(f) }?;
-            Some((
-                v,
-                Row {
-                    href: format!("/app/areas/{}", a.code),
-                    name: a.name.clone(),
-                    code: a.code.clone(),
-                    cells: vec![num(f.value, 0), num(v, 1)],
-                    pilot: a.pilot_area.is_some(),
-                },
-            ))
-        })
-        .collect();
-    rows.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let page = MeasurePage {
-        measure: m.clone(),
-        month: latest.month.map_or("no data yet".into(), Month::label),
-        unit: if m.measure == POPULATION { "people" } else { shown_unit(&m.measure) },
-        rows: rows.into_iter().map(|(_, r)| r).collect(),
-    };
-    render(&auth, &page)
+    cached_uptake_page(&state, &auth, &uri, move |figures| {
+        let latest = Latest::of(figures);
+        let mut rows: Vec<(f64, Row)> = areas()
+            .iter()
+            .filter(|a| a.level == Level::SubIcb)
+            .filter_map(|a| {
+                let f = latest.get(&a.code, &m.measure, AgeBand::All)?;
+                let v = if m.measure == POPULATION { Some(f.value) } else { shown(f) }?;
+                Some((
+                    v,
+                    Row {
+                        href: format!("/app/areas/{}", a.code),
+                        name: a.name.clone(),
+                        code: a.code.clone(),
+                        cells: vec![num(f.value, 0), num(v, 1)],
+                        pilot: a.pilot_area.is_some(),
+                    },
+                ))
+            })
+            .collect();
+        rows.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let page = MeasurePage {
+            measure: m.clone(),
+            month: latest.month.map_or("no data yet".into(), Month::label),
+            unit: if m.measure == POPULATION { "people" } else { shown_unit(&m.measure) },
+            rows: rows.into_iter().map(|(_, r)| r).collect(),
+        };
+        Ok(page)
+    })
+    .await
 }
