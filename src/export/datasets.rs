@@ -31,7 +31,7 @@ pub struct Stored {
     findings: Vec<crate::store::Finding>,
     releases: Vec<crate::store::Release>,
     completeness: Vec<QuarterProgress>,
-    uptake: Vec<crate::analytics::uptake::UptakeFigure>,
+    uptake: std::sync::Arc<Vec<crate::analytics::uptake::UptakeFigure>>,
 }
 
 impl Stored {
@@ -49,11 +49,20 @@ impl Stored {
         }
         let uptake = if name == "app_uptake" {
             let values = store.uptake().await?;
-            tokio::task::spawn_blocking(move || crate::analytics::uptake::uptake_figures(&values)).await?
+            std::sync::Arc::new(
+                tokio::task::spawn_blocking(move || crate::analytics::uptake::uptake_figures(&values)).await?,
+            )
         } else {
-            Vec::new()
+            std::sync::Arc::default()
         };
         Ok(Self { findings: store.findings().await?, releases: store.releases().await?, completeness, uptake })
+    }
+
+    /// The uptake figures a caller already holds for the data version (the server keeps them),
+    /// for records loaded without them.
+    pub fn with_uptake(mut self, figures: std::sync::Arc<Vec<crate::analytics::uptake::UptakeFigure>>) -> Self {
+        self.uptake = figures;
+        self
     }
 
     pub fn records(&self) -> Records<'_> {

@@ -246,7 +246,7 @@ async fn rows(
         return Ok((StatusCode::NOT_MODIFIED, common).into_response());
     }
 
-    let stored = crate::export::Stored::load(&state.store, &f, &name, &filter).await?;
+    let stored = super::exports::stored_records(&state, &f, &name, &filter).await?;
     let window = Window { skip: offset, take: limit, more: Default::default() };
     let more = window.more.clone();
     let metadata = provenance.metadata(&name);

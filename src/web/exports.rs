@@ -101,7 +101,7 @@ async fn download(
     let filter = filters.parse(&f.reference, f.latest_period()).map_err(AppError::BadRequest)?;
     let file_name = provenance.file_name(&name, format.extension());
     let metadata = provenance.metadata(&name);
-    let stored = crate::export::Stored::load(&state.store, &f, &name, &filter).await?;
+    let stored = stored_records(&state, &f, &name, &filter).await?;
     let (found, body) = super::blocking(move || {
         let mut body = Vec::new();
         let out = Out::new(&mut body, format).with_metadata(metadata);
@@ -123,6 +123,21 @@ async fn download(
         body,
     )
         .into_response())
+}
+
+/// The records export `name` reads from the store; for `app_uptake`, the uptake figures the
+/// server keeps for the data version rather than computed again for each download or page.
+pub(super) async fn stored_records(
+    state: &AppState,
+    f: &Figures,
+    name: &str,
+    filter: &crate::export::Filter,
+) -> Result<crate::export::Stored> {
+    if name == "app_uptake" {
+        let kept = crate::export::Stored::load(&state.store, f, "", filter).await?;
+        return Ok(kept.with_uptake(state.uptake().await?));
+    }
+    Ok(crate::export::Stored::load(&state.store, f, name, filter).await?)
 }
 
 /// The figures an export or the API answers from, with their provenance: `as_of`'s moment (the
