@@ -248,13 +248,18 @@ pub async fn validate(
             }
             Format::Dspt => dspt(&bytes, &reference, lines),
             // National counts: sent by analysts and administrators, never for one trust.
-            Format::UptakeCsv if actor.own_org.is_some() => read(Err(Errors::from(RowError::new(
-                1,
-                "",
-                "NHS App uptake is national data: analysts and administrators send it, not a trust",
-            )))),
+            Format::UptakeCsv | Format::UptakeMeasureReport if actor.own_org.is_some() => {
+                read(Err(Errors::from(RowError::new(
+                    1,
+                    "",
+                    "NHS App uptake is national data: analysts and administrators send it, not a trust",
+                ))))
+            }
             Format::UptakeCsv => {
                 read(crate::ingest::uptake::parse_uptake_csv(bytes.as_slice(), today).map(Parsed::Uptake))
+            }
+            Format::UptakeMeasureReport => {
+                counted(crate::ingest::uptake::parse_uptake_reports(&bytes, today).map(Parsed::Uptake))
             }
         }
     })

@@ -55,6 +55,18 @@ pub fn funnel_limit(n: f64, p: f64, level: Level, high: bool) -> f64 {
     limit / n
 }
 
+/// A funnel's four limit lines around the pooled proportion `p`, as (denominator, percent)
+/// points on a geometric grid from a denominator of 5 to a little beyond `largest`: 95 % low
+/// and high, then 99.8 % low and high.
+pub fn funnel_lines(p: f64, largest: f64) -> [Vec<(f64, f64)>; 4] {
+    let largest = largest.max(10.0) * 1.05;
+    let grid: Vec<f64> = (0..=120).map(|i| 5.0 * (largest / 5.0).powf(f64::from(i) / 120.0)).collect();
+    let line = |level, high| -> Vec<(f64, f64)> {
+        grid.iter().map(|&n| (n, 100.0 * funnel_limit(n, p, level, high))).collect()
+    };
+    [line(Level::P95, false), line(Level::P95, true), line(Level::P998, false), line(Level::P998, true)]
+}
+
 /// Where a value falls among a funnel's limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Position {

@@ -15,8 +15,24 @@ pub struct FunnelPoint {
     pub exemplar: bool,
 }
 
+/// What the points of a funnel are, in the legend, the description and the x axis.
+pub struct FunnelWords {
+    /// One point, in the legend: "Trust".
+    pub one: &'static str,
+    /// The points, in the description: "trusts".
+    pub many: &'static str,
+    /// The marked points, in the legend: "Exemplar".
+    pub marked: &'static str,
+    pub x_label: &'static str,
+}
+
+/// Trusts, exemplars marked, against the counts' denominators.
+pub const TRUSTS: FunnelWords =
+    FunnelWords { one: "Trust", many: "trusts", marked: "Exemplar", x_label: "Denominator (how many were counted)" };
+
 pub struct FunnelChart {
     pub id: String,
+    pub words: FunnelWords,
     pub title: String,
     pub y_label: String,
     /// The pooled proportion (%).
@@ -33,8 +49,9 @@ pub fn funnel_chart(c: &FunnelChart) -> anyhow::Result<String> {
         return super::no_data(&c.id, &c.title, "No trust sent counts for this metric and quarter.");
     }
     let desc = format!(
-        "Funnel plot of {} trusts' {} against their denominators, around England's pooled value of {}%. {}",
+        "Funnel plot of {} {}' {} against their denominators, around England's pooled value of {}%. {}",
         c.points.len(),
+        c.words.many,
         c.y_label,
         short(c.pooled),
         c.summary
@@ -50,8 +67,8 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, c: &FunnelCh
             (Mark::Line(palette::TEXT, 2), "England"),
             (Mark::Line(palette::SKY, 2), "95% limits"),
             (Mark::Line(palette::PURPLE, 2), "99.8% limits"),
-            (Mark::Dot(palette::GREY), "Trust"),
-            (Mark::Triangle(palette::GREY), "Exemplar"),
+            (Mark::Dot(palette::GREY), c.words.one),
+            (Mark::Triangle(palette::GREY), c.words.marked),
             (Mark::Square(palette::VERMILLION), "Beyond 99.8%"),
         ],
     )?;
@@ -70,7 +87,7 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, c: &FunnelCh
         .build_cartesian_2d(0.0..max_d, lo..hi)?;
     chart
         .configure_mesh()
-        .x_desc("Denominator (how many were counted)")
+        .x_desc(c.words.x_label)
         .y_desc(c.y_label.as_str())
         .x_label_formatter(&|x| super::tick(x.round()))
         .y_label_formatter(&|y| super::tick(*y))

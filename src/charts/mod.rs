@@ -12,10 +12,10 @@ mod strip;
 mod trend;
 
 pub use bars::{BarChart, bar_chart};
-pub use funnel::{FunnelChart, FunnelPoint, funnel_chart};
+pub use funnel::{FunnelChart, FunnelPoint, FunnelWords, TRUSTS, funnel_chart};
 pub use heatmap::{HeatMap, heat_map};
 pub use ranking::{RankingChart, ranking_chart};
-pub use spc::{PointType, SpcChart, SpcPoint, spc_chart};
+pub use spc::{PointType, SpcChart, SpcPoint, When, spc_chart};
 pub use spine::{Significance, SpineChart, SpineRow, spine_chart};
 pub use strip::{StripChart, StripGroup, strip_chart};
 pub use trend::{TrendChart, TrendSeries, trend_chart};

@@ -5,6 +5,7 @@
 
 use super::{DrawResult, Mark, legend_band, palette, render, short};
 use crate::domain::Quarter;
+use crate::domain::uptake::Month;
 use plotters::prelude::*;
 
 /// What a point signals.
@@ -15,8 +16,54 @@ pub enum PointType {
     Concern,
 }
 
+/// When a point is: a quarter (metric values) or a calendar month (NHS App uptake).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum When {
+    Quarter(Quarter),
+    Month(Month),
+}
+
+impl When {
+    fn index(self) -> i32 {
+        match self {
+            When::Quarter(q) => q.index(),
+            When::Month(m) => m.index(),
+        }
+    }
+
+    fn label(self) -> String {
+        match self {
+            When::Quarter(q) => q.financial_label(),
+            When::Month(m) => m.label(),
+        }
+    }
+
+    /// An axis tick's label: a quarter as `label`, a month shortened ("Mar 2019").
+    fn tick(self) -> String {
+        match self {
+            When::Quarter(q) => q.financial_label(),
+            When::Month(m) => format!("{} {}", &m.label()[..3], m.year()),
+        }
+    }
+
+    /// The same kind of time at index `i`.
+    fn at(self, i: i32) -> When {
+        match self {
+            When::Quarter(_) => When::Quarter(Quarter::from_index(i)),
+            When::Month(_) => When::Month(Month::from_index(i)),
+        }
+    }
+
+    fn units(self) -> (&'static str, &'static str) {
+        match self {
+            When::Quarter(_) => ("quarters", "Quarter (NHS financial year)"),
+            When::Month(_) => ("months", "Month"),
+        }
+    }
+}
+
 pub struct SpcPoint {
-    pub quarter: Quarter,
+    pub when: When,
     pub value: f64,
     pub point_type: PointType,
 }
@@ -45,17 +92,18 @@ pub fn spc_chart(c: &SpcChart) -> anyhow::Result<String> {
         .filter(|p| p.point_type != PointType::CommonCause)
         .map(|p| {
             let kind = if p.point_type == PointType::Improvement { "improvement" } else { "concern" };
-            format!("{} {} (special cause {kind})", p.quarter.financial_label(), short(p.value))
+            format!("{} {} (special cause {kind})", p.when.label(), short(p.value))
         })
         .collect();
     let limits = match c.limits {
         Some((l, u)) => format!("process limits {} to {}", short(l), short(u)),
-        None => "no process limits: fewer than 12 quarters, so a run chart".into(),
+        None => format!("no process limits: fewer than 12 {}, so a run chart", c.points[0].when.units().0),
     };
     let desc = format!(
-        "Chart of {} over {} quarters: mean {}, {limits}{}. {}",
+        "Chart of {} over {} {}: mean {}, {limits}{}. {}",
         c.y_label,
         c.points.len(),
+        c.points[0].when.units().0,
         short(c.mean),
         c.target.map(|t| format!(", target {}", short(t))).unwrap_or_default(),
         if special.is_empty() {
@@ -93,7 +141,8 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, c: &SpcChart
     let pad = ((hi - lo) * 0.08).max(0.5);
     let (lo, hi) = ((lo - pad).max(c.scale.0), (hi + pad).min(c.scale.1));
     let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 1.0, hi + 1.0) };
-    let (first, last) = (c.points[0].quarter.index(), c.points[c.points.len() - 1].quarter.index());
+    let kind = c.points[0].when;
+    let (first, last) = (kind.index(), c.points[c.points.len() - 1].when.index());
     let n = (last - first + 1) as usize;
     let mut chart = ChartBuilder::on(&plot)
         .margin(12)
@@ -104,9 +153,13 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, c: &SpcChart
     chart
         .configure_mesh()
         .x_labels(n + 1)
-        .x_label_formatter(&|x| super::quarter_tick(*x, first, step))
+        .x_label_formatter(&|x| {
+            let i = x.round() as i32;
+            let on_step = (x - x.round()).abs() < 1e-6 && i >= first && ((i - first) as usize).is_multiple_of(step);
+            if on_step { kind.at(i).tick() } else { String::new() }
+        })
         .y_label_formatter(&|y| super::tick(*y))
-        .x_desc("Quarter (NHS financial year)")
+        .x_desc(kind.units().1)
         .y_desc(c.y_label.as_str())
         .label_style(("sans-serif", 13))
         .axis_desc_style(("sans-serif", 15))
@@ -123,10 +176,10 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, c: &SpcChart
     if let Some(t) = c.target {
         chart.draw_series(DashedLineSeries::new(across(t), 10, 4, palette::GREEN.stroke_width(2)))?;
     }
-    let points: Vec<(f64, f64)> = c.points.iter().map(|p| (p.quarter.index() as f64, p.value)).collect();
+    let points: Vec<(f64, f64)> = c.points.iter().map(|p| (p.when.index() as f64, p.value)).collect();
     chart.draw_series(LineSeries::new(points.clone(), palette::GREY.stroke_width(2)))?;
     chart.draw_series(
-        c.points.iter().map(|p| EmptyElement::at((p.quarter.index() as f64, p.value)) + marker(p.point_type)),
+        c.points.iter().map(|p| EmptyElement::at((p.when.index() as f64, p.value)) + marker(p.point_type)),
     )?;
     Ok(())
 }

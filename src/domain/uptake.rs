@@ -138,24 +138,28 @@ impl Area {
     }
 }
 
-static TILES: LazyLock<Vec<(String, i32, i32)>> = LazyLock::new(|| {
-    #[derive(Deserialize)]
-    struct Tile {
-        icb_code: String,
-        col: i32,
-        row: i32,
-    }
-    csv::Reader::from_reader(include_str!("../../data/icb_tiles.csv").as_bytes())
-        .deserialize::<Tile>()
-        .map(|t| t.map(|t| (t.icb_code, t.col, t.row)))
+/// A tile map's places, `code,col,row` under any header.
+fn tiles(text: &str, file: &str) -> Vec<(String, i32, i32)> {
+    csv::Reader::from_reader(text.as_bytes())
+        .deserialize::<(String, i32, i32)>()
         .collect::<Result<Vec<_>, _>>()
-        .expect("data/icb_tiles.csv is valid (checked by a test)")
-});
+        .unwrap_or_else(|e| panic!("{file} is valid (checked by a test): {e}"))
+}
+
+static ICB_TILES: LazyLock<Vec<(String, i32, i32)>> =
+    LazyLock::new(|| tiles(include_str!("../../data/icb_tiles.csv"), "data/icb_tiles.csv"));
+static REGION_TILES: LazyLock<Vec<(String, i32, i32)>> =
+    LazyLock::new(|| tiles(include_str!("../../data/region_tiles.csv"), "data/region_tiles.csv"));
 
 /// The tile map of the 42 ICBs: each one's (code, column, row), west to east and north to
 /// south, one equal tile each in its rough place (`data/icb_tiles.csv`).
 pub fn icb_tiles() -> &'static [(String, i32, i32)] {
-    &TILES
+    &ICB_TILES
+}
+
+/// The tile map of the seven NHS England regions (`data/region_tiles.csv`).
+pub fn region_tiles() -> &'static [(String, i32, i32)] {
+    &REGION_TILES
 }
 
 /// A measure of the app's use, counted per area and month.
@@ -398,6 +402,11 @@ mod tests {
         assert!(tiles.iter().all(|(code, _, _)| area(code).is_some_and(|a| a.level == Level::Icb)));
         let places: std::collections::HashSet<(i32, i32)> = tiles.iter().map(|(_, c, r)| (*c, *r)).collect();
         assert_eq!(places.len(), 42, "one tile a place");
+        let regions = region_tiles();
+        assert_eq!(regions.len(), 7);
+        assert!(regions.iter().all(|(code, _, _)| area(code).is_some_and(|a| a.level == Level::Region)));
+        let places: std::collections::HashSet<(i32, i32)> = regions.iter().map(|(_, c, r)| (*c, *r)).collect();
+        assert_eq!(places.len(), 7, "one tile a place");
     }
 
     #[test]

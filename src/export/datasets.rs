@@ -17,6 +17,21 @@ pub struct Records<'a> {
     pub uptake: &'a [crate::analytics::uptake::UptakeFigure],
 }
 
+/// Whether export `name` lists the NHS App uptake figures.
+pub fn reads_uptake(name: &str) -> bool {
+    matches!(name, "app_uptake" | "app_uptake_change")
+}
+
+/// The uptake figures `filter` keeps (its months and areas).
+fn uptake_kept<'a>(
+    records: &Records<'a>,
+    filter: &'a Filter,
+) -> impl Iterator<Item = &'a crate::analytics::uptake::UptakeFigure> {
+    records.uptake.iter().filter(|u| {
+        filter.month_ok(u.month) && crate::domain::uptake::area(&u.area_code).is_some_and(|a| filter.area_ok(a))
+    })
+}
+
 /// One quarter's collection, for the completeness export.
 #[derive(Debug, Clone)]
 pub struct QuarterProgress {
@@ -47,7 +62,7 @@ impl Stored {
                 completeness.push(QuarterProgress { quarter: *quarter, window, progress });
             }
         }
-        let uptake = if name == "app_uptake" {
+        let uptake = if reads_uptake(name) {
             let values = store.uptake().await?;
             std::sync::Arc::new(
                 tokio::task::spawn_blocking(move || crate::analytics::uptake::uptake_figures(&values)).await?,
@@ -314,18 +329,10 @@ pub fn write_export<W: Write + Send>(
             "areas",
             crate::domain::uptake::areas().iter().filter(|a| filter.area_ok(a)).map(declared::areas::cells),
         )?,
-        "app_uptake" => write_table(
-            out,
-            "app_uptake",
-            records
-                .uptake
-                .iter()
-                .filter(|u| {
-                    filter.month_ok(u.month)
-                        && crate::domain::uptake::area(&u.area_code).is_some_and(|a| filter.area_ok(a))
-                })
-                .map(declared::app_uptake::cells),
-        )?,
+        "app_uptake" => write_table(out, "app_uptake", uptake_kept(records, filter).map(declared::app_uptake::cells))?,
+        "app_uptake_change" => {
+            write_table(out, "app_uptake_change", uptake_kept(records, filter).map(declared::app_uptake_change::cells))?
+        }
         "conformance" | "systems" | "trust_conformance" | "upgrades" => {
             return super::conformance::write_conformance_export(name, f, filter, out);
         }

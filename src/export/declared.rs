@@ -40,6 +40,7 @@ pub const ALL: &[&Export] = &[
     &completeness::EXPORT,
     &areas::EXPORT,
     &app_uptake::EXPORT,
+    &app_uptake_change::EXPORT,
 ];
 
 /// Each export's name and description, in the same order.
@@ -68,6 +69,7 @@ pub const EXPORTS: &[(&str, &str)] = &[
     (completeness::EXPORT.name, completeness::EXPORT.description),
     (areas::EXPORT.name, areas::EXPORT.description),
     (app_uptake::EXPORT.name, app_uptake::EXPORT.description),
+    (app_uptake_change::EXPORT.name, app_uptake_change::EXPORT.description),
 ];
 
 /// Which end of an interval a cell holds.
@@ -895,5 +897,48 @@ export! {
         "share_registered": Float, "percent",
             "100 × cumulative registrations ÷ population, on registrations rows only; empty elsewhere and without a population."
             => Cell::opt_number(u.share_registered);
+    ]
+}
+
+export! {
+    app_uptake_change: "NHS App uptake's change by area and month: each count against the month before and the same month a year before, at every level.",
+    |u: &UptakeFigure| {}
+    [
+        "area_code": Text, "ODS or ONS code",
+            "The area (see the areas export)."
+            => Cell::text(&u.area_code);
+        "level": Text, "sub_icb, icb, region or england",
+            "The area's level; counts above sub-ICB locations are pooled as in app_uptake."
+            => Cell::text(u.level.as_str());
+        "month": Text, "YYYY-MM",
+            "The calendar month counted."
+            => Cell::text(u.month.to_string());
+        "measure": Text, "identifier",
+            "What is counted (docs/RULES.md §9)."
+            => Cell::text(&u.measure);
+        "age_band": Text, "13-15, 16-24, …, 75+ or all",
+            "The age band counted; all for every age from 13."
+            => Cell::text(u.age_band.as_str());
+        "value": Float, "count",
+            "The count in the month."
+            => Cell::Number(u.value);
+        "previous_month_value": Float, "count",
+            "The count of the month before; empty when that month was not counted."
+            => Cell::opt_number(u.previous_month);
+        "change_on_previous_month": Float, "count",
+            "value − previous_month_value."
+            => Cell::opt_number(u.change_on_previous_month());
+        "percent_change_on_previous_month": Float, "percent",
+            "100 × change_on_previous_month ÷ previous_month_value; empty when the month before counted 0."
+            => Cell::opt_number(UptakeFigure::percent_change(u.previous_month, u.value));
+        "year_before_value": Float, "count",
+            "The count of the same month a year before; empty when that month was not counted."
+            => Cell::opt_number(u.year_before);
+        "change_on_year_before": Float, "count",
+            "value − year_before_value."
+            => Cell::opt_number(u.change_on_year_before());
+        "percent_change_on_year_before": Float, "percent",
+            "100 × change_on_year_before ÷ year_before_value; empty when that month counted 0."
+            => Cell::opt_number(UptakeFigure::percent_change(u.year_before, u.value));
     ]
 }

@@ -22,15 +22,38 @@ pub const FHIR_FIELDS: Fields = Fields {
 
 /// Parses and validates a MeasureReport or a Bundle of them, all or nothing.
 pub fn parse_measure_reports(bytes: &[u8], rules: &Rules<'_>) -> Result<Vec<MetricRow>, Errors> {
-    let json: Value = serde_json::from_slice(bytes).map_err(|e| {
+    let json = read_json(bytes)?;
+    let reports = reports_of(&json)?;
+    let mut errors = Errors::new();
+    let mut rows = Vec::new();
+    let mut validator = Validator::new(rules, FHIR_FIELDS);
+    for (i, report) in reports.into_iter().enumerate() {
+        let row = i + 1;
+        if let Some(raw) = raw_row(row, report, &mut errors)
+            && let Some(valid) = validator.check(raw, &mut errors)
+        {
+            rows.push(valid);
+        }
+    }
+    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+}
+
+/// The JSON of a FHIR body, or the error that it is not JSON.
+pub fn read_json(bytes: &[u8]) -> Result<Value, Errors> {
+    serde_json::from_slice(bytes).map_err(|e| {
         Errors::from(RowError::new(
             1,
             "",
             format!("the body is not JSON: {e} (line {}, column {})", e.line(), e.column()),
         ))
-    })?;
+    })
+}
+
+/// The resources of a MeasureReport or of a Bundle's entries (each is checked to be a
+/// MeasureReport by `is_measure_report` as it is read).
+pub fn reports_of(json: &Value) -> Result<Vec<&Value>, Errors> {
     let reports: Vec<&Value> = match json.get("resourceType").and_then(Value::as_str) {
-        Some("MeasureReport") => vec![&json],
+        Some("MeasureReport") => vec![json],
         Some("Bundle") => json
             .get("entry")
             .and_then(Value::as_array)
@@ -51,36 +74,27 @@ pub fn parse_measure_reports(bytes: &[u8], rules: &Rules<'_>) -> Result<Vec<Metr
     if reports.is_empty() {
         return Err(RowError::new(1, "entry", "the Bundle has no entries").into());
     }
-    let mut errors = Errors::new();
-    let mut rows = Vec::new();
-    let mut validator = Validator::new(rules, FHIR_FIELDS);
-    for (i, report) in reports.into_iter().enumerate() {
-        let row = i + 1;
-        if let Some(raw) = raw_row(row, report, &mut errors)
-            && let Some(valid) = validator.check(raw, &mut errors)
-        {
-            rows.push(valid);
-        }
-    }
-    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+    Ok(reports)
 }
 
-/// The fields of one report, with the problems of its shape reported.
-fn raw_row(row: usize, report: &Value, errors: &mut Errors) -> Option<RawRow> {
+/// Whether entry `row` is a MeasureReport, reporting it when not.
+pub fn is_measure_report(row: usize, report: &Value, errors: &mut Errors) -> bool {
     match report.get("resourceType").and_then(Value::as_str) {
-        Some("MeasureReport") => {}
+        Some("MeasureReport") => true,
         Some(other) => {
             errors.push(RowError::new(row, "resourceType", format!("entry {row} is a {other}, not a MeasureReport")));
-            return None;
+            false
         }
         None => {
             errors.push(RowError::new(row, "resourceType", format!("entry {row} has no resource")));
-            return None;
+            false
         }
     }
-    let before = errors.total();
-    let org = organisation(report, row, errors);
-    let metric = match report.get("measure") {
+}
+
+/// The measure's id: the last path segment of its canonical URL, without a `|version`.
+pub fn measure_id(report: &Value, row: usize, errors: &mut Errors) -> Option<String> {
+    match report.get("measure") {
         Some(Value::String(url)) => Some(
             url.trim_end_matches('/')
                 .rsplit('/')
@@ -100,20 +114,26 @@ fn raw_row(row: usize, report: &Value, errors: &mut Errors) -> Option<RawRow> {
             None
         }
         _ => None,
-    };
-    let period = match report.pointer("/period/start").and_then(Value::as_str) {
-        Some(start) => match chrono::NaiveDate::parse_from_str(start.get(..10).unwrap_or(start), "%Y-%m-%d") {
-            Ok(date) => Some(Quarter::containing(date).to_string()),
-            Err(_) => {
-                errors.push(RowError::new(row, "period.start", format!("'{start}' is not a FHIR date")));
-                None
-            }
-        },
-        None => None,
-    };
-    let value = match report.pointer("/group/0/measureScore/value") {
-        // A whole number in JSON's decimal form (1.0) is the whole number: a yes/no metric's
-        // 0.0 and 1.0 are its 0 and 1.
+    }
+}
+
+/// The date `period.start` gives, or the problem with it.
+pub fn period_start(report: &Value, row: usize, errors: &mut Errors) -> Option<chrono::NaiveDate> {
+    let start = report.pointer("/period/start").and_then(Value::as_str)?;
+    match chrono::NaiveDate::parse_from_str(start.get(..10).unwrap_or(start), "%Y-%m-%d") {
+        Ok(date) => Some(date),
+        Err(_) => {
+            errors.push(RowError::new(row, "period.start", format!("'{start}' is not a FHIR date")));
+            None
+        }
+    }
+}
+
+/// A score at `pointer` as text, reported under `column` when it is not a number. A whole
+/// number in JSON's decimal form (1.0) is the whole number: a yes/no metric's 0.0 and 1.0 are
+/// its 0 and 1.
+pub fn score(report: &Value, pointer: &str, column: &str, row: usize, errors: &mut Errors) -> Option<String> {
+    match report.pointer(pointer) {
         Some(Value::Number(n)) => Some(match n.as_f64() {
             Some(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
             _ => n.to_string(),
@@ -121,17 +141,29 @@ fn raw_row(row: usize, report: &Value, errors: &mut Errors) -> Option<RawRow> {
         Some(Value::String(s)) => {
             errors.push(RowError::new(
                 row,
-                "group[0].measureScore.value",
+                column,
                 format!("the score is the text \"{s}\": FHIR JSON writes numbers without quotes"),
             ));
             None
         }
         Some(_) => {
-            errors.push(RowError::new(row, "group[0].measureScore.value", "the score is not a number"));
+            errors.push(RowError::new(row, column, "the score is not a number"));
             None
         }
         None => None,
-    };
+    }
+}
+
+/// The fields of one report, with the problems of its shape reported.
+fn raw_row(row: usize, report: &Value, errors: &mut Errors) -> Option<RawRow> {
+    if !is_measure_report(row, report, errors) {
+        return None;
+    }
+    let before = errors.total();
+    let org = organisation(report, row, errors);
+    let metric = measure_id(report, row, errors);
+    let period = period_start(report, row, errors).map(|date| Quarter::containing(date).to_string());
+    let value = score(report, "/group/0/measureScore/value", "group[0].measureScore.value", row, errors);
     if errors.total() > before {
         return None;
     }

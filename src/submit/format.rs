@@ -23,6 +23,8 @@ pub enum Format {
     Dspt,
     /// NHS App uptake: `area_code,month,measure,value[,age_band]`.
     UptakeCsv,
+    /// NHS App uptake as FHIR R4 MeasureReports with the area as subject.
+    UptakeMeasureReport,
 }
 
 impl Format {
@@ -32,7 +34,7 @@ impl Format {
             Format::TargetsCsv => SubmissionKind::Targets,
             Format::ConformanceCsv | Format::TestReport | Format::Dspt => SubmissionKind::Conformance,
             Format::OrganisationsCsv => SubmissionKind::Organisations,
-            Format::UptakeCsv => SubmissionKind::Uptake,
+            Format::UptakeCsv | Format::UptakeMeasureReport => SubmissionKind::Uptake,
         }
     }
 
@@ -46,6 +48,7 @@ impl Format {
             Format::OrganisationsCsv => "organisations_csv",
             Format::Dspt => "dspt",
             Format::UptakeCsv => "uptake_csv",
+            Format::UptakeMeasureReport => "uptake_measure_report",
         }
     }
 
@@ -59,6 +62,7 @@ impl Format {
             Format::OrganisationsCsv,
             Format::Dspt,
             Format::UptakeCsv,
+            Format::UptakeMeasureReport,
         ]
         .into_iter()
         .find(|f| f.as_str() == text)
@@ -74,6 +78,7 @@ impl Format {
             Format::OrganisationsCsv => "organisations (CSV)",
             Format::Dspt => "Data Security and Protection Toolkit results (published CSV)",
             Format::UptakeCsv => "NHS App uptake (CSV)",
+            Format::UptakeMeasureReport => "NHS App uptake (FHIR MeasureReport)",
         }
     }
 
@@ -82,9 +87,11 @@ impl Format {
         let start = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let first = start.iter().find(|b| !b.is_ascii_whitespace());
         if first == Some(&b'{') {
-            let resource = serde_json::from_slice::<serde_json::Value>(start)
-                .ok()
-                .and_then(|v| v.get("resourceType").and_then(|r| r.as_str()).map(str::to_string));
+            let json = serde_json::from_slice::<serde_json::Value>(start).ok();
+            if json.as_ref().is_some_and(crate::ingest::uptake::is_uptake_report) {
+                return Format::UptakeMeasureReport;
+            }
+            let resource = json.and_then(|v| v.get("resourceType").and_then(|r| r.as_str()).map(str::to_string));
             let bundle_of_tests =
                 resource.as_deref() == Some("Bundle") && String::from_utf8_lossy(start).contains("\"TestReport\"");
             return if resource.as_deref() == Some("TestReport") || bundle_of_tests {
@@ -128,6 +135,9 @@ impl Format {
         Ok(match (kind, sniffed) {
             (K::Organisations, _) => Format::OrganisationsCsv,
             (K::Dspt, _) => Format::Dspt,
+            (K::Uptake, Format::UptakeMeasureReport | Format::MeasureReport | Format::TestReport) => {
+                Format::UptakeMeasureReport
+            }
             (K::Uptake, _) => Format::UptakeCsv,
             (K::Targets, Format::MetricsCsv | Format::TargetsCsv) => Format::TargetsCsv,
             (K::Conformance, f @ (Format::ConformanceCsv | Format::TestReport)) => f,

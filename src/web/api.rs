@@ -64,9 +64,10 @@ async fn create(
             f @ (Format::ConformanceCsv | Format::TargetsCsv | Format::UptakeCsv) => f,
             _ => Format::MetricsCsv,
         },
+        ("application/fhir+json" | "application/json", Some("uptake")) => Format::UptakeMeasureReport,
         ("application/fhir+json" | "application/json", None | Some("metrics" | "conformance")) => {
             match Format::sniff(&body) {
-                Format::TestReport => Format::TestReport,
+                f @ (Format::TestReport | Format::UptakeMeasureReport) => f,
                 _ => Format::MeasureReport,
             }
         }
@@ -84,7 +85,7 @@ async fn create(
         }
     };
     let refused = match format {
-        Format::UptakeCsv => (!matches!(role, Role::Analyst | Role::Admin))
+        Format::UptakeCsv | Format::UptakeMeasureReport => (!matches!(role, Role::Analyst | Role::Admin))
             .then_some("NHS App uptake is national data: analysts and administrators send it"),
         Format::ConformanceCsv | Format::TestReport => (role == Role::Analyst)
             .then_some("an analyst sends NHS App uptake only: conformance results come from assessors and trusts"),

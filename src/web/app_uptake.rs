@@ -106,8 +106,14 @@ const CLASSES: [(&str, &str); 5] = [
 pub struct Tile {
     pub code: String,
     pub name: String,
+    /// What the tile shows: an ICB's code, a region's name.
+    pub label: String,
     pub x: i32,
     pub y: i32,
+    /// The tile's centre across, and its two lines of text down.
+    pub cx: i32,
+    pub label_y: i32,
+    pub value_y: i32,
     pub fill: &'static str,
     pub ink: &'static str,
     pub value: String,
@@ -117,6 +123,114 @@ pub struct Tile {
 pub struct KeyClass {
     pub fill: &'static str,
     pub label: String,
+}
+
+/// A tile map: one equal tile per area in its rough place, coloured by class, with its key.
+pub struct TileMap {
+    pub id: &'static str,
+    pub modifier: &'static str,
+    pub title: String,
+    pub desc: String,
+    pub view_box: String,
+    pub tile_w: i32,
+    pub tile_h: i32,
+    pub tiles: Vec<Tile>,
+    pub key: Vec<KeyClass>,
+}
+
+/// Five equal classes between the lowest and the highest value, numbered 0 (dark) to 4.
+struct Classes {
+    low: f64,
+    high: f64,
+}
+
+impl Classes {
+    fn of(values: impl Iterator<Item = f64>) -> Self {
+        let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
+        Self { low, high }
+    }
+
+    fn class(&self, v: f64) -> usize {
+        if self.high.partial_cmp(&self.low) != Some(std::cmp::Ordering::Greater) {
+            return 2;
+        }
+        (((v - self.low) / (self.high - self.low) * 5.0).floor() as usize).min(4)
+    }
+
+    fn key(&self, places: usize) -> Vec<KeyClass> {
+        if !self.low.is_finite() {
+            return Vec::new();
+        }
+        let (low, high) = (self.low, self.high);
+        (0..5)
+            .map(|k| {
+                let (from, to) = (low + (high - low) * k as f64 / 5.0, low + (high - low) * (k + 1) as f64 / 5.0);
+                KeyClass { fill: CLASSES[k].0, label: format!("{} to {}", num(from, places), num(to, places)) }
+            })
+            .collect()
+    }
+}
+
+/// The shape of a tile map's tiles: their size and pitch, and what each is labelled with.
+struct TileShape {
+    width: i32,
+    height: i32,
+    gap: i32,
+    label: fn(&crate::domain::uptake::Area) -> String,
+}
+
+const ICB_TILE: TileShape = TileShape { width: 60, height: 52, gap: 4, label: |a| a.code.clone() };
+const REGION_TILE: TileShape = TileShape { width: 170, height: 64, gap: 6, label: |a| a.name.clone() };
+
+/// A tile map of `places` (code, column, row) coloured by `value`.
+fn tile_map(
+    id: &'static str,
+    modifier: &'static str,
+    title: String,
+    places: &[(String, i32, i32)],
+    shape: &TileShape,
+    value: impl Fn(&str) -> Option<f64>,
+) -> TileMap {
+    let classes = Classes::of(places.iter().filter_map(|(code, _, _)| value(code)));
+    let places_dp = 1;
+    let tiles: Vec<Tile> = places
+        .iter()
+        .filter_map(|(code, col, row)| {
+            let a = area(code)?;
+            let v = value(code);
+            let (fill, ink) = v.map_or(("#f0f4f5", "#0b0c0c"), |v| CLASSES[classes.class(v)]);
+            let (x, y) = (col * (shape.width + shape.gap), row * (shape.height + shape.gap));
+            Some(Tile {
+                code: code.to_string(),
+                name: a.name.clone(),
+                label: (shape.label)(a),
+                x,
+                y,
+                cx: x + shape.width / 2,
+                label_y: y + shape.height * 2 / 5 + 2,
+                value_y: y + shape.height * 3 / 4 + 1,
+                fill,
+                ink,
+                value: v.map_or("no data".into(), |v| num(v, places_dp)),
+                pilot: a.holds_pilot(),
+            })
+        })
+        .collect();
+    let (cols, rows) = places.iter().fold((0, 0), |(c, r), (_, col, row)| (c.max(*col + 1), r.max(*row + 1)));
+    TileMap {
+        id,
+        modifier,
+        desc: format!(
+            "Each of the {} tiles is coloured by its value, from dark (lowest) to light (highest); the table below lists every value.",
+            tiles.len()
+        ),
+        title,
+        view_box: format!("-4 -4 {} {}", cols * (shape.width + shape.gap) + 4, rows * (shape.height + shape.gap) + 4),
+        tile_w: shape.width,
+        tile_h: shape.height,
+        tiles,
+        key: classes.key(places_dp),
+    }
 }
 
 pub struct Row {
@@ -157,6 +271,47 @@ fn comparison(c: &PilotComparison) -> Comparison {
     }
 }
 
+/// A cell of the feature heat map: its value and its class (0 dark to 4 light, within its
+/// feature), none without a value.
+pub struct HeatCell {
+    pub text: String,
+    pub class: Option<usize>,
+}
+
+pub struct AdoptionRow {
+    pub href: String,
+    pub name: String,
+    pub pilot: bool,
+    pub cells: Vec<HeatCell>,
+    /// The feature taken up fastest, and in how many months.
+    pub fastest: String,
+}
+
+pub struct AgeRow {
+    pub band: String,
+    pub population: String,
+    pub registered: String,
+    pub share: String,
+    pub interval: String,
+}
+
+pub struct AgeTable {
+    pub caption: String,
+    pub rows: Vec<AgeRow>,
+    pub reading: String,
+}
+
+pub struct FunnelOutlier {
+    pub href: String,
+    pub name: String,
+    pub code: String,
+    pub pilot: bool,
+    pub population: String,
+    pub share: String,
+    pub limits: String,
+    pub position: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "app.html")]
 pub struct AppPage {
@@ -165,16 +320,19 @@ pub struct AppPage {
     pub measure_name: String,
     pub unit: &'static str,
     pub measures: Vec<(String, String, bool)>,
-    pub headline: Vec<(String, String, String)>,
-    pub tiles: Vec<Tile>,
-    pub key: Vec<KeyClass>,
+    pub headline: Vec<(String, String, String, String, String)>,
+    pub maps: Vec<TileMap>,
     pub icb_rows: Vec<Row>,
     pub region_rows: Vec<Row>,
     pub features: Vec<String>,
-    pub adoption: Vec<Row>,
+    pub adoption: Vec<AdoptionRow>,
     pub by_month: Vec<Comparison>,
     pub by_since: Vec<Comparison>,
-    pub ages: Vec<(String, String, String)>,
+    pub funnel_chart: String,
+    pub funnel_pooled: String,
+    pub funnel_counts: Vec<(String, usize)>,
+    pub funnel_outliers: Vec<FunnelOutlier>,
+    pub ages: Vec<AgeTable>,
     pub empty: bool,
 }
 
@@ -184,85 +342,120 @@ pub struct AppQuery {
     measure: Option<String>,
 }
 
+/// A measure chosen by `?measure=` (registrations by default), or the error listing them.
+fn chosen_measure(given: Option<String>) -> Result<crate::domain::uptake::Measure> {
+    let measure_id = given.unwrap_or_else(|| REGISTRATIONS.to_string());
+    measure(&measure_id).filter(|m| m.measure != POPULATION).cloned().ok_or_else(|| {
+        let all: Vec<&str> =
+            measures().iter().filter(|m| m.measure != POPULATION).map(|m| m.measure.as_str()).collect();
+        AppError::BadRequest(format!("measure: '{measure_id}' is not one of {}", all.join(", ")))
+    })
+}
+
+/// The measures to choose from, `chosen` selected.
+fn measure_choices(chosen: &str) -> Vec<(String, String, bool)> {
+    measures()
+        .iter()
+        .filter(|m| m.measure != POPULATION)
+        .map(|m| (m.measure.clone(), m.name.clone(), m.measure == chosen))
+        .collect()
+}
+
+/// A change on an earlier count, signed, with its percentage: "+1,204 (+3.1 %)".
+fn change_text(from: Option<f64>, to: f64) -> String {
+    let Some(from) = from else { return "–".into() };
+    let sign = |v: f64| if v > 0.0 { "+" } else { "" };
+    let d = to - from;
+    match UptakeFigure::percent_change(Some(from), to) {
+        Some(p) => format!("{}{} ({}{} %)", sign(d), num(d, 0), sign(p), num(p, 1)),
+        None => format!("{}{}", sign(d), num(d, 0)),
+    }
+}
+
+fn age_table(caption: String, shares: &[crate::analytics::uptake::AgeShare]) -> Option<AgeTable> {
+    let reading = crate::analytics::uptake::age_reading(shares)?;
+    Some(AgeTable {
+        caption,
+        rows: shares
+            .iter()
+            .map(|a| AgeRow {
+                band: a.band.as_str().to_string(),
+                population: num(a.population, 0),
+                registered: num(a.registered, 0),
+                share: num(a.share, 1),
+                interval: format!("{} to {}", num(a.low, 1), num(a.high, 1)),
+            })
+            .collect(),
+        reading,
+    })
+}
+
 async fn overview(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     uri: axum::http::Uri,
     Query(q): Query<AppQuery>,
 ) -> Result<Html<String>> {
-    let measure_id = q.measure.unwrap_or_else(|| REGISTRATIONS.to_string());
-    let Some(chosen) = measure(&measure_id).filter(|m| m.measure != POPULATION) else {
-        let all: Vec<&str> =
-            measures().iter().filter(|m| m.measure != POPULATION).map(|m| m.measure.as_str()).collect();
-        return Err(AppError::BadRequest(format!("measure: '{measure_id}' is not one of {}", all.join(", "))));
-    };
+    let chosen = chosen_measure(q.measure)?;
     cached_uptake_page(&state, &auth, &uri, move |figures| {
         let latest = Latest::of(figures);
         let value = |code: &str, m: &str| latest.get(code, m, AgeBand::All).and_then(shown);
+        let month_label = latest.month.map_or("no data yet".into(), Month::label);
+        let maps = vec![
+            tile_map(
+                "icb-map",
+                "",
+                format!(
+                    "Tile map of England's 42 integrated care boards: {}, {month_label}",
+                    chosen.name.to_lowercase()
+                ),
+                crate::domain::uptake::icb_tiles(),
+                &ICB_TILE,
+                |code| value(code, &chosen.measure),
+            ),
+            tile_map(
+                "region-map",
+                "app-tile-map--regions",
+                format!("Tile map of England's seven NHS regions: {}, {month_label}", chosen.name.to_lowercase()),
+                crate::domain::uptake::region_tiles(),
+                &REGION_TILE,
+                |code| value(code, &chosen.measure),
+            ),
+        ];
         let icbs: Vec<&crate::domain::uptake::Area> = areas().iter().filter(|a| a.level == Level::Icb).collect();
-        let values: Vec<f64> = icbs.iter().filter_map(|a| value(&a.code, &chosen.measure)).collect();
-        let (low, high) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(*v), h.max(*v)));
-        let class = |v: f64| {
-            if high.partial_cmp(&low) != Some(std::cmp::Ordering::Greater) {
-                return 2;
-            }
-            (((v - low) / (high - low) * 5.0).floor() as usize).min(4)
-        };
-        let places = 1;
-        let tiles = crate::domain::uptake::icb_tiles()
-            .iter()
-            .filter_map(|(code, col, row)| {
-                let a = area(code)?;
-                let v = value(code, &chosen.measure);
-                let (fill, ink) = v.map_or(("#f0f4f5", "#0b0c0c"), |v| CLASSES[class(v)]);
-                Some(Tile {
-                    code: code.to_string(),
-                    name: a.name.clone(),
-                    x: col * 64,
-                    y: row * 56,
-                    fill,
-                    ink,
-                    value: v.map_or("no data".into(), |v| num(v, places)),
-                    pilot: a.holds_pilot(),
-                })
-            })
-            .collect();
-        let key = (0..5)
-            .map(|k| {
-                let (from, to) = (low + (high - low) * k as f64 / 5.0, low + (high - low) * (k + 1) as f64 / 5.0);
-                KeyClass { fill: CLASSES[k].0, label: format!("{} to {}", num(from, places), num(to, places)) }
-            })
-            .collect();
         let area_row = |a: &crate::domain::uptake::Area| Row {
             href: format!("/app/areas/{}", a.code),
             name: a.name.clone(),
             code: a.code.clone(),
-            cells: vec![value(&a.code, &chosen.measure).map_or("no data".into(), |v| num(v, places))],
+            cells: vec![value(&a.code, &chosen.measure).map_or("no data".into(), |v| num(v, 1))],
             pilot: a.holds_pilot(),
         };
         let mut icb_rows: Vec<Row> = icbs.iter().map(|a| area_row(a)).collect();
         icb_rows.sort_by(|a, b| a.name.cmp(&b.name));
         let region_rows =
             areas().iter().filter(|a| matches!(a.level, Level::Region | Level::England)).map(area_row).collect();
-        let adoption = icbs
+        // Feature adoption: each feature's rate classed within the feature, and the fastest.
+        let adopted = crate::analytics::uptake::adoption(figures);
+        let rate = |code: &str, m: &str| latest.get(code, m, AgeBand::All).and_then(|f| f.rate_per_1000);
+        let feature_classes: Vec<Classes> =
+            FEATURES.iter().map(|(_, _, m)| Classes::of(icbs.iter().filter_map(|a| rate(&a.code, m)))).collect();
+        let mut adoption: Vec<AdoptionRow> = icbs
             .iter()
-            .map(|a| Row {
+            .map(|a| AdoptionRow {
                 href: format!("/app/areas/{}", a.code),
                 name: a.name.clone(),
-                code: a.code.clone(),
+                pilot: a.holds_pilot(),
                 cells: FEATURES
                     .iter()
-                    .map(|(_, _, m)| {
-                        latest
-                            .get(&a.code, m, AgeBand::All)
-                            .and_then(|f| f.rate_per_1000)
-                            .map_or("–".into(), |v| num(v, 1))
+                    .zip(&feature_classes)
+                    .map(|((_, _, m), classes)| {
+                        let v = rate(&a.code, m);
+                        HeatCell { text: v.map_or("–".into(), |v| num(v, 1)), class: v.map(|v| classes.class(v)) }
                     })
                     .collect(),
-                pilot: a.holds_pilot(),
+                fastest: fastest_text(adopted.get(&a.code).map(Vec::as_slice)),
             })
-            .collect::<Vec<_>>();
-        let mut adoption = adoption;
+            .collect();
         adoption.sort_by(|a, b| a.name.cmp(&b.name));
         let england = crate::domain::uptake::ENGLAND;
         let headline = measures()
@@ -274,6 +467,8 @@ async fn overview(
                     m.name.clone(),
                     num(f.value, 0),
                     shown(f).map_or("–".into(), |v| format!("{} {}", num(v, 1), shown_unit(&m.measure))),
+                    change_text(f.previous_month, f.value),
+                    change_text(f.year_before, f.value),
                 ))
             })
             .collect();
@@ -282,47 +477,144 @@ async fn overview(
             let n = all.len();
             all.iter().enumerate().filter(|(i, _)| i % 6 == 0 || *i + 1 == n).map(|(_, c)| comparison(c)).collect()
         };
-        // Age: the pilot areas' share registered by band, pooled over their locations.
+        let funnel = latest.month.map(|m| crate::analytics::uptake::registered_funnel(figures, m));
+        let (funnel_chart, funnel_pooled, funnel_counts, funnel_outliers) =
+            registered_funnel_parts(funnel.as_ref(), &month_label)?;
         let mut ages = Vec::new();
-        for band in AgeBand::ALL {
-            let (mut registered, mut population) = (0.0, 0.0);
-            for a in areas().iter().filter(|a| a.level == Level::SubIcb && a.pilot_area.is_some()) {
-                if let Some(f) = latest.get(&a.code, REGISTRATIONS, band)
-                    && let Some(p) = f.population
-                {
-                    registered += f.cumulative;
-                    population += p;
-                }
-            }
-            if population > 0.0 {
-                ages.push((band.as_str().to_string(), num(population, 0), num(100.0 * registered / population, 1)));
-            }
+        if let Some(month) = latest.month {
+            use crate::analytics::uptake::by_age;
+            let all = by_age(figures, month, |_| true);
+            let pilot = by_age(figures, month, |code| area(code).is_some_and(|a| a.pilot_area.is_some()));
+            ages.extend(age_table(
+                format!("Share registered by age band, every location that sent bands, {month_label}"),
+                &all,
+            ));
+            ages.extend(age_table(format!("Share registered by age band, the pilot areas, {month_label}"), &pilot));
         }
         let page = AppPage {
-            month: latest.month.map_or("no data yet".into(), Month::label),
+            month: month_label,
             measure_id: chosen.measure.clone(),
             measure_name: chosen.name.clone(),
             unit: shown_unit(&chosen.measure),
-            measures: measures()
-                .iter()
-                .filter(|m| m.measure != POPULATION)
-                .map(|m| (m.measure.clone(), m.name.clone(), m.measure == chosen.measure))
-                .collect(),
+            measures: measure_choices(&chosen.measure),
             headline,
-            tiles,
-            key,
+            maps,
             icb_rows,
             region_rows,
             features: FEATURES.iter().map(|(_, name, _)| name.to_string()).collect(),
             adoption,
             by_month: step(by_month),
             by_since: step(by_since),
+            funnel_chart,
+            funnel_pooled,
+            funnel_counts,
+            funnel_outliers,
             ages,
             empty: figures.is_empty(),
         };
         Ok(page)
     })
     .await
+}
+
+/// "Ordering repeat prescriptions, 5 months": the feature an area took up fastest.
+fn fastest_text(list: Option<&[crate::analytics::uptake::FeatureAdoption]>) -> String {
+    let Some(best) = list.and_then(crate::analytics::uptake::fastest) else { return "–".into() };
+    let name = FEATURES.iter().find(|(_, _, m)| *m == best.measure).map_or(best.measure, |(_, n, _)| *n);
+    match best.months_to_half {
+        Some(1) => format!("{name}, 1 month"),
+        Some(k) => format!("{name}, {k} months"),
+        None => name.to_string(),
+    }
+}
+
+/// The funnel plot of the share registered against population, its pooled share, how many
+/// locations fall where, and the locations beyond the 95 % limits.
+#[allow(clippy::type_complexity)]
+fn registered_funnel_parts(
+    funnel: Option<&(f64, Vec<crate::analytics::uptake::ShareFunnelRow>)>,
+    month_label: &str,
+) -> Result<(String, String, Vec<(String, usize)>, Vec<FunnelOutlier>)> {
+    use crate::analytics::uncertainty::Position;
+    let Some((pooled, rows)) = funnel else { return Ok((String::new(), String::new(), Vec::new(), Vec::new())) };
+    let count = |p: Position| rows.iter().filter(|r| r.point.position == p).count();
+    let positions = [
+        (Position::Above998, "above the 99.8 % limit"),
+        (Position::Above95, "between the 95 % and 99.8 % limits above"),
+        (Position::Within, "within the 95 % limits"),
+        (Position::Below95, "between the 95 % and 99.8 % limits below"),
+        (Position::Below998, "below the 99.8 % limit"),
+    ];
+    let counts: Vec<(String, usize)> = positions.iter().map(|(p, words)| (words.to_string(), count(*p))).collect();
+    let largest = rows.iter().map(|r| r.population).fold(10.0, f64::max);
+    let chart = crate::charts::funnel_chart(&crate::charts::FunnelChart {
+        id: "registered-funnel".into(),
+        words: crate::charts::FunnelWords {
+            one: "Location",
+            many: "sub-ICB locations",
+            marked: "Pilot area",
+            x_label: "People aged 13 and over",
+        },
+        title: format!("Share of people aged 13+ registered for the NHS App by sub-ICB location, {month_label}"),
+        y_label: "% registered".into(),
+        pooled: 100.0 * pooled,
+        points: rows
+            .iter()
+            .map(|r| crate::charts::FunnelPoint {
+                denominator: r.population,
+                value: r.share,
+                beyond: matches!(r.point.position, Position::Above998 | Position::Below998),
+                exemplar: area(&r.area_code).is_some_and(|a| a.pilot_area.is_some()),
+            })
+            .collect(),
+        limits: crate::analytics::uncertainty::funnel_lines(*pooled, largest),
+        summary: counts.iter().map(|(w, n)| format!("{n} {w}")).collect::<Vec<_>>().join(", ") + ".",
+    })?;
+    let mut outliers: Vec<(f64, FunnelOutlier)> = rows
+        .iter()
+        .filter(|r| r.point.position != Position::Within)
+        .filter_map(|r| {
+            let a = area(&r.area_code)?;
+            Some((
+                r.share,
+                FunnelOutlier {
+                    href: format!("/app/areas/{}", a.code),
+                    name: a.name.clone(),
+                    code: a.code.clone(),
+                    pilot: a.pilot_area.is_some(),
+                    population: num(r.population, 0),
+                    share: num(r.share, 1),
+                    limits: format!(
+                        "{} to {} (99.8 %: {} to {})",
+                        num(r.point.lower_95, 1),
+                        num(r.point.upper_95, 1),
+                        num(r.point.lower_998, 1),
+                        num(r.point.upper_998, 1)
+                    ),
+                    position: positions.iter().find(|(p, _)| *p == r.point.position).map_or("", |(_, w)| *w),
+                },
+            ))
+        })
+        .collect();
+    outliers.sort_by(|a, b| b.0.total_cmp(&a.0));
+    Ok((chart, num(100.0 * pooled, 1), counts, outliers.into_iter().map(|(_, o)| o).collect()))
+}
+
+/// One month of an area's chosen measure: its count, rate or share, changes and SPC signal.
+pub struct SeriesRow {
+    pub month: String,
+    pub count: String,
+    pub shown: String,
+    pub on_month: String,
+    pub on_year: String,
+    pub signal: &'static str,
+}
+
+pub struct FeatureRow {
+    pub name: String,
+    pub level: String,
+    pub months: String,
+    pub fastest: bool,
 }
 
 #[derive(Template)]
@@ -335,7 +627,14 @@ pub struct AreaPage {
     pub pilot_area: Option<String>,
     pub holds_pilot: bool,
     pub children: Vec<(String, String)>,
-    pub measures: Vec<String>,
+    pub measure_id: String,
+    pub measure_name: String,
+    pub measures: Vec<(String, String, bool)>,
+    pub spc_chart: String,
+    pub spc_reading: String,
+    pub series: Vec<SeriesRow>,
+    pub features: Vec<FeatureRow>,
+    pub overview_measures: Vec<String>,
     pub rows: Vec<(String, Vec<String>)>,
 }
 
@@ -344,21 +643,57 @@ async fn area_page(
     Extension(auth): Extension<Auth>,
     uri: axum::http::Uri,
     Path(code): Path<String>,
+    Query(q): Query<AppQuery>,
 ) -> Result<Html<String>> {
     let code = code.to_ascii_uppercase();
     let Some(a) = area(&code) else {
         return Err(AppError::NotFound(format!("There is no area '{code}'.")));
     };
+    let chosen = chosen_measure(q.measure)?;
     cached_uptake_page(&state, &auth, &uri, move |figures| {
         let shown_measures =
             [REGISTRATIONS, "logins", "appointments_booked", "prescriptions_ordered", "record_views", "nhs111_visits"];
         let mut by_month: std::collections::BTreeMap<Month, Vec<String>> = Default::default();
+        let mut chosen_rows: Vec<&UptakeFigure> = Vec::new();
         for f in figures.iter().filter(|f| f.area_code == a.code && f.age_band == AgeBand::All) {
             if let Some(k) = shown_measures.iter().position(|m| *m == f.measure) {
                 let cells = by_month.entry(f.month).or_insert_with(|| vec!["–".into(); shown_measures.len()]);
                 cells[k] = shown(f).map_or(num(f.value, 0), |v| num(v, 1));
             }
+            if f.measure == chosen.measure {
+                chosen_rows.push(f);
+            }
         }
+        chosen_rows.sort_by_key(|f| f.month);
+        let (spc_chart, spc_reading, signals) = area_spc(&a, &chosen, &chosen_rows)?;
+        let series = chosen_rows
+            .iter()
+            .zip(&signals)
+            .rev()
+            .map(|(f, signal)| SeriesRow {
+                month: f.month.label(),
+                count: num(f.value, 0),
+                shown: f.rate_per_1000.map_or("–".into(), |v| num(v, 1)),
+                on_month: change_text(f.previous_month, f.value),
+                on_year: change_text(f.year_before, f.value),
+                signal,
+            })
+            .collect();
+        let adopted = crate::analytics::uptake::adoption(figures);
+        let list = adopted.get(&a.code).map(Vec::as_slice).unwrap_or_default();
+        let best = crate::analytics::uptake::fastest(list).map(|b| b.measure);
+        let features = FEATURES
+            .iter()
+            .map(|(_, name, m)| {
+                let found = list.iter().find(|x| x.measure == *m);
+                FeatureRow {
+                    name: name.to_string(),
+                    level: found.and_then(|x| x.level).map_or("–".into(), |v| num(v, 1)),
+                    months: found.and_then(|x| x.months_to_half).map_or("–".into(), |k| k.to_string()),
+                    fastest: best == Some(*m),
+                }
+            })
+            .collect();
         let page = AreaPage {
             code: a.code.clone(),
             name: a.name.clone(),
@@ -371,7 +706,14 @@ async fn area_page(
                 .filter(|c| c.parent.as_deref() == Some(a.code.as_str()))
                 .map(|c| (c.code.clone(), c.name.clone()))
                 .collect(),
-            measures: shown_measures
+            measure_id: chosen.measure.clone(),
+            measure_name: chosen.name.clone(),
+            measures: measure_choices(&chosen.measure),
+            spc_chart,
+            spc_reading,
+            series,
+            features,
+            overview_measures: shown_measures
                 .iter()
                 .map(|m| {
                     let name = measure(m).map_or(m.to_string(), |x| x.name.clone());
@@ -383,6 +725,64 @@ async fn area_page(
         Ok(page)
     })
     .await
+}
+
+/// The Making Data Count chart of an area's monthly rate per 1,000 of a measure (higher is
+/// better: more use of the app), what it says in words, and each month's signal.
+fn area_spc(
+    a: &crate::domain::uptake::Area,
+    m: &crate::domain::uptake::Measure,
+    rows: &[&UptakeFigure],
+) -> Result<(String, String, Vec<&'static str>)> {
+    use crate::analytics::spc::{PointType, Rule, chart, variation_words};
+    let rated: Vec<(Month, f64)> = rows.iter().filter_map(|f| Some((f.month, f.rate_per_1000?))).collect();
+    let values: Vec<f64> = rated.iter().map(|(_, v)| *v).collect();
+    let spc = chart(&values, crate::domain::Direction::HigherBetter, None);
+    let kind = |t: PointType| match t {
+        PointType::Improvement => crate::charts::PointType::Improvement,
+        PointType::Concern => crate::charts::PointType::Concern,
+        PointType::CommonCause => crate::charts::PointType::CommonCause,
+    };
+    let svg = crate::charts::spc_chart(&crate::charts::SpcChart {
+        id: "spc".into(),
+        title: format!(
+            "{}: {} per 1,000 people aged 13+ by month, Making Data Count chart",
+            a.name,
+            m.name.to_lowercase()
+        ),
+        y_label: "per 1,000 people aged 13+".into(),
+        points: rated
+            .iter()
+            .zip(spc.iter().flat_map(|c| c.points.iter()))
+            .map(|((month, _), p)| crate::charts::SpcPoint {
+                when: crate::charts::When::Month(*month),
+                value: p.value,
+                point_type: kind(p.point_type),
+            })
+            .collect(),
+        mean: spc.as_ref().map_or(0.0, |c| c.mean),
+        limits: spc.as_ref().and_then(|c| c.limits),
+        target: None,
+        scale: (0.0, f64::INFINITY),
+    })?;
+    let by_month: HashMap<Month, &crate::analytics::spc::Point> =
+        rated.iter().map(|(m, _)| *m).zip(spc.iter().flat_map(|c| c.points.iter())).collect();
+    let signals = rows
+        .iter()
+        .map(|f| match by_month.get(&f.month).map(|p| p.rule) {
+            None => "no rate (no population)",
+            Some(Rule::OutsideLimits) => "outside the process limits",
+            Some(Rule::Trend) => "seven months rising or falling",
+            Some(Rule::TwoInThree) => "two of three close to a limit",
+            Some(Rule::Shift) => "seven months on one side of the mean",
+            Some(Rule::None) => "",
+        })
+        .collect();
+    let reading = spc.as_ref().map_or_else(
+        || "No rate has been counted yet.".to_string(),
+        |c| format!("Latest month: {}.", variation_words(c.variation_icon)),
+    );
+    Ok((svg, reading, signals))
 }
 
 #[derive(Template)]

@@ -133,7 +133,7 @@ pub(super) async fn stored_records(
     name: &str,
     filter: &crate::export::Filter,
 ) -> Result<crate::export::Stored> {
-    if name == "app_uptake" {
+    if crate::export::reads_uptake(name) {
         let kept = crate::export::Stored::load(&state.store, f, "", filter).await?;
         return Ok(kept.with_uptake(state.uptake().await?));
     }

@@ -152,16 +152,11 @@ fn funnel(
         .unwrap_or_default();
     let exemplar = |code: &str| f.reference.organisation(code).is_some_and(|o| o.exemplar.is_exemplar());
     let pooled = rows.first().map_or(0.0, |x| x.pooled_value / 100.0);
-    // The limits from a denominator of 5 to the largest, on a geometric grid.
-    let largest = rows.iter().map(|x| f64::from(x.counts.denominator)).fold(10.0, f64::max) * 1.05;
-    let grid: Vec<f64> = (0..=120).map(|i| 5.0 * (largest / 5.0).powf(f64::from(i) / 120.0)).collect();
-    let line = |level, high| -> Vec<(f64, f64)> {
-        grid.iter().map(|&n| (n, 100.0 * crate::analytics::uncertainty::funnel_limit(n, pooled, level, high))).collect()
-    };
-    use crate::analytics::uncertainty::Level;
+    let largest = rows.iter().map(|x| f64::from(x.counts.denominator)).fold(10.0, f64::max);
     let count = |p: &[Position]| rows.iter().filter(|x| p.contains(&x.point.position)).count();
     let chart = crate::charts::funnel_chart(&crate::charts::FunnelChart {
         id: "funnel".into(),
+        words: crate::charts::TRUSTS,
         title: format!("{}: funnel plot, {}", metric.name, period.financial_label()),
         y_label: unit_label.to_string(),
         pooled: 100.0 * pooled,
@@ -174,7 +169,7 @@ fn funnel(
                 exemplar: exemplar(&x.org_code),
             })
             .collect(),
-        limits: [line(Level::P95, false), line(Level::P95, true), line(Level::P998, false), line(Level::P998, true)],
+        limits: crate::analytics::uncertainty::funnel_lines(pooled, largest),
         summary: format!(
             "{} above the 99.8% limit, {} between the 95% and 99.8% limits above, {} within the 95% limits, {} between the limits below, {} below the 99.8% limit.",
             count(&[Position::Above998]),

@@ -667,7 +667,7 @@ fn history(f: &Figures, org: Organisation, metric: crate::domain::Metric) -> Res
             .iter()
             .zip(chart.iter().flat_map(|c| c.points.iter()))
             .map(|(p, point)| crate::charts::SpcPoint {
-                quarter: *p,
+                when: crate::charts::When::Quarter(*p),
                 value: point.value,
                 point_type: kind(point.point_type),
             })
