@@ -42,6 +42,7 @@ impl When {
     fn tick(self) -> String {
         match self {
             When::Quarter(q) => q.financial_label(),
+            When::Month(m) if m.month() == 1 => m.year().to_string(),
             When::Month(m) => format!("{} {}", &m.label()[..3], m.year()),
         }
     }
@@ -149,13 +150,26 @@ fn draw(root: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>, c: &SpcChart
         .x_label_area_size(45)
         .y_label_area_size(super::value_axis_width(lo, hi))
         .build_cartesian_2d(first as f64 - 0.4..last as f64 + 0.4, lo..hi)?;
-    let step = n.div_ceil(6).max(1);
-    chart
-        .configure_mesh()
-        .x_labels(n + 1)
+    // Quarters: one tick in six, every quarter on the grid. Months: one tick each January (every
+    // other January over ten years), no grid line for each month.
+    let step = match kind {
+        When::Quarter(_) => n.div_ceil(6).max(1),
+        When::Month(_) if n > 120 => 24,
+        When::Month(_) if n > 36 => 12,
+        When::Month(_) => 3,
+    };
+    let mut mesh = chart.configure_mesh();
+    if matches!(kind, When::Month(_)) {
+        mesh.disable_x_mesh();
+    }
+    mesh.x_labels(n + 1)
         .x_label_formatter(&|x| {
             let i = x.round() as i32;
-            let on_step = (x - x.round()).abs() < 1e-6 && i >= first && ((i - first) as usize).is_multiple_of(step);
+            let from = match kind {
+                When::Quarter(_) => i - first,
+                When::Month(_) => i,
+            };
+            let on_step = (x - x.round()).abs() < 1e-6 && i >= first && (from.rem_euclid(step as i32) == 0);
             if on_step { kind.at(i).tick() } else { String::new() }
         })
         .y_label_formatter(&|y| super::tick(*y))

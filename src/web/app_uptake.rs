@@ -58,6 +58,29 @@ fn num(v: f64, places: usize) -> String {
     }
 }
 
+/// A rate per 1,000: one decimal, two below 1 so that a small rate does not read as none.
+fn rate_text(v: f64) -> String {
+    if v < 1.0 { num(v, 2) } else { num(v, 1) }
+}
+
+/// A feature's name in a narrow column heading.
+fn feature_short(id: &str) -> &'static str {
+    match id {
+        "appointments" => "Appointments",
+        "prescriptions" => "Prescriptions",
+        "record" => "Record views",
+        "nhs111" => "NHS 111 online",
+        "data_sharing" => "Data sharing",
+        "organ_donation" => "Organ donation",
+        _ => "End of life",
+    }
+}
+
+/// An ICB's name without "NHS" and "Integrated Care Board"; any other area's as it is.
+fn short_area_name(a: &crate::domain::uptake::Area) -> String {
+    crate::domain::icb(&a.code).map_or_else(|| a.name.clone(), |i| i.short_name().to_string())
+}
+
 /// What a measure is shown as: the share registered for registrations, else the rate per 1,000.
 fn shown(f: &UptakeFigure) -> Option<f64> {
     if f.measure == REGISTRATIONS { f.share_registered } else { f.rate_per_1000 }
@@ -134,6 +157,8 @@ pub struct TileMap {
     pub view_box: String,
     pub tile_w: i32,
     pub tile_h: i32,
+    pub label_font: i32,
+    pub value_font: i32,
     pub tiles: Vec<Tile>,
     pub key: Vec<KeyClass>,
 }
@@ -176,11 +201,19 @@ struct TileShape {
     width: i32,
     height: i32,
     gap: i32,
+    /// The font sizes of the label and the value.
+    fonts: (i32, i32),
     label: fn(&crate::domain::uptake::Area) -> String,
 }
 
-const ICB_TILE: TileShape = TileShape { width: 60, height: 52, gap: 4, label: |a| a.code.clone() };
-const REGION_TILE: TileShape = TileShape { width: 170, height: 64, gap: 6, label: |a| a.name.clone() };
+const ICB_TILE: TileShape = TileShape { width: 60, height: 52, gap: 4, fonts: (14, 12), label: |a| a.code.clone() };
+const REGION_TILE: TileShape = TileShape {
+    width: 200,
+    height: 80,
+    gap: 6,
+    fonts: (17, 17),
+    label: |a| a.name.replace("North East and", "NE and"),
+};
 
 /// A tile map of `places` (code, column, row) coloured by `value`.
 fn tile_map(
@@ -228,6 +261,8 @@ fn tile_map(
         view_box: format!("-4 -4 {} {}", cols * (shape.width + shape.gap) + 4, rows * (shape.height + shape.gap) + 4),
         tile_w: shape.width,
         tile_h: shape.height,
+        label_font: shape.fonts.0,
+        value_font: shape.fonts.1,
         tiles,
         key: classes.key(places_dp),
     }
@@ -321,10 +356,13 @@ pub struct AppPage {
     pub unit: &'static str,
     pub measures: Vec<(String, String, bool)>,
     pub headline: Vec<(String, String, String, String, String)>,
+    /// England's share of people aged 13+ registered, in percent.
+    pub registered: String,
     pub maps: Vec<TileMap>,
     pub icb_rows: Vec<Row>,
     pub region_rows: Vec<Row>,
-    pub features: Vec<String>,
+    /// Each feature's short heading and full name.
+    pub features: Vec<(String, String)>,
     pub adoption: Vec<AdoptionRow>,
     pub by_month: Vec<Comparison>,
     pub by_since: Vec<Comparison>,
@@ -443,7 +481,7 @@ async fn overview(
             .iter()
             .map(|a| AdoptionRow {
                 href: format!("/app/areas/{}", a.code),
-                name: a.name.clone(),
+                name: short_area_name(a),
                 pilot: a.holds_pilot(),
                 cells: FEATURES
                     .iter()
@@ -466,7 +504,7 @@ async fn overview(
                 Some((
                     m.name.clone(),
                     num(f.value, 0),
-                    shown(f).map_or("–".into(), |v| format!("{} {}", num(v, 1), shown_unit(&m.measure))),
+                    f.rate_per_1000.map_or("–".into(), rate_text),
                     change_text(f.previous_month, f.value),
                     change_text(f.year_before, f.value),
                 ))
@@ -498,10 +536,14 @@ async fn overview(
             unit: shown_unit(&chosen.measure),
             measures: measure_choices(&chosen.measure),
             headline,
+            registered: latest
+                .get(england, REGISTRATIONS, AgeBand::All)
+                .and_then(|f| f.share_registered)
+                .map_or("–".into(), |v| num(v, 1)),
             maps,
             icb_rows,
             region_rows,
-            features: FEATURES.iter().map(|(_, name, _)| name.to_string()).collect(),
+            features: FEATURES.iter().map(|(id, name, _)| (feature_short(id).to_string(), name.to_string())).collect(),
             adoption,
             by_month: step(by_month),
             by_since: step(by_since),
@@ -517,13 +559,13 @@ async fn overview(
     .await
 }
 
-/// "Ordering repeat prescriptions, 5 months": the feature an area took up fastest.
+/// "Prescriptions (5)": the feature an area took up fastest, and its months to half its level.
 fn fastest_text(list: Option<&[crate::analytics::uptake::FeatureAdoption]>) -> String {
     let Some(best) = list.and_then(crate::analytics::uptake::fastest) else { return "–".into() };
-    let name = FEATURES.iter().find(|(_, _, m)| *m == best.measure).map_or(best.measure, |(_, n, _)| *n);
+    let name =
+        FEATURES.iter().find(|(_, _, m)| *m == best.measure).map_or(best.measure, |(id, _, _)| feature_short(id));
     match best.months_to_half {
-        Some(1) => format!("{name}, 1 month"),
-        Some(k) => format!("{name}, {k} months"),
+        Some(k) => format!("{name} ({k})"),
         None => name.to_string(),
     }
 }
