@@ -150,3 +150,136 @@ async fn an_analyst_sends_uptake_and_the_export_pools_it_into_rates_totals_and_s
     assert_eq!(page("/app/areas/ZZZ").await.0, 404);
     assert_eq!(page("/app?measure=downloads").await.0, 400);
 }
+
+/// A FHIR R4 MeasureReport of one count about an area, with counts by age band as strata.
+fn report(area: &str, measure: &str, month: &str, count: i64, strata: &[(&str, i64)]) -> Value {
+    let strata: Vec<Value> = strata
+        .iter()
+        .map(|(band, n)| serde_json::json!({"value": {"text": band}, "measureScore": {"value": n}}))
+        .collect();
+    serde_json::json!({
+        "resourceType": "MeasureReport",
+        "status": "complete",
+        "type": "summary",
+        "measure": format!("https://exemplar.example/fhir/Measure/{measure}"),
+        "subject": {"identifier": {"system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": area}},
+        "period": {"start": format!("{month}-01"), "end": format!("{month}-28")},
+        "group": [{"measureScore": {"value": count}, "stratifier": [{"code": [{"text": "age band"}], "stratum": strata}]}]
+    })
+}
+
+async fn post_fhir(app: &TestApp, token: &str, body: &Value) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/submissions", app.base))
+        .bearer_auth(token)
+        .header("content-type", "application/fhir+json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn fhir_reports_and_the_submit_page_store_uptake_and_the_pages_chart_it() {
+    let app = TestApp::spawn(false).await;
+    app.user("fhir-analyst@test.example", Role::Analyst, None).await;
+    let token = app.token("fhir-analyst@test.example").await;
+
+    // A Bundle of reports, one with age strata: each report and each stratum is a count.
+    let bundle = serde_json::json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": report("99A", "registrations", "2019-01", 200, &[("16-24", 80), ("75+", 5)])},
+        {"resource": report("99A", "population_13_plus", "2019-01", 1000, &[("16-24", 200), ("75+", 100)])},
+        {"resource": report("99A", "registrations", "2019-02", 100, &[])},
+        {"resource": report("99A", "population_13_plus", "2019-02", 1000, &[])},
+    ]});
+    let (status, answer) = post_fhir(&app, &token, &bundle).await;
+    assert_eq!((status, answer["status"].as_str()), (201, Some("accepted")), "{answer}");
+    let rows = uptake(&app).await;
+    let banded = rows
+        .iter()
+        .find(|r| r["area_code"] == "99A" && r["measure"] == "registrations" && r["age_band"] == "16-24")
+        .expect("the stratum is a count of its own");
+    assert_eq!([&banded["value"], &banded["share_registered"]], ["80", "40"]);
+
+    // A bad report: every problem by its place in the Bundle and its field, nothing stored.
+    let before = uptake(&app).await.len();
+    let bad = serde_json::json!({"resourceType": "Bundle", "entry": [
+        {"resource": report("99A", "registrations", "2019-03", 5, &[("16-25", 1)])},
+        {"resource": report("ZZZ", "logins", "2019-03", 5, &[])},
+    ]});
+    let (status, answer) = post_fhir(&app, &token, &bad).await;
+    assert_eq!(status, 422, "{answer}");
+    let errors: Vec<(u64, &str)> = answer["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["row"].as_u64().unwrap(), e["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(errors, [(1, "group[0].stratifier[0].stratum[0].value.text"), (2, "subject")]);
+    assert_eq!(uptake(&app).await.len(), before);
+
+    // The change on the month before, in its own export.
+    let (status, text) = app.text("/export/app_uptake_change.csv").await;
+    assert_eq!(status, 200);
+    let (header, changes) = parse_csv(&text);
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let feb = changes
+        .iter()
+        .find(|r| r[at("area_code")] == "99A" && r[at("month")] == "2019-02" && r[at("measure")] == "registrations")
+        .expect("February's registrations");
+    assert_eq!(
+        [
+            &feb[at("previous_month_value")],
+            &feb[at("change_on_previous_month")],
+            &feb[at("percent_change_on_previous_month")]
+        ],
+        ["200", "-100", "-50"]
+    );
+
+    // The submit page: an analyst previews uptake (a new count and a revision), then stores it.
+    let analyst = app.user("web-analyst@test.example", Role::Analyst, None).await;
+    let form_page = analyst.get(format!("{}/submit", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(form_page.contains("Submit NHS App uptake"), "{form_page}");
+    let csrf = common::csrf_of(&form_page);
+    let pasted = "area_code,month,measure,value\n99A,2019-02,registrations,120\n99A,2019-03,registrations,90\n";
+    let form = reqwest::multipart::Form::new().text("csrf_token", csrf.clone()).text("pasted", pasted);
+    let preview = analyst.post(format!("{}/submit", app.base)).multipart(form).send().await.unwrap();
+    assert_eq!(preview.status().as_u16(), 200);
+    let preview = preview.text().await.unwrap();
+    assert!(preview.contains("Rows by month") && preview.contains("Counts this would revise"), "{preview}");
+    assert!(preview.contains("100 (revision 1)"), "the current count is shown beside the new one");
+    let upload = preview.split("/submit/").nth(1).and_then(|s| s.split('/').next()).unwrap().to_string();
+    let stored = analyst
+        .post(format!("{}/submit/{upload}/confirm", app.base))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status().as_u16(), 303);
+    let now = uptake(&app).await;
+    let feb =
+        now.iter().find(|r| r["area_code"] == "99A" && r["month"] == "2019-02" && r["measure"] == "registrations");
+    assert_eq!(feb.map(|r| r["value"].as_str()), Some("120"));
+    // An analyst's metric values are refused on the page, with the reason.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", csrf.clone())
+        .text("pasted", "org_code,metric_id,period,value\nRGT,digital_leadership_capability,2025-Q1,3\n");
+    let refused = analyst.post(format!("{}/submit", app.base)).multipart(form).send().await.unwrap();
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(refused.text().await.unwrap().contains("Metric values and targets come from trusts"));
+
+    // The pages: both tile maps, the funnel, the age bands, and an area's SPC chart.
+    let visitor = app.anonymous();
+    let get = |path: &'static str| {
+        let (visitor, base) = (visitor.clone(), app.base.clone());
+        async move { visitor.get(format!("{base}{path}")).send().await.unwrap().text().await.unwrap() }
+    };
+    let html = get("/app").await;
+    assert!(html.contains("seven NHS regions") && html.contains(">North West P<"), "regions");
+    assert!(html.contains("registered-funnel") && html.contains("Share registered by age band"), "funnel and age");
+    assert!(html.contains("Taken up fastest"), "the feature heat map");
+    let html = get("/app/areas/99A?measure=registrations").await;
+    assert!(html.contains("Making Data Count chart") && html.contains("Change on the month before"), "{html}");
+}

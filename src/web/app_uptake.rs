@@ -102,7 +102,13 @@ struct Latest<'a> {
 
 impl<'a> Latest<'a> {
     fn of(figures: &'a [UptakeFigure]) -> Self {
-        let month = figures.iter().filter(|f| f.measure == REGISTRATIONS).map(|f| f.month).max();
+        // The latest month with rates (registrations and a population), else with registrations.
+        let registrations = || figures.iter().filter(|f| f.measure == REGISTRATIONS);
+        let month = registrations()
+            .filter(|f| f.population.is_some())
+            .map(|f| f.month)
+            .max()
+            .or_else(|| registrations().map(|f| f.month).max());
         let at = figures
             .iter()
             .filter(|f| Some(f.month) == month)
@@ -518,8 +524,15 @@ async fn overview(
         let funnel = latest.month.map(|m| crate::analytics::uptake::registered_funnel(figures, m));
         let (funnel_chart, funnel_pooled, funnel_counts, funnel_outliers) =
             registered_funnel_parts(funnel.as_ref(), &month_label)?;
+        // Age: the latest month with registrations and a population by age band.
+        let age_month = figures
+            .iter()
+            .filter(|f| f.measure == REGISTRATIONS && f.age_band != AgeBand::All && f.population.is_some())
+            .map(|f| f.month)
+            .max();
         let mut ages = Vec::new();
-        if let Some(month) = latest.month {
+        if let Some(month) = age_month {
+            let month_label = month.label();
             use crate::analytics::uptake::by_age;
             let all = by_age(figures, month, |_| true);
             let pilot = by_age(figures, month, |code| area(code).is_some_and(|a| a.pilot_area.is_some()));

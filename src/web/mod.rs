@@ -221,7 +221,7 @@ fn account_links(auth: &Auth) -> String {
     let links = AccountLinks {
         email: user.map(|u| u.email.as_str()),
         own_org: user.filter(|u| u.role == Role::Trust).and_then(|u| u.org_code.as_deref()),
-        submits: user.is_some_and(|u| u.role == Role::Trust),
+        submits: user.is_some_and(|u| matches!(u.role, Role::Trust | Role::Analyst | Role::Admin)),
         audits: user.is_some_and(|u| u.role == Role::Admin),
         two_step: user.is_some_and(|u| crate::auth::mfa::required_for(u.role)),
     };

@@ -114,6 +114,8 @@ pub struct OverviewPage {
     pub trend: Vec<TrendRow>,
     /// The largest gaps by the gaps page's priority.
     pub gaps: Vec<super::gaps::GapLine>,
+    /// The same gaps rolled up by region and by ICB.
+    pub areas: Vec<super::gaps::AreaTable>,
     pub exemplar_gap: Option<ExemplarGap>,
     /// Some exemplar median in the trust-type table rests on fewer than five trusts.
     pub exemplars_thin: bool,
@@ -178,6 +180,7 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
             trend_headers: Vec::new(),
             trend: Vec::new(),
             gaps: Vec::new(),
+            areas: Vec::new(),
             exemplar_gap: None,
             exemplars_thin: false,
         });
@@ -268,7 +271,12 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         series,
     })?;
 
-    let gaps = super::gaps::compute(f, Some(period), &Default::default()).rows.into_iter().take(10).collect();
+    let all_gaps = super::gaps::compute(f, Some(period), &Default::default());
+    let gaps = all_gaps.rows.into_iter().take(10).collect();
+    let areas = vec![
+        ("Gaps by region", "Region", all_gaps.by_region),
+        ("Gaps by integrated care board", "Integrated care board", all_gaps.by_icb),
+    ];
     let exemplars_thin = types.iter().any(|t| t.exemplar_thin);
 
     Ok(OverviewPage {
@@ -285,6 +293,7 @@ fn build(f: &Figures, period: Option<Quarter>) -> Result<OverviewPage> {
         trend_headers: TrustType::ALL.iter().map(|t| t.label().to_string()).collect(),
         trend,
         gaps,
+        areas,
         exemplar_gap: Some(exemplar_gap(f)?),
         exemplars_thin,
     })

@@ -192,6 +192,18 @@ pub struct PreviewPage {
     pub revisions: Vec<Revision>,
     pub flags: Vec<QualityFlag>,
     pub rules: String,
+    /// NHS App uptake: months and measures rather than quarters and metrics, no quality rules.
+    pub uptake: bool,
+}
+
+impl PreviewPage {
+    pub fn period_noun(&self) -> &'static str {
+        if self.uptake { "month" } else { "quarter" }
+    }
+
+    pub fn item_noun(&self) -> &'static str {
+        if self.uptake { "measure" } else { "metric" }
+    }
 }
 
 fn trust_of(auth: &Auth) -> Result<(i64, String)> {
@@ -201,12 +213,45 @@ fn trust_of(auth: &Auth) -> Result<(i64, String)> {
     }
 }
 
+/// Who may submit on the web, and for what: a trust's submitter for their trust (`Some(org)`),
+/// an analyst or administrator NHS App uptake, national data (`None`).
+fn submitter(auth: &Auth) -> Result<(i64, Option<String>)> {
+    match &auth.user {
+        Some(u) if u.role == Role::Trust => Ok((u.id, Some(u.org_code.clone().unwrap_or_default()))),
+        Some(u) if matches!(u.role, Role::Analyst | Role::Admin) => Ok((u.id, None)),
+        _ => Err(AppError::Forbidden(
+            "Only a trust's submitters (metric values and targets) and analysts and administrators (NHS App uptake) may submit."
+                .into(),
+        )),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "submit_uptake.html")]
+pub struct UptakeSubmitPage {
+    pub csrf_token: String,
+    pub error: Option<String>,
+    pub measures: Vec<(String, String)>,
+    pub bands: Vec<&'static str>,
+}
+
+fn uptake_page(auth: &Auth, error: Option<String>) -> UptakeSubmitPage {
+    use crate::domain::uptake::{AgeBand, measures};
+    UptakeSubmitPage {
+        csrf_token: auth.csrf_token().into(),
+        error,
+        measures: measures().iter().map(|m| (m.measure.clone(), m.name.clone())).collect(),
+        bands: AgeBand::ALL.iter().map(|b| b.as_str()).collect(),
+    }
+}
+
 async fn form(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     axum::extract::Query(q): axum::extract::Query<QuarterQuery>,
 ) -> Result<Html<String>> {
-    let (_, org_code) = trust_of(&auth)?;
+    let (_, org) = submitter(&auth)?;
+    let Some(org_code) = org else { return render(&auth, &uptake_page(&auth, None)) };
     let (quarter, choices) = collected_quarter(&state, q.period.as_deref())?;
     render(&auth, &submit_page(&state, &auth, org_code, quarter, &choices, None))
 }
@@ -216,7 +261,7 @@ async fn preview(
     Extension(auth): Extension<Auth>,
     mut multipart: Multipart,
 ) -> Result<Response> {
-    let (user_id, org_code) = trust_of(&auth)?;
+    let (user_id, org) = submitter(&auth)?;
     let (mut csrf, mut file, mut filename, mut pasted) = (String::new(), Vec::new(), None, String::new());
     while let Some(field) =
         multipart.next_field().await.map_err(|e| AppError::BadRequest(format!("the upload could not be read: {e}")))?
@@ -237,18 +282,33 @@ async fn preview(
     }
     super::check_csrf(&auth, &csrf)?;
     let bytes = if file.is_empty() { pasted.into_bytes() } else { file };
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        let (quarter, choices) = collected_quarter(&state, None)?;
-        let page =
-            submit_page(&state, &auth, org_code, quarter, &choices, Some("Choose a file or paste CSV rows.".into()));
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&auth, &page)?).into_response());
-    }
     let format = Format::sniff(&bytes);
+    let refused = if bytes.iter().all(u8::is_ascii_whitespace) {
+        Some("Choose a file or paste CSV rows.".to_string())
+    } else if org.is_none() && format.kind() != crate::store::SubmissionKind::Uptake {
+        Some(format!(
+            "This holds {}: analysts and administrators send NHS App uptake here, a CSV with the columns \
+             area_code, month, measure and value (or FHIR MeasureReports about areas). Metric values and targets come from trusts.",
+            format.label()
+        ))
+    } else {
+        None
+    };
+    if let Some(message) = refused {
+        let html = match org {
+            Some(org_code) => {
+                let (quarter, choices) = collected_quarter(&state, None)?;
+                render(&auth, &submit_page(&state, &auth, org_code, quarter, &choices, Some(message)))?
+            }
+            None => render(&auth, &uptake_page(&auth, Some(message)))?,
+        };
+        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
+    }
     let f = state.figures();
     let today = state.today();
     let bytes = std::sync::Arc::new(bytes);
     let Validated { rows: total, parsed, .. } =
-        validate(&f.reference, today, bytes.clone(), format, &auth.actor().for_org(Some(org_code))).await?;
+        validate(&f.reference, today, bytes.clone(), format, &auth.actor().for_org(org)).await?;
     let upload_id = match &parsed {
         Ok(_) => state.store.save_upload(user_id, format.as_str(), filename.as_deref(), &bytes).await?,
         Err(_) => 0,
@@ -265,6 +325,7 @@ async fn preview(
         revisions: Vec::new(),
         flags: Vec::new(),
         rules: crate::figures::quality::rules_text(),
+        uptake: format.kind() == crate::store::SubmissionKind::Uptake,
     };
     match parsed {
         Err(errors) => page.errors = errors,
@@ -279,11 +340,8 @@ async fn preview(
         Ok(crate::submit::Parsed::Organisations(orgs)) => page.rows = orgs.len(),
         Ok(crate::submit::Parsed::Uptake(rows)) => {
             page.rows = rows.len();
-            let mut by_measure: BTreeMap<String, usize> = BTreeMap::new();
-            for r in &rows {
-                *by_measure.entry(r.measure.clone()).or_default() += 1;
-            }
-            page.metrics = by_measure.into_iter().collect();
+            let current = state.store.uptake().await?;
+            uptake_preview(&mut page, &rows, &current);
         }
         Ok(crate::submit::Parsed::Values(rows)) => {
             page.rows = rows.len();
@@ -329,6 +387,50 @@ async fn preview(
     Ok((status, render(&auth, &page)?).into_response())
 }
 
+/// An uptake file's preview: its rows by month (new, revised, unchanged against the counts
+/// stored now) and by measure, and the counts it would revise.
+fn uptake_preview(
+    page: &mut PreviewPage,
+    rows: &[crate::domain::uptake::UptakeRow],
+    current: &[crate::domain::uptake::UptakeValue],
+) {
+    use crate::domain::uptake::{AgeBand, Month};
+    let stored: std::collections::HashMap<(&str, Month, &str, AgeBand), (f64, i64)> = current
+        .iter()
+        .map(|v| ((v.area_code.as_str(), v.month, v.measure.as_str(), v.age_band), (v.value, v.revision)))
+        .collect();
+    let mut by_month: BTreeMap<Month, QuarterSummary> = BTreeMap::new();
+    let mut by_measure: BTreeMap<String, usize> = BTreeMap::new();
+    for r in rows {
+        *by_measure.entry(r.measure.clone()).or_default() += 1;
+        let m = by_month.entry(r.month).or_insert_with(|| QuarterSummary {
+            quarter: r.month.label(),
+            rows: 0,
+            new: 0,
+            revised: 0,
+            unchanged: 0,
+        });
+        m.rows += 1;
+        match stored.get(&(r.area_code.as_str(), r.month, r.measure.as_str(), r.age_band)) {
+            None => m.new += 1,
+            Some((old, _)) if *old == r.value => m.unchanged += 1,
+            Some((old, revision)) => {
+                m.revised += 1;
+                page.revisions.push(Revision {
+                    org_code: r.area_code.clone(),
+                    metric: crate::domain::uptake::measure(&r.measure).map_or(r.measure.clone(), |x| x.name.clone()),
+                    metric_id: r.measure.clone(),
+                    quarter: format!("{} ({})", r.month.label(), r.age_band),
+                    old: format!("{old} (revision {revision})"),
+                    new: r.value.to_string(),
+                });
+            }
+        }
+    }
+    page.quarters = by_month.into_values().collect();
+    page.metrics = by_measure.into_iter().collect();
+}
+
 #[derive(serde::Deserialize)]
 pub struct ConfirmForm {
     csrf_token: String,
@@ -340,7 +442,7 @@ async fn confirm(
     Path(upload_id): Path<i64>,
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response> {
-    let (user_id, org_code) = trust_of(&auth)?;
+    let (user_id, org) = submitter(&auth)?;
     super::check_csrf(&auth, &form.csrf_token)?;
     let (format, filename, bytes) = state
         .store
@@ -349,7 +451,7 @@ async fn confirm(
         .ok_or_else(|| AppError::NotFound("This upload has already been confirmed, or it is not yours.".into()))?;
     let format =
         Format::parse(&format).ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown upload format {format}")))?;
-    let actor = auth.actor().for_org(Some(org_code));
+    let actor = auth.actor().for_org(org);
     let f = state.figures();
     let upload = Upload::bytes(format, bytes, filename);
     let answer = submit(&state.store, &f.reference, &actor, upload, Options::on(state.today())).await?.answer;
