@@ -720,7 +720,7 @@ async fn area_page(
             }
         }
         chosen_rows.sort_by_key(|f| f.month);
-        let (spc_chart, spc_reading, signals) = area_spc(&a, &chosen, &chosen_rows)?;
+        let (spc_chart, spc_reading, signals) = area_spc(a, &chosen, &chosen_rows)?;
         let series = chosen_rows
             .iter()
             .zip(&signals)
