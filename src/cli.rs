@@ -221,7 +221,7 @@ pub enum ImportCommand {
         #[arg(long)]
         dry_run: bool,
     },
-    /// NHS App uptake counts: CSV area_code,month,measure,value[,age_band] (month as 2019-03)
+    /// NHS App uptake counts: CSV area_code,month,measure,value[,age_band] (month as 2019-03), or FHIR MeasureReport JSON about areas
     Uptake {
         file: PathBuf,
         /// Validate without storing
