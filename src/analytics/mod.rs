@@ -5,6 +5,7 @@
 mod compute;
 mod exact;
 mod frames;
+pub mod peers;
 pub mod spc;
 mod summaries;
 mod tables;

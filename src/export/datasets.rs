@@ -333,6 +333,21 @@ pub fn write_export<W: Write + Send>(
         "app_uptake_change" => {
             write_table(out, "app_uptake_change", uptake_kept(records, filter).map(declared::app_uptake_change::cells))?
         }
+        "peers" => {
+            let quarter = filter.period.or_else(|| f.latest_period());
+            let peers = quarter.map(|q| f.peers(q, None)).unwrap_or_default();
+            write_table(
+                out,
+                "peers",
+                peers
+                    .iter()
+                    .filter(|p| {
+                        filter.org_ok(r, &p.org_code)
+                            && r.organisation(&p.org_code).is_some_and(|o| filter.peer_ok(o.trust_type.as_str()))
+                    })
+                    .map(declared::peers::cells),
+            )?
+        }
         "conformance" | "systems" | "trust_conformance" | "upgrades" => {
             return super::conformance::write_conformance_export(name, f, filter, out);
         }

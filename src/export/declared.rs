@@ -5,6 +5,7 @@
 use super::Cell;
 use super::datasets::{QuarterProgress, RevisedValue};
 use super::dictionary::{Column, Export, Kind, export};
+use crate::analytics::peers::Peer;
 use crate::analytics::uptake::UptakeFigure;
 use crate::analytics::{BenchmarkRow, GapRow, IndexRow, TrendRow, TrustBenchmarkRow};
 use crate::conformance::{SystemStatus, TrustConformance, Upgrade};
@@ -41,6 +42,7 @@ pub const ALL: &[&Export] = &[
     &areas::EXPORT,
     &app_uptake::EXPORT,
     &app_uptake_change::EXPORT,
+    &peers::EXPORT,
 ];
 
 /// Each export's name and description, in the same order.
@@ -70,6 +72,7 @@ pub const EXPORTS: &[(&str, &str)] = &[
     (areas::EXPORT.name, areas::EXPORT.description),
     (app_uptake::EXPORT.name, app_uptake::EXPORT.description),
     (app_uptake_change::EXPORT.name, app_uptake_change::EXPORT.description),
+    (peers::EXPORT.name, peers::EXPORT.description),
 ];
 
 /// Which end of an interval a cell holds.
@@ -940,5 +943,27 @@ export! {
         "percent_change_on_year_before": Float, "percent",
             "100 × change_on_year_before ÷ year_before_value; empty when that month counted 0."
             => Cell::opt_number(UptakeFigure::percent_change(u.year_before, u.value));
+    ]
+}
+
+export! {
+    peers: "Peers like us: each trust's 15 nearest trusts of the same type in the quarter, by maturity, domain indices, EPR supplier, size, ICB and region, with the reasons.",
+    |p: &Peer| {}
+    [
+        "org_code": Text, "ODS code",
+            "The trust."
+            => Cell::text(&p.org_code);
+        "peer_code": Text, "ODS code",
+            "One of its peers: a trust of the same type."
+            => Cell::text(&p.peer_code);
+        "rank": Int, "1 to 15",
+            "1 for the nearest peer; ties by ODS code."
+            => Cell::Int(p.rank as i64);
+        "distance": Float, "standardised units",
+            "The weighted distance of docs/RULES.md §10.1: standardised maturity and domain indices and size, 0 or 1 for supplier, ICB and region, over the features both trusts have, scaled to the whole."
+            => Cell::Number(p.distance);
+        "reasons": Text, "text",
+            "Why it is a peer: the EPR supplier, maturity and A&E attendances side by side, and a shared ICB or region."
+            => Cell::text(&p.reasons);
     ]
 }

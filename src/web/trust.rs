@@ -125,6 +125,8 @@ pub struct TrustPage {
     pub domains: Vec<DomainRow>,
     pub systems: Vec<SystemRow>,
     pub gaps: Vec<GapItem>,
+    /// Its nearest trusts of the same type (docs/RULES.md §10.1).
+    pub peers: Vec<PeerLine>,
     pub targets: Vec<TargetRow>,
     pub history: Vec<HistoryRow>,
     pub flags: Vec<FlagRow>,
@@ -144,6 +146,15 @@ pub struct TrustPage {
     pub changed: Option<Changed>,
     /// The trust's last submission through Exemplar (for readers who may open it).
     pub last_submission: Option<crate::store::SubmissionRecord>,
+}
+
+/// One of a trust's nearest peers, as its page lists it.
+pub struct PeerLine {
+    pub rank: usize,
+    pub href: String,
+    pub name: String,
+    pub distance: String,
+    pub reasons: String,
 }
 
 /// What changed for a trust since the quarter before: its maturity index, each domain (the why)
@@ -556,7 +567,20 @@ fn build(
         .collect();
     let (maturity_chart, maturity_history) = maturity_over_time(f, &org)?;
     let changed = period.and_then(|p| what_changed(f, &org, p));
+    let peers = period
+        .map(|p| f.peers(p, Some(&org.ods_code)))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| PeerLine {
+            rank: p.rank,
+            href: format!("/trusts/{}?period={}", p.peer_code, period.map(|q| q.to_string()).unwrap_or_default()),
+            name: f.reference.organisation(&p.peer_code).map_or(p.peer_code.clone(), |o| o.name.clone()),
+            distance: format!("{:.2}", p.distance),
+            reasons: p.reasons,
+        })
+        .collect();
     Ok(TrustPage {
+        peers,
         headers,
         findings: Vec::new(),
         record_href: String::new(),
