@@ -228,6 +228,9 @@ pub fn quarter_rows(reference: &Reference, options: &DemoOptions, q: usize) -> V
             }
             let domain_offset = profile.domain_offset(&metric.domain, reference);
             let mut level = profile.base + domain_offset + profile.growth * q as f64 + (rng.f64() - 0.5) * 0.12;
+            if profile.start.is_some_and(|s| period >= s) {
+                level += COHORT_EFFECT;
+            }
             if rng.f64() < 0.002 {
                 level = if rng.bool() { 1.0 } else { 0.0 }; // an implausible outlier
             }
@@ -241,12 +244,21 @@ struct TrustProfile {
     base: f64,
     growth: f64,
     offsets: Vec<f64>,
+    /// A demo cohort's start: the trust is like any other before it and gains `COHORT_EFFECT`
+    /// from it, for the evaluation to find (docs/RULES.md §10.2).
+    start: Option<Quarter>,
 }
+
+/// The step in level (0–1 of each metric's scale) a demo cohort's trusts take at its start.
+pub const COHORT_EFFECT: f64 = 0.12;
 
 impl TrustProfile {
     fn new(seed: u64, org: &Organisation, reference: &Reference) -> Self {
         let mut rng = fastrand::Rng::with_seed(mix(&[seed, hash(&org.ods_code), 0xD0]));
-        let (base, growth) = if org.exemplar.is_exemplar() {
+        let start = crate::analytics::evaluation::cohort_of(org.exemplar, org.exemplar_cohort)
+            .filter(|c| c.demo)
+            .map(|c| c.start);
+        let (base, growth) = if org.exemplar.is_exemplar() && start.is_none() {
             (0.55 + rng.f64() * 0.25, 0.012 + rng.f64() * 0.01)
         } else {
             (0.25 + rng.f64() * 0.35, 0.002 + rng.f64() * 0.008)
@@ -256,7 +268,7 @@ impl TrustProfile {
             .iter()
             .map(|_| if rng.f64() < 0.2 { -0.15 - rng.f64() * 0.15 } else { (rng.f64() - 0.5) * 0.1 })
             .collect();
-        Self { base, growth, offsets }
+        Self { base, growth, offsets, start }
     }
 
     fn domain_offset(&self, domain: &str, reference: &Reference) -> f64 {

@@ -3,6 +3,7 @@
 //! Frames in, typed tables out; pure and synchronous.
 
 mod compute;
+pub mod evaluation;
 mod exact;
 mod frames;
 pub mod peers;

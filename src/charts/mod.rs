@@ -3,6 +3,7 @@
 //! and a `<desc>`. Pure and synchronous: callers run them off the async runtime.
 
 mod bars;
+mod event;
 mod funnel;
 mod heatmap;
 mod ranking;
@@ -12,6 +13,7 @@ mod strip;
 mod trend;
 
 pub use bars::{BarChart, bar_chart};
+pub use event::{EventChart, event_chart};
 pub use funnel::{FunnelChart, FunnelPoint, FunnelWords, TRUSTS, funnel_chart};
 pub use heatmap::{HeatMap, heat_map};
 pub use ranking::{RankingChart, ranking_chart};

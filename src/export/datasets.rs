@@ -333,6 +333,22 @@ pub fn write_export<W: Write + Send>(
         "app_uptake_change" => {
             write_table(out, "app_uptake_change", uptake_kept(records, filter).map(declared::app_uptake_change::cells))?
         }
+        "evaluation" | "evaluation_units" | "event_study" => {
+            let all = f.evaluation();
+            let rows = all.iter().flat_map(|c| c.rows.iter());
+            match name {
+                "evaluation" => write_table(out, name, rows.map(declared::evaluation::cells))?,
+                "evaluation_units" => write_table(
+                    out,
+                    name,
+                    all.iter().flat_map(|c| c.units.iter()).map(declared::evaluation_units::cells),
+                )?,
+                _ => {
+                    let events: Vec<_> = rows.flat_map(|r| r.events()).collect();
+                    write_table(out, name, events.iter().map(declared::event_study::cells))?
+                }
+            }
+        }
         "peers" => {
             let quarter = filter.period.or_else(|| f.latest_period());
             let peers = quarter.map(|q| f.peers(q, None)).unwrap_or_default();

@@ -12,6 +12,7 @@ use crate::conformance::{SystemStatus, TrustConformance, Upgrade};
 use crate::domain::uptake::Area;
 use crate::domain::{CurrentValue, Metric, Organisation, Standard, System};
 use crate::figures::Figures;
+use crate::figures::evaluation::{EvaluationRow, EvaluationUnit, EventRow};
 use crate::figures::statistics::{FunnelRow, IntervalRow, SpcRow};
 use crate::store::{ConformanceRecord, Finding, Progress, Release, Target};
 
@@ -43,6 +44,9 @@ pub const ALL: &[&Export] = &[
     &app_uptake::EXPORT,
     &app_uptake_change::EXPORT,
     &peers::EXPORT,
+    &evaluation::EXPORT,
+    &evaluation_units::EXPORT,
+    &event_study::EXPORT,
 ];
 
 /// Each export's name and description, in the same order.
@@ -73,6 +77,9 @@ pub const EXPORTS: &[(&str, &str)] = &[
     (app_uptake::EXPORT.name, app_uptake::EXPORT.description),
     (app_uptake_change::EXPORT.name, app_uptake_change::EXPORT.description),
     (peers::EXPORT.name, peers::EXPORT.description),
+    (evaluation::EXPORT.name, evaluation::EXPORT.description),
+    (evaluation_units::EXPORT.name, evaluation_units::EXPORT.description),
+    (event_study::EXPORT.name, event_study::EXPORT.description),
 ];
 
 /// Which end of an interval a cell holds.
@@ -965,5 +972,83 @@ export! {
         "reasons": Text, "text",
             "Why it is a peer: the EPR supplier, maturity and A&E attendances side by side, and a shared ICB or region."
             => Cell::text(&p.reasons);
+    ]
+}
+
+export! {
+    evaluation: "Did the exemplar programme move maturity? Each cohort's difference in differences against matched comparison trusts, per outcome, with its 95 % interval clustered by trust and the pre-trend test.",
+    |e: &EvaluationRow| {}
+    [
+        "cohort": Text, "identifier",
+            "The exemplar cohort: its status and year (fast_follower_2017); its start is in data/exemplar_cohorts.csv."
+            => Cell::text(&e.cohort);
+        "outcome": Text, "identifier",
+            "maturity_index, or a domain's id (its domain index)."
+            => Cell::text(&e.outcome);
+        "estimate": Float, "index points (0–100)",
+            "β of the two-way fixed-effects regression y = trust + quarter + β·(cohort trust from its start): the difference in differences (docs/RULES.md §10.2)."
+            => Cell::Number(e.estimate.estimate);
+        "ci_lower": Float, "index points",
+            "The 95 % interval's lower end: β − t(0.975, G−1) × the cluster-robust (CR1, by trust) standard error."
+            => Cell::Number(e.estimate.ci_lower);
+        "ci_upper": Float, "index points",
+            "The 95 % interval's upper end."
+            => Cell::Number(e.estimate.ci_upper);
+        "n_treated": Int, "trusts",
+            "Cohort trusts with values."
+            => Cell::Int(e.n_treated as i64);
+        "n_control": Int, "trusts",
+            "Matched comparison trusts with values."
+            => Cell::Int(e.n_control as i64);
+        "pre_trend_p": Float, "probability",
+            "The p-value of the joint F test that the event study's coefficients two or more quarters before the start are all 0; a small value casts doubt on parallel pre-trends. Empty without such quarters."
+            => Cell::opt_number(e.estimate.pre_trend_p);
+    ]
+}
+
+export! {
+    evaluation_units: "The trusts of each cohort's evaluation: the cohort's trusts and the comparison trusts matched to them without replacement on the quarter before the start.",
+    |u: &EvaluationUnit| {}
+    [
+        "cohort": Text, "identifier",
+            "The exemplar cohort."
+            => Cell::text(&u.cohort);
+        "org_code": Text, "ODS code",
+            "The trust."
+            => Cell::text(&u.org_code);
+        "role": Text, "treated or control",
+            "treated: a trust of the cohort; control: the nearest trust of the same type outside every cohort, matched to one cohort trust."
+            => Cell::text(u.role);
+        "matched_to": Text, "ODS code",
+            "The trust it is matched to; empty for a cohort trust that found no comparison trust."
+            => u.matched_to.as_deref().map_or(Cell::Empty, Cell::text);
+        "start_period": Text, "quarter",
+            "The cohort's start."
+            => Cell::text(u.start_period.to_string());
+    ]
+}
+
+export! {
+    event_study: "Each cohort's event study: the estimate for each quarter relative to its start, the quarter before the start the reference.",
+    |e: &EventRow| {}
+    [
+        "cohort": Text, "identifier",
+            "The exemplar cohort."
+            => Cell::text(&e.cohort);
+        "outcome": Text, "identifier",
+            "maturity_index, or a domain's id."
+            => Cell::text(&e.outcome);
+        "relative_quarter": Int, "quarters",
+            "Quarters from the start: 0 is the start, −1 the reference quarter (0 by definition)."
+            => Cell::Int(i64::from(e.relative_quarter));
+        "estimate": Float, "index points",
+            "The coefficient of the cohort's trusts in that quarter, from the two-way fixed-effects regression with one indicator per relative quarter."
+            => Cell::Number(e.estimate);
+        "ci_lower": Float, "index points",
+            "Its 95 % interval's lower end (clustered by trust)."
+            => Cell::Number(e.ci_lower);
+        "ci_upper": Float, "index points",
+            "Its 95 % interval's upper end."
+            => Cell::Number(e.ci_upper);
     ]
 }

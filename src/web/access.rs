@@ -58,6 +58,7 @@ pub const ROUTES: &[(&str, &str, Access)] = &[
     ("GET", "/trusts/{ods_code}", SignedIn),
     ("GET", "/trusts/{ods_code}/metrics/{metric_id}", SignedIn),
     ("GET", "/gaps", SignedIn),
+    ("GET", "/evaluation", SignedIn),
     ("GET", "/board-pack", SignedIn),
     ("GET", "/compare", SignedIn),
     ("GET", "/export", SignedIn),

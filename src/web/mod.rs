@@ -12,6 +12,7 @@ mod compare;
 mod completeness;
 mod datasets;
 pub mod error;
+mod evaluation;
 mod exports;
 mod findings;
 mod gaps;
@@ -71,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .merge(board_pack::router())
         .merge(releases::router())
         .merge(app_uptake::router())
+        .merge(evaluation::router())
         .merge(completeness::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::access::enforce))
