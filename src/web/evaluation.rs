@@ -124,7 +124,7 @@ fn view(f: &Figures, c: &CohortEvaluation) -> Result<CohortView> {
         id: c.cohort.id(),
         label: c.cohort.label(),
         start: c.cohort.start.financial_label(),
-        basis: c.cohort.basis.clone(),
+        basis: c.cohort.basis.trim_start_matches("demo: ").to_string(),
         demo: c.cohort.demo,
         not_evaluated: c.not_evaluated.clone(),
         verdict: verdict(c),
