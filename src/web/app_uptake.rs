@@ -789,15 +789,10 @@ fn area_spc(
     m: &crate::domain::uptake::Measure,
     rows: &[&UptakeFigure],
 ) -> Result<(String, String, Vec<&'static str>)> {
-    use crate::analytics::spc::{PointType, Rule, chart, variation_words};
+    use crate::analytics::spc::{Rule, chart, variation_words};
     let rated: Vec<(Month, f64)> = rows.iter().filter_map(|f| Some((f.month, f.rate_per_1000?))).collect();
     let values: Vec<f64> = rated.iter().map(|(_, v)| *v).collect();
     let spc = chart(&values, crate::domain::Direction::HigherBetter, None);
-    let kind = |t: PointType| match t {
-        PointType::Improvement => crate::charts::PointType::Improvement,
-        PointType::Concern => crate::charts::PointType::Concern,
-        PointType::CommonCause => crate::charts::PointType::CommonCause,
-    };
     let svg = crate::charts::spc_chart(&crate::charts::SpcChart {
         id: "spc".into(),
         title: format!(
@@ -812,7 +807,7 @@ fn area_spc(
             .map(|((month, _), p)| crate::charts::SpcPoint {
                 when: crate::charts::When::Month(*month),
                 value: p.value,
-                point_type: kind(p.point_type),
+                point_type: p.point_type.into(),
             })
             .collect(),
         mean: spc.as_ref().map_or(0.0, |c| c.mean),

@@ -678,11 +678,6 @@ fn history(f: &Figures, org: Organisation, metric: crate::domain::Metric) -> Res
         Some((periods, chart)) => (periods, Some(chart)),
         None => (Vec::new(), None),
     };
-    let kind = |t: PointType| match t {
-        PointType::Improvement => crate::charts::PointType::Improvement,
-        PointType::Concern => crate::charts::PointType::Concern,
-        PointType::CommonCause => crate::charts::PointType::CommonCause,
-    };
     let svg = crate::charts::spc_chart(&crate::charts::SpcChart {
         id: "spc".into(),
         title: format!("{}: {} by quarter, Making Data Count chart", org.name, metric.name),
@@ -693,7 +688,7 @@ fn history(f: &Figures, org: Organisation, metric: crate::domain::Metric) -> Res
             .map(|(p, point)| crate::charts::SpcPoint {
                 when: crate::charts::When::Quarter(*p),
                 value: point.value,
-                point_type: kind(point.point_type),
+                point_type: point.point_type.into(),
             })
             .collect(),
         mean: chart.as_ref().map_or(0.0, |c| c.mean),
