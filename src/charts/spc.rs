@@ -16,17 +16,6 @@ pub enum PointType {
     Concern,
 }
 
-impl From<crate::analytics::spc::PointType> for PointType {
-    fn from(t: crate::analytics::spc::PointType) -> Self {
-        use crate::analytics::spc::PointType as P;
-        match t {
-            P::Improvement => PointType::Improvement,
-            P::Concern => PointType::Concern,
-            P::CommonCause => PointType::CommonCause,
-        }
-    }
-}
-
 /// When a point is: a quarter (metric values) or a calendar month (NHS App uptake).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum When {

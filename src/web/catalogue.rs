@@ -26,6 +26,7 @@ pub struct DomainGroup {
 #[template(path = "metrics.html")]
 pub struct MetricsPage {
     pub domains: Vec<DomainGroup>,
+    pub app_measures: &'static [crate::domain::uptake::Measure],
 }
 
 async fn metrics(State(state): State<AppState>, Extension(auth): Extension<Auth>) -> Result<Html<String>> {
@@ -40,7 +41,7 @@ async fn metrics(State(state): State<AppState>, Extension(auth): Extension<Auth>
             metrics: f.reference.metrics.iter().filter(|m| m.domain == d.domain_id).cloned().collect(),
         })
         .collect();
-    render(&auth, &MetricsPage { domains })
+    render(&auth, &MetricsPage { domains, app_measures: crate::domain::uptake::measures() })
 }
 
 #[derive(Template)]

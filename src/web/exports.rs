@@ -35,6 +35,8 @@ pub struct ExportsPage {
     pub icbs: Vec<super::view::Choice>,
     pub latest_chosen: bool,
     pub query: String,
+    /// The values of `app_uptake`'s `measure`, listed under its columns.
+    pub app_measures: &'static [crate::domain::uptake::Measure],
 }
 
 impl ExportsPage {
@@ -55,6 +57,7 @@ impl ExportsPage {
             icbs: Vec::new(),
             latest_chosen: false,
             query: String::new(),
+            app_measures: crate::domain::uptake::measures(),
         }
     }
 }

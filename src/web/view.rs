@@ -242,3 +242,15 @@ mod tests {
         assert_eq!(num(None), "");
     }
 }
+
+/// A Making Data Count point's kind, as the chart marks it (here, above both layers).
+impl From<crate::analytics::spc::PointType> for crate::charts::PointType {
+    fn from(t: crate::analytics::spc::PointType) -> Self {
+        use crate::analytics::spc::PointType as P;
+        match t {
+            P::Improvement => crate::charts::PointType::Improvement,
+            P::Concern => crate::charts::PointType::Concern,
+            P::CommonCause => crate::charts::PointType::CommonCause,
+        }
+    }
+}
