@@ -230,6 +230,18 @@ pub fn interval_text(interval: Option<(f64, f64)>, proportion: bool) -> String {
     }
 }
 
+/// A Making Data Count point's kind, as the chart marks it (here, above both layers).
+impl From<crate::analytics::spc::PointType> for crate::charts::PointType {
+    fn from(t: crate::analytics::spc::PointType) -> Self {
+        use crate::analytics::spc::PointType as P;
+        match t {
+            P::Improvement => crate::charts::PointType::Improvement,
+            P::Concern => crate::charts::PointType::Concern,
+            P::CommonCause => crate::charts::PointType::CommonCause,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,17 +252,5 @@ mod tests {
         assert_eq!(num(Some(2.456)), "2.46");
         assert_eq!(num(Some(-0.001)), "0");
         assert_eq!(num(None), "");
-    }
-}
-
-/// A Making Data Count point's kind, as the chart marks it (here, above both layers).
-impl From<crate::analytics::spc::PointType> for crate::charts::PointType {
-    fn from(t: crate::analytics::spc::PointType) -> Self {
-        use crate::analytics::spc::PointType as P;
-        match t {
-            P::Improvement => crate::charts::PointType::Improvement,
-            P::Concern => crate::charts::PointType::Concern,
-            P::CommonCause => crate::charts::PointType::CommonCause,
-        }
     }
 }
