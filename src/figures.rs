@@ -7,6 +7,7 @@
 //! version before (see `Figures::refresh`).
 
 /// Data-quality flags for implausible values.
+pub mod deviance;
 pub mod evaluation;
 pub mod peers;
 pub mod quality;

@@ -46,3 +46,41 @@ async fn every_trust_has_fifteen_peers_of_its_own_type_with_reasons() {
         &page[page.find("Trusts like this one").unwrap()..][..3000]
     );
 }
+
+#[tokio::test]
+async fn the_most_improved_trusts_and_the_peers_that_closed_a_gap_are_named() {
+    let app = TestApp::spawn(true).await;
+    let f = app.state.figures();
+    let latest = f.latest_period().unwrap();
+    let metric = "eprescribing_coverage";
+    let improvers = f.improvers(metric, latest);
+    assert!(!improvers.is_empty());
+    for w in improvers.windows(2).filter(|w| w[0].trust_type == w[1].trust_type) {
+        assert!(w[0].improvement >= w[1].improvement, "most improved first");
+    }
+    for i in &improvers {
+        let (a, b) =
+            (f.value_at(&i.org_code, metric, latest + -4).unwrap(), f.value_at(&i.org_code, metric, latest).unwrap());
+        assert_eq!((a.value, b.value), (i.value_from, i.value_to));
+        assert!(i.improvement > 0.0);
+    }
+    assert!(improvers.iter().any(|i| i.significant.is_some()), "a proportion with counts is tested");
+
+    // Every peer said to have closed a gap was behind four quarters before and is not now.
+    let peers = f.peers(latest, Some("RGT"));
+    let mut closed = 0;
+    for m in &f.reference.metrics {
+        for p in f.closed_gap(&peers, &m.metric_id, latest) {
+            let behind = |q| f.position(&p.peer_code, &m.metric_id, q).and_then(|x| x.behind_best_practice);
+            assert_eq!((behind(latest + -4), behind(latest)), (Some(true), Some(false)));
+            closed += 1;
+        }
+    }
+    assert!(closed > 0, "some peer of Cambridge closed some gap in the demo");
+
+    let (status, page) = app.text(&format!("/metrics/{metric}?peer_group=acute")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Most improved acute trusts since"), "the metric page names the most improved");
+    let (_, page) = app.text("/trusts/RGT").await;
+    assert!(page.contains("Trusts like this one that closed this gap"));
+}

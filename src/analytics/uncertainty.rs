@@ -55,6 +55,18 @@ pub fn funnel_limit(n: f64, p: f64, level: Level, high: bool) -> f64 {
     limit / n
 }
 
+/// The difference of two proportions x₁/n₁ − x₂/n₂ with its 95 % interval by Newcombe's hybrid
+/// score method (method 10): the two Wilson score intervals combined. None without a count.
+pub fn newcombe(x1: f64, n1: f64, x2: f64, n2: f64) -> Option<(f64, f64, f64)> {
+    if n1 <= 0.0 || n2 <= 0.0 {
+        return None;
+    }
+    let (p1, p2) = (x1 / n1, x2 / n2);
+    let ((l1, u1), (l2, u2)) = (wilson(x1, n1, Level::P95)?, wilson(x2, n2, Level::P95)?);
+    let d = p1 - p2;
+    Some((d, d - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt(), d + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt()))
+}
+
 /// A funnel's four limit lines around the pooled proportion `p`, as (denominator, percent)
 /// points on a geometric grid from a denominator of 5 to a little beyond `largest`: 95 % low
 /// and high, then 99.8 % low and high.

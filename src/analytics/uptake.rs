@@ -149,23 +149,21 @@ fn compare_groups<K: Ord + Copy>(
     groups: &BTreeMap<(K, bool), Pool>,
     label: impl Fn(K) -> (Option<Month>, Option<i32>),
 ) -> Vec<PilotComparison> {
-    use super::uncertainty::{Level as L, wilson};
+    use super::uncertainty::newcombe;
     let keys: std::collections::BTreeSet<K> = groups.keys().map(|(k, _)| *k).collect();
     keys.into_iter()
         .filter_map(|k| {
             let (pilot, rest) = (*groups.get(&(k, true))?, *groups.get(&(k, false))?);
-            let (p1, p2) = (pilot.0 / pilot.1, rest.0 / rest.1);
-            let ((l1, u1), (l2, u2)) = (wilson(pilot.0, pilot.1, L::P95)?, wilson(rest.0, rest.1, L::P95)?);
-            let d = p1 - p2;
+            let (d, low, high) = newcombe(pilot.0, pilot.1, rest.0, rest.1)?;
             let (month, since) = label(k);
             Some(PilotComparison {
                 month,
                 since,
-                pilot: 100.0 * p1,
-                rest: 100.0 * p2,
+                pilot: 100.0 * pilot.0 / pilot.1,
+                rest: 100.0 * rest.0 / rest.1,
                 difference: 100.0 * d,
-                low: 100.0 * (d - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt()),
-                high: 100.0 * (d + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt()),
+                low: 100.0 * low,
+                high: 100.0 * high,
                 pilot_areas: pilot.2,
                 rest_areas: rest.2,
             })

@@ -99,6 +99,19 @@ pub struct MetricPage {
     pub funnel_chart: String,
     pub outliers: Vec<(&'static str, Vec<OutlierRow>)>,
     pub funnel_trusts: usize,
+    /// The ten trusts of the peer group that improved most over the last four quarters.
+    pub improvers: Vec<ImproverRow>,
+    pub improved_since: String,
+}
+
+/// A trust among the most improved on a metric (docs/RULES.md §10.3).
+pub struct ImproverRow {
+    pub org_code: String,
+    pub name: String,
+    pub from: String,
+    pub to: String,
+    pub points: String,
+    pub significant: &'static str,
 }
 
 /// The metric an address names, or a 404.
@@ -393,7 +406,29 @@ fn build(
             ("gap", "Gap to exemplar", true),
         ],
     );
+    let improvers = period
+        .map(|p| f.improvers(&metric.metric_id, p))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|i| i.trust_type == peer.as_str())
+        .take(10)
+        .map(|i| ImproverRow {
+            name: f.reference.organisation(&i.org_code).map_or(i.org_code.clone(), |o| o.name.clone()),
+            org_code: i.org_code,
+            from: num(Some(i.value_from)),
+            to: num(Some(i.value_to)),
+            points: format!("+{:.1}", i.improvement),
+            significant: match i.significant {
+                Some(true) => "yes (95 %)",
+                Some(false) => "no",
+                None => "not tested (no counts)",
+            },
+        })
+        .collect();
+    let improved_since = period.map(|p| (p + -4).financial_label()).unwrap_or_default();
     Ok(MetricPage {
+        improvers,
+        improved_since,
         regions: super::view::region_choices(region.as_deref()),
         cohorts: super::view::exemplar_choices(cohort),
         headers,

@@ -105,6 +105,9 @@ pub struct GapItem {
     pub gap: String,
     /// The gap in score points (0–100 of the metric's scale), by which the list is sorted.
     pub points: String,
+    /// Trusts like this one (its peers) that closed the same gap over the last four quarters:
+    /// (ODS code, name).
+    pub closed_by: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -440,6 +443,7 @@ fn build(
                         exemplar_median: num(b.exemplar_median),
                         gap: num(pos.gap_to_exemplar),
                         points: format!("{points:.1}"),
+                        closed_by: Vec::new(),
                     },
                 ));
             }
@@ -567,9 +571,20 @@ fn build(
         .collect();
     let (maturity_chart, maturity_history) = maturity_over_time(f, &org)?;
     let changed = period.and_then(|p| what_changed(f, &org, p));
-    let peers = period
-        .map(|p| f.peers(p, Some(&org.ods_code)))
-        .unwrap_or_default()
+    let peer_list = period.map(|p| f.peers(p, Some(&org.ods_code))).unwrap_or_default();
+    if let Some(p) = period {
+        for (_, g) in gaps.iter_mut() {
+            g.closed_by = f
+                .closed_gap(&peer_list, &g.metric_id, p)
+                .into_iter()
+                .map(|x| {
+                    let name = f.reference.organisation(&x.peer_code).map_or(x.peer_code.clone(), |o| o.name.clone());
+                    (x.peer_code.clone(), name)
+                })
+                .collect();
+        }
+    }
+    let peers = peer_list
         .into_iter()
         .map(|p| PeerLine {
             rank: p.rank,
