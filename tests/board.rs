@@ -119,9 +119,53 @@ async fn a_board_member_records_a_finding_by_name_that_shows_on_its_metric_page_
     let (_, csv) = app.text("/export/findings.csv").await;
     let (header, rows) = parse_csv(&csv);
     assert_eq!(header[0], "finding_id");
-    assert_eq!(&header[10..], ["period", "based_on"]);
+    assert_eq!(&header[10..], ["period", "based_on", "due_on", "status_history"]);
     assert_eq!((rows.len(), rows[0][5].as_str(), rows[0][10].as_str()), (1, "accepted", previous.as_str()));
     assert!(app.state.store.audit_log(10).await.unwrap().iter().any(|e| e.action == "finding.status"));
+
+    // A recommendation with a due date gone by is overdue until it is done or declined; every
+    // change of its status is kept with who made it and why.
+    let mut due = form.to_vec();
+    due.push(("due_on", "31/03/2027"));
+    let refused = board.post(format!("{}/findings", app.base)).form(&due).send().await.unwrap();
+    assert_eq!(refused.status().as_u16(), 422, "a due date not written YYYY-MM-DD");
+    due.pop();
+    due.push(("due_on", "2020-03-31"));
+    due[3] = ("title", "Shared care record lags");
+    let added = board.post(format!("{}/findings", app.base)).form(&due).send().await.unwrap();
+    assert_eq!(added.status().as_u16(), 303);
+    let late =
+        app.state.store.findings().await.unwrap().into_iter().find(|x| x.title == "Shared care record lags").unwrap();
+    assert!(late.is_overdue(chrono::Utc::now().date_naive()));
+    let (_, list) = app.text("/findings").await;
+    assert!(list.contains("Overdue"), "the list marks it overdue");
+    for (status, note) in [("in_progress", "pilot under way"), ("declined", "superseded by national programme")] {
+        let moved = board
+            .post(format!("{}/findings/{}/status", app.base, late.id))
+            .form(&[("csrf_token", csrf.as_str()), ("status", status), ("note", note)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(moved.status().as_u16(), 303);
+    }
+    let bad = board
+        .post(format!("{}/findings/{}/status", app.base, late.id))
+        .form(&[("csrf_token", csrf.as_str()), ("status", "shelved")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    let late = app.state.store.findings().await.unwrap().into_iter().find(|x| x.id == late.id).unwrap();
+    let history: Vec<(&str, &str)> = late.history.iter().map(|c| (c.status.as_str(), c.note.as_str())).collect();
+    assert_eq!(
+        history,
+        [("open", "recorded"), ("in_progress", "pilot under way"), ("declined", "superseded by national programme")]
+    );
+    assert!(!late.is_overdue(chrono::Utc::now().date_naive()), "declined is no longer overdue");
+    let (_, overview) = app.text("/").await;
+    assert!(!overview.contains("Shared care record lags"), "the overview lists only live recommendations");
+    let (_, csv) = app.text("/export/findings.csv").await;
+    assert!(csv.contains("declined at ") && csv.contains("(pilot under way)"), "{csv}");
 }
 
 #[tokio::test]
@@ -272,6 +316,7 @@ async fn a_trust_lands_on_its_trust_and_the_overview_lists_what_the_board_recomm
         owner: "Board".into(),
         period: "2025-Q4".into(),
         based_on: "data version 1".into(),
+        due_on: String::new(),
     };
     app.state.store.add_finding(&finding, &Actor::operator()).await.unwrap();
     // Recorded outside this server's web forms (as on another instance): seen once the kept

@@ -532,7 +532,7 @@ export! {
             "The finding or recommendation itself."
             => Cell::text(&x.body);
         "status": Text, "text",
-            "open, accepted or done; board members move it on."
+            "open, accepted, in_progress, done or declined; board members move it on, each change kept in status_history."
             => Cell::text(x.status.as_str());
         "owner": Text, "text",
             "Who is to act on the finding."
@@ -552,6 +552,12 @@ export! {
         "based_on": Text, "text",
             "The figures the finding was based on: a release id, or \"data version N\" for provisional figures."
             => Cell::text(&x.based_on);
+        "due_on": Text, "date",
+            "When the recommendation is due (YYYY-MM-DD); empty if no date was set."
+            => Cell::text(&x.due_on);
+        "status_history": Text, "text",
+            "Every status it has had, oldest first: status at time by whom (why), separated by \" | \"."
+            => Cell::text(x.history.iter().map(|c| if c.note.is_empty() { format!("{} at {} by {}", c.status, c.changed_at, c.changed_by) } else { format!("{} at {} by {} ({})", c.status, c.changed_at, c.changed_by, c.note) }).collect::<Vec<_>>().join(" | "));
     ]
 }
 

@@ -23,9 +23,46 @@ pub struct Finding {
     pub period: String,
     /// The figures it was based on: a release id, or `data version N` for provisional figures.
     pub based_on: String,
+    /// When it is due (`2027-03-31`), empty if no date was set.
+    pub due_on: String,
+    /// Every status it has had, oldest first.
+    pub history: Vec<FindingChange>,
 }
 
-pub const FINDING_STATUSES: [&str; 3] = ["open", "accepted", "done"];
+impl Finding {
+    /// Still to act on: neither done nor declined.
+    pub fn is_live(&self) -> bool {
+        !matches!(self.status.as_str(), "done" | "declined")
+    }
+
+    /// Live and past its due date on `today`.
+    pub fn is_overdue(&self, today: chrono::NaiveDate) -> bool {
+        self.is_live() && chrono::NaiveDate::parse_from_str(&self.due_on, "%Y-%m-%d").is_ok_and(|d| d < today)
+    }
+}
+
+/// One change of a finding's status.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FindingChange {
+    pub status: String,
+    pub note: String,
+    pub changed_by: String,
+    pub changed_at: String,
+}
+
+pub const FINDING_STATUSES: [&str; 5] = ["open", "accepted", "in_progress", "done", "declined"];
+
+/// A status in words.
+pub fn status_label(status: &str) -> &'static str {
+    match status {
+        "open" => "Open",
+        "accepted" => "Accepted",
+        "in_progress" => "In progress",
+        "done" => "Done",
+        "declined" => "Declined",
+        _ => "Unknown",
+    }
+}
 pub const FINDING_SUBJECTS: [&str; 3] = ["metric", "domain", "trust"];
 
 /// A finding to record.
@@ -38,6 +75,8 @@ pub struct NewFinding {
     pub owner: String,
     pub period: String,
     pub based_on: String,
+    /// `YYYY-MM-DD`, or empty.
+    pub due_on: String,
 }
 
 impl Store {
@@ -46,7 +85,7 @@ impl Store {
         let now = now_text();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO findings (subject_kind, subject, title, body, status, owner, created_by, created_at, updated_at, \
-             period, based_on) VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $7, $8, $9) RETURNING id",
+             period, based_on, due_on) VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $7, $8, $9, $10) RETURNING id",
         )
         .bind(&f.subject_kind)
         .bind(&f.subject)
@@ -57,8 +96,10 @@ impl Store {
         .bind(&now)
         .bind(&f.period)
         .bind(&f.based_on)
+        .bind(&f.due_on)
         .fetch_one(&mut *tx)
         .await?;
+        record_change(&mut tx, id, "open", "recorded", &by.name, &now).await?;
         audit_from(
             &mut tx,
             by,
@@ -72,20 +113,23 @@ impl Store {
         Ok(id)
     }
 
-    pub async fn set_finding_status(&self, id: i64, status: &str, by: &Actor) -> Result<()> {
+    /// Moves a finding to `status`, with a note of why, kept in its history.
+    pub async fn set_finding_status(&self, id: i64, status: &str, note: &str, by: &Actor) -> Result<()> {
         if !FINDING_STATUSES.contains(&status) {
-            bail!("'{status}' is not a status: open, accepted or done");
+            bail!("'{status}' is not a status: {}", FINDING_STATUSES.join(", "));
         }
         let mut tx = self.begin_write().await?;
+        let now = now_text();
         let n = sqlx::query("UPDATE findings SET status = $1, updated_at = $2 WHERE id = $3")
             .bind(status)
-            .bind(now_text())
+            .bind(&now)
             .bind(id)
             .execute(&mut *tx)
             .await?;
         if n.rows_affected() == 0 {
             bail!("there is no finding {id}");
         }
+        record_change(&mut tx, id, status, note.trim(), &by.name, &now).await?;
         audit_from(&mut tx, by, "finding.status", &format!("finding {id}"), None, status).await?;
         tx.commit().await?;
         Ok(())
@@ -94,11 +138,25 @@ impl Store {
     /// Every finding, newest first.
     pub async fn findings(&self) -> Result<Vec<Finding>> {
         let rows = sqlx::query(
-            "SELECT id, subject_kind, subject, title, body, status, owner, created_by, created_at, updated_at, period, based_on \
-             FROM findings ORDER BY id DESC",
+            "SELECT id, subject_kind, subject, title, body, status, owner, created_by, created_at, updated_at, period, based_on, \
+             due_on FROM findings ORDER BY id DESC",
         )
         .fetch_all(&self.pool)
         .await?;
+        let changes = sqlx::query(
+            "SELECT finding_id, status, note, changed_by, changed_at FROM finding_history ORDER BY finding_id, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut history: std::collections::HashMap<i64, Vec<FindingChange>> = Default::default();
+        for r in changes {
+            history.entry(r.try_get(0)?).or_default().push(FindingChange {
+                status: r.try_get(1)?,
+                note: r.try_get(2)?,
+                changed_by: r.try_get(3)?,
+                changed_at: r.try_get(4)?,
+            });
+        }
         rows.into_iter()
             .map(|r| {
                 Ok(Finding {
@@ -114,8 +172,32 @@ impl Store {
                     updated_at: r.try_get(9)?,
                     period: r.try_get(10)?,
                     based_on: r.try_get(11)?,
+                    due_on: r.try_get(12)?,
+                    history: history.remove(&r.try_get::<i64, _>(0)?).unwrap_or_default(),
                 })
             })
             .collect()
     }
+}
+
+/// Adds one change to a finding's history.
+async fn record_change(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: i64,
+    status: &str,
+    note: &str,
+    by: &str,
+    at: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO finding_history (finding_id, status, note, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(note)
+    .bind(by)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

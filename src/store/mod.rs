@@ -26,7 +26,7 @@ pub use crate::domain::uptake::UptakeValue;
 pub use accounts::{Actor, AuditEntry, SecondFactor, Session, TokenInfo, User};
 pub use collection::{Progress, Window, WindowChange, closing_time};
 pub use conformance::ConformanceRecord;
-pub use findings::{FINDING_STATUSES, FINDING_SUBJECTS, Finding, NewFinding};
+pub use findings::{FINDING_STATUSES, FINDING_SUBJECTS, Finding, FindingChange, NewFinding, status_label};
 pub use releases::Release;
 pub use submissions::{NewSubmission, Outcome, StoredValue, SubmissionKind, SubmissionRecord};
 pub use targets::Target;

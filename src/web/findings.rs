@@ -25,6 +25,9 @@ pub struct FindingView {
     pub href: String,
     /// The quarter it looked at, as the financial year names it (empty if not recorded).
     pub period_label: String,
+    pub status_label: &'static str,
+    /// Live and past its due date.
+    pub overdue: bool,
 }
 
 /// One choice of the "about" list: `metric:id`, `domain:id` or `trust:ODS`, with its name.
@@ -58,6 +61,9 @@ pub struct Typed {
     body: String,
     #[serde(default)]
     owner: String,
+    /// When it is due: `YYYY-MM-DD`, or empty.
+    #[serde(default)]
+    due_on: String,
 }
 
 #[derive(Template)]
@@ -67,7 +73,7 @@ pub struct FindingsPage {
     pub can_write: bool,
     pub csrf_token: String,
     pub errors: Vec<FieldError>,
-    pub statuses: Vec<&'static str>,
+    pub statuses: Vec<(&'static str, &'static str)>,
     pub groups: Vec<ChoiceGroup>,
     /// The quarters a finding may look at, newest first: (code, label).
     pub periods: Vec<(String, String)>,
@@ -111,7 +117,9 @@ pub fn views(state: &AppState, findings: Vec<Finding>) -> Vec<FindingView> {
                 ),
             };
             let period_label = Quarter::parse(&finding.period).map(|q| q.financial_label()).unwrap_or_default();
-            FindingView { finding, subject_name: name, href, period_label }
+            let status_label = crate::store::status_label(&finding.status);
+            let overdue = finding.is_overdue(state.today());
+            FindingView { finding, subject_name: name, href, period_label, status_label, overdue }
         })
         .collect()
 }
@@ -208,7 +216,7 @@ async fn page(
         can_write,
         csrf_token: auth.csrf_token().into(),
         errors,
-        statuses: FINDING_STATUSES.to_vec(),
+        statuses: FINDING_STATUSES.iter().map(|s| (*s, crate::store::status_label(s))).collect(),
         groups: if can_write { choices(state) } else { Vec::new() },
         periods,
         typed,
@@ -262,6 +270,13 @@ async fn add(
     if period.is_none() {
         errors.push(FieldError { field: "period", message: "Choose the quarter the finding looked at.".into() });
     }
+    let due_on = typed.due_on.trim().to_string();
+    if !due_on.is_empty() && chrono::NaiveDate::parse_from_str(&due_on, "%Y-%m-%d").is_err() {
+        errors.push(FieldError {
+            field: "due_on",
+            message: "Write the due date as 2027-03-31, or leave it empty.".into(),
+        });
+    }
     for (field, value, message) in [
         ("title", &typed.title, "Give the finding a title."),
         ("body", &typed.body, "Write the finding or recommendation."),
@@ -283,6 +298,7 @@ async fn add(
         owner: typed.owner.trim().into(),
         period,
         based_on: based_on(&state, &auth),
+        due_on,
     };
     let id = state.store.add_finding(&new, &auth.actor()).await?;
     state.forget_findings();
@@ -293,6 +309,8 @@ async fn add(
 pub struct StatusForm {
     csrf_token: String,
     status: String,
+    #[serde(default)]
+    note: String,
 }
 
 async fn set_status(
@@ -304,7 +322,7 @@ async fn set_status(
     super::check_csrf(&auth, &form.csrf_token)?;
     state
         .store
-        .set_finding_status(id, &form.status, &auth.actor())
+        .set_finding_status(id, &form.status, &form.note, &auth.actor())
         .await
         .map_err(|e| AppError::BadRequest(e.to_string()))?;
     state.forget_findings();

@@ -134,7 +134,7 @@ async fn overview(
     let findings = match auth.user {
         Some(_) => super::findings::views(
             &state,
-            state.findings().await?.iter().filter(|x| x.status != "done").take(10).cloned().collect(),
+            state.findings().await?.iter().filter(|x| x.is_live()).take(10).cloned().collect(),
         ),
         None => Vec::new(),
     };
