@@ -47,6 +47,9 @@ fn allowed_status(method: &str, route: &str, who: Who) -> u16 {
             "/findings" | "/findings/{id}/status" | "/completeness/sign-off" | "/completeness/window" | "/releases",
         ) => 422, // the form lacks its fields
         ("GET", "/submissions/{id}" | "/api/v1/submissions/{id}") if trust => 404, // not its trust's
+        ("GET", "/blueprints/{id}") => 404,     // no blueprint yet
+        ("POST", "/blueprints") => 422,         // the form lacks its fields
+        ("POST", "/blueprints/{id}/review") => 422, // no decision
         _ => 200,
     }
 }

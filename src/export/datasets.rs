@@ -15,6 +15,8 @@ pub struct Records<'a> {
     pub completeness: &'a [QuarterProgress],
     /// The NHS App uptake figures, for the `app_uptake` export.
     pub uptake: &'a [crate::analytics::uptake::UptakeFigure],
+    /// The blueprints (the export lists the published ones).
+    pub blueprints: &'a [crate::store::Blueprint],
 }
 
 /// Whether export `name` lists the NHS App uptake figures.
@@ -47,6 +49,7 @@ pub struct Stored {
     releases: Vec<crate::store::Release>,
     completeness: Vec<QuarterProgress>,
     uptake: std::sync::Arc<Vec<crate::analytics::uptake::UptakeFigure>>,
+    blueprints: Vec<crate::store::Blueprint>,
 }
 
 impl Stored {
@@ -70,7 +73,14 @@ impl Stored {
         } else {
             std::sync::Arc::default()
         };
-        Ok(Self { findings: store.findings().await?, releases: store.releases().await?, completeness, uptake })
+        let blueprints = if name == "blueprints" { store.blueprints().await? } else { Vec::new() };
+        Ok(Self {
+            findings: store.findings().await?,
+            releases: store.releases().await?,
+            completeness,
+            uptake,
+            blueprints,
+        })
     }
 
     /// The uptake figures a caller already holds for the data version (the server keeps them),
@@ -86,6 +96,7 @@ impl Stored {
             releases: &self.releases,
             completeness: &self.completeness,
             uptake: &self.uptake,
+            blueprints: &self.blueprints,
         }
     }
 }
@@ -349,6 +360,15 @@ pub fn write_export<W: Write + Send>(
                 }
             }
         }
+        "blueprints" => write_table(
+            out,
+            "blueprints",
+            records
+                .blueprints
+                .iter()
+                .filter(|b| b.status == "published" && filter.org_ok(r, &b.org_code))
+                .map(declared::blueprints::cells),
+        )?,
         "peers" => {
             let quarter = filter.period.or_else(|| f.latest_period());
             let peers = quarter.map(|q| f.peers(q, None)).unwrap_or_default();

@@ -47,6 +47,7 @@ pub const ALL: &[&Export] = &[
     &evaluation::EXPORT,
     &evaluation_units::EXPORT,
     &event_study::EXPORT,
+    &blueprints::EXPORT,
 ];
 
 /// Each export's name and description, in the same order.
@@ -80,6 +81,7 @@ pub const EXPORTS: &[(&str, &str)] = &[
     (evaluation::EXPORT.name, evaluation::EXPORT.description),
     (evaluation_units::EXPORT.name, evaluation_units::EXPORT.description),
     (event_study::EXPORT.name, event_study::EXPORT.description),
+    (blueprints::EXPORT.name, blueprints::EXPORT.description),
 ];
 
 /// Which end of an interval a cell holds.
@@ -1056,5 +1058,45 @@ export! {
         "ci_upper": Float, "index points",
             "Its 95 % interval's upper end."
             => Cell::Number(e.ci_upper);
+    ]
+}
+
+export! {
+    blueprints: "What worked where: the published blueprints of what trusts changed, with the metrics, standards and systems they concern.",
+    |b: &crate::store::Blueprint| {}
+    [
+        "blueprint_id": Int, "number",
+            "The blueprint's number; its page is /blueprints/{blueprint_id}, with the trust's measured values before and after."
+            => Cell::Int(b.id);
+        "org_code": Text, "ODS code",
+            "The trust that made the change."
+            => Cell::text(&b.org_code);
+        "title": Text, "text",
+            "Its title."
+            => Cell::text(&b.title);
+        "summary": Text, "text",
+            "What changed, in a sentence or two."
+            => Cell::text(&b.summary);
+        "what_we_did": Text, "text",
+            "What the trust did, in its own words."
+            => Cell::text(&b.what_we_did);
+        "metrics": Text, "metric ids",
+            "The metrics it concerns, separated by commas."
+            => Cell::text(b.metrics.join(","));
+        "standards": Text, "standard ids",
+            "The standards it concerns, separated by commas."
+            => Cell::text(b.standards.join(","));
+        "systems": Text, "system ids",
+            "The systems it concerns, separated by commas."
+            => Cell::text(b.systems.join(","));
+        "started": Text, "quarter",
+            "The quarter the change started."
+            => Cell::text(&b.started);
+        "contact_role": Text, "text",
+            "The role to contact at the trust."
+            => Cell::text(&b.contact_role);
+        "published_at": Text, "UTC timestamp",
+            "When the board or an administrator published it."
+            => Cell::text(&b.reviewed_at);
     ]
 }

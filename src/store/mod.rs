@@ -10,6 +10,7 @@
 mod accounts;
 mod backup;
 mod batch;
+mod blueprints;
 mod collection;
 mod conformance;
 mod findings;
@@ -24,6 +25,7 @@ mod values;
 
 pub use crate::domain::uptake::UptakeValue;
 pub use accounts::{Actor, AuditEntry, SecondFactor, Session, TokenInfo, User};
+pub use blueprints::{Blueprint, MATCH_END, MATCH_START, NewBlueprint, SearchHit, search_words};
 pub use collection::{Progress, Window, WindowChange, closing_time};
 pub use conformance::ConformanceRecord;
 pub use findings::{FINDING_STATUSES, FINDING_SUBJECTS, Finding, FindingChange, NewFinding, status_label};

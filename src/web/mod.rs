@@ -5,6 +5,7 @@ mod account;
 mod admin;
 mod api;
 mod app_uptake;
+mod blueprints;
 mod board_pack;
 mod catalogue;
 mod claims;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(releases::router())
         .merge(app_uptake::router())
         .merge(evaluation::router())
+        .merge(blueprints::router())
         .merge(completeness::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::access::enforce))
