@@ -20,6 +20,7 @@ async fn submit(client: &reqwest::Client, app: &TestApp, fields: &[(&str, &str)]
 async fn a_blueprint_is_unseen_until_published_carries_its_evidence_and_is_found_by_search() {
     let app = TestApp::spawn(false).await;
     let rows: Vec<(&str, &str, &str, &str)> = vec![
+        ("RGT", "digital_leadership_capability", "2024-Q3", "1.5"),
         ("RGT", "digital_leadership_capability", "2025-Q1", "2"),
         ("RGT", "digital_leadership_capability", "2025-Q2", "2.5"),
         ("RGT", "digital_leadership_capability", "2025-Q3", "4.5"),
@@ -96,6 +97,9 @@ async fn a_blueprint_is_unseen_until_published_carries_its_evidence_and_is_found
     assert_eq!(r.status().as_u16(), 403, "a trust does not publish");
 
     let (status, page) = get(&other, format!("/blueprints/{id}")).await;
+    assert_eq!(status, 200, "published: every signed-in reader sees it");
+    assert!(!page.contains("+50.0"), "another trust's user sees no provisional figures in the evidence");
+    let (status, page) = app.text(&format!("/blueprints/{id}")).await;
     assert_eq!(status, 200);
     // The evidence: 2.5 in the quarter before the start, 4.5 now, +50 score points on a 1–5 scale.
     assert!(page.contains("+50.0") && page.contains("2.5") && page.contains("4.5"), "{page}");
@@ -104,6 +108,14 @@ async fn a_blueprint_is_unseen_until_published_carries_its_evidence_and_is_found
 
     let (_, csv) = get(&other, "/export/blueprints.csv".into()).await;
     assert_eq!(parse_csv(&csv).1.len(), 2);
+    // The most improved trust's blueprint about the metric is named beside it.
+    let (_, metric) = app.text("/metrics/digital_leadership_capability?peer_group=acute").await;
+    let improved = &metric[metric.find("id=\"improved\"").expect("the most improved section")..];
+    assert!(
+        improved.contains(&format!("/blueprints/{id}\"")),
+        "its blueprint is linked: {}",
+        &improved[..1500.min(improved.len())]
+    );
 
     // Search: the title match first, the matched word marked, findings searched too.
     let finding = exemplar::store::NewFinding {

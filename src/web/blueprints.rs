@@ -25,6 +25,23 @@ pub fn router() -> Router<AppState> {
         .route("/search", get(search))
 }
 
+/// The published blueprints, and a stamp that changes whenever one is published, for the keys
+/// of pages that show them.
+pub async fn published(state: &AppState) -> Result<(Vec<Blueprint>, String)> {
+    let all: Vec<Blueprint> = state.store.blueprints().await?.into_iter().filter(|b| b.status == "published").collect();
+    let latest = all.iter().map(|b| b.reviewed_at.as_str()).max().unwrap_or_default().to_string();
+    let stamp = format!("bp{}@{latest}", all.len());
+    Ok((all, stamp))
+}
+
+/// The newest published blueprint of `org_code` about `metric_id`: (id, title).
+pub fn about(published: &[Blueprint], org_code: &str, metric_id: &str) -> Option<(i64, String)> {
+    published
+        .iter()
+        .find(|b| b.org_code == org_code && b.metrics.iter().any(|m| m == metric_id))
+        .map(|b| (b.id, b.title.clone()))
+}
+
 /// May review (publish or send back) blueprints.
 fn reviews(auth: &Auth) -> bool {
     auth.user.as_ref().is_some_and(|u| matches!(u.role, Role::Board | Role::Admin))
@@ -306,7 +323,9 @@ async fn detail(
 ) -> Result<Html<String>> {
     let hidden = || AppError::NotFound(format!("There is no blueprint {id} that you can see."));
     let b = state.store.blueprint(id).await?.filter(|b| visible(&auth, b)).ok_or_else(hidden)?;
-    let f = state.figures();
+    // The evidence comes from the figures this reader is shown (a release, for another trust's
+    // user), never from provisional figures they may not see.
+    let f = state.shown_figures(&auth.shown).await?;
     let r = &f.reference;
     let (evidence, before_label, after_label) = evidence(&f, &b);
     let unmeasured = !evidence.iter().any(|e| e.change != "–");

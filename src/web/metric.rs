@@ -112,6 +112,8 @@ pub struct ImproverRow {
     pub to: String,
     pub points: String,
     pub significant: &'static str,
+    /// Its published blueprint about the metric: (id, title).
+    pub blueprint: Option<(i64, String)>,
 }
 
 /// The metric an address names, or a 404.
@@ -138,9 +140,14 @@ async fn metric_page(
         &state,
         findings.iter().filter(|x| x.subject_kind == "metric" && x.subject == metric_id).cloned().collect(),
     );
-    let key = super::page_key(&state, &auth, f.data_version, &super::findings::stamp(&findings), &uri);
+    let (blueprints, stamp) = super::blueprints::published(&state).await?;
+    let stamp = format!("{}/{stamp}", super::findings::stamp(&findings));
+    let key = super::page_key(&state, &auth, f.data_version, &stamp, &uri);
     cached_page(&state, &auth, key, move || {
         let mut page = build(&f, metric, period, peer, &query)?;
+        for i in page.improvers.iter_mut() {
+            i.blueprint = super::blueprints::about(&blueprints, &i.org_code, &page.metric.metric_id);
+        }
         page.findings = findings;
         page.record_href = super::findings::record_link(&format!("metric:{}", page.metric.metric_id), period);
         Ok(page)
@@ -423,6 +430,7 @@ fn build(
                 Some(false) => "no",
                 None => "not tested (no counts)",
             },
+            blueprint: None,
         })
         .collect();
     let improved_since = period.map(|p| (p + -4).financial_label()).unwrap_or_default();

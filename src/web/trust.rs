@@ -108,6 +108,8 @@ pub struct GapItem {
     /// Trusts like this one (its peers) that closed the same gap over the last four quarters:
     /// (ODS code, name).
     pub closed_by: Vec<(String, String)>,
+    /// Their published blueprints about the metric: (id, title).
+    pub blueprints: Vec<(i64, String)>,
 }
 
 #[derive(Template)]
@@ -320,7 +322,9 @@ async fn trust_page(
         &state,
         findings.iter().filter(|x| x.subject_kind == "trust" && x.subject == org.ods_code).cloned().collect(),
     );
-    let key = super::page_key(&state, &auth, f.data_version, &super::findings::stamp(&findings), &uri);
+    let (blueprints, stamp) = super::blueprints::published(&state).await?;
+    let stamp = format!("{}/{stamp}", super::findings::stamp(&findings));
+    let key = super::page_key(&state, &auth, f.data_version, &stamp, &uri);
     if let Some(html) = super::cached(&state, &auth, &key) {
         return Ok(html);
     }
@@ -340,6 +344,13 @@ async fn trust_page(
     let today = state.today();
     cached_page(&state, &auth, key, move || {
         let mut page = build(&f, org, period, &query, today)?;
+        for g in page.gaps.iter_mut() {
+            g.blueprints = g
+                .closed_by
+                .iter()
+                .filter_map(|(code, _)| super::blueprints::about(&blueprints, code, &g.metric_id))
+                .collect();
+        }
         page.findings = findings;
         page.record_href = super::findings::record_link(&format!("trust:{}", page.org.ods_code), period);
         page.last_submission = last_submission;
@@ -444,6 +455,7 @@ fn build(
                         gap: num(pos.gap_to_exemplar),
                         points: format!("{points:.1}"),
                         closed_by: Vec::new(),
+                        blueprints: Vec::new(),
                     },
                 ));
             }
