@@ -392,12 +392,14 @@ async fn export(url: &str, args: ExportArgs) -> Result<i32> {
         exemplar: args.exemplar,
         ..Filters::default()
     };
-    let filter = filters.parse(&f.reference, f.latest_period()).map_err(anyhow::Error::msg)?;
+    let mut filter = filters.parse(&f.reference, f.latest_period()).map_err(anyhow::Error::msg)?;
+    // The command line sees the shared peer groups.
+    crate::export::resolve_group(&store, &mut filter, None).await?.map_err(anyhow::Error::msg)?;
     let out: Box<dyn Write + Send> = match &args.output {
         Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?),
         None => Box::new(std::io::stdout()),
     };
-    let stored = crate::export::Stored::load(&store, &f, &args.name, &filter).await?;
+    let stored = crate::export::Stored::load(&store, &f, &args.name, &filter, None).await?;
     let format = ExportFormat::parse(&args.format).context("the format is csv or parquet")?;
     if provenance.synthetic {
         eprintln!("{}", crate::export::SYNTHETIC_NOTE);

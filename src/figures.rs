@@ -9,6 +9,7 @@
 /// Data-quality flags for implausible values.
 pub mod deviance;
 pub mod evaluation;
+pub mod groups;
 pub mod peers;
 pub mod quality;
 /// Intervals, significance, funnels and Making Data Count charts.
@@ -228,6 +229,9 @@ pub struct Figures {
     /// The database holds demonstration values (invented figures beside real trust names):
     /// every page and export says so.
     pub synthetic: bool,
+    /// The figures of the saved peer groups asked for lately (see `groups`), which live and
+    /// die with these figures: a new data version starts without them.
+    groups: groups::KeptGroups,
 }
 
 /// The quarters of `values`, without repeats.
@@ -559,6 +563,7 @@ impl Figures {
             conformance: Vec::new(),
             loading: false,
             synthetic: self.synthetic,
+            groups: Default::default(),
         };
         let t3 = std::time::Instant::now();
         let mut after: Vec<Quarter> = touched.iter().flat_map(|&p| (1..=4).map(move |k| p + k)).collect();
@@ -641,6 +646,7 @@ impl Figures {
             conformance: Vec::new(),
             loading: false,
             synthetic: false,
+            groups: Default::default(),
         };
         f.quality = periods.iter().map(|p| (*p, Arc::new(f.quality_of(*p)))).collect();
         f

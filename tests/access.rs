@@ -50,6 +50,8 @@ fn allowed_status(method: &str, route: &str, who: Who) -> u16 {
         ("GET", "/blueprints/{id}") => 404,     // no blueprint yet
         ("POST", "/blueprints") => 422,         // the form lacks its fields
         ("POST", "/blueprints/{id}/review") => 422, // no decision
+        ("POST", "/peer-groups") => 422,        // no name, no trusts
+        (_, "/peer-groups/{id}" | "/peer-groups/{id}/delete") => 404, // no group yet
         _ => 200,
     }
 }

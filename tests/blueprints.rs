@@ -127,6 +127,7 @@ async fn a_blueprint_is_unseen_until_published_carries_its_evidence_and_is_found
         period: "2025-Q3".into(),
         based_on: "data version 1".into(),
         due_on: String::new(),
+        blueprints: Vec::new(),
     };
     app.state.store.add_finding(&finding, &exemplar::store::Actor::operator()).await.unwrap();
     let (status, found) = get(&other, "/search?q=prescribing".into()).await;

@@ -119,7 +119,7 @@ async fn a_board_member_records_a_finding_by_name_that_shows_on_its_metric_page_
     let (_, csv) = app.text("/export/findings.csv").await;
     let (header, rows) = parse_csv(&csv);
     assert_eq!(header[0], "finding_id");
-    assert_eq!(&header[10..], ["period", "based_on", "due_on", "status_history"]);
+    assert_eq!(&header[10..], ["period", "based_on", "due_on", "status_history", "blueprint_ids"]);
     assert_eq!((rows.len(), rows[0][5].as_str(), rows[0][10].as_str()), (1, "accepted", previous.as_str()));
     assert!(app.state.store.audit_log(10).await.unwrap().iter().any(|e| e.action == "finding.status"));
 
@@ -283,7 +283,7 @@ async fn the_ranked_table_of_a_metric_filters_by_region_and_sorts_by_gap() {
         .filter(|o| o.region == "London" && o.trust_type.as_str() == "acute")
         .map(|o| o.ods_code.clone())
         .collect();
-    let table = &page[page.find("trusts ranked").unwrap()..];
+    let table = &page[page.find("Ranking of acute trusts").unwrap()..];
     let table = &table[..table.find("</table>").unwrap()];
     let linked: Vec<&str> = table.split("href=\"/trusts/").skip(1).filter_map(|s| s.split('"').next()).collect();
     assert!(!linked.is_empty() && linked.iter().all(|c| london.iter().any(|l| l == c)), "{linked:?}");
@@ -317,6 +317,7 @@ async fn a_trust_lands_on_its_trust_and_the_overview_lists_what_the_board_recomm
         period: "2025-Q4".into(),
         based_on: "data version 1".into(),
         due_on: String::new(),
+        blueprints: Vec::new(),
     };
     app.state.store.add_finding(&finding, &Actor::operator()).await.unwrap();
     // Recorded outside this server's web forms (as on another instance): seen once the kept

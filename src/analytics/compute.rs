@@ -124,6 +124,8 @@ pub enum Parts {
     All,
     AllButTrends,
     TrendsOnly,
+    /// The peer statistics, trust positions and gap summaries alone.
+    Peers,
 }
 
 /// `compute_frames` for some of the tables; the others come back as empty frames.
@@ -132,6 +134,33 @@ pub fn compute_parts(
     values: Values,
     periods: Option<&[Quarter]>,
     parts: Parts,
+) -> PolarsResult<Frames> {
+    compute_grouped(reference, values, periods, parts, Grouping::ByType)
+}
+
+/// The peer statistics, trust positions and gap summaries of one chosen peer group (a saved
+/// group, docs/RULES.md §10.6): every trust of `values` is in the one group whatever its type,
+/// and the tables are those of §4 with the group as the peer group. The national medians, the
+/// indices and the trends do not depend on a peer group and are not computed.
+pub fn compute_group(reference: &Reference, values: Values) -> PolarsResult<Frames> {
+    compute_grouped(reference, values, None, Parts::Peers, Grouping::One)
+}
+
+/// How trusts fall into peer groups within a quarter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grouping {
+    /// By trust type (§4.2).
+    ByType,
+    /// All in one group.
+    One,
+}
+
+fn compute_grouped(
+    reference: &Reference,
+    values: Values,
+    periods: Option<&[Quarter]>,
+    parts: Parts,
+    grouping: Grouping,
 ) -> PolarsResult<Frames> {
     let values = values.frame();
     let index: Vec<i32> = values.column("period_index")?.i32()?.into_no_null_iter().collect();
@@ -151,7 +180,7 @@ pub fn compute_parts(
             let current = values.slice(start as i64, end - start);
             let window = values.slice(from as i64, end - from);
             let metrics = places.with_factors(&metrics, p)?.lazy();
-            let plans = one_period(p, current, window, &orgs, metrics, &applicable, parts)?;
+            let plans = one_period(p, current, window, &orgs, metrics, &applicable, parts, grouping)?;
             if parts == Parts::TrendsOnly {
                 trend_plans.extend(plans.trends);
             } else {
@@ -172,7 +201,7 @@ pub fn compute_parts(
         // No quarter at all: the frames of an empty quarter, so that every table has its columns.
         None => {
             let metrics = places.with_factors(&metrics, 0)?.lazy();
-            one_period(0, values.clear(), values.clear(), &orgs, metrics, &applicable, parts)?.run()
+            one_period(0, values.clear(), values.clear(), &orgs, metrics, &applicable, parts, grouping)?.run()
         }
     }
 }
@@ -200,8 +229,8 @@ pub fn window_periods(touched: &[Quarter]) -> Vec<Quarter> {
 /// and the others unless `Parts::TrendsOnly`.
 struct Plans {
     trends: Option<LazyFrame>,
-    /// Peer statistics, trust positions, gaps and indices.
-    rest: Option<[LazyFrame; 4]>,
+    /// Peer statistics, trust positions, gaps and (unless `Parts::Peers`) indices.
+    rest: Option<Vec<LazyFrame>>,
 }
 
 impl Plans {
@@ -277,6 +306,7 @@ impl QuarterPlaces {
 }
 
 /// The tables of one quarter from its values (`current`) and those of the three before (`window`).
+#[allow(clippy::too_many_arguments)]
 fn one_period(
     p: i32,
     current: DataFrame,
@@ -285,22 +315,31 @@ fn one_period(
     metrics: LazyFrame,
     applicable: &LazyFrame,
     parts: Parts,
+    grouping: Grouping,
 ) -> PolarsResult<Plans> {
     // Within one quarter a peer group is a metric and a trust type: one integer key (`peer`)
     // groups and joins several times faster than the three columns.
+    let peer = match grouping {
+        Grouping::ByType => col("metric_id") * lit(TYPES) + col("trust_type"),
+        Grouping::One => col("metric_id"),
+    };
     let joined = current
         .lazy()
         .join(orgs.clone(), [col("org_code")], [col("org_code")], inner())
         .join(metrics, [col("metric_id")], [col("metric_id")], inner())
-        .with_columns([(col("metric_id") * lit(TYPES) + col("trust_type")).alias("peer")])
+        .with_columns([peer.alias("peer")])
         .cache();
-    let trends = (parts != Parts::AllButTrends).then(|| trends(joined.clone(), window.lazy(), p));
+    let trends = matches!(parts, Parts::All | Parts::TrendsOnly).then(|| trends(joined.clone(), window.lazy(), p));
     let rest = if parts == Parts::TrendsOnly {
         None
     } else {
         let statistics = peer_statistics(joined.clone()).cache();
         let trust = trust_positions(joined, statistics.clone())?.cache();
-        Some([statistics, trust.clone(), gap_summary(trust.clone()), indices(trust, applicable.clone())])
+        let mut rest = vec![statistics, trust.clone(), gap_summary(trust.clone())];
+        if parts != Parts::Peers {
+            rest.push(indices(trust, applicable.clone()));
+        }
+        Some(rest)
     };
     Ok(Plans { trends, rest })
 }

@@ -30,7 +30,9 @@ pub fn sorted(mut values: Vec<f64>) -> Vec<f64> {
     values
 }
 
-pub use compute::{Frames, Parts, affected_periods, compute, compute_frames, compute_parts, sort, window_periods};
+pub use compute::{
+    Frames, Parts, affected_periods, compute, compute_frames, compute_group, compute_parts, sort, window_periods,
+};
 pub use frames::{Values, ValuesBuilder, values_frame};
 pub use tables::*;
 

@@ -77,6 +77,20 @@ pub struct Filter {
     pub region: Option<String>,
     pub icb: Option<String>,
     pub exemplar: Option<Exemplar>,
+    /// A saved peer group chosen as `peer_group` (`saved-12`): its id, and its trusts once the
+    /// caller has read them from the store (until then no trust passes `org_ok`).
+    pub saved_group: Option<i64>,
+    pub members: Option<Vec<String>>,
+}
+
+/// The `peer_group` value of saved peer group `id`.
+pub fn saved_group_key(id: i64) -> String {
+    format!("saved-{id}")
+}
+
+/// The saved peer group a `peer_group` value names (`saved-12`), if it names one.
+pub fn saved_group_id(peer_group: &str) -> Option<i64> {
+    peer_group.trim().strip_prefix("saved-").and_then(|n| n.parse().ok()).filter(|n| *n > 0)
 }
 
 fn given(v: &Option<String>) -> Option<&str> {
@@ -107,8 +121,20 @@ impl Filters {
         }
     }
 
+    /// The trust type chosen as the peer group; a saved group is refused (see `saved_group`
+    /// for the places that take one).
     pub fn trust_type(&self) -> Result<Option<TrustType>, String> {
+        if self.saved_group().is_some() {
+            return Err("peer_group: a saved peer group cannot be used here; choose a trust type (acute, \
+                        mental_health, community or ambulance)"
+                .into());
+        }
         given(&self.peer_group).map(str::parse).transpose().map_err(|e| format!("peer_group: {e}"))
+    }
+
+    /// The saved peer group chosen as the peer group (`peer_group=saved-12`), by id.
+    pub fn saved_group(&self) -> Option<i64> {
+        given(&self.peer_group).and_then(saved_group_id)
     }
 
     pub fn cohort(&self) -> Result<Option<Exemplar>, String> {
@@ -146,7 +172,11 @@ impl Filters {
     /// Checks each given filter; `latest` is the latest quarter with data.
     pub fn parse(&self, reference: &Reference, latest: Option<Quarter>) -> Result<Filter, String> {
         let period = self.quarter(latest, false)?;
-        let peer_group = self.trust_type()?.map(|t| t.as_str().to_string());
+        let saved_group = self.saved_group();
+        let peer_group = match saved_group {
+            Some(id) => Some(saved_group_key(id)),
+            None => self.trust_type()?.map(|t| t.as_str().to_string()),
+        };
         let metric_id = given(&self.metric_id).map(str::to_string);
         if let Some(m) = metric_id.as_deref().filter(|m| reference.metric(m).is_none()) {
             return Err(format!("metric_id: unknown metric '{m}'"));
@@ -160,7 +190,7 @@ impl Filters {
         let exemplar = self.cohort()?;
         let region = self.checked_region()?;
         let icb = self.checked_icb()?;
-        Ok(Filter { period, peer_group, metric_id, org_codes, region, icb, exemplar })
+        Ok(Filter { period, peer_group, metric_id, org_codes, region, icb, exemplar, saved_group, members: None })
     }
 }
 
@@ -175,8 +205,15 @@ impl Filter {
         self.period.is_none_or(|p| p == period)
     }
 
+    /// Whether an organisation of `trust_type` is in the chosen peer group's type; with a saved
+    /// group chosen, every type is (its trusts are kept by `org_ok`).
     pub fn peer_ok(&self, trust_type: &str) -> bool {
-        self.peer_group.as_deref().is_none_or(|p| p == trust_type)
+        self.saved_group.is_some() || self.peer_group.as_deref().is_none_or(|p| p == trust_type)
+    }
+
+    /// Whether a row keyed by a peer group (a trust type, or a saved group's key) is the chosen one.
+    pub fn group_ok(&self, peer_group: &str) -> bool {
+        self.peer_group.as_deref().is_none_or(|p| p == peer_group)
     }
 
     pub fn metric_ok(&self, metric_id: &str) -> bool {
@@ -205,6 +242,7 @@ impl Filter {
             && self.region.as_deref().is_none_or(|r| org.is_some_and(|o| o.region == r))
             && self.icb.as_deref().is_none_or(|i| org.is_some_and(|o| o.icb == i))
             && self.exemplar.is_none_or(|e| org.is_some_and(|o| o.exemplar == e))
+            && (self.saved_group.is_none() || self.members.as_ref().is_some_and(|m| m.iter().any(|c| c == org_code)))
     }
 }
 

@@ -3,6 +3,7 @@
 use super::{Filter, Out, declared, write_table};
 use crate::domain::Quarter;
 use crate::figures::Figures;
+use crate::figures::groups::GroupFigures;
 use std::io::Write;
 
 /// What the store keeps besides the figures that some exports list.
@@ -17,6 +18,36 @@ pub struct Records<'a> {
     pub uptake: &'a [crate::analytics::uptake::UptakeFigure],
     /// The blueprints (the export lists the published ones).
     pub blueprints: &'a [crate::store::Blueprint],
+    /// The saved peer groups the reader may see (the `peer_groups` export).
+    pub peer_groups: &'a [crate::store::PeerGroup],
+}
+
+type Rows<'a, T> = Box<dyn Iterator<Item = &'a T> + 'a>;
+
+/// The benchmarks: the chosen saved group's, or every trust type's.
+fn benchmarks<'a>(f: &'a Figures, group: Option<&'a GroupFigures>) -> Rows<'a, crate::analytics::BenchmarkRow> {
+    match group {
+        Some(g) => Box::new(g.benchmarks.iter()),
+        None => Box::new(f.benchmarks()),
+    }
+}
+
+/// Each trust's position: within the chosen saved group, or within its trust type.
+fn trust_benchmarks<'a>(
+    f: &'a Figures,
+    group: Option<&'a GroupFigures>,
+) -> Rows<'a, crate::analytics::TrustBenchmarkRow> {
+    match group {
+        Some(g) => Box::new(g.trust_benchmarks.iter()),
+        None => Box::new(f.trust_benchmarks()),
+    }
+}
+
+fn gaps<'a>(f: &'a Figures, group: Option<&'a GroupFigures>) -> Rows<'a, crate::analytics::GapRow> {
+    match group {
+        Some(g) => Box::new(g.gaps.iter()),
+        None => Box::new(f.gaps()),
+    }
 }
 
 /// Whether export `name` lists the NHS App uptake figures.
@@ -50,12 +81,48 @@ pub struct Stored {
     completeness: Vec<QuarterProgress>,
     uptake: std::sync::Arc<Vec<crate::analytics::uptake::UptakeFigure>>,
     blueprints: Vec<crate::store::Blueprint>,
+    peer_groups: Vec<crate::store::PeerGroup>,
+}
+
+/// Whether export `name` has a row per peer group and trust, computed for a saved group.
+pub fn reads_group(name: &str) -> bool {
+    matches!(name, "benchmarks" | "trust_benchmarks" | "gaps")
+}
+
+/// Reads the saved peer group `filter` chooses, if any, and keeps its trusts in the filter.
+/// The outer error is the store's; the inner one, a message for the reader: a group that does
+/// not exist and one that `viewer` (a user's id; `None`, shared groups only) may not see are
+/// the same answer, so that private groups are not found by trying ids.
+pub async fn resolve_group(
+    store: &crate::store::Store,
+    filter: &mut Filter,
+    viewer: Option<i64>,
+) -> anyhow::Result<Result<Option<crate::store::PeerGroup>, String>> {
+    let Some(id) = filter.saved_group else { return Ok(Ok(None)) };
+    match store.peer_group(id).await?.filter(|g| g.visible_to(viewer)) {
+        Some(g) => {
+            filter.members = Some(g.members.clone());
+            Ok(Ok(Some(g)))
+        }
+        None => Ok(Err(format!(
+            "peer_group: there is no saved peer group {} that you can see; the peer_groups export lists yours and those shared",
+            crate::store::group_key(id)
+        ))),
+    }
 }
 
 impl Stored {
     /// Reads what export `name` needs: the completeness of the quarters `filter` keeps (every
     /// quarter with data) only for the completeness export.
-    pub async fn load(store: &crate::store::Store, f: &Figures, name: &str, filter: &Filter) -> anyhow::Result<Self> {
+    /// `viewer` is the reader's user id (`None`: shared peer groups only); a saved group chosen
+    /// in `filter` must have been resolved (`resolve_group`).
+    pub async fn load(
+        store: &crate::store::Store,
+        f: &Figures,
+        name: &str,
+        filter: &Filter,
+        viewer: Option<i64>,
+    ) -> anyhow::Result<Self> {
         let mut completeness = Vec::new();
         if name == "completeness" {
             let orgs: Vec<String> = f.reference.organisations.iter().map(|o| o.ods_code.clone()).collect();
@@ -74,12 +141,18 @@ impl Stored {
             std::sync::Arc::default()
         };
         let blueprints = if name == "blueprints" { store.blueprints().await? } else { Vec::new() };
+        let peer_groups = if name == "peer_groups" {
+            store.peer_groups().await?.into_iter().filter(|g| g.visible_to(viewer)).collect()
+        } else {
+            Vec::new()
+        };
         Ok(Self {
             findings: store.findings().await?,
             releases: store.releases().await?,
             completeness,
             uptake,
             blueprints,
+            peer_groups,
         })
     }
 
@@ -97,6 +170,7 @@ impl Stored {
             completeness: &self.completeness,
             uptake: &self.uptake,
             blueprints: &self.blueprints,
+            peer_groups: &self.peer_groups,
         }
     }
 }
@@ -129,6 +203,11 @@ pub fn write_export<W: Write + Send>(
 ) -> anyhow::Result<bool> {
     let findings = records.findings;
     let r = &f.reference;
+    // The benchmarks, trust positions and gaps of a saved peer group replace those by type.
+    let group = match (&filter.peer_group, &filter.members) {
+        (Some(key), Some(members)) if reads_group(name) => Some(f.group(key, members)?),
+        _ => None,
+    };
     match name {
         "organisations" => write_table(
             out,
@@ -145,7 +224,8 @@ pub fn write_export<W: Write + Send>(
                 .iter()
                 .filter(|m| {
                     filter.metric_ok(&m.metric_id)
-                        && filter.peer_group.as_deref().is_none_or(|p| p.parse().is_ok_and(|t| m.applies(t)))
+                        && (filter.saved_group.is_some()
+                            || filter.peer_group.as_deref().is_none_or(|p| p.parse().is_ok_and(|t| m.applies(t))))
                 })
                 .map(declared::metrics::cells),
         )?,
@@ -173,16 +253,16 @@ pub fn write_export<W: Write + Send>(
         "benchmarks" => write_table(
             out,
             "benchmarks",
-            f.benchmarks()
+            benchmarks(f, group.as_deref())
                 .filter(|b| {
-                    filter.period_ok(b.period) && filter.peer_ok(&b.peer_group) && filter.metric_ok(&b.metric_id)
+                    filter.period_ok(b.period) && filter.group_ok(&b.peer_group) && filter.metric_ok(&b.metric_id)
                 })
                 .map(declared::benchmarks::cells),
         )?,
         "trust_benchmarks" => write_table(
             out,
             "trust_benchmarks",
-            f.trust_benchmarks()
+            trust_benchmarks(f, group.as_deref())
                 .filter(|t| {
                     filter.period_ok(t.period)
                         && filter.peer_ok(&t.trust_type)
@@ -208,19 +288,16 @@ pub fn write_export<W: Write + Send>(
                     filter.period_ok(t.period)
                         && filter.metric_ok(&t.metric_id)
                         && filter.org_ok(r, &t.org_code)
-                        && filter
-                            .peer_group
-                            .as_deref()
-                            .is_none_or(|p| r.organisation(&t.org_code).is_some_and(|o| o.trust_type.as_str() == p))
+                        && r.organisation(&t.org_code).is_some_and(|o| filter.peer_ok(o.trust_type.as_str()))
                 })
                 .map(declared::trends::cells),
         )?,
         "gaps" => write_table(
             out,
             "gaps",
-            f.gaps()
+            gaps(f, group.as_deref())
                 .filter(|g| {
-                    filter.period_ok(g.period) && filter.peer_ok(&g.peer_group) && filter.metric_ok(&g.metric_id)
+                    filter.period_ok(g.period) && filter.group_ok(&g.peer_group) && filter.metric_ok(&g.metric_id)
                 })
                 .map(declared::gaps::cells),
         )?,
@@ -241,11 +318,7 @@ pub fn write_export<W: Write + Send>(
         }
         "intervals" => {
             let keep_org = |o: &str| {
-                filter.org_ok(r, o)
-                    && filter
-                        .peer_group
-                        .as_deref()
-                        .is_none_or(|p| r.organisation(o).is_some_and(|o| o.trust_type.as_str() == p))
+                filter.org_ok(r, o) && r.organisation(o).is_some_and(|o| filter.peer_ok(o.trust_type.as_str()))
             };
             let rows = f.periods.iter().filter(|p| filter.period_ok(**p)).flat_map(|p| {
                 f.statistics(*p)
@@ -267,10 +340,7 @@ pub fn write_export<W: Write + Send>(
                     .filter(|x| {
                         filter.metric_ok(&x.metric_id)
                             && filter.org_ok(r, &x.org_code)
-                            && filter
-                                .peer_group
-                                .as_deref()
-                                .is_none_or(|p| r.organisation(&x.org_code).is_some_and(|o| o.trust_type.as_str() == p))
+                            && r.organisation(&x.org_code).is_some_and(|o| filter.peer_ok(o.trust_type.as_str()))
                     })
                     .map(declared::funnels::cells)
                     .collect::<Vec<_>>()
@@ -282,13 +352,10 @@ pub fn write_export<W: Write + Send>(
             let keep = |subject: &str, metric: &str| {
                 filter.metric_ok(metric)
                     && if groups {
-                        filter.peer_ok(subject)
+                        filter.group_ok(subject)
                     } else {
                         filter.org_ok(r, subject)
-                            && filter
-                                .peer_group
-                                .as_deref()
-                                .is_none_or(|p| r.organisation(subject).is_some_and(|o| o.trust_type.as_str() == p))
+                            && r.organisation(subject).is_some_and(|o| filter.peer_ok(o.trust_type.as_str()))
                     }
             };
             let rows = f
@@ -368,6 +435,18 @@ pub fn write_export<W: Write + Send>(
                 .iter()
                 .filter(|b| b.status == "published" && filter.org_ok(r, &b.org_code))
                 .map(declared::blueprints::cells),
+        )?,
+        "peer_groups" => write_table(
+            out,
+            "peer_groups",
+            records.peer_groups.iter().flat_map(|g| {
+                g.members
+                    .iter()
+                    .filter(|m| {
+                        filter.org_ok(r, m) && r.organisation(m).is_some_and(|o| filter.peer_ok(o.trust_type.as_str()))
+                    })
+                    .map(move |m| declared::peer_groups::cells(g, m, r))
+            }),
         )?,
         "peers" => {
             let quarter = filter.period.or_else(|| f.latest_period());

@@ -48,6 +48,7 @@ pub const ALL: &[&Export] = &[
     &evaluation_units::EXPORT,
     &event_study::EXPORT,
     &blueprints::EXPORT,
+    &peer_groups::EXPORT,
 ];
 
 /// Each export's name and description, in the same order.
@@ -82,6 +83,7 @@ pub const EXPORTS: &[(&str, &str)] = &[
     (evaluation_units::EXPORT.name, evaluation_units::EXPORT.description),
     (event_study::EXPORT.name, event_study::EXPORT.description),
     (blueprints::EXPORT.name, blueprints::EXPORT.description),
+    (peer_groups::EXPORT.name, peer_groups::EXPORT.description),
 ];
 
 /// Which end of an interval a cell holds.
@@ -560,6 +562,9 @@ export! {
         "status_history": Text, "text",
             "Every status it has had, oldest first: status at time by whom (why), separated by \" | \"."
             => Cell::text(x.history.iter().map(|c| if c.note.is_empty() { format!("{} at {} by {}", c.status, c.changed_at, c.changed_by) } else { format!("{} at {} by {} ({})", c.status, c.changed_at, c.changed_by, c.note) }).collect::<Vec<_>>().join(" | "));
+        "blueprint_ids": Text, "blueprint numbers",
+            "The published blueprints the recommendation points to (see the blueprints export), separated by commas; empty if none."
+            => Cell::text(x.blueprints.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
     ]
 }
 
@@ -1098,5 +1103,39 @@ export! {
         "published_at": Text, "UTC timestamp",
             "When the board or an administrator published it."
             => Cell::text(&b.reviewed_at);
+    ]
+}
+
+export! {
+    peer_groups: "Saved peer groups the reader may see (their own, and those shared): one row per trust in each group. Give a group's peer_group value to the benchmarks, trust_benchmarks and gaps exports for its figures.",
+    |g: &crate::store::PeerGroup, org: &str, r: &crate::domain::Reference| { let o = r.organisation(org); }
+    [
+        "peer_group": Text, "saved-N",
+            "The group's key: the value of peer_group that chooses it on pages, in exports and in the API."
+            => Cell::text(g.key());
+        "name": Text, "text",
+            "The name its owner gave it."
+            => Cell::text(&g.name);
+        "shared": Bool, "true or false",
+            "true when every signed-in user may see and use it; false when only its owner may."
+            => Cell::Bool(g.shared);
+        "owner": Text, "e-mail address",
+            "Who saved it."
+            => Cell::text(&g.owner_email);
+        "org_code": Text, "ODS code",
+            "A trust in the group."
+            => Cell::text(org);
+        "org_name": Text, "text",
+            "The trust's name."
+            => Cell::text(o.map_or("", |o| o.name.as_str()));
+        "trust_type": Text, "acute, mental_health, community or ambulance",
+            "The trust's type: a saved group may hold trusts of several types."
+            => Cell::text(o.map_or("", |o| o.trust_type.as_str()));
+        "n_members": Int, "trusts",
+            "How many trusts the group holds."
+            => Cell::Int(g.members.len() as i64);
+        "updated_at": Text, "UTC timestamp",
+            "When the group was last changed."
+            => Cell::text(&g.updated_at);
     ]
 }

@@ -8,7 +8,7 @@ mod dictionary;
 mod parquet;
 mod provenance;
 
-pub use datasets::{QuarterProgress, Records, Stored, reads_uptake, write_export};
+pub use datasets::{QuarterProgress, Records, Stored, reads_group, reads_uptake, resolve_group, write_export};
 pub use dictionary::{ALL, Column, EXPORTS, Export, Kind, columns, dictionary};
 pub use parquet::{parquet_rows, write_parquet};
 pub use provenance::{Provenance, REFERENCE_LICENCE, SYNTHETIC_NOTE, Status, UNPUBLISHED};

@@ -27,6 +27,8 @@ pub struct Finding {
     pub due_on: String,
     /// Every status it has had, oldest first.
     pub history: Vec<FindingChange>,
+    /// The blueprints it points to, by id.
+    pub blueprints: Vec<i64>,
 }
 
 impl Finding {
@@ -77,6 +79,8 @@ pub struct NewFinding {
     pub based_on: String,
     /// `YYYY-MM-DD`, or empty.
     pub due_on: String,
+    /// Blueprint ids.
+    pub blueprints: Vec<i64>,
 }
 
 impl Store {
@@ -85,7 +89,8 @@ impl Store {
         let now = now_text();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO findings (subject_kind, subject, title, body, status, owner, created_by, created_at, updated_at, \
-             period, based_on, due_on) VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $7, $8, $9, $10) RETURNING id",
+             period, based_on, due_on, blueprints) VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $7, $8, $9, $10, $11) \
+             RETURNING id",
         )
         .bind(&f.subject_kind)
         .bind(&f.subject)
@@ -97,6 +102,7 @@ impl Store {
         .bind(&f.period)
         .bind(&f.based_on)
         .bind(&f.due_on)
+        .bind(f.blueprints.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
         .fetch_one(&mut *tx)
         .await?;
         record_change(&mut tx, id, "open", "recorded", &by.name, &now).await?;
@@ -139,7 +145,7 @@ impl Store {
     pub async fn findings(&self) -> Result<Vec<Finding>> {
         let rows = sqlx::query(
             "SELECT id, subject_kind, subject, title, body, status, owner, created_by, created_at, updated_at, period, based_on, \
-             due_on FROM findings ORDER BY id DESC",
+             due_on, blueprints FROM findings ORDER BY id DESC",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -174,6 +180,11 @@ impl Store {
                     based_on: r.try_get(11)?,
                     due_on: r.try_get(12)?,
                     history: history.remove(&r.try_get::<i64, _>(0)?).unwrap_or_default(),
+                    blueprints: r
+                        .try_get::<String, _>(13)?
+                        .split(',')
+                        .filter_map(|id| id.trim().parse().ok())
+                        .collect(),
                 })
             })
             .collect()

@@ -14,6 +14,7 @@ mod blueprints;
 mod collection;
 mod conformance;
 mod findings;
+mod peer_groups;
 mod reference;
 mod releases;
 mod snapshots;
@@ -29,6 +30,7 @@ pub use blueprints::{Blueprint, MATCH_END, MATCH_START, NewBlueprint, SearchHit,
 pub use collection::{Progress, Window, WindowChange, closing_time};
 pub use conformance::ConformanceRecord;
 pub use findings::{FINDING_STATUSES, FINDING_SUBJECTS, Finding, FindingChange, NewFinding, status_label};
+pub use peer_groups::{NewPeerGroup, PeerGroup, group_id, group_key};
 pub use releases::Release;
 pub use submissions::{NewSubmission, Outcome, StoredValue, SubmissionKind, SubmissionRecord};
 pub use targets::Target;

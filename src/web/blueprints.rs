@@ -28,7 +28,7 @@ pub fn router() -> Router<AppState> {
 /// The published blueprints, and a stamp that changes whenever one is published, for the keys
 /// of pages that show them.
 pub async fn published(state: &AppState) -> Result<(Vec<Blueprint>, String)> {
-    let all: Vec<Blueprint> = state.store.blueprints().await?.into_iter().filter(|b| b.status == "published").collect();
+    let all: Vec<Blueprint> = state.blueprints().await?.iter().filter(|b| b.status == "published").cloned().collect();
     let latest = all.iter().map(|b| b.reviewed_at.as_str()).max().unwrap_or_default().to_string();
     let stamp = format!("bp{}@{latest}", all.len());
     Ok((all, stamp))
@@ -253,6 +253,7 @@ async fn add(
         contact_role: one("contact_role"),
     };
     state.store.add_blueprint(&new, &auth.actor()).await?;
+    state.forget_blueprints();
     Ok(Redirect::to("/blueprints?submitted=1").into_response())
 }
 
@@ -283,6 +284,8 @@ pub struct DetailPage {
     pub review_note: String,
     pub reviewer: bool,
     pub csrf_token: String,
+    /// The board's recommendations that point to it: (id, title, status).
+    pub findings: Vec<(i64, String, &'static str)>,
 }
 
 /// The trust's values of each linked metric in the quarter before the start and the latest,
@@ -332,7 +335,15 @@ async fn detail(
     let named = |ids: &[String], name: &dyn Fn(&str) -> Option<String>| -> Vec<(String, String)> {
         ids.iter().map(|i| (i.clone(), name(i).unwrap_or_else(|| i.clone()))).collect()
     };
+    let findings = state
+        .findings()
+        .await?
+        .iter()
+        .filter(|x| x.blueprints.contains(&b.id))
+        .map(|x| (x.id, x.title.clone(), crate::store::status_label(&x.status)))
+        .collect();
     let page = DetailPage {
+        findings,
         b: line(&f, &b),
         what_we_did: b.what_we_did.clone(),
         contact_role: b.contact_role.clone(),
@@ -378,6 +389,7 @@ async fn review(
         .review_blueprint(id, publish, &form.note, &auth.actor())
         .await
         .map_err(|e| AppError::NotFound(e.to_string()))?;
+    state.forget_blueprints();
     Ok(Redirect::to(&format!("/blueprints/{id}")).into_response())
 }
 

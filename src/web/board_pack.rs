@@ -63,7 +63,7 @@ async fn board_pack(
     let period = query.period(&f)?;
     let all = state.findings().await?;
     let findings_done = all.iter().filter(|x| !x.is_live()).count();
-    let findings = super::findings::views(&state, all.iter().filter(|x| x.is_live()).cloned().collect());
+    let findings = super::findings::views(&state, all.iter().filter(|x| x.is_live()).cloned().collect()).await?;
     let edition = match &auth.shown {
         Shown::Release(r) => format!("release {}", r.id),
         _ => format!("provisional figures, data version {}", f.data_version),

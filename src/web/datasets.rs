@@ -217,12 +217,15 @@ async fn rows(
             cursor.offset
         }
     };
-    let filter = filters.parse(&f.reference, f.latest_period()).map_err(AppError::BadRequest)?;
+    let mut filter = filters.parse(&f.reference, f.latest_period()).map_err(AppError::BadRequest)?;
+    // A saved group's members can change without the figures changing.
+    let group = super::exports::resolve_group(&state, &auth, &mut filter).await?;
+    let group_stamp = group.map(|g| format!("{}@{}", g.key(), g.updated_at)).unwrap_or_default();
 
     // A strong ETag: the same figures, query, page and format give the same bytes.
     let etag = {
         let mut h = sha2::Sha256::new();
-        h.update(format!("{name}|{key}|{rest_query}|{offset}|{limit}|{}", format.extension()));
+        h.update(format!("{name}|{key}|{rest_query}|{offset}|{limit}|{}|{group_stamp}", format.extension()));
         format!("\"{}\"", hex::encode(&h.finalize()[..12]))
     };
     let cache = match provenance.status {
@@ -246,7 +249,7 @@ async fn rows(
         return Ok((StatusCode::NOT_MODIFIED, common).into_response());
     }
 
-    let stored = super::exports::stored_records(&state, &f, &name, &filter).await?;
+    let stored = super::exports::stored_records(&state, &auth, &f, &name, &filter).await?;
     let window = Window { skip: offset, take: limit, more: Default::default() };
     let more = window.more.clone();
     let metadata = provenance.metadata(&name);

@@ -101,10 +101,11 @@ async fn download(
         .ok_or_else(|| AppError::NotFound(format!("There is no export '{file}'.")))?;
     let edition = filters.edition().map_err(AppError::BadRequest)?;
     let (f, provenance) = edition_figures(&state, &auth, &edition).await?;
-    let filter = filters.parse(&f.reference, f.latest_period()).map_err(AppError::BadRequest)?;
+    let mut filter = filters.parse(&f.reference, f.latest_period()).map_err(AppError::BadRequest)?;
+    resolve_group(&state, &auth, &mut filter).await?;
     let file_name = provenance.file_name(&name, format.extension());
     let metadata = provenance.metadata(&name);
-    let stored = stored_records(&state, &f, &name, &filter).await?;
+    let stored = stored_records(&state, &auth, &f, &name, &filter).await?;
     let (found, body) = super::blocking(move || {
         let mut body = Vec::new();
         let out = Out::new(&mut body, format).with_metadata(metadata);
@@ -132,15 +133,29 @@ async fn download(
 /// server keeps for the data version rather than computed again for each download or page.
 pub(super) async fn stored_records(
     state: &AppState,
+    auth: &Auth,
     f: &Figures,
     name: &str,
     filter: &crate::export::Filter,
 ) -> Result<crate::export::Stored> {
+    let viewer = auth.user.as_ref().map(|u| u.id);
     if crate::export::reads_uptake(name) {
-        let kept = crate::export::Stored::load(&state.store, f, "", filter).await?;
+        let kept = crate::export::Stored::load(&state.store, f, "", filter, viewer).await?;
         return Ok(kept.with_uptake(state.uptake().await?));
     }
-    Ok(crate::export::Stored::load(&state.store, f, name, filter).await?)
+    Ok(crate::export::Stored::load(&state.store, f, name, filter, viewer).await?)
+}
+
+/// Reads the saved peer group the filter chooses (one the reader may see, or a 404) and keeps
+/// its trusts in the filter; returns it, for what depends on its members.
+pub(super) async fn resolve_group(
+    state: &AppState,
+    auth: &Auth,
+    filter: &mut crate::export::Filter,
+) -> Result<Option<crate::store::PeerGroup>> {
+    crate::export::resolve_group(&state.store, filter, auth.user.as_ref().map(|u| u.id))
+        .await?
+        .map_err(AppError::NotFound)
 }
 
 /// The figures an export or the API answers from, with their provenance: `as_of`'s moment (the

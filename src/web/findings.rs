@@ -28,6 +28,8 @@ pub struct FindingView {
     pub status_label: &'static str,
     /// Live and past its due date.
     pub overdue: bool,
+    /// The published blueprints it points to: (id, title).
+    pub blueprints: Vec<(i64, String)>,
 }
 
 /// One choice of the "about" list: `metric:id`, `domain:id` or `trust:ODS`, with its name.
@@ -64,6 +66,9 @@ pub struct Typed {
     /// When it is due: `YYYY-MM-DD`, or empty.
     #[serde(default)]
     due_on: String,
+    /// A published blueprint to follow: its id, or empty.
+    #[serde(default)]
+    blueprint: String,
 }
 
 #[derive(Template)]
@@ -82,6 +87,8 @@ pub struct FindingsPage {
     pub based_on: String,
     /// The finding just recorded, for the success message.
     pub recorded: Option<String>,
+    /// The published blueprints a finding may point to: (id, title and trust).
+    pub blueprint_choices: Vec<(String, String)>,
 }
 
 impl FindingsPage {
@@ -97,9 +104,14 @@ pub fn stamp(findings: &[FindingView]) -> String {
 }
 
 /// Names the subject of each finding and links to its page.
-pub fn views(state: &AppState, findings: Vec<Finding>) -> Vec<FindingView> {
+pub async fn views(state: &AppState, findings: Vec<Finding>) -> Result<Vec<FindingView>> {
     let f = state.figures();
-    findings
+    let published = if findings.iter().any(|x| !x.blueprints.is_empty()) {
+        super::blueprints::published(state).await?.0
+    } else {
+        Vec::new()
+    };
+    Ok(findings
         .into_iter()
         .map(|finding| {
             let (name, href) = match finding.subject_kind.as_str() {
@@ -119,9 +131,14 @@ pub fn views(state: &AppState, findings: Vec<Finding>) -> Vec<FindingView> {
             let period_label = Quarter::parse(&finding.period).map(|q| q.financial_label()).unwrap_or_default();
             let status_label = crate::store::status_label(&finding.status);
             let overdue = finding.is_overdue(state.today());
-            FindingView { finding, subject_name: name, href, period_label, status_label, overdue }
+            let blueprints = finding
+                .blueprints
+                .iter()
+                .filter_map(|id| published.iter().find(|b| b.id == *id).map(|b| (b.id, b.title.clone())))
+                .collect();
+            FindingView { finding, subject_name: name, href, period_label, status_label, overdue, blueprints }
         })
-        .collect()
+        .collect())
 }
 
 /// The link that opens the form pre-filled with `about` (`metric:id`, `domain:id`, `trust:ODS`)
@@ -204,9 +221,22 @@ async fn page(
     errors: Vec<FieldError>,
     recorded: Option<String>,
 ) -> Result<Html<String>> {
-    let findings = views(state, state.findings().await?.to_vec());
+    let findings = views(state, state.findings().await?.to_vec()).await?;
     let can_write = auth.user.as_ref().is_some_and(|u| u.role == Role::Board);
     let f = state.figures();
+    let blueprint_choices = if can_write {
+        super::blueprints::published(state)
+            .await?
+            .0
+            .iter()
+            .map(|b| {
+                let trust = f.reference.organisation(&b.org_code).map_or(b.org_code.as_str(), |o| o.name.as_str());
+                (b.id.to_string(), format!("{} ({trust})", b.title))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let periods: Vec<(String, String)> = f.periods.iter().rev().map(|q| (q.to_string(), q.financial_label())).collect();
     if typed.period.is_empty() {
         typed.period = periods.first().map(|(code, _)| code.clone()).unwrap_or_default();
@@ -222,6 +252,7 @@ async fn page(
         typed,
         based_on: based_on(state, auth),
         recorded,
+        blueprint_choices,
     };
     render(auth, &page)
 }
@@ -277,6 +308,20 @@ async fn add(
             message: "Write the due date as 2027-03-31, or leave it empty.".into(),
         });
     }
+    let published = super::blueprints::published(&state).await?.0;
+    let blueprints: Vec<i64> = match typed.blueprint.trim() {
+        "" => Vec::new(),
+        text => match text.parse::<i64>().ok().filter(|id| published.iter().any(|b| b.id == *id)) {
+            Some(id) => vec![id],
+            None => {
+                errors.push(FieldError {
+                    field: "blueprint",
+                    message: format!("There is no published blueprint '{text}'. Choose one from the list."),
+                });
+                Vec::new()
+            }
+        },
+    };
     for (field, value, message) in [
         ("title", &typed.title, "Give the finding a title."),
         ("body", &typed.body, "Write the finding or recommendation."),
@@ -299,6 +344,7 @@ async fn add(
         period,
         based_on: based_on(&state, &auth),
         due_on,
+        blueprints,
     };
     let id = state.store.add_finding(&new, &auth.actor()).await?;
     state.forget_findings();

@@ -408,7 +408,8 @@ async fn gaps(
     let findings = super::findings::views(
         &state,
         state.findings().await?.iter().filter(|x| x.subject_kind == "domain").cloned().collect(),
-    );
+    )
+    .await?;
     render(
         &auth,
         &GapsPage {

@@ -4,10 +4,12 @@
 use super::cached_page;
 use super::view::Params;
 use super::view::{Choice, Meta, PageQuery, num, period_choices, type_choices};
+use crate::analytics::{BenchmarkRow, TrustBenchmarkRow};
 use crate::auth::Auth;
 use crate::charts::{StripChart, StripGroup, TrendChart, TrendSeries, strip_chart, trend_chart};
 use crate::domain::{Metric, Quarter, TrustType};
 use crate::figures::Figures;
+use crate::figures::groups::GroupFigures;
 use crate::web::AppState;
 use crate::web::error::{AppError, Result};
 use askama::Template;
@@ -16,6 +18,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::Html;
 use axum::routing::get;
+use std::sync::Arc;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/metrics/{metric_id}", get(metric_page))
@@ -78,7 +81,10 @@ pub struct MetricPage {
     pub period_value: String,
     pub periods: Vec<Choice>,
     pub peer_groups: Vec<Choice>,
-    pub peer_label: String,
+    /// The peer group's trusts in words: `acute trusts`, or `trusts of the peer group ‘North peers’`.
+    pub peer_trusts: String,
+    /// The export query of a chosen saved group's benchmarks (empty for a trust type).
+    pub saved_query: String,
     pub distribution_chart: String,
     pub peers: Vec<PeerRow>,
     pub trend_chart: String,
@@ -134,17 +140,25 @@ async fn metric_page(
     let f = state.shown_figures(&auth.shown).await?;
     let metric = metric_of(&f, &metric_id)?;
     let period = query.period(&f)?;
-    let peer = query.peer_group()?;
+    let groups = super::peer_groups::visible(&state, &auth).await?;
+    let chosen = super::peer_groups::chosen(&groups, &query)?;
+    let peer = if chosen.is_some() { None } else { query.peer_group()? };
     let findings = state.findings().await?;
     let findings = super::findings::views(
         &state,
         findings.iter().filter(|x| x.subject_kind == "metric" && x.subject == metric_id).cloned().collect(),
-    );
+    )
+    .await?;
     let (blueprints, stamp) = super::blueprints::published(&state).await?;
     let stamp = format!("{}/{stamp}", super::findings::stamp(&findings));
+    let stamp = format!("{stamp}/{}", super::peer_groups::stamp(&groups));
     let key = super::page_key(&state, &auth, f.data_version, &stamp, &uri);
     cached_page(&state, &auth, key, move || {
-        let mut page = build(&f, metric, period, peer, &query)?;
+        let saved = match &chosen {
+            Some(g) => Some((g.name.clone(), f.group(&g.key(), &g.members)?)),
+            None => None,
+        };
+        let mut page = build(&f, metric, period, peer, saved, &groups, &query)?;
         for i in page.improvers.iter_mut() {
             i.blueprint = super::blueprints::about(&blueprints, &i.org_code, &page.metric.metric_id);
         }
@@ -230,32 +244,99 @@ fn funnel(
     Ok((chart, high.into_iter().map(outlier).collect(), low.into_iter().map(outlier).collect(), rows.len()))
 }
 
+/// A peer group's label, benchmark and values (with whether each is an exemplar's) in a quarter.
+type Distribution<'a> = (String, Option<&'a BenchmarkRow>, Vec<(f64, bool)>);
+
+/// The peer group a metric's page ranks within: a trust type, or a saved group (its name and
+/// figures).
+struct Peer<'a> {
+    of_type: TrustType,
+    saved: Option<(String, Arc<GroupFigures>)>,
+    f: &'a Figures,
+}
+
+impl Peer<'_> {
+    fn benchmark(&self, metric_id: &str, period: Quarter) -> Option<&BenchmarkRow> {
+        match &self.saved {
+            Some((_, g)) => g.benchmark(metric_id, period),
+            None => self.f.benchmark(metric_id, period, self.of_type.as_str()),
+        }
+    }
+
+    /// The trusts' positions within the group on a metric in a quarter.
+    fn positions(&self, metric_id: &str, period: Quarter) -> Vec<&TrustBenchmarkRow> {
+        let mine = |r: &&TrustBenchmarkRow| *r.metric_id == *metric_id && r.period == period;
+        match &self.saved {
+            Some((_, g)) => g.trust_benchmarks.iter().filter(mine).collect(),
+            None => {
+                self.f.trust_benchmarks().filter(mine).filter(|r| &*r.trust_type == self.of_type.as_str()).collect()
+            }
+        }
+    }
+
+    fn contains(&self, org_code: &str, trust_type: &str) -> bool {
+        match &self.saved {
+            Some((_, g)) => g.contains(org_code),
+            None => trust_type == self.of_type.as_str(),
+        }
+    }
+
+    /// The value of `peer_group` that chooses it.
+    fn value(&self) -> String {
+        match &self.saved {
+            Some((_, g)) => g.key.clone(),
+            None => self.of_type.as_str().to_string(),
+        }
+    }
+
+    fn trusts(&self) -> String {
+        match &self.saved {
+            Some((name, _)) => format!("trusts of the peer group ‘{name}’"),
+            None => format!("{} trusts", self.of_type.label().to_lowercase()),
+        }
+    }
+}
+
 fn build(
     f: &Figures,
     metric: Metric,
     period: Option<Quarter>,
     peer: Option<TrustType>,
+    saved: Option<(String, Arc<GroupFigures>)>,
+    saved_groups: &[crate::store::PeerGroup],
     query: &PageQuery,
 ) -> Result<MetricPage> {
     let region = query.region()?;
     let cohort = query.exemplar()?;
     let applicable: Vec<TrustType> = TrustType::ALL.iter().copied().filter(|t| metric.applies(*t)).collect();
-    let peer =
+    let of_type =
         peer.filter(|p| applicable.contains(p)).or_else(|| applicable.first().copied()).unwrap_or(TrustType::Acute);
+    let peer = Peer { of_type, saved, f };
     let unit_label = unit_label(&metric);
     let (mut groups, mut peers, mut ranks) = (Vec::new(), Vec::new(), Vec::new());
     if let Some(period) = period {
-        for t in &applicable {
-            let Some(b) = f.benchmark(&metric.metric_id, period, t.as_str()) else {
-                continue;
-            };
-            let points = f
-                .trust_benchmarks()
-                .filter(|r| *r.metric_id == *metric.metric_id && r.period == period && &*r.trust_type == t.as_str())
-                .map(|r| (r.value, f.reference.organisation(&r.org_code).is_some_and(|o| o.exemplar.is_exemplar())))
-                .collect();
+        let exemplar = |code: &str| f.reference.organisation(code).is_some_and(|o| o.exemplar.is_exemplar());
+        // Each trust type's distribution, then the saved group's.
+        let mut kinds: Vec<Distribution> = applicable
+            .iter()
+            .map(|t| {
+                let points = f
+                    .trust_benchmarks()
+                    .filter(|r| *r.metric_id == *metric.metric_id && r.period == period && &*r.trust_type == t.as_str())
+                    .map(|r| (r.value, exemplar(&r.org_code)))
+                    .collect();
+                (t.label().to_string(), f.benchmark(&metric.metric_id, period, t.as_str()), points)
+            })
+            .collect();
+        if let Some((name, _)) = &peer.saved {
+            let points =
+                peer.positions(&metric.metric_id, period).iter().map(|r| (r.value, exemplar(&r.org_code))).collect();
+            kinds.push((name.clone(), peer.benchmark(&metric.metric_id, period), points));
+        }
+        for (label, b, points) in kinds {
+            let Some(b) = b else { continue };
             groups.push(StripGroup {
-                label: t.label().into(),
+                label: label.clone(),
                 points,
                 p25: b.p25,
                 median: b.median,
@@ -263,7 +344,7 @@ fn build(
                 exemplar_median: b.exemplar_median,
             });
             peers.push(PeerRow {
-                peer_group: t.label().into(),
+                peer_group: label,
                 n: b.n,
                 min: num(Some(b.min)),
                 p25: num(Some(b.p25)),
@@ -275,10 +356,7 @@ fn build(
                 national_median: num(Some(b.national_median)),
             });
         }
-        for r in f
-            .trust_benchmarks()
-            .filter(|r| *r.metric_id == *metric.metric_id && r.period == period && &*r.trust_type == peer.as_str())
-        {
+        for r in peer.positions(&metric.metric_id, period) {
             let org = f.reference.organisation(&r.org_code);
             if region.as_deref().is_some_and(|x| org.is_none_or(|o| o.region != x))
                 || cohort.is_some_and(|c| org.is_none_or(|o| o.exemplar != c))
@@ -353,7 +431,7 @@ fn build(
         .map(|l| TrendSeries { label: (*l).into(), points: Vec::new() })
         .collect();
     for q in &f.periods {
-        if let Some(b) = f.benchmark(&metric.metric_id, *q, peer.as_str()) {
+        if let Some(b) = peer.benchmark(&metric.metric_id, *q) {
             for (k, v) in [Some(b.p25), Some(b.median), Some(b.p75), b.exemplar_median].into_iter().enumerate() {
                 if let Some(v) = v {
                     series[k].points.push((*q, v));
@@ -370,11 +448,7 @@ fn build(
     }
     let trend_chart = trend_chart(&TrendChart {
         id: "peer-trend".into(),
-        title: format!(
-            "{}: {} trusts' quartiles and exemplar median by quarter",
-            metric.name,
-            peer.label().to_lowercase()
-        ),
+        title: format!("{}: quartiles and exemplar median of {} by quarter", metric.name, peer.trusts()),
         y_label: unit_label.clone(),
         y_range: (metric.scale_min, metric.scale_max),
         series,
@@ -383,7 +457,7 @@ fn build(
     let csv_query = super::view::query_string(&[
         ("metric_id", Some(metric.metric_id.clone())),
         ("period", period.map(|p| p.to_string())),
-        ("peer_group", Some(peer.as_str().to_string())),
+        ("peer_group", Some(peer.value())),
         ("region", region.clone()),
     ]);
     let flags = f
@@ -396,7 +470,7 @@ fn build(
         .collect();
     let filters = [
         ("period", period.map(|p| p.to_string())),
-        ("peer_group", Some(peer.as_str().to_string())),
+        ("peer_group", Some(peer.value())),
         ("region", region.clone()),
         ("exemplar", cohort.map(|c| c.as_str().to_string())),
     ];
@@ -417,7 +491,7 @@ fn build(
         .map(|p| f.improvers(&metric.metric_id, p))
         .unwrap_or_default()
         .into_iter()
-        .filter(|i| i.trust_type == peer.as_str())
+        .filter(|i| peer.contains(&i.org_code, &i.trust_type))
         .take(10)
         .map(|i| ImproverRow {
             name: f.reference.organisation(&i.org_code).map_or(i.org_code.clone(), |o| o.name.clone()),
@@ -458,11 +532,19 @@ fn build(
         period_value: period.map(|p| p.to_string()).unwrap_or_default(),
         period_label,
         periods: period_choices(f, period),
-        peer_groups: type_choices(Some(peer))
+        peer_groups: type_choices(peer.saved.is_none().then_some(peer.of_type))
             .into_iter()
             .filter(|c| applicable.iter().any(|t| t.as_str() == c.value))
+            .chain(super::peer_groups::choices(saved_groups, peer.saved.as_ref().map(|(_, g)| g.key.as_str())))
             .collect(),
-        peer_label: peer.label().into(),
+        peer_trusts: peer.trusts(),
+        saved_query: match &peer.saved {
+            Some((_, g)) => super::view::query_string(&[
+                ("metric_id", Some(metric.metric_id.clone())),
+                ("peer_group", Some(g.key.clone())),
+            ]),
+            None => String::new(),
+        },
         distribution_chart,
         peers,
         trend_chart,

@@ -21,6 +21,7 @@ mod metric;
 mod middleware;
 mod openapi;
 mod overview;
+mod peer_groups;
 mod rate;
 mod releases;
 mod standards;
@@ -75,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(app_uptake::router())
         .merge(evaluation::router())
         .merge(blueprints::router())
+        .merge(peer_groups::router())
         .merge(completeness::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::access::enforce))

@@ -107,7 +107,13 @@ fn filter_schema(filter: &str, reference: &crate::domain::Reference) -> ObjectBu
         "period" => typed(Type::String)
             .pattern(Some(r"^(latest|[0-9]{4}-Q[1-4]|[0-9]{4}/[0-9]{2} Q[1-4])$"))
             .description(Some("A quarter (2026-Q3 or 2026/27 Q2), or latest")),
-        "peer_group" => one_of(crate::domain::TrustType::ALL.iter().map(|t| t.as_str().to_string()).collect()),
+        "peer_group" => {
+            let types: Vec<&str> = crate::domain::TrustType::ALL.iter().map(|t| t.as_str()).collect();
+            typed(Type::String).pattern(Some(format!("^({}|saved-[1-9][0-9]*)$", types.join("|")))).description(Some(
+                "A trust type, or a saved peer group (saved-N, listed by the peer_groups dataset); a saved group the \
+                 caller may not see is a 404",
+            ))
+        }
         "metric_id" => one_of(reference.metrics.iter().map(|m| m.metric_id.clone()).collect()),
         "org_code" => one_of(reference.organisations.iter().map(|o| o.ods_code.clone()).collect())
             .description(Some("An ODS code (several may be joined by commas)")),

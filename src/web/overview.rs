@@ -132,10 +132,13 @@ async fn overview(
     let period = query.period(&f)?;
     // What the board has recommended and where it stands: for signed-in readers, not visitors.
     let findings = match auth.user {
-        Some(_) => super::findings::views(
-            &state,
-            state.findings().await?.iter().filter(|x| x.is_live()).take(10).cloned().collect(),
-        ),
+        Some(_) => {
+            super::findings::views(
+                &state,
+                state.findings().await?.iter().filter(|x| x.is_live()).take(10).cloned().collect(),
+            )
+            .await?
+        }
         None => Vec::new(),
     };
     let key = super::page_key(&state, &auth, f.data_version, &super::findings::stamp(&findings), &uri);

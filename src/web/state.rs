@@ -31,6 +31,10 @@ pub struct AppState {
     findings: Arc<Fresh<Vec<crate::store::Finding>>>,
     /// The release list: every visitor's and trust user's request asks which is the newest.
     releases_read: Arc<Fresh<Vec<crate::store::Release>>>,
+    /// Every blueprint: the trust and metric pages show the published ones on each request.
+    blueprints: Arc<Fresh<Vec<crate::store::Blueprint>>>,
+    /// Every saved peer group: pages that take a peer group list those the reader may see.
+    peer_groups: Arc<Fresh<Vec<crate::store::PeerGroup>>>,
     /// The NHS App uptake figures and the data version they were computed at.
     uptake: Arc<tokio::sync::Mutex<Option<(i64, UptakeFigures)>>>,
 }
@@ -100,6 +104,8 @@ impl AppState {
             releases: Arc::default(),
             findings: Arc::default(),
             releases_read: Arc::default(),
+            peer_groups: Arc::default(),
+            blueprints: Arc::default(),
             uptake: Arc::default(),
             pages: Arc::default(),
             loaded: Arc::new(std::sync::atomic::AtomicBool::new(!figures.loading)),
@@ -195,6 +201,26 @@ impl AppState {
     /// Drops the findings kept, after a change to them.
     pub fn forget_findings(&self) {
         self.findings.forget();
+    }
+
+    /// Every blueprint, newest first (kept: see `Fresh`).
+    pub async fn blueprints(&self) -> Result<Arc<Vec<crate::store::Blueprint>>> {
+        self.blueprints.get(self.store.blueprints()).await
+    }
+
+    /// Drops the blueprints kept, after one is submitted or reviewed.
+    pub fn forget_blueprints(&self) {
+        self.blueprints.forget();
+    }
+
+    /// Every saved peer group, by name (kept: see `Fresh`).
+    pub async fn peer_groups(&self) -> Result<Arc<Vec<crate::store::PeerGroup>>> {
+        self.peer_groups.get(self.store.peer_groups()).await
+    }
+
+    /// Drops the peer groups kept, after a change to one.
+    pub fn forget_peer_groups(&self) {
+        self.peer_groups.forget();
     }
 
     /// The published releases, newest first (kept: see `Fresh`).

@@ -321,7 +321,8 @@ async fn trust_page(
     let findings = super::findings::views(
         &state,
         findings.iter().filter(|x| x.subject_kind == "trust" && x.subject == org.ods_code).cloned().collect(),
-    );
+    )
+    .await?;
     let (blueprints, stamp) = super::blueprints::published(&state).await?;
     let stamp = format!("{}/{stamp}", super::findings::stamp(&findings));
     let key = super::page_key(&state, &auth, f.data_version, &stamp, &uri);
