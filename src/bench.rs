@@ -4,6 +4,10 @@
 //!
 //! `exemplar bench refresh`: the incremental refresh after one trust's submission to one
 //! quarter (`Figures::apply`, what a server does after each commit), timed quarter by quarter.
+//!
+//! `exemplar bench groups`: the figures of saved peer groups of several sizes (docs/RULES.md
+//! §10.6), computed from scratch as when a page or export first asks for one, beside the full
+//! recompute of the same figures.
 
 use crate::analytics::{Frames, ValuesBuilder, compute_frames};
 use crate::domain::{Quarter, Reference};
@@ -105,14 +109,8 @@ pub fn refresh(values: &Path, organisations: Option<&Path>, rounds: usize, back:
     let points = figures.spc_rows(false, |_, _| true).len();
     println!("spc_s {:.3} ({points} points)", started.elapsed().as_secs_f64());
     let Some(latest) = figures.latest_period() else { bail!("the values file has no values") };
-    // A small deterministic generator: the same file gives the same submissions.
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    // The same file gives the same submissions.
+    let mut next = draws();
     for &b in back {
         let p = latest - b;
         let orgs: Vec<crate::analytics::Text> = figures
@@ -152,6 +150,72 @@ pub fn refresh(values: &Path, organisations: Option<&Path>, rounds: usize, back:
             times[times.len() - 1]
         );
     }
+    println!("peak_mib {}", peak_mib());
+    Ok(())
+}
+
+/// A small deterministic generator: the same file gives the same draws.
+fn draws() -> impl FnMut() -> f64 {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Prints `full_s` (every table of every quarter) and, for each size, the time to compute a
+/// group's figures from scratch (min, median and max over `rounds` groups) and its ratio to the
+/// full recompute, then the time to fetch a group already computed for the data version.
+pub fn groups(values: &Path, organisations: Option<&Path>, rounds: usize, sizes: &[usize]) -> Result<()> {
+    let reference = reference_with(organisations)?;
+    let values = read_current_values(&reference, values)?;
+    let start = Instant::now();
+    let tables = crate::analytics::compute(&reference, &values).map_err(|e| anyhow::anyhow!("computing: {e}"))?;
+    let full = start.elapsed().as_secs_f64();
+    let figures = crate::figures::Figures::new(1, crate::store::now_text(), reference, values, tables);
+    println!("values {}", figures.value_count());
+    println!("full_s {full:.3}");
+    let codes: Vec<String> = {
+        let mut with_values: Vec<String> = figures.values().map(|v| v.org_code.to_string()).collect();
+        with_values.sort();
+        with_values.dedup();
+        with_values
+    };
+    let mut next = draws();
+    for &size in sizes {
+        let mut times = Vec::with_capacity(rounds);
+        let mut group_values = 0;
+        for _ in 0..rounds {
+            let mut members: Vec<String> = Vec::with_capacity(size);
+            while members.len() < size.min(codes.len()) {
+                let code = &codes[(next() * codes.len() as f64) as usize % codes.len()];
+                if !members.contains(code) {
+                    members.push(code.clone());
+                }
+            }
+            let t = Instant::now();
+            let g = figures.for_group("saved-1", &members)?;
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+            group_values = g.trust_benchmarks.len();
+        }
+        times.sort_by(f64::total_cmp);
+        let median = times[times.len() / 2];
+        println!(
+            "group {size} trusts ({group_values} positions): min {:.1} ms, median {median:.1} ms, max {:.1} ms over {rounds}; median / full recompute {:.4}",
+            times[0],
+            times[times.len() - 1],
+            median / 1e3 / full
+        );
+    }
+    let members: Vec<String> = codes.iter().take(25).cloned().collect();
+    figures.group("saved-1", &members)?;
+    let t = Instant::now();
+    for _ in 0..1000 {
+        figures.group("saved-1", &members)?;
+    }
+    println!("kept group: {:.1} µs a request", t.elapsed().as_secs_f64() * 1e3);
     println!("peak_mib {}", peak_mib());
     Ok(())
 }

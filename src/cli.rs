@@ -107,6 +107,22 @@ pub enum BenchCommand {
         #[arg(long, value_delimiter = ',', default_value = "0,4,12")]
         back: Vec<i32>,
     },
+    /// Compute every benchmark of saved peer groups of several sizes (trusts drawn at random,
+    /// the same each run) from the figures of a values CSV, as a page or export first asks for
+    /// one; print the times beside the full recompute's
+    Groups {
+        /// A values file: org_code,metric_id,period,value
+        values: PathBuf,
+        /// The organisations (columns of the organisations export); the reference trusts when absent
+        #[arg(long)]
+        organisations: Option<PathBuf>,
+        /// Groups computed per size
+        #[arg(long, default_value_t = 9)]
+        rounds: usize,
+        /// The sizes of the groups, in trusts
+        #[arg(long, value_delimiter = ',', default_value = "2,10,25,50")]
+        sizes: Vec<usize>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -485,6 +501,12 @@ async fn bench(command: BenchCommand) -> Result<i32> {
         BenchCommand::Refresh { values, organisations, rounds, back } => {
             tokio::task::spawn_blocking(move || {
                 crate::bench::refresh(&values, organisations.as_deref(), rounds.max(1), &back)
+            })
+            .await??
+        }
+        BenchCommand::Groups { values, organisations, rounds, sizes } => {
+            tokio::task::spawn_blocking(move || {
+                crate::bench::groups(&values, organisations.as_deref(), rounds.max(1), &sizes)
             })
             .await??
         }
