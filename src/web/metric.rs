@@ -336,7 +336,7 @@ fn build(
         for (label, b, points) in kinds {
             let Some(b) = b else { continue };
             groups.push(StripGroup {
-                label: label.clone(),
+                label: axis_label(&label),
                 points,
                 p25: b.p25,
                 median: b.median,
@@ -553,6 +553,17 @@ fn build(
         csv_query,
         metric,
     })
+}
+
+/// A peer group's name short enough for its place under the distribution chart (the table
+/// beside it has the whole name).
+fn axis_label(name: &str) -> String {
+    const LONGEST: usize = 18;
+    if name.chars().count() <= LONGEST {
+        name.to_string()
+    } else {
+        format!("{}…", name.chars().take(LONGEST - 1).collect::<String>().trim_end())
+    }
 }
 
 /// The axis label for a metric's values.

@@ -348,7 +348,7 @@ fn detail_page(
                 .collect()
         })
         .unwrap_or_default();
-    let members = g
+    let mut members: Vec<MemberLine> = g
         .members
         .iter()
         .map(|c| {
@@ -362,6 +362,7 @@ fn detail_page(
             }
         })
         .collect();
+    members.sort_by(|a, b| a.name.cmp(&b.name));
     let viewer = user_id(auth);
     Ok(DetailPage {
         g: line(g, viewer),
