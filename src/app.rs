@@ -63,6 +63,9 @@ pub async fn serve(listener: TcpListener, state: AppState) -> Result<()> {
             }
         }
     });
+    // Sessions and tokens are kept in memory for seconds; a sign-out or revocation anywhere
+    // empties every instance's within `WATCH_EVERY`.
+    tokio::spawn(state.store.clone().watch_auth());
     let purger = state.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(10 * 60));

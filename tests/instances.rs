@@ -44,3 +44,59 @@ async fn a_submission_to_one_instance_shows_on_the_other_within_seconds() {
     let submit = client.get(format!("{}/submit", second.base)).send().await.unwrap();
     assert_eq!(submit.status().as_u16(), 200);
 }
+
+/// Waits until `check` holds, for at most a second; answers how long it took.
+async fn within_a_second(mut check: impl AsyncFnMut() -> bool) -> Duration {
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < Duration::from_secs(1), "not within a second");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    started.elapsed()
+}
+
+#[tokio::test]
+async fn a_sign_out_or_revocation_on_one_instance_holds_on_the_other_at_once() {
+    let db = TestDb::new();
+    let url = db.url.clone();
+    let first = TestApp::spawn_on(db, false).await;
+    let second = TestApp::spawn_on(TestDb::sharing(&url), false).await;
+    first.user("two@rgt.example", Role::Trust, Some("RGT")).await;
+    let client = first.sign_in("two@rgt.example", common::PASSWORD).await.unwrap();
+    let submit = |base: String| {
+        let client = client.clone();
+        async move { client.get(format!("{base}/submit")).send().await.unwrap().status().as_u16() }
+    };
+    // The second instance has checked the session (and keeps it).
+    assert_eq!(submit(second.base.clone()).await, 200);
+    assert_eq!(submit(second.base.clone()).await, 200);
+    let page = client.get(format!("{}/submit", first.base)).send().await.unwrap().text().await.unwrap();
+    let csrf = common::csrf_of(&page);
+    let out =
+        client.post(format!("{}/sign-out", first.base)).form(&[("csrf_token", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(out.status().as_u16(), 303);
+    // Signed out on the first instance: at once there, and within the watch interval on the second.
+    assert_eq!(submit(first.base.clone()).await, 303);
+    within_a_second(async || submit(second.base.clone()).await == 303).await;
+
+    // A revoked token: refused by the instance that had been accepting it.
+    let token = first.token("two@rgt.example").await;
+    let status = |base: String| {
+        let token = token.clone();
+        async move {
+            reqwest::Client::new()
+                .get(format!("{base}/api/v1/datasets"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(status(second.base.clone()).await, 200);
+    let id = first.state.store.tokens().await.unwrap().into_iter().find(|t| t.email == "two@rgt.example").unwrap().id;
+    first.state.store.revoke_token(id, &exemplar::store::Actor::new("test", None)).await.unwrap();
+    assert_eq!(status(first.base.clone()).await, 401);
+    within_a_second(async || status(second.base.clone()).await == 401).await;
+}

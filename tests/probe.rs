@@ -261,6 +261,10 @@ async fn a_session_ends_after_thirty_idle_minutes() {
     assert_eq!(board.get(format!("{}/trusts", app.base)).send().await.unwrap().status().as_u16(), 200);
     let idle = (chrono::Utc::now() - chrono::Duration::minutes(31)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
     sqlx::query("UPDATE sessions SET last_seen_at = $1").bind(idle).execute(app.state.store.pool()).await.unwrap();
+    // The server keeps a checked session for seconds (docs/RULES.md §1.2); a session cannot sit
+    // idle that long while kept, so here the change counter tells it to look again.
+    sqlx::query("UPDATE auth_version SET n = n + 1").execute(app.state.store.pool()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     let response = board.get(format!("{}/trusts", app.base)).send().await.unwrap();
     assert_eq!(response.status().as_u16(), 303, "sent to sign in again");
 }

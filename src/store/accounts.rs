@@ -22,6 +22,14 @@ pub struct Session {
     pub pending: bool,
     /// A TOTP secret being enrolled (hex), until its first code confirms it.
     pub enrolling_secret: Option<String>,
+    /// When it ends (UTC, as stored).
+    pub expires_at: String,
+}
+
+impl Session {
+    pub fn expired(&self) -> bool {
+        self.expires_at < time_text(chrono::Utc::now())
+    }
 }
 
 /// A user's second factor: the TOTP secret (hex) and the last time step accepted.
@@ -123,7 +131,9 @@ impl Store {
         }
         let action = if disabled { "user.disable" } else { "user.enable" };
         super::submissions::audit_from(&mut tx, by, action, email, None, "").await?;
+        auth_changed(&mut tx).await?;
         tx.commit().await?;
+        self.auth.clear();
         Ok(())
     }
 
@@ -142,7 +152,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         super::submissions::audit_from(&mut tx, by, "user.set_password", email, None, "").await?;
+        auth_changed(&mut tx).await?;
         tx.commit().await?;
+        self.auth.clear();
         Ok(())
     }
 
@@ -174,6 +186,9 @@ impl Store {
     /// The session, unless it has expired or been idle for `idle`; its last use is recorded
     /// (at most once a minute, so that reading pages does not write each time).
     pub async fn session(&self, id_hash: &str, idle: chrono::Duration) -> Result<Option<Session>> {
+        if let Some(kept) = self.auth.session(id_hash) {
+            return Ok(Some(kept));
+        }
         let row = sqlx::query(
             "SELECT user_id, csrf_token, expires_at, COALESCE(last_seen_at, created_at), pending, enrolling_secret FROM sessions WHERE id_hash = $1",
         )
@@ -199,12 +214,15 @@ impl Store {
             Some(id) => self.user_by_id(id).await?.filter(|u| !u.disabled),
             None => None,
         };
-        Ok(Some(Session {
+        let session = Session {
             user,
             csrf_token: row.try_get(1)?,
             pending: row.try_get::<i64, _>(4)? != 0,
             enrolling_secret: row.try_get(5)?,
-        }))
+            expires_at: row.try_get(2)?,
+        };
+        self.auth.keep_session(id_hash, &session);
+        Ok(Some(session))
     }
 
     /// Deletes the sessions that have expired or been idle for `idle`, and answers how many.
@@ -236,21 +254,51 @@ impl Store {
 
     /// The second factor has been given: the session is signed in.
     pub async fn pass_session(&self, id_hash: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE sessions SET pending = 0, enrolling_secret = NULL WHERE id_hash = $1")
             .bind(id_hash)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        self.changed_auth(tx).await
+    }
+
+    /// Commits a change to sessions, users or tokens with the counter moved on, and forgets the
+    /// sessions and tokens this instance kept.
+    async fn changed_auth(&self, mut tx: sqlx::Transaction<'static, sqlx::Any>) -> Result<()> {
+        auth_changed(&mut tx).await?;
+        tx.commit().await?;
+        self.auth.clear();
         Ok(())
+    }
+
+    /// Reads the counter of changes to sessions, users and tokens every `WATCH_EVERY` and
+    /// forgets what this instance kept when another instance (or the command line) moved it.
+    /// Runs until the process ends; a failed read is logged and tried again.
+    pub async fn watch_auth(self) {
+        let mut tick = tokio::time::interval(super::auth_cache::WATCH_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match sqlx::query_scalar::<_, i64>("SELECT n FROM auth_version WHERE id = 1").fetch_one(&self.pool).await {
+                Ok(n) => self.auth.saw(n),
+                Err(e) => {
+                    // Not knowing, believe nothing kept.
+                    self.auth.clear();
+                    tracing::warn!(error = %e, "could not read the sessions' change counter");
+                }
+            }
+        }
     }
 
     /// Keeps a TOTP secret being enrolled with the session, until a code confirms it.
     pub async fn set_enrolling_secret(&self, id_hash: &str, secret: &str) -> Result<()> {
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE sessions SET enrolling_secret = $1 WHERE id_hash = $2")
             .bind(secret)
             .bind(id_hash)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
-        Ok(())
+        self.changed_auth(tx).await
     }
 
     /// The user's second factor, if they have enrolled one.
@@ -330,8 +378,9 @@ impl Store {
     }
 
     pub async fn delete_session(&self, id_hash: &str) -> Result<()> {
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&self.pool).await?;
-        Ok(())
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&mut *tx).await?;
+        self.changed_auth(tx).await
     }
 
     async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
@@ -379,7 +428,17 @@ impl Store {
     }
 
     /// The enabled user of a token that has not been revoked nor expired, with what it may do.
+    /// Kept for `auth_cache::KEEP_FOR` once checked, so its `last_used_at` is as exact as that.
     pub async fn token_user(&self, token_hash: &str) -> Result<Option<(User, TokenScopes)>> {
+        if let Some(kept) = self.auth.token(token_hash) {
+            return Ok(kept);
+        }
+        let found = self.token_user_stored(token_hash).await?;
+        self.auth.keep_token(token_hash, &found);
+        Ok(found)
+    }
+
+    async fn token_user_stored(&self, token_hash: &str) -> Result<Option<(User, TokenScopes)>> {
         let now = now_text();
         let row = sqlx::query(
             "SELECT id, user_id, scopes FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL \
@@ -434,7 +493,9 @@ impl Store {
             bail!("there is no active token {id}");
         }
         super::submissions::audit_from(&mut tx, by, "token.revoke", &format!("token {id}"), None, "").await?;
+        auth_changed(&mut tx).await?;
         tx.commit().await?;
+        self.auth.clear();
         Ok(())
     }
 
@@ -490,4 +551,10 @@ pub struct AuditEntry {
     pub submission_id: Option<i64>,
     pub detail: String,
     pub origin: Option<String>,
+}
+
+/// Moves the counter of changes to sessions, users and tokens on, in `tx`.
+async fn auth_changed(tx: &mut sqlx::Transaction<'_, sqlx::Any>) -> Result<()> {
+    sqlx::query("UPDATE auth_version SET n = n + 1 WHERE id = 1").execute(&mut **tx).await?;
+    Ok(())
 }

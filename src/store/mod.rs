@@ -8,6 +8,7 @@
 //! chosen by `Backend` below.
 
 mod accounts;
+mod auth_cache;
 mod backup;
 mod batch;
 mod blueprints;
@@ -57,6 +58,8 @@ pub struct Store {
     write_lock: Arc<tokio::sync::Mutex<()>>,
     /// The database's URL, for the streamed submissions' own connection.
     url: String,
+    /// The sessions and tokens checked lately (see `auth_cache`).
+    auth: Arc<auth_cache::AuthCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -113,7 +116,13 @@ impl Store {
             Backend::Postgres => sqlx::migrate!("migrations/postgres"),
         };
         migrator.run(&pool).await.context("applying the migrations")?;
-        Ok(Self { pool, backend, write_lock: Arc::new(tokio::sync::Mutex::new(())), url: url.to_string() })
+        Ok(Self {
+            pool,
+            backend,
+            write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            url: url.to_string(),
+            auth: Arc::default(),
+        })
     }
 
     pub fn pool(&self) -> &AnyPool {
