@@ -221,6 +221,15 @@ async fn every_page_passes_axe_core_wcag_2_2_aa() {
         })
         .collect();
     pages.push("/trusts?peer_group=ambulance&region=London".into());
+    // A shared peer group (/peer-groups/1), and a metric ranked within it.
+    let owner = app.state.store.users().await.unwrap().remove(0);
+    let group = exemplar::store::NewPeerGroup {
+        name: "Teaching trusts".into(),
+        shared: true,
+        members: ["RGT", "RJ1", "RRV", "RTH", "R0A"].map(String::from).to_vec(),
+    };
+    app.state.store.add_peer_group(&group, &owner, &exemplar::store::Actor::new("test", None)).await.unwrap();
+    pages.push("/metrics/eprescribing_coverage?peer_group=saved-1".into());
     // A proportion: its funnel plot, and a trust's Making Data Count chart of it.
     pages.push("/metrics/eprescribing_coverage".into());
     pages.push("/trusts/RGT/metrics/eprescribing_coverage".into());
