@@ -124,8 +124,6 @@ pub enum Parts {
     All,
     AllButTrends,
     TrendsOnly,
-    /// The peer statistics, trust positions and gap summaries alone.
-    Peers,
 }
 
 /// `compute_frames` for some of the tables; the others come back as empty frames.
@@ -134,33 +132,6 @@ pub fn compute_parts(
     values: Values,
     periods: Option<&[Quarter]>,
     parts: Parts,
-) -> PolarsResult<Frames> {
-    compute_grouped(reference, values, periods, parts, Grouping::ByType)
-}
-
-/// The peer statistics, trust positions and gap summaries of one chosen peer group (a saved
-/// group, docs/RULES.md §10.6): every trust of `values` is in the one group whatever its type,
-/// and the tables are those of §4 with the group as the peer group. The national medians, the
-/// indices and the trends do not depend on a peer group and are not computed.
-pub fn compute_group(reference: &Reference, values: Values) -> PolarsResult<Frames> {
-    compute_grouped(reference, values, None, Parts::Peers, Grouping::One)
-}
-
-/// How trusts fall into peer groups within a quarter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Grouping {
-    /// By trust type (§4.2).
-    ByType,
-    /// All in one group.
-    One,
-}
-
-fn compute_grouped(
-    reference: &Reference,
-    values: Values,
-    periods: Option<&[Quarter]>,
-    parts: Parts,
-    grouping: Grouping,
 ) -> PolarsResult<Frames> {
     let values = values.frame();
     let index: Vec<i32> = values.column("period_index")?.i32()?.into_no_null_iter().collect();
@@ -180,7 +151,7 @@ fn compute_grouped(
             let current = values.slice(start as i64, end - start);
             let window = values.slice(from as i64, end - from);
             let metrics = places.with_factors(&metrics, p)?.lazy();
-            let plans = one_period(p, current, window, &orgs, metrics, &applicable, parts, grouping)?;
+            let plans = one_period(p, current, window, &orgs, metrics, &applicable, parts)?;
             if parts == Parts::TrendsOnly {
                 trend_plans.extend(plans.trends);
             } else {
@@ -201,9 +172,44 @@ fn compute_grouped(
         // No quarter at all: the frames of an empty quarter, so that every table has its columns.
         None => {
             let metrics = places.with_factors(&metrics, 0)?.lazy();
-            one_period(0, values.clear(), values.clear(), &orgs, metrics, &applicable, parts, grouping)?.run()
+            one_period(0, values.clear(), values.clear(), &orgs, metrics, &applicable, parts)?.run()
         }
     }
+}
+
+/// The peer statistics, trust positions and gap summaries of one chosen peer group (a saved
+/// group, docs/RULES.md §10.6): every trust of `values` is in the one group whatever its type,
+/// and the tables are those of §4 with the group as the peer group. The indices and the trends
+/// do not depend on a peer group and are not computed here; the national medians are the
+/// group's values' (the caller puts England's in their place).
+///
+/// A group is small (at most 50 trusts), so every quarter goes in one query, the peer group's
+/// key being the quarter and the metric: the fixed cost of a query is paid once, not per quarter.
+pub fn compute_group(reference: &Reference, values: Values) -> PolarsResult<Frames> {
+    if values.frame().height() == 0 {
+        return compute_parts(reference, values, None, Parts::AllButTrends);
+    }
+    let values = values.frame();
+    let metrics = metrics_frame(reference)?;
+    let places = QuarterPlaces::of(reference, values)?;
+    // Each quarter's metrics with its snapping factors.
+    let mut quarters = Vec::with_capacity(places.quarters.len());
+    for &p in places.quarters.keys() {
+        quarters.push(places.with_factors(&metrics, p)?.lazy().with_columns([lit(p).alias("period_index")]));
+    }
+    let keys = || [col("metric_id"), col("period_index")];
+    let joined = values
+        .clone()
+        .lazy()
+        .join(organisations_frame(reference)?.lazy(), [col("org_code")], [col("org_code")], inner())
+        .join(concat(quarters, UnionArgs::default())?, keys(), keys(), inner())
+        .with_columns([(col("period_index").cast(DataType::Int64) * lit(1i64 << 21)
+            + col("metric_id").cast(DataType::Int64))
+        .alias("peer")])
+        .cache();
+    let statistics = peer_statistics(joined.clone()).cache();
+    let trust = trust_positions(joined, statistics.clone())?.cache();
+    Plans { trends: None, rest: Some(vec![statistics, trust.clone(), gap_summary(trust)]) }.run()
 }
 
 /// The quarters whose tables a change to the values of `touched` can change: those quarters and,
@@ -229,7 +235,7 @@ pub fn window_periods(touched: &[Quarter]) -> Vec<Quarter> {
 /// and the others unless `Parts::TrendsOnly`.
 struct Plans {
     trends: Option<LazyFrame>,
-    /// Peer statistics, trust positions, gaps and (unless `Parts::Peers`) indices.
+    /// Peer statistics, trust positions, gaps and (but for a saved group's) indices.
     rest: Option<Vec<LazyFrame>>,
 }
 
@@ -306,7 +312,6 @@ impl QuarterPlaces {
 }
 
 /// The tables of one quarter from its values (`current`) and those of the three before (`window`).
-#[allow(clippy::too_many_arguments)]
 fn one_period(
     p: i32,
     current: DataFrame,
@@ -315,31 +320,22 @@ fn one_period(
     metrics: LazyFrame,
     applicable: &LazyFrame,
     parts: Parts,
-    grouping: Grouping,
 ) -> PolarsResult<Plans> {
     // Within one quarter a peer group is a metric and a trust type: one integer key (`peer`)
     // groups and joins several times faster than the three columns.
-    let peer = match grouping {
-        Grouping::ByType => col("metric_id") * lit(TYPES) + col("trust_type"),
-        Grouping::One => col("metric_id"),
-    };
     let joined = current
         .lazy()
         .join(orgs.clone(), [col("org_code")], [col("org_code")], inner())
         .join(metrics, [col("metric_id")], [col("metric_id")], inner())
-        .with_columns([peer.alias("peer")])
+        .with_columns([(col("metric_id") * lit(TYPES) + col("trust_type")).alias("peer")])
         .cache();
-    let trends = matches!(parts, Parts::All | Parts::TrendsOnly).then(|| trends(joined.clone(), window.lazy(), p));
+    let trends = (parts != Parts::AllButTrends).then(|| trends(joined.clone(), window.lazy(), p));
     let rest = if parts == Parts::TrendsOnly {
         None
     } else {
         let statistics = peer_statistics(joined.clone()).cache();
         let trust = trust_positions(joined, statistics.clone())?.cache();
-        let mut rest = vec![statistics, trust.clone(), gap_summary(trust.clone())];
-        if parts != Parts::Peers {
-            rest.push(indices(trust, applicable.clone()));
-        }
-        Some(rest)
+        Some(vec![statistics, trust.clone(), gap_summary(trust.clone()), indices(trust, applicable.clone())])
     };
     Ok(Plans { trends, rest })
 }
@@ -349,11 +345,12 @@ fn one_period(
 /// snapped to the decimals they are (`fq`), so that decisions against them are exact.
 fn peer_statistics(joined: LazyFrame) -> LazyFrame {
     let fq = || col("fq");
+    // By quarter too, for a saved group's tables of every quarter at once (`compute_group`).
     let national = joined
         .clone()
-        .group_by([col("metric_id")])
+        .group_by([col("metric_id"), col("period_index")])
         .agg([col("value").median().alias("national_median"), fq().first().alias("fq")])
-        .select([col("metric_id"), snap(col("national_median"), fq()).alias("national_median")]);
+        .select([col("metric_id"), col("period_index"), snap(col("national_median"), fq()).alias("national_median")]);
     joined
         .group_by([col("peer")])
         .agg([
@@ -373,7 +370,7 @@ fn peer_statistics(joined: LazyFrame) -> LazyFrame {
             fq().first().alias("fq"),
         ])
         .with_columns(["p25", "median", "p75", "exemplar_median"].map(|q| snap(col(q), fq()).alias(q)))
-        .join(national, [col("metric_id")], [col("metric_id")], left())
+        .join(national, [col("metric_id"), col("period_index")], [col("metric_id"), col("period_index")], left())
 }
 
 /// Rank, percentile, quartile, gaps and score of each trust within its peer group.
