@@ -346,4 +346,26 @@ async fn a_finding_points_to_a_blueprint_and_the_blueprint_lists_it() {
     let (header, rows) = parse_csv(&csv);
     let col = header.iter().position(|h| h == "blueprint_ids").unwrap();
     assert_eq!(rows[0][col], id_text);
+    let (_, csv) = get(&board, &base, "/export/recommendations.csv").await;
+    let (header, rows) = parse_csv(&csv);
+    assert_eq!(
+        header,
+        [
+            "recommendation_id",
+            "about",
+            "title",
+            "owner",
+            "status",
+            "live",
+            "due_on",
+            "overdue",
+            "last_changed_at",
+            "last_changed_by",
+            "blueprint_ids"
+        ]
+    );
+    assert_eq!(
+        (rows[0][1].as_str(), rows[0][4].as_str(), rows[0][5].as_str(), rows[0][7].as_str(), rows[0][10].as_str()),
+        ("metric:eprescribing_coverage", "open", "true", "false", id_text.as_str())
+    );
 }

@@ -89,6 +89,15 @@ pub fn reads_group(name: &str) -> bool {
     matches!(name, "benchmarks" | "trust_benchmarks" | "gaps")
 }
 
+/// Whether a finding is about a metric and trust the filter keeps (a domain's always are).
+fn finding_ok(filter: &Filter, r: &crate::domain::Reference, x: &crate::store::Finding) -> bool {
+    match x.subject_kind.as_str() {
+        "metric" => filter.metric_ok(&x.subject),
+        "trust" => filter.org_ok(r, &x.subject),
+        _ => true,
+    }
+}
+
 /// Reads the saved peer group `filter` chooses, if any, and keeps its trusts in the filter.
 /// The outer error is the store's; the inner one, a message for the reader: a group that does
 /// not exist and one that `viewer` (a user's id; `None`, shared groups only) may not see are
@@ -380,15 +389,19 @@ pub fn write_export<W: Write + Send>(
         "findings" => write_table(
             out,
             "findings",
-            findings
-                .iter()
-                .filter(|x| match x.subject_kind.as_str() {
-                    "metric" => filter.metric_ok(&x.subject),
-                    "trust" => filter.org_ok(r, &x.subject),
-                    _ => true,
-                })
-                .map(declared::findings::cells),
+            findings.iter().filter(|x| finding_ok(filter, r, x)).map(declared::findings::cells),
         )?,
+        "recommendations" => {
+            let today = chrono::Utc::now().date_naive();
+            write_table(
+                out,
+                "recommendations",
+                findings
+                    .iter()
+                    .filter(|x| finding_ok(filter, r, x))
+                    .map(|x| declared::recommendations::cells(x, today)),
+            )?
+        }
         "standards" => write_table(out, "standards", r.standards.iter().map(declared::standards::cells))?,
         "targets" => write_table(
             out,

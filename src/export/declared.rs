@@ -49,6 +49,7 @@ pub const ALL: &[&Export] = &[
     &event_study::EXPORT,
     &blueprints::EXPORT,
     &peer_groups::EXPORT,
+    &recommendations::EXPORT,
 ];
 
 /// Each export's name and description, in the same order.
@@ -84,6 +85,7 @@ pub const EXPORTS: &[(&str, &str)] = &[
     (event_study::EXPORT.name, event_study::EXPORT.description),
     (blueprints::EXPORT.name, blueprints::EXPORT.description),
     (peer_groups::EXPORT.name, peer_groups::EXPORT.description),
+    (recommendations::EXPORT.name, recommendations::EXPORT.description),
 ];
 
 /// Which end of an interval a cell holds.
@@ -1137,5 +1139,45 @@ export! {
         "updated_at": Text, "UTC timestamp",
             "When the group was last changed."
             => Cell::text(&g.updated_at);
+    ]
+}
+
+export! {
+    recommendations: "The board's recommendations to act on: each finding with its owner, due date, status, whether it is overdue today, its last change and the blueprints it points to. The findings export has their full text and history.",
+    |x: &Finding, today: chrono::NaiveDate| { let last = x.history.last(); }
+    [
+        "recommendation_id": Int, "number",
+            "The finding's number (finding_id in the findings export)."
+            => Cell::Int(x.id);
+        "about": Text, "kind:id",
+            "What it is about: metric:ID, domain:ID or trust:ODS code."
+            => Cell::text(format!("{}:{}", x.subject_kind, x.subject));
+        "title": Text, "text",
+            "Its title."
+            => Cell::text(&x.title);
+        "owner": Text, "text",
+            "Who is to act on it."
+            => Cell::text(&x.owner);
+        "status": Text, "text",
+            "open, accepted, in_progress, done or declined."
+            => Cell::text(x.status.as_str());
+        "live": Bool, "true or false",
+            "true while it is still to act on (neither done nor declined)."
+            => Cell::Bool(x.is_live());
+        "due_on": Text, "date",
+            "When it is due (YYYY-MM-DD); empty if no date was set."
+            => Cell::text(&x.due_on);
+        "overdue": Bool, "true or false",
+            "true when it is live and its due date has passed (on the day of the export, UTC)."
+            => Cell::Bool(x.is_overdue(today));
+        "last_changed_at": Text, "UTC timestamp",
+            "When its status last changed."
+            => Cell::text(last.map_or(x.updated_at.as_str(), |c| c.changed_at.as_str()));
+        "last_changed_by": Text, "email",
+            "Who changed it last."
+            => Cell::text(last.map_or(x.created_by.as_str(), |c| c.changed_by.as_str()));
+        "blueprint_ids": Text, "blueprint numbers",
+            "The published blueprints it points to, separated by commas; empty if none."
+            => Cell::text(x.blueprints.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
     ]
 }

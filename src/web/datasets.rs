@@ -231,7 +231,15 @@ async fn rows(
     let cache = match provenance.status {
         // A release never changes and its figures are published: a proxy may keep them for a
         // day. The board's findings and the collection's state are not part of a release.
-        Status::Published { .. } if !matches!(name.as_str(), "findings" | "completeness") => "public, max-age=86400",
+        Status::Published { .. }
+            if group_stamp.is_empty()
+                && !matches!(
+                    name.as_str(),
+                    "findings" | "recommendations" | "completeness" | "blueprints" | "peer_groups"
+                ) =>
+        {
+            "public, max-age=86400"
+        }
         _ => "private, max-age=60",
     };
     let common = [
