@@ -111,9 +111,28 @@ pub fn render<T: Template>(auth: &Auth, page: &T) -> Result<Html<String>> {
     Ok(with_account(&for_reader(page.render()?, auth), auth))
 }
 
+/// The page with the reader's own parts in place of its first `<!--account-->`, `<!--who-->`
+/// and `<!--banner-->`: one copy of the page, not one per part (a cached page is sent this way
+/// on every request, and pages run to 170 KB).
 fn with_account(html: &str, auth: &Auth) -> Html<String> {
-    let html = html.replacen("<!--account-->", &account_links(auth), 1).replacen("<!--who-->", &who(auth), 1);
-    Html(html.replacen("<!--banner-->", &banner(auth), 1))
+    let parts = [("<!--account-->", account_links(auth)), ("<!--who-->", who(auth)), ("<!--banner-->", banner(auth))];
+    let mut found: Vec<(usize, usize, &str)> = parts
+        .iter()
+        .filter_map(|(marker, text)| html.find(marker).map(|at| (at, marker.len(), text.as_str())))
+        .collect();
+    found.sort_unstable_by_key(|(at, _, _)| *at);
+    let mut out = String::with_capacity(html.len() + parts.iter().map(|(_, t)| t.len()).sum::<usize>());
+    let mut from = 0;
+    for (at, len, text) in found {
+        if at < from {
+            continue; // a marker inside another's text: left as it is
+        }
+        out.push_str(&html[from..at]);
+        out.push_str(text);
+        from = at + len;
+    }
+    out.push_str(&html[from..]);
+    Html(out)
 }
 
 /// Who a page is for, as far as what it shows differs (part of a cached page's key): a visitor,
@@ -252,4 +271,21 @@ async fn not_found() -> AppError {
 /// Runs CPU-heavy page work (charts) off the async runtime.
 pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(work).await.map_err(|e| AppError::Internal(e.into()))?
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_readers_parts_go_in_place_of_each_marker_once() {
+        let auth = crate::auth::Auth { synthetic: true, ..Default::default() };
+        let page = "<header><!--account--></header><p><!--who--></p><main><!--banner-->text <!--who--></main>";
+        let out = super::with_account(page, &auth).0;
+        assert!(!out.contains("<!--account-->") && !out.contains("<!--banner-->"), "{out}");
+        assert!(
+            out.starts_with("<header>") && out.ends_with("text <!--who--></main>"),
+            "only the first of each: {out}"
+        );
+        assert!(out.contains("Sign in") && out.contains("Demonstration data"), "{out}");
+        assert!(out.find("Sign in") < out.find("Demonstration data"), "in the page's order");
+    }
 }
