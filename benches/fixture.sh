@@ -24,3 +24,16 @@ INSERT INTO submission_quarters (submission_id, period_index) SELECT DISTINCT su
 INSERT INTO audit_log (at, actor, action, subject, submission_id, detail) SELECT s.at, 'bench', 'submission.accept', 'metrics', s.id, 'fixture' FROM s;
 SQL
 }
+
+# values_file DIR BIN ORGANISATIONS QUARTERS writes DIR/values.csv (the demo file of that size)
+# and DIR/organisations.csv and DIR/metrics.csv (the reference trusts with the synthetic ones,
+# and the metrics, as the exports write them), for the benchmarks that read files.
+values_file() {
+  local dir=$1 bin=$2 orgs=$3 quarters=$4 url="sqlite://$1/ref.db"
+  "$bin" demo --trusts "$orgs" --quarters "$quarters" --seed 1 --end 2026-Q3 -o "$dir/values.csv" \
+    --organisations-output "$dir/synthetic.csv" 2>/dev/null
+  rm -f "$dir"/ref.db*
+  if [ "$(wc -l <"$dir/synthetic.csv")" -gt 1 ]; then "$bin" --database-url "$url" import organisations "$dir/synthetic.csv" >/dev/null 2>&1; fi
+  "$bin" --database-url "$url" export organisations -o "$dir/organisations.csv" 2>/dev/null
+  "$bin" --database-url "$url" export metrics -o "$dir/metrics.csv" 2>/dev/null
+}

@@ -6,6 +6,7 @@
 # about 0.1, 1.5 and 10 million values). REPS=n runs each side n times and keeps the fastest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/fixture.sh
 REPS=${REPS:-2}
 VENV=.bench/venv
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
@@ -20,13 +21,7 @@ for size in "${@:-202:11 1100:30 7000:31}"; do
   for s in $size; do
     orgs=${s%%:*}
     quarters=${s##*:}
-    "$BIN" demo --trusts "$orgs" --quarters "$quarters" --seed 1 --end 2026-Q3 -o "$DIR/values.csv" \
-      --organisations-output "$DIR/synthetic.csv" 2>/dev/null
-    rm -f "$DIR"/ref.db*
-    url="sqlite://$DIR/ref.db"
-    if [ "$(wc -l <"$DIR/synthetic.csv")" -gt 1 ]; then "$BIN" --database-url "$url" import organisations "$DIR/synthetic.csv" >/dev/null; fi
-    "$BIN" --database-url "$url" export organisations -o "$DIR/organisations.csv"
-    "$BIN" --database-url "$url" export metrics -o "$DIR/metrics.csv"
+    values_file "$DIR" "$BIN" "$orgs" "$quarters"
     for rep in $(seq "$REPS"); do
       "$BIN" bench recompute "$DIR/values.csv" --organisations "$DIR/organisations.csv" >"$DIR/polars.$rep"
       "$VENV/bin/python" benches/recompute_duckdb.py "$DIR/values.csv" "$DIR/organisations.csv" "$DIR/metrics.csv" >"$DIR/duckdb.$rep"
