@@ -252,9 +252,17 @@ async fn a_saved_group_is_private_until_shared_and_is_chosen_on_pages_exports_an
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Ranking of trusts of the peer group"), "{page}");
     assert!(page.contains(&format!("<option value=\"{key}\" selected>")), "the group is chosen");
-    // A page that takes only a trust type says so.
+    // The trust list keeps the group's trusts; a page that takes only a trust type says so.
     let (status, page) = get(&owner, &base, &format!("/trusts?peer_group={key}")).await;
+    assert_eq!(status, 200, "{page}");
+    // (The owner is RGT's user: the header links to their trust too.)
+    let listed: std::collections::BTreeSet<&str> =
+        page.split("href=\"/trusts/").skip(1).filter_map(|s| s.split('"').next()).filter(|c| c.len() <= 5).collect();
+    assert_eq!(listed.len(), members.len(), "{listed:?}");
+    assert!(listed.iter().all(|c| members.contains(c)), "{listed:?}");
+    let (status, page) = get(&owner, &base, &format!("/gaps?peer_group={key}")).await;
     assert_eq!(status, 400, "{page}");
+    assert!(page.contains("a saved peer group cannot be used here"), "{page}");
 
     // Shared: the other user sees it, in the list, the export and the API.
     let csrf = csrf_of(&get(&owner, &base, &location).await.1);

@@ -49,6 +49,17 @@ pub fn chosen(visible: &[PeerGroup], query: &super::view::PageQuery) -> Result<O
     })
 }
 
+/// The trusts a list page keeps (`view::TrustScope`), where `peer_group` may name a saved
+/// group the reader may see as well as a type.
+pub async fn scope(state: &AppState, auth: &Auth, query: &super::view::PageQuery) -> Result<super::view::TrustScope> {
+    if query.saved_group().is_none() {
+        return super::view::TrustScope::of(query);
+    }
+    let group = chosen(&visible(state, auth).await?, query)?.map(|g| (g.key(), g.members));
+    let without = super::view::PageQuery { peer_group: None, ..query.clone() };
+    Ok(super::view::TrustScope { saved: group, ..super::view::TrustScope::of(&without)? })
+}
+
 /// What the groups a page offers depend on, for its cache key.
 pub fn stamp(visible: &[PeerGroup]) -> String {
     visible.iter().map(|g| format!("{}@{}", g.id, g.updated_at)).collect::<Vec<_>>().join(",")

@@ -52,7 +52,8 @@ async fn trusts(
 ) -> Result<Html<String>> {
     let f = state.shown_figures(&auth.shown).await?;
     let period = query.period(&f)?;
-    let scope = super::view::TrustScope::of(&query)?;
+    let scope = super::peer_groups::scope(&state, &auth, &query).await?;
+    let groups = super::peer_groups::visible(&state, &auth).await?;
     let q = query.q.clone().unwrap_or_default();
     let needle = q.trim().to_lowercase();
     let mut rows: Vec<TrustListRow> = f
@@ -111,7 +112,10 @@ async fn trusts(
         &TrustsPage {
             meta: Meta::of(&f),
             q,
-            types: type_choices(scope.peer),
+            types: type_choices(scope.peer)
+                .into_iter()
+                .chain(super::peer_groups::choices(&groups, scope.saved.as_ref().map(|(k, _)| k.as_str())))
+                .collect(),
             regions: region_choices(scope.region.as_deref()),
             icbs: super::view::icb_choices(scope.icb.as_deref()),
             cohorts: exemplar_choices(scope.cohort),

@@ -43,17 +43,26 @@ pub struct TrustScope {
     pub region: Option<String>,
     pub icb: Option<String>,
     pub cohort: Option<crate::domain::Exemplar>,
+    /// A saved peer group chosen instead of a type: its key (`saved-12`) and its trusts.
+    pub saved: Option<(String, Vec<String>)>,
 }
 
 impl TrustScope {
     /// The scope `query` chooses; a value that cannot be read is a 400.
     pub fn of(query: &PageQuery) -> Result<Self> {
-        Ok(Self { peer: query.peer_group()?, region: query.region()?, icb: query.icb()?, cohort: query.exemplar()? })
+        Ok(Self {
+            peer: query.peer_group()?,
+            region: query.region()?,
+            icb: query.icb()?,
+            cohort: query.exemplar()?,
+            saved: None,
+        })
     }
 
     /// Whether trust `o` is in the scope.
     pub fn keeps(&self, o: &crate::domain::Organisation) -> bool {
         self.peer.is_none_or(|p| o.trust_type == p)
+            && self.saved.as_ref().is_none_or(|(_, members)| members.contains(&o.ods_code))
             && self.region.as_deref().is_none_or(|r| o.region == r)
             && self.icb.as_deref().is_none_or(|i| o.icb == i)
             && self.cohort.is_none_or(|c| o.exemplar == c)
@@ -62,7 +71,10 @@ impl TrustScope {
     /// The scope as query parameters, to keep it in links.
     pub fn parameters(&self) -> [(&'static str, Option<String>); 4] {
         [
-            ("peer_group", self.peer.map(|p| p.as_str().to_string())),
+            (
+                "peer_group",
+                self.saved.as_ref().map(|(key, _)| key.clone()).or(self.peer.map(|p| p.as_str().to_string())),
+            ),
             ("region", self.region.clone()),
             ("icb", self.icb.clone()),
             ("exemplar", self.cohort.map(|c| c.as_str().to_string())),
