@@ -27,8 +27,8 @@ pub fn router() -> Router<AppState> {
 
 /// The published blueprints, and a stamp that changes whenever one is published, for the keys
 /// of pages that show them.
-pub async fn published(state: &AppState) -> Result<(Vec<Blueprint>, String)> {
-    let all: Vec<Blueprint> = state.blueprints().await?.iter().filter(|b| b.status == "published").cloned().collect();
+pub async fn published(state: &AppState) -> Result<(std::sync::Arc<Vec<Blueprint>>, String)> {
+    let all = state.published_blueprints().await?;
     let latest = all.iter().map(|b| b.reviewed_at.as_str()).max().unwrap_or_default().to_string();
     let stamp = format!("bp{}@{latest}", all.len());
     Ok((all, stamp))

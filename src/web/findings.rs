@@ -109,7 +109,7 @@ pub async fn views(state: &AppState, findings: Vec<Finding>) -> Result<Vec<Findi
     let published = if findings.iter().any(|x| !x.blueprints.is_empty()) {
         super::blueprints::published(state).await?.0
     } else {
-        Vec::new()
+        Default::default()
     };
     Ok(findings
         .into_iter()

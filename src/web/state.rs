@@ -31,7 +31,7 @@ pub struct AppState {
     findings: Arc<Fresh<Vec<crate::store::Finding>>>,
     /// The release list: every visitor's and trust user's request asks which is the newest.
     releases_read: Arc<Fresh<Vec<crate::store::Release>>>,
-    /// Every blueprint: the trust and metric pages show the published ones on each request.
+    /// The published blueprints: the trust and metric pages show them on each request.
     blueprints: Arc<Fresh<Vec<crate::store::Blueprint>>>,
     /// Every saved peer group: pages that take a peer group list those the reader may see.
     peer_groups: Arc<Fresh<Vec<crate::store::PeerGroup>>>,
@@ -203,9 +203,11 @@ impl AppState {
         self.findings.forget();
     }
 
-    /// Every blueprint, newest first (kept: see `Fresh`).
-    pub async fn blueprints(&self) -> Result<Arc<Vec<crate::store::Blueprint>>> {
-        self.blueprints.get(self.store.blueprints()).await
+    /// The published blueprints, newest first (kept: see `Fresh`).
+    pub async fn published_blueprints(&self) -> Result<Arc<Vec<crate::store::Blueprint>>> {
+        let read =
+            async { Ok(self.store.blueprints().await?.into_iter().filter(|b| b.status == "published").collect()) };
+        self.blueprints.get(read).await
     }
 
     /// Drops the blueprints kept, after one is submitted or reviewed.
