@@ -4,7 +4,9 @@
 # Usage: benches/compare.sh BEFORE_BINARY AFTER_BINARY [ORGANISATIONS:QUARTERS ... | pages]
 #   (default sizes: 202:11 1100:30, about 0.1 and 1.5 million values). PG=postgres://… adds the
 #   import into a fresh PostgreSQL database on that server. REPS (default 3) rounds of
-#   each; the median of each side is kept. CONNS (default 64) and SECS (default 5) set the load.
+#   each; the median of each side is kept. CONNS (default 64) and SECS (default 5) set the load;
+#   pages are asked for as browsers ask (ACCEPT, default "gzip, deflate, br, zstd", the
+#   Accept-Encoding header; ACCEPT=identity for the text).
 # Build the "before" binary from an older commit in a worktree, e.g.
 #   git worktree add /tmp/before <commit> && (cd /tmp/before && cargo build --release)
 set -euo pipefail
@@ -66,7 +68,7 @@ for size in ${@:-${SIZES:-202:11 1100:30}}; do
 done
 
 # Signed-in pages on the demo data: each build serves in turn, REPS rounds, alternating.
-echo "== pages, demo data, $CONNS connections, ${SECS}s each, signed in as the demo analyst"
+echo "== pages, demo data, $CONNS connections, ${SECS}s each, signed in as the demo analyst, Accept-Encoding: ${ACCEPT:-gzip, deflate, br, zstd}"
 printf '%-34s %12s %12s %8s\n' "requests/s" before after ratio
 PATHS="/healthz / /metrics/digital_leadership_capability /trusts/RGT"
 # One demo database, made once by the older build; each server starts on a fresh copy of it.
@@ -88,7 +90,8 @@ for rep in $(seq "$REPS"); do
     curl -s -c "$DIR/cj" -b "$DIR/cj" -o /dev/null -d "email=analyst@example.org&password=exemplar-demo&csrf_token=$CSRF&next=/" "http://127.0.0.1:$PORT/sign-in"
     COOKIE=$(awk '/exemplar_session/ {print $7}' "$DIR/cj")
     for path in $PATHS; do
-      wrk -t2 -c"$CONNS" -d"${SECS}s" -H "Cookie: exemplar_session=$COOKIE" "http://127.0.0.1:$PORT$path" |
+      wrk -t2 -c"$CONNS" -d"${SECS}s" -H "Cookie: exemplar_session=$COOKIE" -H "Accept-Encoding: ${ACCEPT:-gzip, deflate, br, zstd}" \
+        "http://127.0.0.1:$PORT$path" |
         awk '/Requests\/sec/ {print $2}' >>"$DIR/$side.$(echo "$path" | tr '/' '_')"
     done
     kill $SERVER; wait $SERVER 2>/dev/null || true; SERVER=

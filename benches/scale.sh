@@ -69,17 +69,24 @@ for size in "${@:-202:11 1100:30 7000:31}"; do
     echo "start-up, no snapshot: answers in ${first_answer}s, figures ready in ${first_ready}s"
     echo "start-up, from the snapshot: answers in ${again_answer}s, figures ready in ${again_ready}s; RSS ${ready_rss} MiB"
     echo "fresh after a submission:$fresh"
-    # The base is a plain /healthz (no cookie); every other line is signed in.
+    # The base is a plain /healthz (no cookie); every other line is signed in, and asks for
+    # gzip as browsers do, but for the lines marked "no gzip".
     base=""
-    for path in plain:/healthz /healthz / /metrics/digital_leadership_capability /trusts/RGT; do
-      header="Cookie: exemplar_session=$COOKIE"
-      case $path in plain:*) path=${path#plain:}; header="X-Plain: 1"; label="$path (not signed in)";; *) label="$path";; esac
-      curl -s -o /dev/null -H "$header" "http://127.0.0.1:$PORT$path"   # builds the page once
-      line=$(wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -H "$header" "http://127.0.0.1:$PORT$path" |
+    for path in plain:/healthz /healthz / /metrics/digital_leadership_capability /trusts/RGT \
+      identity:/ identity:/metrics/digital_leadership_capability identity:/trusts/RGT; do
+      header="Cookie: exemplar_session=$COOKIE"; accept="Accept-Encoding: gzip, deflate, br, zstd"
+      case $path in
+        plain:*) path=${path#plain:}; header="X-Plain: 1"; accept="X-Plain: 1"; label="$path (not signed in)";;
+        identity:*) path=${path#identity:}; accept="Accept-Encoding: identity"; label="$path (no gzip)";;
+        *) label="$path";;
+      esac
+      bytes=$(curl -s -o /dev/null -w '%{size_download}' -H "$header" -H "$accept" "http://127.0.0.1:$PORT$path")   # builds the page once
+      label="$label, $((bytes / 1024)) KB"
+      line=$(wrk -t2 -c"$CONNS" -d"${SECS}s" --latency -H "$header" -H "$accept" "http://127.0.0.1:$PORT$path" |
         awk '/ 50%/ {p50=$2} / 99%/ {p99=$2} /Requests\/sec/ {rps=$2} /Non-2xx/ {bad=$5} END {print p50, p99, rps, (bad ? bad : 0)}')
       read -r p50 p99 rps bad <<<"$line"
       [ -z "$base" ] && base=$rps
-      printf '  %-42s p50 %-9s p99 %-9s %9s req/s  %5s of plain /healthz  non-2xx %s\n' "$label" "$p50" "$p99" "$rps" "$(awk -v a="$rps" -v b="$base" 'BEGIN {printf "%.2f", a / b}')" "$bad"
+      printf '  %-58s p50 %-9s p99 %-9s %9s req/s  %5s of plain /healthz  non-2xx %s\n' "$label" "$p50" "$p99" "$rps" "$(awk -v a="$rps" -v b="$base" 'BEGIN {printf "%.2f", a / b}')" "$bad"
     done
     echo "server RSS after the load: $(rss) MiB"
     stop_server

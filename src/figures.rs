@@ -12,6 +12,9 @@ pub mod evaluation;
 pub mod groups;
 pub mod peers;
 pub mod quality;
+mod snapshot;
+/// The format of the snapshot's payloads that these figures write and read.
+pub use snapshot::FORMAT as SNAPSHOT_FORMAT;
 /// Intervals, significance, funnels and Making Data Count charts.
 pub mod statistics;
 
@@ -65,17 +68,6 @@ struct Trends {
     rows: Vec<TrendRow>,
     /// Shared between versions while the rows keep their places.
     at: Arc<Index>,
-}
-
-/// One quarter's tables as the snapshot stores them (the fields of `Tables`, in its order).
-#[derive(serde::Serialize)]
-struct QuarterTables<'a> {
-    benchmarks: &'a [BenchmarkRow],
-    trust_benchmarks: &'a [TrustBenchmarkRow],
-    indices: &'a [IndexRow],
-    trends: &'a [TrendRow],
-    gaps: &'a [GapRow],
-    summaries: &'a [IndexSummaryRow],
 }
 
 fn org_pos(reference: &Reference, code: &str) -> u32 {
@@ -196,17 +188,6 @@ impl QuarterFigures {
     fn new(reference: &Reference, values: Vec<CurrentValue>, mut tables: Tables) -> Self {
         let trends = Arc::new(Trends::new(reference, std::mem::take(&mut tables.trends)));
         Self { core: Arc::new(Core::new(reference, values, None, tables)), trends }
-    }
-
-    fn tables(&self) -> QuarterTables<'_> {
-        QuarterTables {
-            benchmarks: &self.core.benchmarks,
-            trust_benchmarks: &self.core.trust_benchmarks,
-            indices: &self.core.indices,
-            trends: &self.trends.rows,
-            gaps: &self.core.gaps,
-            summaries: &self.core.summaries,
-        }
     }
 }
 
@@ -338,60 +319,45 @@ impl Figures {
         let data_version = store.data_version().await?;
         let targets = store.targets().await?;
         let conformance = store.conformance_results().await?;
+        // The snapshot's quarters (tables, values and quality flags), brought up to date with
+        // the values accepted since by the same incremental refresh that follows a submission.
+        // The value table is read in full only when there is no usable snapshot.
         let snapshot = match store.snapshot().await? {
-            Some(snap) if snap.data_version <= data_version => {
+            Some(snap) if snap.data_version <= data_version && snap.format == snapshot::FORMAT => {
                 let changes = store.changes_between(snap.data_version, data_version).await?;
-                let decoded: Result<BTreeMap<Quarter, Tables>, _> = snap
-                    .quarters
-                    .into_iter()
-                    .map(|(p, payload)| {
-                        rmp_serde::from_slice::<Tables>(&payload).map(|t| (p, share_texts(&reference, t)))
-                    })
-                    .collect();
-                match decoded {
-                    Ok(tables) if !changes.organisations => Some((snap.computed_at, tables, changes.values)),
-                    _ => None,
-                }
+                (!changes.organisations).then_some((snap, changes.values))
             }
             _ => None,
         };
-        let values = store.current_values().await?;
-        if let Some((computed_at, tables, changed)) = snapshot {
-            // The snapshot's tables, with the quarters that submissions since can change recomputed.
-            let stale = !changed.is_empty();
-            let f = tokio::task::spawn_blocking(move || -> Result<Figures> {
-                let mut by_quarter = tables;
-                let (computed_at, values) = if stale {
-                    let touched = periods_of(&changed);
-                    let window = analytics::window_periods(&touched);
-                    let mut frame = analytics::ValuesBuilder::default();
-                    for v in values.iter().filter(|v| window.binary_search(&v.period).is_ok()) {
-                        frame.push(&reference, &v.org_code, &v.metric_id, v.period, v.value);
-                    }
-                    let affected = analytics::affected_periods(&touched);
-                    let frames = analytics::compute_frames(&reference, frame.finish()?, Some(&affected))?;
-                    for p in &affected {
-                        by_quarter.remove(p);
-                    }
-                    by_quarter.extend(split_tables(frames.tables(&reference)?));
-                    (crate::store::now_text(), values)
-                } else {
-                    (computed_at, values)
-                };
-                Ok(Self::assemble(data_version, computed_at, reference, split_values(values), by_quarter))
+        if let Some((snap, changed)) = snapshot {
+            let (reference, stale) = (reference.clone(), !changed.is_empty());
+            let decoded = tokio::task::spawn_blocking(move || -> Result<Figures> {
+                let quarters = snapshot::decode_all(&reference, snap.quarters)?;
+                let f = Self::from_snapshot(snap.data_version, snap.computed_at, reference, quarters);
+                if stale { f.apply(data_version, changed) } else { Ok(Figures { data_version, ..f }) }
             })
-            .await??;
-            let f = Arc::new(Figures { synthetic, ..f.with(targets, conformance) });
-            if stale {
-                f.store_snapshot(store).await?;
-            } else {
-                // Nothing was computed: the first refresh would start polars' threads and fill
-                // its allocator. One quarter computed now, in the background, does that instead.
-                let warm = f.clone();
-                tokio::task::spawn_blocking(move || warm.warm_up());
+            .await?;
+            match decoded {
+                Ok(f) => {
+                    let f = Arc::new(Figures { synthetic, ..f.with(targets, conformance) });
+                    if stale {
+                        f.store_snapshot(store).await?;
+                    } else {
+                        // Nothing was computed: the first refresh would start polars' threads and
+                        // fill its allocator. One quarter computed now, in the background, does
+                        // that instead.
+                        let warm = f.clone();
+                        tokio::task::spawn_blocking(move || warm.warm_up());
+                    }
+                    return Ok(f);
+                }
+                // A snapshot of an older format: computed in full below, and stored anew.
+                Err(e) => {
+                    tracing::info!(error = %e, "the stored snapshot is not usable; computing the figures in full")
+                }
             }
-            return Ok(f);
         }
+        let values = store.current_values().await?;
         let f = tokio::task::spawn_blocking(move || -> Result<Figures> {
             let tables = analytics::compute(&reference, &values).context("computing the benchmarks")?;
             let now = crate::store::now_text();
@@ -731,13 +697,21 @@ impl Figures {
     /// Stores these figures as the snapshot that instances start from: the tables of each
     /// quarter that changed since the stored snapshot (MessagePack, one row per quarter).
     pub async fn store_snapshot(self: &Arc<Self>, store: &Store) -> Result<()> {
-        let stored = store.snapshot_version().await?;
+        let stored = store.snapshot_version(snapshot::FORMAT).await?;
         if stored >= self.data_version && stored > 0 {
             return Ok(());
         }
         let changes = if stored > 0 { Some(store.changes_between(stored, self.data_version).await?) } else { None };
+        // A change touches its quarters' tables and flags, the trends of the three quarters
+        // after and the flags of the four after.
         let changed: Option<Vec<Quarter>> = match changes {
-            Some(c) if !c.organisations => Some(analytics::affected_periods(&periods_of(&c.values))),
+            Some(c) if !c.organisations => {
+                let touched = periods_of(&c.values);
+                let mut changed: Vec<Quarter> = touched.iter().flat_map(|&p| (0..=4).map(move |k| p + k)).collect();
+                changed.sort_unstable();
+                changed.dedup();
+                Some(changed)
+            }
             _ => None,
         };
         let f = self.clone();
@@ -746,11 +720,11 @@ impl Figures {
             f.quarters
                 .iter()
                 .filter(|(p, _)| changed.as_ref().is_none_or(|c| c.binary_search(p).is_ok()))
-                .map(|(p, q)| Ok((*p, rmp_serde::to_vec(&q.tables())?)))
+                .map(|(p, q)| Ok((*p, snapshot::encode(q, f.quality.get(p).map_or(&[], |x| &x[..]))?)))
                 .collect()
         })
         .await??;
-        store.put_snapshot(self.data_version, &self.computed_at, replace_all, quarters).await?;
+        store.put_snapshot(self.data_version, &self.computed_at, snapshot::FORMAT, replace_all, quarters).await?;
         Ok(())
     }
 

@@ -281,3 +281,46 @@ async fn every_export_in_parquet_holds_what_its_csv_holds_typed() {
     let (status, _) = app.text("/export/benchmarks.xlsx").await;
     assert_eq!(status, 404);
 }
+
+/// A cached page asked for with gzip, as browsers ask, is the same page compressed: the
+/// reader's own parts (who is signed in, the banner) in place, cached or not, and a reader who
+/// does not take gzip gets the text.
+#[tokio::test]
+async fn pages_come_compressed_to_readers_that_take_gzip_with_their_own_parts() {
+    use std::io::Read;
+    let app = TestApp::spawn(true).await;
+    let board = app.user("board-gzip@test.example", exemplar::domain::Role::Board, None).await;
+    for path in ["/", "/metrics/digital_leadership_capability", "/trusts/RGT", "/evaluation"] {
+        for (client, who) in [(&app.client, "analyst"), (&board, "board-gzip@test.example")] {
+            let text = client.get(format!("{}{path}", app.base)).send().await.unwrap();
+            assert_eq!(text.headers().get("content-encoding"), None, "{path}");
+            assert_eq!(text.headers()["vary"], "accept-encoding");
+            let text = text.text().await.unwrap();
+            assert!(text.contains(who) && text.contains("Sign out"), "{path}: the reader's own header");
+            assert!(!text.contains("<!--who-->") && !text.contains("<!--banner-->"), "{path}");
+            // Twice: built and cached by the first request, from the cache after.
+            for round in 0..2 {
+                let gz = client
+                    .get(format!("{}{path}", app.base))
+                    .header("accept-encoding", "gzip, deflate, br")
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(gz.status(), 200);
+                assert_eq!(gz.headers()["content-encoding"], "gzip", "{path}");
+                assert_eq!(gz.headers()["content-type"], "text/html; charset=utf-8");
+                let bytes = gz.bytes().await.unwrap();
+                let mut page = String::new();
+                flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut page).expect("one valid gzip member");
+                assert_eq!(page, text, "{path}, round {round}");
+                assert!(bytes.len() * 4 < text.len(), "{path}: {} bytes for {}", bytes.len(), text.len());
+            }
+        }
+    }
+    // A visitor's page says to sign in, compressed or not.
+    let visitor = reqwest::Client::new();
+    let gz = visitor.get(format!("{}/", app.base)).header("accept-encoding", "gzip").send().await.unwrap();
+    let mut page = String::new();
+    flate2::read::GzDecoder::new(&gz.bytes().await.unwrap()[..]).read_to_string(&mut page).unwrap();
+    assert!(page.contains("Sign in") && !page.contains("Sign out"));
+}

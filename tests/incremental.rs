@@ -161,11 +161,16 @@ async fn the_store_path_refreshes_incrementally_and_equals_a_full_recompute() {
         assert_eq!(figures.tables(), full, "after the revision of quarter {q}");
     }
     // A new instance starts from the older snapshot and catches up with the submissions since.
-    assert_eq!(store.snapshot_version().await.unwrap(), snapshot_version);
+    assert_eq!(store.snapshot_version(exemplar::figures::SNAPSHOT_FORMAT).await.unwrap(), snapshot_version);
     let started = Figures::load(&store).await.unwrap();
     assert_eq!(started.tables(), figures.tables());
+    // Its values and quality flags come from the snapshot too, and equal the refreshed ones.
+    let key = |v: &exemplar::store::CurrentValue| format!("{v:?}");
+    assert!(started.values().map(key).eq(figures.values().map(key)));
+    assert!(started.quality().eq(figures.quality()));
+    assert!(figures.quality().count() > 0, "the revisions raise quality flags to compare");
     // It stored the quarters that changed: the next start reads them as they are.
-    assert_eq!(store.snapshot_version().await.unwrap(), figures.data_version);
+    assert_eq!(store.snapshot_version(exemplar::figures::SNAPSHOT_FORMAT).await.unwrap(), figures.data_version);
     let again = Figures::load(&store).await.unwrap();
     assert_eq!(again.computed_at, started.computed_at, "read from the snapshot, not recomputed");
     assert_eq!(again.tables(), figures.tables());

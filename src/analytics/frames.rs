@@ -54,6 +54,14 @@ impl ValuesBuilder {
         self.values.push(value);
     }
 
+    /// Adds `other`'s values after these.
+    pub fn append(&mut self, mut other: ValuesBuilder) {
+        self.orgs.append(&mut other.orgs);
+        self.metrics.append(&mut other.metrics);
+        self.periods.append(&mut other.periods);
+        self.values.append(&mut other.values);
+    }
+
     /// The values, in the canonical order of `Values`.
     pub fn finish(self) -> PolarsResult<Values> {
         use rayon::prelude::*;

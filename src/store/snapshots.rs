@@ -1,6 +1,7 @@
-//! Stored benchmark snapshots, so that a starting instance need not recompute every table: one
-//! row per quarter (MessagePack), and in `app_state` the data version they hold
-//! (`snapshot_version`) and when it was computed. Writers rewrite only the quarters that changed
+//! Stored benchmark snapshots, so that a starting instance need not recompute every table nor
+//! read the value table: one row per quarter (its payload's format is the figures' own), and in
+//! `app_state` the data version they hold (`snapshot_version`), when it was computed and the
+//! payloads' format (`snapshot_format`). Writers rewrite only the quarters that changed
 //! since the stored version; an instance that starts from an older snapshot brings it up to
 //! date with an incremental refresh.
 
@@ -12,6 +13,8 @@ use sqlx::Row;
 pub struct Snapshot {
     pub data_version: i64,
     pub computed_at: String,
+    /// The payloads' format; a reader that does not know it computes in full.
+    pub format: i64,
     pub quarters: Vec<(crate::domain::Quarter, Vec<u8>)>,
 }
 
@@ -20,7 +23,7 @@ impl Store {
     pub async fn snapshot(&self) -> Result<Option<Snapshot>> {
         let mut tx = self.pool.begin().await?;
         let state: Vec<(String, String)> = sqlx::query_as(
-            "SELECT key, value FROM app_state WHERE key IN ('snapshot_version', 'snapshot_computed_at')",
+            "SELECT key, value FROM app_state WHERE key IN ('snapshot_version', 'snapshot_computed_at', 'snapshot_format')",
         )
         .fetch_all(&mut *tx)
         .await?;
@@ -36,30 +39,43 @@ impl Store {
         Ok(Some(Snapshot {
             data_version: version,
             computed_at: get("snapshot_computed_at").unwrap_or_default(),
+            format: get("snapshot_format").and_then(|v| v.parse().ok()).unwrap_or(1),
             quarters,
         }))
     }
 
-    /// The data version of the stored snapshot (0 when there is none).
-    pub async fn snapshot_version(&self) -> Result<i64> {
+    /// The data version of the stored snapshot, 0 when there is none or its payloads are not
+    /// of `format`.
+    pub async fn snapshot_version(&self, format: i64) -> Result<i64> {
+        let stored = self.state("snapshot_format").await?.and_then(|v| v.parse().ok()).unwrap_or(1);
+        if stored != format {
+            return Ok(0);
+        }
         Ok(self.state("snapshot_version").await?.and_then(|v| v.parse().ok()).unwrap_or(0))
     }
 
-    /// Stores the snapshot of `data_version`: `quarters` are the payloads of the quarters that
-    /// differ from the stored version's (all of them when `replace_all`). A writer that finds a
-    /// newer or equal version stored leaves it. Returns whether it wrote.
+    /// Stores the snapshot of `data_version`, its payloads of `format`: `quarters` are the
+    /// payloads of the quarters that differ from the stored version's (all of them when
+    /// `replace_all`). A writer that finds a newer or equal version of the same format stored
+    /// leaves it. Returns whether it wrote.
     pub async fn put_snapshot(
         &self,
         data_version: i64,
         computed_at: &str,
+        format: i64,
         replace_all: bool,
         quarters: Vec<(crate::domain::Quarter, Vec<u8>)>,
     ) -> Result<bool> {
         let (_guard, mut tx) = self.write().await?;
-        let stored: Option<String> = sqlx::query_scalar("SELECT value FROM app_state WHERE key = 'snapshot_version'")
-            .fetch_optional(&mut *tx)
-            .await?;
-        if stored.and_then(|v| v.parse::<i64>().ok()).is_some_and(|v| v >= data_version) {
+        let stored: Vec<(String, String)> =
+            sqlx::query_as("SELECT key, value FROM app_state WHERE key IN ('snapshot_version', 'snapshot_format')")
+                .fetch_all(&mut *tx)
+                .await?;
+        let get = |k: &str| stored.iter().find(|(key, _)| key == k).and_then(|(_, v)| v.parse::<i64>().ok());
+        let same_format = get("snapshot_format").unwrap_or(1) == format;
+        // Only the quarters that changed would leave the others in another format.
+        if (same_format && get("snapshot_version").is_some_and(|v| v >= data_version)) || (!same_format && !replace_all)
+        {
             return Ok(false);
         }
         if replace_all {
@@ -75,9 +91,11 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        for (key, value) in
-            [("snapshot_version", data_version.to_string()), ("snapshot_computed_at", computed_at.into())]
-        {
+        for (key, value) in [
+            ("snapshot_version", data_version.to_string()),
+            ("snapshot_computed_at", computed_at.into()),
+            ("snapshot_format", format.to_string()),
+        ] {
             sqlx::query(
                 "INSERT INTO app_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             )

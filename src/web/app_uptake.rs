@@ -12,7 +12,6 @@ use crate::web::AppState;
 use crate::web::error::{AppError, Result};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::Html;
 use axum::routing::get;
 use axum::{Extension, Router};
 use std::collections::HashMap;
@@ -31,7 +30,7 @@ async fn cached_uptake_page<T: Template + Send + 'static>(
     auth: &Auth,
     uri: &axum::http::Uri,
     build: impl FnOnce(&[UptakeFigure]) -> Result<T> + Send + 'static,
-) -> Result<Html<String>> {
+) -> Result<super::Page> {
     let key = super::page_key(state, auth, state.figures().data_version, "uptake", uri);
     if let Some(html) = super::cached(state, auth, &key) {
         return Ok(html);
@@ -439,7 +438,7 @@ async fn overview(
     Extension(auth): Extension<Auth>,
     uri: axum::http::Uri,
     Query(q): Query<AppQuery>,
-) -> Result<Html<String>> {
+) -> Result<super::Page> {
     let chosen = chosen_measure(q.measure)?;
     cached_uptake_page(&state, &auth, &uri, move |figures| {
         let latest = Latest::of(figures);
@@ -699,7 +698,7 @@ async fn area_page(
     uri: axum::http::Uri,
     Path(code): Path<String>,
     Query(q): Query<AppQuery>,
-) -> Result<Html<String>> {
+) -> Result<super::Page> {
     let code = code.to_ascii_uppercase();
     let Some(a) = area(&code) else {
         return Err(AppError::NotFound(format!("There is no area '{code}'.")));
@@ -849,7 +848,7 @@ async fn measure_page(
     Extension(auth): Extension<Auth>,
     uri: axum::http::Uri,
     Path(id): Path<String>,
-) -> Result<Html<String>> {
+) -> Result<super::Page> {
     let Some(m) = measure(&id) else {
         return Err(AppError::NotFound(format!("There is no measure '{id}'.")));
     };

@@ -9,7 +9,6 @@ use crate::web::AppState;
 use crate::web::error::Result;
 use askama::Template;
 use axum::extract::State;
-use axum::response::Html;
 use axum::routing::get;
 use axum::{Extension, Router};
 
@@ -169,7 +168,7 @@ async fn page(
     State(state): State<AppState>,
     Extension(auth): Extension<Auth>,
     uri: axum::http::Uri,
-) -> Result<Html<String>> {
+) -> Result<super::Page> {
     let f = state.shown_figures(&auth.shown).await?;
     let key = super::page_key(&state, &auth, f.data_version, "", &uri);
     super::cached_page(&state, &auth, key, move || {

@@ -16,7 +16,6 @@ use askama::Template;
 use axum::Extension;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::response::Html;
 use axum::routing::get;
 use std::sync::Arc;
 
@@ -136,7 +135,7 @@ async fn metric_page(
     uri: axum::http::Uri,
     Path(metric_id): Path<String>,
     Params(query): Params,
-) -> Result<Html<String>> {
+) -> Result<super::Page> {
     let f = state.shown_figures(&auth.shown).await?;
     let metric = metric_of(&f, &metric_id)?;
     let period = query.period(&f)?;

@@ -21,6 +21,7 @@ mod metric;
 mod middleware;
 mod openapi;
 mod overview;
+mod page;
 mod peer_groups;
 mod rate;
 mod releases;
@@ -41,7 +42,9 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Json, Router};
+pub use page::{CachedPage, Page};
 pub use state::{AppState, Clock, PageCache};
+use std::sync::Arc;
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
@@ -79,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .merge(peer_groups::router())
         .merge(completeness::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(page::send))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::access::enforce))
         .layer(axum::middleware::from_fn_with_state(state.readiness(), middleware::front))
         .layer(axum::middleware::from_fn_with_state(
@@ -111,28 +115,16 @@ pub fn render<T: Template>(auth: &Auth, page: &T) -> Result<Html<String>> {
     Ok(with_account(&for_reader(page.render()?, auth), auth))
 }
 
+/// The reader's own parts of a page, in the order of `page::MARKERS`: the header's account
+/// links, who is signed in, and the banner.
+fn reader_parts(auth: &Auth) -> [String; 3] {
+    [account_links(auth), who(auth), banner(auth)]
+}
+
 /// The page with the reader's own parts in place of its first `<!--account-->`, `<!--who-->`
-/// and `<!--banner-->`: one copy of the page, not one per part (a cached page is sent this way
-/// on every request, and pages run to 170 KB).
+/// and `<!--banner-->`: one copy of the page, not one per part.
 fn with_account(html: &str, auth: &Auth) -> Html<String> {
-    let parts = [("<!--account-->", account_links(auth)), ("<!--who-->", who(auth)), ("<!--banner-->", banner(auth))];
-    let mut found: Vec<(usize, usize, &str)> = parts
-        .iter()
-        .filter_map(|(marker, text)| html.find(marker).map(|at| (at, marker.len(), text.as_str())))
-        .collect();
-    found.sort_unstable_by_key(|(at, _, _)| *at);
-    let mut out = String::with_capacity(html.len() + parts.iter().map(|(_, t)| t.len()).sum::<usize>());
-    let mut from = 0;
-    for (at, len, text) in found {
-        if at < from {
-            continue; // a marker inside another's text: left as it is
-        }
-        out.push_str(&html[from..at]);
-        out.push_str(text);
-        from = at + len;
-    }
-    out.push_str(&html[from..]);
-    Html(out)
+    Html(page::fill(html, &page::slots_of(html), &reader_parts(auth)))
 }
 
 /// Who a page is for, as far as what it shows differs (part of a cached page's key): a visitor,
@@ -172,8 +164,8 @@ fn banner(auth: &Auth) -> String {
 }
 
 /// A page from this instance's cache, if `key` (which names the data version) is there.
-pub fn cached(state: &AppState, auth: &Auth, key: &str) -> Option<Html<String>> {
-    state.pages.get(key).map(|html| with_account(&html, auth))
+pub fn cached(state: &AppState, auth: &Auth, key: &str) -> Option<Page> {
+    state.pages.get(key).map(|cached| Page { cached, parts: Arc::new(reader_parts(auth)) })
 }
 
 /// The cache key of a page: everything it depends on — the data version, the figures shown,
@@ -190,17 +182,17 @@ pub async fn cached_page<T: Template + Send + 'static>(
     auth: &Auth,
     key: String,
     build: impl FnOnce() -> Result<T> + Send + 'static,
-) -> Result<Html<String>> {
-    if let Some(html) = cached(state, auth, &key) {
-        return Ok(html);
+) -> Result<Page> {
+    if let Some(page) = cached(state, auth, &key) {
+        return Ok(page);
     }
     let loading = state.figures().loading;
-    let html = for_reader(blocking(move || Ok(build()?.render()?)).await?, auth);
-    let out = with_account(&html, auth);
+    let class = auth.clone();
+    let cached = Arc::new(blocking(move || Ok(CachedPage::new(for_reader(build()?.render()?, &class)))).await?);
     if !loading {
-        state.pages.put(key, html);
+        state.pages.put(key, cached.clone());
     }
-    Ok(out)
+    Ok(Page { cached, parts: Arc::new(reader_parts(auth)) })
 }
 
 /// The header's links for the signed-in user, or the sign-in link. Pages are cached without

@@ -14,7 +14,6 @@ use askama::Template;
 use axum::Extension;
 use axum::Router;
 use axum::extract::State;
-use axum::response::Html;
 use axum::routing::get;
 
 pub fn router() -> Router<AppState> {
@@ -126,7 +125,7 @@ async fn overview(
     Extension(auth): Extension<Auth>,
     uri: axum::http::Uri,
     Params(query): Params,
-) -> Result<Html<String>> {
+) -> Result<super::Page> {
     // The figures the reader is shown (the banner says which).
     let f = state.shown_figures(&auth.shown).await?;
     let period = query.period(&f)?;

@@ -286,22 +286,22 @@ impl AppState {
 /// Rendered pages, keyed by a string that starts with the data version; bounded in size.
 #[derive(Default)]
 pub struct PageCache {
-    pages: std::sync::Mutex<std::collections::HashMap<String, Arc<String>>>,
+    pages: std::sync::Mutex<std::collections::HashMap<String, Arc<super::CachedPage>>>,
 }
 
 impl PageCache {
     const MAX_PAGES: usize = 2000;
 
-    pub fn get(&self, key: &str) -> Option<Arc<String>> {
+    pub fn get(&self, key: &str) -> Option<Arc<super::CachedPage>> {
         self.pages.lock().expect("page cache lock").get(key).cloned()
     }
 
-    pub fn put(&self, key: String, html: String) {
+    pub fn put(&self, key: String, page: Arc<super::CachedPage>) {
         let mut pages = self.pages.lock().expect("page cache lock");
         if pages.len() >= Self::MAX_PAGES {
             pages.clear();
         }
-        pages.insert(key, Arc::new(html));
+        pages.insert(key, page);
     }
 
     /// Drops every page, when the data version changes.

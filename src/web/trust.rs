@@ -14,7 +14,6 @@ use askama::Template;
 use axum::Extension;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::response::Html;
 use axum::routing::get;
 
 pub fn router() -> Router<AppState> {
@@ -313,7 +312,7 @@ async fn trust_page(
     uri: axum::http::Uri,
     Path(code): Path<String>,
     Params(query): Params,
-) -> Result<Html<String>> {
+) -> Result<super::Page> {
     let f = state.shown_figures(&auth.shown).await?;
     let org = organisation(&f, &code)?;
     let period = query.period(&f)?;
@@ -681,7 +680,7 @@ async fn history_page(
     uri: axum::http::Uri,
     Path((code, metric_id)): Path<(String, String)>,
     Params(_query): Params,
-) -> Result<Html<String>> {
+) -> Result<super::Page> {
     let f = state.shown_figures(&auth.shown).await?;
     let org = organisation(&f, &code)?;
     let metric = super::metric::metric_of(&f, &metric_id)?;
