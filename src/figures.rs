@@ -27,13 +27,68 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 type Map<K> = foldhash::HashMap<K, usize>;
-/// Where each row of a quarter's table is, by two positions in the reference: organisation and
-/// metric (values, trust positions, trends), metric and trust type (benchmarks), organisation
-/// and domain (indices).
-type Index = Map<(u32, u32)>;
 
 fn enumerate<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = K>) -> Map<K> {
     keys.enumerate().map(|(i, k)| (k, i)).collect()
+}
+
+/// Where each row of a quarter's values, trust positions or trends is, by the organisation's
+/// and the metric's positions in the reference: a dense table with one slot per organisation and
+/// metric (`width` metrics to an organisation), `EMPTY` where there is no row. At national scale a
+/// quarter has most of its pairs, and four bytes a slot is a fraction of a hash map's entry.
+/// Keys of codes the reference does not know (`u32::MAX`) are not kept.
+#[derive(Debug, Clone, Default)]
+struct Index {
+    width: u32,
+    slots: Vec<u32>,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+impl Index {
+    fn new(width: usize) -> Self {
+        Self { width: width as u32, slots: Vec::new() }
+    }
+
+    /// The index of rows with these keys, in order.
+    fn of(width: usize, keys: impl Iterator<Item = (u32, u32)>) -> Self {
+        let mut at = Self::new(width);
+        for (i, k) in keys.enumerate() {
+            at.insert(k, i);
+        }
+        at
+    }
+
+    fn slot(&self, (o, m): (u32, u32)) -> Option<usize> {
+        (o != u32::MAX && m < self.width).then(|| o as usize * self.width as usize + m as usize)
+    }
+
+    fn get(&self, key: &(u32, u32)) -> Option<usize> {
+        let &i = self.slots.get(self.slot(*key)?)?;
+        (i != EMPTY).then_some(i as usize)
+    }
+
+    fn contains_key(&self, key: &(u32, u32)) -> bool {
+        self.get(key).is_some()
+    }
+
+    fn insert(&mut self, key: (u32, u32), row: usize) {
+        let Some(at) = self.slot(key) else { return };
+        if at >= self.slots.len() {
+            self.slots.resize(at + 1, EMPTY);
+        }
+        self.slots[at] = row as u32;
+    }
+
+    /// Every key and its row, by organisation and then metric.
+    fn iter(&self) -> impl Iterator<Item = ((u32, u32), usize)> + '_ {
+        let width = self.width.max(1) as usize;
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| **i != EMPTY)
+            .map(move |(at, &i)| (((at / width) as u32, (at % width) as u32), i as usize))
+    }
 }
 
 /// The figures of one quarter: its values and every table but the trends (`Core`, which only a
@@ -55,9 +110,11 @@ struct Core {
     indices: Vec<IndexRow>,
     gaps: Vec<GapRow>,
     summaries: Vec<IndexSummaryRow>,
-    benchmark_at: Index,
+    /// By metric and trust type.
+    benchmark_at: Map<(u32, u32)>,
     trust_at: Index,
-    index_at: Index,
+    /// By organisation and domain.
+    index_at: Map<(u32, u32)>,
     value_at: Index,
     /// The quarter's intervals and funnels, computed when first asked for.
     statistics: std::sync::OnceLock<statistics::QuarterStatistics>,
@@ -94,12 +151,18 @@ fn domain_pos(reference: &Reference, domain: &str) -> u32 {
 /// Where each value of a quarter is, by its (organisation, metric) positions; values of codes
 /// the reference does not know are left out.
 fn index_values(reference: &Reference, values: &[CurrentValue]) -> Index {
-    values.iter().enumerate().filter_map(|(i, v)| Some((key_of(reference, &v.org_code, &v.metric_id)?, i))).collect()
+    let mut at = Index::new(reference.metrics.len());
+    for (i, v) in values.iter().enumerate() {
+        if let Some(k) = key_of(reference, &v.org_code, &v.metric_id) {
+            at.insert(k, i);
+        }
+    }
+    at
 }
 
 /// Adds the values of quarter `p` (with `at`, their index) to a values frame, by position.
 fn push_quarter(frame: &mut analytics::ValuesBuilder, p: Quarter, values: &[CurrentValue], at: &Index) {
-    for (&(o, m), &i) in at {
+    for ((o, m), i) in at.iter() {
         frame.push_coded(o, m, p, values[i].value);
     }
 }
@@ -116,7 +179,10 @@ impl Core {
         let (org, metric) = (|c: &str| org_pos(reference, c), |m: &str| metric_pos(reference, m));
         Self {
             benchmark_at: enumerate(tables.benchmarks.iter().map(|b| (metric(&b.metric_id), type_pos(&b.peer_group)))),
-            trust_at: enumerate(tables.trust_benchmarks.iter().map(|t| (org(&t.org_code), metric(&t.metric_id)))),
+            trust_at: Index::of(
+                reference.metrics.len(),
+                tables.trust_benchmarks.iter().map(|t| (org(&t.org_code), metric(&t.metric_id))),
+            ),
             index_at: enumerate(tables.indices.iter().map(|x| (org(&x.org_code), domain_pos(reference, &x.domain)))),
             value_at: value_at.unwrap_or_else(|| index_values(reference, &values)),
             values,
@@ -132,7 +198,8 @@ impl Core {
 
 impl Trends {
     fn new(reference: &Reference, rows: Vec<TrendRow>) -> Self {
-        let at = enumerate(rows.iter().map(|t| (org_pos(reference, &t.org_code), metric_pos(reference, &t.metric_id))));
+        let keys = rows.iter().map(|t| (org_pos(reference, &t.org_code), metric_pos(reference, &t.metric_id)));
+        let at = Index::of(reference.metrics.len(), keys);
         Self { rows, at: Arc::new(at) }
     }
 
@@ -148,14 +215,16 @@ impl Trends {
             // place, and the index stays.
             let mut rows = self.rows.clone();
             for (k, t) in keyed {
-                rows[self.at[&k]] = t;
+                if let Some(i) = self.at.get(&k) {
+                    rows[i] = t;
+                }
             }
             return Self { rows, at: self.at.clone() };
         }
         // Some pairs are new to the quarter: the new rows are merged into the others, by key.
         let mut key_at = vec![(u32::MAX, u32::MAX); self.rows.len()];
-        for (k, &i) in self.at.iter() {
-            key_at[i] = *k;
+        for (k, i) in self.at.iter() {
+            key_at[i] = k;
         }
         let order = |a: &(&str, u32), b: &(&str, u32)| a.cmp(b);
         let mut keyed = keyed;
@@ -180,7 +249,7 @@ impl Trends {
             rows.push(ft);
             keys.push(fk);
         }
-        Self { rows, at: Arc::new(enumerate(keys.into_iter())) }
+        Self { rows, at: Arc::new(Index::of(reference.metrics.len(), keys.into_iter())) }
     }
 }
 
@@ -446,11 +515,14 @@ impl Figures {
         for v in changed {
             let p = v.period;
             let (values, at) = fresh_values.entry(p).or_insert_with(|| {
-                self.quarters.get(&p).map(|q| (q.core.values.clone(), q.core.value_at.clone())).unwrap_or_default()
+                self.quarters
+                    .get(&p)
+                    .map(|q| (q.core.values.clone(), q.core.value_at.clone()))
+                    .unwrap_or_else(|| (Vec::new(), Index::new(reference.metrics.len())))
             });
             match key(&v.org_code, &v.metric_id) {
                 Some(k) => match at.get(&k) {
-                    Some(&i) => values[i] = v,
+                    Some(i) => values[i] = v,
                     None => {
                         at.insert(k, values.len());
                         values.push(v);
@@ -475,7 +547,7 @@ impl Figures {
         for p in analytics::window_periods(&touched) {
             let Some((values, at)) = values_of(p) else { continue };
             for &(o, m) in &pairs {
-                if let Some(&i) = at.get(&(o, m)) {
+                if let Some(i) = at.get(&(o, m)) {
                     pair_values.push_coded(o, m, p, values[i].value);
                 }
             }
@@ -547,7 +619,7 @@ impl Figures {
                     kept.filter(|x| !of_pair(&x.org_code, &x.metric_id)).cloned().collect();
                 let checker = Checker::new(&f, p);
                 for k in &pairs {
-                    if let Some(&i) = q.core.value_at.get(k) {
+                    if let Some(i) = q.core.value_at.get(k) {
                         flags.extend(checker.flags(*k, &q.core.values[i]));
                     }
                 }
@@ -622,7 +694,7 @@ impl Figures {
         let Some(q) = self.quarters.get(&p) else { return Vec::new() };
         let checker = Checker::new(self, p);
         // Values of codes the reference does not know raise no flags (`quality::check`).
-        let at: Vec<((u32, u32), usize)> = q.core.value_at.iter().map(|(k, i)| (*k, *i)).collect();
+        let at: Vec<((u32, u32), usize)> = q.core.value_at.iter().collect();
         // A quarter's values, in as many parts as there are cores; the flags are sorted after.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let part = at.len().div_ceil(cores).max(1);
@@ -660,7 +732,7 @@ impl Figures {
             .filter(|x| x.rule == crate::figures::quality::RULE_HISTORY && key(x).is_some_and(|k| !pairs.contains(&k)))
             .cloned()
             .collect();
-        for (&k, &i) in &q.core.value_at {
+        for (k, i) in q.core.value_at.iter() {
             let v = &q.core.values[i];
             if pairs.contains(&k) {
                 flags.extend(checker.flags(k, v));
@@ -809,7 +881,7 @@ impl Figures {
     pub fn position(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<&TrustBenchmarkRow> {
         let q = self.quarters.get(&period)?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
-        q.core.trust_at.get(&key).map(|&i| &q.core.trust_benchmarks[i])
+        q.core.trust_at.get(&key).map(|i| &q.core.trust_benchmarks[i])
     }
 
     /// The domain and maturity indices of one quarter.
@@ -833,7 +905,7 @@ impl Figures {
     pub fn value_at(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<&CurrentValue> {
         let q = self.quarters.get(&period)?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
-        q.core.value_at.get(&key).map(|&i| &q.core.values[i])
+        q.core.value_at.get(&key).map(|i| &q.core.values[i])
     }
 
     /// Progress towards a target: (latest value, baseline, progress) where progress is
@@ -857,7 +929,7 @@ impl Figures {
     pub fn trend(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<&TrendRow> {
         let q = self.quarters.get(&period)?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
-        q.trends.at.get(&key).map(|&i| &q.trends.rows[i])
+        q.trends.at.get(&key).map(|i| &q.trends.rows[i])
     }
 }
 
@@ -894,7 +966,7 @@ impl<'a> Checker<'a> {
         let mut history = [0.0; 4];
         let mut n = 0;
         for c in &self.before {
-            if let Some(&i) = c.value_at.get(&(o, m)) {
+            if let Some(i) = c.value_at.get(&(o, m)) {
                 history[n] = c.values[i].value;
                 n += 1;
             }

@@ -65,7 +65,7 @@ impl Figures {
         for (p, q) in &self.quarters {
             for &o in &orgs {
                 for m in 0..r.metrics.len() as u32 {
-                    if let Some(&i) = q.core.value_at.get(&(o, m)) {
+                    if let Some(i) = q.core.value_at.get(&(o, m)) {
                         values.push_coded(o, m, *p, q.core.values[i].value);
                     }
                 }

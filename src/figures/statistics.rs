@@ -159,7 +159,7 @@ impl Figures {
     pub fn interval(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<&IntervalRow> {
         let q = self.quarters.get(&period)?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
-        let i = *q.core.value_at.get(&key)?;
+        let i = q.core.value_at.get(&key)?;
         self.statistics(period)?.intervals.get(i)
     }
 
