@@ -11,8 +11,11 @@ REPS=${REPS:-2}
 VENV=.bench/venv
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -c 'import duckdb' 2>/dev/null || "$VENV/bin/pip" install -q duckdb==2.0.1
-cargo build --release --quiet
-BIN="${CARGO_TARGET_DIR:-target}/release/exemplar"
+# BIN=path measures that binary; otherwise the release build of this tree.
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN="${CARGO_TARGET_DIR:-target}/release/exemplar"
+fi
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; duckdb $("$VENV/bin/python" -c 'import duckdb; print(duckdb.__version__)')"

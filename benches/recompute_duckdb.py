@@ -27,7 +27,7 @@ CREATE TABLE vals AS
          CAST(substr(period, 1, 4) AS INTEGER) * 4 + CAST(substr(period, 7, 1) AS INTEGER) AS period_index,
          value
   FROM read_csv('{values}', header = true,
-                columns = {{'org_code': 'VARCHAR', 'metric_id': 'VARCHAR', 'period': 'VARCHAR', 'value': 'DOUBLE'}});
+                types = {{'org_code': 'VARCHAR', 'metric_id': 'VARCHAR', 'period': 'VARCHAR', 'value': 'DOUBLE'}});
 """
 
 COMPUTE = """
@@ -70,7 +70,9 @@ CREATE TABLE trust_benchmarks AS
     FROM ranked r JOIN benchmarks b
       ON b.metric_id = r.metric_id AND b.period_index = r.period_index AND b.peer_group = r.trust_type
   )
-  SELECT *, gap_to_exemplar > 0 AS behind_best_practice FROM positioned;
+  -- Behind is decided as with exact decimals (docs/RULES.md §4.7): a gap of float noise around 0
+  -- (an exemplar median that averages two values) is 0, not behind.
+  SELECT *, round(gap_to_exemplar, 9) > 0 AS behind_best_practice FROM positioned;
 
 CREATE TABLE gaps AS
   SELECT metric_id, period_index, trust_type AS peer_group, count(*) AS n,
@@ -124,8 +126,10 @@ CREATE TABLE trends AS
     FROM sums
   )
   SELECT org_code, metric_id, period_index, change, slope,
-         CASE WHEN slope IS NULL THEN NULL WHEN slope > 0.01 * span THEN 'improving'
-              WHEN slope < -0.01 * span THEN 'worsening' ELSE 'stable' END AS trend
+         -- Decided as with exact decimals (docs/RULES.md §4.7): a slope on the boundary but for
+         -- float noise is on it, so stable.
+         CASE WHEN slope IS NULL THEN NULL WHEN round(slope - 0.01 * span, 9) > 0 THEN 'improving'
+              WHEN round(slope + 0.01 * span, 9) < 0 THEN 'worsening' ELSE 'stable' END AS trend
   FROM s;
 """
 

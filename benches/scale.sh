@@ -12,9 +12,12 @@ cd "$(dirname "$0")/.."
 . benches/fixture.sh
 CONNS=${CONNS:-64}; SECS=${SECS:-10}; PORT=18097
 for tool in wrk sqlite3 curl; do command -v $tool >/dev/null || { apt-get update -qq && apt-get install -y -qq $tool >/dev/null; }; done
-cargo build --release --quiet
-BIN="$(pwd)/${CARGO_TARGET_DIR:-target}/release/exemplar"
-[ -x "$BIN" ] || BIN="${CARGO_TARGET_DIR:-target}/release/exemplar"
+# BIN=path measures that binary; otherwise the release build of this tree.
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --quiet
+  BIN="$(pwd)/${CARGO_TARGET_DIR:-target}/release/exemplar"
+  [ -x "$BIN" ] || BIN="${CARGO_TARGET_DIR:-target}/release/exemplar"
+fi
 DIR=$(mktemp -d)
 SERVER=
 trap '[ -n "$SERVER" ] && kill $SERVER 2>/dev/null; rm -rf "$DIR"' EXIT

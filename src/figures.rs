@@ -391,6 +391,7 @@ impl Figures {
         // The snapshot's quarters (tables, values and quality flags), brought up to date with
         // the values accepted since by the same incremental refresh that follows a submission.
         // The value table is read in full only when there is no usable snapshot.
+        let started = std::time::Instant::now();
         let snapshot = match store.snapshot().await? {
             Some(snap) if snap.data_version <= data_version && snap.format == snapshot::FORMAT => {
                 let changes = store.changes_between(snap.data_version, data_version).await?;
@@ -400,8 +401,14 @@ impl Figures {
         };
         if let Some((snap, changed)) = snapshot {
             let (reference, stale) = (reference.clone(), !changed.is_empty());
+            let read = started.elapsed();
             let decoded = tokio::task::spawn_blocking(move || -> Result<Figures> {
                 let quarters = snapshot::decode_all(&reference, snap.quarters)?;
+                tracing::debug!(
+                    read_ms = read.as_secs_f64() * 1e3,
+                    decode_ms = (started.elapsed() - read).as_secs_f64() * 1e3,
+                    "the snapshot is read"
+                );
                 let f = Self::from_snapshot(snap.data_version, snap.computed_at, reference, quarters);
                 if stale { f.apply(data_version, changed) } else { Ok(Figures { data_version, ..f }) }
             })

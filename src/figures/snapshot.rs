@@ -181,13 +181,14 @@ pub(super) fn decode(reference: &Reference, period: Quarter, payload: &[u8]) -> 
     Ok((QuarterFigures { core, trends }, flags))
 }
 
-/// Every quarter's payload decoded, the quarters shared out between the cores.
+/// Every quarter's payload decoded, the quarters shared out between the cores; each payload is
+/// dropped once decoded.
 pub(super) fn decode_all(
     reference: &Reference,
     quarters: Vec<(Quarter, Vec<u8>)>,
 ) -> Result<BTreeMap<Quarter, Decoded>> {
     use rayon::prelude::*;
-    quarters.par_iter().map(|(p, payload)| Ok((*p, decode(reference, *p, payload)?))).collect()
+    quarters.into_par_iter().map(|(p, payload)| Ok((p, decode(reference, p, &payload)?))).collect()
 }
 
 impl Figures {
