@@ -267,7 +267,8 @@ pub struct Figures {
     pub reference: Reference,
     /// Quarters with any value, oldest first.
     pub periods: Vec<Quarter>,
-    quarters: BTreeMap<Quarter, QuarterFigures>,
+    /// Each quarter decoded from the snapshot when first asked for (`snapshot::Quarterly`).
+    quarters: BTreeMap<Quarter, snapshot::Quarterly>,
     /// Data-quality flags of the current values, by quarter.
     quality: BTreeMap<Quarter, Arc<Vec<QualityFlag>>>,
     /// The latest revision of every target.
@@ -403,13 +404,12 @@ impl Figures {
             let (reference, stale) = (reference.clone(), !changed.is_empty());
             let read = started.elapsed();
             let decoded = tokio::task::spawn_blocking(move || -> Result<Figures> {
-                let quarters = snapshot::decode_all(&reference, snap.quarters)?;
+                let f = Self::from_snapshot(snap.data_version, snap.computed_at, reference, snap.quarters)?;
                 tracing::debug!(
                     read_ms = read.as_secs_f64() * 1e3,
                     decode_ms = (started.elapsed() - read).as_secs_f64() * 1e3,
-                    "the snapshot is read"
+                    "the snapshot is read (the latest quarter decoded)"
                 );
-                let f = Self::from_snapshot(snap.data_version, snap.computed_at, reference, quarters);
                 if stale { f.apply(data_version, changed) } else { Ok(Figures { data_version, ..f }) }
             })
             .await?;
@@ -418,12 +418,17 @@ impl Figures {
                     let f = Arc::new(Figures { synthetic, ..f.with(targets, conformance) });
                     if stale {
                         f.store_snapshot(store).await?;
+                        let all = f.clone();
+                        tokio::task::spawn_blocking(move || all.decode_all());
                     } else {
                         // Nothing was computed: the first refresh would start polars' threads and
                         // fill its allocator. One quarter computed now, in the background, does
                         // that instead.
                         let warm = f.clone();
-                        tokio::task::spawn_blocking(move || warm.warm_up());
+                        tokio::task::spawn_blocking(move || {
+                            warm.decode_all();
+                            warm.warm_up();
+                        });
                     }
                     return Ok(f);
                 }
@@ -595,7 +600,7 @@ impl Figures {
                 (Some(q), None) => q.core.clone(),
                 (None, None) => Arc::new(Core::new(reference, Vec::new(), None, new)),
             };
-            quarters.insert(p, QuarterFigures { core, trends });
+            quarters.insert(p, snapshot::Quarterly::ready(QuarterFigures { core, trends }));
         }
         let mut f = Figures {
             data_version,
@@ -673,11 +678,11 @@ impl Figures {
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        let quarters: BTreeMap<Quarter, QuarterFigures> = periods
+        let quarters: BTreeMap<Quarter, snapshot::Quarterly> = periods
             .iter()
             .map(|p| {
                 let (v, t) = (values.remove(p).unwrap_or_default(), tables.remove(p).unwrap_or_default());
-                (*p, QuarterFigures::new(&reference, v, t))
+                (*p, snapshot::Quarterly::ready(QuarterFigures::new(&reference, v, t)))
             })
             .collect();
         let mut f = Figures {

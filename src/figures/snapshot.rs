@@ -1,19 +1,24 @@
 //! The stored snapshot's format: one payload per quarter (MessagePack) with everything a
-//! starting instance needs to serve that quarter without reading the value table — its tables,
-//! its current values as columns (each code and submission time written once) and its quality
-//! flags. A payload of an older format does not decode, and the figures are then computed in
-//! full (`Figures::load`).
+//! starting instance needs to serve that quarter without reading the value table — its quality
+//! flags (the head), and its tables and current values as columns, each code and submission
+//! time written once (the body). A payload is a four-byte length of the head, the head, then the
+//! body. A payload of an older format does not decode, and the figures are then computed in full
+//! (`Figures::load`).
+//!
+//! A starting instance decodes every head, and the latest quarter's body, before its figures
+//! are ready; the other bodies are decoded in the background, or by the first reader that asks
+//! for their quarter (`Quarterly`), whichever comes first.
 
 use super::quality::{QualityFlag, RULE_HISTORY, RULE_PEERS};
 use super::{Figures, QuarterFigures, Trends};
 use crate::analytics::{BenchmarkRow, GapRow, IndexRow, IndexSummaryRow, Tables, TrendRow, TrustBenchmarkRow};
 use crate::domain::{Counts, Quarter, Reference};
 use crate::store::CurrentValue;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// One quarter's tables as the snapshot stores them (the fields of `Tables`, in its order).
 #[derive(Serialize)]
@@ -50,24 +55,21 @@ struct StoredFlag<'a> {
 }
 
 /// The payloads' format, kept beside the snapshot (`store::Snapshot::format`): 1 held the
-/// tables only.
-pub const FORMAT: i64 = 2;
+/// tables only, 2 the flags, tables and values in one body.
+pub const FORMAT: i64 = 3;
 
 const RULES: [&str; 2] = [RULE_HISTORY, RULE_PEERS];
 
 #[derive(Serialize)]
-struct QuarterOut<'a> {
+struct BodyOut<'a> {
     tables: QuarterTables<'a>,
     values: ValueColumns,
-    flags: Vec<StoredFlag<'a>>,
 }
 
 #[derive(Deserialize)]
-struct QuarterIn<'a> {
+struct BodyIn {
     tables: Tables,
     values: ValueColumns,
-    #[serde(borrow)]
-    flags: Vec<StoredFlag<'a>>,
 }
 
 impl ValueColumns {
@@ -130,7 +132,18 @@ fn intern<'v>(at: &mut foldhash::HashMap<&'v str, u32>, texts: &mut Vec<String>,
 
 /// The payload of quarter `q` with its quality `flags`.
 pub(super) fn encode(q: &QuarterFigures, flags: &[QualityFlag]) -> Result<Vec<u8>> {
-    let out = QuarterOut {
+    let head: Vec<StoredFlag> = flags
+        .iter()
+        .map(|f| StoredFlag {
+            org_code: Cow::Borrowed(&f.org_code),
+            metric_id: Cow::Borrowed(&f.metric_id),
+            value: f.value,
+            rule: RULES.iter().position(|r| *r == f.rule).unwrap_or(0) as u8,
+            detail: Cow::Borrowed(&f.detail),
+        })
+        .collect();
+    let head = rmp_serde::to_vec(&head)?;
+    let body = BodyOut {
         tables: QuarterTables {
             benchmarks: &q.core.benchmarks,
             trust_benchmarks: &q.core.trust_benchmarks,
@@ -140,32 +153,20 @@ pub(super) fn encode(q: &QuarterFigures, flags: &[QualityFlag]) -> Result<Vec<u8
             summaries: &q.core.summaries,
         },
         values: ValueColumns::of(&q.core.values),
-        flags: flags
-            .iter()
-            .map(|f| StoredFlag {
-                org_code: Cow::Borrowed(&f.org_code),
-                metric_id: Cow::Borrowed(&f.metric_id),
-                value: f.value,
-                rule: RULES.iter().position(|r| *r == f.rule).unwrap_or(0) as u8,
-                detail: Cow::Borrowed(&f.detail),
-            })
-            .collect(),
     };
-    Ok(rmp_serde::to_vec(&out)?)
+    let mut out = (head.len() as u32).to_le_bytes().to_vec();
+    out.extend_from_slice(&head);
+    rmp_serde::encode::write(&mut out, &body)?;
+    Ok(out)
 }
 
-/// A decoded quarter: its figures and its quality flags.
-pub(super) type Decoded = (QuarterFigures, Vec<QualityFlag>);
-
-/// Decodes one quarter's payload.
-pub(super) fn decode(reference: &Reference, period: Quarter, payload: &[u8]) -> Result<Decoded> {
-    let q: QuarterIn = rmp_serde::from_slice(payload)?;
-    let values = q.values.into_values(reference, period)?;
-    let mut tables = super::share_texts(reference, q.tables);
-    let trends = Arc::new(Trends::new(reference, std::mem::take(&mut tables.trends)));
-    let core = Arc::new(super::Core::new(reference, values, None, tables));
-    let flags = q
-        .flags
+/// A payload's head (its quality flags) and where its body starts.
+fn head(period: Quarter, payload: &[u8]) -> Result<(Vec<QualityFlag>, usize)> {
+    let length: [u8; 4] = payload.get(..4).and_then(|b| b.try_into().ok()).context("a payload without a head")?;
+    let end = 4 + u32::from_le_bytes(length) as usize;
+    let stored: Vec<StoredFlag> =
+        rmp_serde::from_slice(payload.get(4..end).context("a payload shorter than its head")?)?;
+    let flags = stored
         .into_iter()
         .map(|f| {
             Ok(QualityFlag {
@@ -173,41 +174,101 @@ pub(super) fn decode(reference: &Reference, period: Quarter, payload: &[u8]) -> 
                 metric_id: f.metric_id.into_owned(),
                 period,
                 value: f.value,
-                rule: RULES.get(f.rule as usize).copied().ok_or_else(|| anyhow::anyhow!("an unknown quality rule"))?,
+                rule: RULES.get(f.rule as usize).copied().context("an unknown quality rule")?,
                 detail: f.detail.into_owned(),
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok((QuarterFigures { core, trends }, flags))
+    Ok((flags, end))
 }
 
-/// Every quarter's payload decoded, the quarters shared out between the cores; each payload is
-/// dropped once decoded.
-pub(super) fn decode_all(
-    reference: &Reference,
-    quarters: Vec<(Quarter, Vec<u8>)>,
-) -> Result<BTreeMap<Quarter, Decoded>> {
-    use rayon::prelude::*;
-    quarters.into_par_iter().map(|(p, payload)| Ok((p, decode(reference, p, &payload)?))).collect()
+/// A quarter's figures from its payload's body.
+fn body(reference: &Reference, period: Quarter, body: &[u8]) -> Result<QuarterFigures> {
+    let q: BodyIn = rmp_serde::from_slice(body)?;
+    let values = q.values.into_values(reference, period)?;
+    let mut tables = super::share_texts(reference, q.tables);
+    let trends = Arc::new(Trends::new(reference, std::mem::take(&mut tables.trends)));
+    let core = Arc::new(super::Core::new(reference, values, None, tables));
+    Ok(QuarterFigures { core, trends })
+}
+
+/// A quarter's figures, decoded when first asked for: shared between versions as
+/// `QuarterFigures` are, and read through `Deref`.
+#[derive(Clone)]
+pub(super) struct Quarterly(Arc<Lazy>);
+
+struct Lazy {
+    figures: OnceLock<QuarterFigures>,
+    /// The payload and where its body starts, until it is decoded.
+    body: Mutex<Option<(Arc<Reference>, Quarter, Vec<u8>, usize)>>,
+}
+
+impl Quarterly {
+    pub(super) fn ready(q: QuarterFigures) -> Self {
+        Self(Arc::new(Lazy { figures: OnceLock::from(q), body: Mutex::new(None) }))
+    }
+
+    fn later(reference: Arc<Reference>, period: Quarter, payload: Vec<u8>, body_at: usize) -> Self {
+        Self(Arc::new(Lazy { figures: OnceLock::new(), body: Mutex::new(Some((reference, period, payload, body_at))) }))
+    }
+
+    fn decode(lazy: &Lazy) -> QuarterFigures {
+        let taken = lazy.body.lock().expect("a quarter's payload lock").take();
+        let Some((reference, period, payload, at)) = taken else {
+            unreachable!("a quarter's payload is decoded once, by the one that initialises it")
+        };
+        // The payload was written by this format's `encode` and its head decoded at start: a
+        // body that does not decode is a corrupt database, which no figures can be shown from.
+        body(&reference, period, &payload[at..])
+            .unwrap_or_else(|e| panic!("the snapshot's quarter {period} does not decode: {e:#}"))
+    }
+}
+
+impl std::ops::Deref for Quarterly {
+    type Target = QuarterFigures;
+
+    fn deref(&self) -> &QuarterFigures {
+        self.0.figures.get_or_init(|| Self::decode(&self.0))
+    }
+}
+
+impl std::fmt::Debug for Quarterly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.figures.get() {
+            Some(q) => q.fmt(f),
+            None => f.write_str("Quarterly(not yet decoded)"),
+        }
+    }
 }
 
 impl Figures {
-    /// The figures a stored snapshot holds, as they were at its data version.
+    /// The figures a stored snapshot holds, as they were at its data version: every quarter's
+    /// head decoded now, its body when first asked for.
     pub(super) fn from_snapshot(
         data_version: i64,
         computed_at: String,
         reference: Reference,
-        quarters: BTreeMap<Quarter, Decoded>,
-    ) -> Self {
+        payloads: Vec<(Quarter, Vec<u8>)>,
+    ) -> Result<Self> {
+        let shared = Arc::new(reference.clone());
         let mut quality = BTreeMap::new();
-        let quarters: BTreeMap<Quarter, QuarterFigures> = quarters
-            .into_iter()
-            .map(|(p, (q, flags))| {
-                quality.insert(p, Arc::new(flags));
-                (p, q)
-            })
-            .collect();
-        Figures {
+        let mut quarters = BTreeMap::new();
+        for (p, payload) in payloads {
+            let (flags, at) = head(p, &payload)?;
+            quality.insert(p, Arc::new(flags));
+            quarters.insert(p, Quarterly::later(shared.clone(), p, payload, at));
+        }
+        // The latest quarter, which most pages show, is decoded before the figures are ready:
+        // a body that does not decode is found here rather than by a reader.
+        if let Some((&p, q)) = quarters.last_key_value() {
+            let lazy = &q.0;
+            let taken = lazy.body.lock().expect("a quarter's payload lock").take();
+            if let Some((reference, period, payload, at)) = taken {
+                let decoded = body(&reference, period, &payload[at..]).with_context(|| format!("quarter {p}"))?;
+                let _ = lazy.figures.set(decoded);
+            }
+        }
+        Ok(Figures {
             data_version,
             computed_at,
             reference,
@@ -219,6 +280,15 @@ impl Figures {
             loading: false,
             synthetic: false,
             groups: Default::default(),
-        }
+        })
+    }
+
+    /// Decodes every quarter not yet decoded, on every core (in the background after a start).
+    pub(super) fn decode_all(&self) {
+        use rayon::prelude::*;
+        let pending: Vec<&Quarterly> = self.quarters.values().filter(|q| q.0.figures.get().is_none()).collect();
+        pending.par_iter().for_each(|q| {
+            let _ = std::ops::Deref::deref(*q);
+        });
     }
 }
