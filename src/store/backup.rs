@@ -67,7 +67,7 @@ impl Store {
         }
     }
 
-    fn sqlite_file(&self) -> Result<std::path::PathBuf> {
+    pub(super) fn sqlite_file(&self) -> Result<std::path::PathBuf> {
         let options: sqlx::sqlite::SqliteConnectOptions = self.url.parse()?;
         Ok(options.get_filename().to_path_buf())
     }

@@ -19,8 +19,14 @@ pub struct Snapshot {
 }
 
 impl Store {
-    /// The stored snapshot, if any.
+    /// The stored snapshot, if any. On SQLite through its own interface on a blocking thread:
+    /// the payloads (hundreds of megabytes at national scale) are copied once, not once per
+    /// layer of the pool's row types.
     pub async fn snapshot(&self) -> Result<Option<Snapshot>> {
+        if let super::Backend::Sqlite = self.backend {
+            let file = self.sqlite_file()?;
+            return tokio::task::spawn_blocking(move || sqlite_snapshot(&file)).await?;
+        }
         let mut tx = self.pool.begin().await?;
         let state: Vec<(String, String)> = sqlx::query_as(
             "SELECT key, value FROM app_state WHERE key IN ('snapshot_version', 'snapshot_computed_at', 'snapshot_format')",
@@ -107,4 +113,37 @@ impl Store {
         tx.commit().await?;
         Ok(true)
     }
+}
+
+/// `Store::snapshot` on the SQLite file `file`, in one read transaction.
+fn sqlite_snapshot(file: &std::path::Path) -> Result<Option<Snapshot>> {
+    use rusqlite::OpenFlags;
+    let mut db = rusqlite::Connection::open_with_flags(
+        file,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    db.busy_timeout(std::time::Duration::from_secs(30))?;
+    let tx = db.transaction()?;
+    let state: Vec<(String, String)> = tx
+        .prepare(
+            "SELECT key, value FROM app_state WHERE key IN ('snapshot_version', 'snapshot_computed_at', 'snapshot_format')",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let get = |k: &str| state.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let Some(version) = get("snapshot_version").and_then(|v| v.parse().ok()) else { return Ok(None) };
+    let quarters = tx
+        .prepare("SELECT period_index, payload FROM snapshot_quarters ORDER BY period_index")?
+        .query_map([], |r| {
+            let period = crate::domain::Quarter::from_index(r.get::<_, i64>(0)? as i32);
+            Ok((period, r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?.to_vec()))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    tx.commit()?;
+    Ok(Some(Snapshot {
+        data_version: version,
+        computed_at: get("snapshot_computed_at").unwrap_or_default(),
+        format: get("snapshot_format").and_then(|v| v.parse().ok()).unwrap_or(1),
+        quarters,
+    }))
 }
