@@ -199,8 +199,16 @@ pub(super) struct Quarterly(Arc<Lazy>);
 
 struct Lazy {
     figures: OnceLock<QuarterFigures>,
-    /// The payload and where its body starts, until it is decoded.
-    body: Mutex<Option<(Arc<Reference>, Quarter, Vec<u8>, usize)>>,
+    /// The payload, until it is decoded.
+    body: Mutex<Option<Pending>>,
+}
+
+/// A quarter's payload not yet decoded: `payload[at..]` is its body.
+struct Pending {
+    reference: Arc<Reference>,
+    period: Quarter,
+    payload: Vec<u8>,
+    at: usize,
 }
 
 impl Quarterly {
@@ -209,12 +217,15 @@ impl Quarterly {
     }
 
     fn later(reference: Arc<Reference>, period: Quarter, payload: Vec<u8>, body_at: usize) -> Self {
-        Self(Arc::new(Lazy { figures: OnceLock::new(), body: Mutex::new(Some((reference, period, payload, body_at))) }))
+        Self(Arc::new(Lazy {
+            figures: OnceLock::new(),
+            body: Mutex::new(Some(Pending { reference, period, payload, at: body_at })),
+        }))
     }
 
     fn decode(lazy: &Lazy) -> QuarterFigures {
         let taken = lazy.body.lock().expect("a quarter's payload lock").take();
-        let Some((reference, period, payload, at)) = taken else {
+        let Some(Pending { reference, period, payload, at }) = taken else {
             unreachable!("a quarter's payload is decoded once, by the one that initialises it")
         };
         // The payload was written by this format's `encode` and its head decoded at start: a
@@ -263,7 +274,7 @@ impl Figures {
         if let Some((&p, q)) = quarters.last_key_value() {
             let lazy = &q.0;
             let taken = lazy.body.lock().expect("a quarter's payload lock").take();
-            if let Some((reference, period, payload, at)) = taken {
+            if let Some(Pending { reference, period, payload, at }) = taken {
                 let decoded = body(&reference, period, &payload[at..]).with_context(|| format!("quarter {p}"))?;
                 let _ = lazy.figures.set(decoded);
             }
