@@ -211,6 +211,14 @@ struct Pending {
     at: usize,
 }
 
+impl Pending {
+    fn decode(self) -> Result<QuarterFigures> {
+        let period = self.period;
+        body(&self.reference, period, &self.payload[self.at..])
+            .with_context(|| format!("the snapshot's quarter {period} does not decode"))
+    }
+}
+
 impl Quarterly {
     pub(super) fn ready(q: QuarterFigures) -> Self {
         Self(Arc::new(Lazy { figures: OnceLock::from(q), body: Mutex::new(None) }))
@@ -225,13 +233,12 @@ impl Quarterly {
 
     fn decode(lazy: &Lazy) -> QuarterFigures {
         let taken = lazy.body.lock().expect("a quarter's payload lock").take();
-        let Some(Pending { reference, period, payload, at }) = taken else {
+        let Some(pending) = taken else {
             unreachable!("a quarter's payload is decoded once, by the one that initialises it")
         };
         // The payload was written by this format's `encode` and its head decoded at start: a
         // body that does not decode is a corrupt database, which no figures can be shown from.
-        body(&reference, period, &payload[at..])
-            .unwrap_or_else(|e| panic!("the snapshot's quarter {period} does not decode: {e:#}"))
+        pending.decode().unwrap_or_else(|e| panic!("{e:#}"))
     }
 }
 
@@ -271,12 +278,11 @@ impl Figures {
         }
         // The latest quarter, which most pages show, is decoded before the figures are ready:
         // a body that does not decode is found here rather than by a reader.
-        if let Some((&p, q)) = quarters.last_key_value() {
+        if let Some(q) = quarters.values().next_back() {
             let lazy = &q.0;
             let taken = lazy.body.lock().expect("a quarter's payload lock").take();
-            if let Some(Pending { reference, period, payload, at }) = taken {
-                let decoded = body(&reference, period, &payload[at..]).with_context(|| format!("quarter {p}"))?;
-                let _ = lazy.figures.set(decoded);
+            if let Some(pending) = taken {
+                let _ = lazy.figures.set(pending.decode()?);
             }
         }
         Ok(Figures {

@@ -143,11 +143,16 @@ fn reader_class(auth: &Auth) -> &'static str {
 /// `<!--board:…:board-->` (such as "Record a finding") to board members only; the others stay
 /// comments.
 fn for_reader(html: String, auth: &Auth) -> String {
-    let html = match reader_class(auth) {
+    for_class(html, reader_class(auth))
+}
+
+/// `for_reader` for a reader class (`reader_class`).
+fn for_class(html: String, class: &str) -> String {
+    let html = match class {
         "visitor" => html.replace("<!--out:", "").replace(":out-->", ""),
         _ => html.replace("<!--in:", "").replace(":in-->", ""),
     };
-    if reader_class(auth) == "board" { html.replace("<!--board:", "").replace(":board-->", "") } else { html }
+    if class == "board" { html.replace("<!--board:", "").replace(":board-->", "") } else { html }
 }
 
 /// The banner under the header of every page: synthetic demonstration figures said so, and what
@@ -187,8 +192,8 @@ pub async fn cached_page<T: Template + Send + 'static>(
         return Ok(page);
     }
     let loading = state.figures().loading;
-    let class = auth.clone();
-    let cached = Arc::new(blocking(move || Ok(CachedPage::new(for_reader(build()?.render()?, &class)))).await?);
+    let class = reader_class(auth);
+    let cached = Arc::new(blocking(move || Ok(CachedPage::new(for_class(build()?.render()?, class)))).await?);
     if !loading {
         state.pages.put(key, cached.clone());
     }
