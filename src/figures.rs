@@ -393,8 +393,8 @@ impl Figures {
         // the values accepted since by the same incremental refresh that follows a submission.
         // The value table is read in full only when there is no usable snapshot.
         let started = std::time::Instant::now();
-        let snapshot = match store.snapshot().await? {
-            Some(snap) if snap.data_version <= data_version && snap.format == snapshot::FORMAT => {
+        let snapshot = match store.snapshot(snapshot::FORMAT).await? {
+            Some(snap) if snap.data_version <= data_version => {
                 let changes = store.changes_between(snap.data_version, data_version).await?;
                 (!changes.organisations).then_some((snap, changes.values))
             }
@@ -404,7 +404,7 @@ impl Figures {
             let (reference, stale) = (reference.clone(), !changed.is_empty());
             let read = started.elapsed();
             let decoded = tokio::task::spawn_blocking(move || -> Result<Figures> {
-                let f = Self::from_snapshot(snap.data_version, snap.computed_at, reference, snap.quarters)?;
+                let f = Self::from_snapshot(snap, reference)?;
                 tracing::debug!(
                     read_ms = read.as_secs_f64() * 1e3,
                     decode_ms = (started.elapsed() - read).as_secs_f64() * 1e3,
@@ -800,11 +800,11 @@ impl Figures {
         };
         let f = self.clone();
         let replace_all = changed.is_none();
-        let quarters = tokio::task::spawn_blocking(move || -> Result<Vec<(Quarter, Vec<u8>)>> {
+        let quarters = tokio::task::spawn_blocking(move || -> Result<Vec<crate::store::QuarterPayload>> {
             f.quarters
                 .iter()
                 .filter(|(p, _)| changed.as_ref().is_none_or(|c| c.binary_search(p).is_ok()))
-                .map(|(p, q)| Ok((*p, snapshot::encode(q, f.quality.get(p).map_or(&[], |x| &x[..]))?)))
+                .map(|(p, q)| snapshot::encode(*p, q, f.quality.get(p).map_or(&[], |x| &x[..])))
                 .collect()
         })
         .await??;

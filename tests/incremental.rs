@@ -178,14 +178,16 @@ async fn the_store_path_refreshes_incrementally_and_equals_a_full_recompute() {
     // full and the snapshot replaced, every quarter of it.
     let format = exemplar::figures::SNAPSHOT_FORMAT;
     let first = *figures.periods.first().unwrap();
-    let old = vec![(first, b"an older format".to_vec())];
+    let old =
+        vec![exemplar::store::QuarterPayload { period: first, head: Vec::new(), body: b"an older format".to_vec() }];
     assert!(store.put_snapshot(figures.data_version, "2020-01-01T00:00:00Z", format - 1, true, old).await.unwrap());
     assert_eq!(store.snapshot_version(format).await.unwrap(), 0);
     let recomputed = Figures::load(&store).await.unwrap();
     assert_ne!(recomputed.computed_at, "2020-01-01T00:00:00Z");
     assert_eq!(recomputed.tables(), figures.tables());
     assert_eq!(store.snapshot_version(format).await.unwrap(), figures.data_version);
-    let snapshot = store.snapshot().await.unwrap().unwrap();
-    assert_eq!(snapshot.quarters.len(), figures.periods.len());
+    assert!(store.snapshot(format - 1).await.unwrap().is_none(), "a snapshot is read only in its own format");
+    let snapshot = store.snapshot(format).await.unwrap().unwrap();
+    assert_eq!(snapshot.heads.len(), figures.periods.len());
     assert_eq!(Figures::load(&store).await.unwrap().computed_at, recomputed.computed_at);
 }

@@ -1,19 +1,19 @@
 //! The stored snapshot's format: one payload per quarter (MessagePack) with everything a
 //! starting instance needs to serve that quarter without reading the value table — its quality
 //! flags (the head), and its tables and current values as columns, each code and submission
-//! time written once (the body). A payload is a four-byte length of the head, the head, then the
-//! body. A payload of an older format does not decode, and the figures are then computed in full
-//! (`Figures::load`).
+//! time written once (the body), stored apart (`store::QuarterPayload`). A snapshot of an older
+//! format is not read, and the figures are then computed in full (`Figures::load`).
 //!
-//! A starting instance decodes every head, and the latest quarter's body, before its figures
-//! are ready; the other bodies are decoded in the background, or by the first reader that asks
-//! for their quarter (`Quarterly`), whichever comes first.
+//! A starting instance reads and decodes every head, and the latest quarter's body, before its
+//! figures are ready; the other bodies are read in the background (`store::Bodies`) and decoded
+//! there, or by the first reader that asks for their quarter (`Quarterly`), whichever comes
+//! first.
 
 use super::quality::{QualityFlag, RULE_HISTORY, RULE_PEERS};
 use super::{Figures, QuarterFigures, Trends};
 use crate::analytics::{BenchmarkRow, GapRow, IndexRow, IndexSummaryRow, Tables, TrendRow, TrustBenchmarkRow};
 use crate::domain::{Counts, Quarter, Reference};
-use crate::store::CurrentValue;
+use crate::store::{Bodies, CurrentValue, QuarterPayload};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -54,9 +54,9 @@ struct StoredFlag<'a> {
     detail: Cow<'a, str>,
 }
 
-/// The payloads' format, kept beside the snapshot (`store::Snapshot::format`): 1 held the
-/// tables only, 2 the flags, tables and values in one body.
-pub const FORMAT: i64 = 3;
+/// The payloads' format, kept beside the snapshot (`snapshot_format`): 1 held the tables only,
+/// 2 the flags, tables and values in one body, 3 the head and body in one payload.
+pub const FORMAT: i64 = 4;
 
 const RULES: [&str; 2] = [RULE_HISTORY, RULE_PEERS];
 
@@ -130,8 +130,8 @@ fn intern<'v>(at: &mut foldhash::HashMap<&'v str, u32>, texts: &mut Vec<String>,
     })
 }
 
-/// The payload of quarter `q` with its quality `flags`.
-pub(super) fn encode(q: &QuarterFigures, flags: &[QualityFlag]) -> Result<Vec<u8>> {
+/// The payload of quarter `q` of `period` with its quality `flags`.
+pub(super) fn encode(period: Quarter, q: &QuarterFigures, flags: &[QualityFlag]) -> Result<QuarterPayload> {
     let head: Vec<StoredFlag> = flags
         .iter()
         .map(|f| StoredFlag {
@@ -154,18 +154,12 @@ pub(super) fn encode(q: &QuarterFigures, flags: &[QualityFlag]) -> Result<Vec<u8
         },
         values: ValueColumns::of(&q.core.values),
     };
-    let mut out = (head.len() as u32).to_le_bytes().to_vec();
-    out.extend_from_slice(&head);
-    rmp_serde::encode::write(&mut out, &body)?;
-    Ok(out)
+    Ok(QuarterPayload { period, head, body: rmp_serde::to_vec(&body)? })
 }
 
-/// A payload's head (its quality flags) and where its body starts.
-fn head(period: Quarter, payload: &[u8]) -> Result<(Vec<QualityFlag>, usize)> {
-    let length: [u8; 4] = payload.get(..4).and_then(|b| b.try_into().ok()).context("a payload without a head")?;
-    let end = 4 + u32::from_le_bytes(length) as usize;
-    let stored: Vec<StoredFlag> =
-        rmp_serde::from_slice(payload.get(4..end).context("a payload shorter than its head")?)?;
+/// A payload's head: its quality flags.
+fn head(period: Quarter, head: &[u8]) -> Result<Vec<QualityFlag>> {
+    let stored: Vec<StoredFlag> = rmp_serde::from_slice(head)?;
     let flags = stored
         .into_iter()
         .map(|f| {
@@ -179,7 +173,7 @@ fn head(period: Quarter, payload: &[u8]) -> Result<(Vec<QualityFlag>, usize)> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok((flags, end))
+    Ok(flags)
 }
 
 /// A quarter's figures from its payload's body.
@@ -203,18 +197,17 @@ struct Lazy {
     body: Mutex<Option<Pending>>,
 }
 
-/// A quarter's payload not yet decoded: `payload[at..]` is its body.
+/// A quarter not yet decoded: its body is in `bodies`, or on its way there.
 struct Pending {
     reference: Arc<Reference>,
     period: Quarter,
-    payload: Vec<u8>,
-    at: usize,
+    bodies: Arc<Bodies>,
 }
 
 impl Pending {
     fn decode(self) -> Result<QuarterFigures> {
         let period = self.period;
-        body(&self.reference, period, &self.payload[self.at..])
+        body(&self.reference, period, &self.bodies.take(period)?)
             .with_context(|| format!("the snapshot's quarter {period} does not decode"))
     }
 }
@@ -224,11 +217,8 @@ impl Quarterly {
         Self(Arc::new(Lazy { figures: OnceLock::from(q), body: Mutex::new(None) }))
     }
 
-    fn later(reference: Arc<Reference>, period: Quarter, payload: Vec<u8>, body_at: usize) -> Self {
-        Self(Arc::new(Lazy {
-            figures: OnceLock::new(),
-            body: Mutex::new(Some(Pending { reference, period, payload, at: body_at })),
-        }))
+    fn later(reference: Arc<Reference>, period: Quarter, bodies: Arc<Bodies>) -> Self {
+        Self(Arc::new(Lazy { figures: OnceLock::new(), body: Mutex::new(Some(Pending { reference, period, bodies })) }))
     }
 
     fn decode(lazy: &Lazy) -> QuarterFigures {
@@ -237,7 +227,8 @@ impl Quarterly {
             unreachable!("a quarter's payload is decoded once, by the one that initialises it")
         };
         // The payload was written by this format's `encode` and its head decoded at start: a
-        // body that does not decode is a corrupt database, which no figures can be shown from.
+        // body that does not decode, or that the database no longer gives, is a corrupt or lost
+        // database, which no figures can be shown from.
         pending.decode().unwrap_or_else(|e| panic!("{e:#}"))
     }
 }
@@ -262,19 +253,13 @@ impl std::fmt::Debug for Quarterly {
 impl Figures {
     /// The figures a stored snapshot holds, as they were at its data version: every quarter's
     /// head decoded now, its body when first asked for.
-    pub(super) fn from_snapshot(
-        data_version: i64,
-        computed_at: String,
-        reference: Reference,
-        payloads: Vec<(Quarter, Vec<u8>)>,
-    ) -> Result<Self> {
+    pub(super) fn from_snapshot(snapshot: crate::store::Snapshot, reference: Reference) -> Result<Self> {
         let shared = Arc::new(reference.clone());
         let mut quality = BTreeMap::new();
         let mut quarters = BTreeMap::new();
-        for (p, payload) in payloads {
-            let (flags, at) = head(p, &payload)?;
-            quality.insert(p, Arc::new(flags));
-            quarters.insert(p, Quarterly::later(shared.clone(), p, payload, at));
+        for (p, payload) in snapshot.heads {
+            quality.insert(p, Arc::new(head(p, &payload).with_context(|| format!("the snapshot's quarter {p}"))?));
+            quarters.insert(p, Quarterly::later(shared.clone(), p, snapshot.bodies.clone()));
         }
         // The latest quarter, which most pages show, is decoded before the figures are ready:
         // a body that does not decode is found here rather than by a reader.
@@ -286,8 +271,8 @@ impl Figures {
             }
         }
         Ok(Figures {
-            data_version,
-            computed_at,
+            data_version: snapshot.data_version,
+            computed_at: snapshot.computed_at,
             reference,
             periods: quarters.keys().copied().collect(),
             quarters,
@@ -300,12 +285,12 @@ impl Figures {
         })
     }
 
-    /// Decodes every quarter not yet decoded, on every core (in the background after a start).
+    /// Decodes every quarter not yet decoded (in the background after a start), newest first as
+    /// the read brings them: one body is decoded while the next is read, and each read body is
+    /// soon decoded and dropped.
     pub(super) fn decode_all(&self) {
-        use rayon::prelude::*;
-        let pending: Vec<&Quarterly> = self.quarters.values().filter(|q| q.0.figures.get().is_none()).collect();
-        pending.par_iter().for_each(|q| {
-            let _ = std::ops::Deref::deref(*q);
-        });
+        for q in self.quarters.values().rev().filter(|q| q.0.figures.get().is_none()) {
+            let _ = std::ops::Deref::deref(q);
+        }
     }
 }

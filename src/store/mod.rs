@@ -33,6 +33,7 @@ pub use conformance::ConformanceRecord;
 pub use findings::{FINDING_STATUSES, FINDING_SUBJECTS, Finding, FindingChange, NewFinding, status_label};
 pub use peer_groups::{NewPeerGroup, PeerGroup, group_id, group_key};
 pub use releases::Release;
+pub use snapshots::{Bodies, QuarterPayload, Snapshot};
 pub use submissions::{NewSubmission, Outcome, StoredValue, SubmissionKind, SubmissionRecord};
 pub use targets::Target;
 pub use values::{Changes, CurrentValue, Cut, Feed, ValueRevision};

@@ -1,53 +1,118 @@
 //! Stored benchmark snapshots, so that a starting instance need not recompute every table nor
-//! read the value table: one row per quarter (its payload's format is the figures' own), and in
-//! `app_state` the data version they hold (`snapshot_version`), when it was computed and the
-//! payloads' format (`snapshot_format`). Writers rewrite only the quarters that changed
-//! since the stored version; an instance that starts from an older snapshot brings it up to
-//! date with an incremental refresh.
+//! read the value table: one row per quarter, its head and its body apart (their format is the
+//! figures' own), and in `app_state` the data version they hold (`snapshot_version`), when it was
+//! computed and the payloads' format (`snapshot_format`). Writers rewrite only the quarters that
+//! changed since the stored version; an instance that starts from an older snapshot brings it up
+//! to date with an incremental refresh.
+//!
+//! A reader gets every head and the latest quarter's body at once, and the other bodies as a
+//! background read brings them, newest first, in the same read transaction: at national scale
+//! they are gigabytes, and the figures are ready without them (`Bodies`).
 
 use super::Store;
+use crate::domain::Quarter;
 use anyhow::Result;
 use sqlx::Row;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Condvar, Mutex};
 
-/// A stored snapshot: its data version, when it was computed, and each quarter's payload.
+/// A stored snapshot: its data version, when it was computed, every quarter's head and their
+/// bodies.
 pub struct Snapshot {
     pub data_version: i64,
     pub computed_at: String,
-    /// The payloads' format; a reader that does not know it computes in full.
-    pub format: i64,
-    pub quarters: Vec<(crate::domain::Quarter, Vec<u8>)>,
+    /// Each quarter's head, oldest first.
+    pub heads: Vec<(Quarter, Vec<u8>)>,
+    /// Each quarter's body: the latest's already read, the others as they come.
+    pub bodies: Arc<Bodies>,
 }
 
+/// One quarter's payload as written: its head and its body.
+pub struct QuarterPayload {
+    pub period: Quarter,
+    pub head: Vec<u8>,
+    pub body: Vec<u8>,
+}
+
+/// The bodies of a snapshot's quarters, read in the background of a start, each taken once.
+#[derive(Default)]
+pub struct Bodies {
+    state: Mutex<Arrivals>,
+    arrived: Condvar,
+}
+
+#[derive(Default)]
+struct Arrivals {
+    bodies: BTreeMap<Quarter, Vec<u8>>,
+    /// Set when the read has ended: `Some(Err)` when it failed.
+    ended: Option<std::result::Result<(), String>>,
+}
+
+impl Bodies {
+    /// The body of quarter `p`, waiting for the read to bring it. Each body is given once.
+    pub fn take(&self, p: Quarter) -> Result<Vec<u8>> {
+        let mut state = self.state.lock().expect("the snapshot bodies' lock");
+        loop {
+            if let Some(body) = state.bodies.remove(&p) {
+                return Ok(body);
+            }
+            match &state.ended {
+                Some(Err(e)) => anyhow::bail!("reading the snapshot's quarter {p} failed: {e}"),
+                Some(Ok(())) => anyhow::bail!("the snapshot has no body for quarter {p}, or it was taken"),
+                None => state = self.arrived.wait(state).expect("the snapshot bodies' lock"),
+            }
+        }
+    }
+
+    fn put(&self, p: Quarter, body: Vec<u8>) {
+        self.state.lock().expect("the snapshot bodies' lock").bodies.insert(p, body);
+        self.arrived.notify_all();
+    }
+
+    fn end(&self, result: Result<()>) {
+        self.state.lock().expect("the snapshot bodies' lock").ended = Some(result.map_err(|e| format!("{e:#}")));
+        self.arrived.notify_all();
+    }
+}
+
+/// What the start of a read gives: the snapshot's state, or none.
+struct State {
+    data_version: i64,
+    computed_at: String,
+}
+
+fn state_of(rows: &[(String, String)], format: i64) -> Option<State> {
+    let get = |k: &str| rows.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    // A snapshot of another format (an older build's) is not read: the figures are computed in
+    // full and it is replaced.
+    if get("snapshot_format").and_then(|v| v.parse::<i64>().ok()).unwrap_or(1) != format {
+        return None;
+    }
+    Some(State {
+        data_version: get("snapshot_version")?.parse().ok()?,
+        computed_at: get("snapshot_computed_at").unwrap_or_default(),
+    })
+}
+
+const STATE: &str =
+    "SELECT key, value FROM app_state WHERE key IN ('snapshot_version', 'snapshot_computed_at', 'snapshot_format')";
+
 impl Store {
-    /// The stored snapshot, if any. On SQLite through its own interface on a blocking thread:
-    /// the payloads (hundreds of megabytes at national scale) are copied once, not once per
-    /// layer of the pool's row types.
-    pub async fn snapshot(&self) -> Result<Option<Snapshot>> {
+    /// The stored snapshot, if there is one of `format`: its heads and latest body now, its other
+    /// bodies read on in the background, in the same read transaction so that every quarter is
+    /// of the same data version whatever is written meanwhile. On SQLite through its own
+    /// interface on a blocking thread: the payloads (gigabytes at national scale) are copied
+    /// once, not once per layer of the pool's row types.
+    pub async fn snapshot(&self, format: i64) -> Result<Option<Snapshot>> {
+        let (first, rest) = tokio::sync::oneshot::channel();
         if let super::Backend::Sqlite = self.backend {
             let file = self.sqlite_file()?;
-            return tokio::task::spawn_blocking(move || sqlite_snapshot(&file)).await?;
+            tokio::task::spawn_blocking(move || sqlite_snapshot(&file, format, first));
+        } else {
+            let pool = self.pool.clone();
+            tokio::spawn(postgres_snapshot(pool, format, first));
         }
-        let mut tx = self.pool.begin().await?;
-        let state: Vec<(String, String)> = sqlx::query_as(
-            "SELECT key, value FROM app_state WHERE key IN ('snapshot_version', 'snapshot_computed_at', 'snapshot_format')",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        let get = |k: &str| state.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-        let Some(version) = get("snapshot_version").and_then(|v| v.parse().ok()) else { return Ok(None) };
-        let quarters = sqlx::query("SELECT period_index, payload FROM snapshot_quarters ORDER BY period_index")
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(|r| Ok((crate::domain::Quarter::from_index(r.try_get::<i64, _>(0)? as i32), r.try_get(1)?)))
-            .collect::<Result<Vec<_>>>()?;
-        tx.commit().await?;
-        Ok(Some(Snapshot {
-            data_version: version,
-            computed_at: get("snapshot_computed_at").unwrap_or_default(),
-            format: get("snapshot_format").and_then(|v| v.parse().ok()).unwrap_or(1),
-            quarters,
-        }))
+        rest.await.map_err(|_| anyhow::anyhow!("the snapshot's read ended without an answer"))?
     }
 
     /// The data version of the stored snapshot, 0 when there is none or its payloads are not
@@ -70,7 +135,7 @@ impl Store {
         computed_at: &str,
         format: i64,
         replace_all: bool,
-        quarters: Vec<(crate::domain::Quarter, Vec<u8>)>,
+        quarters: Vec<QuarterPayload>,
     ) -> Result<bool> {
         let (_guard, mut tx) = self.write().await?;
         let stored: Vec<(String, String)> =
@@ -87,13 +152,14 @@ impl Store {
         if replace_all {
             sqlx::query("DELETE FROM snapshot_quarters").execute(&mut *tx).await?;
         }
-        for (period, payload) in quarters {
+        for q in quarters {
             sqlx::query(
-                "INSERT INTO snapshot_quarters (period_index, payload) VALUES ($1, $2) \
-                 ON CONFLICT (period_index) DO UPDATE SET payload = excluded.payload",
+                "INSERT INTO snapshot_quarters (period_index, head, payload) VALUES ($1, $2, $3) \
+                 ON CONFLICT (period_index) DO UPDATE SET head = excluded.head, payload = excluded.payload",
             )
-            .bind(i64::from(period.index()))
-            .bind(payload)
+            .bind(i64::from(q.period.index()))
+            .bind(q.head)
+            .bind(q.body)
             .execute(&mut *tx)
             .await?;
         }
@@ -115,35 +181,159 @@ impl Store {
     }
 }
 
-/// `Store::snapshot` on the SQLite file `file`, in one read transaction.
-fn sqlite_snapshot(file: &std::path::Path) -> Result<Option<Snapshot>> {
+type First = tokio::sync::oneshot::Sender<Result<Option<Snapshot>>>;
+
+/// The snapshot as it starts: its heads and latest body, and the `Bodies` the rest goes to.
+fn started(state: State, heads: Vec<(Quarter, Vec<u8>)>, latest: Option<Vec<u8>>) -> (Snapshot, Arc<Bodies>) {
+    let bodies = Arc::new(Bodies::default());
+    if let (Some((p, _)), Some(body)) = (heads.last(), latest) {
+        bodies.put(*p, body);
+    }
+    let snapshot =
+        Snapshot { data_version: state.data_version, computed_at: state.computed_at, heads, bodies: bodies.clone() };
+    (snapshot, bodies)
+}
+
+/// `Store::snapshot` on the SQLite file `file`: answers `first`, then reads the other bodies.
+fn sqlite_snapshot(file: &std::path::Path, format: i64, first: First) {
     use rusqlite::OpenFlags;
-    let mut db = rusqlite::Connection::open_with_flags(
-        file,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
-    )?;
-    db.busy_timeout(std::time::Duration::from_secs(30))?;
-    let tx = db.transaction()?;
-    let state: Vec<(String, String)> = tx
-        .prepare(
-            "SELECT key, value FROM app_state WHERE key IN ('snapshot_version', 'snapshot_computed_at', 'snapshot_format')",
-        )?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let get = |k: &str| state.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
-    let Some(version) = get("snapshot_version").and_then(|v| v.parse().ok()) else { return Ok(None) };
-    let quarters = tx
-        .prepare("SELECT period_index, payload FROM snapshot_quarters ORDER BY period_index")?
-        .query_map([], |r| {
-            let period = crate::domain::Quarter::from_index(r.get::<_, i64>(0)? as i32);
-            Ok((period, r.get_ref(1)?.as_blob().map_err(rusqlite::Error::from)?.to_vec()))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    tx.commit()?;
-    Ok(Some(Snapshot {
-        data_version: version,
-        computed_at: get("snapshot_computed_at").unwrap_or_default(),
-        format: get("snapshot_format").and_then(|v| v.parse().ok()).unwrap_or(1),
-        quarters,
-    }))
+    let mut first = Some(first);
+    let mut bodies: Option<Arc<Bodies>> = None;
+    let read = (|| -> Result<()> {
+        let mut db = rusqlite::Connection::open_with_flags(
+            file,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        db.busy_timeout(std::time::Duration::from_secs(30))?;
+        let tx = db.transaction()?;
+        let rows: Vec<(String, String)> =
+            tx.prepare(STATE)?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        let Some(state) = state_of(&rows, format) else {
+            if let Some(f) = first.take() {
+                let _ = f.send(Ok(None));
+            }
+            return Ok(());
+        };
+        let blob = |r: &rusqlite::Row, i| -> rusqlite::Result<Vec<u8>> { Ok(r.get_ref(i)?.as_blob()?.to_vec()) };
+        let period =
+            |r: &rusqlite::Row| -> rusqlite::Result<Quarter> { Ok(Quarter::from_index(r.get::<_, i64>(0)? as i32)) };
+        let heads: Vec<(Quarter, Vec<u8>)> = tx
+            .prepare("SELECT period_index, head FROM snapshot_quarters ORDER BY period_index")?
+            .query_map([], |r| Ok((period(r)?, blob(r, 1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let newest = heads.last().map(|(p, _)| i64::from(p.index()));
+        let latest = match newest {
+            Some(p) => Some(
+                tx.prepare("SELECT payload FROM snapshot_quarters WHERE period_index = ?1")?
+                    .query_row([p], |r| blob(r, 0))?,
+            ),
+            None => None,
+        };
+        let (snapshot, rest) = started(state, heads, latest);
+        bodies = Some(rest.clone());
+        if let Some(f) = first.take() {
+            let _ = f.send(Ok(Some(snapshot)));
+        }
+        let mut older = tx.prepare(
+            "SELECT period_index, payload FROM snapshot_quarters WHERE period_index < ?1 ORDER BY period_index DESC",
+        )?;
+        let mut rows = older.query([newest.unwrap_or(i64::MIN)])?;
+        while let Some(r) = rows.next()? {
+            rest.put(period(r)?, blob(r, 1)?);
+        }
+        Ok(())
+    })();
+    match (bodies, first) {
+        (Some(b), _) => b.end(read),
+        // The read failed before it could answer: the error is the answer.
+        (None, Some(f)) => {
+            let _ = f.send(read.map(|()| None));
+        }
+        (None, None) => {}
+    }
+}
+
+/// `Store::snapshot` on PostgreSQL: answers `first`, then reads the other bodies, in one
+/// repeatable-read transaction.
+async fn postgres_snapshot(pool: sqlx::AnyPool, format: i64, first: First) {
+    use futures_util::TryStreamExt;
+    let mut first = Some(first);
+    let mut bodies: Option<Arc<Bodies>> = None;
+    let read = async {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+        let rows: Vec<(String, String)> = sqlx::query_as(STATE).fetch_all(&mut *tx).await?;
+        let Some(state) = state_of(&rows, format) else {
+            if let Some(f) = first.take() {
+                let _ = f.send(Ok(None));
+            }
+            return Ok(());
+        };
+        let period = |r: &sqlx::any::AnyRow| -> Result<Quarter> { Ok(Quarter::from_index(r.try_get::<i64, _>(0)? as i32)) };
+        let heads = sqlx::query("SELECT period_index, head FROM snapshot_quarters ORDER BY period_index")
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| Ok((period(r)?, r.try_get::<Vec<u8>, _>(1)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let newest = heads.last().map(|(p, _)| i64::from(p.index()));
+        let latest = match newest {
+            Some(p) => Some(
+                sqlx::query_scalar::<_, Vec<u8>>("SELECT payload FROM snapshot_quarters WHERE period_index = $1")
+                    .bind(p)
+                    .fetch_one(&mut *tx)
+                    .await?,
+            ),
+            None => None,
+        };
+        let (snapshot, rest) = started(state, heads, latest);
+        bodies = Some(rest.clone());
+        if let Some(f) = first.take() {
+            let _ = f.send(Ok(Some(snapshot)));
+        }
+        {
+            let mut rows = sqlx::query(
+                "SELECT period_index, payload FROM snapshot_quarters WHERE period_index < $1 ORDER BY period_index DESC",
+            )
+            .bind(newest.unwrap_or(i64::MIN))
+            .fetch(&mut *tx);
+            while let Some(r) = rows.try_next().await? {
+                rest.put(period(&r)?, r.try_get(1)?);
+            }
+        }
+        tx.commit().await?;
+        anyhow::Ok(())
+    }
+    .await;
+    match (bodies, first) {
+        (Some(b), _) => b.end(read),
+        (None, Some(f)) => {
+            let _ = f.send(read.map(|()| None));
+        }
+        (None, None) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_is_waited_for_given_once_and_a_failed_read_is_reported() {
+        let bodies = Arc::new(Bodies::default());
+        let (p, q) = (Quarter::from_index(8100), Quarter::from_index(8101));
+        let reader = {
+            let bodies = bodies.clone();
+            std::thread::spawn(move || bodies.take(p))
+        };
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        bodies.put(p, b"body".to_vec());
+        assert_eq!(reader.join().unwrap().unwrap(), b"body");
+        bodies.end(Err(anyhow::anyhow!("the database went away")));
+        let again = bodies.take(p).unwrap_err().to_string();
+        assert!(again.contains("the database went away"), "{again}");
+        let fine = Bodies::default();
+        fine.end(Ok(()));
+        assert!(fine.take(q).unwrap_err().to_string().contains("no body"));
+    }
 }
