@@ -183,22 +183,61 @@ impl Store {
 
 type First = tokio::sync::oneshot::Sender<Result<Option<Snapshot>>>;
 
-/// The snapshot as it starts: its heads and latest body, and the `Bodies` the rest goes to.
-fn started(state: State, heads: Vec<(Quarter, Vec<u8>)>, latest: Option<Vec<u8>>) -> (Snapshot, Arc<Bodies>) {
-    let bodies = Arc::new(Bodies::default());
-    if let (Some((p, _)), Some(body)) = (heads.last(), latest) {
-        bodies.put(*p, body);
+/// A snapshot read's two ends: the answer the start waits for (heads and latest body, or none,
+/// or the error), then the other bodies, to whoever waits for them.
+struct Reply {
+    first: Option<First>,
+    bodies: Option<Arc<Bodies>>,
+}
+
+impl Reply {
+    fn new(first: First) -> Self {
+        Self { first: Some(first), bodies: None }
     }
-    let snapshot =
-        Snapshot { data_version: state.data_version, computed_at: state.computed_at, heads, bodies: bodies.clone() };
-    (snapshot, bodies)
+
+    /// There is no snapshot of the format asked for.
+    fn none(&mut self) {
+        if let Some(f) = self.first.take() {
+            let _ = f.send(Ok(None));
+        }
+    }
+
+    /// Answers with the heads and the latest body; the `Bodies` the rest goes to.
+    fn started(&mut self, state: State, heads: Vec<(Quarter, Vec<u8>)>, latest: Option<Vec<u8>>) -> Arc<Bodies> {
+        let bodies = Arc::new(Bodies::default());
+        if let (Some((p, _)), Some(body)) = (heads.last(), latest) {
+            bodies.put(*p, body);
+        }
+        let snapshot = Snapshot {
+            data_version: state.data_version,
+            computed_at: state.computed_at,
+            heads,
+            bodies: bodies.clone(),
+        };
+        self.bodies = Some(bodies.clone());
+        if let Some(f) = self.first.take() {
+            let _ = f.send(Ok(Some(snapshot)));
+        }
+        bodies
+    }
+
+    /// The read has ended: a failure goes to the start if it has no answer yet, else to the
+    /// readers waiting for bodies.
+    fn end(self, read: Result<()>) {
+        match (self.bodies, self.first) {
+            (Some(b), _) => b.end(read),
+            (None, Some(f)) => {
+                let _ = f.send(read.map(|()| None));
+            }
+            (None, None) => {}
+        }
+    }
 }
 
 /// `Store::snapshot` on the SQLite file `file`: answers `first`, then reads the other bodies.
 fn sqlite_snapshot(file: &std::path::Path, format: i64, first: First) {
     use rusqlite::OpenFlags;
-    let mut first = Some(first);
-    let mut bodies: Option<Arc<Bodies>> = None;
+    let mut reply = Reply::new(first);
     let read = (|| -> Result<()> {
         let mut db = rusqlite::Connection::open_with_flags(
             file,
@@ -209,9 +248,7 @@ fn sqlite_snapshot(file: &std::path::Path, format: i64, first: First) {
         let rows: Vec<(String, String)> =
             tx.prepare(STATE)?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
         let Some(state) = state_of(&rows, format) else {
-            if let Some(f) = first.take() {
-                let _ = f.send(Ok(None));
-            }
+            reply.none();
             return Ok(());
         };
         let blob = |r: &rusqlite::Row, i| -> rusqlite::Result<Vec<u8>> { Ok(r.get_ref(i)?.as_blob()?.to_vec()) };
@@ -229,11 +266,7 @@ fn sqlite_snapshot(file: &std::path::Path, format: i64, first: First) {
             ),
             None => None,
         };
-        let (snapshot, rest) = started(state, heads, latest);
-        bodies = Some(rest.clone());
-        if let Some(f) = first.take() {
-            let _ = f.send(Ok(Some(snapshot)));
-        }
+        let rest = reply.started(state, heads, latest);
         let mut older = tx.prepare(
             "SELECT period_index, payload FROM snapshot_quarters WHERE period_index < ?1 ORDER BY period_index DESC",
         )?;
@@ -243,30 +276,20 @@ fn sqlite_snapshot(file: &std::path::Path, format: i64, first: First) {
         }
         Ok(())
     })();
-    match (bodies, first) {
-        (Some(b), _) => b.end(read),
-        // The read failed before it could answer: the error is the answer.
-        (None, Some(f)) => {
-            let _ = f.send(read.map(|()| None));
-        }
-        (None, None) => {}
-    }
+    reply.end(read);
 }
 
 /// `Store::snapshot` on PostgreSQL: answers `first`, then reads the other bodies, in one
 /// repeatable-read transaction.
 async fn postgres_snapshot(pool: sqlx::AnyPool, format: i64, first: First) {
     use futures_util::TryStreamExt;
-    let mut first = Some(first);
-    let mut bodies: Option<Arc<Bodies>> = None;
+    let mut reply = Reply::new(first);
     let read = async {
         let mut tx = pool.begin().await?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
         let rows: Vec<(String, String)> = sqlx::query_as(STATE).fetch_all(&mut *tx).await?;
         let Some(state) = state_of(&rows, format) else {
-            if let Some(f) = first.take() {
-                let _ = f.send(Ok(None));
-            }
+            reply.none();
             return Ok(());
         };
         let period = |r: &sqlx::any::AnyRow| -> Result<Quarter> { Ok(Quarter::from_index(r.try_get::<i64, _>(0)? as i32)) };
@@ -286,11 +309,7 @@ async fn postgres_snapshot(pool: sqlx::AnyPool, format: i64, first: First) {
             ),
             None => None,
         };
-        let (snapshot, rest) = started(state, heads, latest);
-        bodies = Some(rest.clone());
-        if let Some(f) = first.take() {
-            let _ = f.send(Ok(Some(snapshot)));
-        }
+        let rest = reply.started(state, heads, latest);
         {
             let mut rows = sqlx::query(
                 "SELECT period_index, payload FROM snapshot_quarters WHERE period_index < $1 ORDER BY period_index DESC",
@@ -305,13 +324,7 @@ async fn postgres_snapshot(pool: sqlx::AnyPool, format: i64, first: First) {
         anyhow::Ok(())
     }
     .await;
-    match (bodies, first) {
-        (Some(b), _) => b.end(read),
-        (None, Some(f)) => {
-            let _ = f.send(read.map(|()| None));
-        }
-        (None, None) => {}
-    }
+    reply.end(read);
 }
 
 #[cfg(test)]
