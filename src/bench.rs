@@ -114,8 +114,7 @@ pub fn refresh(values: &Path, organisations: Option<&Path>, rounds: usize, back:
     for &b in back {
         let p = latest - b;
         let orgs: Vec<crate::analytics::Text> = figures
-            .values()
-            .filter(|v| v.period == p)
+            .values_in(p)
             .map(|v| v.org_code.clone())
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
@@ -128,12 +127,12 @@ pub fn refresh(values: &Path, organisations: Option<&Path>, rounds: usize, back:
         for round in 0..rounds {
             let org = &orgs[(round * 7919) % orgs.len()];
             let changed: Vec<crate::store::CurrentValue> = figures
-                .values()
-                .filter(|v| v.period == p && v.org_code == *org)
+                .values_in(p)
+                .filter(|v| v.org_code == *org)
                 .map(|v| {
                     let m = figures.reference.metric(&v.metric_id).expect("a known metric");
                     let value = m.scale_min + (m.scale_max - m.scale_min) * next();
-                    crate::store::CurrentValue { value, revision: v.revision + 1, ..v.clone() }
+                    crate::store::CurrentValue { value, revision: v.revision + 1, ..v }
                 })
                 .collect();
             let version = figures.data_version + 1;

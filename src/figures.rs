@@ -6,6 +6,7 @@
 //! version recomputes and rebuilds only those quarters and shares every other one with the
 //! version before (see `Figures::refresh`).
 
+mod columns;
 /// Data-quality flags for implausible values.
 pub mod deviance;
 pub mod evaluation;
@@ -23,6 +24,7 @@ use crate::domain::{Quarter, Reference};
 use crate::figures::quality::QualityFlag;
 use crate::store::{CurrentValue, Store};
 use anyhow::{Context, Result};
+use columns::{Interner, Position, Texts, Trend, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -104,9 +106,12 @@ struct QuarterFigures {
 
 #[derive(Debug, Default)]
 struct Core {
-    values: Vec<CurrentValue>,
+    /// The texts that `values` and `positions` point into.
+    texts: Texts,
+    values: Vec<Value>,
     benchmarks: Vec<BenchmarkRow>,
-    trust_benchmarks: Vec<TrustBenchmarkRow>,
+    /// The trust benchmarks.
+    positions: Vec<Position>,
     indices: Vec<IndexRow>,
     gaps: Vec<GapRow>,
     summaries: Vec<IndexSummaryRow>,
@@ -122,7 +127,8 @@ struct Core {
 
 #[derive(Debug, Default)]
 struct Trends {
-    rows: Vec<TrendRow>,
+    texts: Texts,
+    rows: Vec<Trend>,
     /// Shared between versions while the rows keep their places.
     at: Arc<Index>,
 }
@@ -148,20 +154,8 @@ fn domain_pos(reference: &Reference, domain: &str) -> u32 {
     }
 }
 
-/// Where each value of a quarter is, by its (organisation, metric) positions; values of codes
-/// the reference does not know are left out.
-fn index_values(reference: &Reference, values: &[CurrentValue]) -> Index {
-    let mut at = Index::new(reference.metrics.len());
-    for (i, v) in values.iter().enumerate() {
-        if let Some(k) = key_of(reference, &v.org_code, &v.metric_id) {
-            at.insert(k, i);
-        }
-    }
-    at
-}
-
 /// Adds the values of quarter `p` (with `at`, their index) to a values frame, by position.
-fn push_quarter(frame: &mut analytics::ValuesBuilder, p: Quarter, values: &[CurrentValue], at: &Index) {
+fn push_quarter(frame: &mut analytics::ValuesBuilder, p: Quarter, values: &[Value], at: &Index) {
     for ((o, m), i) in at.iter() {
         frame.push_coded(o, m, p, values[i].value);
     }
@@ -173,34 +167,87 @@ fn key_of(reference: &Reference, org: &str, metric: &str) -> Option<(u32, u32)> 
 }
 
 impl Core {
-    /// A quarter's figures from its values (with `value_at`, their index, when the caller has
-    /// it) and its tables.
-    fn new(reference: &Reference, values: Vec<CurrentValue>, value_at: Option<Index>, tables: Tables) -> Self {
+    /// A quarter's figures from its values (records pointing into `texts`, with `value_at`, their
+    /// index, when the caller has it) and its tables.
+    fn new(
+        reference: &Reference,
+        mut texts: Interner,
+        values: Vec<Value>,
+        value_at: Option<Index>,
+        mut tables: Tables,
+    ) -> Self {
+        let positions = tables.trust_benchmarks.iter().map(|t| Position::of(t, &mut texts)).collect();
+        tables.trust_benchmarks = Vec::new();
+        Self::of_records(reference, texts.finish(), values, value_at, positions, tables)
+    }
+
+    /// A quarter's figures from its values as rows, and its tables.
+    fn of_rows(reference: &Reference, values: &[CurrentValue], tables: Tables) -> Self {
+        let mut texts = Interner::default();
+        let values = values.iter().map(|v| Value::of(v, &mut texts)).collect();
+        Self::new(reference, texts, values, None, tables)
+    }
+
+    /// A quarter's figures from its values' and positions' records and its other tables
+    /// (`tables.trust_benchmarks` and `tables.trends` are not read).
+    fn of_records(
+        reference: &Reference,
+        texts: Texts,
+        values: Vec<Value>,
+        value_at: Option<Index>,
+        positions: Vec<Position>,
+        tables: Tables,
+    ) -> Self {
+        let (org_of, metric_of) = texts.positions(reference);
+        let key = |o: u32, m: u32| (org_of[o as usize], metric_of[m as usize]);
+        let width = reference.metrics.len();
         let (org, metric) = (|c: &str| org_pos(reference, c), |m: &str| metric_pos(reference, m));
         Self {
             benchmark_at: enumerate(tables.benchmarks.iter().map(|b| (metric(&b.metric_id), type_pos(&b.peer_group)))),
-            trust_at: Index::of(
-                reference.metrics.len(),
-                tables.trust_benchmarks.iter().map(|t| (org(&t.org_code), metric(&t.metric_id))),
-            ),
+            trust_at: Index::of(width, positions.iter().map(|t| key(t.org, t.metric))),
             index_at: enumerate(tables.indices.iter().map(|x| (org(&x.org_code), domain_pos(reference, &x.domain)))),
-            value_at: value_at.unwrap_or_else(|| index_values(reference, &values)),
+            value_at: value_at.unwrap_or_else(|| Index::of(width, values.iter().map(|v| key(v.org, v.metric)))),
+            texts,
             values,
             benchmarks: tables.benchmarks,
-            trust_benchmarks: tables.trust_benchmarks,
+            positions,
             indices: tables.indices,
             gaps: tables.gaps,
             summaries: tables.summaries,
             statistics: Default::default(),
         }
     }
+
+    fn value(&self, i: usize, period: Quarter) -> CurrentValue {
+        self.values[i].row(&self.texts, period)
+    }
+
+    fn position(&self, i: usize, period: Quarter) -> TrustBenchmarkRow {
+        self.positions[i].row(&self.texts, period)
+    }
+
+    /// The quarter's values as rows, in the records' order.
+    fn value_rows(&self, period: Quarter) -> Vec<CurrentValue> {
+        (0..self.values.len()).map(|i| self.value(i, period)).collect()
+    }
 }
 
 impl Trends {
     fn new(reference: &Reference, rows: Vec<TrendRow>) -> Self {
-        let keys = rows.iter().map(|t| (org_pos(reference, &t.org_code), metric_pos(reference, &t.metric_id)));
+        let mut texts = Interner::default();
+        let rows = rows.iter().map(|t| Trend::of(t, &mut texts)).collect();
+        Self::of_records(reference, texts.finish(), rows)
+    }
+
+    fn of_records(reference: &Reference, texts: Texts, rows: Vec<Trend>) -> Self {
+        let (org_of, metric_of) = texts.positions(reference);
+        let keys = rows.iter().map(|t| (org_of[t.org as usize], metric_of[t.metric as usize]));
         let at = Index::of(reference.metrics.len(), keys);
-        Self { rows, at: Arc::new(at) }
+        Self { texts, rows, at: Arc::new(at) }
+    }
+
+    fn row(&self, i: usize, period: Quarter) -> TrendRow {
+        self.rows[i].row(&self.texts, period)
     }
 
     /// These trends with the rows of the changed `pairs` replaced by `fresh` (the new trends of
@@ -210,16 +257,17 @@ impl Trends {
         let keyed: Vec<((u32, u32), TrendRow)> =
             fresh.into_iter().filter_map(|t| Some((key_of(reference, &t.org_code, &t.metric_id)?, t))).collect();
         let old = pairs.iter().filter(|k| self.at.contains_key(k)).count();
+        let mut texts = Interner::from(&self.texts);
         if keyed.len() == old && keyed.iter().all(|(k, _)| self.at.contains_key(k)) {
             // The same pairs as before (the usual revision): each new row takes its old one's
             // place, and the index stays.
             let mut rows = self.rows.clone();
             for (k, t) in keyed {
                 if let Some(i) = self.at.get(&k) {
-                    rows[i] = t;
+                    rows[i] = Trend::of(&t, &mut texts);
                 }
             }
-            return Self { rows, at: self.at.clone() };
+            return Self { texts: texts.finish(), rows, at: self.at.clone() };
         }
         // Some pairs are new to the quarter: the new rows are merged into the others, by key.
         let mut key_at = vec![(u32::MAX, u32::MAX); self.rows.len()];
@@ -236,27 +284,26 @@ impl Trends {
             if pairs.contains(&k) {
                 continue;
             }
-            while let Some((fk, ft)) =
-                fresh.next_if(|(fk, ft)| order(&(&ft.org_code, fk.1), &(&t.org_code, k.1)).is_lt())
-            {
-                rows.push(ft);
+            let org = self.texts.get(t.org);
+            while let Some((fk, ft)) = fresh.next_if(|(fk, ft)| order(&(&ft.org_code, fk.1), &(org, k.1)).is_lt()) {
+                rows.push(Trend::of(&ft, &mut texts));
                 keys.push(fk);
             }
-            rows.push(t.clone());
+            rows.push(*t);
             keys.push(k);
         }
         for (fk, ft) in fresh {
-            rows.push(ft);
+            rows.push(Trend::of(&ft, &mut texts));
             keys.push(fk);
         }
-        Self { rows, at: Arc::new(Index::of(reference.metrics.len(), keys.into_iter())) }
+        Self { texts: texts.finish(), rows, at: Arc::new(Index::of(reference.metrics.len(), keys.into_iter())) }
     }
 }
 
 impl QuarterFigures {
     fn new(reference: &Reference, values: Vec<CurrentValue>, mut tables: Tables) -> Self {
         let trends = Arc::new(Trends::new(reference, std::mem::take(&mut tables.trends)));
-        Self { core: Arc::new(Core::new(reference, values, None, tables)), trends }
+        Self { core: Arc::new(Core::of_rows(reference, &values, tables)), trends }
     }
 }
 
@@ -523,29 +570,30 @@ impl Figures {
         let pairs: foldhash::HashSet<(u32, u32)> =
             changed.iter().filter_map(|v| key(&v.org_code, &v.metric_id)).collect();
         // The touched quarters' values with the changes, and where each is.
-        let mut fresh_values: BTreeMap<Quarter, (Vec<CurrentValue>, Index)> = BTreeMap::new();
+        let mut fresh_values: BTreeMap<Quarter, (Interner, Vec<Value>, Index)> = BTreeMap::new();
         for v in changed {
             let p = v.period;
-            let (values, at) = fresh_values.entry(p).or_insert_with(|| {
+            let (texts, values, at) = fresh_values.entry(p).or_insert_with(|| {
                 self.quarters
                     .get(&p)
-                    .map(|q| (q.core.values.clone(), q.core.value_at.clone()))
-                    .unwrap_or_else(|| (Vec::new(), Index::new(reference.metrics.len())))
+                    .map(|q| (Interner::from(&q.core.texts), q.core.values.clone(), q.core.value_at.clone()))
+                    .unwrap_or_else(|| (Interner::default(), Vec::new(), Index::new(reference.metrics.len())))
             });
+            let record = Value::of(&v, texts);
             match key(&v.org_code, &v.metric_id) {
                 Some(k) => match at.get(&k) {
-                    Some(i) => values[i] = v,
+                    Some(i) => values[i] = record,
                     None => {
                         at.insert(k, values.len());
-                        values.push(v);
+                        values.push(record);
                     }
                 },
-                None => values.push(v),
+                None => values.push(record),
             }
         }
-        let values_of = |p: Quarter| -> Option<(&[CurrentValue], &Index)> {
+        let values_of = |p: Quarter| -> Option<(&[Value], &Index)> {
             match fresh_values.get(&p) {
-                Some((values, at)) => Some((values, at)),
+                Some((_, values, at)) => Some((values, at)),
                 None => self.quarters.get(&p).map(|q| (&q.core.values[..], &q.core.value_at)),
             }
         };
@@ -596,9 +644,9 @@ impl Figures {
                 None => Trends::new(reference, trends),
             });
             let core = match (old, fresh_values.remove(&p)) {
-                (_, Some((values, at))) => Arc::new(Core::new(reference, values, Some(at), new)),
+                (_, Some((texts, values, at))) => Arc::new(Core::new(reference, texts, values, Some(at), new)),
                 (Some(q), None) => q.core.clone(),
-                (None, None) => Arc::new(Core::new(reference, Vec::new(), None, new)),
+                (None, None) => Arc::new(Core::of_rows(reference, &[], new)),
             };
             quarters.insert(p, snapshot::Quarterly::ready(QuarterFigures { core, trends }));
         }
@@ -632,7 +680,7 @@ impl Figures {
                 let checker = Checker::new(&f, p);
                 for k in &pairs {
                     if let Some(i) = q.core.value_at.get(k) {
-                        flags.extend(checker.flags(*k, &q.core.values[i]));
+                        flags.extend(checker.flags(*k, q.core.values[i].value));
                     }
                 }
                 f.sort_flags(&mut flags);
@@ -716,7 +764,7 @@ impl Figures {
                 .map(|at| {
                     let checker = &checker;
                     scope.spawn(move || {
-                        at.iter().flat_map(|(k, i)| checker.flags(*k, &q.core.values[*i])).collect::<Vec<_>>()
+                        at.iter().flat_map(|(k, i)| checker.flags(*k, q.core.values[*i].value)).collect::<Vec<_>>()
                     })
                 })
                 .collect();
@@ -745,7 +793,7 @@ impl Figures {
             .cloned()
             .collect();
         for (k, i) in q.core.value_at.iter() {
-            let v = &q.core.values[i];
+            let v = q.core.values[i].value;
             if pairs.contains(&k) {
                 flags.extend(checker.flags(k, v));
             } else {
@@ -824,8 +872,29 @@ impl Figures {
     }
 
     /// Every current value, quarter by quarter.
-    pub fn values(&self) -> impl Iterator<Item = &CurrentValue> {
-        self.quarters.values().flat_map(|q| q.core.values.iter())
+    pub fn values(&self) -> impl Iterator<Item = CurrentValue> + '_ {
+        self.quarters.iter().flat_map(|(&p, q)| (0..q.core.values.len()).map(move |i| q.core.value(i, p)))
+    }
+
+    /// The current values of one quarter.
+    pub fn values_in(&self, period: Quarter) -> impl Iterator<Item = CurrentValue> + '_ {
+        self.quarters.get(&period).into_iter().flat_map(move |q| (0..q.core.values.len()).map(move |i| q.core.value(i, period)))
+    }
+
+    /// Every current value of an organisation and metric the reference knows, by ODS code, then
+    /// metric id, then quarter.
+    pub fn values_by_code(&self) -> impl Iterator<Item = CurrentValue> + '_ {
+        let r = &self.reference;
+        let mut orgs: Vec<u32> = (0..r.organisations.len() as u32).collect();
+        orgs.sort_by_key(|&o| r.org_rank(o as usize));
+        let mut metrics: Vec<u32> = (0..r.metrics.len() as u32).collect();
+        metrics.sort_by(|&a, &b| r.metrics[a as usize].metric_id.cmp(&r.metrics[b as usize].metric_id));
+        orgs.into_iter().flat_map(move |o| {
+            let metrics = metrics.clone();
+            metrics.into_iter().flat_map(move |m| {
+                self.quarters.iter().filter_map(move |(&p, q)| q.core.value_at.get(&(o, m)).map(|i| q.core.value(i, p)))
+            })
+        })
     }
 
     pub fn value_count(&self) -> usize {
@@ -836,16 +905,45 @@ impl Figures {
         self.quarters.values().flat_map(|q| q.core.benchmarks.iter())
     }
 
-    pub fn trust_benchmarks(&self) -> impl Iterator<Item = &TrustBenchmarkRow> {
-        self.quarters.values().flat_map(|q| q.core.trust_benchmarks.iter())
+    pub fn trust_benchmarks(&self) -> impl Iterator<Item = TrustBenchmarkRow> + '_ {
+        self.quarters.keys().flat_map(|&p| self.trust_benchmarks_in(p))
+    }
+
+    /// The trust benchmarks of one quarter.
+    pub fn trust_benchmarks_in(&self, period: Quarter) -> impl Iterator<Item = TrustBenchmarkRow> + '_ {
+        self.quarters.get(&period).into_iter().flat_map(move |q| (0..q.core.positions.len()).map(move |i| q.core.position(i, period)))
+    }
+
+    /// The trust benchmarks of one quarter on one metric within one trust type (or every type).
+    pub fn positions_on(
+        &self,
+        metric_id: &str,
+        period: Quarter,
+        trust_type: Option<&str>,
+    ) -> impl Iterator<Item = TrustBenchmarkRow> + '_ {
+        let q = self.quarters.get(&period).filter(|_| self.metric_key(metric_id).is_some());
+        let metric = self.reference.metric_position(metric_id).map_or(u32::MAX, |m| m as u32);
+        let trust_type = trust_type.map(str::to_string);
+        q.into_iter().flat_map(move |q| {
+            let core = &q.core;
+            let (_, metric_of) = core.texts.positions(&self.reference);
+            let trust_type = trust_type.clone();
+            (0..core.positions.len())
+                .filter(move |&i| {
+                    let t = &core.positions[i];
+                    metric_of[t.metric as usize] == metric
+                        && trust_type.as_deref().is_none_or(|x| t.trust_type(&core.texts) == x)
+                })
+                .map(move |i| core.position(i, period))
+        })
     }
 
     pub fn indices(&self) -> impl Iterator<Item = &IndexRow> {
         self.quarters.values().flat_map(|q| q.core.indices.iter())
     }
 
-    pub fn trends(&self) -> impl Iterator<Item = &TrendRow> {
-        self.quarters.values().flat_map(|q| q.trends.rows.iter())
+    pub fn trends(&self) -> impl Iterator<Item = TrendRow> + '_ {
+        self.quarters.iter().flat_map(|(&p, q)| (0..q.trends.rows.len()).map(move |i| q.trends.row(i, p)))
     }
 
     pub fn gaps(&self) -> impl Iterator<Item = &GapRow> {
@@ -860,11 +958,11 @@ impl Figures {
     /// Every table as one `Tables`, in the order of `analytics::compute` (for comparisons).
     pub fn tables(&self) -> Tables {
         let mut all = Tables::default();
-        for q in self.quarters.values() {
+        for (&p, q) in &self.quarters {
             all.benchmarks.extend(q.core.benchmarks.iter().cloned());
-            all.trust_benchmarks.extend(q.core.trust_benchmarks.iter().cloned());
+            all.trust_benchmarks.extend((0..q.core.positions.len()).map(|i| q.core.position(i, p)));
             all.indices.extend(q.core.indices.iter().cloned());
-            all.trends.extend(q.trends.rows.iter().cloned());
+            all.trends.extend((0..q.trends.rows.len()).map(|i| q.trends.row(i, p)));
             all.gaps.extend(q.core.gaps.iter().cloned());
             all.summaries.extend(q.core.summaries.iter().cloned());
         }
@@ -890,10 +988,18 @@ impl Figures {
         q.core.benchmark_at.get(&key).map(|&i| &q.core.benchmarks[i])
     }
 
-    pub fn position(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<&TrustBenchmarkRow> {
+    pub fn position(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<TrustBenchmarkRow> {
         let q = self.quarters.get(&period)?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
-        q.core.trust_at.get(&key).map(|i| &q.core.trust_benchmarks[i])
+        q.core.trust_at.get(&key).map(|i| q.core.position(i, period))
+    }
+
+    /// Whether a trust is behind best practice on a metric in a quarter (`position`'s
+    /// `behind_best_practice`, without building the row).
+    pub fn behind(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<bool> {
+        let q = self.quarters.get(&period)?;
+        let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
+        q.core.trust_at.get(&key).and_then(|i| q.core.positions[i].behind_best_practice())
     }
 
     /// The domain and maturity indices of one quarter.
@@ -914,23 +1020,26 @@ impl Figures {
         q.core.index_at.get(&key).map(|&i| &q.core.indices[i])
     }
 
-    pub fn value_at(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<&CurrentValue> {
+    pub fn value_at(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<CurrentValue> {
         let q = self.quarters.get(&period)?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
-        q.core.value_at.get(&key).map(|i| &q.core.values[i])
+        q.core.value_at.get(&key).map(|i| q.core.value(i, period))
+    }
+
+    /// A trust's value of a metric in a quarter (`value_at`'s `value`, without building the row).
+    pub fn value_of(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<f64> {
+        let q = self.quarters.get(&period)?;
+        let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
+        q.core.value_at.get(&key).map(|i| q.core.values[i].value)
     }
 
     /// Progress towards a target: (latest value, baseline, progress) where progress is
     /// (value − baseline) ÷ (target − baseline), the baseline being the value in the quarter the
     /// target was set and the value the latest up to the target's quarter.
     pub fn progress(&self, t: &crate::store::Target) -> (Option<f64>, Option<f64>, Option<f64>) {
-        let baseline = self.value_at(&t.org_code, &t.metric_id, t.set_in).map(|v| v.value);
-        let latest = self
-            .quarters
-            .range(..=t.period)
-            .rev()
-            .find_map(|(p, _)| self.value_at(&t.org_code, &t.metric_id, *p))
-            .map(|v| v.value);
+        let baseline = self.value_of(&t.org_code, &t.metric_id, t.set_in);
+        let latest =
+            self.quarters.range(..=t.period).rev().find_map(|(p, _)| self.value_of(&t.org_code, &t.metric_id, *p));
         let progress = match (latest, baseline) {
             (Some(v), Some(b)) if t.target != b => Some((v - b) / (t.target - b)),
             _ => None,
@@ -938,10 +1047,10 @@ impl Figures {
         (latest, baseline, progress)
     }
 
-    pub fn trend(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<&TrendRow> {
+    pub fn trend(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<TrendRow> {
         let q = self.quarters.get(&period)?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
-        q.trends.at.get(&key).map(|i| &q.trends.rows[i])
+        q.trends.at.get(&key).map(|i| q.trends.row(i, period))
     }
 }
 
@@ -974,7 +1083,7 @@ impl<'a> Checker<'a> {
         Self { reference: &f.reference, period: p, before, peers }
     }
 
-    fn flags(&self, (o, m): (u32, u32), v: &CurrentValue) -> Vec<QualityFlag> {
+    fn flags(&self, (o, m): (u32, u32), v: f64) -> Vec<QualityFlag> {
         let mut history = [0.0; 4];
         let mut n = 0;
         for c in &self.before {
@@ -987,14 +1096,14 @@ impl<'a> Checker<'a> {
     }
 
     /// The peer flag alone (`flags` without the history).
-    fn peer_flags(&self, key: (u32, u32), v: &CurrentValue) -> Vec<QualityFlag> {
+    fn peer_flags(&self, key: (u32, u32), v: f64) -> Vec<QualityFlag> {
         self.check(key, v, &[])
     }
 
-    fn check(&self, (o, m): (u32, u32), v: &CurrentValue, history: &[f64]) -> Vec<QualityFlag> {
+    fn check(&self, (o, m): (u32, u32), v: f64, history: &[f64]) -> Vec<QualityFlag> {
         let (org, metric) = (&self.reference.organisations[o as usize], &self.reference.metrics[m as usize]);
         let t = crate::domain::TrustType::ALL.iter().position(|t| *t == org.trust_type).unwrap_or(0);
         let bench = self.peers[m as usize * TYPES + t];
-        crate::figures::quality::flags_of(metric, &v.org_code, self.period, v.value, history, bench)
+        crate::figures::quality::flags_of(metric, &org.ods_code, self.period, v, history, bench)
     }
 }

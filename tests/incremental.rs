@@ -96,9 +96,9 @@ fn incremental_refresh_equals_full_recompute_after_each_random_submission() {
             rows.sort_by_key(|r| period(r));
             rows
         }
-        let trends: Vec<_> = figures.trends().cloned().collect();
+        let trends: Vec<_> = figures.trends().collect();
         assert_eq!(trends, by_quarter(&expected.trends, |r| r.period.index()), "trend order, round {round}");
-        let trust: Vec<_> = figures.trust_benchmarks().cloned().collect();
+        let trust: Vec<_> = figures.trust_benchmarks().collect();
         assert_eq!(trust, by_quarter(&expected.trust_benchmarks, |r| r.period.index()), "trust order, round {round}");
         let indices: Vec<_> = figures.indices().cloned().collect();
         assert_eq!(indices, by_quarter(&expected.indices, |r| r.period.index()), "index order, round {round}");
@@ -166,7 +166,7 @@ async fn the_store_path_refreshes_incrementally_and_equals_a_full_recompute() {
     assert_eq!(started.tables(), figures.tables());
     // Its values and quality flags come from the snapshot too, and equal the refreshed ones.
     let key = |v: &exemplar::store::CurrentValue| format!("{v:?}");
-    assert!(started.values().map(key).eq(figures.values().map(key)));
+    assert!(started.values().map(|v| key(&v)).eq(figures.values().map(|v| key(&v))));
     assert!(started.quality().eq(figures.quality()));
     assert!(figures.quality().count() > 0, "the revisions raise quality flags to compare");
     // It stored the quarters that changed: the next start reads them as they are.

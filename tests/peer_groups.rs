@@ -31,10 +31,10 @@ fn check_from_scratch(f: &Figures, members: &[String], period: Quarter) -> usize
     let r = &f.reference;
     let mut checked = 0;
     for m in &r.metrics {
-        let mut mine: Vec<(&str, f64, bool)> = f
+        let mut mine: Vec<(String, f64, bool)> = f
             .values()
             .filter(|v| v.period == period && *v.metric_id == *m.metric_id && members.iter().any(|c| *c == *v.org_code))
-            .map(|v| (&*v.org_code, v.value, r.organisation(&v.org_code).unwrap().exemplar.is_exemplar()))
+            .map(|v| (v.org_code.to_string(), v.value, r.organisation(&v.org_code).unwrap().exemplar.is_exemplar()))
             .collect();
         let b = g.benchmark(&m.metric_id, period);
         if mine.is_empty() {

@@ -96,6 +96,24 @@ impl Reference {
         self.texts.words.get(word).cloned().unwrap_or_else(|| word.into())
     }
 
+    /// The shared copy of any text the tables repeat: an ODS code, a metric, domain or trust
+    /// type id, or one of the words; a new copy of any other text.
+    pub fn shared(&self, text: &str) -> std::sync::Arc<str> {
+        if let Some(i) = self.org_position(text) {
+            return self.org_text(i);
+        }
+        if let Some(i) = self.metric_position(text) {
+            return self.metric_text(i);
+        }
+        if let Some(i) = self.domains.iter().position(|d| d.domain_id == text) {
+            return self.domain_text(i);
+        }
+        match TrustType::ALL.iter().position(|t| t.as_str() == text) {
+            Some(i) => self.type_text(i),
+            None => self.word(text),
+        }
+    }
+
     pub fn organisation(&self, ods_code: &str) -> Option<&Organisation> {
         self.org_index.get(ods_code).map(|&i| &self.organisations[i])
     }

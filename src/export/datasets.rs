@@ -36,9 +36,9 @@ fn benchmarks<'a>(f: &'a Figures, group: Option<&'a GroupFigures>) -> Rows<'a, c
 fn trust_benchmarks<'a>(
     f: &'a Figures,
     group: Option<&'a GroupFigures>,
-) -> Rows<'a, crate::analytics::TrustBenchmarkRow> {
+) -> Box<dyn Iterator<Item = crate::analytics::TrustBenchmarkRow> + 'a> {
     match group {
-        Some(g) => Box::new(g.trust_benchmarks.iter()),
+        Some(g) => Box::new(g.trust_benchmarks.iter().cloned()),
         None => Box::new(f.trust_benchmarks()),
     }
 }
@@ -243,22 +243,19 @@ pub fn write_export<W: Write + Send>(
             "metric_definitions",
             r.metrics.iter().filter(|m| filter.metric_ok(&m.metric_id)).map(declared::metric_definitions::cells),
         )?,
-        "values" => write_table(out, "values", {
-            let mut rows: Vec<_> = f
-                .values()
-                .filter_map(|v| Some((v, r.organisation(&v.org_code)?, r.metric(&v.metric_id)?)))
-                .filter(|(v, o, _)| {
+        "values" => write_table(
+            out,
+            "values",
+            f.values_by_code()
+                .filter_map(|v| Some((r.organisation(&v.org_code)?, r.metric(&v.metric_id)?, v)))
+                .filter(|(o, _, v)| {
                     filter.period_ok(v.period)
                         && filter.metric_ok(&v.metric_id)
                         && filter.peer_ok(o.trust_type.as_str())
                         && filter.org_ok(r, &v.org_code)
                 })
-                .collect();
-            rows.sort_by(|a, b| {
-                (&a.0.org_code, &a.0.metric_id, a.0.period).cmp(&(&b.0.org_code, &b.0.metric_id, b.0.period))
-            });
-            rows.into_iter().map(|(v, o, m)| declared::values::cells(v, o, m))
-        })?,
+                .map(|(o, m, v)| declared::values::cells(&v, o, m)),
+        )?,
         "benchmarks" => write_table(
             out,
             "benchmarks",
@@ -278,7 +275,7 @@ pub fn write_export<W: Write + Send>(
                         && filter.metric_ok(&t.metric_id)
                         && filter.org_ok(r, &t.org_code)
                 })
-                .map(declared::trust_benchmarks::cells),
+                .map(|t| declared::trust_benchmarks::cells(&t)),
         )?,
         "indices" => write_table(
             out,
@@ -299,7 +296,7 @@ pub fn write_export<W: Write + Send>(
                         && filter.org_ok(r, &t.org_code)
                         && r.organisation(&t.org_code).is_some_and(|o| filter.peer_ok(o.trust_type.as_str()))
                 })
-                .map(declared::trends::cells),
+                .map(|t| declared::trends::cells(&t)),
         )?,
         "gaps" => write_table(
             out,

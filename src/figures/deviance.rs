@@ -85,7 +85,7 @@ impl Figures {
             .iter()
             .filter(|p| {
                 let behind =
-                    |q: Quarter| self.position(&p.peer_code, metric_id, q).and_then(|x| x.behind_best_practice);
+                    |q: Quarter| self.behind(&p.peer_code, metric_id, q);
                 behind(period + -QUARTERS_BACK) == Some(true) && behind(period) == Some(false)
             })
             .collect()

@@ -40,7 +40,7 @@ pub fn rules_text() -> String {
 pub fn check(f: &Figures, org: &str, metric_id: &str, period: Quarter, v: f64) -> Vec<QualityFlag> {
     let r: &Reference = &f.reference;
     let (Some(m), Some(o)) = (r.metric(metric_id), r.organisation(org)) else { return Vec::new() };
-    let history: Vec<f64> = (1..=4).filter_map(|k| f.value_at(org, metric_id, period - k).map(|x| x.value)).collect();
+    let history: Vec<f64> = (1..=4).filter_map(|k| f.value_of(org, metric_id, period - k)).collect();
     let bench = f
         .benchmark(metric_id, period, o.trust_type.as_str())
         .or_else(|| f.benchmark(metric_id, period.previous(), o.trust_type.as_str()));

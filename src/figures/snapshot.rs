@@ -1,7 +1,8 @@
 //! The stored snapshot's format: one payload per quarter (MessagePack) with everything a
 //! starting instance needs to serve that quarter without reading the value table — its quality
-//! flags (the head), and its tables and current values as columns, each code and submission
-//! time written once (the body), stored apart (`store::QuarterPayload`). A snapshot of an older
+//! flags (the head), and its tables, with its current values, trust positions and trends as the
+//! records the figures hold (`columns`), each code and submission time written once (the body),
+//! stored apart (`store::QuarterPayload`). A snapshot of an older
 //! format is not read, and the figures are then computed in full (`Figures::load`).
 //!
 //! A starting instance reads and decodes every head, and the latest quarter's body, before its
@@ -9,39 +10,33 @@
 //! there, or by the first reader that asks for their quarter (`Quarterly`), whichever comes
 //! first.
 
+use super::columns::{Position, Record, Stored, StoredOut, Trend, Value};
 use super::quality::{QualityFlag, RULE_HISTORY, RULE_PEERS};
 use super::{Figures, QuarterFigures, Trends};
-use crate::analytics::{BenchmarkRow, GapRow, IndexRow, IndexSummaryRow, Tables, TrendRow, TrustBenchmarkRow};
-use crate::domain::{Counts, Quarter, Reference};
-use crate::store::{Bodies, CurrentValue, QuarterPayload};
+use crate::analytics::{BenchmarkRow, GapRow, IndexRow, IndexSummaryRow, Tables, Text};
+use crate::domain::{Quarter, Reference};
+use crate::store::{Bodies, QuarterPayload};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// One quarter's tables as the snapshot stores them (the fields of `Tables`, in its order).
+/// One quarter's tables but the trust benchmarks and trends, as the snapshot stores them.
 #[derive(Serialize)]
 struct QuarterTables<'a> {
     benchmarks: &'a [BenchmarkRow],
-    trust_benchmarks: &'a [TrustBenchmarkRow],
     indices: &'a [IndexRow],
-    trends: &'a [TrendRow],
     gaps: &'a [GapRow],
     summaries: &'a [IndexSummaryRow],
 }
 
-/// A quarter's current values as columns: `texts` holds each organisation code, metric id and
-/// submission time once, and the rows point into it.
-#[derive(Serialize, Deserialize, Default)]
-struct ValueColumns {
-    texts: Vec<String>,
-    org: Vec<u32>,
-    metric: Vec<u32>,
-    submitted_at: Vec<u32>,
-    value: Vec<f64>,
-    revision: Vec<i64>,
-    counts: Vec<Option<Counts>>,
+#[derive(Deserialize)]
+struct QuarterTablesIn {
+    benchmarks: Vec<BenchmarkRow>,
+    indices: Vec<IndexRow>,
+    gaps: Vec<GapRow>,
+    summaries: Vec<IndexSummaryRow>,
 }
 
 /// A quality flag as stored: its rule by number.
@@ -55,79 +50,29 @@ struct StoredFlag<'a> {
 }
 
 /// The payloads' format, kept beside the snapshot (`snapshot_format`): 1 held the tables only,
-/// 2 the flags, tables and values in one body, 3 the head and body in one payload.
-pub const FORMAT: i64 = 4;
+/// 2 the flags, tables and values in one body, 3 the head and body in one payload, 4 the values,
+/// trust positions and trends as rows.
+pub const FORMAT: i64 = 5;
 
 const RULES: [&str; 2] = [RULE_HISTORY, RULE_PEERS];
 
+/// A body: the values and positions point into `texts`, the trends into their own.
 #[derive(Serialize)]
 struct BodyOut<'a> {
     tables: QuarterTables<'a>,
-    values: ValueColumns,
+    texts: &'a [Text],
+    values: &'a [Value],
+    positions: &'a [Position],
+    trends: StoredOut<'a, Trend>,
 }
 
 #[derive(Deserialize)]
 struct BodyIn {
-    tables: Tables,
-    values: ValueColumns,
-}
-
-impl ValueColumns {
-    fn of(values: &[CurrentValue]) -> Self {
-        let mut at: foldhash::HashMap<&str, u32> = foldhash::HashMap::default();
-        let mut c = ValueColumns::default();
-        for v in values {
-            c.org.push(intern(&mut at, &mut c.texts, &v.org_code));
-            c.metric.push(intern(&mut at, &mut c.texts, &v.metric_id));
-            c.submitted_at.push(intern(&mut at, &mut c.texts, &v.submitted_at));
-            c.value.push(v.value);
-            c.revision.push(v.revision);
-            c.counts.push(v.counts);
-        }
-        c
-    }
-
-    /// The rows, with codes the reference knows as its shared copies.
-    fn into_values(self, reference: &Reference, period: Quarter) -> Result<Vec<CurrentValue>> {
-        let n = self.value.len();
-        anyhow::ensure!(
-            [self.org.len(), self.metric.len(), self.submitted_at.len(), self.revision.len(), self.counts.len()]
-                .iter()
-                .all(|&l| l == n),
-            "the snapshot's value columns differ in length"
-        );
-        let texts: Vec<Arc<str>> = self
-            .texts
-            .iter()
-            .map(|t| match (reference.org_position(t), reference.metric_position(t)) {
-                (Some(i), _) => reference.org_text(i),
-                (None, Some(i)) => reference.metric_text(i),
-                (None, None) => Arc::from(t.as_str()),
-            })
-            .collect();
-        let text = |i: u32| texts.get(i as usize).cloned().ok_or_else(|| anyhow::anyhow!("a text out of range"));
-        (0..n)
-            .map(|i| {
-                Ok(CurrentValue {
-                    org_code: text(self.org[i])?,
-                    metric_id: text(self.metric[i])?,
-                    period,
-                    value: self.value[i],
-                    revision: self.revision[i],
-                    submitted_at: text(self.submitted_at[i])?,
-                    counts: self.counts[i],
-                })
-            })
-            .collect()
-    }
-}
-
-/// Where `t` is in `texts`, adding it the first time.
-fn intern<'v>(at: &mut foldhash::HashMap<&'v str, u32>, texts: &mut Vec<String>, t: &'v str) -> u32 {
-    *at.entry(t).or_insert_with(|| {
-        texts.push(t.to_string());
-        (texts.len() - 1) as u32
-    })
+    tables: QuarterTablesIn,
+    texts: Vec<String>,
+    values: Vec<Value>,
+    positions: Vec<Position>,
+    trends: Stored<Trend>,
 }
 
 /// The payload of quarter `q` of `period` with its quality `flags`.
@@ -146,13 +91,14 @@ pub(super) fn encode(period: Quarter, q: &QuarterFigures, flags: &[QualityFlag])
     let body = BodyOut {
         tables: QuarterTables {
             benchmarks: &q.core.benchmarks,
-            trust_benchmarks: &q.core.trust_benchmarks,
             indices: &q.core.indices,
-            trends: &q.trends.rows,
             gaps: &q.core.gaps,
             summaries: &q.core.summaries,
         },
-        values: ValueColumns::of(&q.core.values),
+        texts: q.core.texts.as_slice(),
+        values: &q.core.values,
+        positions: &q.core.positions,
+        trends: StoredOut::of(&q.trends.texts, &q.trends.rows),
     };
     Ok(QuarterPayload { period, head, body: rmp_serde::to_vec(&body)? })
 }
@@ -179,10 +125,24 @@ fn head(period: Quarter, head: &[u8]) -> Result<Vec<QualityFlag>> {
 /// A quarter's figures from its payload's body.
 fn body(reference: &Reference, period: Quarter, body: &[u8]) -> Result<QuarterFigures> {
     let q: BodyIn = rmp_serde::from_slice(body)?;
-    let values = q.values.into_values(reference, period)?;
-    let mut tables = super::share_texts(reference, q.tables);
-    let trends = Arc::new(Trends::new(reference, std::mem::take(&mut tables.trends)));
-    let core = Arc::new(super::Core::new(reference, values, None, tables));
+    let n = q.texts.len();
+    anyhow::ensure!(
+        q.values.iter().all(|v| v.fits(n)) && q.positions.iter().all(|t| t.fits(n)),
+        "a record of quarter {period} points past its texts"
+    );
+    let texts = super::columns::Texts::shared(reference, q.texts);
+    let (trend_texts, trends) = q.trends.check(reference)?;
+    let t = q.tables;
+    let tables = Tables {
+        benchmarks: t.benchmarks,
+        indices: t.indices,
+        gaps: t.gaps,
+        summaries: t.summaries,
+        ..Default::default()
+    };
+    let tables = super::share_texts(reference, tables);
+    let trends = Arc::new(Trends::of_records(reference, trend_texts, trends));
+    let core = Arc::new(super::Core::of_records(reference, texts, q.values, None, q.positions, tables));
     Ok(QuarterFigures { core, trends })
 }
 

@@ -152,7 +152,7 @@ impl Figures {
     /// A quarter's intervals and funnels.
     pub fn statistics(&self, period: Quarter) -> Option<&QuarterStatistics> {
         let q = self.quarters.get(&period)?;
-        Some(q.core.statistics.get_or_init(|| of_quarter(&self.reference, &q.core.values)))
+        Some(q.core.statistics.get_or_init(|| of_quarter(&self.reference, &q.core.value_rows(period))))
     }
 
     /// One value's intervals and comparisons.
@@ -174,7 +174,7 @@ impl Figures {
 
     /// A trust's quarterly series of a metric, in time order: (quarter, value).
     pub fn series(&self, org_code: &str, metric_id: &str) -> Vec<(Quarter, f64)> {
-        self.quarters.keys().filter_map(|&p| self.value_at(org_code, metric_id, p).map(|v| (p, v.value))).collect()
+        self.quarters.keys().filter_map(|&p| self.value_of(org_code, metric_id, p).map(|v| (p, v))).collect()
     }
 
     /// The Making Data Count chart of a trust's series of a metric.

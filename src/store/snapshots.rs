@@ -44,9 +44,15 @@ pub struct Bodies {
 #[derive(Default)]
 struct Arrivals {
     bodies: BTreeMap<Quarter, Vec<u8>>,
+    /// The quarters whose bodies readers wait for, not yet read.
+    wanted: std::collections::BTreeSet<Quarter>,
     /// Set when the read has ended: `Some(Err)` when it failed.
     ended: Option<std::result::Result<(), String>>,
 }
+
+/// How many bodies may be read and not yet taken before the read pauses (unless a reader waits
+/// for one further on): a start holds a few bodies at a time, not every quarter's.
+const AHEAD: usize = 2;
 
 impl Bodies {
     /// The body of quarter `p`, waiting for the read to bring it. Each body is given once.
@@ -54,19 +60,69 @@ impl Bodies {
         let mut state = self.state.lock().expect("the snapshot bodies' lock");
         loop {
             if let Some(body) = state.bodies.remove(&p) {
+                state.wanted.remove(&p);
+                // The read may go on.
+                self.arrived.notify_all();
                 return Ok(body);
             }
             match &state.ended {
                 Some(Err(e)) => anyhow::bail!("reading the snapshot's quarter {p} failed: {e}"),
                 Some(Ok(())) => anyhow::bail!("the snapshot has no body for quarter {p}, or it was taken"),
-                None => state = self.arrived.wait(state).expect("the snapshot bodies' lock"),
+                None => {
+                    state.wanted.insert(p);
+                    self.arrived.notify_all();
+                    state = self.arrived.wait(state).expect("the snapshot bodies' lock");
+                }
             }
         }
+    }
+
+    /// Whether the read should pause before putting another body.
+    fn full(state: &Arrivals) -> bool {
+        state.bodies.len() >= AHEAD && state.wanted.is_empty()
     }
 
     fn put(&self, p: Quarter, body: Vec<u8>) {
         self.state.lock().expect("the snapshot bodies' lock").bodies.insert(p, body);
         self.arrived.notify_all();
+    }
+
+    /// Puts the body of quarter `p` once there is room (`AHEAD`), waiting on this thread; false,
+    /// with nothing put, when no one can take it any more (the read should stop).
+    fn put_when_room(self: &Arc<Self>, p: Quarter, body: Vec<u8>) -> bool {
+        let mut state = self.state.lock().expect("the snapshot bodies' lock");
+        while Self::full(&state) {
+            if Arc::strong_count(self) == 1 {
+                return false;
+            }
+            let timeout = std::time::Duration::from_millis(100);
+            state = self.arrived.wait_timeout(state, timeout).expect("the snapshot bodies' lock").0;
+        }
+        state.wanted.remove(&p);
+        state.bodies.insert(p, body);
+        drop(state);
+        self.arrived.notify_all();
+        true
+    }
+
+    /// `put_when_room`, waiting without holding a thread.
+    async fn put_when_room_async(self: &Arc<Self>, p: Quarter, body: Vec<u8>) -> bool {
+        loop {
+            {
+                let mut state = self.state.lock().expect("the snapshot bodies' lock");
+                if !Self::full(&state) {
+                    state.wanted.remove(&p);
+                    state.bodies.insert(p, body);
+                    drop(state);
+                    self.arrived.notify_all();
+                    return true;
+                }
+                if Arc::strong_count(self) == 1 {
+                    return false;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 
     fn end(&self, result: Result<()>) {
@@ -187,7 +243,8 @@ type First = tokio::sync::oneshot::Sender<Result<Option<Snapshot>>>;
 /// or the error), then the other bodies, to whoever waits for them.
 struct Reply {
     first: Option<First>,
-    bodies: Option<Arc<Bodies>>,
+    /// Weak: once every reader has let go of the bodies, the read stops.
+    bodies: Option<std::sync::Weak<Bodies>>,
 }
 
 impl Reply {
@@ -214,7 +271,7 @@ impl Reply {
             heads,
             bodies: bodies.clone(),
         };
-        self.bodies = Some(bodies.clone());
+        self.bodies = Some(Arc::downgrade(&bodies));
         if let Some(f) = self.first.take() {
             let _ = f.send(Ok(Some(snapshot)));
         }
@@ -225,7 +282,11 @@ impl Reply {
     /// readers waiting for bodies.
     fn end(self, read: Result<()>) {
         match (self.bodies, self.first) {
-            (Some(b), _) => b.end(read),
+            (Some(b), _) => {
+                if let Some(b) = b.upgrade() {
+                    b.end(read)
+                }
+            }
             (None, Some(f)) => {
                 let _ = f.send(read.map(|()| None));
             }
@@ -272,7 +333,9 @@ fn sqlite_snapshot(file: &std::path::Path, format: i64, first: First) {
         )?;
         let mut rows = older.query([newest.unwrap_or(i64::MIN)])?;
         while let Some(r) = rows.next()? {
-            rest.put(period(r)?, blob(r, 1)?);
+            if !rest.put_when_room(period(r)?, blob(r, 1)?) {
+                break;
+            }
         }
         Ok(())
     })();
@@ -317,7 +380,9 @@ async fn postgres_snapshot(pool: sqlx::AnyPool, format: i64, first: First) {
             .bind(newest.unwrap_or(i64::MIN))
             .fetch(&mut *tx);
             while let Some(r) = rows.try_next().await? {
-                rest.put(period(&r)?, r.try_get(1)?);
+                if !rest.put_when_room_async(period(&r)?, r.try_get(1)?).await {
+                    break;
+                }
             }
         }
         tx.commit().await?;
@@ -348,5 +413,41 @@ mod tests {
         let fine = Bodies::default();
         fine.end(Ok(()));
         assert!(fine.take(q).unwrap_err().to_string().contains("no body"));
+    }
+
+    #[test]
+    fn the_read_pauses_a_few_bodies_ahead_goes_on_for_a_reader_further_on_and_stops_when_none_is_left() {
+        let bodies = Arc::new(Bodies::default());
+        let quarters: Vec<Quarter> = (0..6).map(|k| Quarter::from_index(8110 - k)).collect();
+        let (put, puts) = std::sync::mpsc::channel();
+        let read = {
+            let (bodies, quarters) = (bodies.clone(), quarters.clone());
+            std::thread::spawn(move || {
+                for p in quarters {
+                    if !bodies.put_when_room(p, vec![1]) {
+                        return false;
+                    }
+                    put.send(p).unwrap();
+                }
+                true
+            })
+        };
+        let wait = std::time::Duration::from_millis(300);
+        assert_eq!(puts.recv_timeout(wait).unwrap(), quarters[0]);
+        assert_eq!(puts.recv_timeout(wait).unwrap(), quarters[1]);
+        assert!(puts.recv_timeout(wait).is_err(), "the read pauses {AHEAD} bodies ahead");
+        // A reader waiting for the fourth body lets the read go on past the limit, up to it.
+        assert_eq!(bodies.take(quarters[3]).unwrap(), vec![1]);
+        assert_eq!(puts.recv_timeout(wait).unwrap(), quarters[2]);
+        assert_eq!(puts.recv_timeout(wait).unwrap(), quarters[3]);
+        assert!(puts.recv_timeout(wait).is_err(), "and pauses again");
+        assert_eq!(bodies.take(quarters[0]).unwrap(), vec![1]);
+        assert!(puts.recv_timeout(wait).is_err(), "two bodies still wait");
+        assert_eq!(bodies.take(quarters[1]).unwrap(), vec![1]);
+        assert_eq!(puts.recv_timeout(wait).unwrap(), quarters[4]);
+        // Once no reader holds the bodies, the read stops rather than wait for room.
+        drop(bodies);
+        assert!(!read.join().unwrap(), "the read stopped");
+        assert!(puts.try_recv().is_err());
     }
 }

@@ -300,17 +300,17 @@ fn evidence(f: &Figures, b: &Blueprint) -> (Vec<Evidence>, String, String) {
         .iter()
         .filter_map(|id| {
             let m = f.reference.metric(id)?;
-            let (x, y) = (f.value_at(&b.org_code, id, before), f.value_at(&b.org_code, id, latest));
+            let (x, y) = (f.value_of(&b.org_code, id, before), f.value_of(&b.org_code, id, latest));
             let span = m.scale_max - m.scale_min;
-            let change = x.zip(y).map(|(x, y)| 100.0 * m.direction.sign() * (y.value - x.value) / span);
+            let change = x.zip(y).map(|(x, y)| 100.0 * m.direction.sign() * (y - x) / span);
             let variation = f
                 .spc(&b.org_code, id)
                 .map_or("no chart yet", |(_, c)| crate::analytics::spc::variation_short(c.variation_icon));
             Some(Evidence {
                 metric_id: id.clone(),
                 metric: m.name.clone(),
-                before: x.map_or("no value".into(), |v| super::view::num(Some(v.value))),
-                after: y.map_or("no value".into(), |v| super::view::num(Some(v.value))),
+                before: x.map_or("no value".into(), |v| super::view::num(Some(v))),
+                after: y.map_or("no value".into(), |v| super::view::num(Some(v))),
                 change: change.map_or("–".into(), |c| format!("{c:+.1}")),
                 variation,
             })

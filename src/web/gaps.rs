@@ -165,9 +165,10 @@ pub fn priority_chart(rows: &[GapLine]) -> Result<String> {
 
 pub fn compute(f: &Figures, period: Option<Quarter>, scope: &TrustScope) -> Gaps {
     // Every trust's position on every metric with an exemplar benchmark, under the filters.
-    let positions: Vec<&TrustBenchmarkRow> = f
-        .trust_benchmarks()
-        .filter(|t| Some(t.period) == period && t.behind_best_practice.is_some())
+    let positions: Vec<TrustBenchmarkRow> = period
+        .into_iter()
+        .flat_map(|p| f.trust_benchmarks_in(p))
+        .filter(|t| t.behind_best_practice.is_some())
         .filter(|t| f.reference.organisation(&t.org_code).is_some_and(|o| scope.keeps(o)))
         .collect();
 
@@ -176,7 +177,7 @@ pub fn compute(f: &Figures, period: Option<Quarter>, scope: &TrustScope) -> Gaps
         .domains
         .iter()
         .map(|d| {
-            let of: Vec<&TrustBenchmarkRow> = positions.iter().copied().filter(|t| *t.domain == *d.domain_id).collect();
+            let of: Vec<&TrustBenchmarkRow> = positions.iter().filter(|t| *t.domain == *d.domain_id).collect();
             let n = behind(&of);
             ShareLine { name: d.name.clone(), behind: n, of: of.len(), share: share(n, of.len()) }
         })
@@ -202,7 +203,7 @@ pub fn compute(f: &Figures, period: Option<Quarter>, scope: &TrustScope) -> Gaps
             let gaps: Vec<f64> = rows.iter().filter_map(|t| points(&t.metric_id, t.gap_to_exemplar?)).collect();
             let worsening = period.map_or(0, |p| {
                 rows.iter()
-                    .filter(|t| f.trend(code, &t.metric_id, p).and_then(|x| x.trend.as_deref()) == Some("worsening"))
+                    .filter(|t| f.trend(code, &t.metric_id, p).is_some_and(|x| x.trend.as_deref() == Some("worsening")))
                     .count()
             });
             TrustLine {
@@ -284,7 +285,7 @@ pub fn compute(f: &Figures, period: Option<Quarter>, scope: &TrustScope) -> Gaps
     // Rolled up by area: every position of the area's trusts pooled (not an average of shares).
     let area = |name: String, href: String, trusts: Vec<&str>| {
         let of: Vec<&TrustBenchmarkRow> =
-            positions.iter().copied().filter(|t| trusts.contains(&&*t.org_code)).collect();
+            positions.iter().filter(|t| trusts.contains(&&*t.org_code)).collect();
         let n = behind(&of);
         let maturity: Vec<f64> = trusts
             .iter()

@@ -263,13 +263,11 @@ impl Peer<'_> {
     }
 
     /// The trusts' positions within the group on a metric in a quarter.
-    fn positions(&self, metric_id: &str, period: Quarter) -> Vec<&TrustBenchmarkRow> {
+    fn positions(&self, metric_id: &str, period: Quarter) -> Vec<TrustBenchmarkRow> {
         let mine = |r: &&TrustBenchmarkRow| *r.metric_id == *metric_id && r.period == period;
         match &self.saved {
-            Some((_, g)) => g.trust_benchmarks.iter().filter(mine).collect(),
-            None => {
-                self.f.trust_benchmarks().filter(mine).filter(|r| &*r.trust_type == self.of_type.as_str()).collect()
-            }
+            Some((_, g)) => g.trust_benchmarks.iter().filter(mine).cloned().collect(),
+            None => self.f.positions_on(metric_id, period, Some(self.of_type.as_str())).collect(),
         }
     }
 
@@ -320,8 +318,7 @@ fn build(
             .iter()
             .map(|t| {
                 let points = f
-                    .trust_benchmarks()
-                    .filter(|r| *r.metric_id == *metric.metric_id && r.period == period && &*r.trust_type == t.as_str())
+                    .positions_on(&metric.metric_id, period, Some(t.as_str()))
                     .map(|r| (r.value, exemplar(&r.org_code)))
                     .collect();
                 (t.label().to_string(), f.benchmark(&metric.metric_id, period, t.as_str()), points)

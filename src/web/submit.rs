@@ -127,7 +127,7 @@ async fn template(
     write(&header.map(String::from))?;
     for m in f.reference.metrics.iter().filter(|m| m.applies(org.trust_type)) {
         let stored = f.value_at(&org_code, &m.metric_id, quarter);
-        let counts = stored.and_then(|v| v.counts);
+        let counts = stored.as_ref().and_then(|v| v.counts);
         let scale = format!(
             "{} {}–{}",
             m.unit.as_str(),
