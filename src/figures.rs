@@ -878,7 +878,10 @@ impl Figures {
 
     /// The current values of one quarter.
     pub fn values_in(&self, period: Quarter) -> impl Iterator<Item = CurrentValue> + '_ {
-        self.quarters.get(&period).into_iter().flat_map(move |q| (0..q.core.values.len()).map(move |i| q.core.value(i, period)))
+        self.quarters
+            .get(&period)
+            .into_iter()
+            .flat_map(move |q| (0..q.core.values.len()).map(move |i| q.core.value(i, period)))
     }
 
     /// Every current value of an organisation and metric the reference knows, by ODS code, then
@@ -911,7 +914,10 @@ impl Figures {
 
     /// The trust benchmarks of one quarter.
     pub fn trust_benchmarks_in(&self, period: Quarter) -> impl Iterator<Item = TrustBenchmarkRow> + '_ {
-        self.quarters.get(&period).into_iter().flat_map(move |q| (0..q.core.positions.len()).map(move |i| q.core.position(i, period)))
+        self.quarters
+            .get(&period)
+            .into_iter()
+            .flat_map(move |q| (0..q.core.positions.len()).map(move |i| q.core.position(i, period)))
     }
 
     /// The trust benchmarks of one quarter on one metric within one trust type (or every type).

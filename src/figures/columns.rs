@@ -313,7 +313,8 @@ mod tests {
             gap_to_median: -0.5,
             behind_best_practice: Some(false),
         };
-        let behind = TrustBenchmarkRow { gap_to_exemplar: Some(1.5), behind_best_practice: Some(true), ..position.clone() };
+        let behind =
+            TrustBenchmarkRow { gap_to_exemplar: Some(1.5), behind_best_practice: Some(true), ..position.clone() };
         let unknown = TrustBenchmarkRow { behind_best_practice: None, ..position.clone() };
         let trend = TrendRow {
             org_code: "RXX".into(),

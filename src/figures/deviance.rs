@@ -84,8 +84,7 @@ impl Figures {
         peers
             .iter()
             .filter(|p| {
-                let behind =
-                    |q: Quarter| self.behind(&p.peer_code, metric_id, q);
+                let behind = |q: Quarter| self.behind(&p.peer_code, metric_id, q);
                 behind(period + -QUARTERS_BACK) == Some(true) && behind(period) == Some(false)
             })
             .collect()

@@ -250,6 +250,13 @@ impl Figures {
     /// soon decoded and dropped.
     pub(super) fn decode_all(&self) {
         for q in self.quarters.values().rev().filter(|q| q.0.figures.get().is_none()) {
+            // A read that ended without this body (stopped as the server shuts down) ends the
+            // decoding here; a reader who asks for the quarter learns why.
+            let missing =
+                q.0.body.lock().expect("a quarter's payload lock").as_ref().is_some_and(|p| p.bodies.missing(p.period));
+            if missing {
+                return;
+            }
             let _ = std::ops::Deref::deref(q);
         }
     }

@@ -125,6 +125,12 @@ impl Bodies {
         }
     }
 
+    /// Whether taking the body of quarter `p` would fail now: the read has ended without it.
+    pub fn missing(&self, p: Quarter) -> bool {
+        let state = self.state.lock().expect("the snapshot bodies' lock");
+        state.ended.is_some() && !state.bodies.contains_key(&p)
+    }
+
     fn end(&self, result: Result<()>) {
         self.state.lock().expect("the snapshot bodies' lock").ended = Some(result.map_err(|e| format!("{e:#}")));
         self.arrived.notify_all();
@@ -280,8 +286,8 @@ impl Reply {
 
     /// The read has ended: a failure goes to the start if it has no answer yet, else to the
     /// readers waiting for bodies.
-    fn end(self, read: Result<()>) {
-        match (self.bodies, self.first) {
+    fn end(mut self, read: Result<()>) {
+        match (self.bodies.take(), self.first.take()) {
             (Some(b), _) => {
                 if let Some(b) = b.upgrade() {
                     b.end(read)
@@ -291,6 +297,16 @@ impl Reply {
                 let _ = f.send(read.map(|()| None));
             }
             (None, None) => {}
+        }
+    }
+}
+
+/// A read dropped before it ended (its task cancelled as the runtime shuts down) tells whoever
+/// waits for a body, rather than leave them waiting; the start learns it from its channel.
+impl Drop for Reply {
+    fn drop(&mut self) {
+        if let Some(b) = self.bodies.take().and_then(|b| b.upgrade()) {
+            b.end(Err(anyhow::anyhow!("the read was stopped before it ended")));
         }
     }
 }

@@ -284,8 +284,7 @@ pub fn compute(f: &Figures, period: Option<Quarter>, scope: &TrustScope) -> Gaps
     });
     // Rolled up by area: every position of the area's trusts pooled (not an average of shares).
     let area = |name: String, href: String, trusts: Vec<&str>| {
-        let of: Vec<&TrustBenchmarkRow> =
-            positions.iter().filter(|t| trusts.contains(&&*t.org_code)).collect();
+        let of: Vec<&TrustBenchmarkRow> = positions.iter().filter(|t| trusts.contains(&&*t.org_code)).collect();
         let n = behind(&of);
         let maturity: Vec<f64> = trusts
             .iter()
