@@ -58,6 +58,7 @@ impl Index {
         for (i, k) in keys.enumerate() {
             at.insert(k, i);
         }
+        at.slots.shrink_to_fit();
         at
     }
 
@@ -193,11 +194,19 @@ impl Core {
     fn of_records(
         reference: &Reference,
         texts: Texts,
-        values: Vec<Value>,
+        mut values: Vec<Value>,
         value_at: Option<Index>,
-        positions: Vec<Position>,
-        tables: Tables,
+        mut positions: Vec<Position>,
+        mut tables: Tables,
     ) -> Self {
+        // Kept for the life of the figures: no room to grow (a table read from a snapshot or
+        // pushed to can have up to twice the room it needs).
+        values.shrink_to_fit();
+        positions.shrink_to_fit();
+        tables.benchmarks.shrink_to_fit();
+        tables.indices.shrink_to_fit();
+        tables.gaps.shrink_to_fit();
+        tables.summaries.shrink_to_fit();
         let (org_of, metric_of) = texts.positions(reference);
         let key = |o: u32, m: u32| (org_of[o as usize], metric_of[m as usize]);
         let width = reference.metrics.len();
@@ -239,7 +248,8 @@ impl Trends {
         Self::of_records(reference, texts.finish(), rows)
     }
 
-    fn of_records(reference: &Reference, texts: Texts, rows: Vec<Trend>) -> Self {
+    fn of_records(reference: &Reference, texts: Texts, mut rows: Vec<Trend>) -> Self {
+        rows.shrink_to_fit();
         let (org_of, metric_of) = texts.positions(reference);
         let keys = rows.iter().map(|t| (org_of[t.org as usize], metric_of[t.metric as usize]));
         let at = Index::of(reference.metrics.len(), keys);
