@@ -52,13 +52,15 @@ impl Index {
         Self { width: width as u32, slots: Vec::new() }
     }
 
-    /// The index of rows with these keys, in order.
+    /// The index of rows with these keys, in order, with room for its slots only.
     fn of(width: usize, keys: impl Iterator<Item = (u32, u32)>) -> Self {
         let mut at = Self::new(width);
-        for (i, k) in keys.enumerate() {
+        let keys: Vec<(u32, u32)> = keys.collect();
+        let last = keys.iter().filter_map(|&k| at.slot(k)).max();
+        at.slots = vec![EMPTY; last.map_or(0, |l| l + 1)];
+        for (i, k) in keys.into_iter().enumerate() {
             at.insert(k, i);
         }
-        at.slots.shrink_to_fit();
         at
     }
 
@@ -194,19 +196,18 @@ impl Core {
     fn of_records(
         reference: &Reference,
         texts: Texts,
-        mut values: Vec<Value>,
+        values: Vec<Value>,
         value_at: Option<Index>,
-        mut positions: Vec<Position>,
+        positions: Vec<Position>,
         mut tables: Tables,
     ) -> Self {
-        // Kept for the life of the figures: no room to grow (a table read from a snapshot or
-        // pushed to can have up to twice the room it needs).
-        values.shrink_to_fit();
-        positions.shrink_to_fit();
-        tables.benchmarks.shrink_to_fit();
-        tables.indices.shrink_to_fit();
-        tables.gaps.shrink_to_fit();
-        tables.summaries.shrink_to_fit();
+        // Kept for the life of the figures: no room to grow (a table pushed to can have up to
+        // twice the room it needs; see `columns::exact`).
+        let (values, positions) = (columns::tight(values), columns::tight(positions));
+        tables.benchmarks = columns::tight(tables.benchmarks);
+        tables.indices = columns::tight(tables.indices);
+        tables.gaps = columns::tight(tables.gaps);
+        tables.summaries = columns::tight(tables.summaries);
         let (org_of, metric_of) = texts.positions(reference);
         let key = |o: u32, m: u32| (org_of[o as usize], metric_of[m as usize]);
         let width = reference.metrics.len();
@@ -248,8 +249,8 @@ impl Trends {
         Self::of_records(reference, texts.finish(), rows)
     }
 
-    fn of_records(reference: &Reference, texts: Texts, mut rows: Vec<Trend>) -> Self {
-        rows.shrink_to_fit();
+    fn of_records(reference: &Reference, texts: Texts, rows: Vec<Trend>) -> Self {
+        let rows = columns::tight(rows);
         let (org_of, metric_of) = texts.positions(reference);
         let keys = rows.iter().map(|t| (org_of[t.org as usize], metric_of[t.metric as usize]));
         let at = Index::of(reference.metrics.len(), keys);

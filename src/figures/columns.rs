@@ -232,7 +232,44 @@ impl Trend {
 #[derive(Deserialize, Default)]
 pub(super) struct Stored<R> {
     pub texts: Vec<String>,
+    #[serde(deserialize_with = "exact", bound(deserialize = "R: Deserialize<'de>"))]
     pub rows: Vec<R>,
+}
+
+/// The most room `exact` makes ahead for a sequence, whatever length it claims.
+const MOST_AHEAD: usize = 1 << 24;
+
+/// A sequence read into a vector with room for exactly its length. Serde's own reading makes
+/// room as it goes, doubling, so that a table read from a snapshot could hold up to twice the
+/// memory it needs for as long as the figures live; and the allocator keeps a block that a
+/// shrink asks to give back less than half of.
+pub(super) fn exact<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Exact<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Exact<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a sequence")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(MOST_AHEAD));
+            while let Some(x) = seq.next_element()? {
+                out.push(x);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Exact(std::marker::PhantomData))
+}
+
+/// `v` with room for its length only: a copy when it has more (see `exact`).
+pub(super) fn tight<T: Clone>(v: Vec<T>) -> Vec<T> {
+    if v.capacity() > v.len() { v.as_slice().to_vec() } else { v }
 }
 
 /// `Stored`, as written.
@@ -337,6 +374,29 @@ mod tests {
         assert_eq!(t.iter().map(|t| t.row(&texts, p)).collect::<Vec<_>>(), vec![position, behind, unknown]);
         assert_eq!(r.iter().map(|t| t.row(&texts, p)).collect::<Vec<_>>(), vec![trend, flat]);
         assert!(r[0].row(&texts, p).change.unwrap().is_sign_negative(), "the sign of a zero is kept");
+    }
+
+    #[test]
+    fn a_table_read_from_a_snapshot_has_room_for_its_rows_only() {
+        let mut texts = Interner::default();
+        let trend = TrendRow {
+            org_code: "RXX".into(),
+            metric_id: "m".into(),
+            period: Quarter::from_index(8100),
+            change: Some(1.0),
+            slope: Some(0.5),
+            trend: None,
+        };
+        let rows = vec![Trend::of(&trend, &mut texts); 100_000];
+        let texts = texts.finish();
+        let bytes = rmp_serde::to_vec(&StoredOut::of(&texts, &rows)).unwrap();
+        let read: Stored<Trend> = rmp_serde::from_slice(&bytes).unwrap();
+        assert_eq!((read.rows.len(), read.rows.capacity()), (100_000, 100_000));
+        let mut pushed = read.rows.clone();
+        pushed.push(rows[0]);
+        assert!(pushed.capacity() > pushed.len());
+        let pushed = tight(pushed);
+        assert_eq!(pushed.capacity(), pushed.len());
     }
 
     #[test]

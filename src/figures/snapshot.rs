@@ -10,7 +10,7 @@
 //! there, or by the first reader that asks for their quarter (`Quarterly`), whichever comes
 //! first.
 
-use super::columns::{Position, Record, Stored, StoredOut, Trend, Value};
+use super::columns::{Position, Record, Stored, StoredOut, Trend, Value, exact};
 use super::quality::{QualityFlag, RULE_HISTORY, RULE_PEERS};
 use super::{Figures, QuarterFigures, Trends};
 use crate::analytics::{BenchmarkRow, GapRow, IndexRow, IndexSummaryRow, Tables, Text};
@@ -33,9 +33,13 @@ struct QuarterTables<'a> {
 
 #[derive(Deserialize)]
 struct QuarterTablesIn {
+    #[serde(deserialize_with = "exact")]
     benchmarks: Vec<BenchmarkRow>,
+    #[serde(deserialize_with = "exact")]
     indices: Vec<IndexRow>,
+    #[serde(deserialize_with = "exact")]
     gaps: Vec<GapRow>,
+    #[serde(deserialize_with = "exact")]
     summaries: Vec<IndexSummaryRow>,
 }
 
@@ -70,7 +74,9 @@ struct BodyOut<'a> {
 struct BodyIn {
     tables: QuarterTablesIn,
     texts: Vec<String>,
+    #[serde(deserialize_with = "exact")]
     values: Vec<Value>,
+    #[serde(deserialize_with = "exact")]
     positions: Vec<Position>,
     trends: Stored<Trend>,
 }
@@ -119,7 +125,7 @@ fn head(period: Quarter, head: &[u8]) -> Result<Vec<QualityFlag>> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(flags)
+    Ok(super::columns::tight(flags))
 }
 
 /// A quarter's figures from its payload's body.
