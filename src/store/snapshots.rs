@@ -50,8 +50,8 @@ struct Arrivals {
     ended: Option<std::result::Result<(), String>>,
 }
 
-/// How many bodies may be read and not yet taken before the read pauses (unless a reader waits
-/// for one further on): a start holds a few bodies at a time, not every quarter's.
+/// How many bodies may be read and not yet taken before the SQLite read pauses (unless a reader
+/// waits for one further on): a start holds a few bodies at a time, not every quarter's.
 const AHEAD: usize = 2;
 
 impl Bodies {
@@ -103,26 +103,6 @@ impl Bodies {
         drop(state);
         self.arrived.notify_all();
         true
-    }
-
-    /// `put_when_room`, waiting without holding a thread.
-    async fn put_when_room_async(self: &Arc<Self>, p: Quarter, body: Vec<u8>) -> bool {
-        loop {
-            {
-                let mut state = self.state.lock().expect("the snapshot bodies' lock");
-                if !Self::full(&state) {
-                    state.wanted.remove(&p);
-                    state.bodies.insert(p, body);
-                    drop(state);
-                    self.arrived.notify_all();
-                    return true;
-                }
-                if Arc::strong_count(self) == 1 {
-                    return false;
-                }
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
     }
 
     /// Whether taking the body of quarter `p` would fail now: the read has ended without it.
@@ -395,10 +375,14 @@ async fn postgres_snapshot(pool: sqlx::AnyPool, format: i64, first: First) {
             )
             .bind(newest.unwrap_or(i64::MIN))
             .fetch(&mut *tx);
+            // Not paused as the SQLite read is: this read runs on the runtime's workers, and a
+            // reader who waits for a body blocks one of them; a read that waited for room could
+            // then wait on the very worker it needs. It stops when no one is left to take a body.
             while let Some(r) = rows.try_next().await? {
-                if !rest.put_when_room_async(period(&r)?, r.try_get(1)?).await {
+                if Arc::strong_count(&rest) == 1 {
                     break;
                 }
+                rest.put(period(&r)?, r.try_get(1)?);
             }
         }
         tx.commit().await?;
