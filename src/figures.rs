@@ -351,55 +351,24 @@ fn periods_of(values: &[CurrentValue]) -> Vec<Quarter> {
     periods
 }
 
-/// The tables with their codes replaced by the reference's shared copies (a decoded snapshot
-/// has one copy per row).
+/// The benchmarks, indices and gaps with their codes and words replaced by
+/// the reference's shared copies (a decoded snapshot has one copy per row); the trust positions
+/// and trends are records, whose texts are shared as they are read (`columns::Texts::shared`).
 fn share_texts(reference: &Reference, mut t: Tables) -> Tables {
-    let org = |x: &mut analytics::Text| {
-        if let Some(i) = reference.org_position(x) {
-            *x = reference.org_text(i);
-        }
-    };
-    let metric = |x: &mut analytics::Text| {
-        if let Some(i) = reference.metric_position(x) {
-            *x = reference.metric_text(i);
-        }
-    };
-    let word = |x: &mut analytics::Text| {
-        let shared = match reference.domains.iter().position(|d| *d.domain_id == **x) {
-            Some(i) => reference.domain_text(i),
-            None => match crate::domain::TrustType::ALL.iter().position(|t| t.as_str() == &**x) {
-                Some(i) => reference.type_text(i),
-                None => reference.word(x),
-            },
-        };
-        *x = shared;
-    };
+    let share = |x: &mut analytics::Text| *x = reference.shared(x);
     for r in &mut t.benchmarks {
-        metric(&mut r.metric_id);
-        word(&mut r.domain);
-        word(&mut r.peer_group);
-    }
-    for r in &mut t.trust_benchmarks {
-        org(&mut r.org_code);
-        word(&mut r.trust_type);
-        metric(&mut r.metric_id);
-        word(&mut r.domain);
+        share(&mut r.metric_id);
+        share(&mut r.domain);
+        share(&mut r.peer_group);
     }
     for r in &mut t.indices {
-        org(&mut r.org_code);
-        word(&mut r.trust_type);
-        word(&mut r.domain);
-    }
-    for r in &mut t.trends {
-        org(&mut r.org_code);
-        metric(&mut r.metric_id);
-        if let Some(w) = r.trend.as_mut() {
-            word(w);
-        }
+        share(&mut r.org_code);
+        share(&mut r.trust_type);
+        share(&mut r.domain);
     }
     for r in &mut t.gaps {
-        metric(&mut r.metric_id);
-        word(&mut r.peer_group);
+        share(&mut r.metric_id);
+        share(&mut r.peer_group);
     }
     t
 }
@@ -938,18 +907,17 @@ impl Figures {
         period: Quarter,
         trust_type: Option<&str>,
     ) -> impl Iterator<Item = TrustBenchmarkRow> + '_ {
-        let q = self.quarters.get(&period).filter(|_| self.metric_key(metric_id).is_some());
-        let metric = self.reference.metric_position(metric_id).map_or(u32::MAX, |m| m as u32);
+        let q = self.metric_key(metric_id).and_then(|_| self.quarters.get(&period));
+        // The metric's number among the quarter's texts: records are chosen by it.
+        let core = q.map(|q| &*q.core);
+        let metric = core.and_then(|c| c.texts.id(metric_id));
         let trust_type = trust_type.map(str::to_string);
-        q.into_iter().flat_map(move |q| {
-            let core = &q.core;
-            let (_, metric_of) = core.texts.positions(&self.reference);
+        core.zip(metric).into_iter().flat_map(move |(core, metric)| {
             let trust_type = trust_type.clone();
             (0..core.positions.len())
                 .filter(move |&i| {
                     let t = &core.positions[i];
-                    metric_of[t.metric as usize] == metric
-                        && trust_type.as_deref().is_none_or(|x| t.trust_type(&core.texts) == x)
+                    t.metric == metric && trust_type.as_deref().is_none_or(|x| t.trust_type(&core.texts) == x)
                 })
                 .map(move |i| core.position(i, period))
         })

@@ -19,6 +19,11 @@ impl Texts {
         &self.0[i as usize]
     }
 
+    /// The number of `text` among these texts.
+    pub(super) fn id(&self, text: &str) -> Option<u32> {
+        self.0.iter().position(|t| **t == *text).map(|i| i as u32)
+    }
+
     pub(super) fn as_slice(&self) -> &[Text] {
         &self.0
     }
