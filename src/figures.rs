@@ -14,6 +14,7 @@ pub mod groups;
 pub mod peers;
 pub mod quality;
 mod snapshot;
+mod spill;
 /// The format of the snapshot's payloads that these figures write and read.
 pub use snapshot::FORMAT as SNAPSHOT_FORMAT;
 /// Intervals, significance, funnels and Making Data Count charts.
@@ -24,7 +25,8 @@ use crate::domain::{Quarter, Reference};
 use crate::figures::quality::QualityFlag;
 use crate::store::{CurrentValue, Store};
 use anyhow::{Context, Result};
-use columns::{Interner, Position, Texts, Trend, Value};
+use columns::{Interner, Maturity, Position, Texts, Trend, Value};
+use spill::{Records, Table};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -39,9 +41,10 @@ fn enumerate<K: std::hash::Hash + Eq>(keys: impl Iterator<Item = K>) -> Map<K> {
 /// metric (`width` metrics to an organisation), `EMPTY` where there is no row. At national scale a
 /// quarter has most of its pairs, and four bytes a slot is a fraction of a hash map's entry.
 /// Keys of codes the reference does not know (`u32::MAX`) are not kept.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 struct Index {
     width: u32,
+    #[serde(deserialize_with = "columns::exact")]
     slots: Vec<u32>,
 }
 
@@ -96,6 +99,34 @@ impl Index {
     }
 }
 
+/// A quarter's records of one kind and where each is: kept, or written to disk, together.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(bound(deserialize = "R: serde::Deserialize<'de>"))]
+struct Keyed<R> {
+    #[serde(deserialize_with = "columns::exact")]
+    rows: Vec<R>,
+    /// Shared between versions while the rows keep their places.
+    at: Arc<Index>,
+}
+
+impl<R: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static> Table for Keyed<R> {
+    fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
+impl<R> Default for Keyed<R> {
+    fn default() -> Self {
+        Self { rows: Vec::new(), at: Arc::default() }
+    }
+}
+
+impl<R> Keyed<R> {
+    fn get(&self, key: &(u32, u32)) -> Option<&R> {
+        self.at.get(key).map(|i| &self.rows[i])
+    }
+}
+
 /// The figures of one quarter: its values and every table but the trends (`Core`, which only a
 /// change to the quarter's own values changes), and its trends (which a change to any of the
 /// three quarters before changes too). Each part is shared between versions until it changes.
@@ -113,16 +144,17 @@ struct Core {
     texts: Texts,
     values: Vec<Value>,
     benchmarks: Vec<BenchmarkRow>,
-    /// The trust benchmarks.
-    positions: Vec<Position>,
-    indices: Vec<IndexRow>,
+    /// The trust benchmarks, by organisation and metric (on disk in an older quarter: see
+    /// `Figures::spill_older`).
+    positions: Records<Keyed<Position>>,
+    /// The domain and maturity indices.
+    indices: Vec<Maturity>,
     gaps: Vec<GapRow>,
     summaries: Vec<IndexSummaryRow>,
     /// By metric and trust type.
     benchmark_at: Map<(u32, u32)>,
-    trust_at: Index,
-    /// By organisation and domain.
-    index_at: Map<(u32, u32)>,
+    /// By organisation and domain (`domain_pos`).
+    index_at: Index,
     value_at: Index,
     /// The quarter's intervals and funnels, computed when first asked for.
     statistics: std::sync::OnceLock<statistics::QuarterStatistics>,
@@ -131,13 +163,8 @@ struct Core {
 #[derive(Debug, Default)]
 struct Trends {
     texts: Texts,
-    rows: Vec<Trend>,
-    /// Shared between versions while the rows keep their places.
-    at: Arc<Index>,
-}
-
-fn org_pos(reference: &Reference, code: &str) -> u32 {
-    reference.org_position(code).map_or(u32::MAX, |i| i as u32)
+    /// By organisation and metric (on disk in an older quarter: see `Figures::spill_older`).
+    records: Records<Keyed<Trend>>,
 }
 
 fn metric_pos(reference: &Reference, id: &str) -> u32 {
@@ -148,11 +175,11 @@ fn type_pos(peer_group: &str) -> u32 {
     crate::domain::TrustType::ALL.iter().position(|t| t.as_str() == peer_group).map_or(u32::MAX, |i| i as u32)
 }
 
-/// A domain's position in the reference; then `all` (the maturity index), then unknown ones.
+/// A domain's position in the reference; then `all` (the maturity index); `u32::MAX` for others.
 fn domain_pos(reference: &Reference, domain: &str) -> u32 {
     match reference.domains.iter().position(|d| d.domain_id == domain) {
         Some(i) => i as u32,
-        None if domain == "all" => u32::MAX - 1,
+        None if domain == "all" => reference.domains.len() as u32,
         None => u32::MAX,
     }
 }
@@ -180,8 +207,9 @@ impl Core {
         mut tables: Tables,
     ) -> Self {
         let positions = tables.trust_benchmarks.iter().map(|t| Position::of(t, &mut texts)).collect();
-        tables.trust_benchmarks = Vec::new();
-        Self::of_records(reference, texts.finish(), values, value_at, positions, tables)
+        let indices = tables.indices.iter().map(|x| Maturity::of(x, &mut texts)).collect();
+        (tables.trust_benchmarks, tables.indices) = (Vec::new(), Vec::new());
+        Self::of_records(reference, texts.finish(), values, value_at, positions, indices, tables)
     }
 
     /// A quarter's figures from its values as rows, and its tables.
@@ -191,37 +219,41 @@ impl Core {
         Self::new(reference, texts, values, None, tables)
     }
 
-    /// A quarter's figures from its values' and positions' records and its other tables
-    /// (`tables.trust_benchmarks` and `tables.trends` are not read).
+    /// A quarter's figures from its values', positions' and indices' records and its other
+    /// tables (`tables.trust_benchmarks`, `tables.indices` and `tables.trends` are not read).
     fn of_records(
         reference: &Reference,
         texts: Texts,
         values: Vec<Value>,
         value_at: Option<Index>,
         positions: Vec<Position>,
+        indices: Vec<Maturity>,
         mut tables: Tables,
     ) -> Self {
         // Kept for the life of the figures: no room to grow (a table pushed to can have up to
         // twice the room it needs; see `columns::exact`).
-        let (values, positions) = (columns::tight(values), columns::tight(positions));
+        let (values, positions, indices) = (columns::tight(values), columns::tight(positions), columns::tight(indices));
         tables.benchmarks = columns::tight(tables.benchmarks);
-        tables.indices = columns::tight(tables.indices);
         tables.gaps = columns::tight(tables.gaps);
         tables.summaries = columns::tight(tables.summaries);
         let (org_of, metric_of) = texts.positions(reference);
         let key = |o: u32, m: u32| (org_of[o as usize], metric_of[m as usize]);
         let width = reference.metrics.len();
-        let (org, metric) = (|c: &str| org_pos(reference, c), |m: &str| metric_pos(reference, m));
+        let domain_of: Vec<u32> = texts.as_slice().iter().map(|t| domain_pos(reference, t)).collect();
+        let index_keys = indices.iter().map(|x| (org_of[x.org as usize], domain_of[x.domain as usize]));
+        let metric = |m: &str| metric_pos(reference, m);
         Self {
             benchmark_at: enumerate(tables.benchmarks.iter().map(|b| (metric(&b.metric_id), type_pos(&b.peer_group)))),
-            trust_at: Index::of(width, positions.iter().map(|t| key(t.org, t.metric))),
-            index_at: enumerate(tables.indices.iter().map(|x| (org(&x.org_code), domain_pos(reference, &x.domain)))),
+            positions: Records::new(Keyed {
+                at: Arc::new(Index::of(width, positions.iter().map(|t| key(t.org, t.metric)))),
+                rows: positions,
+            }),
+            index_at: Index::of(reference.domains.len() + 1, index_keys),
             value_at: value_at.unwrap_or_else(|| Index::of(width, values.iter().map(|v| key(v.org, v.metric)))),
             texts,
             values,
             benchmarks: tables.benchmarks,
-            positions,
-            indices: tables.indices,
+            indices,
             gaps: tables.gaps,
             summaries: tables.summaries,
             statistics: Default::default(),
@@ -232,8 +264,10 @@ impl Core {
         self.values[i].row(&self.texts, period)
     }
 
-    fn position(&self, i: usize, period: Quarter) -> TrustBenchmarkRow {
-        self.positions[i].row(&self.texts, period)
+    /// The quarter's trust benchmarks as rows, in the records' order.
+    fn position_rows(&self, period: Quarter) -> impl Iterator<Item = TrustBenchmarkRow> + '_ {
+        let positions = self.positions.get();
+        (0..positions.rows.len()).map(move |i| positions.rows[i].row(&self.texts, period))
     }
 
     /// The quarter's values as rows, in the records' order.
@@ -254,11 +288,13 @@ impl Trends {
         let (org_of, metric_of) = texts.positions(reference);
         let keys = rows.iter().map(|t| (org_of[t.org as usize], metric_of[t.metric as usize]));
         let at = Index::of(reference.metrics.len(), keys);
-        Self { texts, rows, at: Arc::new(at) }
+        Self { texts, records: Records::new(Keyed { rows, at: Arc::new(at) }) }
     }
 
-    fn row(&self, i: usize, period: Quarter) -> TrendRow {
-        self.rows[i].row(&self.texts, period)
+    /// The quarter's trends as rows, in the records' order.
+    fn trend_rows(&self, period: Quarter) -> impl Iterator<Item = TrendRow> + '_ {
+        let records = self.records.get();
+        (0..records.rows.len()).map(move |i| records.rows[i].row(&self.texts, period))
     }
 
     /// These trends with the rows of the changed `pairs` replaced by `fresh` (the new trends of
@@ -267,31 +303,33 @@ impl Trends {
     fn with(&self, reference: &Reference, pairs: &foldhash::HashSet<(u32, u32)>, fresh: Vec<TrendRow>) -> Self {
         let keyed: Vec<((u32, u32), TrendRow)> =
             fresh.into_iter().filter_map(|t| Some((key_of(reference, &t.org_code, &t.metric_id)?, t))).collect();
-        let old = pairs.iter().filter(|k| self.at.contains_key(k)).count();
+        let before = self.records.get();
+        let old = pairs.iter().filter(|k| before.at.contains_key(k)).count();
         let mut texts = Interner::from(&self.texts);
-        if keyed.len() == old && keyed.iter().all(|(k, _)| self.at.contains_key(k)) {
+        if keyed.len() == old && keyed.iter().all(|(k, _)| before.at.contains_key(k)) {
             // The same pairs as before (the usual revision): each new row takes its old one's
             // place, and the index stays.
-            let mut rows = self.rows.clone();
+            let mut rows = before.rows.clone();
             for (k, t) in keyed {
-                if let Some(i) = self.at.get(&k) {
+                if let Some(i) = before.at.get(&k) {
                     rows[i] = Trend::of(&t, &mut texts);
                 }
             }
-            return Self { texts: texts.finish(), rows, at: self.at.clone() };
+            let records = Records::new(Keyed { rows, at: before.at.clone() });
+            return Self { texts: texts.finish(), records };
         }
         // Some pairs are new to the quarter: the new rows are merged into the others, by key.
-        let mut key_at = vec![(u32::MAX, u32::MAX); self.rows.len()];
-        for (k, i) in self.at.iter() {
+        let mut key_at = vec![(u32::MAX, u32::MAX); before.rows.len()];
+        for (k, i) in before.at.iter() {
             key_at[i] = k;
         }
         let order = |a: &(&str, u32), b: &(&str, u32)| a.cmp(b);
         let mut keyed = keyed;
         keyed.sort_by(|(a, x), (b, y)| order(&(&x.org_code, a.1), &(&y.org_code, b.1)));
-        let mut rows = Vec::with_capacity(self.rows.len() + keyed.len());
-        let mut keys = Vec::with_capacity(self.rows.len() + keyed.len());
+        let mut rows = Vec::with_capacity(before.rows.len() + keyed.len());
+        let mut keys = Vec::with_capacity(before.rows.len() + keyed.len());
         let mut fresh = keyed.into_iter().peekable();
-        for (t, k) in self.rows.iter().zip(key_at) {
+        for (t, k) in before.rows.iter().zip(key_at) {
             if pairs.contains(&k) {
                 continue;
             }
@@ -307,11 +345,23 @@ impl Trends {
             rows.push(Trend::of(&ft, &mut texts));
             keys.push(fk);
         }
-        Self { texts: texts.finish(), rows, at: Arc::new(Index::of(reference.metrics.len(), keys.into_iter())) }
+        let at = Arc::new(Index::of(reference.metrics.len(), keys.into_iter()));
+        Self { texts: texts.finish(), records: Records::new(Keyed { rows: columns::tight(rows), at }) }
     }
 }
 
+/// How many of the latest quarters keep their trust positions and trends in memory: the quarter
+/// pages show first and the one they compare it with. The older quarters' are on disk until
+/// asked for (`spill`).
+const HELD_QUARTERS: usize = 2;
+
 impl QuarterFigures {
+    /// Writes the trust positions and trends to disk, until asked for.
+    fn spill(&self) {
+        self.core.positions.spill();
+        self.trends.records.spill();
+    }
+
     fn new(reference: &Reference, values: Vec<CurrentValue>, mut tables: Tables) -> Self {
         let trends = Arc::new(Trends::new(reference, std::mem::take(&mut tables.trends)));
         Self { core: Arc::new(Core::of_rows(reference, &values, tables)), trends }
@@ -351,20 +401,15 @@ fn periods_of(values: &[CurrentValue]) -> Vec<Quarter> {
     periods
 }
 
-/// The benchmarks, indices and gaps with their codes and words replaced by
-/// the reference's shared copies (a decoded snapshot has one copy per row); the trust positions
-/// and trends are records, whose texts are shared as they are read (`columns::Texts::shared`).
+/// The benchmarks and gaps with their codes and words replaced by the reference's shared copies
+/// (a decoded snapshot has one copy per row); the trust positions, indices and trends are
+/// records, whose texts are shared as they are read (`columns::Texts::shared`).
 fn share_texts(reference: &Reference, mut t: Tables) -> Tables {
     let share = |x: &mut analytics::Text| *x = reference.shared(x);
     for r in &mut t.benchmarks {
         share(&mut r.metric_id);
         share(&mut r.domain);
         share(&mut r.peer_group);
-    }
-    for r in &mut t.indices {
-        share(&mut r.org_code);
-        share(&mut r.trust_type);
-        share(&mut r.domain);
     }
     for r in &mut t.gaps {
         share(&mut r.metric_id);
@@ -446,7 +491,10 @@ impl Figures {
                     if stale {
                         f.store_snapshot(store).await?;
                         let all = f.clone();
-                        tokio::task::spawn_blocking(move || all.decode_all());
+                        tokio::task::spawn_blocking(move || {
+                            all.decode_all();
+                            all.spill_older();
+                        });
                     } else {
                         // Nothing was computed: the first refresh would start polars' threads and
                         // fill its allocator. One quarter computed now, in the background, does
@@ -474,6 +522,7 @@ impl Figures {
         .await??;
         let f = Arc::new(Figures { synthetic, ..f.with(targets, conformance) });
         f.store_snapshot(store).await?;
+        f.spill_older();
         Ok(f)
     }
 
@@ -497,6 +546,7 @@ impl Figures {
             Ok(Self::assemble(data_version, computed_at, reference, split_values(values), split_tables(tables)))
         })
         .await??;
+        f.spill_older();
         Ok(Arc::new(Figures { synthetic, ..f.with(targets, conformance) }))
     }
 
@@ -527,6 +577,7 @@ impl Figures {
             total_ms = started.elapsed().as_secs_f64() * 1e3,
             "refresh"
         );
+        f.spill_older();
         Ok(Arc::new(f.with(targets, conformance)))
     }
 
@@ -676,6 +727,31 @@ impl Figures {
             "apply"
         );
         Ok(f)
+    }
+
+    /// Writes the trust positions and trends of every decoded quarter but the latest
+    /// `HELD_QUARTERS` to disk, on a thread of its own (quarters still to be decoded from the
+    /// snapshot are written as they are decoded).
+    fn spill_older(&self) {
+        let older = self.older_held();
+        if !older.is_empty() {
+            std::thread::spawn(move || older.iter().for_each(QuarterFigures::spill));
+        }
+    }
+
+    /// What the server does in the background after each version (`spill_older`), now and on
+    /// this thread: the older quarters' trust positions and trends written to disk.
+    pub fn spill_older_now(&self) {
+        self.older_held().iter().for_each(QuarterFigures::spill);
+    }
+
+    /// The decoded quarters but the latest `HELD_QUARTERS` whose positions or trends are held.
+    fn older_held(&self) -> Vec<QuarterFigures> {
+        (self.quarters.values().rev().skip(HELD_QUARTERS))
+            .filter_map(|q| q.decoded())
+            .filter(|q| q.core.positions.held() || q.trends.records.held())
+            .cloned()
+            .collect()
     }
 
     /// Computes the latest quarter's tables and drops them (see `load`).
@@ -894,10 +970,7 @@ impl Figures {
 
     /// The trust benchmarks of one quarter.
     pub fn trust_benchmarks_in(&self, period: Quarter) -> impl Iterator<Item = TrustBenchmarkRow> + '_ {
-        self.quarters
-            .get(&period)
-            .into_iter()
-            .flat_map(move |q| (0..q.core.positions.len()).map(move |i| q.core.position(i, period)))
+        self.quarters.get(&period).into_iter().flat_map(move |q| q.core.position_rows(period))
     }
 
     /// The trust benchmarks of one quarter on one metric within one trust type (or every type).
@@ -914,21 +987,23 @@ impl Figures {
         let trust_type = trust_type.map(str::to_string);
         core.zip(metric).into_iter().flat_map(move |(core, metric)| {
             let trust_type = trust_type.clone();
-            (0..core.positions.len())
+            let positions = core.positions.get();
+            let chosen = positions.clone();
+            (0..positions.rows.len())
                 .filter(move |&i| {
-                    let t = &core.positions[i];
+                    let t = &chosen.rows[i];
                     t.metric == metric && trust_type.as_deref().is_none_or(|x| t.trust_type(&core.texts) == x)
                 })
-                .map(move |i| core.position(i, period))
+                .map(move |i| positions.rows[i].row(&core.texts, period))
         })
     }
 
-    pub fn indices(&self) -> impl Iterator<Item = &IndexRow> {
-        self.quarters.values().flat_map(|q| q.core.indices.iter())
+    pub fn indices(&self) -> impl Iterator<Item = IndexRow> + '_ {
+        self.quarters.keys().flat_map(|&p| self.indices_in(p))
     }
 
     pub fn trends(&self) -> impl Iterator<Item = TrendRow> + '_ {
-        self.quarters.iter().flat_map(|(&p, q)| (0..q.trends.rows.len()).map(move |i| q.trends.row(i, p)))
+        self.quarters.iter().flat_map(|(&p, q)| q.trends.trend_rows(p))
     }
 
     pub fn gaps(&self) -> impl Iterator<Item = &GapRow> {
@@ -945,9 +1020,9 @@ impl Figures {
         let mut all = Tables::default();
         for (&p, q) in &self.quarters {
             all.benchmarks.extend(q.core.benchmarks.iter().cloned());
-            all.trust_benchmarks.extend((0..q.core.positions.len()).map(|i| q.core.position(i, p)));
-            all.indices.extend(q.core.indices.iter().cloned());
-            all.trends.extend((0..q.trends.rows.len()).map(|i| q.trends.row(i, p)));
+            all.trust_benchmarks.extend(q.core.position_rows(p));
+            all.indices.extend(q.core.indices.iter().map(|x| x.row(&q.core.texts, p)));
+            all.trends.extend(q.trends.trend_rows(p));
             all.gaps.extend(q.core.gaps.iter().cloned());
             all.summaries.extend(q.core.summaries.iter().cloned());
         }
@@ -976,7 +1051,7 @@ impl Figures {
     pub fn position(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<TrustBenchmarkRow> {
         let q = self.quarters.get(&period)?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
-        q.core.trust_at.get(&key).map(|i| q.core.position(i, period))
+        q.core.positions.get().get(&key).map(|t| t.row(&q.core.texts, period))
     }
 
     /// Whether a trust is behind best practice on a metric in a quarter (`position`'s
@@ -984,12 +1059,13 @@ impl Figures {
     pub fn behind(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<bool> {
         let q = self.quarters.get(&period)?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
-        q.core.trust_at.get(&key).and_then(|i| q.core.positions[i].behind_best_practice())
+        q.core.positions.get().get(&key).and_then(|t| t.behind_best_practice())
     }
 
     /// The domain and maturity indices of one quarter.
-    pub fn indices_in(&self, period: Quarter) -> &[IndexRow] {
-        self.quarters.get(&period).map_or(&[], |q| &q.core.indices)
+    pub fn indices_in(&self, period: Quarter) -> impl Iterator<Item = IndexRow> + '_ {
+        let core = self.quarters.get(&period).map(|q| &*q.core);
+        core.into_iter().flat_map(move |c| c.indices.iter().map(move |x| x.row(&c.texts, period)))
     }
 
     /// The distribution of a domain index (`all`: the maturity index) in `period` over `scope`
@@ -999,10 +1075,10 @@ impl Figures {
         q.core.summaries.iter().find(|s| &*s.scope == scope && &*s.domain == domain && &*s.group == group)
     }
 
-    pub fn index(&self, org_code: &str, period: Quarter, domain: &str) -> Option<&IndexRow> {
+    pub fn index(&self, org_code: &str, period: Quarter, domain: &str) -> Option<IndexRow> {
         let q = self.quarters.get(&period)?;
         let key = (self.org_key(org_code)?, domain_pos(&self.reference, domain));
-        q.core.index_at.get(&key).map(|&i| &q.core.indices[i])
+        q.core.index_at.get(&key).map(|i| q.core.indices[i].row(&q.core.texts, period))
     }
 
     pub fn value_at(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<CurrentValue> {
@@ -1035,7 +1111,7 @@ impl Figures {
     pub fn trend(&self, org_code: &str, metric_id: &str, period: Quarter) -> Option<TrendRow> {
         let q = self.quarters.get(&period)?;
         let key = (self.org_key(org_code)?, self.metric_key(metric_id)?);
-        q.trends.at.get(&key).map(|i| q.trends.row(i, period))
+        q.trends.records.get().get(&key).map(|t| t.row(&q.trends.texts, period))
     }
 }
 

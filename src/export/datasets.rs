@@ -284,7 +284,7 @@ pub fn write_export<W: Write + Send>(
                 .filter(|i| {
                     filter.period_ok(i.period) && filter.peer_ok(&i.trust_type) && filter.org_ok(r, &i.org_code)
                 })
-                .map(declared::indices::cells),
+                .map(|i| declared::indices::cells(&i)),
         )?,
         "trends" => write_table(
             out,

@@ -5,7 +5,7 @@
 //! exports read (`CurrentValue`, `TrustBenchmarkRow`, `TrendRow`), which are built from the
 //! records when asked for.
 
-use crate::analytics::{Text, TrendRow, TrustBenchmarkRow};
+use crate::analytics::{IndexRow, Text, TrendRow, TrustBenchmarkRow};
 use crate::domain::{Counts, CurrentValue, Quarter, Reference};
 use serde::{Deserialize, Serialize};
 
@@ -233,6 +233,46 @@ impl Trend {
     }
 }
 
+/// A trust's domain index, or its maturity index (domain `all`), in a quarter.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub(super) struct Maturity {
+    pub org: u32,
+    trust_type: u32,
+    pub domain: u32,
+    /// Counts of metrics: at most the catalogue's.
+    n_metrics: u32,
+    n_applicable: u32,
+    /// Whether there is an index (`index` is 0 when not).
+    has_index: bool,
+    index: f64,
+}
+
+impl Maturity {
+    pub(super) fn of(x: &IndexRow, texts: &mut Interner) -> Self {
+        Self {
+            org: texts.id(&x.org_code),
+            trust_type: texts.id(&x.trust_type),
+            domain: texts.id(&x.domain),
+            n_metrics: u32::try_from(x.n_metrics).unwrap_or(NONE),
+            n_applicable: u32::try_from(x.n_applicable).unwrap_or(NONE),
+            has_index: x.domain_index.is_some(),
+            index: x.domain_index.unwrap_or(0.0),
+        }
+    }
+
+    pub(super) fn row(&self, texts: &Texts, period: Quarter) -> IndexRow {
+        IndexRow {
+            org_code: texts.get(self.org).clone(),
+            trust_type: texts.get(self.trust_type).clone(),
+            period,
+            domain: texts.get(self.domain).clone(),
+            domain_index: self.has_index.then_some(self.index),
+            n_metrics: i64::from(self.n_metrics),
+            n_applicable: i64::from(self.n_applicable),
+        }
+    }
+}
+
 /// Records and the texts they point into, as a snapshot stores them; `check` before use.
 #[derive(Deserialize, Default)]
 pub(super) struct Stored<R> {
@@ -308,6 +348,12 @@ impl Record for Position {
     }
 }
 
+impl Record for Maturity {
+    fn fits(&self, n: usize) -> bool {
+        [self.org, self.trust_type, self.domain].iter().all(|&i| (i as usize) < n)
+    }
+}
+
 impl Record for Trend {
     fn fits(&self, n: usize) -> bool {
         [self.org, self.metric].iter().all(|&i| (i as usize) < n) && (self.word == NONE || (self.word as usize) < n)
@@ -370,8 +416,19 @@ mod tests {
         let v: Vec<Value> = [&value, &uncounted].iter().map(|v| Value::of(v, &mut texts)).collect();
         let t: Vec<Position> = [&position, &behind, &unknown].iter().map(|t| Position::of(t, &mut texts)).collect();
         let r: Vec<Trend> = [&trend, &flat].iter().map(|t| Trend::of(t, &mut texts)).collect();
+        let index = IndexRow {
+            org_code: "RXX".into(),
+            trust_type: "acute".into(),
+            period: value.period,
+            domain: "all".into(),
+            domain_index: Some(-0.0),
+            n_metrics: 12,
+            n_applicable: 14,
+        };
+        let none = IndexRow { domain_index: None, domain: "d".into(), n_metrics: 0, ..index.clone() };
+        let x: Vec<Maturity> = [&index, &none].iter().map(|x| Maturity::of(x, &mut texts)).collect();
         let texts = texts.finish();
-        assert_eq!(texts.as_slice().len(), 7, "each text once");
+        assert_eq!(texts.as_slice().len(), 8, "each text once");
         let p = value.period;
         assert_eq!((v[0].row(&texts, p).counts, v[1].row(&texts, p).counts), (value.counts, None));
         assert_eq!(v[0].row(&texts, p).value.to_bits(), value.value.to_bits());
@@ -379,6 +436,9 @@ mod tests {
         assert_eq!(t.iter().map(|t| t.row(&texts, p)).collect::<Vec<_>>(), vec![position, behind, unknown]);
         assert_eq!(r.iter().map(|t| t.row(&texts, p)).collect::<Vec<_>>(), vec![trend, flat]);
         assert!(r[0].row(&texts, p).change.unwrap().is_sign_negative(), "the sign of a zero is kept");
+        assert_eq!(x.iter().map(|x| x.row(&texts, p)).collect::<Vec<_>>(), vec![index, none]);
+        assert!(x[0].row(&texts, p).domain_index.unwrap().is_sign_negative());
+        assert!(x.iter().all(|x| x.fits(8)) && !x[0].fits(2));
     }
 
     #[test]

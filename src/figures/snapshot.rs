@@ -10,10 +10,10 @@
 //! there, or by the first reader that asks for their quarter (`Quarterly`), whichever comes
 //! first.
 
-use super::columns::{Position, Record, Stored, StoredOut, Trend, Value, exact};
+use super::columns::{Maturity, Position, Record, Stored, StoredOut, Trend, Value, exact};
 use super::quality::{QualityFlag, RULE_HISTORY, RULE_PEERS};
 use super::{Figures, QuarterFigures, Trends};
-use crate::analytics::{BenchmarkRow, GapRow, IndexRow, IndexSummaryRow, Tables, Text};
+use crate::analytics::{BenchmarkRow, GapRow, IndexSummaryRow, Tables, Text};
 use crate::domain::{Quarter, Reference};
 use crate::store::{Bodies, QuarterPayload};
 use anyhow::{Context, Result};
@@ -22,11 +22,10 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// One quarter's tables but the trust benchmarks and trends, as the snapshot stores them.
+/// One quarter's tables but the trust benchmarks, indices and trends, as the snapshot stores them.
 #[derive(Serialize)]
 struct QuarterTables<'a> {
     benchmarks: &'a [BenchmarkRow],
-    indices: &'a [IndexRow],
     gaps: &'a [GapRow],
     summaries: &'a [IndexSummaryRow],
 }
@@ -35,8 +34,6 @@ struct QuarterTables<'a> {
 struct QuarterTablesIn {
     #[serde(deserialize_with = "exact")]
     benchmarks: Vec<BenchmarkRow>,
-    #[serde(deserialize_with = "exact")]
-    indices: Vec<IndexRow>,
     #[serde(deserialize_with = "exact")]
     gaps: Vec<GapRow>,
     #[serde(deserialize_with = "exact")]
@@ -55,18 +52,19 @@ struct StoredFlag<'a> {
 
 /// The payloads' format, kept beside the snapshot (`snapshot_format`): 1 held the tables only,
 /// 2 the flags, tables and values in one body, 3 the head and body in one payload, 4 the values,
-/// trust positions and trends as rows.
-pub const FORMAT: i64 = 5;
+/// trust positions and trends as rows, 5 the indices as rows.
+pub const FORMAT: i64 = 6;
 
 const RULES: [&str; 2] = [RULE_HISTORY, RULE_PEERS];
 
-/// A body: the values and positions point into `texts`, the trends into their own.
+/// A body: the values, positions and indices point into `texts`, the trends into their own.
 #[derive(Serialize)]
 struct BodyOut<'a> {
     tables: QuarterTables<'a>,
     texts: &'a [Text],
     values: &'a [Value],
     positions: &'a [Position],
+    indices: &'a [Maturity],
     trends: StoredOut<'a, Trend>,
 }
 
@@ -78,6 +76,8 @@ struct BodyIn {
     values: Vec<Value>,
     #[serde(deserialize_with = "exact")]
     positions: Vec<Position>,
+    #[serde(deserialize_with = "exact")]
+    indices: Vec<Maturity>,
     trends: Stored<Trend>,
 }
 
@@ -94,17 +94,14 @@ pub(super) fn encode(period: Quarter, q: &QuarterFigures, flags: &[QualityFlag])
         })
         .collect();
     let head = rmp_serde::to_vec(&head)?;
+    let (positions, trends) = (q.core.positions.get(), q.trends.records.get());
     let body = BodyOut {
-        tables: QuarterTables {
-            benchmarks: &q.core.benchmarks,
-            indices: &q.core.indices,
-            gaps: &q.core.gaps,
-            summaries: &q.core.summaries,
-        },
+        tables: QuarterTables { benchmarks: &q.core.benchmarks, gaps: &q.core.gaps, summaries: &q.core.summaries },
         texts: q.core.texts.as_slice(),
         values: &q.core.values,
-        positions: &q.core.positions,
-        trends: StoredOut::of(&q.trends.texts, &q.trends.rows),
+        positions: &positions.rows,
+        indices: &q.core.indices,
+        trends: StoredOut::of(&q.trends.texts, &trends.rows),
     };
     Ok(QuarterPayload { period, head, body: rmp_serde::to_vec(&body)? })
 }
@@ -133,22 +130,18 @@ fn body(reference: &Reference, period: Quarter, body: &[u8]) -> Result<QuarterFi
     let q: BodyIn = rmp_serde::from_slice(body)?;
     let n = q.texts.len();
     anyhow::ensure!(
-        q.values.iter().all(|v| v.fits(n)) && q.positions.iter().all(|t| t.fits(n)),
+        q.values.iter().all(|v| v.fits(n))
+            && q.positions.iter().all(|t| t.fits(n))
+            && q.indices.iter().all(|x| x.fits(n)),
         "a record of quarter {period} points past its texts"
     );
     let texts = super::columns::Texts::shared(reference, q.texts);
     let (trend_texts, trends) = q.trends.check(reference)?;
     let t = q.tables;
-    let tables = Tables {
-        benchmarks: t.benchmarks,
-        indices: t.indices,
-        gaps: t.gaps,
-        summaries: t.summaries,
-        ..Default::default()
-    };
+    let tables = Tables { benchmarks: t.benchmarks, gaps: t.gaps, summaries: t.summaries, ..Default::default() };
     let tables = super::share_texts(reference, tables);
     let trends = Arc::new(Trends::of_records(reference, trend_texts, trends));
-    let core = Arc::new(super::Core::of_records(reference, texts, q.values, None, q.positions, tables));
+    let core = Arc::new(super::Core::of_records(reference, texts, q.values, None, q.positions, q.indices, tables));
     Ok(QuarterFigures { core, trends })
 }
 
@@ -168,13 +161,20 @@ struct Pending {
     reference: Arc<Reference>,
     period: Quarter,
     bodies: Arc<Bodies>,
+    /// Whether the quarter's trust positions and trends go to disk once decoded (an older
+    /// quarter's: see `Figures::spill_older`).
+    spill: bool,
 }
 
 impl Pending {
     fn decode(self) -> Result<QuarterFigures> {
         let period = self.period;
-        body(&self.reference, period, &self.bodies.take(period)?)
-            .with_context(|| format!("the snapshot's quarter {period} does not decode"))
+        let q = body(&self.reference, period, &self.bodies.take(period)?)
+            .with_context(|| format!("the snapshot's quarter {period} does not decode"))?;
+        if self.spill {
+            q.spill();
+        }
+        Ok(q)
     }
 }
 
@@ -183,8 +183,13 @@ impl Quarterly {
         Self(Arc::new(Lazy { figures: OnceLock::from(q), body: Mutex::new(None) }))
     }
 
-    fn later(reference: Arc<Reference>, period: Quarter, bodies: Arc<Bodies>) -> Self {
-        Self(Arc::new(Lazy { figures: OnceLock::new(), body: Mutex::new(Some(Pending { reference, period, bodies })) }))
+    fn later(pending: Pending) -> Self {
+        Self(Arc::new(Lazy { figures: OnceLock::new(), body: Mutex::new(Some(pending)) }))
+    }
+
+    /// The quarter's figures, when decoded.
+    pub(super) fn decoded(&self) -> Option<&QuarterFigures> {
+        self.0.figures.get()
     }
 
     fn decode(lazy: &Lazy) -> QuarterFigures {
@@ -223,9 +228,17 @@ impl Figures {
         let shared = Arc::new(reference.clone());
         let mut quality = BTreeMap::new();
         let mut quarters = BTreeMap::new();
+        // The latest quarters stay in memory; the older ones' positions and trends go to disk.
+        let mut periods: Vec<Quarter> = snapshot.heads.iter().map(|(p, _)| *p).collect();
+        periods.sort_unstable();
+        let held_from = periods.len().checked_sub(super::HELD_QUARTERS).and_then(|i| periods.get(i)).copied();
         for (p, payload) in snapshot.heads {
             quality.insert(p, Arc::new(head(p, &payload).with_context(|| format!("the snapshot's quarter {p}"))?));
-            quarters.insert(p, Quarterly::later(shared.clone(), p, snapshot.bodies.clone()));
+            let (reference, bodies) = (shared.clone(), snapshot.bodies.clone());
+            quarters.insert(
+                p,
+                Quarterly::later(Pending { reference, period: p, bodies, spill: held_from.is_some_and(|h| p < h) }),
+            );
         }
         // The latest quarter, which most pages show, is decoded before the figures are ready:
         // a body that does not decode is found here rather than by a reader.

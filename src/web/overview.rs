@@ -151,7 +151,6 @@ async fn overview(
 
 fn maturity_at(f: &Figures, period: Quarter, t: TrustType) -> Vec<(f64, bool)> {
     f.indices_in(period)
-        .iter()
         .filter(|i| &*i.domain == "all" && &*i.trust_type == t.as_str())
         .filter_map(|i| {
             let v = i.domain_index?;
