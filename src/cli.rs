@@ -353,7 +353,10 @@ async fn serve(url: String, args: ServeArgs) -> Result<i32> {
         println!("Add an account with: exemplar user add --email you@example.org --role admin");
     }
     println!("Press Ctrl+C to stop.");
-    crate::app::serve(listener, state).await?;
+    crate::app::serve(listener, state.clone()).await?;
+    // Every connection closed: SQLite then checkpoints its write-ahead log into the database and
+    // removes it, so that the next start does not first read back what was written.
+    state.store.close().await;
     Ok(0)
 }
 

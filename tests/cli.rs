@@ -348,3 +348,29 @@ fn windows_sign_off_and_publication_from_the_command_line() {
         a.status.success() && a.stdout == b.stdout && text(&a.stdout).contains(",2025-Q4,2025-10-01,2025-12-31,80,1,")
     );
 }
+
+#[test]
+fn the_server_stops_cleanly_when_a_service_manager_sends_sigterm() {
+    use std::io::BufRead;
+    let db = TestDb::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_exemplar"))
+        .args(["serve", "--no-demo", "--addr", "127.0.0.1:0"])
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let serving = lines.by_ref().map_while(Result::ok).find(|l| l.starts_with("Exemplar is serving"));
+    assert!(serving.is_some(), "the server says where it serves");
+    // The figures load in the background; a stop during the load is a stop too.
+    let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "a stop asked for is a clean exit: {status:?}");
+    if let Some(file) = db.url.strip_prefix("sqlite://") {
+        // Its connections closed, SQLite folded the write-ahead log into the database.
+        assert!(std::path::Path::new(file).exists());
+        assert!(!std::path::Path::new(&format!("{file}-wal")).exists(), "no write-ahead log left to read back");
+    }
+}

@@ -126,6 +126,11 @@ impl Store {
         })
     }
 
+    /// Closes every connection, once those in use are given back.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }
