@@ -52,6 +52,15 @@ pub async fn prepare_in_background(config: Config) -> Result<AppState> {
 
 /// Serves on `listener` until interrupted, keeping the figures in step with the database.
 pub async fn serve(listener: TcpListener, state: AppState) -> Result<()> {
+    serve_until(listener, state, stopped()).await
+}
+
+/// Serves on `listener` until `stop` completes (see `stopped`).
+pub async fn serve_until(
+    listener: TcpListener,
+    state: AppState,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
     let poller = state.clone();
     // At least every 10 ms: a look at the data version is one small query.
     let every = std::time::Duration::from_secs_f64(state.config.poll_seconds.max(0.01));
@@ -77,27 +86,34 @@ pub async fn serve(listener: TcpListener, state: AppState) -> Result<()> {
         }
     });
     let app = crate::web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    axum::serve(listener, app).with_graceful_shutdown(stop).await?;
     Ok(())
 }
 
-/// Ctrl+C, or the SIGTERM with which service managers and containers stop a server.
-async fn shutdown() {
+/// A stop asked for: Ctrl+C, or the SIGTERM with which service managers and containers stop a
+/// server. The handlers are in place when this returns (a signal that comes before the future
+/// is first awaited still stops the server, rather than killing it).
+pub fn stopped() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let (int, term) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate()));
+        async move {
+            match (int, term) {
+                (Ok(mut int), Ok(mut term)) => {
+                    tokio::select! {
+                        _ = int.recv() => {}
+                        _ = term.recv() => {}
+                    }
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -338,6 +338,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
 /// in, and serves until stopped.
 async fn serve(url: String, args: ServeArgs) -> Result<i32> {
     let config = Config::new(url, args.addr.clone(), !args.no_demo);
+    let stop = crate::app::stopped();
     let state = crate::app::prepare_in_background(config).await?;
     let listener =
         tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("listening on {}", args.addr))?;
@@ -353,7 +354,7 @@ async fn serve(url: String, args: ServeArgs) -> Result<i32> {
         println!("Add an account with: exemplar user add --email you@example.org --role admin");
     }
     println!("Press Ctrl+C to stop.");
-    crate::app::serve(listener, state.clone()).await?;
+    crate::app::serve_until(listener, state.clone(), stop).await?;
     // Every connection closed: SQLite then checkpoints its write-ahead log into the database and
     // removes it, so that the next start does not first read back what was written.
     state.store.close().await;
