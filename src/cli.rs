@@ -339,6 +339,13 @@ pub async fn run(cli: Cli) -> Result<i32> {
 async fn serve(url: String, args: ServeArgs) -> Result<i32> {
     let config = Config::new(url, args.addr.clone(), !args.no_demo);
     let stop = crate::app::stopped();
+    // The older quarters' figures wait on disk in files the server keeps open, two a quarter
+    // for each version of the figures held (the current one and a few releases'), beside the
+    // connections: the soft limit of open files (often 1024) goes up to the hard one.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open files"),
+        Err(e) => tracing::warn!(error = %e, "could not raise the limit of open files"),
+    }
     let state = crate::app::prepare_in_background(config).await?;
     let listener =
         tokio::net::TcpListener::bind(&args.addr).await.with_context(|| format!("listening on {}", args.addr))?;

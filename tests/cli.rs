@@ -374,3 +374,29 @@ fn the_server_stops_cleanly_when_a_service_manager_sends_sigterm() {
         assert!(!std::path::Path::new(&format!("{file}-wal")).exists(), "no write-ahead log left to read back");
     }
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_server_raises_its_soft_limit_of_open_files_to_the_hard_one() {
+    use std::io::BufRead;
+    let db = TestDb::new();
+    // Started under a low soft limit, as some service managers start a process.
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            &format!("ulimit -Sn 256 && exec {} serve --no-demo --addr 127.0.0.1:0", env!("CARGO_BIN_EXE_exemplar")),
+        ])
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(lines.by_ref().map_while(Result::ok).any(|l| l.starts_with("Exemplar is serving")));
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    assert!(child.wait().unwrap().success());
+    let open_files: Vec<&str> =
+        limits.lines().find(|l| l.starts_with("Max open files")).unwrap().split_whitespace().skip(3).take(2).collect();
+    assert_eq!(open_files[0], open_files[1], "soft limit raised to the hard one: {open_files:?}");
+}
