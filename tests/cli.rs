@@ -349,24 +349,36 @@ fn windows_sign_off_and_publication_from_the_command_line() {
     );
 }
 
-#[test]
-fn the_server_stops_cleanly_when_a_service_manager_sends_sigterm() {
+/// `exemplar serve` on `db` with no demo data on a port of its own, run by `sh -c` after `before`
+/// (a shell command, such as a limit to start under); returns once it says where it serves.
+fn serving(db: &TestDb, before: &str) -> std::process::Child {
     use std::io::BufRead;
-    let db = TestDb::new();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_exemplar"))
-        .args(["serve", "--no-demo", "--addr", "127.0.0.1:0"])
+    let serve = format!("{before} exec {} serve --no-demo --addr 127.0.0.1:0", env!("CARGO_BIN_EXE_exemplar"));
+    let mut child = Command::new("sh")
+        .args(["-c", &serve])
         .env("DATABASE_URL", &db.url)
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let serving = lines.by_ref().map_while(Result::ok).find(|l| l.starts_with("Exemplar is serving"));
-    assert!(serving.is_some(), "the server says where it serves");
-    // The figures load in the background; a stop during the load is a stop too.
+    let serving = lines.by_ref().map_while(Result::ok).any(|l| l.starts_with("Exemplar is serving"));
+    assert!(serving, "the server says where it serves");
+    child
+}
+
+/// Sends SIGTERM to `child` and waits for it.
+fn terminate(mut child: std::process::Child) -> std::process::ExitStatus {
     let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(sent.success());
-    let status = child.wait().unwrap();
+    child.wait().unwrap()
+}
+
+#[test]
+fn the_server_stops_cleanly_when_a_service_manager_sends_sigterm() {
+    let db = TestDb::new();
+    // The figures load in the background; a stop during the load is a stop too.
+    let status = terminate(serving(&db, ""));
     assert!(status.success(), "a stop asked for is a clean exit: {status:?}");
     if let Some(file) = db.url.strip_prefix("sqlite://") {
         // Its connections closed, SQLite folded the write-ahead log into the database.
@@ -378,24 +390,11 @@ fn the_server_stops_cleanly_when_a_service_manager_sends_sigterm() {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_server_raises_its_soft_limit_of_open_files_to_the_hard_one() {
-    use std::io::BufRead;
     let db = TestDb::new();
     // Started under a low soft limit, as some service managers start a process.
-    let mut child = Command::new("sh")
-        .args([
-            "-c",
-            &format!("ulimit -Sn 256 && exec {} serve --no-demo --addr 127.0.0.1:0", env!("CARGO_BIN_EXE_exemplar")),
-        ])
-        .env("DATABASE_URL", &db.url)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    assert!(lines.by_ref().map_while(Result::ok).any(|l| l.starts_with("Exemplar is serving")));
+    let child = serving(&db, "ulimit -Sn 256 &&");
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    assert!(child.wait().unwrap().success());
+    assert!(terminate(child).success());
     let open_files: Vec<&str> =
         limits.lines().find(|l| l.starts_with("Max open files")).unwrap().split_whitespace().skip(3).take(2).collect();
     assert_eq!(open_files[0], open_files[1], "soft limit raised to the hard one: {open_files:?}");
