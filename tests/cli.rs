@@ -364,6 +364,8 @@ fn serving(db: &TestDb, before: &str) -> std::process::Child {
     let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
     let serving = lines.by_ref().map_while(Result::ok).any(|l| l.starts_with("Exemplar is serving"));
     assert!(serving, "the server says where it serves");
+    // The rest of what it prints is read too: a closed pipe would fail its next line.
+    std::thread::spawn(move || lines.for_each(drop));
     child
 }
 
