@@ -156,13 +156,11 @@ pub fn compute_parts(
         let before = (1..=3).map(|k| quarter_of(values, &index, p - k)).collect::<Vec<_>>();
         one_period(current, &before, &orgs, &metrics, &applicable, parts)
     };
-    if parts == Parts::TrendsOnly {
+    if parts == Parts::TrendsOnly && !quarters.is_empty() {
         // The trends alone are small (the changed pairs'): every quarter's go in one query.
         let trends = quarters.iter().map(|q| Ok(plans(q)?.trends)).collect::<PolarsResult<Vec<_>>>()?;
-        let trends: Vec<LazyFrame> = trends.into_iter().flatten().collect();
-        if !trends.is_empty() {
-            return Ok(Frames { trends: concat(trends, UnionArgs::default())?.collect()?, ..Frames::empty() });
-        }
+        let trends = concat(trends.into_iter().flatten().collect::<Vec<_>>(), UnionArgs::default())?;
+        return Ok(Frames { trends: trends.collect()?, ..Frames::empty() });
     }
     // One query per quarter, two or more quarters at a time: each query's steps are short and
     // leave cores idle while one thread finishes a step, so quarters side by side fill them.
@@ -178,12 +176,12 @@ pub fn compute_parts(
             *done[i].lock().expect("no worker panics holding it") = Some(frames);
         }
     };
-    if workers > 1 && parts != Parts::TrendsOnly {
+    if workers > 1 {
         std::thread::scope(|scope| {
             let workers: Vec<_> = (0..workers).map(|_| scope.spawn(work)).collect();
             workers.into_iter().for_each(|w| w.join().expect("the benchmark computation does not panic"));
         });
-    } else if parts != Parts::TrendsOnly {
+    } else {
         work();
     }
     let mut out: Option<Frames> = None;
