@@ -164,6 +164,8 @@ pub fn compute_parts(
     }
     // One query per quarter, two or more quarters at a time: each query's steps are short and
     // leave cores idle while one thread finishes a step, so quarters side by side fill them.
+    // Threads of their own, not rayon's pool: quarters mapped over rayon's pool, each query
+    // then waiting on polars' pool, took 1.6–1.7× as long at 10 M values in a trial side by side.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(quarters.len());
     let done: Vec<std::sync::Mutex<Option<PolarsResult<Frames>>>> =
         quarters.iter().map(|_| std::sync::Mutex::new(None)).collect();
