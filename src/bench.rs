@@ -149,6 +149,30 @@ pub fn refresh(values: &Path, organisations: Option<&Path>, rounds: usize, back:
             times[times.len() - 1]
         );
     }
+    // The figures after every refresh against those a full recompute gives from the same values.
+    let values: Vec<crate::store::CurrentValue> = figures.values().collect();
+    let tables = crate::analytics::compute(&figures.reference, &values).map_err(|e| anyhow::anyhow!("computing: {e}"))?;
+    let full = crate::figures::Figures::new(1, crate::store::now_text(), figures.reference.clone(), values, tables);
+    let (a, b) = (figures.tables(), full.tables());
+    let same = a == b && full.quality().eq(figures.quality());
+    println!("same_as_full_recompute {same}");
+    if !same {
+        fn first<T: PartialEq + std::fmt::Debug>(name: &str, a: &[T], b: &[T]) {
+            if a.len() != b.len() {
+                println!("{name}: {} rows against {}", a.len(), b.len());
+            }
+            if let Some(i) = (0..a.len().min(b.len())).find(|&i| a[i] != b[i]) {
+                println!("{name} differs first at row {i}:\n  refreshed {:?}\n  full      {:?}", a[i], b[i]);
+            }
+        }
+        first("benchmarks", &a.benchmarks, &b.benchmarks);
+        first("trust_benchmarks", &a.trust_benchmarks, &b.trust_benchmarks);
+        first("indices", &a.indices, &b.indices);
+        first("trends", &a.trends, &b.trends);
+        first("gaps", &a.gaps, &b.gaps);
+        first("summaries", &a.summaries, &b.summaries);
+        first("quality", &figures.quality().cloned().collect::<Vec<_>>(), &full.quality().cloned().collect::<Vec<_>>());
+    }
     println!("peak_mib {}", peak_mib());
     Ok(())
 }

@@ -158,6 +158,8 @@ struct Core {
     value_at: Index,
     /// The quarter's intervals and funnels, computed when first asked for.
     statistics: std::sync::OnceLock<statistics::QuarterStatistics>,
+    /// The decimal places of the quarter's values by metric position, when first asked for.
+    places: std::sync::OnceLock<Vec<analytics::Places>>,
 }
 
 #[derive(Debug, Default)]
@@ -194,6 +196,78 @@ fn push_quarter(frame: &mut analytics::ValuesBuilder, p: Quarter, values: &[Valu
 /// The (organisation, metric) positions of known codes.
 fn key_of(reference: &Reference, org: &str, metric: &str) -> Option<(u32, u32)> {
     Some((reference.org_position(org)? as u32, reference.metric_position(metric)? as u32))
+}
+
+/// The decimal places of `values` (with `at`, their index) by metric position.
+fn places_of(reference: &Reference, values: &[Value], at: &Index) -> Vec<analytics::Places> {
+    let mut places = vec![analytics::Places::default(); reference.metrics.len()];
+    for ((_, m), i) in at.iter() {
+        places[m as usize].add(values[i].value);
+    }
+    places
+}
+
+/// The trust type position of the organisation at position `o`.
+fn org_type(reference: &Reference, o: u32) -> u32 {
+    type_pos(reference.organisations[o as usize].trust_type.as_str())
+}
+
+/// What a refresh recomputes in a quarter whose changes only revise values it had (the same
+/// pairs, new values): the peer groups of the revised pairs (a metric and the trust's type);
+/// every peer group of a metric whose snapping the revision turns on or off (its figures are
+/// snapped to the places of all its values in the quarter: `analytics::snapping_factor`); and
+/// the indices of the revising
+/// organisations. Nothing else in the quarter can change but each revised metric's national
+/// median (docs/RULES.md §4: a statistic depends on its peer group's values, a score on its
+/// own value, an index on its trust's scores).
+struct Revising {
+    period: Quarter,
+    /// Every value of the quarter of each revised metric.
+    metric_values: analytics::ValuesBuilder,
+    /// Every value of the quarter of each revising organisation.
+    org_values: analytics::ValuesBuilder,
+    /// The peer groups to recompute (`analytics::peer_key`), sorted.
+    groups: Vec<i32>,
+}
+
+impl Revising {
+    /// `keys` revised in quarter `p` of `old`, whose values are now `values` (at `at`, the same
+    /// places as before).
+    fn of(reference: &Reference, p: Quarter, keys: &[(u32, u32)], old: &Core, values: &[Value], at: &Index) -> Self {
+        let mut metrics: Vec<u32> = keys.iter().map(|k| k.1).collect();
+        let mut orgs: Vec<u32> = keys.iter().map(|k| k.0).collect();
+        (metrics.sort_unstable(), metrics.dedup(), orgs.sort_unstable(), orgs.dedup());
+        let mut groups: Vec<i32> = keys.iter().map(|&(o, m)| analytics::peer_key(m, org_type(reference, o))).collect();
+        let (mut metric_values, mut org_values) = (analytics::ValuesBuilder::default(), analytics::ValuesBuilder::default());
+        for &m in &metrics {
+            let rows: Vec<(u32, usize)> = (0..reference.organisations.len() as u32)
+                .filter_map(|o| Some((o, at.get(&(o, m))?)))
+                .collect();
+            for &(o, i) in &rows {
+                metric_values.push_coded(o, m, p, values[i].value);
+            }
+            let now = analytics::snapping_factor(reference, m as usize, rows.iter().map(|&(_, i)| values[i].value));
+            let before = analytics::snapping_factor(reference, m as usize, rows.iter().map(|&(_, i)| old.values[i].value));
+            // A change of factor changes figures only when it turns snapping on or off.
+            if now.is_some() != before.is_some() {
+                let types = crate::domain::TrustType::ALL.len() as u32;
+                groups.extend((0..types).map(|t| analytics::peer_key(m, t)));
+            }
+        }
+        for &o in &orgs {
+            for m in 0..reference.metrics.len() as u32 {
+                if let Some(i) = at.get(&(o, m)) {
+                    org_values.push_coded(o, m, p, values[i].value);
+                }
+            }
+        }
+        (groups.sort_unstable(), groups.dedup());
+        Self { period: p, metric_values, org_values, groups }
+    }
+
+    fn compute(self, reference: &Reference) -> polars::prelude::PolarsResult<analytics::Revision> {
+        analytics::compute_revision(reference, self.metric_values.finish()?, self.org_values.finish()?, &self.groups)
+    }
 }
 
 impl Core {
@@ -257,6 +331,7 @@ impl Core {
             gaps: tables.gaps,
             summaries: tables.summaries,
             statistics: Default::default(),
+            places: Default::default(),
         }
     }
 
@@ -270,9 +345,88 @@ impl Core {
         (0..positions.rows.len()).map(move |i| positions.rows[i].row(&self.texts, period))
     }
 
+    /// The decimal places of the quarter's values, by metric position.
+    fn places(&self, reference: &Reference) -> &[analytics::Places] {
+        self.places.get_or_init(|| places_of(reference, &self.values, &self.value_at))
+    }
+
     /// The quarter's values as rows, in the records' order.
     fn value_rows(&self, period: Quarter) -> Vec<CurrentValue> {
         (0..self.values.len()).map(|i| self.value(i, period)).collect()
+    }
+
+    /// This quarter's figures after a revision of some of its values (`values`, the same pairs
+    /// as before, with `texts` and `value_at`), from what the revision recomputed: the rows of
+    /// the peer groups and organisations in `revision` take the places of the old ones, and
+    /// every benchmark of a metric in it takes its new national median. A peer group has the
+    /// same trusts as before, so its trust positions fill the block the old ones filled (the
+    /// records are in order of metric, type and rank).
+    fn revised(
+        &self,
+        reference: &Reference,
+        period: Quarter,
+        mut texts: Interner,
+        values: Vec<Value>,
+        value_at: Index,
+        revision: analytics::Revision,
+    ) -> Result<Self> {
+        let analytics::Revision { tables, national } = revision;
+        let group_of = |metric: &str, peer_group: &str| (metric_pos(reference, metric), type_pos(peer_group));
+        let mut benchmarks = self.benchmarks.clone();
+        for b in tables.benchmarks {
+            let Some(&i) = self.benchmark_at.get(&group_of(&b.metric_id, &b.peer_group)) else {
+                anyhow::bail!("a revised peer group ({}, {}) that was not there", b.metric_id, b.peer_group)
+            };
+            benchmarks[i] = b;
+        }
+        let national: foldhash::HashMap<u32, f64> = national.into_iter().collect();
+        for b in &mut benchmarks {
+            if let Some(&median) = national.get(&metric_pos(reference, &b.metric_id)) {
+                b.national_median = median;
+            }
+        }
+        let mut gaps = self.gaps.clone();
+        let gap_at = enumerate(gaps.iter().map(|g| group_of(&g.metric_id, &g.peer_group)));
+        for g in tables.gaps {
+            let Some(&i) = gap_at.get(&group_of(&g.metric_id, &g.peer_group)) else {
+                anyhow::bail!("a revised gap summary ({}, {}) that was not there", g.metric_id, g.peer_group)
+            };
+            gaps[i] = g;
+        }
+        let old = self.positions.get();
+        let mut positions = old.rows.clone();
+        let trust = tables.trust_benchmarks;
+        let mut start = 0;
+        while start < trust.len() {
+            let group = group_of(&trust[start].metric_id, &trust[start].trust_type);
+            let len = trust[start..].iter().take_while(|t| group_of(&t.metric_id, &t.trust_type) == group).count();
+            let block = &trust[start..start + len];
+            let at: Option<Vec<usize>> =
+                block.iter().map(|t| old.at.get(&key_of(reference, &t.org_code, &t.metric_id)?)).collect();
+            let first = at.as_ref().and_then(|at| at.iter().min().copied());
+            match first {
+                Some(first) if at.as_ref().and_then(|at| at.iter().max()) == Some(&(first + len - 1)) => {
+                    for (i, t) in block.iter().enumerate() {
+                        positions[first + i] = Position::of(t, &mut texts);
+                    }
+                }
+                _ => anyhow::bail!("the trusts of a revised peer group ({:?}) are not those it had", group),
+            }
+            start += len;
+        }
+        let mut indices = self.indices.clone();
+        for x in &tables.indices {
+            let k = (reference.org_position(&x.org_code).map_or(u32::MAX, |o| o as u32), domain_pos(reference, &x.domain));
+            let Some(i) = self.index_at.get(&k) else {
+                anyhow::bail!("a revised index ({}, {}) that was not there", x.org_code, x.domain)
+            };
+            indices[i] = Maturity::of(x, &mut texts);
+        }
+        let texts = texts.finish();
+        let rows: Vec<IndexRow> = indices.iter().map(|x| x.row(&texts, period)).collect();
+        let summaries = Tables { indices: rows, ..Tables::default() }.with_summaries(reference).summaries;
+        let tables = Tables { benchmarks, gaps, summaries, ..Tables::default() };
+        Ok(Self::of_records(reference, texts, values, Some(value_at), positions, indices, tables))
     }
 }
 
@@ -600,10 +754,13 @@ impl Figures {
         let key = |org: &str, metric: &str| key_of(reference, org, metric);
         let pairs: foldhash::HashSet<(u32, u32)> =
             changed.iter().filter_map(|v| key(&v.org_code, &v.metric_id)).collect();
-        // The touched quarters' values with the changes, and where each is.
+        // The touched quarters' values with the changes, and where each is; and, for a quarter
+        // whose changes only revise values it had, the pairs they revise (`None` otherwise).
         let mut fresh_values: BTreeMap<Quarter, (Interner, Vec<Value>, Index)> = BTreeMap::new();
+        let mut revised: BTreeMap<Quarter, Option<Vec<(u32, u32)>>> = BTreeMap::new();
         for v in changed {
             let p = v.period;
+            let revises = revised.entry(p).or_insert_with(|| self.quarters.contains_key(&p).then(Vec::new));
             let (texts, values, at) = fresh_values.entry(p).or_insert_with(|| {
                 self.quarters
                     .get(&p)
@@ -613,13 +770,22 @@ impl Figures {
             let record = Value::of(&v, texts);
             match key(&v.org_code, &v.metric_id) {
                 Some(k) => match at.get(&k) {
-                    Some(i) => values[i] = record,
+                    Some(i) => {
+                        values[i] = record;
+                        if let Some(keys) = revises {
+                            keys.push(k);
+                        }
+                    }
                     None => {
                         at.insert(k, values.len());
                         values.push(record);
+                        *revises = None;
                     }
                 },
-                None => values.push(record),
+                None => {
+                    values.push(record);
+                    *revises = None;
+                }
             }
         }
         let values_of = |p: Quarter| -> Option<(&[Value], &Index)> {
@@ -628,14 +794,67 @@ impl Figures {
                 None => self.quarters.get(&p).map(|q| (&q.core.values[..], &q.core.value_at)),
             }
         };
-        // Every value of the touched quarters, for their tables; the changed pairs' values around
-        // them, for those pairs' trends.
+        // Every value of the touched quarters, for their tables, but in a quarter whose values
+        // were only revised, where the revised peer groups and organisations are recomputed
+        // alone (`Revising`); the changed pairs' values around them, for those pairs' trends.
         let (mut whole, mut pair_values) = (analytics::ValuesBuilder::default(), analytics::ValuesBuilder::default());
+        let (mut whole_quarters, mut revising) = (Vec::new(), Vec::new());
         for &p in &touched {
             let Some((values, at)) = values_of(p) else { continue };
-            push_quarter(&mut whole, p, values, at);
+            match (revised.get(&p), self.quarters.get(&p)) {
+                (Some(Some(keys)), Some(q)) => revising.push(Revising::of(reference, p, keys, &q.core, values, at)),
+                _ => {
+                    push_quarter(&mut whole, p, values, at);
+                    whole_quarters.push(p);
+                }
+            }
         }
-        for p in analytics::window_periods(&touched) {
+        let affected: Vec<Quarter> =
+            analytics::affected_periods(&touched).into_iter().filter(|p| values_of(*p).is_some()).collect();
+        let window = analytics::window_periods(&touched);
+        // The trends are snapped to the places of all their quarters' values, not the pairs'.
+        let places: BTreeMap<i32, Vec<analytics::Places>> = window
+            .iter()
+            .filter_map(|&p| {
+                let places = match fresh_values.get(&p) {
+                    Some((_, values, at)) => places_of(reference, values, at),
+                    None => self.quarters.get(&p)?.core.places(reference).to_vec(),
+                };
+                Some((p.index(), places))
+            })
+            .collect();
+        // Where the changes turn the snapping of a metric's trends on or off in an affected
+        // quarter (values that are not decimals came or went: see `analytics::trend_factor`),
+        // every pair of the metric has its trends computed again.
+        let mut pairs = pairs;
+        let metrics: std::collections::BTreeSet<u32> = pairs.iter().map(|k| k.1).collect();
+        let before = |p: Quarter| -> Option<&[analytics::Places]> {
+            if fresh_values.contains_key(&p) {
+                Some(self.quarters.get(&p)?.core.places(reference))
+            } else {
+                places.get(&p.index()).map(|v| &v[..])
+            }
+        };
+        let after = |p: Quarter| places.get(&p.index()).map(|v| &v[..]);
+        let turned: Vec<u32> = metrics
+            .into_iter()
+            .filter(|&m| {
+                let m = m as usize;
+                affected.iter().any(|&a| {
+                    let old = (0..=3).filter_map(|k| Some(before(a - k)?[m]));
+                    let new = (0..=3).filter_map(|k| Some(after(a - k)?[m]));
+                    analytics::trend_factor(reference, m, old).is_some()
+                        != analytics::trend_factor(reference, m, new).is_some()
+                })
+            })
+            .collect();
+        for &p in &window {
+            let Some((_, at)) = values_of(p) else { continue };
+            for &m in &turned {
+                pairs.extend((0..reference.organisations.len() as u32).filter(|&o| at.contains_key(&(o, m))).map(|o| (o, m)));
+            }
+        }
+        for &p in &window {
             let Some((values, at)) = values_of(p) else { continue };
             for &(o, m) in &pairs {
                 if let Some(i) = at.get(&(o, m)) {
@@ -643,24 +862,32 @@ impl Figures {
                 }
             }
         }
-        let affected: Vec<Quarter> =
-            analytics::affected_periods(&touched).into_iter().filter(|p| values_of(*p).is_some()).collect();
         let t0 = std::time::Instant::now();
         // The two computations are independent, and each is a chain of small polars queries
         // whose fixed costs leave cores idle: they run side by side.
         let (whole, pair_values) = (whole.finish()?, pair_values.finish()?);
+        let groups: BTreeMap<Quarter, Vec<i32>> = revising.iter().map(|r| (r.period, r.groups.clone())).collect();
         let (tables, trends) = std::thread::scope(|scope| {
             let tables = scope.spawn(|| {
-                analytics::compute_parts(reference, whole, Some(&touched), analytics::Parts::AllButTrends)
-                    .and_then(|frames| frames.tables(reference))
+                let tables = if whole_quarters.is_empty() {
+                    Tables::default()
+                } else {
+                    analytics::compute_parts(reference, whole, Some(&whole_quarters), analytics::Parts::AllButTrends)
+                        .and_then(|frames| frames.tables(reference))?
+                };
+                let revisions = revising
+                    .into_iter()
+                    .map(|r| Ok((r.period, r.compute(reference)?)))
+                    .collect::<polars::prelude::PolarsResult<BTreeMap<_, _>>>()?;
+                Ok::<_, polars::prelude::PolarsError>((tables, revisions))
             });
-            let trends =
-                analytics::compute_parts(reference, pair_values, Some(&affected), analytics::Parts::TrendsOnly)
-                    .and_then(|frames| frames.tables(reference));
+            let trends = analytics::compute_trends(reference, pair_values, &affected, places)
+                .and_then(|frames| frames.tables(reference));
             (tables.join().expect("the benchmark computation does not panic"), trends)
         });
         let t1 = std::time::Instant::now();
-        let mut fresh = split_tables(tables?);
+        let (tables, mut revisions) = tables?;
+        let mut fresh = split_tables(tables);
         for (p, t) in split_tables(trends?) {
             fresh.entry(p).or_default().trends = t.trends;
         }
@@ -675,6 +902,10 @@ impl Figures {
                 None => Trends::new(reference, trends),
             });
             let core = match (old, fresh_values.remove(&p)) {
+                (Some(q), Some((texts, values, at))) if revisions.contains_key(&p) => {
+                    let revision = revisions.remove(&p).expect("a revision of the quarter");
+                    Arc::new(q.core.revised(reference, p, texts, values, at, revision)?)
+                }
                 (_, Some((texts, values, at))) => Arc::new(Core::new(reference, texts, values, Some(at), new)),
                 (Some(q), None) => q.core.clone(),
                 (None, None) => Arc::new(Core::of_rows(reference, &[], new)),
@@ -701,7 +932,7 @@ impl Figures {
         for p in touched.iter().copied().chain(after) {
             let Some(q) = f.quarters.get(&p) else { continue };
             let flags = if touched.binary_search(&p).is_ok() {
-                f.quality_after(p, self.quality.get(&p).map_or(&[], |q| &q[..]), &pairs)
+                f.quality_after(p, self.quality.get(&p).map_or(&[], |q| &q[..]), &pairs, groups.get(&p))
             } else {
                 // Only the changed pairs' flags can change in a quarter after a touched one.
                 let of_pair = |org: &str, metric: &str| key(org, metric).is_some_and(|k| pairs.contains(&k));
@@ -833,26 +1064,35 @@ impl Figures {
     /// The flags of quarter `p` after the values of `pairs` changed in it (or in the quarters
     /// before), from its flags before (`old`). Another pair's value and history are as they were,
     /// so its history flag is too; its peer group's statistics may have changed, so its peer
-    /// flag is checked again.
+    /// flag is checked again: every peer group's, or only those of `groups` (the peer groups
+    /// recomputed, `analytics::peer_key`, sorted) when given.
     fn quality_after(
         &self,
         p: Quarter,
         old: &[QualityFlag],
         pairs: &foldhash::HashSet<(u32, u32)>,
+        groups: Option<&Vec<i32>>,
     ) -> Vec<QualityFlag> {
         let Some(q) = self.quarters.get(&p) else { return Vec::new() };
         let checker = Checker::new(self, p);
         let key = |x: &QualityFlag| key_of(&self.reference, &x.org_code, &x.metric_id);
+        let rechecked = |(o, m): (u32, u32)| {
+            groups.is_none_or(|g| g.binary_search(&analytics::peer_key(m, org_type(&self.reference, o))).is_ok())
+        };
         let mut flags: Vec<QualityFlag> = old
             .iter()
-            .filter(|x| x.rule == crate::figures::quality::RULE_HISTORY && key(x).is_some_and(|k| !pairs.contains(&k)))
+            .filter(|x| {
+                key(x).is_some_and(|k| {
+                    !pairs.contains(&k) && (x.rule == crate::figures::quality::RULE_HISTORY || !rechecked(k))
+                })
+            })
             .cloned()
             .collect();
         for (k, i) in q.core.value_at.iter() {
             let v = q.core.values[i].value;
             if pairs.contains(&k) {
                 flags.extend(checker.flags(k, v));
-            } else {
+            } else if rechecked(k) {
                 flags.extend(checker.peer_flags(k, v));
             }
         }

@@ -79,35 +79,87 @@ fn incremental_refresh_equals_full_recompute_after_each_random_submission() {
         if round % 2 == 0 {
             figures.spill_older_now();
         }
-        let all = current(&values);
-        let full =
-            Figures::new(round + 1, String::new(), reference.clone(), all.clone(), compute(&reference, &all).unwrap());
-        let (tables, expected) = (figures.tables(), full.tables());
-        assert!(!expected.trust_benchmarks.is_empty());
-        assert_eq!(tables.benchmarks, expected.benchmarks, "benchmarks after round {round}");
-        assert_eq!(tables.trust_benchmarks, expected.trust_benchmarks, "trust benchmarks after round {round}");
-        assert_eq!(tables.indices, expected.indices, "indices after round {round}");
-        assert_eq!(tables.trends, expected.trends, "trends after round {round}");
-        assert_eq!(tables.gaps, expected.gaps, "gaps after round {round}");
-        assert_eq!(
-            figures.quality().collect::<Vec<_>>(),
-            full.quality().collect::<Vec<_>>(),
-            "flags after round {round}"
-        );
-        // Pages and exports read the rows in the figures' own order, quarter by quarter: the
-        // same after a refresh, and each quarter's rows in the order of `sort`.
-        fn by_quarter<T: Clone>(rows: &[T], period: impl Fn(&T) -> i32) -> Vec<T> {
-            let mut rows = rows.to_vec();
-            rows.sort_by_key(|r| period(r));
-            rows
+        assert_equals_full_recompute(&figures, &reference, &values, round);
+    }
+}
+
+/// The figures' tables, flags and row order equal those of a full recompute of `values`.
+fn assert_equals_full_recompute(
+    figures: &Figures,
+    reference: &exemplar::domain::Reference,
+    values: &BTreeMap<Key, f64>,
+    round: i64,
+) {
+    let all = current(&values);
+    let full =
+        Figures::new(0, String::new(), reference.clone(), all.clone(), compute(&reference, &all).unwrap());
+    let (tables, expected) = (figures.tables(), full.tables());
+    assert!(!expected.trust_benchmarks.is_empty());
+    assert_eq!(tables.benchmarks, expected.benchmarks, "benchmarks after round {round}");
+    assert_eq!(tables.trust_benchmarks, expected.trust_benchmarks, "trust benchmarks after round {round}");
+    assert_eq!(tables.indices, expected.indices, "indices after round {round}");
+    assert_eq!(tables.trends, expected.trends, "trends after round {round}");
+    assert_eq!(tables.gaps, expected.gaps, "gaps after round {round}");
+    assert_eq!(
+        figures.quality().collect::<Vec<_>>(),
+        full.quality().collect::<Vec<_>>(),
+        "flags after round {round}"
+    );
+    // Pages and exports read the rows in the figures' own order, quarter by quarter: the
+    // same after a refresh, and each quarter's rows in the order of `sort`.
+    fn by_quarter<T: Clone>(rows: &[T], period: impl Fn(&T) -> i32) -> Vec<T> {
+        let mut rows = rows.to_vec();
+        rows.sort_by_key(|r| period(r));
+        rows
+    }
+    let trends: Vec<_> = figures.trends().collect();
+    assert_eq!(trends, by_quarter(&expected.trends, |r| r.period.index()), "trend order, round {round}");
+    let trust: Vec<_> = figures.trust_benchmarks().collect();
+    assert_eq!(trust, by_quarter(&expected.trust_benchmarks, |r| r.period.index()), "trust order, round {round}");
+    let indices: Vec<_> = figures.indices().collect();
+    assert_eq!(indices, by_quarter(&expected.indices, |r| r.period.index()), "index order, round {round}");
+    assert_eq!(figures.value_count(), all.len());
+}
+
+/// One trust's whole quarter revised at a time, as a trust resubmits: with values of the same
+/// decimal places, of more places (every peer group of the metric is snapped to them), of
+/// none (not decimals: no snapping) and back; in the latest quarter and in earlier ones.
+#[test]
+fn a_trusts_revised_quarter_equals_a_full_recompute() {
+    let reference = with_synthetic(&exemplar::ingest::reference::bundled().unwrap(), 120);
+    let options = DemoOptions { trusts: Some(40), quarters: 6, seed: 3, end: Quarter::parse("2026-Q2").unwrap() };
+    let mut values: BTreeMap<Key, f64> = BTreeMap::new();
+    for q in 0..options.quarters {
+        for (org, metric, period, value) in quarter_rows(&reference, &options, q) {
+            values.insert((org, metric, period.index()), value);
         }
-        let trends: Vec<_> = figures.trends().collect();
-        assert_eq!(trends, by_quarter(&expected.trends, |r| r.period.index()), "trend order, round {round}");
-        let trust: Vec<_> = figures.trust_benchmarks().collect();
-        assert_eq!(trust, by_quarter(&expected.trust_benchmarks, |r| r.period.index()), "trust order, round {round}");
-        let indices: Vec<_> = figures.indices().collect();
-        assert_eq!(indices, by_quarter(&expected.indices, |r| r.period.index()), "index order, round {round}");
-        assert_eq!(figures.value_count(), all.len());
+    }
+    let all = current(&values);
+    let mut figures = Figures::new(0, String::new(), reference.clone(), all.clone(), compute(&reference, &all).unwrap());
+    let latest = values.keys().map(|k| k.2).max().unwrap();
+    let orgs: Vec<String> = values.keys().map(|k| k.0.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let mut rng = fastrand::Rng::with_seed(5);
+    for round in 0..8i64 {
+        // Rounds 2 and 3 revise the same trust's latest quarter: to values that are not
+        // decimals, then back.
+        let period = if round % 2 == 0 || round == 3 { latest } else { latest - 1 - rng.i32(0..3) };
+        let pick = if round == 3 { 2 } else { round as usize };
+        let org = &orgs[pick * 13 % orgs.len()];
+        let mut changed = BTreeMap::new();
+        for (k, v) in values.iter_mut().filter(|(k, _)| k.0 == *org && k.2 == period) {
+            let m = reference.metric(&k.1).unwrap();
+            let x = rng.f64();
+            let places = match round { 1 | 5 => 1000.0, 2 => 0.0, _ => 10.0 };
+            let x = if places > 0.0 { (x * places).round() / places } else { x };
+            *v = m.scale_min + (m.scale_max - m.scale_min) * x;
+            changed.insert(k.clone(), *v);
+        }
+        assert!(!changed.is_empty(), "the trust has values in quarter {period}");
+        figures = figures.apply(round + 1, current(&changed)).unwrap();
+        if round % 3 == 0 {
+            figures.spill_older_now();
+        }
+        assert_equals_full_recompute(&figures, &reference, &values, round);
     }
 }
 

@@ -133,12 +133,37 @@ pub fn compute_parts(
     periods: Option<&[Quarter]>,
     parts: Parts,
 ) -> PolarsResult<Frames> {
+    let places = QuarterPlaces::of(reference, values.frame())?;
+    parts_with(reference, values, periods, parts, places)
+}
+
+/// The trends of `values` in the quarters `periods`, where `values` are only some of their
+/// quarters' values (a refresh's changed pairs): the trends' snapping factors are those of all
+/// the values of the quarters (`places`, the decimal places of each quarter's values by metric
+/// position), as a full recompute has them, not those of `values` alone.
+pub fn compute_trends(
+    reference: &Reference,
+    values: Values,
+    periods: &[Quarter],
+    places: std::collections::BTreeMap<i32, Vec<Places>>,
+) -> PolarsResult<Frames> {
+    let scale = reference.metrics.iter().map(scale_places).collect();
+    parts_with(reference, values, Some(periods), Parts::TrendsOnly, QuarterPlaces { scale, quarters: places })
+}
+
+/// `compute_parts` with the decimal places of the quarters' values given.
+fn parts_with(
+    reference: &Reference,
+    values: Values,
+    periods: Option<&[Quarter]>,
+    parts: Parts,
+    places: QuarterPlaces,
+) -> PolarsResult<Frames> {
     let values = values.frame();
     let index: Vec<i32> = values.column("period_index")?.i32()?.into_no_null_iter().collect();
     let orgs = organisations_frame(reference)?;
     let metrics = metrics_frame(reference)?;
     let applicable = applicable_frame(reference)?.lazy();
-    let places = QuarterPlaces::of(reference, values)?;
     // The quarters asked for: each one's rows in `values`.
     let mut quarters = Vec::new();
     let mut start = 0;
@@ -234,9 +259,93 @@ pub fn compute_group(reference: &Reference, values: Values) -> PolarsResult<Fram
             + col("metric_id").cast(DataType::Int64))
         .alias("peer")])
         .cache();
-    let statistics = peer_statistics(joined.clone()).cache();
+    let statistics = peer_statistics(joined.clone(), national_medians(joined.clone())).cache();
     let trust = trust_positions(joined, statistics.clone())?.cache();
     Plans { trends: None, rest: Some(vec![statistics, trust.clone(), gap_summary(trust)]) }.run()
+}
+
+/// What a revision of a few trusts' values in one quarter changes there (see `compute_revision`).
+pub struct Revision {
+    /// The peer statistics, trust positions and gap summaries of the peer groups asked for, and
+    /// the indices of the organisations asked for (no trends, no summaries).
+    pub tables: Tables,
+    /// Each metric's national median (by metric position).
+    pub national: Vec<(u32, f64)>,
+}
+
+/// The tables of one quarter that a revision of a few trusts' values changes, for a refresh:
+/// the peer statistics, trust positions and gap summaries of the peer groups `groups` (each
+/// `metric × TYPES + type`, sorted), the indices of the organisations of `org_values`, and the
+/// national median of each metric of `metric_values`.
+///
+/// `metric_values` holds every value of the quarter of each metric a group is of: a metric's
+/// national median and snapping factor are those of all its values. `org_values` holds every
+/// value of the quarter of each organisation whose indices change (a score depends on the value
+/// and the metric's scale only, so an index on its organisation's values only). A group's rows
+/// stay in the canonical order of `Values`, which is the order a full recompute adds them up
+/// in, so the figures are those of `compute_frames` to the last bit.
+pub fn compute_revision(
+    reference: &Reference,
+    metric_values: Values,
+    org_values: Values,
+    groups: &[i32],
+) -> PolarsResult<Revision> {
+    let values = metric_values.frame();
+    let period = values.column("period_index")?.i32()?;
+    let (Some(p), Some(last)) = (period.first(), period.last()) else {
+        return Ok(Revision { tables: Tables::default(), national: Vec::new() });
+    };
+    if p != last {
+        polars_bail!(InvalidOperation: "a revision's values are of one quarter");
+    }
+    let orgs = organisations_frame(reference)?;
+    let metrics = QuarterPlaces::of(reference, values)?.with_factors(&metrics_frame(reference)?, p)?;
+    let mut all = looked_up(looked_up(values.clone(), "org_code", &orgs)?, "metric_id", &metrics)?;
+    let peer: Vec<i32> = (all.column("metric_id")?.i32()?.into_no_null_iter())
+        .zip(all.column("trust_type")?.i32()?.into_no_null_iter())
+        .map(|(m, t)| m * TYPES + t)
+        .collect();
+    let wanted: BooleanChunked = peer.iter().map(|k| groups.binary_search(k).is_ok()).collect();
+    all.with_column(Column::new("peer".into(), peer))?;
+    let subset = all.filter(&wanted)?.lazy().cache();
+    let national = national_medians(all.lazy()).cache();
+    let statistics = peer_statistics(subset.clone(), national.clone()).cache();
+    let trust = trust_positions(subset, statistics.clone())?.cache();
+    let scored = looked_up(looked_up(org_values.frame().clone(), "org_code", &orgs)?, "metric_id", &metrics)?
+        .lazy()
+        .with_columns([score().alias("score")]);
+    let plans = vec![
+        statistics,
+        trust.clone(),
+        gap_summary(trust),
+        indices(scored, applicable_frame(reference)?.lazy()),
+        national,
+    ];
+    let flags = plans[0].get_current_optimizations();
+    let mut out =
+        LazyFrame::collect_all_with_engine(plans.into_iter().map(|p| p.logical_plan).collect(), Engine::InMemory, flags)?
+            .into_iter();
+    let mut next = || out.next().unwrap_or_default();
+    let (statistics, trust, gaps, indices, national) = (next(), next(), next(), next(), next());
+    let frames = Frames {
+        benchmarks: statistics.drop("peer")?.drop("fq")?,
+        trust_benchmarks: trust.drop("peer")?.drop("fq")?,
+        indices,
+        trends: DataFrame::empty(),
+        gaps: gaps.drop("peer")?,
+    };
+    let mut tables = frames.tables(reference)?;
+    tables.summaries = Vec::new();
+    let national = (national.column("metric_id")?.i32()?.into_no_null_iter())
+        .zip(national.column("national_median")?.f64()?.into_no_null_iter())
+        .map(|(m, v)| (m as u32, v))
+        .collect();
+    Ok(Revision { tables, national })
+}
+
+/// The peer group key (`metric × TYPES + type`) of a metric and a trust type, by position.
+pub fn peer_key(metric: u32, trust_type: u32) -> i32 {
+    metric as i32 * TYPES + trust_type as i32
 }
 
 /// The quarters whose tables a change to the values of `touched` can change: those quarters and,
@@ -300,18 +409,35 @@ struct QuarterPlaces {
     quarters: std::collections::BTreeMap<i32, Vec<Places>>,
 }
 
+/// The decimal places of a metric's scale bounds.
+fn scale_places(m: &crate::domain::Metric) -> Places {
+    let mut p = Places::default();
+    p.add(m.scale_min);
+    p.add(m.scale_max);
+    p
+}
+
+/// The factor that snaps a quarter's peer statistics and gaps of the metric at position `m`
+/// (`fq` of `QuarterPlaces::with_factors`), from all its values in the quarter.
+///
+/// A figure is snapped to the decimal it is, so two factors that are both given snap it alike
+/// (each gives the double nearest that decimal): a change of factor changes figures only when
+/// it turns snapping on or off.
+pub fn snapping_factor(reference: &Reference, m: usize, values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let mut here = Places::default();
+    values.into_iter().for_each(|v| here.add(v));
+    scale_places(&reference.metrics[m]).merge(here).factor()
+}
+
+/// The factor that snaps the trends of the metric at position `m` in a quarter (`ft`), from
+/// the places of its values in that quarter and the three before.
+pub fn trend_factor(reference: &Reference, m: usize, places: impl IntoIterator<Item = Places>) -> Option<f64> {
+    places.into_iter().fold(scale_places(&reference.metrics[m]), Places::merge).factor()
+}
+
 impl QuarterPlaces {
     fn of(reference: &Reference, values: &DataFrame) -> PolarsResult<Self> {
-        let scale: Vec<Places> = reference
-            .metrics
-            .iter()
-            .map(|m| {
-                let mut p = Places::default();
-                p.add(m.scale_min);
-                p.add(m.scale_max);
-                p
-            })
-            .collect();
+        let scale: Vec<Places> = reference.metrics.iter().map(scale_places).collect();
         let mut quarters = std::collections::BTreeMap::new();
         let (period, metric) = (values.column("period_index")?.i32()?, values.column("metric_id")?.i32()?);
         let value = values.column("value")?.f64()?;
@@ -406,7 +532,7 @@ fn one_period(
     let rest = if parts == Parts::TrendsOnly {
         None
     } else {
-        let statistics = peer_statistics(joined.clone()).cache();
+        let statistics = peer_statistics(joined.clone(), national_medians(joined.clone())).cache();
         let trust = trust_positions(joined, statistics.clone())?.cache();
         Some(vec![statistics, trust.clone(), gap_summary(trust.clone()), indices(trust, applicable.clone())])
     };
@@ -416,14 +542,8 @@ fn one_period(
 /// n, min, quartiles (type 7), max, mean, exemplar count and median per peer group; national
 /// median. One quarter's values, with their peer group's key (`peer`). The quantiles are
 /// snapped to the decimals they are (`fq`), so that decisions against them are exact.
-fn peer_statistics(joined: LazyFrame) -> LazyFrame {
+fn peer_statistics(joined: LazyFrame, national: LazyFrame) -> LazyFrame {
     let fq = || col("fq");
-    // By quarter too, for a saved group's tables of every quarter at once (`compute_group`).
-    let national = joined
-        .clone()
-        .group_by([col("metric_id"), col("period_index")])
-        .agg([col("value").median().alias("national_median"), fq().first().alias("fq")])
-        .select([col("metric_id"), col("period_index"), snap(col("national_median"), fq()).alias("national_median")]);
     joined
         .group_by([col("peer")])
         .agg([
@@ -446,6 +566,25 @@ fn peer_statistics(joined: LazyFrame) -> LazyFrame {
         .join(national, [col("metric_id"), col("period_index")], [col("metric_id"), col("period_index")], left())
 }
 
+/// The national median of each metric (and quarter) of `joined`, snapped as the quartiles are.
+/// By quarter too, for a saved group's tables of every quarter at once (`compute_group`).
+fn national_medians(joined: LazyFrame) -> LazyFrame {
+    let fq = || col("fq");
+    joined
+        .group_by([col("metric_id"), col("period_index")])
+        .agg([col("value").median().alias("national_median"), fq().first().alias("fq")])
+        .select([col("metric_id"), col("period_index"), snap(col("national_median"), fq()).alias("national_median")])
+}
+
+/// A trust's score on a metric: where its value lies on the scale, 0 at the worst end and 100
+/// at the best.
+fn score() -> Expr {
+    let (v, span) = (|| col("value"), || col("scale_max") - col("scale_min"));
+    when(col("d").gt(lit(0.0)))
+        .then(lit(100.0) * (v() - col("scale_min")) / span())
+        .otherwise(lit(100.0) * (col("scale_max") - v()) / span())
+}
+
 /// Rank, percentile, quartile, gaps and score of each trust within its peer group.
 fn trust_positions(joined: LazyFrame, benchmarks: LazyFrame) -> PolarsResult<LazyFrame> {
     let v = || col("value");
@@ -466,7 +605,6 @@ fn trust_positions(joined: LazyFrame, benchmarks: LazyFrame) -> PolarsResult<Laz
         .when(v().lt_eq(col("p75")))
         .then(lit(3i64))
         .otherwise(lit(4i64));
-    let span = || col("scale_max") - col("scale_min");
     let benchmarks =
         benchmarks.select([col("peer"), col("n"), col("p25"), col("median"), col("p75"), col("exemplar_median")]);
     Ok(joined
@@ -480,10 +618,7 @@ fn trust_positions(joined: LazyFrame, benchmarks: LazyFrame) -> PolarsResult<Laz
             when(d().gt(lit(0.0))).then(higher).otherwise(lower).alias("quartile"),
             snap(d() * (col("exemplar_median") - v()), col("fq")).alias("gap_to_exemplar"),
             snap(d() * (col("median") - v()), col("fq")).alias("gap_to_median"),
-            when(d().gt(lit(0.0)))
-                .then(lit(100.0) * (v() - col("scale_min")) / span())
-                .otherwise(lit(100.0) * (col("scale_max") - v()) / span())
-                .alias("score"),
+            score().alias("score"),
         ])
         .with_columns([col("gap_to_exemplar").gt(lit(0.0)).alias("behind_best_practice")])
         .select(cols(&[
@@ -540,8 +675,11 @@ fn indices(trust: LazyFrame, applicable: LazyFrame) -> LazyFrame {
             .otherwise(lit(NULL).cast(DataType::Float64))
             .alias("domain_index")])
         .select(cols(&INDEX_COLUMNS));
+    // Each organisation's domains in order, so that their mean adds up in one order whichever
+    // way the joins above put them (and for one organisation as for all: `compute_revision`).
     let maturity = domains
         .clone()
+        .sort_by_exprs([col("org_code"), col("domain")], SortMultipleOptions::default())
         .group_by([col("org_code")])
         .agg([
             col("trust_type").first().alias("trust_type"),
