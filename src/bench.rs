@@ -151,7 +151,8 @@ pub fn refresh(values: &Path, organisations: Option<&Path>, rounds: usize, back:
     }
     // The figures after every refresh against those a full recompute gives from the same values.
     let values: Vec<crate::store::CurrentValue> = figures.values().collect();
-    let tables = crate::analytics::compute(&figures.reference, &values).map_err(|e| anyhow::anyhow!("computing: {e}"))?;
+    let tables =
+        crate::analytics::compute(&figures.reference, &values).map_err(|e| anyhow::anyhow!("computing: {e}"))?;
     let full = crate::figures::Figures::new(1, crate::store::now_text(), figures.reference.clone(), values, tables);
     let (a, b) = (figures.tables(), full.tables());
     let same = a == b && full.quality().eq(figures.quality());

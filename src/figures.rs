@@ -222,51 +222,86 @@ fn org_type(reference: &Reference, o: u32) -> u32 {
 /// own value, an index on its trust's scores).
 struct Revising {
     period: Quarter,
+    /// Every value of the peer groups to recompute.
+    group_values: analytics::ValuesBuilder,
     /// Every value of the quarter of each revised metric.
-    metric_values: analytics::ValuesBuilder,
+    national_values: analytics::ValuesBuilder,
     /// Every value of the quarter of each revising organisation.
     org_values: analytics::ValuesBuilder,
+    /// The quarter's snapping factors by metric position (those of the revised metrics).
+    factors: Vec<Option<f64>>,
     /// The peer groups to recompute (`analytics::peer_key`), sorted.
     groups: Vec<i32>,
 }
 
 impl Revising {
     /// `keys` revised in quarter `p` of `old`, whose values are now `values` (at `at`, the same
-    /// places as before).
-    fn of(reference: &Reference, p: Quarter, keys: &[(u32, u32)], old: &Core, values: &[Value], at: &Index) -> Self {
+    /// places as before); `types`, each organisation's trust type position.
+    fn of(
+        reference: &Reference,
+        types: &[u32],
+        p: Quarter,
+        keys: &[(u32, u32)],
+        old: &Core,
+        values: &[Value],
+        at: &Index,
+    ) -> Self {
         let mut metrics: Vec<u32> = keys.iter().map(|k| k.1).collect();
         let mut orgs: Vec<u32> = keys.iter().map(|k| k.0).collect();
         (metrics.sort_unstable(), metrics.dedup(), orgs.sort_unstable(), orgs.dedup());
-        let mut groups: Vec<i32> = keys.iter().map(|&(o, m)| analytics::peer_key(m, org_type(reference, o))).collect();
-        let (mut metric_values, mut org_values) = (analytics::ValuesBuilder::default(), analytics::ValuesBuilder::default());
-        for &m in &metrics {
-            let rows: Vec<(u32, usize)> = (0..reference.organisations.len() as u32)
-                .filter_map(|o| Some((o, at.get(&(o, m))?)))
-                .collect();
-            for &(o, i) in &rows {
-                metric_values.push_coded(o, m, p, values[i].value);
-            }
+        let mut groups: Vec<i32> = keys.iter().map(|&(o, m)| analytics::peer_key(m, types[o as usize])).collect();
+        let mut factors = vec![None; reference.metrics.len()];
+        // Each revised metric's rows, by organisation.
+        let rows: Vec<Vec<(u32, usize)>> = metrics
+            .iter()
+            .map(|&m| (0..types.len() as u32).filter_map(|o| Some((o, at.get(&(o, m))?))).collect())
+            .collect();
+        for (&m, rows) in metrics.iter().zip(&rows) {
             let now = analytics::snapping_factor(reference, m as usize, rows.iter().map(|&(_, i)| values[i].value));
-            let before = analytics::snapping_factor(reference, m as usize, rows.iter().map(|&(_, i)| old.values[i].value));
+            let before =
+                analytics::snapping_factor(reference, m as usize, rows.iter().map(|&(_, i)| old.values[i].value));
             // A change of factor changes figures only when it turns snapping on or off.
             if now.is_some() != before.is_some() {
-                let types = crate::domain::TrustType::ALL.len() as u32;
-                groups.extend((0..types).map(|t| analytics::peer_key(m, t)));
+                let all_types = crate::domain::TrustType::ALL.len() as u32;
+                groups.extend((0..all_types).map(|t| analytics::peer_key(m, t)));
+            }
+            factors[m as usize] = now;
+        }
+        (groups.sort_unstable(), groups.dedup());
+        let mut revising = Self {
+            period: p,
+            group_values: Default::default(),
+            national_values: Default::default(),
+            org_values: Default::default(),
+            factors,
+            groups,
+        };
+        for (&m, rows) in metrics.iter().zip(&rows) {
+            for &(o, i) in rows {
+                revising.national_values.push_coded(o, m, p, values[i].value);
+                if revising.groups.binary_search(&analytics::peer_key(m, types[o as usize])).is_ok() {
+                    revising.group_values.push_coded(o, m, p, values[i].value);
+                }
             }
         }
         for &o in &orgs {
             for m in 0..reference.metrics.len() as u32 {
                 if let Some(i) = at.get(&(o, m)) {
-                    org_values.push_coded(o, m, p, values[i].value);
+                    revising.org_values.push_coded(o, m, p, values[i].value);
                 }
             }
         }
-        (groups.sort_unstable(), groups.dedup());
-        Self { period: p, metric_values, org_values, groups }
+        revising
     }
 
     fn compute(self, reference: &Reference) -> polars::prelude::PolarsResult<analytics::Revision> {
-        analytics::compute_revision(reference, self.metric_values.finish()?, self.org_values.finish()?, &self.groups)
+        analytics::compute_revision(
+            reference,
+            self.group_values.finish()?,
+            self.national_values.finish()?,
+            self.org_values.finish()?,
+            self.factors,
+        )
     }
 }
 
@@ -370,7 +405,7 @@ impl Core {
         value_at: Index,
         revision: analytics::Revision,
     ) -> Result<Self> {
-        let analytics::Revision { tables, national } = revision;
+        let analytics::Revision { tables, national, positions: trust } = revision;
         let group_of = |metric: &str, peer_group: &str| (metric_pos(reference, metric), type_pos(peer_group));
         let mut benchmarks = self.benchmarks.clone();
         for b in tables.benchmarks {
@@ -395,19 +430,45 @@ impl Core {
         }
         let old = self.positions.get();
         let mut positions = old.rows.clone();
-        let trust = tables.trust_benchmarks;
+        // The numbers of the texts of each organisation, metric, type and domain position.
+        let mut ids: [Vec<u32>; 4] = [
+            vec![u32::MAX; reference.organisations.len()],
+            vec![u32::MAX; reference.metrics.len()],
+            vec![u32::MAX; crate::domain::TrustType::ALL.len()],
+            vec![u32::MAX; reference.domains.len() + 1],
+        ];
+        let mut id = |kind: usize, at: usize, texts: &mut Interner| {
+            if ids[kind][at] == u32::MAX {
+                let text = match kind {
+                    0 => reference.org_text(at),
+                    1 => reference.metric_text(at),
+                    2 => reference.type_text(at),
+                    _ if at == reference.domains.len() => reference.word("all"),
+                    _ => reference.domain_text(at),
+                };
+                ids[kind][at] = texts.id(&text);
+            }
+            ids[kind][at]
+        };
         let mut start = 0;
         while start < trust.len() {
-            let group = group_of(&trust[start].metric_id, &trust[start].trust_type);
-            let len = trust[start..].iter().take_while(|t| group_of(&t.metric_id, &t.trust_type) == group).count();
+            let group = (trust[start].metric, trust[start].trust_type);
+            let len = trust[start..].iter().take_while(|t| (t.metric, t.trust_type) == group).count();
             let block = &trust[start..start + len];
-            let at: Option<Vec<usize>> =
-                block.iter().map(|t| old.at.get(&key_of(reference, &t.org_code, &t.metric_id)?)).collect();
+            // The group's trusts filled one block before: where it starts.
+            let at: Option<Vec<usize>> = block.iter().map(|t| old.at.get(&(t.org, t.metric))).collect();
             let first = at.as_ref().and_then(|at| at.iter().min().copied());
             match first {
                 Some(first) if at.as_ref().and_then(|at| at.iter().max()) == Some(&(first + len - 1)) => {
                     for (i, t) in block.iter().enumerate() {
-                        positions[first + i] = Position::of(t, &mut texts);
+                        let domain = usize::try_from(t.domain).unwrap_or(reference.domains.len());
+                        let texts_of = [
+                            id(0, t.org as usize, &mut texts),
+                            id(1, t.metric as usize, &mut texts),
+                            id(2, t.trust_type as usize, &mut texts),
+                            id(3, domain, &mut texts),
+                        ];
+                        positions[first + i] = Position::coded(t, texts_of);
                     }
                 }
                 _ => anyhow::bail!("the trusts of a revised peer group ({:?}) are not those it had", group),
@@ -416,7 +477,8 @@ impl Core {
         }
         let mut indices = self.indices.clone();
         for x in &tables.indices {
-            let k = (reference.org_position(&x.org_code).map_or(u32::MAX, |o| o as u32), domain_pos(reference, &x.domain));
+            let k =
+                (reference.org_position(&x.org_code).map_or(u32::MAX, |o| o as u32), domain_pos(reference, &x.domain));
             let Some(i) = self.index_at.get(&k) else {
                 anyhow::bail!("a revised index ({}, {}) that was not there", x.org_code, x.domain)
             };
@@ -749,6 +811,7 @@ impl Figures {
     /// value of the touched quarters and the changed pairs' values around them — so that they
     /// give exactly what a full recompute gives. Every other quarter is shared.
     pub fn apply(&self, data_version: i64, changed: Vec<CurrentValue>) -> Result<Figures> {
+        let started = std::time::Instant::now();
         let reference = &self.reference;
         let touched = periods_of(&changed);
         let key = |org: &str, metric: &str| key_of(reference, org, metric);
@@ -799,10 +862,13 @@ impl Figures {
         // alone (`Revising`); the changed pairs' values around them, for those pairs' trends.
         let (mut whole, mut pair_values) = (analytics::ValuesBuilder::default(), analytics::ValuesBuilder::default());
         let (mut whole_quarters, mut revising) = (Vec::new(), Vec::new());
+        let types: Vec<u32> = (0..reference.organisations.len() as u32).map(|o| org_type(reference, o)).collect();
         for &p in &touched {
             let Some((values, at)) = values_of(p) else { continue };
             match (revised.get(&p), self.quarters.get(&p)) {
-                (Some(Some(keys)), Some(q)) => revising.push(Revising::of(reference, p, keys, &q.core, values, at)),
+                (Some(Some(keys)), Some(q)) => {
+                    revising.push(Revising::of(reference, &types, p, keys, &q.core, values, at))
+                }
                 _ => {
                     push_quarter(&mut whole, p, values, at);
                     whole_quarters.push(p);
@@ -851,7 +917,9 @@ impl Figures {
         for &p in &window {
             let Some((_, at)) = values_of(p) else { continue };
             for &m in &turned {
-                pairs.extend((0..reference.organisations.len() as u32).filter(|&o| at.contains_key(&(o, m))).map(|o| (o, m)));
+                pairs.extend(
+                    (0..reference.organisations.len() as u32).filter(|&o| at.contains_key(&(o, m))).map(|o| (o, m)),
+                );
             }
         }
         for &p in &window {
@@ -879,14 +947,15 @@ impl Figures {
                     .into_iter()
                     .map(|r| Ok((r.period, r.compute(reference)?)))
                     .collect::<polars::prelude::PolarsResult<BTreeMap<_, _>>>()?;
-                Ok::<_, polars::prelude::PolarsError>((tables, revisions))
+                Ok::<_, polars::prelude::PolarsError>((tables, revisions, t0.elapsed()))
             });
             let trends = analytics::compute_trends(reference, pair_values, &affected, places)
                 .and_then(|frames| frames.tables(reference));
+            tracing::debug!(trends_ms = t0.elapsed().as_secs_f64() * 1e3, "apply");
             (tables.join().expect("the benchmark computation does not panic"), trends)
         });
         let t1 = std::time::Instant::now();
-        let (tables, mut revisions) = tables?;
+        let (tables, mut revisions, tables_time) = tables?;
         let mut fresh = split_tables(tables);
         for (p, t) in split_tables(trends?) {
             fresh.entry(p).or_default().trends = t.trends;
@@ -951,7 +1020,9 @@ impl Figures {
             f.quality.insert(p, Arc::new(flags));
         }
         tracing::debug!(
+            prepare_ms = (t0 - started).as_secs_f64() * 1e3,
             compute_ms = (t1 - t0).as_secs_f64() * 1e3,
+            tables_ms = tables_time.as_secs_f64() * 1e3,
             rows_ms = (t2 - t1).as_secs_f64() * 1e3,
             quarters_ms = (t3 - t2).as_secs_f64() * 1e3,
             quality_ms = t3.elapsed().as_secs_f64() * 1e3,

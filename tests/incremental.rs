@@ -91,8 +91,7 @@ fn assert_equals_full_recompute(
     round: i64,
 ) {
     let all = current(&values);
-    let full =
-        Figures::new(0, String::new(), reference.clone(), all.clone(), compute(&reference, &all).unwrap());
+    let full = Figures::new(0, String::new(), reference.clone(), all.clone(), compute(&reference, &all).unwrap());
     let (tables, expected) = (figures.tables(), full.tables());
     assert!(!expected.trust_benchmarks.is_empty());
     assert_eq!(tables.benchmarks, expected.benchmarks, "benchmarks after round {round}");
@@ -100,11 +99,7 @@ fn assert_equals_full_recompute(
     assert_eq!(tables.indices, expected.indices, "indices after round {round}");
     assert_eq!(tables.trends, expected.trends, "trends after round {round}");
     assert_eq!(tables.gaps, expected.gaps, "gaps after round {round}");
-    assert_eq!(
-        figures.quality().collect::<Vec<_>>(),
-        full.quality().collect::<Vec<_>>(),
-        "flags after round {round}"
-    );
+    assert_eq!(figures.quality().collect::<Vec<_>>(), full.quality().collect::<Vec<_>>(), "flags after round {round}");
     // Pages and exports read the rows in the figures' own order, quarter by quarter: the
     // same after a refresh, and each quarter's rows in the order of `sort`.
     fn by_quarter<T: Clone>(rows: &[T], period: impl Fn(&T) -> i32) -> Vec<T> {
@@ -135,9 +130,11 @@ fn a_trusts_revised_quarter_equals_a_full_recompute() {
         }
     }
     let all = current(&values);
-    let mut figures = Figures::new(0, String::new(), reference.clone(), all.clone(), compute(&reference, &all).unwrap());
+    let mut figures =
+        Figures::new(0, String::new(), reference.clone(), all.clone(), compute(&reference, &all).unwrap());
     let latest = values.keys().map(|k| k.2).max().unwrap();
-    let orgs: Vec<String> = values.keys().map(|k| k.0.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let orgs: Vec<String> =
+        values.keys().map(|k| k.0.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
     let mut rng = fastrand::Rng::with_seed(5);
     for round in 0..8i64 {
         // Rounds 2 and 3 revise the same trust's latest quarter: to values that are not
@@ -149,7 +146,11 @@ fn a_trusts_revised_quarter_equals_a_full_recompute() {
         for (k, v) in values.iter_mut().filter(|(k, _)| k.0 == *org && k.2 == period) {
             let m = reference.metric(&k.1).unwrap();
             let x = rng.f64();
-            let places = match round { 1 | 5 => 1000.0, 2 => 0.0, _ => 10.0 };
+            let places = match round {
+                1 | 5 => 1000.0,
+                2 => 0.0,
+                _ => 10.0,
+            };
             let x = if places > 0.0 { (x * places).round() / places } else { x };
             *v = m.scale_min + (m.scale_max - m.scale_min) * x;
             changed.insert(k.clone(), *v);

@@ -271,49 +271,43 @@ pub struct Revision {
     pub tables: Tables,
     /// Each metric's national median (by metric position).
     pub national: Vec<(u32, f64)>,
+    /// The trust positions of the peer groups asked for, in the order of `sort` (so each
+    /// group's together, in rank order).
+    pub positions: Vec<CodedPosition>,
 }
 
 /// The tables of one quarter that a revision of a few trusts' values changes, for a refresh:
-/// the peer statistics, trust positions and gap summaries of the peer groups `groups` (each
-/// `metric × TYPES + type`, sorted), the indices of the organisations of `org_values`, and the
-/// national median of each metric of `metric_values`.
+/// the peer statistics, trust positions and gap summaries of the peer groups of `group_values`,
+/// the indices of the organisations of `org_values`, and the national median of each metric of
+/// `national_values`.
 ///
-/// `metric_values` holds every value of the quarter of each metric a group is of: a metric's
-/// national median and snapping factor are those of all its values. `org_values` holds every
-/// value of the quarter of each organisation whose indices change (a score depends on the value
-/// and the metric's scale only, so an index on its organisation's values only). A group's rows
-/// stay in the canonical order of `Values`, which is the order a full recompute adds them up
-/// in, so the figures are those of `compute_frames` to the last bit.
+/// `group_values` holds every value of each peer group to recompute; `national_values` every
+/// value of the quarter of each metric whose national median changes; `org_values` every value
+/// of the quarter of each organisation whose indices change (a score depends on the value and
+/// the metric's scale only, so an index on its organisation's values only). `factors` are the
+/// quarter's snapping factors by metric position (`snapping_factor`, from all of a metric's
+/// values). A group's rows stay in the canonical order of `Values`, which is the order a full
+/// recompute adds them up in, so the figures are those of `compute_frames` to the last bit.
 pub fn compute_revision(
     reference: &Reference,
-    metric_values: Values,
+    group_values: Values,
+    national_values: Values,
     org_values: Values,
-    groups: &[i32],
+    factors: Vec<Option<f64>>,
 ) -> PolarsResult<Revision> {
-    let values = metric_values.frame();
-    let period = values.column("period_index")?.i32()?;
-    let (Some(p), Some(last)) = (period.first(), period.last()) else {
-        return Ok(Revision { tables: Tables::default(), national: Vec::new() });
-    };
-    if p != last {
-        polars_bail!(InvalidOperation: "a revision's values are of one quarter");
-    }
+    let t0 = std::time::Instant::now();
     let orgs = organisations_frame(reference)?;
-    let metrics = QuarterPlaces::of(reference, values)?.with_factors(&metrics_frame(reference)?, p)?;
-    let mut all = looked_up(looked_up(values.clone(), "org_code", &orgs)?, "metric_id", &metrics)?;
-    let peer: Vec<i32> = (all.column("metric_id")?.i32()?.into_no_null_iter())
-        .zip(all.column("trust_type")?.i32()?.into_no_null_iter())
-        .map(|(m, t)| m * TYPES + t)
-        .collect();
-    let wanted: BooleanChunked = peer.iter().map(|k| groups.binary_search(k).is_ok()).collect();
-    all.with_column(Column::new("peer".into(), peer))?;
-    let subset = all.filter(&wanted)?.lazy().cache();
-    let national = national_medians(all.lazy()).cache();
-    let statistics = peer_statistics(subset.clone(), national.clone()).cache();
-    let trust = trust_positions(subset, statistics.clone())?.cache();
-    let scored = looked_up(looked_up(org_values.frame().clone(), "org_code", &orgs)?, "metric_id", &metrics)?
+    let metrics = metrics_frame(reference)?.hstack(&[Column::new("fq".into(), factors)])?;
+    let looked_up_all = |v: &Values| looked_up(looked_up(v.frame().clone(), "org_code", &orgs)?, "metric_id", &metrics);
+    let groups = looked_up_all(&group_values)?
         .lazy()
-        .with_columns([score().alias("score")]);
+        .with_columns([(col("metric_id") * lit(TYPES) + col("trust_type")).alias("peer")])
+        .cache();
+    let national = looked_up(national_values.frame().clone(), "metric_id", &metrics.select(["metric_id", "fq"])?)?;
+    let national = national_medians(national.lazy()).cache();
+    let statistics = peer_statistics(groups.clone(), national.clone()).cache();
+    let trust = trust_positions(groups, statistics.clone())?.cache();
+    let scored = looked_up_all(&org_values)?.lazy().with_columns([score().alias("score")]);
     let plans = vec![
         statistics,
         trust.clone(),
@@ -322,14 +316,26 @@ pub fn compute_revision(
         national,
     ];
     let flags = plans[0].get_current_optimizations();
-    let mut out =
-        LazyFrame::collect_all_with_engine(plans.into_iter().map(|p| p.logical_plan).collect(), Engine::InMemory, flags)?
-            .into_iter();
+    let t1 = std::time::Instant::now();
+    let mut out = LazyFrame::collect_all_with_engine(
+        plans.into_iter().map(|p| p.logical_plan).collect(),
+        Engine::InMemory,
+        flags,
+    )?
+    .into_iter();
+    let t2 = std::time::Instant::now();
     let mut next = || out.next().unwrap_or_default();
     let (statistics, trust, gaps, indices, national) = (next(), next(), next(), next(), next());
+    tracing::debug!(
+        subset = trust.height(),
+        prep_ms = (t1 - t0).as_secs_f64() * 1e3,
+        query_ms = (t2 - t1).as_secs_f64() * 1e3,
+        "revision"
+    );
+    let positions = coded_positions(&Reader(&trust, reference))?;
     let frames = Frames {
         benchmarks: statistics.drop("peer")?.drop("fq")?,
-        trust_benchmarks: trust.drop("peer")?.drop("fq")?,
+        trust_benchmarks: DataFrame::empty(),
         indices,
         trends: DataFrame::empty(),
         gaps: gaps.drop("peer")?,
@@ -340,7 +346,7 @@ pub fn compute_revision(
         .zip(national.column("national_median")?.f64()?.into_no_null_iter())
         .map(|(m, v)| (m as u32, v))
         .collect();
-    Ok(Revision { tables, national })
+    Ok(Revision { tables, national, positions })
 }
 
 /// The peer group key (`metric × TYPES + type`) of a metric and a trust type, by position.
@@ -794,27 +800,67 @@ fn benchmark_rows(r: &Reader) -> PolarsResult<Vec<BenchmarkRow>> {
         .collect())
 }
 
-fn trust_rows(r: &Reader) -> PolarsResult<Vec<TrustBenchmarkRow>> {
-    let (org, tt, metric, domain, period) = (
-        r.org("org_code")?,
-        r.trust_type("trust_type")?,
-        r.metric("metric_id")?,
-        r.domain("domain")?,
-        r.i32("period_index")?,
-    );
+/// A trust's position on a metric as the pipeline has it: the organisation, type, metric and
+/// domain as their positions in the reference (the domain as in `frames`).
+#[derive(Debug, Clone, Copy)]
+pub struct CodedPosition {
+    pub org: u32,
+    pub trust_type: u32,
+    pub metric: u32,
+    pub domain: i32,
+    pub period: i32,
+    pub value: f64,
+    pub rank: i64,
+    pub percentile: f64,
+    pub quartile: i64,
+    pub score: f64,
+    pub gap_to_exemplar: Option<f64>,
+    pub gap_to_median: f64,
+    pub behind_best_practice: Option<bool>,
+}
+
+impl CodedPosition {
+    pub fn row(&self, reference: &Reference) -> TrustBenchmarkRow {
+        TrustBenchmarkRow {
+            org_code: reference.org_text(self.org as usize),
+            trust_type: reference.type_text(self.trust_type as usize),
+            metric_id: reference.metric_text(self.metric as usize),
+            domain: if self.domain == ALL_DOMAINS {
+                reference.word("all")
+            } else {
+                reference.domain_text(self.domain as usize)
+            },
+            period: Quarter::from_index(self.period),
+            value: self.value,
+            rank: self.rank,
+            percentile: self.percentile,
+            quartile: self.quartile,
+            score: self.score,
+            gap_to_exemplar: self.gap_to_exemplar,
+            gap_to_median: self.gap_to_median,
+            behind_best_practice: self.behind_best_practice,
+        }
+    }
+}
+
+/// The trust positions of a frame in the order of `sort`: by metric, quarter, type, rank and
+/// then ODS code.
+fn coded_positions(r: &Reader) -> PolarsResult<Vec<CodedPosition>> {
+    let (org, tt, metric, domain, period) =
+        (r.i32("org_code")?, r.i32("trust_type")?, r.i32("metric_id")?, r.i32("domain")?, r.i32("period_index")?);
     let (value, rank, pct, q, score) =
         (r.f64("value")?, r.i64("rank")?, r.f64("percentile")?, r.i64("quartile")?, r.f64("score")?);
     let (gap_e, gap_m, behind) =
         (r.opt_f64("gap_to_exemplar")?, r.f64("gap_to_median")?, r.opt_bool("behind_best_practice")?);
-    let o = org_ranks(r, &org);
-    Ok(ordered(r.0.height(), |i| (metric.code(i), period[i], tt.code(i), rank[i], o[i]))
+    let o: Vec<u32> = org.iter().map(|&c| r.1.org_rank(c as usize)).collect();
+    Ok(ordered(r.0.height(), |i| (metric[i], period[i], tt[i], rank[i], o[i]))
         .into_iter()
-        .map(|i| TrustBenchmarkRow {
-            org_code: org.at(i),
-            trust_type: tt.at(i),
-            metric_id: metric.at(i),
-            domain: domain.at(i),
-            period: Quarter::from_index(period[i]),
+        .map(|i| CodedPosition {
+            org: org[i] as u32,
+            trust_type: tt[i] as u32,
+            metric: metric[i] as u32,
+            domain: domain[i],
+            period: period[i],
             value: value[i],
             rank: rank[i],
             percentile: pct[i],
@@ -825,6 +871,10 @@ fn trust_rows(r: &Reader) -> PolarsResult<Vec<TrustBenchmarkRow>> {
             behind_best_practice: behind[i],
         })
         .collect())
+}
+
+fn trust_rows(r: &Reader) -> PolarsResult<Vec<TrustBenchmarkRow>> {
+    Ok(coded_positions(r)?.iter().map(|c| c.row(r.1)).collect())
 }
 
 fn index_rows(r: &Reader) -> PolarsResult<Vec<IndexRow>> {

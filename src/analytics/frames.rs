@@ -64,6 +64,14 @@ impl ValuesBuilder {
 
     /// The values, in the canonical order of `Values`.
     pub fn finish(self) -> PolarsResult<Values> {
+        if self.in_order() {
+            return Ok(Values(df!(
+                "org_code" => self.orgs,
+                "metric_id" => self.metrics,
+                "period_index" => self.periods,
+                "value" => self.values,
+            )?));
+        }
         let order = self.by_buckets().unwrap_or_else(|| self.by_keys());
         let gather = |column: &[i32]| order.iter().map(|&i| column[i as usize]).collect::<Vec<_>>();
         let values: Vec<f64> = order.iter().map(|&i| self.values[i as usize]).collect();
@@ -73,6 +81,12 @@ impl ValuesBuilder {
             "period_index" => gather(&self.periods),
             "value" => values,
         )?))
+    }
+
+    /// Whether the rows came in the canonical order already (as a refresh pushes them).
+    fn in_order(&self) -> bool {
+        let key = |i: usize| (self.periods[i], self.metrics[i], self.orgs[i]);
+        (1..self.values.len()).all(|i| key(i - 1) <= key(i))
     }
 
     /// The rows' order by a sort on one packed key (quarter, metric, organisation, then the row

@@ -140,6 +140,29 @@ const BEHIND: u8 = 4;
 
 impl Position {
     pub(super) fn of(t: &TrustBenchmarkRow, texts: &mut Interner) -> Self {
+        let (org, metric) = (texts.id(&t.org_code), texts.id(&t.metric_id));
+        let (trust_type, domain) = (texts.id(&t.trust_type), texts.id(&t.domain));
+        let p = crate::analytics::CodedPosition {
+            org,
+            trust_type,
+            metric,
+            domain: 0,
+            period: t.period.index(),
+            value: t.value,
+            rank: t.rank,
+            percentile: t.percentile,
+            quartile: t.quartile,
+            score: t.score,
+            gap_to_exemplar: t.gap_to_exemplar,
+            gap_to_median: t.gap_to_median,
+            behind_best_practice: t.behind_best_practice,
+        };
+        Self::coded(&p, [org, metric, trust_type, domain])
+    }
+
+    /// A position from the pipeline's, with the numbers of its organisation's, metric's, type's
+    /// and domain's texts.
+    pub(super) fn coded(t: &crate::analytics::CodedPosition, [org, metric, trust_type, domain]: [u32; 4]) -> Self {
         let mut flags = 0;
         if t.gap_to_exemplar.is_some() {
             flags |= HAS_GAP;
@@ -148,10 +171,10 @@ impl Position {
             flags |= HAS_BEHIND | if b { BEHIND } else { 0 };
         }
         Self {
-            org: texts.id(&t.org_code),
-            metric: texts.id(&t.metric_id),
-            trust_type: texts.id(&t.trust_type),
-            domain: texts.id(&t.domain),
+            org,
+            metric,
+            trust_type,
+            domain,
             // A rank is at least 1 and at most the trusts of a type; a quartile 1 to 4.
             rank: u32::try_from(t.rank).unwrap_or(NONE),
             quartile: u8::try_from(t.quartile).unwrap_or(u8::MAX),
