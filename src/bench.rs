@@ -90,8 +90,16 @@ fn reference_with(path: Option<&Path>) -> Result<Reference> {
 /// Figures from a values file, then one trust's submission after another applied to them: every
 /// metric the trust has in a quarter, with other values. The quarters are the latest and those
 /// `back` quarters before it; each gets `rounds` submissions from different trusts. Prints one
-/// line per quarter with the fastest, median and slowest apply, in milliseconds.
-pub fn refresh(values: &Path, organisations: Option<&Path>, rounds: usize, back: &[i32]) -> Result<()> {
+/// line per quarter with the fastest, median and slowest apply, in milliseconds; then whether
+/// the figures after every refresh equal those a full recompute gives. With `places`, each new
+/// value is rounded to that many decimal places.
+pub fn refresh(
+    values: &Path,
+    organisations: Option<&Path>,
+    rounds: usize,
+    back: &[i32],
+    places: Option<u8>,
+) -> Result<()> {
     let reference = reference_with(organisations)?;
     let values = read_current_values(&reference, values)?;
     let start = Instant::now();
@@ -131,7 +139,11 @@ pub fn refresh(values: &Path, organisations: Option<&Path>, rounds: usize, back:
                 .filter(|v| v.org_code == *org)
                 .map(|v| {
                     let m = figures.reference.metric(&v.metric_id).expect("a known metric");
-                    let value = m.scale_min + (m.scale_max - m.scale_min) * next();
+                    let mut value = m.scale_min + (m.scale_max - m.scale_min) * next();
+                    if let Some(places) = places {
+                        let f = 10f64.powi(i32::from(places));
+                        value = ((value * f).round() / f).clamp(m.scale_min, m.scale_max);
+                    }
                     crate::store::CurrentValue { value, revision: v.revision + 1, ..v }
                 })
                 .collect();

@@ -106,6 +106,10 @@ pub enum BenchCommand {
         /// The quarters submitted to, as quarters before the latest
         #[arg(long, value_delimiter = ',', default_value = "0,4,12")]
         back: Vec<i32>,
+        /// Round each new value to this many decimal places, as a trust's figures are written
+        /// (when absent, a value is any number on the metric's scale)
+        #[arg(long)]
+        places: Option<u8>,
     },
     /// Compute every benchmark of saved peer groups of several sizes (trusts drawn at random,
     /// the same each run) from the figures of a values CSV, as a page or export first asks for
@@ -509,9 +513,9 @@ async fn bench(command: BenchCommand) -> Result<i32> {
         BenchCommand::Recompute { values, organisations } => {
             tokio::task::spawn_blocking(move || crate::bench::recompute(&values, organisations.as_deref())).await??
         }
-        BenchCommand::Refresh { values, organisations, rounds, back } => {
+        BenchCommand::Refresh { values, organisations, rounds, back, places } => {
             tokio::task::spawn_blocking(move || {
-                crate::bench::refresh(&values, organisations.as_deref(), rounds.max(1), &back)
+                crate::bench::refresh(&values, organisations.as_deref(), rounds.max(1), &back, places)
             })
             .await??
         }

@@ -248,7 +248,10 @@ impl Revising {
     ) -> Self {
         let mut metrics: Vec<u32> = keys.iter().map(|k| k.1).collect();
         let mut orgs: Vec<u32> = keys.iter().map(|k| k.0).collect();
-        (metrics.sort_unstable(), metrics.dedup(), orgs.sort_unstable(), orgs.dedup());
+        metrics.sort_unstable();
+        metrics.dedup();
+        orgs.sort_unstable();
+        orgs.dedup();
         let mut groups: Vec<i32> = keys.iter().map(|&(o, m)| analytics::peer_key(m, types[o as usize])).collect();
         let mut factors = vec![None; reference.metrics.len()];
         // Each revised metric's rows, by organisation.
@@ -267,7 +270,8 @@ impl Revising {
             }
             factors[m as usize] = now;
         }
-        (groups.sort_unstable(), groups.dedup());
+        groups.sort_unstable();
+        groups.dedup();
         let mut revising = Self {
             period: p,
             group_values: Default::default(),

@@ -90,8 +90,8 @@ fn assert_equals_full_recompute(
     values: &BTreeMap<Key, f64>,
     round: i64,
 ) {
-    let all = current(&values);
-    let full = Figures::new(0, String::new(), reference.clone(), all.clone(), compute(&reference, &all).unwrap());
+    let all = current(values);
+    let full = Figures::new(0, String::new(), reference.clone(), all.clone(), compute(reference, &all).unwrap());
     let (tables, expected) = (figures.tables(), full.tables());
     assert!(!expected.trust_benchmarks.is_empty());
     assert_eq!(tables.benchmarks, expected.benchmarks, "benchmarks after round {round}");

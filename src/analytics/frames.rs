@@ -225,6 +225,18 @@ pub fn applicable_frame(reference: &Reference) -> PolarsResult<DataFrame> {
     df!("trust_type" => types, "domain" => domains, "n_applicable" => counts)
 }
 
+/// A column's numbers, `missing` for a null: copied chunk by chunk where there is none.
+fn numbers<T: PolarsNumericType>(ca: &ChunkedArray<T>, missing: T::Native) -> Vec<T::Native> {
+    if ca.null_count() > 0 {
+        return ca.iter().map(|v| v.unwrap_or(missing)).collect();
+    }
+    let mut out = Vec::with_capacity(ca.len());
+    for chunk in ca.downcast_iter() {
+        out.extend_from_slice(chunk.values().as_slice());
+    }
+    out
+}
+
 /// Reads typed columns out of a collected frame, turning codes back into text.
 pub struct Reader<'a>(pub &'a DataFrame, pub &'a Reference);
 
@@ -275,17 +287,18 @@ impl<'a> Reader<'a> {
     }
 
     pub fn f64(&self, name: &str) -> PolarsResult<Vec<f64>> {
-        Ok(self.opt_f64(name)?.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+        let col = self.0.column(name)?.cast(&DataType::Float64)?;
+        Ok(numbers(col.f64()?, f64::NAN))
     }
 
     pub fn i64(&self, name: &str) -> PolarsResult<Vec<i64>> {
         let col = self.0.column(name)?.cast(&DataType::Int64)?;
-        Ok(col.i64()?.iter().map(|v| v.unwrap_or_default()).collect())
+        Ok(numbers(col.i64()?, 0))
     }
 
     pub fn i32(&self, name: &str) -> PolarsResult<Vec<i32>> {
         let col = self.0.column(name)?.cast(&DataType::Int32)?;
-        Ok(col.i32()?.iter().map(|v| v.unwrap_or_default()).collect())
+        Ok(numbers(col.i32()?, 0))
     }
 
     pub fn opt_bool(&self, name: &str) -> PolarsResult<Vec<Option<bool>>> {
