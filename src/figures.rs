@@ -216,10 +216,9 @@ fn org_type(reference: &Reference, o: u32) -> u32 {
 /// pairs, new values): the peer groups of the revised pairs (a metric and the trust's type);
 /// every peer group of a metric whose snapping the revision turns on or off (its figures are
 /// snapped to the places of all its values in the quarter: `analytics::snapping_factor`); and
-/// the indices of the revising
-/// organisations. Nothing else in the quarter can change but each revised metric's national
-/// median (docs/RULES.md §4: a statistic depends on its peer group's values, a score on its
-/// own value, an index on its trust's scores).
+/// the indices of the revising organisations. Nothing else in the quarter can change but each
+/// revised metric's national median (docs/RULES.md §4: a statistic depends on its peer group's
+/// values, a score on its own value, an index on its trust's scores).
 struct Revising {
     period: Quarter,
     /// Every value of the peer groups to recompute.

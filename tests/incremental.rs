@@ -25,16 +25,22 @@ fn current(values: &BTreeMap<Key, f64>) -> Vec<CurrentValue> {
         .collect()
 }
 
+/// The demo's values of `options`, by organisation, metric and quarter.
+fn demo_values(reference: &exemplar::domain::Reference, options: &DemoOptions) -> BTreeMap<Key, f64> {
+    let mut values = BTreeMap::new();
+    for q in 0..options.quarters {
+        for (org, metric, period, value) in quarter_rows(reference, options, q) {
+            values.insert((org, metric, period.index()), value);
+        }
+    }
+    values
+}
+
 #[test]
 fn incremental_refresh_equals_full_recompute_after_each_random_submission() {
     let reference = with_synthetic(&exemplar::ingest::reference::bundled().unwrap(), 240);
     let options = DemoOptions { trusts: Some(60), quarters: 8, seed: 7, end: Quarter::parse("2026-Q2").unwrap() };
-    let mut values: BTreeMap<Key, f64> = BTreeMap::new();
-    for q in 0..options.quarters {
-        for (org, metric, period, value) in quarter_rows(&reference, &options, q) {
-            values.insert((org, metric, period.index()), value);
-        }
-    }
+    let mut values = demo_values(&reference, &options);
     let mut figures = Figures::new(
         0,
         String::new(),
@@ -123,12 +129,7 @@ fn assert_equals_full_recompute(
 fn a_trusts_revised_quarter_equals_a_full_recompute() {
     let reference = with_synthetic(&exemplar::ingest::reference::bundled().unwrap(), 120);
     let options = DemoOptions { trusts: Some(40), quarters: 6, seed: 3, end: Quarter::parse("2026-Q2").unwrap() };
-    let mut values: BTreeMap<Key, f64> = BTreeMap::new();
-    for q in 0..options.quarters {
-        for (org, metric, period, value) in quarter_rows(&reference, &options, q) {
-            values.insert((org, metric, period.index()), value);
-        }
-    }
+    let mut values = demo_values(&reference, &options);
     let all = current(&values);
     let mut figures =
         Figures::new(0, String::new(), reference.clone(), all.clone(), compute(&reference, &all).unwrap());
