@@ -235,7 +235,9 @@ struct Revising {
 
 impl Revising {
     /// `keys` revised in quarter `p` of `old`, whose values are now `values` (at `at`, the same
-    /// places as before); `types`, each organisation's trust type position.
+    /// places as before, with `places`, their decimal places by metric); `types`, each
+    /// organisation's trust type position.
+    #[allow(clippy::too_many_arguments)]
     fn of(
         reference: &Reference,
         types: &[u32],
@@ -244,6 +246,7 @@ impl Revising {
         old: &Core,
         values: &[Value],
         at: &Index,
+        places: &[analytics::Places],
     ) -> Self {
         let mut metrics: Vec<u32> = keys.iter().map(|k| k.1).collect();
         let mut orgs: Vec<u32> = keys.iter().map(|k| k.0).collect();
@@ -258,16 +261,16 @@ impl Revising {
             .iter()
             .map(|&m| (0..types.len() as u32).filter_map(|o| Some((o, at.get(&(o, m))?))).collect())
             .collect();
-        for (&m, rows) in metrics.iter().zip(&rows) {
-            let now = analytics::snapping_factor(reference, m as usize, rows.iter().map(|&(_, i)| values[i].value));
-            let before =
-                analytics::snapping_factor(reference, m as usize, rows.iter().map(|&(_, i)| old.values[i].value));
+        for &m in &metrics {
+            let m_at = m as usize;
+            let now = analytics::snapping_factor(reference, m_at, [places[m_at]]);
+            let before = analytics::snapping_factor(reference, m_at, [old.places(reference)[m_at]]);
             // A change of factor changes figures only when it turns snapping on or off.
             if now.is_some() != before.is_some() {
                 let all_types = crate::domain::TrustType::ALL.len() as u32;
                 groups.extend((0..all_types).map(|t| analytics::peer_key(m, t)));
             }
-            factors[m as usize] = now;
+            factors[m_at] = now;
         }
         groups.sort_unstable();
         groups.dedup();
@@ -864,24 +867,10 @@ impl Figures {
         // were only revised, where the revised peer groups and organisations are recomputed
         // alone (`Revising`); the changed pairs' values around them, for those pairs' trends.
         let (mut whole, mut pair_values) = (analytics::ValuesBuilder::default(), analytics::ValuesBuilder::default());
-        let (mut whole_quarters, mut revising) = (Vec::new(), Vec::new());
-        let types: Vec<u32> = (0..reference.organisations.len() as u32).map(|o| org_type(reference, o)).collect();
-        for &p in &touched {
-            let Some((values, at)) = values_of(p) else { continue };
-            match (revised.get(&p), self.quarters.get(&p)) {
-                (Some(Some(keys)), Some(q)) => {
-                    revising.push(Revising::of(reference, &types, p, keys, &q.core, values, at))
-                }
-                _ => {
-                    push_quarter(&mut whole, p, values, at);
-                    whole_quarters.push(p);
-                }
-            }
-        }
-        let affected: Vec<Quarter> =
-            analytics::affected_periods(&touched).into_iter().filter(|p| values_of(*p).is_some()).collect();
         let window = analytics::window_periods(&touched);
-        // The trends are snapped to the places of all their quarters' values, not the pairs'.
+        // The places of every value of each quarter around the touched ones: the trends are
+        // snapped to all their quarters' values' places, not the pairs'; a revised quarter's
+        // statistics to its own values'.
         let places: BTreeMap<i32, Vec<analytics::Places>> = window
             .iter()
             .filter_map(|&p| {
@@ -892,8 +881,25 @@ impl Figures {
                 Some((p.index(), places))
             })
             .collect();
+        let (mut whole_quarters, mut revising) = (Vec::new(), Vec::new());
+        let types: Vec<u32> = (0..reference.organisations.len() as u32).map(|o| org_type(reference, o)).collect();
+        for &p in &touched {
+            let Some((values, at)) = values_of(p) else { continue };
+            match (revised.get(&p), self.quarters.get(&p)) {
+                (Some(Some(keys)), Some(q)) => {
+                    let places = &places[&p.index()];
+                    revising.push(Revising::of(reference, &types, p, keys, &q.core, values, at, places))
+                }
+                _ => {
+                    push_quarter(&mut whole, p, values, at);
+                    whole_quarters.push(p);
+                }
+            }
+        }
+        let affected: Vec<Quarter> =
+            analytics::affected_periods(&touched).into_iter().filter(|p| values_of(*p).is_some()).collect();
         // Where the changes turn the snapping of a metric's trends on or off in an affected
-        // quarter (values that are not decimals came or went: see `analytics::trend_factor`),
+        // quarter (values that are not decimals came or went: see `analytics::snapping_factor`),
         // every pair of the metric has its trends computed again.
         let mut pairs = pairs;
         let metrics: std::collections::BTreeSet<u32> = pairs.iter().map(|k| k.1).collect();
@@ -912,8 +918,8 @@ impl Figures {
                 affected.iter().any(|&a| {
                     let old = (0..=3).filter_map(|k| Some(before(a - k)?[m]));
                     let new = (0..=3).filter_map(|k| Some(after(a - k)?[m]));
-                    analytics::trend_factor(reference, m, old).is_some()
-                        != analytics::trend_factor(reference, m, new).is_some()
+                    analytics::snapping_factor(reference, m, old).is_some()
+                        != analytics::snapping_factor(reference, m, new).is_some()
                 })
             })
             .collect();

@@ -426,21 +426,15 @@ fn scale_places(m: &crate::domain::Metric) -> Places {
     p
 }
 
-/// The factor that snaps a quarter's peer statistics and gaps of the metric at position `m`
-/// (`fq` of `QuarterPlaces::with_factors`), from all its values in the quarter.
+/// The factor that snaps the figures of the metric at position `m` computed from values with
+/// these `places` (as `QuarterPlaces::with_factors` has them): a quarter's peer statistics and
+/// gaps from its own values' places (`fq`), its trends from those of it and the three quarters
+/// before (`ft`).
 ///
 /// A figure is snapped to the decimal it is, so two factors that are both given snap it alike
 /// (each gives the double nearest that decimal): a change of factor changes figures only when
 /// it turns snapping on or off.
-pub fn snapping_factor(reference: &Reference, m: usize, values: impl IntoIterator<Item = f64>) -> Option<f64> {
-    let mut here = Places::default();
-    values.into_iter().for_each(|v| here.add(v));
-    scale_places(&reference.metrics[m]).merge(here).factor()
-}
-
-/// The factor that snaps the trends of the metric at position `m` in a quarter (`ft`), from
-/// the places of its values in that quarter and the three before.
-pub fn trend_factor(reference: &Reference, m: usize, places: impl IntoIterator<Item = Places>) -> Option<f64> {
+pub fn snapping_factor(reference: &Reference, m: usize, places: impl IntoIterator<Item = Places>) -> Option<f64> {
     places.into_iter().fold(scale_places(&reference.metrics[m]), Places::merge).factor()
 }
 

@@ -32,7 +32,7 @@ pub fn sorted(mut values: Vec<f64>) -> Vec<f64> {
 
 pub use compute::{
     CodedPosition, Frames, Parts, Revision, affected_periods, compute, compute_frames, compute_group, compute_parts,
-    compute_revision, compute_trends, peer_key, snapping_factor, sort, trend_factor, window_periods,
+    compute_revision, compute_trends, peer_key, snapping_factor, sort, window_periods,
 };
 pub use exact::Places;
 pub use frames::{Values, ValuesBuilder, values_frame};
