@@ -328,15 +328,12 @@ pub fn compute_revision(
     let (statistics, trust, gaps, indices, national) = (next(), next(), next(), next(), next());
     let positions = coded_positions(&Reader(&trust, reference))?;
     let t3 = std::time::Instant::now();
-    let frames = Frames {
-        benchmarks: statistics.drop("peer")?.drop("fq")?,
-        trust_benchmarks: DataFrame::empty(),
-        indices,
-        trends: DataFrame::empty(),
-        gaps: gaps.drop("peer")?,
+    let tables = Tables {
+        benchmarks: benchmark_rows(&Reader(&statistics, reference))?,
+        indices: index_rows(&Reader(&indices, reference))?,
+        gaps: gap_rows(&Reader(&gaps, reference))?,
+        ..Tables::default()
     };
-    let mut tables = frames.tables(reference)?;
-    tables.summaries = Vec::new();
     let national = (national.column("metric_id")?.i32()?.into_no_null_iter())
         .zip(national.column("national_median")?.f64()?.into_no_null_iter())
         .map(|(m, v)| (m as u32, v))
