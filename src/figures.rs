@@ -158,8 +158,9 @@ struct Core {
     value_at: Index,
     /// The quarter's intervals and funnels, computed when first asked for.
     statistics: std::sync::OnceLock<statistics::QuarterStatistics>,
-    /// The decimal places of the quarter's values by metric position, when first asked for.
-    places: std::sync::OnceLock<Vec<analytics::Places>>,
+    /// Each value's decimal places, by its index (`analytics::each_places`), counted when a
+    /// refresh first revises the quarter and then kept up to date by the refreshes.
+    places: std::sync::OnceLock<Vec<u8>>,
 }
 
 #[derive(Debug, Default)]
@@ -198,27 +199,17 @@ fn key_of(reference: &Reference, org: &str, metric: &str) -> Option<(u32, u32)> 
     Some((reference.org_position(org)? as u32, reference.metric_position(metric)? as u32))
 }
 
-/// The decimal places of `values` (with `at`, their index) by metric position.
-fn places_of(reference: &Reference, values: &[Value], at: &Index) -> Vec<analytics::Places> {
-    let mut places = vec![analytics::Places::default(); reference.metrics.len()];
-    for ((_, m), i) in at.iter() {
-        places[m as usize].add(values[i].value);
-    }
-    places
-}
-
 /// The trust type position of the organisation at position `o`.
 fn org_type(reference: &Reference, o: u32) -> u32 {
     type_pos(reference.organisations[o as usize].trust_type.as_str())
 }
 
 /// What a refresh recomputes in a quarter whose changes only revise values it had (the same
-/// pairs, new values): the peer groups of the revised pairs (a metric and the trust's type);
-/// every peer group of a metric whose snapping the revision turns on or off (its figures are
-/// snapped to the places of all its values in the quarter: `analytics::snapping_factor`); and
+/// pairs, new values): the peer groups of the revised pairs (a metric and the trust's type) and
 /// the indices of the revising organisations. Nothing else in the quarter can change but each
 /// revised metric's national median (docs/RULES.md §4: a statistic depends on its peer group's
-/// values, a score on its own value, an index on its trust's scores).
+/// values, a score on its own value, an index on its trust's scores; and each figure is snapped
+/// to the places of the values it comes from, §4.7).
 struct Revising {
     period: Quarter,
     /// Every value of the peer groups to recompute.
@@ -227,26 +218,21 @@ struct Revising {
     national_values: analytics::ValuesBuilder,
     /// Every value of the quarter of each revising organisation.
     org_values: analytics::ValuesBuilder,
-    /// The quarter's snapping factors by metric position (those of the revised metrics).
-    factors: Vec<Option<f64>>,
     /// The peer groups to recompute (`analytics::peer_key`), sorted.
     groups: Vec<i32>,
 }
 
 impl Revising {
-    /// `keys` revised in quarter `p` of `old`, whose values are now `values` (at `at`, the same
-    /// places as before, with `places`, their decimal places by metric); `types`, each
-    /// organisation's trust type position.
-    #[allow(clippy::too_many_arguments)]
+    /// `keys` revised in quarter `p`, whose values are now `values` (at `at`, the same places as
+    /// before, with `places`, each one's decimal places); `types`, each organisation's trust
+    /// type position.
     fn of(
         reference: &Reference,
         types: &[u32],
-        p: Quarter,
-        keys: &[(u32, u32)],
-        old: &Core,
+        (p, keys): (Quarter, &[(u32, u32)]),
         values: &[Value],
         at: &Index,
-        places: &[analytics::Places],
+        places: &[u8],
     ) -> Self {
         let mut metrics: Vec<u32> = keys.iter().map(|k| k.1).collect();
         let mut orgs: Vec<u32> = keys.iter().map(|k| k.0).collect();
@@ -255,23 +241,11 @@ impl Revising {
         orgs.sort_unstable();
         orgs.dedup();
         let mut groups: Vec<i32> = keys.iter().map(|&(o, m)| analytics::peer_key(m, types[o as usize])).collect();
-        let mut factors = vec![None; reference.metrics.len()];
         // Each revised metric's rows, by organisation.
         let rows: Vec<Vec<(u32, usize)>> = metrics
             .iter()
             .map(|&m| (0..types.len() as u32).filter_map(|o| Some((o, at.get(&(o, m))?))).collect())
             .collect();
-        for &m in &metrics {
-            let m_at = m as usize;
-            let now = analytics::snapping_factor(reference, m_at, [places[m_at]]);
-            let before = analytics::snapping_factor(reference, m_at, [old.places(reference)[m_at]]);
-            // A change of factor changes figures only when it turns snapping on or off.
-            if now.is_some() != before.is_some() {
-                let all_types = crate::domain::TrustType::ALL.len() as u32;
-                groups.extend((0..all_types).map(|t| analytics::peer_key(m, t)));
-            }
-            factors[m_at] = now;
-        }
         groups.sort_unstable();
         groups.dedup();
         let mut revising = Self {
@@ -279,14 +253,13 @@ impl Revising {
             group_values: Default::default(),
             national_values: Default::default(),
             org_values: Default::default(),
-            factors,
             groups,
         };
         for (&m, rows) in metrics.iter().zip(&rows) {
             for &(o, i) in rows {
-                revising.national_values.push_coded(o, m, p, values[i].value);
+                revising.national_values.push_counted(o, m, p, values[i].value, places[i]);
                 if revising.groups.binary_search(&analytics::peer_key(m, types[o as usize])).is_ok() {
-                    revising.group_values.push_coded(o, m, p, values[i].value);
+                    revising.group_values.push_counted(o, m, p, values[i].value, places[i]);
                 }
             }
         }
@@ -306,7 +279,6 @@ impl Revising {
             self.group_values.finish()?,
             self.national_values.finish()?,
             self.org_values.finish()?,
-            self.factors,
         )
     }
 }
@@ -386,9 +358,9 @@ impl Core {
         (0..positions.rows.len()).map(move |i| positions.rows[i].row(&self.texts, period))
     }
 
-    /// The decimal places of the quarter's values, by metric position.
-    fn places(&self, reference: &Reference) -> &[analytics::Places] {
-        self.places.get_or_init(|| places_of(reference, &self.values, &self.value_at))
+    /// Each value's decimal places, by its index.
+    fn places(&self) -> &[u8] {
+        self.places.get_or_init(|| analytics::each_places(&self.values.iter().map(|v| v.value).collect::<Vec<_>>()))
     }
 
     /// The quarter's values as rows, in the records' order.
@@ -868,27 +840,21 @@ impl Figures {
         // alone (`Revising`); the changed pairs' values around them, for those pairs' trends.
         let (mut whole, mut pair_values) = (analytics::ValuesBuilder::default(), analytics::ValuesBuilder::default());
         let window = analytics::window_periods(&touched);
-        // The places of every value of each quarter around the touched ones: the trends are
-        // snapped to all their quarters' values' places, not the pairs'; a revised quarter's
-        // statistics to its own values'.
-        let places: BTreeMap<i32, Vec<analytics::Places>> = window
-            .iter()
-            .filter_map(|&p| {
-                let places = match fresh_values.get(&p) {
-                    Some((_, values, at)) => places_of(reference, values, at),
-                    None => self.quarters.get(&p)?.core.places(reference).to_vec(),
-                };
-                Some((p.index(), places))
-            })
-            .collect();
-        let (mut whole_quarters, mut revising) = (Vec::new(), Vec::new());
+        let (mut whole_quarters, mut revising, mut counted) = (Vec::new(), Vec::new(), BTreeMap::new());
         let types: Vec<u32> = (0..reference.organisations.len() as u32).map(|o| org_type(reference, o)).collect();
         for &p in &touched {
             let Some((values, at)) = values_of(p) else { continue };
             match (revised.get(&p), self.quarters.get(&p)) {
                 (Some(Some(keys)), Some(q)) => {
-                    let places = &places[&p.index()];
-                    revising.push(Revising::of(reference, &types, p, keys, &q.core, values, at, places))
+                    // The places of the quarter's values but the revised ones are those it had.
+                    let mut places = q.core.places().to_vec();
+                    for k in keys {
+                        if let Some(i) = at.get(k) {
+                            places[i] = analytics::places_of_value(values[i].value);
+                        }
+                    }
+                    revising.push(Revising::of(reference, &types, (p, keys), values, at, &places));
+                    counted.insert(p, places);
                 }
                 _ => {
                     push_quarter(&mut whole, p, values, at);
@@ -898,39 +864,6 @@ impl Figures {
         }
         let affected: Vec<Quarter> =
             analytics::affected_periods(&touched).into_iter().filter(|p| values_of(*p).is_some()).collect();
-        // Where the changes turn the snapping of a metric's trends on or off in an affected
-        // quarter (values that are not decimals came or went: see `analytics::snapping_factor`),
-        // every pair of the metric has its trends computed again.
-        let mut pairs = pairs;
-        let metrics: std::collections::BTreeSet<u32> = pairs.iter().map(|k| k.1).collect();
-        let before = |p: Quarter| -> Option<&[analytics::Places]> {
-            if fresh_values.contains_key(&p) {
-                Some(self.quarters.get(&p)?.core.places(reference))
-            } else {
-                places.get(&p.index()).map(|v| &v[..])
-            }
-        };
-        let after = |p: Quarter| places.get(&p.index()).map(|v| &v[..]);
-        let turned: Vec<u32> = metrics
-            .into_iter()
-            .filter(|&m| {
-                let m = m as usize;
-                affected.iter().any(|&a| {
-                    let old = (0..=3).filter_map(|k| Some(before(a - k)?[m]));
-                    let new = (0..=3).filter_map(|k| Some(after(a - k)?[m]));
-                    analytics::snapping_factor(reference, m, old).is_some()
-                        != analytics::snapping_factor(reference, m, new).is_some()
-                })
-            })
-            .collect();
-        for &p in &window {
-            let Some((_, at)) = values_of(p) else { continue };
-            for &m in &turned {
-                pairs.extend(
-                    (0..reference.organisations.len() as u32).filter(|&o| at.contains_key(&(o, m))).map(|o| (o, m)),
-                );
-            }
-        }
         for &p in &window {
             let Some((values, at)) = values_of(p) else { continue };
             for &(o, m) in &pairs {
@@ -958,8 +891,9 @@ impl Figures {
                     .collect::<polars::prelude::PolarsResult<BTreeMap<_, _>>>()?;
                 Ok::<_, polars::prelude::PolarsError>((tables, revisions, t0.elapsed()))
             });
-            let trends = analytics::compute_trends(reference, pair_values, &affected, places)
-                .and_then(|frames| frames.tables(reference));
+            let trends =
+                analytics::compute_parts(reference, pair_values, Some(&affected), analytics::Parts::TrendsOnly)
+                    .and_then(|frames| frames.tables(reference));
             tracing::debug!(trends_ms = t0.elapsed().as_secs_f64() * 1e3, "apply");
             (tables.join().expect("the benchmark computation does not panic"), trends)
         });
@@ -982,7 +916,11 @@ impl Figures {
             let core = match (old, fresh_values.remove(&p)) {
                 (Some(q), Some((texts, values, at))) if revisions.contains_key(&p) => {
                     let revision = revisions.remove(&p).expect("a revision of the quarter");
-                    Arc::new(q.core.revised(reference, p, texts, values, at, revision)?)
+                    let core = q.core.revised(reference, p, texts, values, at, revision)?;
+                    if let Some(places) = counted.remove(&p) {
+                        let _ = core.places.set(places);
+                    }
+                    Arc::new(core)
                 }
                 (_, Some((texts, values, at))) => Arc::new(Core::new(reference, texts, values, Some(at), new)),
                 (Some(q), None) => q.core.clone(),

@@ -25,7 +25,7 @@ fn reference() -> Reference {
     let org = |code: &str, exemplar: Exemplar| Organisation {
         ods_code: code.into(),
         name: code.into(),
-        trust_type: TrustType::Acute,
+        trust_type: if code.starts_with('M') { TrustType::MentalHealth } else { TrustType::Acute },
         region: "London".into(),
         icb: "QMJ".into(),
         exemplar,
@@ -37,6 +37,8 @@ fn reference() -> Reference {
         org("T1", Exemplar::None),
         org("T2", Exemplar::None),
         org("T3", Exemplar::None),
+        org("M1", Exemplar::None),
+        org("M2", Exemplar::None),
     ];
     let metrics = vec![metric("up", Direction::HigherBetter), metric("down", Direction::LowerBetter)];
     Reference::new(orgs, vec![domain], metrics, vec![], vec![], vec![])
@@ -76,6 +78,38 @@ fn a_trust_whose_value_equals_the_exemplar_median_is_not_behind_and_the_median_r
         assert_eq!(t1.gap_to_exemplar, Some(0.0), "{metric}");
         assert_eq!(t1.behind_best_practice, Some(false), "{metric}");
     }
+}
+
+#[test]
+fn a_value_that_is_not_a_decimal_leaves_other_peer_groups_and_trusts_exact() {
+    // A mental health trust's value of a third, the acute trusts' as in the test above, and a
+    // mental health trust whose series is of thirds beside an acute one that rises by exactly 1.
+    let third = 1.0 / 3.0;
+    let mut values = vec![
+        value("E1", "up", "2025-Q1", 80.1),
+        value("E2", "up", "2025-Q1", 80.3),
+        value("T1", "up", "2025-Q1", 80.2),
+        value("M1", "up", "2025-Q1", third),
+    ];
+    for (i, q) in ["2024-Q2", "2024-Q3", "2024-Q4", "2025-Q1"].into_iter().enumerate() {
+        values.push(value("T2", "up", q, 0.1 + i as f64));
+        values.push(value("M2", "up", q, 10.0 * third * (1 + i) as f64));
+    }
+    let tables = compute(&reference(), &values).unwrap();
+    let q1 = Quarter::parse("2025-Q1").unwrap();
+    let acute = tables.benchmarks.iter().find(|b| &*b.peer_group == "acute" && b.period == q1).unwrap();
+    assert_eq!(acute.exemplar_median, Some(80.2), "the acute group's figures are snapped to its own values");
+    let t1 = tables.trust_benchmarks.iter().find(|t| &*t.org_code == "T1").unwrap();
+    assert_eq!((t1.gap_to_exemplar, t1.behind_best_practice), (Some(0.0), Some(false)));
+    let trend = |org: &str| tables.trends.iter().find(|t| &*t.org_code == org && t.period == q1).unwrap();
+    assert_eq!(trend("T2").trend.as_deref(), Some("stable"), "T2's trend is snapped to its own values");
+    assert_eq!(Cell::opt_number(trend("T2").change).render(), "1");
+    // The thirds themselves are not decimals: their figures are as floating point has them.
+    let m2 = trend("M2");
+    assert_eq!(m2.change, Some(10.0 * third * 4.0 - 10.0 * third * 3.0));
+    assert_eq!(m2.trend.as_deref(), Some("improving"));
+    let mental_health = tables.benchmarks.iter().find(|b| &*b.peer_group == "mental_health" && b.period == q1).unwrap();
+    assert_eq!(mental_health.min, third);
 }
 
 #[test]

@@ -123,8 +123,9 @@ fn assert_equals_full_recompute(
 }
 
 /// One trust's whole quarter revised at a time, as a trust resubmits: with values of the same
-/// decimal places, of more places (every peer group of the metric is snapped to them), of
-/// none (not decimals: no snapping) and back; in the latest quarter and in earlier ones.
+/// decimal places, of more places (the trust's peer groups are snapped to them), of none (not
+/// decimals: those groups and the trust's trends are not snapped) and back; in the latest
+/// quarter and in earlier ones.
 #[test]
 fn a_trusts_revised_quarter_equals_a_full_recompute() {
     let reference = with_synthetic(&exemplar::ingest::reference::bundled().unwrap(), 120);

@@ -1,6 +1,6 @@
 //! The polars pipeline from current values to every table of docs/RULES.md §4.
 
-use super::exact::{Places, snap};
+use super::exact::{Places, snap, snapped};
 use super::frames::{ALL_DOMAINS, Reader, Values, applicable_frame, metrics_frame, organisations_frame, values_frame};
 use super::tables::*;
 use crate::domain::CurrentValue;
@@ -133,37 +133,14 @@ pub fn compute_parts(
     periods: Option<&[Quarter]>,
     parts: Parts,
 ) -> PolarsResult<Frames> {
-    let places = QuarterPlaces::of(reference, values.frame())?;
-    parts_with(reference, values, periods, parts, places)
-}
-
-/// The trends of `values` in the quarters `periods`, where `values` are only some of their
-/// quarters' values (a refresh's changed pairs): the trends' snapping factors are those of all
-/// the values of the quarters (`places`, the decimal places of each quarter's values by metric
-/// position), as a full recompute has them, not those of `values` alone.
-pub fn compute_trends(
-    reference: &Reference,
-    values: Values,
-    periods: &[Quarter],
-    places: std::collections::BTreeMap<i32, Vec<Places>>,
-) -> PolarsResult<Frames> {
-    let scale = reference.metrics.iter().map(scale_places).collect();
-    parts_with(reference, values, Some(periods), Parts::TrendsOnly, QuarterPlaces { scale, quarters: places })
-}
-
-/// `compute_parts` with the decimal places of the quarters' values given.
-fn parts_with(
-    reference: &Reference,
-    values: Values,
-    periods: Option<&[Quarter]>,
-    parts: Parts,
-    places: QuarterPlaces,
-) -> PolarsResult<Frames> {
+    // Each value's decimal places, counted once, for the snapping factors (`Factors`).
+    let places = values.places()?;
     let values = values.frame();
-    let index: Vec<i32> = values.column("period_index")?.i32()?.into_no_null_iter().collect();
+    let index = codes(values, "period_index")?;
     let orgs = organisations_frame(reference)?;
     let metrics = metrics_frame(reference)?;
     let applicable = applicable_frame(reference)?.lazy();
+    let factors = Factors::new(reference, &orgs)?;
     // The quarters asked for: each one's rows in `values`.
     let mut quarters = Vec::new();
     let mut start = 0;
@@ -176,10 +153,12 @@ fn parts_with(
         start = end;
     }
     let plans = |&(p, start, end): &(i32, usize, usize)| -> PolarsResult<Plans> {
-        let current = values.slice(start as i64, end - start);
-        let metrics = places.with_factors(&metrics, p)?;
-        let before = (1..=3).map(|k| quarter_of(values, &index, p - k)).collect::<Vec<_>>();
-        one_period(current, &before, &orgs, &metrics, &applicable, parts)
+        let quarter = |range: std::ops::Range<usize>| Quarterly {
+            values: values.slice(range.start as i64, range.len()),
+            places: &places[range],
+        };
+        let before = (1..=3).map(|k| quarter(quarter_of(&index, p - k))).collect::<Vec<_>>();
+        one_period(quarter(start..end), &before, &factors, &orgs, &metrics, &applicable, parts)
     };
     if parts == Parts::TrendsOnly && !quarters.is_empty() {
         // The trends alone are small (the changed pairs'): every quarter's go in one query.
@@ -223,8 +202,8 @@ fn parts_with(
         Some(frames) => Ok(frames),
         // No quarter at all: the frames of an empty quarter, so that every table has its columns.
         None => {
-            let metrics = places.with_factors(&metrics, 0)?;
-            one_period(values.clear(), &[], &orgs, &metrics, &applicable, parts)?.run()
+            let empty = Quarterly { values: values.clear(), places: &[] };
+            one_period(empty, &[], &factors, &orgs, &metrics, &applicable, parts)?.run()
         }
     }
 }
@@ -241,20 +220,20 @@ pub fn compute_group(reference: &Reference, values: Values) -> PolarsResult<Fram
     if values.frame().height() == 0 {
         return compute_parts(reference, values, None, Parts::AllButTrends);
     }
-    let values = values.frame();
-    let metrics = metrics_frame(reference)?;
-    let places = QuarterPlaces::of(reference, values)?;
-    // Each quarter's metrics with its snapping factors.
-    let mut quarters = Vec::with_capacity(places.quarters.len());
-    for &p in places.quarters.keys() {
-        quarters.push(places.with_factors(&metrics, p)?.lazy().with_columns([lit(p).alias("period_index")]));
-    }
-    let keys = || [col("metric_id"), col("period_index")];
-    let joined = values
-        .clone()
+    let orgs = organisations_frame(reference)?;
+    let factors = Factors::new(reference, &orgs)?;
+    // A peer group is a quarter and a metric, and so is the "national" median's set of values:
+    // each is snapped to its own values' places.
+    let (period, metric) = (codes(values.frame(), "period_index")?, codes(values.frame(), "metric_id")?);
+    let first = period.iter().copied().min().unwrap_or_default();
+    let width = reference.metrics.len();
+    let key = |i: usize| (period[i] - first) as usize * width + metric[i] as usize;
+    let keys = (period.iter().copied().max().unwrap_or_default() - first + 1) as usize * width;
+    let value = super::frames::numbers(values.frame().column("value")?.f64()?, 0.0);
+    let fq = factors.by(&value, &values.places()?, &metric, keys, key);
+    let values = values.frame().hstack(&[fq.clone().with_name("fq".into()), fq.with_name("fn".into())])?;
+    let joined = looked_up(looked_up(values, "org_code", &orgs)?, "metric_id", &metrics_frame(reference)?)?
         .lazy()
-        .join(organisations_frame(reference)?.lazy(), [col("org_code")], [col("org_code")], inner())
-        .join(concat(quarters, UnionArgs::default())?, keys(), keys(), inner())
         .with_columns([(col("period_index").cast(DataType::Int64) * lit(1i64 << 21)
             + col("metric_id").cast(DataType::Int64))
         .alias("peer")])
@@ -284,37 +263,30 @@ pub struct Revision {
 /// `group_values` holds every value of each peer group to recompute; `national_values` every
 /// value of the quarter of each metric whose national median changes; `org_values` every value
 /// of the quarter of each organisation whose indices change (a score depends on the value and
-/// the metric's scale only, so an index on its organisation's values only). `factors` are the
-/// quarter's snapping factors by metric position (`snapping_factor`, from all of a metric's
-/// values). A group's rows stay in the canonical order of `Values`, which is the order a full
-/// recompute adds them up in, so the figures are those of `compute_frames` to the last bit.
+/// the metric's scale only, so an index on its organisation's values only). Each figure is
+/// snapped to the places of the values it comes from, which are all here (`Factors`). A group's
+/// rows stay in the canonical order of `Values`, which is the order a full recompute adds them
+/// up in, so the figures are those of `compute_frames` to the last bit.
 pub fn compute_revision(
     reference: &Reference,
     group_values: Values,
     national_values: Values,
     org_values: Values,
-    factors: Vec<Option<f64>>,
 ) -> PolarsResult<Revision> {
     let t0 = std::time::Instant::now();
     let orgs = organisations_frame(reference)?;
-    let metrics = metrics_frame(reference)?.hstack(&[Column::new("fq".into(), factors)])?;
-    let looked_up_all = |v: &Values| looked_up(looked_up(v.frame().clone(), "org_code", &orgs)?, "metric_id", &metrics);
-    let groups = looked_up_all(&group_values)?
+    let metrics = metrics_frame(reference)?;
+    let factors = Factors::new(reference, &orgs)?;
+    let looked_up_all = |v: DataFrame| looked_up(looked_up(v, "org_code", &orgs)?, "metric_id", &metrics);
+    let places = group_values.places()?;
+    let groups = looked_up_all(factors.of_quarter(group_values.frame(), &places, &[Scope::Peer])?)?
         .lazy()
-        .with_columns([(col("metric_id") * lit(TYPES) + col("trust_type")).alias("peer")])
-        .cache();
-    let national = looked_up(national_values.frame().clone(), "metric_id", &metrics.select(["metric_id", "fq"])?)?;
+        .with_columns([(col("metric_id") * lit(TYPES) + col("trust_type")).alias("peer")]);
+    let national = factors.of_quarter(national_values.frame(), &national_values.places()?, &[Scope::National])?;
     let national = national_medians(national.lazy()).cache();
-    let statistics = peer_statistics(groups.clone(), national.clone()).cache();
-    let trust = trust_positions(groups, statistics.clone())?.cache();
-    let scored = looked_up_all(&org_values)?.lazy().with_columns([score().alias("score")]);
-    let plans = vec![
-        statistics,
-        trust.clone(),
-        gap_summary(trust),
-        indices(scored, applicable_frame(reference)?.lazy()),
-        national,
-    ];
+    let statistics = peer_statistics(groups, national.clone());
+    let scored = looked_up_all(org_values.frame().clone())?.lazy().with_columns([score().alias("score")]);
+    let plans = vec![statistics, indices(scored, applicable_frame(reference)?.lazy()), national];
     let flags = plans[0].get_current_optimizations();
     let t1 = std::time::Instant::now();
     let mut out = LazyFrame::collect_all_with_engine(
@@ -325,13 +297,13 @@ pub fn compute_revision(
     .into_iter();
     let t2 = std::time::Instant::now();
     let mut next = || out.next().unwrap_or_default();
-    let (statistics, trust, gaps, indices, national) = (next(), next(), next(), next(), next());
-    let positions = coded_positions(&Reader(&trust, reference))?;
+    let (statistics, indices, national) = (next(), next(), next());
+    let (positions, gaps) = GroupPositions::of(reference, &metrics, &statistics, group_values.frame(), &factors.types)?;
     let t3 = std::time::Instant::now();
     let tables = Tables {
         benchmarks: benchmark_rows(&Reader(&statistics, reference))?,
         indices: index_rows(&Reader(&indices, reference))?,
-        gaps: gap_rows(&Reader(&gaps, reference))?,
+        gaps,
         ..Tables::default()
     };
     let national = (national.column("metric_id")?.i32()?.into_no_null_iter())
@@ -347,6 +319,140 @@ pub fn compute_revision(
         "revision"
     );
     Ok(Revision { tables, national, positions })
+}
+
+/// The trust positions and gap summaries of some of a quarter's peer groups, from their values
+/// and their peer statistics, as `trust_positions` and `gap_summary` compute them for every
+/// group: the same operations on the same numbers in the same order, so the same bits (the
+/// medians as polars takes them: `median_as_polars`). Outside a query, because a revision's few
+/// groups are a small sort each, where the query's window rank and joins cost most of its time.
+struct GroupPositions;
+
+impl GroupPositions {
+    /// `statistics` (`peer_statistics` of the groups) and `values` (every value of the groups);
+    /// `types`, each organisation's type code. The positions come in the order of `sort`.
+    fn of(
+        reference: &Reference,
+        metrics: &DataFrame,
+        statistics: &DataFrame,
+        values: &DataFrame,
+        types: &[i32],
+    ) -> PolarsResult<(Vec<CodedPosition>, Vec<GapRow>)> {
+        let r = Reader(statistics, reference);
+        let (peer, n, p25, median, p75) = (r.i32("peer")?, r.i64("n")?, r.f64("p25")?, r.f64("median")?, r.f64("p75")?);
+        let (exemplar, fq, period) = (r.opt_f64("exemplar_median")?, r.opt_f64("fq")?, r.i32("period_index")?);
+        let m = Reader(metrics, reference);
+        let (domain, scale_min, scale_max, d) =
+            (m.i32("domain")?, m.f64("scale_min")?, m.f64("scale_max")?, m.f64("d")?);
+        let (org, metric) = (codes(values, "org_code")?, codes(values, "metric_id")?);
+        let value = super::frames::numbers(values.column("value")?.f64()?, 0.0);
+        // Each group's rows, the groups in key order (metric, then type).
+        let mut order: Vec<usize> = (0..peer.len()).collect();
+        order.sort_unstable_by_key(|&g| peer[g]);
+        let mut group_of = foldhash::HashMap::default();
+        group_of.extend(order.iter().enumerate().map(|(at, &g)| (peer[g], at)));
+        let mut rows: Vec<Vec<usize>> = vec![Vec::new(); order.len()];
+        for i in 0..value.len() {
+            let key = metric[i] * TYPES + types[org[i] as usize];
+            let Some(&at) = group_of.get(&key) else { return Err(polars_err!(ComputeError: "a value of no group")) };
+            rows[at].push(i);
+        }
+        let (mut positions, mut gaps) = (Vec::with_capacity(value.len()), Vec::with_capacity(order.len()));
+        for (&g, rows) in order.iter().zip(&rows) {
+            let mt = metric[rows[0]] as usize;
+            let (d, span) = (d[mt], scale_max[mt] - scale_min[mt]);
+            // Rank 1 is the best value; ties take the best rank of the tie (polars' `Min`).
+            let mut ranked: Vec<(f64, usize)> = rows.iter().map(|&i| (value[i] * d, i)).collect();
+            ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+            let mut keyed = Vec::with_capacity(ranked.len());
+            let mut rank = 0i64;
+            for (at, &(x, i)) in ranked.iter().enumerate() {
+                if at == 0 || x != ranked[at - 1].0 {
+                    rank = at as i64 + 1;
+                }
+                keyed.push(((rank as u64) << 32 | u64::from(reference.org_rank(org[i] as usize)), i, rank));
+            }
+            keyed.sort_unstable();
+            let (nf, f) = (n[g] as f64, fq[g]);
+            let mut group_gaps = Vec::with_capacity(keyed.len());
+            for (_, i, rank) in keyed {
+                let v = value[i];
+                let quartile = if d > 0.0 {
+                    if v >= p75[g] {
+                        1
+                    } else if v >= median[g] {
+                        2
+                    } else if v >= p25[g] {
+                        3
+                    } else {
+                        4
+                    }
+                } else if v <= p25[g] {
+                    1
+                } else if v <= median[g] {
+                    2
+                } else if v <= p75[g] {
+                    3
+                } else {
+                    4
+                };
+                let gap_to_exemplar = exemplar[g].map(|e| snapped(d * (e - v), f));
+                group_gaps.extend(gap_to_exemplar);
+                positions.push(CodedPosition {
+                    org: org[i] as u32,
+                    trust_type: types[org[i] as usize] as u32,
+                    metric: mt as u32,
+                    domain: domain[mt],
+                    period: period[g],
+                    value: v,
+                    rank,
+                    percentile: if n[g] == 1 { 100.0 } else { 100.0 * (nf - rank as f64) / (nf - 1.0) },
+                    quartile,
+                    score: if d > 0.0 {
+                        100.0 * (v - scale_min[mt]) / span
+                    } else {
+                        100.0 * (scale_max[mt] - v) / span
+                    },
+                    gap_to_exemplar,
+                    gap_to_median: snapped(d * (median[g] - v), f),
+                    behind_best_practice: gap_to_exemplar.map(|gap| gap > 0.0),
+                });
+            }
+            let behind = group_gaps.iter().filter(|&&gap| gap > 0.0).count() as i64;
+            gaps.push(GapRow {
+                metric_id: reference.metric_text(mt),
+                period: Quarter::from_index(period[g]),
+                peer_group: reference.type_text((peer[g] % TYPES) as usize),
+                n: rows.len() as i64,
+                n_behind: behind,
+                share_behind: behind as f64 / rows.len() as f64,
+                // The median of gaps with `k + 2` places has at most one place more.
+                median_gap: median_as_polars(&mut group_gaps).map(|x| snapped(x, f.map(|f| f * 10.0))),
+            });
+        }
+        Ok((positions, gaps))
+    }
+}
+
+/// The median as polars' `median` (linear quantile) computes it: the same interpolation, in the
+/// same operations, so the same bits.
+fn median_as_polars(values: &mut [f64]) -> Option<f64> {
+    match values.len() {
+        0 => None,
+        1 => Some(values[0]),
+        len => {
+            let float_idx = (len as f64 - 1.0) * 0.5;
+            let (idx, top) = (float_idx as usize, float_idx.ceil() as usize);
+            // Polars orders floats as IEEE does (-0 equal to 0); there is no NaN among them.
+            let order = |a: &f64, b: &f64| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal);
+            let (_, &mut lower, rest) = values.select_nth_unstable_by(idx, order);
+            if idx == top {
+                return Some(lower);
+            }
+            let upper = rest.iter().copied().min_by(order).expect("a value above the median");
+            Some(if lower == upper { lower } else { (float_idx - idx as f64) * (upper - lower) + lower })
+        }
+    }
 }
 
 /// The peer group key (`metric × TYPES + type`) of a metric and a trust type, by position.
@@ -407,14 +513,6 @@ impl Plans {
     }
 }
 
-/// The decimal places of the values of each quarter and metric, with those of each metric's
-/// scale, from which a quarter's snapping factors come (see `exact`).
-struct QuarterPlaces {
-    scale: Vec<Places>,
-    /// Each quarter with values, and the places of its values by metric position.
-    quarters: std::collections::BTreeMap<i32, Vec<Places>>,
-}
-
 /// The decimal places of a metric's scale bounds.
 fn scale_places(m: &crate::domain::Metric) -> Places {
     let mut p = Places::default();
@@ -423,69 +521,109 @@ fn scale_places(m: &crate::domain::Metric) -> Places {
     p
 }
 
-/// The factor that snaps the figures of the metric at position `m` computed from values with
-/// these `places` (as `QuarterPlaces::with_factors` has them): a quarter's peer statistics and
-/// gaps from its own values' places (`fq`), its trends from those of it and the three quarters
-/// before (`ft`).
-///
-/// A figure is snapped to the decimal it is, so two factors that are both given snap it alike
-/// (each gives the double nearest that decimal): a change of factor changes figures only when
-/// it turns snapping on or off.
-pub fn snapping_factor(reference: &Reference, m: usize, places: impl IntoIterator<Item = Places>) -> Option<f64> {
-    places.into_iter().fold(scale_places(&reference.metrics[m]), Places::merge).factor()
+/// A column of codes (or any `i32`s without nulls).
+fn codes(df: &DataFrame, name: &str) -> PolarsResult<Vec<i32>> {
+    Ok(super::frames::numbers(df.column(name)?.i32()?, 0))
 }
 
-impl QuarterPlaces {
-    fn of(reference: &Reference, values: &DataFrame) -> PolarsResult<Self> {
-        let scale: Vec<Places> = reference.metrics.iter().map(scale_places).collect();
-        let mut quarters = std::collections::BTreeMap::new();
-        let (period, metric) = (values.column("period_index")?.i32()?, values.column("metric_id")?.i32()?);
-        let value = values.column("value")?.f64()?;
-        for ((p, m), v) in period.into_no_null_iter().zip(metric.into_no_null_iter()).zip(value.into_no_null_iter()) {
-            let by_metric = quarters.entry(p).or_insert_with(|| vec![Places::default(); scale.len()]);
-            if let Some(places) = by_metric.get_mut(m as usize) {
-                places.add(v);
-            }
-        }
-        Ok(QuarterPlaces { scale, quarters })
+/// The snapping factors of figures (docs/RULES.md §4.7, `exact`): each figure is snapped to the
+/// places of the values it comes from and of its metric's scale bounds. A peer group's
+/// statistics, its trusts' gaps and its median gap (`fq`) from the group's values; a national
+/// median (`fn`) from the metric's values in the quarter; a trend (`ft`) from the trust's own
+/// values in its four quarters. A value that is not a decimal so leaves the decisions of other
+/// peer groups and other trusts' trends exact, and a refresh recomputes only the figures whose
+/// values it changed.
+struct Factors {
+    /// The places of each metric's scale bounds, by metric position.
+    scale: Vec<Places>,
+    /// Each organisation's trust type code, by position.
+    types: Vec<i32>,
+}
+
+impl Factors {
+    fn new(reference: &Reference, orgs: &DataFrame) -> PolarsResult<Self> {
+        Ok(Factors { scale: reference.metrics.iter().map(scale_places).collect(), types: codes(orgs, "trust_type")? })
     }
 
-    /// The metrics frame (one row per metric, in position order) with `fq`, the factor that
-    /// snaps quarter `p`'s peer statistics and gaps (its own values), and `ft`, the one that
-    /// snaps its trends (the values of `p − 3 … p`).
-    fn with_factors(&self, metrics: &DataFrame, p: i32) -> PolarsResult<DataFrame> {
-        let of = |q: i32, m: usize| self.quarters.get(&q).map_or(Places::default(), |by_metric| by_metric[m]);
-        let (mut fq, mut ft) = (Vec::with_capacity(self.scale.len()), Vec::with_capacity(self.scale.len()));
-        for (m, scale) in self.scale.iter().enumerate() {
-            fq.push(scale.merge(of(p, m)).factor());
-            ft.push((p - 3..=p).fold(*scale, |all, q| all.merge(of(q, m))).factor());
+    /// Each row's factor: that of the places of the rows sharing its key (`key(i)`, below
+    /// `keys`) with its metric's scale. `places` are the rows' values' places (`each_places`).
+    fn by(&self, value: &[f64], places: &[u8], metric: &[i32], keys: usize, key: impl Fn(usize) -> usize) -> Column {
+        // A key's rows are all of one metric.
+        let mut of_key: Vec<Option<(usize, Places)>> = vec![None; keys];
+        for (i, (&v, &k)) in value.iter().zip(places).enumerate() {
+            let at = &mut of_key[key(i)];
+            let (_, all) = at.get_or_insert((metric[i] as usize, Places::default()));
+            *all = all.merge(Places::one(k, v));
         }
-        metrics.hstack(&[Column::new("fq".into(), fq), Column::new("ft".into(), ft)])
+        let factor: Vec<Option<f64>> =
+            of_key.iter().map(|k| k.and_then(|(m, all)| self.scale[m].merge(all).factor())).collect();
+        Column::new("factor".into(), (0..value.len()).map(|i| factor[key(i)]).collect::<Vec<_>>())
+    }
+
+    /// One quarter's values with, for each of `scopes`, each row's factor: `fq` (its peer
+    /// group's: a metric and a trust type) and `fn` (its metric's).
+    fn of_quarter(&self, df: &DataFrame, places: &[u8], scopes: &[Scope]) -> PolarsResult<DataFrame> {
+        let (org, metric) = (codes(df, "org_code")?, codes(df, "metric_id")?);
+        let value = super::frames::numbers(df.column("value")?.f64()?, 0.0);
+        let width = self.scale.len();
+        let peer = |i: usize| metric[i] as usize * TYPES as usize + self.types[org[i] as usize] as usize;
+        let columns: Vec<Column> = scopes
+            .iter()
+            .map(|scope| match scope {
+                Scope::Peer => self.by(&value, places, &metric, width * TYPES as usize, peer).with_name("fq".into()),
+                Scope::National => {
+                    self.by(&value, places, &metric, width, |i| metric[i] as usize).with_name("fn".into())
+                }
+            })
+            .collect();
+        df.hstack(&columns)
     }
 }
 
-/// The rows of `values` (sorted by quarter, as `index` is) of quarter `q`.
-fn quarter_of(values: &DataFrame, index: &[i32], q: i32) -> DataFrame {
-    let (from, to) = (index.partition_point(|&x| x < q), index.partition_point(|&x| x <= q));
-    values.slice(from as i64, to - from)
+/// The values a figure comes from, for its snapping factor (`Factors::of_quarter`).
+#[derive(Clone, Copy)]
+enum Scope {
+    /// Its peer group's, in the quarter.
+    Peer,
+    /// Its metric's, in the quarter.
+    National,
+}
+
+const BOTH: [Scope; 2] = [Scope::Peer, Scope::National];
+
+/// One quarter's values (in the canonical order of `Values`) and each one's places.
+struct Quarterly<'a> {
+    values: DataFrame,
+    places: &'a [u8],
+}
+
+/// The rows of the values (sorted by quarter, as `index` is) of quarter `q`.
+fn quarter_of(index: &[i32], q: i32) -> std::ops::Range<usize> {
+    index.partition_point(|&x| x < q)..index.partition_point(|&x| x <= q)
 }
 
 /// `current` (one quarter's values in the canonical order of `Values`) with each pair's values
 /// in the quarters `before` it (the quarter before first), as `v1`, `v2`, `v3` (null where the
-/// pair has none). Each quarter is in the same order, by metric then organisation, so one merge
-/// pass lines each up, where a join would hash both sides.
-fn with_lags(current: DataFrame, before: &[DataFrame]) -> PolarsResult<DataFrame> {
+/// pair has none), and the factor that snaps the pair's trend (`ft`, from those values: see
+/// `Factors`). Each quarter is in the same order, by metric then organisation, so one merge pass
+/// lines each up, where a join would hash both sides.
+fn with_lags(current: &Quarterly, before: &[Quarterly], factors: &Factors) -> PolarsResult<DataFrame> {
     fn pairs(df: &DataFrame) -> PolarsResult<Vec<(i32, i32)>> {
-        let (metric, org) = (df.column("metric_id")?.i32()?, df.column("org_code")?.i32()?);
-        Ok(metric.into_no_null_iter().zip(org.into_no_null_iter()).collect())
+        Ok(codes(df, "metric_id")?.into_iter().zip(codes(df, "org_code")?).collect())
     }
-    let here = pairs(&current)?;
-    let mut lags = Vec::with_capacity(3);
+    let here = pairs(&current.values)?;
+    let value = super::frames::numbers(current.values.column("value")?.f64()?, 0.0);
+    let mut trend: Vec<Places> = here
+        .iter()
+        .zip(value.iter().zip(current.places))
+        .map(|(&(m, _), (&v, &k))| factors.scale[m as usize].merge(Places::one(k, v)))
+        .collect();
+    let mut lags = Vec::with_capacity(4);
     for k in 1..=3 {
         let mut lag: Vec<Option<f64>> = vec![None; here.len()];
-        if let Some(earlier) = before.get(k - 1).filter(|df| df.height() > 0) {
-            let (there, value) =
-                (pairs(earlier)?, earlier.column("value")?.f64()?.into_no_null_iter().collect::<Vec<_>>());
+        if let Some(earlier) = before.get(k - 1).filter(|q| q.values.height() > 0) {
+            let there = pairs(&earlier.values)?;
+            let value = super::frames::numbers(earlier.values.column("value")?.f64()?, 0.0);
             let mut j = 0;
             for (i, key) in here.iter().enumerate() {
                 while j < there.len() && there[j] < *key {
@@ -493,12 +631,14 @@ fn with_lags(current: DataFrame, before: &[DataFrame]) -> PolarsResult<DataFrame
                 }
                 if j < there.len() && there[j] == *key {
                     lag[i] = Some(value[j]);
+                    trend[i] = trend[i].merge(Places::one(earlier.places[j], value[j]));
                 }
             }
         }
         lags.push(Column::new(format!("v{k}").into(), lag));
     }
-    current.hstack(&lags)
+    lags.push(Column::new("ft".into(), trend.into_iter().map(Places::factor).collect::<Vec<_>>()));
+    current.values.hstack(&lags)
 }
 
 /// `frame` with the other columns of `table` (one row per reference position, in order, the
@@ -514,8 +654,9 @@ fn looked_up(frame: DataFrame, key: &str, table: &DataFrame) -> PolarsResult<Dat
 /// The tables of one quarter from its values (`current`) and those of the three before
 /// (`before`, the quarter before first).
 fn one_period(
-    current: DataFrame,
-    before: &[DataFrame],
+    current: Quarterly,
+    before: &[Quarterly],
+    factors: &Factors,
     orgs: &DataFrame,
     metrics: &DataFrame,
     applicable: &LazyFrame,
@@ -523,7 +664,11 @@ fn one_period(
 ) -> PolarsResult<Plans> {
     // Within one quarter a peer group is a metric and a trust type: one integer key (`peer`)
     // groups and joins several times faster than the three columns.
-    let current = if parts == Parts::AllButTrends { current } else { with_lags(current, before)? };
+    let current = match parts {
+        Parts::AllButTrends => factors.of_quarter(&current.values, current.places, &BOTH)?,
+        Parts::All => factors.of_quarter(&with_lags(&current, before, factors)?, current.places, &BOTH)?,
+        Parts::TrendsOnly => with_lags(&current, before, factors)?,
+    };
     let joined = looked_up(looked_up(current, "org_code", orgs)?, "metric_id", metrics)?
         .lazy()
         .with_columns([(col("metric_id") * lit(TYPES) + col("trust_type")).alias("peer")])
@@ -569,11 +714,14 @@ fn peer_statistics(joined: LazyFrame, national: LazyFrame) -> LazyFrame {
 /// The national median of each metric (and quarter) of `joined`, snapped as the quartiles are.
 /// By quarter too, for a saved group's tables of every quarter at once (`compute_group`).
 fn national_medians(joined: LazyFrame) -> LazyFrame {
-    let fq = || col("fq");
     joined
         .group_by([col("metric_id"), col("period_index")])
-        .agg([col("value").median().alias("national_median"), fq().first().alias("fq")])
-        .select([col("metric_id"), col("period_index"), snap(col("national_median"), fq()).alias("national_median")])
+        .agg([col("value").median().alias("national_median"), col("fn").first().alias("fn")])
+        .select([
+            col("metric_id"),
+            col("period_index"),
+            snap(col("national_median"), col("fn")).alias("national_median"),
+        ])
 }
 
 /// A trust's score on a metric: where its value lies on the scale, 0 at the worst end and 100

@@ -43,6 +43,30 @@ pub fn places(v: f64, at_least: u8) -> Option<u8> {
     (at_least..=MAX_PLACES).find(|&k| has_places(v, k))
 }
 
+/// No places: a value that is not a decimal of at most `MAX_PLACES` places (see `each_places`).
+pub const NO_PLACES: u8 = u8::MAX;
+
+/// The fewest decimal places of `v` as `each_places` has them.
+pub fn places_of_value(v: f64) -> u8 {
+    places(v, 0).unwrap_or(NO_PLACES)
+}
+
+/// The fewest decimal places of each value (`places`), `NO_PLACES` for one that is not a
+/// decimal: computed once per value, as a byte, for the snapping factors of every set of values
+/// a figure comes from (`Places::one`). Two threads or more on a large slice.
+pub fn each_places(values: &[f64]) -> Vec<u8> {
+    let one = |v: &[f64]| v.iter().copied().map(places_of_value).collect::<Vec<u8>>();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if workers < 2 || values.len() < 1 << 16 {
+        return one(values);
+    }
+    let chunks: Vec<&[f64]> = values.chunks(values.len().div_ceil(workers)).collect();
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = chunks.into_iter().map(|c| scope.spawn(move || one(c))).collect();
+        parts.into_iter().flat_map(|p| p.join().expect("counting places does not panic")).collect()
+    })
+}
+
 /// The decimal places of a set of values (the most any of them needs; `None`: not all
 /// decimals), and their largest magnitude.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -74,6 +98,11 @@ impl Places {
         }
     }
 
+    /// The places of the one value `v`, whose fewest places are `places` (`each_places`).
+    pub fn one(places: u8, v: f64) -> Places {
+        Places { places: (places != NO_PLACES).then_some(places), largest: v.abs() }
+    }
+
     pub fn merge(self, other: Places) -> Places {
         Places {
             places: self.places.zip(other.places).map(|(a, b)| a.max(b)),
@@ -95,6 +124,15 @@ pub fn snap(x: Expr, factor: Expr) -> Expr {
     // (y + 1.5 × 2^52) − 1.5 × 2^52 is y rounded to an integer, in two IEEE additions.
     let rounded = (x.clone() * factor.clone() + lit(ROUNDER)) - lit(ROUNDER);
     (rounded / factor).fill_null(x)
+}
+
+/// `x` snapped to `factor` with the operations of `snap`, in the same order, so to the same bits:
+/// for a figure computed outside a query that must equal the query's.
+pub fn snapped(x: f64, factor: Option<f64>) -> f64 {
+    match factor {
+        Some(f) => ((x * f + ROUNDER) - ROUNDER) / f,
+        None => x,
+    }
 }
 
 #[cfg(test)]
@@ -126,6 +164,20 @@ mod tests {
     }
 
     #[test]
+    fn each_value_has_its_own_places() {
+        let values: Vec<f64> = (0..100_000).map(|i| if i % 3 == 0 { 1.0 / 3.0 } else { i as f64 / 100.0 }).collect();
+        let each = each_places(&values);
+        assert_eq!(&each[..4], &[NO_PLACES, 2, 2, NO_PLACES]);
+        assert_eq!(each[10], 1);
+        let mut all = Places::default();
+        values.iter().for_each(|&v| all.add(v));
+        let merged = values.iter().zip(&each).fold(Places::default(), |p, (&v, &k)| p.merge(Places::one(k, v)));
+        assert_eq!(merged, all);
+        let decimals = Places::one(each[1], values[1]).merge(Places::one(each[2], values[2]));
+        assert_eq!(decimals.factor(), Some(1e4));
+    }
+
+    #[test]
     fn snapping_gives_back_the_exact_decimal_and_leaves_the_rest() -> PolarsResult<()> {
         // The type-7 median of 80.1 and 80.3 in floating point, and 0.1 + 0.2.
         let noisy = 80.1 + (80.3 - 80.1) * 0.5;
@@ -138,6 +190,8 @@ mod tests {
         let out = df.lazy().select([snap(col("x"), col("f"))]).collect()?;
         let x: Vec<f64> = out.column("x")?.f64()?.into_no_null_iter().collect();
         assert_eq!(x, vec![80.2, 0.3, 1.0 / 3.0, 0.333]);
+        let outside = [(noisy, Some(1e3)), (0.1 + 0.2, Some(1e3)), (1.0 / 3.0, None), (1.0 / 3.0, Some(1e3))];
+        assert_eq!(outside.map(|(x, f)| snapped(x, f)).to_vec(), x);
         Ok(())
     }
 }

@@ -34,6 +34,8 @@ pub struct ValuesBuilder {
     metrics: Vec<i32>,
     periods: Vec<i32>,
     values: Vec<f64>,
+    /// Each value's decimal places (`exact::each_places`), where every value came with them.
+    places: Vec<u8>,
 }
 
 impl ValuesBuilder {
@@ -54,33 +56,49 @@ impl ValuesBuilder {
         self.values.push(value);
     }
 
+    /// `push_coded` with the value's decimal places (`exact::each_places`), which the
+    /// computation then need not count again: a refresh keeps them with its quarter's values.
+    pub fn push_counted(&mut self, org: u32, metric: u32, period: Quarter, value: f64, places: u8) {
+        self.push_coded(org, metric, period, value);
+        self.places.push(places);
+    }
+
     /// Adds `other`'s values after these.
     pub fn append(&mut self, mut other: ValuesBuilder) {
         self.orgs.append(&mut other.orgs);
         self.metrics.append(&mut other.metrics);
         self.periods.append(&mut other.periods);
         self.values.append(&mut other.values);
+        self.places.append(&mut other.places);
     }
 
     /// The values, in the canonical order of `Values`.
     pub fn finish(self) -> PolarsResult<Values> {
+        let counted = !self.values.is_empty() && self.places.len() == self.values.len();
         if self.in_order() {
-            return Ok(Values(df!(
-                "org_code" => self.orgs,
-                "metric_id" => self.metrics,
-                "period_index" => self.periods,
-                "value" => self.values,
-            )?));
+            return Ok(Values {
+                frame: df!(
+                    "org_code" => self.orgs,
+                    "metric_id" => self.metrics,
+                    "period_index" => self.periods,
+                    "value" => self.values,
+                )?,
+                places: counted.then_some(self.places),
+            });
         }
         let order = self.by_buckets().unwrap_or_else(|| self.by_keys());
         let gather = |column: &[i32]| order.iter().map(|&i| column[i as usize]).collect::<Vec<_>>();
         let values: Vec<f64> = order.iter().map(|&i| self.values[i as usize]).collect();
-        Ok(Values(df!(
-            "org_code" => gather(&self.orgs),
-            "metric_id" => gather(&self.metrics),
-            "period_index" => gather(&self.periods),
-            "value" => values,
-        )?))
+        let places = counted.then(|| order.iter().map(|&i| self.places[i as usize]).collect());
+        Ok(Values {
+            frame: df!(
+                "org_code" => gather(&self.orgs),
+                "metric_id" => gather(&self.metrics),
+                "period_index" => gather(&self.periods),
+                "value" => values,
+            )?,
+            places,
+        })
     }
 
     /// Whether the rows came in the canonical order already (as a refresh pushes them).
@@ -166,15 +184,29 @@ fn packed(period: i32, metric: i32, org: i32) -> u64 {
 /// by quarter, then metric, then organisation. Sums (means) then add up in the same order
 /// whatever order the values came in, so that a refresh equals a full recompute to the last bit.
 #[derive(Debug, Clone)]
-pub struct Values(DataFrame);
+pub struct Values {
+    frame: DataFrame,
+    /// Each row's decimal places, where the builder was given them (`push_counted`).
+    places: Option<Vec<u8>>,
+}
 
 impl Values {
     pub fn frame(&self) -> &DataFrame {
-        &self.0
+        &self.frame
     }
 
     pub fn height(&self) -> usize {
-        self.0.height()
+        self.frame.height()
+    }
+
+    /// Each row's decimal places (`exact::each_places`): as given, or counted now.
+    pub fn places(&self) -> PolarsResult<std::borrow::Cow<'_, [u8]>> {
+        Ok(match &self.places {
+            Some(places) => std::borrow::Cow::Borrowed(places),
+            None => {
+                std::borrow::Cow::Owned(super::exact::each_places(&numbers(self.frame.column("value")?.f64()?, 0.0)))
+            }
+        })
     }
 }
 
@@ -226,7 +258,7 @@ pub fn applicable_frame(reference: &Reference) -> PolarsResult<DataFrame> {
 }
 
 /// A column's numbers, `missing` for a null: copied chunk by chunk where there is none.
-fn numbers<T: PolarsNumericType>(ca: &ChunkedArray<T>, missing: T::Native) -> Vec<T::Native> {
+pub(super) fn numbers<T: PolarsNumericType>(ca: &ChunkedArray<T>, missing: T::Native) -> Vec<T::Native> {
     if ca.null_count() > 0 {
         return ca.iter().map(|v| v.unwrap_or(missing)).collect();
     }

@@ -32,9 +32,9 @@ pub fn sorted(mut values: Vec<f64>) -> Vec<f64> {
 
 pub use compute::{
     CodedPosition, Frames, Parts, Revision, affected_periods, compute, compute_frames, compute_group, compute_parts,
-    compute_revision, compute_trends, peer_key, snapping_factor, sort, window_periods,
+    compute_revision, peer_key, sort, window_periods,
 };
-pub use exact::Places;
+pub use exact::{each_places, places_of_value};
 pub use frames::{Values, ValuesBuilder, values_frame};
 pub use tables::*;
 

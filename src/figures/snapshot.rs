@@ -52,8 +52,10 @@ struct StoredFlag<'a> {
 
 /// The payloads' format, kept beside the snapshot (`snapshot_format`): 1 held the tables only,
 /// 2 the flags, tables and values in one body, 3 the head and body in one payload, 4 the values,
-/// trust positions and trends as rows, 5 the indices as rows.
-pub const FORMAT: i64 = 6;
+/// trust positions and trends as rows, 5 the indices as rows, 6 the figures of a metric with a
+/// value that is not a decimal snapped as a whole (7 snaps each figure to the places of its own
+/// values, docs/RULES.md §4.7; the layout is 6's).
+pub const FORMAT: i64 = 7;
 
 const RULES: [&str; 2] = [RULE_HISTORY, RULE_PEERS];
 
