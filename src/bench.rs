@@ -149,8 +149,11 @@ pub fn refresh(
                 .collect();
             let version = figures.data_version + 1;
             let t = Instant::now();
-            figures = figures.apply(version, changed)?;
+            let refreshed = figures.apply(version, changed)?;
             times.push(t.elapsed().as_secs_f64() * 1e3);
+            // The previous figures go after the new ones are ready, as in the server, where the
+            // last reader of the previous version lets them go.
+            figures = refreshed;
         }
         times.sort_by(f64::total_cmp);
         println!(

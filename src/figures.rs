@@ -214,8 +214,8 @@ struct Revising {
     period: Quarter,
     /// Every value of the peer groups to recompute.
     group_values: analytics::ValuesBuilder,
-    /// Every value of the quarter of each revised metric.
-    national_values: analytics::ValuesBuilder,
+    /// Each revised metric's national median (by metric position).
+    national: Vec<(u32, f64)>,
     /// Every value of the quarter of each revising organisation.
     org_values: analytics::ValuesBuilder,
     /// The peer groups to recompute (`analytics::peer_key`), sorted.
@@ -248,21 +248,22 @@ impl Revising {
             .collect();
         groups.sort_unstable();
         groups.dedup();
-        let mut revising = Self {
-            period: p,
-            group_values: Default::default(),
-            national_values: Default::default(),
-            org_values: Default::default(),
-            groups,
-        };
+        let in_groups = |m: u32, o: u32| groups.binary_search(&analytics::peer_key(m, types[o as usize])).is_ok();
+        let size =
+            rows.iter().zip(&metrics).map(|(rows, &m)| rows.iter().filter(|(o, _)| in_groups(m, *o)).count()).sum();
+        let mut group_values = analytics::ValuesBuilder::with_capacity(size);
+        let mut national = Vec::with_capacity(metrics.len());
         for (&m, rows) in metrics.iter().zip(&rows) {
+            let mut all = Vec::with_capacity(rows.len());
             for &(o, i) in rows {
-                revising.national_values.push_counted(o, m, p, values[i].value, places[i]);
-                if revising.groups.binary_search(&analytics::peer_key(m, types[o as usize])).is_ok() {
-                    revising.group_values.push_counted(o, m, p, values[i].value, places[i]);
+                all.push((values[i].value, places[i]));
+                if in_groups(m, o) {
+                    group_values.push_counted(o, m, p, values[i].value, places[i]);
                 }
             }
+            national.push((m, analytics::national_median(reference, m as usize, &all)));
         }
+        let mut revising = Self { period: p, group_values, national, org_values: Default::default(), groups };
         for &o in &orgs {
             for m in 0..reference.metrics.len() as u32 {
                 if let Some(i) = at.get(&(o, m)) {
@@ -274,12 +275,7 @@ impl Revising {
     }
 
     fn compute(self, reference: &Reference) -> polars::prelude::PolarsResult<analytics::Revision> {
-        analytics::compute_revision(
-            reference,
-            self.group_values.finish()?,
-            self.national_values.finish()?,
-            self.org_values.finish()?,
-        )
+        analytics::compute_revision(reference, self.group_values.finish()?, self.national, self.org_values.finish()?)
     }
 }
 

@@ -256,12 +256,11 @@ pub struct Revision {
 }
 
 /// The tables of one quarter that a revision of a few trusts' values changes, for a refresh:
-/// the peer statistics, trust positions and gap summaries of the peer groups of `group_values`,
-/// the indices of the organisations of `org_values`, and the national median of each metric of
-/// `national_values`.
+/// the peer statistics, trust positions and gap summaries of the peer groups of `group_values`
+/// (with `national`, each metric's national median: `national_median`), and the indices of the
+/// organisations of `org_values`.
 ///
-/// `group_values` holds every value of each peer group to recompute; `national_values` every
-/// value of the quarter of each metric whose national median changes; `org_values` every value
+/// `group_values` holds every value of each peer group to recompute; `org_values` every value
 /// of the quarter of each organisation whose indices change (a score depends on the value and
 /// the metric's scale only, so an index on its organisation's values only). Each figure is
 /// snapped to the places of the values it comes from, which are all here (`Factors`). A group's
@@ -270,7 +269,7 @@ pub struct Revision {
 pub fn compute_revision(
     reference: &Reference,
     group_values: Values,
-    national_values: Values,
+    national: Vec<(u32, f64)>,
     org_values: Values,
 ) -> PolarsResult<Revision> {
     let t0 = std::time::Instant::now();
@@ -282,11 +281,15 @@ pub fn compute_revision(
     let groups = looked_up_all(factors.of_quarter(group_values.frame(), &places, &[Scope::Peer])?)?
         .lazy()
         .with_columns([(col("metric_id") * lit(TYPES) + col("trust_type")).alias("peer")]);
-    let national = factors.of_quarter(national_values.frame(), &national_values.places()?, &[Scope::National])?;
-    let national = national_medians(national.lazy()).cache();
-    let statistics = peer_statistics(groups, national.clone());
+    let period = codes(group_values.frame(), "period_index")?.first().copied().unwrap_or_default();
+    let medians = df!(
+        "metric_id" => national.iter().map(|n| n.0 as i32).collect::<Vec<_>>(),
+        "period_index" => vec![period; national.len()],
+        "national_median" => national.iter().map(|n| n.1).collect::<Vec<_>>(),
+    )?;
+    let statistics = peer_statistics(groups, medians.lazy());
     let scored = looked_up_all(org_values.frame().clone())?.lazy().with_columns([score().alias("score")]);
-    let plans = vec![statistics, indices(scored, applicable_frame(reference)?.lazy()), national];
+    let plans = vec![statistics, indices(scored, applicable_frame(reference)?.lazy())];
     let flags = plans[0].get_current_optimizations();
     let t1 = std::time::Instant::now();
     let mut out = LazyFrame::collect_all_with_engine(
@@ -297,7 +300,7 @@ pub fn compute_revision(
     .into_iter();
     let t2 = std::time::Instant::now();
     let mut next = || out.next().unwrap_or_default();
-    let (statistics, indices, national) = (next(), next(), next());
+    let (statistics, indices) = (next(), next());
     let (positions, gaps) = GroupPositions::of(reference, &metrics, &statistics, group_values.frame(), &factors.types)?;
     let t3 = std::time::Instant::now();
     let tables = Tables {
@@ -306,10 +309,6 @@ pub fn compute_revision(
         gaps,
         ..Tables::default()
     };
-    let national = (national.column("metric_id")?.i32()?.into_no_null_iter())
-        .zip(national.column("national_median")?.f64()?.into_no_null_iter())
-        .map(|(m, v)| (m as u32, v))
-        .collect();
     tracing::debug!(
         subset = positions.len(),
         prep_ms = (t1 - t0).as_secs_f64() * 1e3,
@@ -349,33 +348,39 @@ impl GroupPositions {
         // Each group's rows, the groups in key order (metric, then type).
         let mut order: Vec<usize> = (0..peer.len()).collect();
         order.sort_unstable_by_key(|&g| peer[g]);
-        let mut group_of = foldhash::HashMap::default();
-        group_of.extend(order.iter().enumerate().map(|(at, &g)| (peer[g], at)));
-        let mut rows: Vec<Vec<usize>> = vec![Vec::new(); order.len()];
+        let mut group_of = vec![usize::MAX; reference.metrics.len() * TYPES as usize];
+        for (at, &g) in order.iter().enumerate() {
+            group_of[peer[g] as usize] = at;
+        }
+        let mut rows: Vec<Vec<usize>> = order.iter().map(|&g| Vec::with_capacity(n[g] as usize)).collect();
         for i in 0..value.len() {
-            let key = metric[i] * TYPES + types[org[i] as usize];
-            let Some(&at) = group_of.get(&key) else { return Err(polars_err!(ComputeError: "a value of no group")) };
-            rows[at].push(i);
+            let at = group_of[(metric[i] * TYPES + types[org[i] as usize]) as usize];
+            let Some(rows) = rows.get_mut(at) else { return Err(polars_err!(ComputeError: "a value of no group")) };
+            rows.push(i);
         }
         let (mut positions, mut gaps) = (Vec::with_capacity(value.len()), Vec::with_capacity(order.len()));
+        let mut ranked: Vec<(u64, u32, u32)> = Vec::new();
         for (&g, rows) in order.iter().zip(&rows) {
             let mt = metric[rows[0]] as usize;
             let (d, span) = (d[mt], scale_max[mt] - scale_min[mt]);
-            // Rank 1 is the best value; ties take the best rank of the tie (polars' `Min`).
-            let mut ranked: Vec<(f64, usize)> = rows.iter().map(|&i| (value[i] * d, i)).collect();
-            ranked.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
-            let mut keyed = Vec::with_capacity(ranked.len());
+            // Best value first, then ODS code order: the order of `sort`, in which each rank is
+            // the place of the first of its ties (polars' `Min`, descending). The key orders
+            // doubles as IEEE does (`+ 0.0` makes -0 into 0), descending.
+            ranked.clear();
+            ranked.extend(rows.iter().map(|&i| {
+                let bits = (value[i] * d + 0.0).to_bits();
+                let ascending = if bits >> 63 == 1 { !bits } else { bits | 1 << 63 };
+                (!ascending, reference.org_rank(org[i] as usize), i as u32)
+            }));
+            ranked.sort_unstable();
+            let (nf, f) = (n[g] as f64, fq[g]);
+            let mut group_gaps = Vec::with_capacity(ranked.len());
             let mut rank = 0i64;
-            for (at, &(x, i)) in ranked.iter().enumerate() {
-                if at == 0 || x != ranked[at - 1].0 {
+            for (at, &(key, _, i)) in ranked.iter().enumerate() {
+                if at == 0 || key != ranked[at - 1].0 {
                     rank = at as i64 + 1;
                 }
-                keyed.push(((rank as u64) << 32 | u64::from(reference.org_rank(org[i] as usize)), i, rank));
-            }
-            keyed.sort_unstable();
-            let (nf, f) = (n[g] as f64, fq[g]);
-            let mut group_gaps = Vec::with_capacity(keyed.len());
-            for (_, i, rank) in keyed {
+                let i = i as usize;
                 let v = value[i];
                 let quartile = if d > 0.0 {
                     if v >= p75[g] {
@@ -432,6 +437,14 @@ impl GroupPositions {
         }
         Ok((positions, gaps))
     }
+}
+
+/// The national median of the metric at position `m` from its values in a quarter (each with
+/// its decimal places), as `national_medians` computes it: snapped to the places of them all.
+pub fn national_median(reference: &Reference, m: usize, values: &[(f64, u8)]) -> f64 {
+    let all = values.iter().fold(scale_places(&reference.metrics[m]), |all, &(v, k)| all.merge(Places::one(k, v)));
+    let mut values: Vec<f64> = values.iter().map(|v| v.0).collect();
+    snapped(median_as_polars(&mut values).unwrap_or(f64::NAN), all.factor())
 }
 
 /// The median as polars' `median` (linear quantile) computes it: the same interpolation, in the

@@ -48,6 +48,18 @@ impl ValuesBuilder {
         }
     }
 
+    /// A builder with room for `n` values (with their places).
+    pub fn with_capacity(n: usize) -> Self {
+        let v = || Vec::with_capacity(n);
+        ValuesBuilder {
+            orgs: v(),
+            metrics: v(),
+            periods: v(),
+            values: Vec::with_capacity(n),
+            places: Vec::with_capacity(n),
+        }
+    }
+
     /// A value of the organisation and metric at these positions in the reference.
     pub fn push_coded(&mut self, org: u32, metric: u32, period: Quarter, value: f64) {
         self.orgs.push(position(org as usize));

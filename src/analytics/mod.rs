@@ -32,7 +32,7 @@ pub fn sorted(mut values: Vec<f64>) -> Vec<f64> {
 
 pub use compute::{
     CodedPosition, Frames, Parts, Revision, affected_periods, compute, compute_frames, compute_group, compute_parts,
-    compute_revision, peer_key, sort, window_periods,
+    compute_revision, national_median, peer_key, sort, window_periods,
 };
 pub use exact::{each_places, places_of_value};
 pub use frames::{Values, ValuesBuilder, values_frame};
