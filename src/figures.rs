@@ -241,26 +241,30 @@ impl Revising {
         orgs.sort_unstable();
         orgs.dedup();
         let mut groups: Vec<i32> = keys.iter().map(|&(o, m)| analytics::peer_key(m, types[o as usize])).collect();
-        // Each revised metric's rows, by organisation.
-        let rows: Vec<Vec<(u32, usize)>> = metrics
-            .iter()
-            .map(|&m| (0..types.len() as u32).filter_map(|o| Some((o, at.get(&(o, m))?))).collect())
-            .collect();
         groups.sort_unstable();
         groups.dedup();
+        // Each revised metric's values (with their places), by organisation: gathered one
+        // organisation at a time, as the index and the values lie, rather than one metric at a
+        // time across them all.
+        let mut rows: Vec<Vec<(u32, f64, u8)>> = vec![Vec::with_capacity(types.len()); metrics.len()];
+        for o in 0..types.len() as u32 {
+            for (rows, &m) in rows.iter_mut().zip(&metrics) {
+                if let Some(i) = at.get(&(o, m)) {
+                    rows.push((o, values[i].value, places[i]));
+                }
+            }
+        }
         let in_groups = |m: u32, o: u32| groups.binary_search(&analytics::peer_key(m, types[o as usize])).is_ok();
-        let size =
-            rows.iter().zip(&metrics).map(|(rows, &m)| rows.iter().filter(|(o, _)| in_groups(m, *o)).count()).sum();
+        let size = rows.iter().zip(&metrics).map(|(rows, &m)| rows.iter().filter(|r| in_groups(m, r.0)).count()).sum();
         let mut group_values = analytics::ValuesBuilder::with_capacity(size);
         let mut national = Vec::with_capacity(metrics.len());
         for (&m, rows) in metrics.iter().zip(&rows) {
-            let mut all = Vec::with_capacity(rows.len());
-            for &(o, i) in rows {
-                all.push((values[i].value, places[i]));
+            for &(o, value, places) in rows {
                 if in_groups(m, o) {
-                    group_values.push_counted(o, m, p, values[i].value, places[i]);
+                    group_values.push_counted(o, m, p, value, places);
                 }
             }
+            let all: Vec<(f64, u8)> = rows.iter().map(|r| (r.1, r.2)).collect();
             national.push((m, analytics::national_median(reference, m as usize, &all)));
         }
         let mut revising = Self { period: p, group_values, national, org_values: Default::default(), groups };
@@ -459,8 +463,20 @@ impl Core {
             indices[i] = Maturity::of(x, &mut texts);
         }
         let texts = texts.finish();
-        let rows: Vec<IndexRow> = indices.iter().map(|x| x.row(&texts, period)).collect();
-        let summaries = Tables { indices: rows, ..Tables::default() }.with_summaries(reference).summaries;
+        let (org_of, _) = texts.positions(reference);
+        let mut domain_of = vec![u32::MAX; texts.as_slice().len()];
+        let coded: Vec<analytics::CodedIndex> = indices
+            .iter()
+            .map(|x| {
+                let (org, index) = x.coded();
+                let at = &mut domain_of[x.domain as usize];
+                if *at == u32::MAX {
+                    *at = domain_pos(reference, texts.get(x.domain));
+                }
+                analytics::CodedIndex { period, org: org_of[org as usize] as usize, domain: *at as usize, index }
+            })
+            .collect();
+        let summaries = analytics::coded_summaries(&coded, reference);
         let tables = Tables { benchmarks, gaps, summaries, ..Tables::default() };
         Ok(Self::of_records(reference, texts, values, Some(value_at), positions, indices, tables))
     }

@@ -36,6 +36,7 @@ pub use compute::{
 };
 pub use exact::{each_places, places_of_value};
 pub use frames::{Values, ValuesBuilder, values_frame};
+pub use summaries::{CodedIndex, coded_summaries};
 pub use tables::*;
 
 #[cfg(test)]

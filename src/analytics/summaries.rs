@@ -14,9 +14,37 @@ use crate::domain::{Reference, TrustType};
 /// The groups, in their order: every trust, the exemplar trusts, the others.
 const GROUPS: [&str; 3] = ["all", "exemplar", "others"];
 
+/// An index as the summaries read it: its organisation's position in the reference and its
+/// domain's (`domains.len()` for the maturity index).
+#[derive(Debug, Clone, Copy)]
+pub struct CodedIndex {
+    pub period: Quarter,
+    pub org: usize,
+    pub domain: usize,
+    pub index: Option<f64>,
+}
+
 /// The summaries of `indices` (any quarters), ordered by quarter, scope (the trust types in
 /// their order, then England), domain (catalogue order, then `all`) and group.
 pub fn index_summaries(indices: &[IndexRow], reference: &Reference) -> Vec<IndexSummaryRow> {
+    let all = reference.domains.len();
+    let coded: Vec<CodedIndex> = indices
+        .iter()
+        .filter_map(|row| {
+            Some(CodedIndex {
+                period: row.period,
+                org: reference.org_position(&row.org_code)?,
+                domain: reference.domains.iter().position(|d| d.domain_id == *row.domain).unwrap_or(all),
+                index: row.domain_index,
+            })
+        })
+        .collect();
+    coded_summaries(&coded, reference)
+}
+
+/// `index_summaries` of indices whose organisations and domains are positions already (a
+/// refresh's records): no lookup of a code.
+pub fn coded_summaries(indices: &[CodedIndex], reference: &Reference) -> Vec<IndexSummaryRow> {
     let Some((first, last)) = indices.iter().map(|i| i.period).fold(None, |range, p| match range {
         None => Some((p, p)),
         Some((lo, hi)) => Some((lo.min(p), hi.max(p))),
@@ -31,10 +59,10 @@ pub fn index_summaries(indices: &[IndexRow], reference: &Reference) -> Vec<Index
     };
     let mut buckets: Vec<Vec<f64>> = vec![Vec::new(); ((last - first) as usize + 1) * scopes * domains * GROUPS.len()];
     for row in indices {
-        let Some(v) = row.domain_index else { continue };
-        let Some(org) = reference.organisation(&row.org_code) else { continue };
+        let Some(v) = row.index else { continue };
+        let Some(org) = reference.organisations.get(row.org) else { continue };
         let scope = TrustType::ALL.iter().position(|t| *t == org.trust_type).unwrap_or_default();
-        let domain = reference.domains.iter().position(|d| d.domain_id == *row.domain).unwrap_or(domains - 1);
+        let domain = row.domain.min(domains - 1);
         let group = if org.exemplar.is_exemplar() { 1 } else { 2 };
         for s in [scope, scopes - 1] {
             buckets[bucket(row.period, s, domain, 0)].push(v);

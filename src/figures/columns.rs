@@ -283,6 +283,11 @@ impl Maturity {
         }
     }
 
+    /// The organisation's text number and the index.
+    pub(super) fn coded(&self) -> (u32, Option<f64>) {
+        (self.org, self.has_index.then_some(self.index))
+    }
+
     pub(super) fn row(&self, texts: &Texts, period: Quarter) -> IndexRow {
         IndexRow {
             org_code: texts.get(self.org).clone(),

@@ -13,12 +13,13 @@ pub const PEER_IQRS: f64 = 3.0;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QualityFlag {
-    pub org_code: String,
-    pub metric_id: String,
+    /// Shared texts: a refresh keeps most flags of the quarters it touches, as copies.
+    pub org_code: crate::domain::Text,
+    pub metric_id: crate::domain::Text,
     pub period: crate::domain::Quarter,
     pub value: f64,
     pub rule: &'static str,
-    pub detail: String,
+    pub detail: crate::domain::Text,
 }
 
 pub const RULE_HISTORY: &str = "far from the trust's own history";
@@ -60,13 +61,13 @@ pub fn flags_of(
 ) -> Vec<QualityFlag> {
     let mut flags = Vec::new();
     let span = m.scale_max - m.scale_min;
-    let flag = |rule, detail| QualityFlag {
-        org_code: org.to_string(),
-        metric_id: m.metric_id.clone(),
+    let flag = |rule, detail: String| QualityFlag {
+        org_code: org.into(),
+        metric_id: m.metric_id.as_str().into(),
         period,
         value: v,
         rule,
-        detail,
+        detail: detail.into(),
     };
     if history.len() >= 2 {
         let mean = history.iter().sum::<f64>() / history.len() as f64;

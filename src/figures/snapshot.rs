@@ -115,12 +115,12 @@ fn head(period: Quarter, head: &[u8]) -> Result<Vec<QualityFlag>> {
         .into_iter()
         .map(|f| {
             Ok(QualityFlag {
-                org_code: f.org_code.into_owned(),
-                metric_id: f.metric_id.into_owned(),
+                org_code: f.org_code.into(),
+                metric_id: f.metric_id.into(),
                 period,
                 value: f.value,
                 rule: RULES.get(f.rule as usize).copied().context("an unknown quality rule")?,
-                detail: f.detail.into_owned(),
+                detail: f.detail.into(),
             })
         })
         .collect::<Result<Vec<_>>>()?;

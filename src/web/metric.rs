@@ -458,10 +458,10 @@ fn build(
     ]);
     let flags = f
         .quality()
-        .filter(|q| q.metric_id == metric.metric_id && Some(q.period) == period)
+        .filter(|q| *q.metric_id == *metric.metric_id && Some(q.period) == period)
         .map(|q| {
-            let name = f.reference.organisation(&q.org_code).map_or(q.org_code.clone(), |o| o.name.clone());
-            (q.org_code.clone(), name, q.rule.to_string(), q.detail.clone())
+            let name = f.reference.organisation(&q.org_code).map_or(q.org_code.to_string(), |o| o.name.clone());
+            (q.org_code.to_string(), name, q.rule.to_string(), q.detail.to_string())
         })
         .collect();
     let filters = [

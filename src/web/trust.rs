@@ -573,12 +573,12 @@ fn build(
         .collect();
     let flags = f
         .quality()
-        .filter(|q| q.org_code == org.ods_code && Some(q.period) == period)
+        .filter(|q| *q.org_code == *org.ods_code && Some(q.period) == period)
         .map(|q| FlagRow {
-            metric_id: q.metric_id.clone(),
+            metric_id: q.metric_id.to_string(),
             name: name_of(&q.metric_id),
             rule: q.rule.into(),
-            detail: q.detail.clone(),
+            detail: q.detail.to_string(),
         })
         .collect();
     let (maturity_chart, maturity_history) = maturity_over_time(f, &org)?;
