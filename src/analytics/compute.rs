@@ -1,6 +1,6 @@
 //! The polars pipeline from current values to every table of docs/RULES.md §4.
 
-use super::exact::{Places, snap, snapped};
+use super::exact::{Places, factor_of, snap, snapped};
 use super::frames::{ALL_DOMAINS, Reader, Values, applicable_frame, metrics_frame, organisations_frame, values_frame};
 use super::tables::*;
 use crate::domain::CurrentValue;
@@ -230,15 +230,26 @@ pub fn compute_group(reference: &Reference, values: Values) -> PolarsResult<Fram
     let key = |i: usize| (period[i] - first) as usize * width + metric[i] as usize;
     let keys = (period.iter().copied().max().unwrap_or_default() - first + 1) as usize * width;
     let value = super::frames::numbers(values.frame().column("value")?.f64()?, 0.0);
-    let fq = factors.by(&value, &values.places()?, &metric, keys, key);
-    let values = values.frame().hstack(&[fq.clone().with_name("fq".into()), fq.with_name("fn".into())])?;
-    let joined = looked_up(looked_up(values, "org_code", &orgs)?, "metric_id", &metrics_frame(reference)?)?
-        .lazy()
-        .with_columns([(col("period_index").cast(DataType::Int64) * lit(1i64 << 21)
-            + col("metric_id").cast(DataType::Int64))
-        .alias("peer")])
-        .cache();
-    let statistics = peer_statistics(joined.clone(), national_medians(joined.clone())).cache();
+    let of_keys = factors.of_keys(&value, &values.places()?, &metric, keys, key);
+    let (period_of, metric_of) = (|k: usize| (k / width) as i32 + first, |k: usize| (k % width) as i32);
+    let groups = df!(
+        "peer" => of_keys.iter().map(|g| i64::from(period_of(g.0)) * (1i64 << 21) + i64::from(metric_of(g.0))).collect::<Vec<_>>(),
+        "fq" => of_keys.iter().map(|g| g.1).collect::<Vec<_>>(),
+    )?;
+    let national = df!(
+        "metric_id" => of_keys.iter().map(|g| metric_of(g.0)).collect::<Vec<_>>(),
+        "period_index" => of_keys.iter().map(|g| period_of(g.0)).collect::<Vec<_>>(),
+        "fn" => of_keys.iter().map(|g| g.1).collect::<Vec<_>>(),
+    )?;
+    let joined =
+        looked_up(looked_up(values.frame().clone(), "org_code", &orgs)?, "metric_id", &metrics_frame(reference)?)?
+            .lazy()
+            .with_columns([(col("period_index").cast(DataType::Int64) * lit(1i64 << 21)
+                + col("metric_id").cast(DataType::Int64))
+            .alias("peer")])
+            .cache();
+    let national = national_medians(joined.clone(), national.lazy());
+    let statistics = peer_statistics(joined.clone(), national, groups.lazy()).cache();
     let trust = trust_positions(joined, statistics.clone())?.cache();
     Plans { trends: None, rest: Some(vec![statistics, trust.clone(), gap_summary(trust)]) }.run()
 }
@@ -277,8 +288,8 @@ pub fn compute_revision(
     let metrics = metrics_frame(reference)?;
     let factors = Factors::new(reference, &orgs)?;
     let looked_up_all = |v: DataFrame| looked_up(looked_up(v, "org_code", &orgs)?, "metric_id", &metrics);
-    let places = group_values.places()?;
-    let groups = looked_up_all(factors.of_quarter(group_values.frame(), &places, &[Scope::Peer])?)?
+    let (group_factors, _) = factors.of_quarter(group_values.frame(), &group_values.places()?, false)?;
+    let groups = looked_up_all(group_values.frame().clone())?
         .lazy()
         .with_columns([(col("metric_id") * lit(TYPES) + col("trust_type")).alias("peer")]);
     let period = codes(group_values.frame(), "period_index")?.first().copied().unwrap_or_default();
@@ -287,7 +298,7 @@ pub fn compute_revision(
         "period_index" => vec![period; national.len()],
         "national_median" => national.iter().map(|n| n.1).collect::<Vec<_>>(),
     )?;
-    let statistics = peer_statistics(groups, medians.lazy());
+    let statistics = peer_statistics(groups, medians.lazy(), group_factors.lazy());
     let scored = looked_up_all(org_values.frame().clone())?.lazy().with_columns([score().alias("score")]);
     let plans = vec![statistics, indices(scored, applicable_frame(reference)?.lazy())];
     let flags = plans[0].get_current_optimizations();
@@ -547,62 +558,69 @@ fn codes(df: &DataFrame, name: &str) -> PolarsResult<Vec<i32>> {
 /// peer groups and other trusts' trends exact, and a refresh recomputes only the figures whose
 /// values it changed.
 struct Factors {
-    /// The places of each metric's scale bounds, by metric position.
-    scale: Vec<Places>,
+    /// The places of each metric's scale bounds (`Places::parts`), by metric position.
+    scale: Vec<(u8, f64)>,
     /// Each organisation's trust type code, by position.
     types: Vec<i32>,
 }
 
 impl Factors {
     fn new(reference: &Reference, orgs: &DataFrame) -> PolarsResult<Self> {
-        Ok(Factors { scale: reference.metrics.iter().map(scale_places).collect(), types: codes(orgs, "trust_type")? })
+        let scale = reference.metrics.iter().map(|m| scale_places(m).parts()).collect();
+        Ok(Factors { scale, types: codes(orgs, "trust_type")? })
     }
 
-    /// Each row's factor: that of the places of the rows sharing its key (`key(i)`, below
-    /// `keys`) with its metric's scale. `places` are the rows' values' places (`each_places`).
-    fn by(&self, value: &[f64], places: &[u8], metric: &[i32], keys: usize, key: impl Fn(usize) -> usize) -> Column {
-        // A key's rows are all of one metric.
-        let mut of_key: Vec<Option<(usize, Places)>> = vec![None; keys];
-        for (i, (&v, &k)) in value.iter().zip(places).enumerate() {
-            let at = &mut of_key[key(i)];
-            let (_, all) = at.get_or_insert((metric[i] as usize, Places::default()));
-            *all = all.merge(Places::one(k, v));
+    /// The factor of the values of each key (`key(i)`, below `keys`) with their metric's scale
+    /// (a key's values are all of one metric): `(key, factor)` for each key with values, in
+    /// key order. `places` are the values' places (`each_places`).
+    fn of_keys(
+        &self,
+        value: &[f64],
+        places: &[u8],
+        metric: &[i32],
+        keys: usize,
+        key: impl Fn(usize) -> usize,
+    ) -> Vec<(usize, Option<f64>)> {
+        let (mut most, mut largest, mut metric_of) = (vec![0u8; keys], vec![0f64; keys], vec![u32::MAX; keys]);
+        for i in 0..value.len() {
+            let k = key(i);
+            most[k] = most[k].max(places[i]);
+            largest[k] = largest[k].max(value[i].abs());
+            metric_of[k] = metric[i] as u32;
         }
-        let factor: Vec<Option<f64>> =
-            of_key.iter().map(|k| k.and_then(|(m, all)| self.scale[m].merge(all).factor())).collect();
-        Column::new("factor".into(), (0..value.len()).map(|i| factor[key(i)]).collect::<Vec<_>>())
+        (0..keys)
+            .filter(|&k| metric_of[k] != u32::MAX)
+            .map(|k| {
+                let (p, l) = self.scale[metric_of[k] as usize];
+                (k, factor_of(most[k].max(p), largest[k].max(l)))
+            })
+            .collect()
     }
 
-    /// One quarter's values with, for each of `scopes`, each row's factor: `fq` (its peer
-    /// group's: a metric and a trust type) and `fn` (its metric's).
-    fn of_quarter(&self, df: &DataFrame, places: &[u8], scopes: &[Scope]) -> PolarsResult<DataFrame> {
+    /// The factors of one quarter's peer groups (`peer`, `fq`) and, when `national`, of its
+    /// metrics (`metric_id`, `period_index`, `fn`).
+    fn of_quarter(&self, df: &DataFrame, places: &[u8], national: bool) -> PolarsResult<(DataFrame, DataFrame)> {
         let (org, metric) = (codes(df, "org_code")?, codes(df, "metric_id")?);
         let value = super::frames::numbers(df.column("value")?.f64()?, 0.0);
         let width = self.scale.len();
-        let peer = |i: usize| metric[i] as usize * TYPES as usize + self.types[org[i] as usize] as usize;
-        let columns: Vec<Column> = scopes
-            .iter()
-            .map(|scope| match scope {
-                Scope::Peer => self.by(&value, places, &metric, width * TYPES as usize, peer).with_name("fq".into()),
-                Scope::National => {
-                    self.by(&value, places, &metric, width, |i| metric[i] as usize).with_name("fn".into())
-                }
-            })
-            .collect();
-        df.hstack(&columns)
+        let types = TYPES as usize;
+        let peer = |i: usize| metric[i] as usize * types + self.types[org[i] as usize] as usize;
+        let groups = self.of_keys(&value, places, &metric, width * types, peer);
+        let groups = df!(
+            "peer" => groups.iter().map(|g| g.0 as i32).collect::<Vec<_>>(),
+            "fq" => groups.iter().map(|g| g.1).collect::<Vec<_>>(),
+        )?;
+        let metrics =
+            if national { self.of_keys(&value, places, &metric, width, |i| metric[i] as usize) } else { Vec::new() };
+        let period = codes(df, "period_index")?.first().copied().unwrap_or_default();
+        let metrics = df!(
+            "metric_id" => metrics.iter().map(|g| g.0 as i32).collect::<Vec<_>>(),
+            "period_index" => vec![period; metrics.len()],
+            "fn" => metrics.iter().map(|g| g.1).collect::<Vec<_>>(),
+        )?;
+        Ok((groups, metrics))
     }
 }
-
-/// The values a figure comes from, for its snapping factor (`Factors::of_quarter`).
-#[derive(Clone, Copy)]
-enum Scope {
-    /// Its peer group's, in the quarter.
-    Peer,
-    /// Its metric's, in the quarter.
-    National,
-}
-
-const BOTH: [Scope; 2] = [Scope::Peer, Scope::National];
 
 /// One quarter's values (in the canonical order of `Values`) and each one's places.
 struct Quarterly<'a> {
@@ -626,11 +644,15 @@ fn with_lags(current: &Quarterly, before: &[Quarterly], factors: &Factors) -> Po
     }
     let here = pairs(&current.values)?;
     let value = super::frames::numbers(current.values.column("value")?.f64()?, 0.0);
-    let mut trend: Vec<Places> = here
+    // Each pair's values' places and largest magnitude, with its scale's (`Places::parts`).
+    let (mut most, mut largest): (Vec<u8>, Vec<f64>) = here
         .iter()
         .zip(value.iter().zip(current.places))
-        .map(|(&(m, _), (&v, &k))| factors.scale[m as usize].merge(Places::one(k, v)))
-        .collect();
+        .map(|(&(m, _), (&v, &k))| {
+            let (p, l) = factors.scale[m as usize];
+            (k.max(p), v.abs().max(l))
+        })
+        .unzip();
     let mut lags = Vec::with_capacity(4);
     for k in 1..=3 {
         let mut lag: Vec<Option<f64>> = vec![None; here.len()];
@@ -644,13 +666,15 @@ fn with_lags(current: &Quarterly, before: &[Quarterly], factors: &Factors) -> Po
                 }
                 if j < there.len() && there[j] == *key {
                     lag[i] = Some(value[j]);
-                    trend[i] = trend[i].merge(Places::one(earlier.places[j], value[j]));
+                    most[i] = most[i].max(earlier.places[j]);
+                    largest[i] = largest[i].max(value[j].abs());
                 }
             }
         }
         lags.push(Column::new(format!("v{k}").into(), lag));
     }
-    lags.push(Column::new("ft".into(), trend.into_iter().map(Places::factor).collect::<Vec<_>>()));
+    let ft: Vec<Option<f64>> = most.iter().zip(&largest).map(|(&k, &l)| factor_of(k, l)).collect();
+    lags.push(Column::new("ft".into(), ft));
     current.values.hstack(&lags)
 }
 
@@ -677,10 +701,13 @@ fn one_period(
 ) -> PolarsResult<Plans> {
     // Within one quarter a peer group is a metric and a trust type: one integer key (`peer`)
     // groups and joins several times faster than the three columns.
+    let (groups, national) = match parts {
+        Parts::TrendsOnly => (DataFrame::empty(), DataFrame::empty()),
+        _ => factors.of_quarter(&current.values, current.places, true)?,
+    };
     let current = match parts {
-        Parts::AllButTrends => factors.of_quarter(&current.values, current.places, &BOTH)?,
-        Parts::All => factors.of_quarter(&with_lags(&current, before, factors)?, current.places, &BOTH)?,
-        Parts::TrendsOnly => with_lags(&current, before, factors)?,
+        Parts::AllButTrends => current.values,
+        _ => with_lags(&current, before, factors)?,
     };
     let joined = looked_up(looked_up(current, "org_code", orgs)?, "metric_id", metrics)?
         .lazy()
@@ -690,7 +717,8 @@ fn one_period(
     let rest = if parts == Parts::TrendsOnly {
         None
     } else {
-        let statistics = peer_statistics(joined.clone(), national_medians(joined.clone())).cache();
+        let national = national_medians(joined.clone(), national.lazy());
+        let statistics = peer_statistics(joined.clone(), national, groups.lazy()).cache();
         let trust = trust_positions(joined, statistics.clone())?.cache();
         Some(vec![statistics, trust.clone(), gap_summary(trust.clone()), indices(trust, applicable.clone())])
     };
@@ -699,8 +727,9 @@ fn one_period(
 
 /// n, min, quartiles (type 7), max, mean, exemplar count and median per peer group; national
 /// median. One quarter's values, with their peer group's key (`peer`). The quantiles are
-/// snapped to the decimals they are (`fq`), so that decisions against them are exact.
-fn peer_statistics(joined: LazyFrame, national: LazyFrame) -> LazyFrame {
+/// snapped to the decimals they are (`fq`, of each group in `factors`: `peer, fq`), so that
+/// decisions against them are exact.
+fn peer_statistics(joined: LazyFrame, national: LazyFrame, factors: LazyFrame) -> LazyFrame {
     let fq = || col("fq");
     joined
         .group_by([col("peer")])
@@ -718,18 +747,20 @@ fn peer_statistics(joined: LazyFrame, national: LazyFrame) -> LazyFrame {
             col("value").mean().alias("mean"),
             col("is_exemplar").cast(DataType::Int64).sum().alias("exemplar_n"),
             col("value").filter(col("is_exemplar")).median().alias("exemplar_median"),
-            fq().first().alias("fq"),
         ])
+        .join(factors, [col("peer")], [col("peer")], left())
         .with_columns(["p25", "median", "p75", "exemplar_median"].map(|q| snap(col(q), fq()).alias(q)))
         .join(national, [col("metric_id"), col("period_index")], [col("metric_id"), col("period_index")], left())
 }
 
 /// The national median of each metric (and quarter) of `joined`, snapped as the quartiles are.
 /// By quarter too, for a saved group's tables of every quarter at once (`compute_group`).
-fn national_medians(joined: LazyFrame) -> LazyFrame {
+fn national_medians(joined: LazyFrame, factors: LazyFrame) -> LazyFrame {
+    let keys = || [col("metric_id"), col("period_index")];
     joined
-        .group_by([col("metric_id"), col("period_index")])
-        .agg([col("value").median().alias("national_median"), col("fn").first().alias("fn")])
+        .group_by(keys())
+        .agg([col("value").median().alias("national_median")])
+        .join(factors, keys(), keys(), left())
         .select([
             col("metric_id"),
             col("period_index"),
@@ -766,8 +797,15 @@ fn trust_positions(joined: LazyFrame, benchmarks: LazyFrame) -> PolarsResult<Laz
         .when(v().lt_eq(col("p75")))
         .then(lit(3i64))
         .otherwise(lit(4i64));
-    let benchmarks =
-        benchmarks.select([col("peer"), col("n"), col("p25"), col("median"), col("p75"), col("exemplar_median")]);
+    let benchmarks = benchmarks.select([
+        col("peer"),
+        col("n"),
+        col("p25"),
+        col("median"),
+        col("p75"),
+        col("exemplar_median"),
+        col("fq"),
+    ]);
     Ok(joined
         .join(benchmarks, [col("peer")], [col("peer")], inner())
         .with_columns([rank.cast(DataType::Int64).alias("rank")])

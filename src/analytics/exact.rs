@@ -35,7 +35,14 @@ const POW10: [f64; 12] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10
 fn has_places(v: f64, places: u8) -> bool {
     let f = POW10[places as usize];
     let scaled = v * f;
-    scaled.abs() < EXACT_INTEGERS && scaled.round() / f == v
+    scaled.abs() < EXACT_INTEGERS && nearest_integer(scaled) / f == v
+}
+
+/// `y` (|y| below 2^52) rounded to an integer, ties to even, in two IEEE additions: where
+/// `f64::round` is a call into the C library on the baseline x86-64 target, and this is counted
+/// for every value. (Ties never give back a value: `has_places` is the same with either.)
+fn nearest_integer(y: f64) -> f64 {
+    if y >= 0.0 { (y + EXACT_INTEGERS) - EXACT_INTEGERS } else { (y - EXACT_INTEGERS) + EXACT_INTEGERS }
 }
 
 /// The fewest decimal places that give `v` back, at least `at_least`; `None` beyond `MAX_PLACES`.
@@ -113,9 +120,22 @@ impl Places {
     /// The factor `10^(k + 2)` that snaps the figures computed from these values; `None` when
     /// they are not all decimals, or too large for a double to hold the figures times it exactly.
     pub fn factor(self) -> Option<f64> {
-        let f = POW10[self.places? as usize + 2];
-        (self.largest * HEADROOM * f < EXACT_INTEGERS / 2.0).then_some(f)
+        let (places, largest) = self.parts();
+        factor_of(places, largest)
     }
+
+    /// The places (`NO_PLACES` for none) and the largest magnitude: merged with another's as
+    /// the larger of each (`NO_PLACES` is above every number of places), where a set of values
+    /// is many (`compute::Factors`).
+    pub fn parts(self) -> (u8, f64) {
+        (self.places.unwrap_or(NO_PLACES), self.largest)
+    }
+}
+
+/// `Places::factor` of the places and largest magnitude of `Places::parts`.
+pub fn factor_of(places: u8, largest: f64) -> Option<f64> {
+    let f = *POW10.get(places as usize + 2)?;
+    (largest * HEADROOM * f < EXACT_INTEGERS / 2.0).then_some(f)
 }
 
 /// `x` rounded to the decimal places of `factor` (a column of `10^places`, null for "leave it";
@@ -161,6 +181,18 @@ mod tests {
         p.add(std::f64::consts::PI);
         assert_eq!(p.factor(), None);
         assert_eq!(Places::default().merge(p), p);
+    }
+
+    #[test]
+    fn nearest_integer_rounds_as_round_does_but_for_ties() {
+        for y in [0.0, 0.4, 0.6, 2.5, 3.5, -2.5, -0.6, 123456.789, -4.0e15, 4.5e15 - 0.5, 1e3 * 89.9] {
+            let n = nearest_integer(y);
+            assert_eq!(n.fract(), 0.0, "{y}");
+            assert!((n - y).abs() <= 0.5, "{y}");
+            if (y - y.trunc()).abs() != 0.5 {
+                assert_eq!(n, y.round(), "{y}");
+            }
+        }
     }
 
     #[test]
