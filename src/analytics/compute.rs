@@ -312,7 +312,7 @@ pub fn compute_revision(
     let t2 = std::time::Instant::now();
     let mut next = || out.next().unwrap_or_default();
     let (statistics, indices) = (next(), next());
-    let (positions, gaps) = GroupPositions::of(reference, &metrics, &statistics, group_values.frame(), &factors.types)?;
+    let (positions, gaps) = group_positions(reference, &metrics, &statistics, group_values.frame(), &factors.types)?;
     let t3 = std::time::Instant::now();
     let tables = Tables {
         benchmarks: benchmark_rows(&Reader(&statistics, reference))?,
@@ -336,118 +336,110 @@ pub fn compute_revision(
 /// group: the same operations on the same numbers in the same order, so the same bits (the
 /// medians as polars takes them: `median_as_polars`). Outside a query, because a revision's few
 /// groups are a small sort each, where the query's window rank and joins cost most of its time.
-struct GroupPositions;
-
-impl GroupPositions {
-    /// `statistics` (`peer_statistics` of the groups) and `values` (every value of the groups);
-    /// `types`, each organisation's type code. The positions come in the order of `sort`.
-    fn of(
-        reference: &Reference,
-        metrics: &DataFrame,
-        statistics: &DataFrame,
-        values: &DataFrame,
-        types: &[i32],
-    ) -> PolarsResult<(Vec<CodedPosition>, Vec<GapRow>)> {
-        let r = Reader(statistics, reference);
-        let (peer, n, p25, median, p75) = (r.i32("peer")?, r.i64("n")?, r.f64("p25")?, r.f64("median")?, r.f64("p75")?);
-        let (exemplar, fq, period) = (r.opt_f64("exemplar_median")?, r.opt_f64("fq")?, r.i32("period_index")?);
-        let m = Reader(metrics, reference);
-        let (domain, scale_min, scale_max, d) =
-            (m.i32("domain")?, m.f64("scale_min")?, m.f64("scale_max")?, m.f64("d")?);
-        let (org, metric) = (codes(values, "org_code")?, codes(values, "metric_id")?);
-        let value = super::frames::numbers(values.column("value")?.f64()?, 0.0);
-        // Each group's rows, the groups in key order (metric, then type).
-        let mut order: Vec<usize> = (0..peer.len()).collect();
-        order.sort_unstable_by_key(|&g| peer[g]);
-        let mut group_of = vec![usize::MAX; reference.metrics.len() * TYPES as usize];
-        for (at, &g) in order.iter().enumerate() {
-            group_of[peer[g] as usize] = at;
-        }
-        let mut rows: Vec<Vec<usize>> = order.iter().map(|&g| Vec::with_capacity(n[g] as usize)).collect();
-        for i in 0..value.len() {
-            let at = group_of[(metric[i] * TYPES + types[org[i] as usize]) as usize];
-            let Some(rows) = rows.get_mut(at) else { return Err(polars_err!(ComputeError: "a value of no group")) };
-            rows.push(i);
-        }
-        let (mut positions, mut gaps) = (Vec::with_capacity(value.len()), Vec::with_capacity(order.len()));
-        let mut ranked: Vec<(u64, u32, u32)> = Vec::new();
-        for (&g, rows) in order.iter().zip(&rows) {
-            let mt = metric[rows[0]] as usize;
-            let (d, span) = (d[mt], scale_max[mt] - scale_min[mt]);
-            // Best value first, then ODS code order: the order of `sort`, in which each rank is
-            // the place of the first of its ties (polars' `Min`, descending). The key orders
-            // doubles as IEEE does (`+ 0.0` makes -0 into 0), descending.
-            ranked.clear();
-            ranked.extend(rows.iter().map(|&i| {
-                let bits = (value[i] * d + 0.0).to_bits();
-                let ascending = if bits >> 63 == 1 { !bits } else { bits | 1 << 63 };
-                (!ascending, reference.org_rank(org[i] as usize), i as u32)
-            }));
-            ranked.sort_unstable();
-            let (nf, f) = (n[g] as f64, fq[g]);
-            let mut group_gaps = Vec::with_capacity(ranked.len());
-            let mut rank = 0i64;
-            for (at, &(key, _, i)) in ranked.iter().enumerate() {
-                if at == 0 || key != ranked[at - 1].0 {
-                    rank = at as i64 + 1;
-                }
-                let i = i as usize;
-                let v = value[i];
-                let quartile = if d > 0.0 {
-                    if v >= p75[g] {
-                        1
-                    } else if v >= median[g] {
-                        2
-                    } else if v >= p25[g] {
-                        3
-                    } else {
-                        4
-                    }
-                } else if v <= p25[g] {
+///
+/// `statistics` (`peer_statistics` of the groups) and `values` (every value of the groups);
+/// `types`, each organisation's type code. The positions come in the order of `sort`.
+fn group_positions(
+    reference: &Reference,
+    metrics: &DataFrame,
+    statistics: &DataFrame,
+    values: &DataFrame,
+    types: &[i32],
+) -> PolarsResult<(Vec<CodedPosition>, Vec<GapRow>)> {
+    let r = Reader(statistics, reference);
+    let (peer, n, p25, median, p75) = (r.i32("peer")?, r.i64("n")?, r.f64("p25")?, r.f64("median")?, r.f64("p75")?);
+    let (exemplar, fq, period) = (r.opt_f64("exemplar_median")?, r.opt_f64("fq")?, r.i32("period_index")?);
+    let m = Reader(metrics, reference);
+    let (domain, scale_min, scale_max, d) = (m.i32("domain")?, m.f64("scale_min")?, m.f64("scale_max")?, m.f64("d")?);
+    let (org, metric) = (codes(values, "org_code")?, codes(values, "metric_id")?);
+    let value = super::frames::numbers(values.column("value")?.f64()?, 0.0);
+    // Each group's rows, the groups in key order (metric, then type).
+    let mut order: Vec<usize> = (0..peer.len()).collect();
+    order.sort_unstable_by_key(|&g| peer[g]);
+    let mut group_of = vec![usize::MAX; reference.metrics.len() * TYPES as usize];
+    for (at, &g) in order.iter().enumerate() {
+        group_of[peer[g] as usize] = at;
+    }
+    let mut rows: Vec<Vec<usize>> = order.iter().map(|&g| Vec::with_capacity(n[g] as usize)).collect();
+    for i in 0..value.len() {
+        let at = group_of[(metric[i] * TYPES + types[org[i] as usize]) as usize];
+        let Some(rows) = rows.get_mut(at) else { return Err(polars_err!(ComputeError: "a value of no group")) };
+        rows.push(i);
+    }
+    let (mut positions, mut gaps) = (Vec::with_capacity(value.len()), Vec::with_capacity(order.len()));
+    let mut ranked: Vec<(u64, u32, u32)> = Vec::new();
+    for (&g, rows) in order.iter().zip(&rows) {
+        let mt = metric[rows[0]] as usize;
+        let (d, span) = (d[mt], scale_max[mt] - scale_min[mt]);
+        // Best value first, then ODS code order: the order of `sort`, in which each rank is
+        // the place of the first of its ties (polars' `Min`, descending). The key orders
+        // doubles as IEEE does (`+ 0.0` makes -0 into 0), descending.
+        ranked.clear();
+        ranked.extend(rows.iter().map(|&i| {
+            let bits = (value[i] * d + 0.0).to_bits();
+            let ascending = if bits >> 63 == 1 { !bits } else { bits | 1 << 63 };
+            (!ascending, reference.org_rank(org[i] as usize), i as u32)
+        }));
+        ranked.sort_unstable();
+        let (nf, f) = (n[g] as f64, fq[g]);
+        let mut group_gaps = Vec::with_capacity(ranked.len());
+        let mut rank = 0i64;
+        for (at, &(key, _, i)) in ranked.iter().enumerate() {
+            if at == 0 || key != ranked[at - 1].0 {
+                rank = at as i64 + 1;
+            }
+            let i = i as usize;
+            let v = value[i];
+            let quartile = if d > 0.0 {
+                if v >= p75[g] {
                     1
-                } else if v <= median[g] {
+                } else if v >= median[g] {
                     2
-                } else if v <= p75[g] {
+                } else if v >= p25[g] {
                     3
                 } else {
                     4
-                };
-                let gap_to_exemplar = exemplar[g].map(|e| snapped(d * (e - v), f));
-                group_gaps.extend(gap_to_exemplar);
-                positions.push(CodedPosition {
-                    org: org[i] as u32,
-                    trust_type: types[org[i] as usize] as u32,
-                    metric: mt as u32,
-                    domain: domain[mt],
-                    period: period[g],
-                    value: v,
-                    rank,
-                    percentile: if n[g] == 1 { 100.0 } else { 100.0 * (nf - rank as f64) / (nf - 1.0) },
-                    quartile,
-                    score: if d > 0.0 {
-                        100.0 * (v - scale_min[mt]) / span
-                    } else {
-                        100.0 * (scale_max[mt] - v) / span
-                    },
-                    gap_to_exemplar,
-                    gap_to_median: snapped(d * (median[g] - v), f),
-                    behind_best_practice: gap_to_exemplar.map(|gap| gap > 0.0),
-                });
-            }
-            let behind = group_gaps.iter().filter(|&&gap| gap > 0.0).count() as i64;
-            gaps.push(GapRow {
-                metric_id: reference.metric_text(mt),
-                period: Quarter::from_index(period[g]),
-                peer_group: reference.type_text((peer[g] % TYPES) as usize),
-                n: rows.len() as i64,
-                n_behind: behind,
-                share_behind: behind as f64 / rows.len() as f64,
-                // The median of gaps with `k + 2` places has at most one place more.
-                median_gap: median_as_polars(&mut group_gaps).map(|x| snapped(x, f.map(|f| f * 10.0))),
+                }
+            } else if v <= p25[g] {
+                1
+            } else if v <= median[g] {
+                2
+            } else if v <= p75[g] {
+                3
+            } else {
+                4
+            };
+            let gap_to_exemplar = exemplar[g].map(|e| snapped(d * (e - v), f));
+            group_gaps.extend(gap_to_exemplar);
+            positions.push(CodedPosition {
+                org: org[i] as u32,
+                trust_type: types[org[i] as usize] as u32,
+                metric: mt as u32,
+                domain: domain[mt],
+                period: period[g],
+                value: v,
+                rank,
+                percentile: if n[g] == 1 { 100.0 } else { 100.0 * (nf - rank as f64) / (nf - 1.0) },
+                quartile,
+                score: if d > 0.0 { 100.0 * (v - scale_min[mt]) / span } else { 100.0 * (scale_max[mt] - v) / span },
+                gap_to_exemplar,
+                gap_to_median: snapped(d * (median[g] - v), f),
+                behind_best_practice: gap_to_exemplar.map(|gap| gap > 0.0),
             });
         }
-        Ok((positions, gaps))
+        let behind = group_gaps.iter().filter(|&&gap| gap > 0.0).count() as i64;
+        gaps.push(GapRow {
+            metric_id: reference.metric_text(mt),
+            period: Quarter::from_index(period[g]),
+            peer_group: reference.type_text((peer[g] % TYPES) as usize),
+            n: rows.len() as i64,
+            n_behind: behind,
+            share_behind: behind as f64 / rows.len() as f64,
+            // The median of gaps with `k + 2` places has at most one place more.
+            median_gap: median_as_polars(&mut group_gaps).map(|x| snapped(x, f.map(|f| f * 10.0))),
+        });
     }
+    Ok((positions, gaps))
 }
 
 /// The national median of the metric at position `m` from its values in a quarter (each with
